@@ -1,0 +1,460 @@
+"""The object file format (.wso): data model, canonical writer and validating reader.
+
+docs/object-format.md describes the bytes. The writer is canonical: the same model always
+gives the same bytes, images are deduplicated and numbered by first appearance in a row-major
+scan of the fabric, and placement rectangles are row runs merged downwards. So assembling the
+output of wse-objdump reproduces the file byte for byte.
+"""
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass, field
+
+from .codec import decode
+from .table import Isa, load
+
+MAGIC = b"WSEO"
+VERSION = 1
+ARCHES = ("wse2", "wse3")
+SEC_STRTAB, SEC_IMAGES, SEC_PLACEMENT, SEC_SYMBOLS, SEC_LINES = 1, 2, 3, 4, 5
+SECTION_NAMES = {1: "STRTAB", 2: "IMAGES", 3: "PLACEMENT", 4: "SYMBOLS", 5: "LINES"}
+PORTS = {"north": 1, "east": 2, "south": 4, "west": 8, "ramp": 16}
+TASK_KINDS = ("local", "data", "control")
+SYM_TYPES = {1: "f16", 2: "f32", 3: "u16", 4: "u32", 5: "task"}
+SYM_CODES = {v: k for k, v in SYM_TYPES.items()}
+DSD_MEM1D, DSD_MEM4D, DSD_FABIN, DSD_FABOUT = 1, 2, 3, 4
+HEADER = struct.Struct("<4sHHB3xHHIII4x")
+assert HEADER.size == 32
+
+
+class ObjectFormatError(ValueError):
+    """The bytes are not a valid object file; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class Dsd:
+    kind: int
+    color: int = 0
+    base: int = 0
+    lens: tuple[int, int, int, int] = (0, 1, 1, 1)
+    strides: tuple[int, int, int, int] = (1, 0, 0, 0)
+    ndim: int = 1
+
+    @property
+    def count(self) -> int:
+        n = 1
+        for i in range(self.ndim):
+            n *= self.lens[i]
+        return n
+
+
+@dataclass(frozen=True)
+class Task:
+    id: int
+    kind: int          # 0 local, 1 data, 2 control
+    entry: int
+    color: int = 255
+    activated: bool = False
+    blocked: bool = False
+
+
+@dataclass(frozen=True)
+class Route:
+    color: int
+    positions: tuple[tuple[int, int], ...]   # (rx mask, tx mask), 1..4 of them
+    iq: int = 0
+    oq: int = 0
+
+
+@dataclass(frozen=True)
+class Symbol:
+    name: str
+    type: str          # f16 f32 u16 u32 task
+    value: int         # word address, or task id
+    count: int = 0
+
+
+@dataclass(frozen=True)
+class Line:
+    pc: int
+    file: str
+    line: int
+    col: int
+
+
+@dataclass
+class Image:
+    name: str
+    code: list[int] = field(default_factory=list)
+    mem_words: int = 0
+    chunks: list[tuple[int, list[int]]] = field(default_factory=list)
+    dsds: list[Dsd] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)
+    routes: list[Route] = field(default_factory=list)
+    symbols: list[Symbol] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)
+
+    def key(self) -> tuple:
+        """Identity for deduplication: two images with equal keys are stored once."""
+        return (self.name, tuple(self.code), self.mem_words,
+                tuple((a, tuple(w)) for a, w in self.chunks), tuple(self.dsds),
+                tuple(self.tasks), tuple(self.routes), tuple(sorted(self.symbols)),
+                tuple(self.lines))
+
+    def symbol(self, name: str) -> Symbol | None:
+        for s in self.symbols:
+            if s.name == name:
+                return s
+        return None
+
+
+@dataclass
+class ObjectFile:
+    arch: str
+    width: int
+    height: int
+    images: list[Image]
+    placement: list[tuple[int, int, int, int, int]]  # x, y, w, h, image index
+
+    # -- construction -------------------------------------------------------------------------
+    @classmethod
+    def from_pe_images(cls, arch: str, width: int, height: int,
+                       pe_images: dict[tuple[int, int], Image]) -> "ObjectFile":
+        """Build the canonical object from one Image per placed PE ((x, y) -> Image)."""
+        index: dict[tuple, int] = {}
+        images: list[Image] = []
+        grid = [[-1] * width for _ in range(height)]
+        for y in range(height):
+            for x in range(width):
+                img = pe_images.get((x, y))
+                if img is None:
+                    continue
+                k = img.key()
+                if k not in index:
+                    index[k] = len(images)
+                    images.append(img)
+                grid[y][x] = index[k]
+        return cls(arch, width, height, images, rects_from_grid(grid))
+
+    def pe_grid(self) -> list[list[int]]:
+        grid = [[-1] * self.width for _ in range(self.height)]
+        for x, y, w, h, img in self.placement:
+            for yy in range(y, y + h):
+                for xx in range(x, x + w):
+                    grid[yy][xx] = img
+        return grid
+
+    def image_at(self, x: int, y: int) -> Image | None:
+        for rx, ry, w, h, img in self.placement:
+            if rx <= x < rx + w and ry <= y < ry + h:
+                return self.images[img]
+        return None
+
+    # -- bytes --------------------------------------------------------------------------------
+    def to_bytes(self) -> bytes:
+        return write(self)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "ObjectFile":
+        return read(data)
+
+
+def rects_from_grid(grid: list[list[int]]) -> list[tuple[int, int, int, int, int]]:
+    """Row runs of equal image, merged downwards; sorted by (y, x)."""
+    open_rects: dict[tuple[int, int, int], list[int]] = {}  # (x0, w, img) -> [x, y, w, h, img]
+    done: list[list[int]] = []
+    for y, row in enumerate(grid):
+        runs = []
+        x = 0
+        while x < len(row):
+            if row[x] < 0:
+                x += 1
+                continue
+            x0 = x
+            while x < len(row) and row[x] == row[x0]:
+                x += 1
+            runs.append((x0, x - x0, row[x0]))
+        still: dict[tuple[int, int, int], list[int]] = {}
+        for run in runs:
+            r = open_rects.pop(run, None)
+            if r is not None and r[1] + r[3] == y:
+                r[3] += 1
+            else:
+                r = [run[0], y, run[1], 1, run[2]]
+                done.append(r)
+            still[run] = r
+        open_rects = still
+    return sorted((tuple(r) for r in done), key=lambda r: (r[1], r[0]))
+
+
+# ---------------------------------------------------------------------------------------------
+class _Strtab:
+    def __init__(self):
+        self.data = bytearray(b"\0")
+        self.index = {"": 0}
+
+    def add(self, s: str) -> int:
+        if s not in self.index:
+            self.index[s] = len(self.data)
+            self.data += s.encode("utf-8") + b"\0"
+        return self.index[s]
+
+
+def _pad4(b: bytearray) -> None:
+    while len(b) % 4:
+        b.append(0)
+
+
+def _image_bytes(img: Image, st: _Strtab) -> bytes:
+    out = bytearray()
+    out += struct.pack("<II", st.add(img.name), img.mem_words)
+    out += struct.pack("<I", len(img.code))
+    out += struct.pack(f"<{len(img.code)}I", *img.code)
+    out += struct.pack("<I", len(img.chunks))
+    for addr, words in img.chunks:
+        out += struct.pack("<II", addr, len(words))
+        out += struct.pack(f"<{len(words)}H", *words)
+        if len(words) % 2:
+            out += b"\0\0"
+    out += struct.pack("<I", len(img.dsds))
+    for d in img.dsds:
+        out += struct.pack("<BBBxII3H2x4hI", d.kind, d.color, d.ndim, d.base, d.lens[0],
+                           d.lens[1], d.lens[2], d.lens[3], *d.strides, 0)
+    out += struct.pack("<I", len(img.tasks))
+    for t in img.tasks:
+        flags = (1 if t.activated else 0) | (2 if t.blocked else 0)
+        out += struct.pack("<BBBBI", t.id, t.kind, t.color, flags, t.entry)
+    out += struct.pack("<I", len(img.routes))
+    for r in img.routes:
+        pos = list(r.positions) + [(0, 0)] * (4 - len(r.positions))
+        out += struct.pack("<BBBB8B", r.color, len(r.positions), r.iq, r.oq,
+                           *[v for p in pos for v in p])
+    return bytes(out)
+
+
+def write(obj: ObjectFile) -> bytes:
+    """The canonical bytes of an object file."""
+    st = _Strtab()
+    images = bytearray(struct.pack("<I", len(obj.images)))
+    for img in obj.images:
+        b = _image_bytes(img, st)
+        images += struct.pack("<I", len(b)) + b
+    place = bytearray(struct.pack("<I", len(obj.placement)))
+    for x, y, w, h, i in obj.placement:
+        place += struct.pack("<HHHHI", x, y, w, h, i)
+    syms = []
+    for i, img in enumerate(obj.images):
+        for s in sorted(img.symbols, key=lambda s: s.name):
+            syms.append((i, s))
+    symb = bytearray(struct.pack("<I", len(syms)))
+    for i, s in syms:
+        symb += struct.pack("<IIIIB3x", st.add(s.name), i, s.value, s.count, SYM_CODES[s.type])
+    lines = []
+    for i, img in enumerate(obj.images):
+        for ln in sorted(img.lines, key=lambda ln: ln.pc):
+            lines.append((i, ln))
+    lineb = bytearray(struct.pack("<I", len(lines)))
+    for i, ln in lines:
+        lineb += struct.pack("<IIIII", i, ln.pc, st.add(ln.file), ln.line, ln.col)
+    strtab = bytearray(st.data)
+    _pad4(strtab)
+    sections = [(SEC_STRTAB, strtab), (SEC_IMAGES, images), (SEC_PLACEMENT, place),
+                (SEC_SYMBOLS, symb), (SEC_LINES, lineb)]
+    body = bytearray()
+    table = bytearray()
+    offset = 32 + 12 * len(sections)
+    for kind, data in sections:
+        table += struct.pack("<III", kind, offset + len(body), len(data))
+        body += data
+        _pad4(body)
+    payload = bytes(table + body)
+    total = 32 + len(payload)
+    header = HEADER.pack(MAGIC, VERSION, 0, ARCHES.index(obj.arch), obj.width, obj.height,
+                         len(sections), total, zlib.crc32(payload))
+    return header + payload
+
+
+# ---------------------------------------------------------------------------------------------
+class _Reader:
+    def __init__(self, data: bytes, start: int, end: int, what: str):
+        self.data, self.pos, self.end, self.what = data, start, end, what
+
+    def take(self, fmt: str):
+        s = struct.Struct("<" + fmt)
+        if self.pos + s.size > self.end:
+            raise ObjectFormatError(f"{self.what}: truncated at byte {self.pos} "
+                                    f"(needs {s.size} more bytes, section ends at {self.end})")
+        v = s.unpack_from(self.data, self.pos)
+        self.pos += s.size
+        return v
+
+    def count(self, size_each: int, label: str) -> int:
+        (n,) = self.take("I")
+        if n * size_each > self.end - self.pos:
+            raise ObjectFormatError(f"{self.what}: {label} count {n} does not fit in the section")
+        return n
+
+
+def _string(strtab: bytes, off: int, what: str) -> str:
+    if off >= len(strtab):
+        raise ObjectFormatError(f"{what}: string offset {off} is outside STRTAB ({len(strtab)} bytes)")
+    end = strtab.find(b"\0", off)
+    if end < 0:
+        raise ObjectFormatError(f"{what}: string at {off} is not NUL-terminated")
+    try:
+        return strtab[off:end].decode("utf-8")
+    except UnicodeDecodeError:
+        raise ObjectFormatError(f"{what}: string at {off} is not UTF-8") from None
+
+
+def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
+    """Parse and validate an object file. Raises ObjectFormatError with the reason."""
+    isa = isa or load()
+    if len(data) < 32:
+        raise ObjectFormatError(f"file is {len(data)} bytes, shorter than the 32-byte header")
+    magic, version, flags, arch, width, height, nsec, size, crc = HEADER.unpack_from(data, 0)
+    if magic != MAGIC:
+        raise ObjectFormatError(f"bad magic {magic!r}: not a wse object file (expected b'WSEO')")
+    if version != VERSION:
+        raise ObjectFormatError(f"object format version {version} is not supported (this is {VERSION}); "
+                                "re-assemble the source with this wse-as")
+    if size != len(data):
+        raise ObjectFormatError(f"header says {size} bytes but the file has {len(data)}")
+    if zlib.crc32(data[32:]) != crc:
+        raise ObjectFormatError("checksum mismatch: the file is corrupt")
+    if arch >= len(ARCHES):
+        raise ObjectFormatError(f"unknown arch code {arch}")
+    if not (1 <= width <= 4096 and 1 <= height <= 4096):
+        raise ObjectFormatError(f"fabric size {width}x{height} out of range 1..4096")
+    if nsec != 5:
+        raise ObjectFormatError(f"{nsec} sections; version 1 has exactly 5")
+    secs = {}
+    r = _Reader(data, 32, len(data), "section table")
+    for i in range(nsec):
+        kind, off, ln = r.take("III")
+        if kind != i + 1:
+            raise ObjectFormatError(f"section {i} has kind {kind}, expected {i + 1} ({SECTION_NAMES[i + 1]})")
+        if off % 4 or off < 32 + 12 * nsec or off + ln > len(data):
+            raise ObjectFormatError(f"section {SECTION_NAMES[kind]} at {off}+{ln} is misaligned or outside the file")
+        secs[kind] = (off, off + ln)
+    strtab = data[secs[SEC_STRTAB][0]:secs[SEC_STRTAB][1]]
+    words = isa.presets[ARCHES[arch]].sram_words
+
+    # images
+    r = _Reader(data, *secs[SEC_IMAGES], "IMAGES")
+    n_img = r.count(4, "image")
+    images = []
+    for ii in range(n_img):
+        (isz,) = r.take("I")
+        what = f"image {ii}"
+        if isz % 4 or r.pos + isz > r.end:
+            raise ObjectFormatError(f"{what}: size {isz} is not a multiple of 4 or overruns IMAGES")
+        ir = _Reader(data, r.pos, r.pos + isz, what)
+        r.pos += isz
+        name_off, mem_words = ir.take("II")
+        img = Image(_string(strtab, name_off, what))
+        img.mem_words = mem_words
+        n_code = ir.count(4, "code")
+        img.code = list(ir.take(f"{n_code}I")) if n_code else []
+        code_words = 2 * n_code
+        if mem_words > words or code_words > mem_words:
+            raise ObjectFormatError(f"{what}: mem_words {mem_words} must be >= code ({code_words}) "
+                                    f"and <= SRAM ({words} words)")
+        for pc, w in enumerate(img.code):
+            d = decode(w, isa)
+            if d is None:
+                raise ObjectFormatError(f"{what}: pc {pc}: illegal instruction word {w:#010x}")
+            if "tgt24" in d.values and d.values["tgt24"] >= n_code:
+                raise ObjectFormatError(f"{what}: pc {pc}: jump target {d.values['tgt24']} is outside the code ({n_code})")
+            if "off16" in d.values and not 0 <= pc + d.values["off16"] < n_code:
+                raise ObjectFormatError(f"{what}: pc {pc}: branch target {pc + d.values['off16']} is outside the code")
+        n_chunk = ir.count(8, "chunk")
+        for _ in range(n_chunk):
+            addr, n = ir.take("II")
+            if addr < code_words or addr + n > mem_words:
+                raise ObjectFormatError(f"{what}: data chunk [{addr}, {addr + n}) is outside "
+                                        f"[{code_words}, {mem_words})")
+            vals = list(ir.take(f"{n}H")) if n else []
+            if n % 2:
+                ir.take("2x")
+            img.chunks.append((addr, vals))
+        n_dsd = ir.count(32, "DSD")
+        for di in range(n_dsd):
+            kind, color, ndim, base, l0, l1, l2, l3, s0, s1, s2, s3, _ = ir.take("BBBxII3H2x4hI")
+            if kind not in (1, 2, 3, 4):
+                raise ObjectFormatError(f"{what}: DSD {di}: unknown kind {kind}")
+            if not 1 <= ndim <= (4 if kind == DSD_MEM4D else 1):
+                raise ObjectFormatError(f"{what}: DSD {di}: ndim {ndim} is invalid for its kind")
+            if kind in (DSD_FABIN, DSD_FABOUT) and color > 23:
+                raise ObjectFormatError(f"{what}: DSD {di}: color {color} is not 0..23")
+            if kind in (DSD_MEM1D, DSD_MEM4D) and base >= words:
+                raise ObjectFormatError(f"{what}: DSD {di}: base {base} is outside SRAM")
+            img.dsds.append(Dsd(kind, color, base, (l0, l1, l2, l3), (s0, s1, s2, s3), ndim))
+        n_task = ir.count(8, "task")
+        seen = set()
+        for _ in range(n_task):
+            tid, kind, color, fl, entry = ir.take("BBBBI")
+            if tid >= 64 or tid in seen:
+                raise ObjectFormatError(f"{what}: task id {tid} is out of range or listed twice")
+            seen.add(tid)
+            if kind > 2 or (kind == 1 and color > 23) or fl & ~3:
+                raise ObjectFormatError(f"{what}: task {tid}: bad kind/color/flags")
+            if entry >= max(n_code, 1) or n_code == 0:
+                raise ObjectFormatError(f"{what}: task {tid}: entry {entry} is outside the code")
+            img.tasks.append(Task(tid, kind, entry, color, bool(fl & 1), bool(fl & 2)))
+        n_route = ir.count(12, "route")
+        seen = set()
+        for _ in range(n_route):
+            color, npos, iq, oq, *p = ir.take("BBBB8B")
+            if color > 23 or color in seen or not 1 <= npos <= 4 or iq > 7 or oq > 7:
+                raise ObjectFormatError(f"{what}: route for color {color}: bad color, positions or queues")
+            if any(v > 31 for v in p):
+                raise ObjectFormatError(f"{what}: route for color {color}: port mask out of range")
+            seen.add(color)
+            img.routes.append(Route(color, tuple((p[2 * i], p[2 * i + 1]) for i in range(npos)), iq, oq))
+        images.append(img)
+
+    # placement
+    r = _Reader(data, *secs[SEC_PLACEMENT], "PLACEMENT")
+    n = r.count(12, "rectangle")
+    placement = []
+    taken = set()
+    for _ in range(n):
+        x, y, w, h, img = r.take("HHHHI")
+        if img >= len(images) or w == 0 or h == 0 or x + w > width or y + h > height:
+            raise ObjectFormatError(f"PLACEMENT: rectangle ({x},{y}) {w}x{h} -> image {img} is invalid")
+        for yy in range(y, y + h):
+            for xx in range(x, x + w):
+                if (xx, yy) in taken:
+                    raise ObjectFormatError(f"PLACEMENT: PE ({xx},{yy}) is placed twice")
+                taken.add((xx, yy))
+        placement.append((x, y, w, h, img))
+
+    r = _Reader(data, *secs[SEC_SYMBOLS], "SYMBOLS")
+    n = r.count(20, "symbol")
+    for _ in range(n):
+        name, img, value, count, typ = r.take("IIIIB3x")
+        if img >= len(images) or typ not in SYM_TYPES:
+            raise ObjectFormatError(f"SYMBOLS: bad image {img} or type {typ}")
+        images[img].symbols.append(Symbol(_string(strtab, name, "SYMBOLS"), SYM_TYPES[typ], value, count))
+
+    r = _Reader(data, *secs[SEC_LINES], "LINES")
+    n = r.count(20, "line")
+    for _ in range(n):
+        img, pc, f, line, col = r.take("IIIII")
+        if img >= len(images) or pc >= len(images[img].code):
+            raise ObjectFormatError(f"LINES: image {img} pc {pc} does not exist")
+        images[img].lines.append(Line(pc, _string(strtab, f, "LINES"), line, col))
+    return ObjectFile(ARCHES[arch], width, height, images, placement)
+
+
+def line_for(img: Image, pc: int) -> Line | None:
+    """The source line covering pc (the last entry with entry.pc <= pc)."""
+    best = None
+    for ln in img.lines:
+        if ln.pc <= pc:
+            best = ln
+        else:
+            break
+    return best
