@@ -67,7 +67,7 @@ class Route:
     oq: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Symbol:
     name: str
     type: str          # f16 f32 u16 u32 task
@@ -75,7 +75,7 @@ class Symbol:
     count: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Line:
     pc: int
     file: str
