@@ -1,0 +1,102 @@
+"""The object format: canonical writing, validating reading, corruption never crashes."""
+from __future__ import annotations
+
+import struct
+import zlib
+
+import pytest
+from hypothesis import given, strategies as st
+
+from wse.isa.builder import ImageBuilder
+from wse.isa.objfile import (Dsd, Image, Line, ObjectFile, ObjectFormatError, Route, Symbol,
+                             Task, read, rects_from_grid, write)
+
+
+def _image(name="p", n=3, seed=0):
+    b = ImageBuilder(name)
+    b.alloc("y", "f32", 4 + seed, init=float(seed))
+    b.alloc("h", "f16", 3, init=0.5)
+    b.label("main")
+    for i in range(n):
+        b.emit("addi", r1=1, r2=1, imm16=i + seed)
+    b.emit("exit")
+    b.dsd("mem1d", "y", 4 + seed)
+    b.dsd("fabin", length=7, color=3)
+    b.task(8, "main", activated=True)
+    b.route(3, [(1, 16 | 4)])
+    return b.build()
+
+
+@given(st.lists(st.lists(st.integers(-1, 2), min_size=5, max_size=5), min_size=1, max_size=5))
+def test_placement_rectangles_cover_the_grid_exactly(grid):
+    rects = rects_from_grid(grid)
+    seen = [[-1] * 5 for _ in grid]
+    for x, y, w, h, img in rects:
+        for yy in range(y, y + h):
+            for xx in range(x, x + w):
+                assert seen[yy][xx] == -1
+                seen[yy][xx] = img
+    assert seen == grid
+    assert rects == sorted(rects, key=lambda r: (r[1], r[0]))
+
+
+def test_identical_images_are_stored_once_and_numbered_by_first_appearance():
+    a, b = _image("a"), _image("b", seed=1)
+    pe = {(x, y): (a if x < 2 else b) for x in range(4) for y in range(3)}
+    pe[(3, 0)] = _image("a")  # equal to a, a different object
+    obj = ObjectFile.from_pe_images("wse2", 4, 3, pe)
+    assert [i.name for i in obj.images] == ["a", "b"]
+    assert obj.pe_grid()[0] == [0, 0, 1, 0]
+    data = write(obj)
+    back = read(data)
+    assert write(back) == data
+    assert back.pe_grid() == obj.pe_grid()
+    assert back.images[0].symbol("y") == Symbol("y", "f32", back.images[0].symbol("y").value, 4)
+
+
+def test_read_rejects_with_reasons():
+    data = write(ObjectFile.from_pe_images("wse3", 2, 2, {(0, 0): _image()}))
+    with pytest.raises(ObjectFormatError, match="bad magic"):
+        read(b"ELF!" + data[4:])
+    with pytest.raises(ObjectFormatError, match="checksum mismatch"):
+        read(data[:-1] + bytes([data[-1] ^ 1]))
+    with pytest.raises(ObjectFormatError, match="shorter than the 32-byte header"):
+        read(data[:10])
+    with pytest.raises(ObjectFormatError, match="version 7 is not supported"):
+        read(data[:4] + struct.pack("<H", 7) + data[6:])
+
+
+def _refresh_crc(buf: bytearray) -> bytes:
+    struct.pack_into("<I", buf, 20, len(buf))
+    struct.pack_into("<I", buf, 24, zlib.crc32(bytes(buf[32:])))
+    return bytes(buf)
+
+
+def test_semantic_errors_are_caught_after_the_checksum():
+    img = _image()
+    img.tasks = [Task(8, 0, 999, 255, True, False)]
+    data = write(ObjectFile.from_pe_images("wse2", 1, 1, {(0, 0): img}))
+    with pytest.raises(ObjectFormatError, match="entry 999 is outside the code"):
+        read(data)
+    img = _image()
+    img.code[0] = 0  # opcode 0 is not an instruction
+    with pytest.raises(ObjectFormatError, match=r"pc 0: illegal instruction word 0x00000000"):
+        read(write(ObjectFile.from_pe_images("wse2", 1, 1, {(0, 0): img})))
+
+
+@given(st.data())
+def test_corrupted_files_only_raise_object_format_errors(data):
+    pe = {(0, 0): _image(), (1, 0): _image("q", seed=2)}
+    good = bytearray(write(ObjectFile.from_pe_images("wse2", 2, 1, pe)))
+    n = data.draw(st.integers(1, 8))
+    for _ in range(n):
+        i = data.draw(st.integers(32, len(good) - 1))
+        good[i] = data.draw(st.integers(0, 255))
+    if data.draw(st.booleans()):
+        good = good[: data.draw(st.integers(32, len(good)))]
+    blob = _refresh_crc(good)
+    try:
+        obj = read(blob)
+    except ObjectFormatError:
+        return
+    assert write(obj)  # a file that reads must also write

@@ -1,0 +1,132 @@
+"""The ISA table: validation, encode/decode, generated files, the layering rule."""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, strategies as st
+
+from wse.isa import IsaError, decode, encode, format_insn, load, parse
+from wse.isa.gen import outputs
+from wse.isa.table import table_path
+
+ROOT = Path(__file__).resolve().parents[2]
+ISA = load()
+TEXT = table_path().read_text()
+
+
+def test_table_loads_and_covers_the_required_operations():
+    mnems = set(ISA.by_mnemonic)
+    required = """fmovh fmovs faddh fadds fsubh fsubs fmulh fmuls fmach fmacs fmachs fmaxh fmaxs
+        fnegh fnegs fabsh fabss fh2s fs2h add16 sub16 and16 or16 xor16 sll16 slr16 sar16 mov16
+        mov32 ldsd activate block unblock exit send sendc rdcyc addf mulf beq ld32 st32""".split()
+    assert not set(required) - mnems
+    # no exp, divide or sqrt instruction: kernels do those in software
+    assert not {m for m in mnems if re.search(r"exp|div|sqrt", m)}
+    assert ISA.presets["wse2"].sram_bytes == 48 * 1024 and ISA.presets["wse2"].sram_banks == 8
+    assert ISA.presets["wse3"].colors == 24 and ISA.presets["wse3"].task_ids == 64
+    assert ISA.presets["wse2"].simd["h_arith"] == 4 and ISA.presets["wse3"].simd["h_arith"] == 8
+
+
+def _mutate(old: str, new: str) -> str:
+    assert old in TEXT, old
+    return TEXT.replace(old, new, 1)
+
+
+@pytest.mark.parametrize("old,new,message", [
+    ('fixed = "31..24=0x08, 11..0=0"', 'fixed = "31..24=0x08, 11..1=0"', r"insn add .*bits \[0\] are not assigned"),
+    ('fixed = "31..24=0x08, 11..0=0"', 'fixed = "31..24=0x08, 12..0=0"', r"insn add .*bit 12 is assigned twice"),
+    ('fixed = "31..24=0x08, 11..0=0"', 'fixed = "31..24=0x108, 11..0=0"', r"does not fit bits 31..24"),
+    ('fixed = "31..24=0x09, 11..0=0"', 'fixed = "31..24=0x08, 11..0=0"', r"encodings add and sub overlap"),
+    ('ops = "r1, r2, r3"\nfixed = "31..24=0x08', 'ops = "r1, r2, r9"\nfixed = "31..24=0x08', r"operand field 'r9' is not in \[fields\]"),
+    ('cls = "h_arith"\nt = "h,h,-"\nsem = "dst = src0"', 'cls = "h_arith"\nt = "h,q,-"\nsem = "dst = src0"', r"t must be three of"),
+    ("h_max = 1\n", "", r"simd widths must name exactly the tensor classes"),
+    ('op     = { bits = "31..24"', 'op     = { bits = "32..24"', r"31 >= HI >= LO >= 0"),
+    ('m = "nop"', 'm = "Nop"', r"mnemonic 'Nop'"),
+])
+def test_validation_errors_are_typed_and_located(old, new, message):
+    with pytest.raises(IsaError, match=message):
+        parse(_mutate(old, new))
+
+
+def test_invalid_toml_is_an_isa_error_not_a_crash():
+    with pytest.raises(IsaError, match="not valid TOML"):
+        parse("[[insn]\nm=")
+
+
+def _values(insn, draw):
+    vals = {}
+    for name in insn.field_names:
+        f = ISA.fields[name]
+        lo, hi = f.range
+        if f.kind in ("color", "dsr"):
+            hi = 23
+        vals[name] = draw(st.integers(lo, hi))
+    if "act" in vals:
+        if vals["act"] == 0:
+            vals["ut"] = vals["tid"] = 0
+        elif vals["act"] == 1:
+            vals["tid"] = 0
+    return vals
+
+
+@given(st.data())
+def test_every_encoding_round_trips(data):
+    insn = data.draw(st.sampled_from(ISA.insns))
+    vals = _values(insn, data.draw)
+    word = encode(insn, vals)
+    assert 0 <= word < 1 << 32
+    d = decode(word)
+    assert d is not None and d.insn is insn and d.values == vals
+    text = format_insn(d)
+    assert text.split()[0] == insn.mnemonic
+
+
+@given(st.integers(0, 2**32 - 1))
+def test_decode_is_total_and_exact(word):
+    d = decode(word)
+    if d is not None:
+        assert encode(d.insn, d.values) == word
+
+
+def test_out_of_range_values_name_the_range():
+    with pytest.raises(ValueError, match=r"imm16 = 40000 is out of range; legal: -32768..32767"):
+        encode(ISA.by_key["addi"], {"r1": 1, "r2": 2, "imm16": 40000})
+    with pytest.raises(ValueError, match=r"color = 24 is out of range; legal: 0..23"):
+        encode(ISA.by_key["send"], {"color": 24, "rq": 1})
+
+
+def test_generated_files_are_fresh():
+    stale = [p for p, text in outputs(ROOT).items() if not p.exists() or p.read_text() != text]
+    assert not stale, f"stale generated files {stale}: run python -m wse.isa --write"
+
+
+def test_generated_header_lists_every_encoding_once():
+    header = (ROOT / "csrc" / "wse_isa.h").read_text()
+    for insn in ISA.insns:
+        assert header.count(f"X({insn.c_name},") == 1
+
+
+def _imports(folder: str) -> set[str]:
+    found = set()
+    for path in (ROOT / folder).rglob("*.py"):
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                found.add(("." * node.level) + node.module)
+            elif isinstance(node, ast.Import):
+                found.update(a.name for a in node.names)
+    return found
+
+
+@pytest.mark.parametrize("folder,forbidden", [
+    ("isa", ("wse.asm", "wse.emu", "wse.kernels")),
+    ("asm", ("wse.emu", "wse.kernels")),
+    ("emu", ("wse.asm", "wse.kernels")),
+])
+def test_layering(folder, forbidden):
+    bad = {m for m in _imports(folder) if m.startswith(forbidden) or
+           any(m.lstrip(".").startswith(f.split(".")[1]) and m.startswith("..") for f in forbidden)}
+    assert not bad, f"{folder}/ imports {sorted(bad)}"
