@@ -1,0 +1,150 @@
+"""NumPy models of the collective kernels and the wafer-scale reduce cost model.
+
+Rectangle of W x H PEs, each holding a vector of n fp32. Reductions go to the root PE (0, 0):
+first along every row to column 0, then down column 0 to row 0 (a 1 x H or W x 1 rectangle is
+just one of the two phases). Each phase uses one of three 1-D schemes over a line of P PEs
+whose index 0 is the root:
+
+- ``chain``: PE i receives the running partial from PE i+1 and forwards v[i] + partial to
+  PE i-1, element by element (pipelined): s = v[P-1]; s = v[i] + s for i = P-2 .. 0.
+- ``tree``: binary tree (recursive halving): at level l (l = 0, 1, ...) PE i with
+  i mod 2^(l+1) == 2^l sends its partial 2^l hops West to PE i - 2^l, which adds it to its own.
+- ``twophase``: the line is cut into segments of S PEs; phase 1 chains inside every segment
+  to its first PE (all segments at once); phase 2 chains the segment results to PE 0.
+
+The models perform the additions in exactly the kernels' order, so fp32 sums match bit for bit.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+f32 = np.float32
+SCHEMES = ("chain", "tree", "twophase")
+OPS = ("sum", "max")
+
+
+def _combine(op: str, mine: np.ndarray, incoming: np.ndarray) -> np.ndarray:
+    # The kernel computes fadds/fmaxs dst, mine, incoming: mine is src0, incoming src1.
+    if op == "sum":
+        return (mine + incoming).astype(f32)
+    return np.maximum(mine, incoming).astype(f32)
+
+
+def default_segment(p: int) -> int:
+    """Two-phase segment length: about sqrt(P), which balances the two chains."""
+    return max(1, round(math.sqrt(p)))
+
+
+def line_edges(p: int, scheme: str, seg: int | None = None) -> list[tuple[int, int, int]]:
+    """The reduction tree over a line of p PEs as (src, dst, step) triples; step orders the
+    dependent combines (an edge at step k needs all edges into src at steps < k)."""
+    if scheme == "chain":
+        return [(i + 1, i, p - 2 - i) for i in range(p - 1)]
+    if scheme == "tree":
+        edges = []
+        lvl = 0
+        while (1 << lvl) < p:
+            d = 1 << lvl
+            for i in range(0, p, 2 * d):
+                if i + d < p:
+                    edges.append((i + d, i, lvl))
+            lvl += 1
+        return edges
+    if scheme == "twophase":
+        s = seg or default_segment(p)
+        edges = []
+        for k0 in range(0, p, s):
+            k1 = min(k0 + s, p)
+            for i in range(k0, k1 - 1):
+                edges.append((i + 1, i, k1 - 2 - i))
+        roots = list(range(0, p, s))
+        for j in range(len(roots) - 1):
+            edges.append((roots[j + 1], roots[j], s + len(roots) - 2 - j))
+        return edges
+    raise ValueError(f"unknown scheme {scheme!r}; one of {SCHEMES}")
+
+
+def reduce_line(vals: list[np.ndarray], op: str, scheme: str, seg: int | None = None) -> np.ndarray:
+    """Reduce vals[0..P-1] to index 0 in the kernel's order."""
+    v = [np.asarray(a, dtype=f32).copy() for a in vals]
+    for src, dst, _ in sorted(line_edges(len(v), scheme, seg), key=lambda e: e[2]):
+        v[dst] = _combine(op, v[dst], v[src])
+    return v[0]
+
+
+def reduce_rect(data: np.ndarray, op: str, scheme: str, seg_x: int | None = None,
+                seg_y: int | None = None) -> np.ndarray:
+    """data[y, x, :] -> the vector the root (0, 0) holds after the reduce."""
+    h, w, _ = data.shape
+    col0 = [reduce_line([data[y, x] for x in range(w)], op, scheme, seg_x) for y in range(h)]
+    return reduce_line(col0, op, scheme, seg_y)
+
+
+# ---------------------------------------------------------------------------------------------
+# The wafer-scale reduce cost model (Luczynski et al., HPDC 2024):
+#   T = max(C, E/N + L) + (2*T_R + 1) * D
+@dataclass
+class CostTerms:
+    C: int      # contention: wavelets over the busiest link
+    E: int      # energy: total wavelet-hops
+    N: int      # links that carry any wavelet
+    L: int      # longest distance, in cycles: hop_latency x hops on the longest leaf-root path
+    T_R: int    # PE <-> router latency, cycles
+    D: int      # depth: dependent combine steps on the longest leaf-root path
+
+    @property
+    def T(self) -> float:
+        return max(self.C, self.E / max(self.N, 1) + self.L) + (2 * self.T_R + 1) * self.D
+
+
+def rect_edges(w: int, h: int, scheme: str, seg_x=None, seg_y=None):
+    """Edges ((x0, y0), (x1, y1)) of the rectangle reduce: every row, then column 0."""
+    edges = []
+    for y in range(h):
+        for s, d, k in line_edges(w, scheme, seg_x):
+            edges.append(((s, y), (d, y), k))
+    for s, d, k in line_edges(h, scheme, seg_y):
+        edges.append(((0, s), (0, d), k))
+    return edges
+
+
+def reduce_cost(w: int, h: int, n: int, scheme: str, hop_latency: int = 2, t_r: int = 1,
+                seg_x=None, seg_y=None) -> CostTerms:
+    """Map the kernel's reduction tree onto the model's terms.
+
+    Each tree edge carries the n-wavelet vector along a straight path of |dx| + |dy| links.
+    C = n x (edges sharing the busiest directed link); E = n x sum of path lengths; N = the
+    directed links used; L = hop_latency x the longest leaf-to-root path in hops; D = the
+    largest number of combines on a leaf-to-root path; T_R = the RAMP latency (1 cycle).
+    """
+    edges = rect_edges(w, h, scheme, seg_x, seg_y)
+    load: dict[tuple, int] = {}
+    parent = {}
+    for (sx, sy), (dx, dy), _ in edges:
+        parent[(sx, sy)] = (dx, dy)
+        x, y = sx, sy
+        while (x, y) != (dx, dy):
+            nx = x + (1 if dx > x else -1 if dx < x else 0)
+            ny = y + (1 if dy > y and nx == x else -1 if dy < y and nx == x else 0)
+            load[((x, y), (nx, ny))] = load.get(((x, y), (nx, ny)), 0) + 1
+            x, y = nx, ny
+    E = n * sum(load.values())
+    C = n * max(load.values(), default=0)
+    N = len(load)
+    longest = 0
+    depth = 0
+    for pe in parent:
+        hops = 0
+        d = 0
+        node = pe
+        while node in parent:
+            nxt = parent[node]
+            hops += abs(nxt[0] - node[0]) + abs(nxt[1] - node[1])
+            d += 1
+            node = nxt
+        longest = max(longest, hops)
+        depth = max(depth, d)
+    return CostTerms(C=C, E=E, N=N, L=hop_latency * longest, T_R=t_r, D=depth)

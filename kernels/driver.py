@@ -1,0 +1,201 @@
+"""Shared host-side driver for the hand-written kernels (``wse.kernels.driver``).
+
+A kernel is a ``.s`` file whose layout is parameterised by assembler defines (grid size,
+problem size, ...). A driver assembles it for one problem, writes the inputs into PE memory by
+symbol, runs the fabric until it is idle and reads the outputs back::
+
+    from wse.kernels.driver import kernel_source, run_kernel, split_vector, row_of
+
+    chunks = split_vector(x, 4)                       # 4 padded pieces
+    r = run_kernel(kernel_source("gemv/gemv.s"), defines={"KX": 4, ...},
+                   inputs={"x": row_of(chunks, y=0)}, outputs=["y"])
+    r.outputs["y"][(3, 0)]    # the array the PE (3, 0) holds in its symbol y
+    r.cycles                  # cycles of the run
+
+The API is small and stable:
+
+- ``kernel_source(rel)``: the path of a kernel file in this package (works in an editable
+  install and from a wheel);
+- ``assemble(source, defines, arch)``: the object file (cached per source text and defines);
+- ``run_kernel(source, defines, inputs, outputs, arch=, launch=, max_cycles=)`` -> ``KernelRun``;
+- array helpers: ``split_vector``/``join_vector`` (1-D over PEs, zero padding),
+  ``split_blocks``/``join_blocks`` (2-D blocks, row- or column-major per PE), ``row_of``,
+  ``col_of``, ``rect``.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import numpy as np
+
+Coord = tuple[int, int]
+PerPe = Mapping[Coord, np.ndarray]
+
+_DTYPES = {"f16": np.float16, "f32": np.float32, "u16": np.uint16, "u32": np.uint32}
+
+
+# ---------------------------------------------------------------------------------------------
+# Locating and assembling kernels
+def kernel_source(rel: str) -> Path:
+    """Path of a kernel source shipped in wse.kernels, e.g. ``kernel_source("gemv/gemv.s")``."""
+    p = Path(__file__).parent / rel
+    if not p.is_file():
+        raise FileNotFoundError(f"no kernel {rel!r} in {Path(__file__).parent}")
+    return p
+
+
+def _define_items(defines: Mapping[str, object] | None) -> tuple:
+    return tuple(sorted((str(k), v if isinstance(v, (int, str)) else str(v))
+                        for k, v in (defines or {}).items()))
+
+
+@functools.lru_cache(maxsize=64)
+def _assemble_cached(text: str, filename: str, items: tuple, arch: str):
+    from wse.asm import assemble_text
+    return assemble_text(text, filename=filename, defines=dict(items), arch=arch)
+
+
+def assemble(source: str | Path, defines: Mapping[str, object] | None = None, arch: str = "wse3"):
+    """Assemble a kernel file with layout defines; returns the ObjectFile (cached)."""
+    p = Path(source)
+    return _assemble_cached(p.read_text(), str(p), _define_items(defines), arch)
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+@dataclass
+class KernelRun:
+    outputs: dict[str, dict[Coord, np.ndarray]]
+    cycles: int
+    stats: dict = field(default_factory=dict)
+    fabric: object = None
+    obj: object = None
+
+
+def pes_with(obj, symbol: str) -> list[Coord]:
+    """Every placed PE whose image exports `symbol`, in row-major order."""
+    out = []
+    for y in range(obj.height):
+        for x in range(obj.width):
+            img = obj.image_at(x, y)
+            if img is not None and img.symbol(symbol) is not None:
+                out.append((x, y))
+    return out
+
+
+def symbol_type(obj, symbol: str, pe: Coord) -> tuple[str, int]:
+    img = obj.image_at(*pe)
+    s = img.symbol(symbol) if img is not None else None
+    if s is None:
+        raise KeyError(f"PE {pe} exports no symbol {symbol!r}")
+    return s.type, s.count
+
+
+def run_kernel(source: str | Path, defines: Mapping[str, object] | None = None,
+               inputs: Mapping[str, PerPe] | None = None,
+               outputs: Iterable[str] | Mapping[str, Iterable[Coord]] = (), *,
+               arch: str = "wse3", launch: str | None = None,
+               max_cycles: int | None = None) -> KernelRun:
+    """Assemble `source` with `defines`, write `inputs`, run until idle, read `outputs`.
+
+    inputs: symbol -> {(x, y): array}; each array is converted to the symbol's type and
+    written from the symbol's first element (it may be shorter than the symbol).
+    outputs: symbol names (read on every PE that exports them) or symbol -> PEs.
+    launch: a task symbol to activate on every PE that has it (kernels in this package
+    activate their entry task at load and need none).
+    A run that ends in anything but "idle" raises RuntimeError with the emulator's report.
+    """
+    from wse.emu import Fabric
+
+    obj = assemble(source, defines, arch)
+    fab = Fabric(obj)
+    for sym, per_pe in (inputs or {}).items():
+        for pe, arr in per_pe.items():
+            typ, count = symbol_type(obj, sym, pe)
+            a = np.ascontiguousarray(np.asarray(arr).reshape(-1), dtype=_DTYPES[typ])
+            if a.size > count:
+                raise ValueError(f"{sym} on PE {pe}: {a.size} elements > symbol size {count}")
+            fab.write(sym, a, pe=pe)
+    if launch is not None:
+        fab.launch(launch)
+    c0 = fab.cycle
+    res = fab.run(max_cycles=max_cycles) if max_cycles else fab.run()
+    status = getattr(res, "status", res if isinstance(res, str) else "idle")
+    if status != "idle":
+        raise RuntimeError(f"{Path(source).name} {dict(defines or {})}: run ended in "
+                           f"{status}:\n{getattr(res, 'report', res)}")
+    cycles = fab.cycle - c0
+    if isinstance(outputs, Mapping):
+        want = {k: list(v) for k, v in outputs.items()}
+    else:
+        want = {k: pes_with(obj, k) for k in outputs}
+    out: dict[str, dict[Coord, np.ndarray]] = {}
+    for sym, pes in want.items():
+        out[sym] = {}
+        for pe in pes:
+            out[sym][pe] = np.asarray(fab.read(sym, pe=pe))
+    stats = dict(getattr(res, "stats", None) or {})
+    return KernelRun(out, int(cycles), stats, fab, obj)
+
+
+# ---------------------------------------------------------------------------------------------
+# Splitting arrays over PEs
+def ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def split_vector(v: np.ndarray, parts: int, chunk: int | None = None) -> list[np.ndarray]:
+    """Cut v into `parts` pieces of `chunk` (default ceil(len/parts)) elements, zero padded."""
+    v = np.asarray(v)
+    chunk = chunk or ceil_div(len(v), parts)
+    if chunk * parts < len(v):
+        raise ValueError(f"{parts} chunks of {chunk} cannot hold {len(v)} elements")
+    p = np.zeros(chunk * parts, dtype=v.dtype)
+    p[:len(v)] = v
+    return [p[i * chunk:(i + 1) * chunk].copy() for i in range(parts)]
+
+
+def join_vector(chunks: Iterable[np.ndarray], n: int) -> np.ndarray:
+    """Concatenate chunks and drop the padding beyond n elements."""
+    return np.concatenate([np.asarray(c).reshape(-1) for c in chunks])[:n]
+
+
+def split_blocks(a: np.ndarray, kx: int, ky: int, order: str = "F",
+                 mb: int | None = None, nb: int | None = None) -> dict[Coord, np.ndarray]:
+    """Cut an M x N matrix into ky x kx blocks of mb x nb (zero padded); PE (px, py) gets
+    block rows py, block column px, flattened column-major (order "F") or row-major ("C")."""
+    m, n = a.shape
+    mb = mb or ceil_div(m, ky)
+    nb = nb or ceil_div(n, kx)
+    p = np.zeros((mb * ky, nb * kx), dtype=a.dtype)
+    p[:m, :n] = a
+    return {(px, py): p[py * mb:(py + 1) * mb, px * nb:(px + 1) * nb].reshape(-1, order=order).copy()
+            for py in range(ky) for px in range(kx)}
+
+
+def join_blocks(blocks: Mapping[Coord, np.ndarray], kx: int, ky: int, mb: int, nb: int,
+                m: int, n: int, order: str = "F") -> np.ndarray:
+    """Inverse of split_blocks."""
+    rows = []
+    for py in range(ky):
+        rows.append(np.concatenate([np.asarray(blocks[(px, py)]).reshape((mb, nb), order=order)
+                                    for px in range(kx)], axis=1))
+    return np.concatenate(rows, axis=0)[:m, :n]
+
+
+def row_of(chunks: Iterable[np.ndarray], y: int = 0, x0: int = 0) -> dict[Coord, np.ndarray]:
+    """Place chunk i on PE (x0 + i, y)."""
+    return {(x0 + i, y): c for i, c in enumerate(chunks)}
+
+
+def col_of(chunks: Iterable[np.ndarray], x: int = 0, y0: int = 0) -> dict[Coord, np.ndarray]:
+    """Place chunk i on PE (x, y0 + i)."""
+    return {(x, y0 + i): c for i, c in enumerate(chunks)}
+
+
+def rect(w: int, h: int, x0: int = 0, y0: int = 0) -> list[Coord]:
+    """The PEs of a w x h rectangle, row-major."""
+    return [(x, y) for y in range(y0, y0 + h) for x in range(x0, x0 + w)]
