@@ -64,6 +64,16 @@ def c_header(isa: Isa) -> str:
           f"{int(i.sync)}, {FORM_CODE[i.form]}, {TYPE_CODE[t[0]]}, {TYPE_CODE[t[1]]}, {TYPE_CODE[t[2]]}, "
           f"\"{i.mnemonic}\") \\")
     w("")
+    w("/* X(NAME, operands): the operand syntax of each encoding, for the C disassembler.")
+    w("   Comma-separated tokens: a field name, \"mem\" for \"[r2 + imm16]\", or \"async\" for the")
+    w("   optional async clause (act, ut, tid). */")
+    w("#define WSE_INSN_OPERANDS(X) \\")
+    for i in isa.insns:
+        toks = []
+        for op in i.operands:
+            toks.append("mem" if op.kind == "mem" else "async" if op.kind == "async" else op.fields[0])
+        w(f"    X({i.c_name}, \"{','.join(toks)}\") \\")
+    w("")
     w("/* Architecture presets. */")
     w("typedef struct wse_preset {")
     w("    const char *name;")
