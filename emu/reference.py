@@ -1,0 +1,1563 @@
+"""wse.emu.reference: the executable specification.
+
+A slow, readable, pure-Python interpreter of docs/timing.md. Every rule of the spec is a short
+piece of code below, commented with the spec's words, so that a reader can check one against
+the other. The fast C core (csrc/) implements the same rules; tests/emu/test_differential.py
+runs both in lock-step and compares their state cycle by cycle.
+
+This module imports only wse.isa, numpy and the standard library, so that it stays an
+independent statement of the semantics.
+
+Layout of this file:
+  1. values: 32-bit integers, fp16/fp32 with canonical NaNs
+  2. exceptions
+  3. per-PE state
+  4. scalar instruction semantics (one small function per instruction, dispatched by key)
+  5. tensor instruction semantics (one element function per instruction) and DSD operands
+  6. the main thread: runs of local instructions, the scheduler
+  7. phase 1: routers; phase 2: compute engines; the cycle loop, idle/hang/watchdog
+  8. the host interface (load, write, read, send, received, launch) and pe_state
+"""
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import NamedTuple
+
+import numpy as np
+
+from wse.isa import decode, format_insn, load as load_isa
+from wse.isa import objfile
+
+ISA = load_isa()
+
+# Ports (bit masks, as in the object format).
+NORTH, EAST, SOUTH, WEST, RAMP = 1, 2, 4, 8, 16
+PORT_NAMES = {NORTH: "north", EAST: "east", SOUTH: "south", WEST: "west", RAMP: "ramp"}
+PORT_BY_NAME = {v: k for k, v in PORT_NAMES.items()}
+OPPOSITE = {NORTH: SOUTH, SOUTH: NORTH, EAST: WEST, WEST: EAST}
+STEP = {NORTH: (0, -1), EAST: (1, 0), SOUTH: (0, 1), WEST: (-1, 0)}
+NCOLORS = 24
+NTASKS = 64
+NUT = 8
+RUN_LIMIT = 4096          # "after 4096 instructions" a run ends
+TRACE_LEN = 32            # instructions kept per PE for divergence reports
+
+# Return codes of instruction semantics that do not simply cost cycles.
+WAIT = "wait"             # could not execute (send into a full oq): nothing happened
+HOLD = "hold"             # a synchronous fabric op started: the main thread is held by it
+EXIT = "exit"             # the task ended
+
+MASK32 = 0xFFFFFFFF
+F16_QNAN = 0x7E00
+F32_QNAN = 0x7FC00000
+
+
+# =============================================================================================
+# 1. Values
+# =============================================================================================
+def u32(v: int) -> int:
+    return v & MASK32
+
+
+def s32(v: int) -> int:
+    v &= MASK32
+    return v - (1 << 32) if v & 0x80000000 else v
+
+
+def sext16(v: int) -> int:
+    v &= 0xFFFF
+    return v - 0x10000 if v & 0x8000 else v
+
+
+def f32(bits: int) -> np.float32:
+    """The fp32 value of 32 bits."""
+    return np.uint32(bits & MASK32).view(np.float32)
+
+
+def f16(bits: int) -> np.float32:
+    """The fp16 value of the low 16 bits, widened (exactly) to fp32."""
+    return np.float32(np.uint16(bits & 0xFFFF).view(np.float16))
+
+
+def bits32(x) -> int:
+    """fp32 bits of x (rounded to nearest even); a NaN is the canonical 0x7fc00000."""
+    x = np.float32(x)
+    return F32_QNAN if np.isnan(x) else int(x.view(np.uint32))
+
+
+def bits16(x) -> int:
+    """fp16 bits of x (an fp32 value, rounded to nearest even); a NaN is 0x7e00."""
+    x = np.float32(x)
+    return F16_QNAN if np.isnan(x) else int(np.float16(x).view(np.uint16))
+
+
+def fmax(a: np.float32, b: np.float32) -> np.float32:
+    """max with NaN if either is NaN, and +0 > -0 (Clarifications)."""
+    if np.isnan(a) or np.isnan(b):
+        return np.float32(np.nan)
+    if a == b:                      # equal, or +0 and -0: the one without a sign bit wins
+        return b if np.signbit(a) else a
+    return a if a > b else b
+
+
+def fmin(a: np.float32, b: np.float32) -> np.float32:
+    if np.isnan(a) or np.isnan(b):
+        return np.float32(np.nan)
+    if a == b:
+        return a if np.signbit(a) else b
+    return a if a < b else b
+
+
+# =============================================================================================
+# 2. Exceptions
+# =============================================================================================
+class EmuError(Exception):
+    """A run stopped abnormally."""
+
+
+class FaultError(EmuError):
+    """An instruction or a wavelet broke a rule. Attributes name the PE, task, PC, instruction,
+    its source line, the fault kind (as the C core's enum wse_fault_kind, lower case) and the
+    reason."""
+
+    def __init__(self, kind, reason, cycle, pe=None, task=None, pc=None, insn=None, line=None,
+                 trace=()):
+        self.kind, self.reason, self.cycle = kind, reason, cycle
+        self.pe, self.task, self.pc, self.insn, self.line = pe, task, pc, insn, line
+        self.trace = list(trace)
+        where = f"PE ({pe[0]},{pe[1]})" if pe else "fabric"
+        msg = f"fault at {where}, cycle {cycle}"
+        if task is not None:
+            msg += f", task {task}"
+        if pc is not None:
+            msg += f", pc {pc}"
+        if insn:
+            msg += f": `{insn}`"
+        if line:
+            msg += f" ({line})"
+        msg += f": {reason} [{kind}]"
+        super().__init__(msg)
+
+
+class HangError(EmuError):
+    """Nothing can happen any more but the fabric is not idle; .report says what is stuck."""
+
+    def __init__(self, cycle, report):
+        self.cycle, self.report = cycle, report
+        super().__init__(f"hang at cycle {cycle}: nothing can happen any more\n{report}")
+
+
+class WatchdogError(EmuError):
+    def __init__(self, cycle):
+        self.cycle = cycle
+        super().__init__(f"watchdog: the cycle counter reached max_cycles = {cycle}")
+
+
+class Fault(Exception):
+    """Raised inside the interpreter with a kind and a reason; the fabric adds the where."""
+
+    def __init__(self, kind, reason):
+        super().__init__(reason)
+        self.kind, self.reason = kind, reason
+
+
+class Received(NamedTuple):
+    """A wavelet that left the fabric through an edge port, delivered to the host."""
+    x: int
+    y: int
+    port: int
+    color: int
+    payload: int
+    ctrl: bool
+    cycle: int
+
+
+# =============================================================================================
+# 3. Per-PE state
+# =============================================================================================
+class Route:
+    def __init__(self, r: objfile.Route):
+        self.positions = list(r.positions)   # (rx, tx) port masks
+        self.pos = 0                         # the current position, initially 0
+        self.iq = r.iq                       # input queue id bound to the color
+        self.oq = r.oq                       # output queue id bound to the color
+
+    @property
+    def rx(self) -> int:
+        return self.positions[self.pos][0]
+
+    @property
+    def tx(self) -> int:
+        return self.positions[self.pos][1]
+
+
+class Dsr:
+    """A data structure register: a DSD (kind 0 = empty)."""
+
+    def __init__(self, d: objfile.Dsd | None = None):
+        if d is None:
+            self.kind, self.color, self.base, self.ndim = 0, 0, 0, 1
+            self.lens, self.strides = [0, 0, 0, 0], [0, 0, 0, 0]
+        else:
+            self.kind, self.color, self.base, self.ndim = d.kind, d.color, d.base, d.ndim
+            self.lens, self.strides = list(d.lens), list(d.strides)
+
+    def as_tuple(self):
+        return (self.kind, self.color, self.base, *self.lens, *self.strides)
+
+
+class Op:
+    """A tensor operation in progress: a fabric op (element by element), or an async memory
+    op waiting for its finish cycle."""
+
+    def __init__(self, insn, values, n, operands, scalar, fn, pc):
+        self.insn, self.values, self.n = insn, values, n
+        self.operands = operands    # [dst, src0, src1] Operand or None
+        self.scalar = scalar
+        self.fn = fn
+        self.pc = pc
+        self.done = 0               # elements processed
+        self.start = 0              # first cycle at which it may process an element
+        self.finish_at = None       # cycle in which it finishes (known once all are done)
+
+    @property
+    def colors(self) -> set:
+        return {o.color for o in self.operands if o is not None and o.fabric}
+
+
+class PE:
+    def __init__(self, fab, x, y, img: objfile.Image | None):
+        self.x, self.y, self.index = x, y, y * fab.width + x
+        self.img = img
+        self.stats = dict(instructions=0, busy_cycles=0, wavelets_sent=0, wavelets_received=0,
+                          stalls=0)
+        self.regs = [0] * 16
+        self.pc = None
+        self.task = None
+        self.activated = 0
+        self.blocked = 0
+        self.dsrs = [Dsr() for _ in range(24)]
+        self.routes: dict[int, Route] = {}
+        self.rb = {c: deque() for c in range(NCOLORS)}
+        self.oq = {c: deque() for c in range(NCOLORS)}
+        self.iq = {c: deque() for c in range(NCOLORS)}
+        self.toggle = [False] * NCOLORS       # False: "rb first"
+        self.ut: list[Op | None] = [None] * NUT
+        self.op: Op | None = None             # the main thread's synchronous fabric op
+        self.wake = 0                         # the main thread's next self-scheduled event
+        self.task_start = 0
+        self.pending_insn: list[int] = []     # own cycles of instructions not yet counted
+        self.trace = deque(maxlen=TRACE_LEN)  # (own cycle, pc, instruction text)
+        self.mem = None
+        if img is None:
+            return
+        self.mem = np.zeros(fab.preset.sram_words, dtype=np.uint16)
+        for i, w in enumerate(img.code):        # instruction i lives at words 2i, 2i+1
+            self.mem[2 * i] = w & 0xFFFF
+            self.mem[2 * i + 1] = w >> 16
+        for addr, words in img.chunks:
+            self.mem[addr:addr + len(words)] = words
+        self.code_words = 2 * len(img.code)
+        self.decoded = [decode(w) for w in img.code]
+        self.tasks = {t.id: t for t in img.tasks}
+        self.data_task_of = {t.color: t.id for t in img.tasks if t.kind == 1}
+        self.task_names = {s.value: s.name for s in img.symbols if s.type == "task"}
+        for t in img.tasks:
+            if t.activated:
+                self.activated |= 1 << t.id
+            if t.blocked:
+                self.blocked |= 1 << t.id
+        for r in img.routes:
+            self.routes[r.color] = Route(r)
+
+    # registers: r0 always reads 0 and ignores writes
+    def r(self, i: int) -> int:
+        return self.regs[i]
+
+    def w(self, i: int, v: int) -> None:
+        if i:
+            self.regs[i] = v & MASK32
+
+    def empty(self) -> bool:
+        return self.img is None
+
+    def insn_text(self, pc):
+        if self.img is None or pc is None or not 0 <= pc < len(self.decoded):
+            return None
+        return format_insn(self.decoded[pc], pc, task_names=self.task_names)
+
+    def line(self, pc):
+        if self.img is None or pc is None:
+            return None
+        ln = objfile.line_for(self.img, pc)
+        return f"{ln.file}:{ln.line}:{ln.col}" if ln else None
+
+
+# =============================================================================================
+# 4. Scalar instruction semantics. Each function gets (fab, pe, v, t), where v holds the
+#    decoded fields and t is the instruction's own cycle; it may set pe.next_pc. It returns
+#    None (cost 1) or one of WAIT, HOLD, EXIT, or a cost in cycles.
+# =============================================================================================
+SEM = {}
+
+
+def sem(*keys):
+    def deco(fn):
+        for k in keys:
+            SEM[k] = fn
+        return fn
+    return deco
+
+
+def _rr(pe, v):
+    return pe.r(v["r2"]), pe.r(v["r3"])
+
+
+@sem("nop")
+def i_nop(fab, pe, v, t):
+    pass
+
+
+@sem("exit")
+def i_exit(fab, pe, v, t):
+    return EXIT
+
+
+@sem("trap")
+def i_trap(fab, pe, v, t):
+    raise Fault("trap", f"trap {v['uimm16']} ({v['uimm16']:#x})")
+
+
+@sem("rdcyc")
+def i_rdcyc(fab, pe, v, t):
+    pe.w(v["r1"], t & MASK32)          # the instruction's own cycle (Clarifications)
+
+
+@sem("rdcych")
+def i_rdcych(fab, pe, v, t):
+    pe.w(v["r1"], (t >> 32) & MASK32)
+
+
+# --- integer ALU: registers are 32-bit; arithmetic wraps mod 2^32 --------------------------
+@sem("add")
+def i_add(fab, pe, v, t):
+    a, b = _rr(pe, v); pe.w(v["r1"], a + b)
+
+
+@sem("sub")
+def i_sub(fab, pe, v, t):
+    a, b = _rr(pe, v); pe.w(v["r1"], a - b)
+
+
+@sem("and")
+def i_and(fab, pe, v, t):
+    a, b = _rr(pe, v); pe.w(v["r1"], a & b)
+
+
+@sem("or")
+def i_or(fab, pe, v, t):
+    a, b = _rr(pe, v); pe.w(v["r1"], a | b)
+
+
+@sem("xor")
+def i_xor(fab, pe, v, t):
+    a, b = _rr(pe, v); pe.w(v["r1"], a ^ b)
+
+
+@sem("sll")
+def i_sll(fab, pe, v, t):
+    a, b = _rr(pe, v); pe.w(v["r1"], 0 if b >= 32 else a << b)      # 0 when r3 >= 32
+
+
+@sem("srl")
+def i_srl(fab, pe, v, t):
+    a, b = _rr(pe, v); pe.w(v["r1"], 0 if b >= 32 else a >> b)
+
+
+@sem("sra")
+def i_sra(fab, pe, v, t):
+    a, b = _rr(pe, v); pe.w(v["r1"], s32(a) >> min(b, 31))         # sign fill when >= 32
+
+
+@sem("mul")
+def i_mul(fab, pe, v, t):
+    a, b = _rr(pe, v); pe.w(v["r1"], a * b)                         # low 32 bits
+
+
+@sem("slt")
+def i_slt(fab, pe, v, t):
+    a, b = _rr(pe, v); pe.w(v["r1"], int(s32(a) < s32(b)))
+
+
+@sem("sltu")
+def i_sltu(fab, pe, v, t):
+    a, b = _rr(pe, v); pe.w(v["r1"], int(a < b))
+
+
+@sem("addi")
+def i_addi(fab, pe, v, t):
+    pe.w(v["r1"], pe.r(v["r2"]) + v["imm16"])
+
+
+@sem("andi")
+def i_andi(fab, pe, v, t):
+    pe.w(v["r1"], pe.r(v["r2"]) & v["uimm16"])
+
+
+@sem("ori")
+def i_ori(fab, pe, v, t):
+    pe.w(v["r1"], pe.r(v["r2"]) | v["uimm16"])
+
+
+@sem("xori")
+def i_xori(fab, pe, v, t):
+    pe.w(v["r1"], pe.r(v["r2"]) ^ v["uimm16"])
+
+
+@sem("slli")
+def i_slli(fab, pe, v, t):
+    pe.w(v["r1"], pe.r(v["r2"]) << v["shamt"])
+
+
+@sem("srli")
+def i_srli(fab, pe, v, t):
+    pe.w(v["r1"], pe.r(v["r2"]) >> v["shamt"])
+
+
+@sem("srai")
+def i_srai(fab, pe, v, t):
+    pe.w(v["r1"], s32(pe.r(v["r2"])) >> v["shamt"])
+
+
+@sem("lui")
+def i_lui(fab, pe, v, t):
+    pe.w(v["r1"], v["uimm16"] << 16)
+
+
+@sem("slti")
+def i_slti(fab, pe, v, t):
+    pe.w(v["r1"], int(s32(pe.r(v["r2"])) < v["imm16"]))
+
+
+# --- memory: word addresses; (r2 + imm16) mod 2^32 must lie inside SRAM --------------------
+def _addr(fab, pe, v, words: int, write: bool) -> int:
+    a = u32(pe.r(v["r2"]) + v["imm16"])
+    check_mem(fab, pe, a, words, write)
+    return a
+
+
+def check_mem(fab, pe, a: int, words: int, write: bool) -> None:
+    """One memory element of `words` 16-bit words at word address a (spec: DSD operands)."""
+    if not 0 <= a or a + words > fab.preset.sram_words:
+        raise Fault("mem_range", f"address {a:#x} is outside SRAM (0..{fab.preset.sram_words - 1:#x})")
+    if words == 2 and a % 2:
+        raise Fault("misaligned", f"32-bit access at odd word address {a:#x}")
+    if write and a < pe.code_words:
+        raise Fault("write_code", f"write to {a:#x} inside the code region [0, {pe.code_words:#x})")
+
+
+def rd16(pe, a: int) -> int:
+    return int(pe.mem[a])
+
+
+def rd32(pe, a: int) -> int:
+    return int(pe.mem[a]) | int(pe.mem[a + 1]) << 16      # low half first
+
+
+def wr16(pe, a: int, val: int) -> None:
+    pe.mem[a] = val & 0xFFFF
+
+
+def wr32(pe, a: int, val: int) -> None:
+    pe.mem[a] = val & 0xFFFF
+    pe.mem[a + 1] = (val >> 16) & 0xFFFF
+
+
+@sem("ld16")
+def i_ld16(fab, pe, v, t):
+    pe.w(v["r1"], rd16(pe, _addr(fab, pe, v, 1, False)))
+
+
+@sem("ld16s")
+def i_ld16s(fab, pe, v, t):
+    pe.w(v["r1"], sext16(rd16(pe, _addr(fab, pe, v, 1, False))))
+
+
+@sem("ld32")
+def i_ld32(fab, pe, v, t):
+    pe.w(v["r1"], rd32(pe, _addr(fab, pe, v, 2, False)))
+
+
+@sem("st16")
+def i_st16(fab, pe, v, t):
+    wr16(pe, _addr(fab, pe, v, 1, True), pe.r(v["r1"]))
+
+
+@sem("st32")
+def i_st32(fab, pe, v, t):
+    wr32(pe, _addr(fab, pe, v, 2, True), pe.r(v["r1"]))
+
+
+# --- control flow --------------------------------------------------------------------------
+def _branch(pe, v, taken: bool) -> None:
+    if taken:
+        pe.next_pc = pe.pc + v["off16"]
+
+
+@sem("beq")
+def i_beq(fab, pe, v, t):
+    _branch(pe, v, pe.r(v["r1"]) == pe.r(v["r2"]))
+
+
+@sem("bne")
+def i_bne(fab, pe, v, t):
+    _branch(pe, v, pe.r(v["r1"]) != pe.r(v["r2"]))
+
+
+@sem("blt")
+def i_blt(fab, pe, v, t):
+    _branch(pe, v, s32(pe.r(v["r1"])) < s32(pe.r(v["r2"])))
+
+
+@sem("bge")
+def i_bge(fab, pe, v, t):
+    _branch(pe, v, s32(pe.r(v["r1"])) >= s32(pe.r(v["r2"])))
+
+
+@sem("bltu")
+def i_bltu(fab, pe, v, t):
+    _branch(pe, v, pe.r(v["r1"]) < pe.r(v["r2"]))
+
+
+@sem("bgeu")
+def i_bgeu(fab, pe, v, t):
+    _branch(pe, v, pe.r(v["r1"]) >= pe.r(v["r2"]))
+
+
+@sem("jmp")
+def i_jmp(fab, pe, v, t):
+    pe.next_pc = v["tgt24"]
+
+
+@sem("call")
+def i_call(fab, pe, v, t):
+    pe.w(15, pe.pc + 1)
+    pe.next_pc = v["tgt24"]
+
+
+@sem("jr")
+def i_jr(fab, pe, v, t):
+    pe.next_pc = pe.r(v["r1"])            # checked when fetched (pc_range fault)
+
+
+# --- scalar fp32: registers hold binary32 bits --------------------------------------------
+def _ff(pe, v):
+    return f32(pe.r(v["r2"])), f32(pe.r(v["r3"]))
+
+
+@sem("addf")
+def i_addf(fab, pe, v, t):
+    a, b = _ff(pe, v); pe.w(v["r1"], bits32(a + b))
+
+
+@sem("subf")
+def i_subf(fab, pe, v, t):
+    a, b = _ff(pe, v); pe.w(v["r1"], bits32(a - b))
+
+
+@sem("mulf")
+def i_mulf(fab, pe, v, t):
+    a, b = _ff(pe, v); pe.w(v["r1"], bits32(a * b))
+
+
+@sem("maxf")
+def i_maxf(fab, pe, v, t):
+    a, b = _ff(pe, v); pe.w(v["r1"], bits32(fmax(a, b)))
+
+
+@sem("minf")
+def i_minf(fab, pe, v, t):
+    a, b = _ff(pe, v); pe.w(v["r1"], bits32(fmin(a, b)))
+
+
+@sem("negf")
+def i_negf(fab, pe, v, t):
+    pe.w(v["r1"], pe.r(v["r2"]) ^ 0x80000000)      # flips the sign bit (also of a NaN)
+
+
+@sem("absf")
+def i_absf(fab, pe, v, t):
+    pe.w(v["r1"], pe.r(v["r2"]) & 0x7FFFFFFF)      # clears the sign bit
+
+
+@sem("feq")
+def i_feq(fab, pe, v, t):
+    a, b = _ff(pe, v); pe.w(v["r1"], int(bool(a == b)))
+
+
+@sem("flt")
+def i_flt(fab, pe, v, t):
+    a, b = _ff(pe, v); pe.w(v["r1"], int(bool(a < b)))
+
+
+@sem("fle")
+def i_fle(fab, pe, v, t):
+    a, b = _ff(pe, v); pe.w(v["r1"], int(bool(a <= b)))
+
+
+@sem("i2f")
+def i_i2f(fab, pe, v, t):
+    pe.w(v["r1"], bits32(np.float32(s32(pe.r(v["r2"])))))   # int32 -> fp32, nearest even
+
+
+@sem("f2i")
+def i_f2i(fab, pe, v, t):
+    x = f32(pe.r(v["r2"]))
+    if np.isnan(x):
+        r = 0                                   # NaN gives 0
+    elif x >= 2.0 ** 31:
+        r = 0x7FFFFFFF                          # saturates
+    elif x <= -2.0 ** 31:
+        r = -0x80000000
+    else:
+        r = int(float(x))                       # truncated toward zero
+    pe.w(v["r1"], r)
+
+
+@sem("h2f")
+def i_h2f(fab, pe, v, t):
+    pe.w(v["r1"], bits32(f16(pe.r(v["r2"]))))
+
+
+@sem("f2h")
+def i_f2h(fab, pe, v, t):
+    pe.w(v["r1"], bits16(f32(pe.r(v["r2"]))))
+
+
+@sem("macf")
+def i_macf(fab, pe, v, t):
+    acc, a, b = f32(pe.r(v["r1"])), *_ff(pe, v)
+    prod = np.float32(a * b)                    # product rounded to fp32 ...
+    pe.w(v["r1"], bits32(acc + prod))           # ... then the sum rounded: not fused
+
+
+# --- DSRs ----------------------------------------------------------------------------------
+@sem("ldsd")
+def i_ldsd(fab, pe, v, t):
+    i = v["dsdidx"]
+    if i >= len(pe.img.dsds):
+        raise Fault("dsd_index", f"DSD index {i} is outside the image's table ({len(pe.img.dsds)} entries)")
+    pe.dsrs[v["dsr"]] = Dsr(pe.img.dsds[i])
+
+
+@sem("dsdbase")
+def i_dsdbase(fab, pe, v, t):
+    pe.dsrs[v["dsr"]].base = pe.r(v["rq"])
+
+
+@sem("dsdadd")
+def i_dsdadd(fab, pe, v, t):
+    d = pe.dsrs[v["dsr"]]
+    d.base = u32(d.base + s32(pe.r(v["rq"])))     # 32-bit, wraps (Clarifications)
+
+
+@sem("dsdaddi")
+def i_dsdaddi(fab, pe, v, t):
+    d = pe.dsrs[v["dsr"]]
+    d.base = u32(d.base + v["imm16"])
+
+
+@sem("dsdlen")
+def i_dsdlen(fab, pe, v, t):
+    pe.dsrs[v["dsr"]].lens[0] = pe.r(v["rq"])
+
+
+# --- tasks and the fabric ------------------------------------------------------------------
+@sem("activate")
+def i_activate(fab, pe, v, t):
+    activate(pe, v["tid"])
+
+
+@sem("block")
+def i_block(fab, pe, v, t):
+    pe.blocked |= 1 << v["tid"]
+
+
+@sem("unblock")
+def i_unblock(fab, pe, v, t):
+    pe.blocked &= ~(1 << v["tid"])
+
+
+@sem("send")
+def i_send(fab, pe, v, t):
+    return send(fab, pe, v, t, ctrl=False)
+
+
+@sem("sendc")
+def i_sendc(fab, pe, v, t):
+    return send(fab, pe, v, t, ctrl=True)
+
+
+def activate(pe, tid: int) -> None:
+    """Set the activated bit of task tid; an undefined task is a fault (Clarifications)."""
+    if tid not in pe.tasks:
+        raise Fault("task", f"activation of task {tid}, which is not defined on this PE")
+    pe.activated |= 1 << tid
+
+
+def oq_room(pe, c: int) -> bool:
+    """Check that the CE may push into oq[c] (Clarifications: entering through the RAMP):
+    a route for c whose current rx contains RAMP (else a route fault); then whether oq[c]
+    has room."""
+    r = pe.routes.get(c)
+    if r is None:
+        raise Fault("route", f"color {c} has no route on this PE")
+    if not r.rx & RAMP:
+        raise Fault("route", f"color {c}: RAMP is not in rx of the current position {r.pos}")
+    return len(pe.oq[c]) < pe.fab.preset.oq_depth[r.oq]
+
+
+def push_oq(fab, pe, c: int, payload: int, ctrl: bool, t: int) -> None:
+    pe.oq[c].append((payload & MASK32, ctrl, t + 1))     # ready = t + 1 (Clarifications)
+    pe.stats["wavelets_sent"] += 1
+
+
+def send(fab, pe, v, t, ctrl: bool):
+    """send/sendc: 1 cycle once the wavelet fits in oq[c]; while it is full the main thread
+    waits."""
+    c = v["color"]
+    if not oq_room(pe, c):
+        return WAIT
+    push_oq(fab, pe, c, pe.r(v["rq"]), ctrl, t)
+    return None
+
+
+# =============================================================================================
+# 5. Tensor instructions. ELEM[key](a, b, s) computes one element. Floating point operands
+#    arrive widened to fp32 (np.float32), the scalar rs as fp32; the result is an fp32 value
+#    that is rounded to the destination type. Integer operands arrive as ints.
+# =============================================================================================
+F32 = np.float32
+
+
+def _mac(acc, x, s):
+    return acc + F32(x * s)          # the product is rounded to fp32 before the add
+
+
+ELEM = {
+    "fmovh.v": lambda a, b, s: a,
+    "fmovh.s": lambda a, b, s: s,
+    "faddh.vv": lambda a, b, s: a + b,
+    "faddh.vs": lambda a, b, s: a + s,
+    "fsubh.vv": lambda a, b, s: a - b,
+    "fsubh.vs": lambda a, b, s: a - s,
+    "fmulh.vv": lambda a, b, s: a * b,
+    "fmulh.vs": lambda a, b, s: a * s,
+    "fmach": lambda a, b, s: _mac(a, b, s),
+    "fmaxh.vv": lambda a, b, s: fmax(a, b),
+    "fmaxh.vs": lambda a, b, s: fmax(a, s),
+    "fnegh": lambda a, b, s: -a,
+    "fabsh": lambda a, b, s: abs(a),
+    "fmovs.v": lambda a, b, s: a,
+    "fmovs.s": lambda a, b, s: s,
+    "fadds.vv": lambda a, b, s: a + b,
+    "fadds.vs": lambda a, b, s: a + s,
+    "fsubs.vv": lambda a, b, s: a - b,
+    "fsubs.vs": lambda a, b, s: a - s,
+    "fmuls.vv": lambda a, b, s: a * b,
+    "fmuls.vs": lambda a, b, s: a * s,
+    "fmacs": lambda a, b, s: _mac(a, b, s),
+    "fmaxs.vv": lambda a, b, s: fmax(a, b),
+    "fmaxs.vs": lambda a, b, s: fmax(a, s),
+    "fnegs": lambda a, b, s: -a,
+    "fabss": lambda a, b, s: abs(a),
+    "faddhs": lambda a, b, s: a + b,               # b is the fp16 src1, widened
+    "fmachs": lambda a, b, s: _mac(a, b, s),
+    "fh2s": lambda a, b, s: a,                     # widened on read, stored as fp32
+    "fs2h": lambda a, b, s: a,                     # rounded to fp16 on write
+    "add16.vv": lambda a, b, s: a + b,
+    "add16.vs": lambda a, b, s: a + s,
+    "sub16.vv": lambda a, b, s: a - b,
+    "sub16.vs": lambda a, b, s: a - s,
+    "and16.vv": lambda a, b, s: a & b,
+    "and16.vs": lambda a, b, s: a & s,
+    "or16.vv": lambda a, b, s: a | b,
+    "or16.vs": lambda a, b, s: a | s,
+    "xor16.vv": lambda a, b, s: a ^ b,
+    "xor16.vs": lambda a, b, s: a ^ s,
+    "sll16.vv": lambda a, b, s: 0 if b >= 16 else a << b,          # 0 when >= 16
+    "sll16.vs": lambda a, b, s: 0 if s >= 16 else a << s,          # unsigned rs
+    "slr16.vv": lambda a, b, s: 0 if b >= 16 else a >> b,
+    "slr16.vs": lambda a, b, s: 0 if s >= 16 else a >> s,
+    "sar16.vv": lambda a, b, s: sext16(a) >> min(b, 15),           # sign fill when >= 16
+    "sar16.vs": lambda a, b, s: sext16(a) >> min(s, 15),
+    "mov16.v": lambda a, b, s: a,
+    "mov16.s": lambda a, b, s: s,                                  # low 16 bits of rs
+    "mov32.v": lambda a, b, s: a,
+    "mov32.s": lambda a, b, s: s,
+}
+FLOAT_TYPES = ("h", "s")
+ELEM_WORDS = {"h": 1, "s": 2, "u16": 1, "u32": 2}
+
+
+class Operand:
+    """One DSD operand of a tensor op: memory (a list of element addresses) or fabric."""
+
+    def __init__(self, dsr: Dsr, type_: str, name: str):
+        self.type = type_
+        self.e = ELEM_WORDS[type_]
+        self.name = name
+        self.fabric = dsr.kind in (objfile.DSD_FABIN, objfile.DSD_FABOUT)
+        self.color = dsr.color
+        if self.fabric:
+            self.n = dsr.lens[0]
+            self.addrs = None
+            self.unit = True
+            return
+        nd = dsr.ndim if dsr.kind == objfile.DSD_MEM4D else 1
+        lens = [dsr.lens[i] if i < nd else 1 for i in range(4)]
+        strides = [dsr.strides[i] if i < nd else 0 for i in range(4)]
+        self.n = lens[0] * lens[1] * lens[2] * lens[3]
+        # element offsets (in elements), dimension 0 fastest
+        offs = [i0 * strides[0] + i1 * strides[1] + i2 * strides[2] + i3 * strides[3]
+                for i3 in range(lens[3]) for i2 in range(lens[2])
+                for i1 in range(lens[1]) for i0 in range(lens[0])]
+        self.unit = offs == list(range(self.n))      # one contiguous run
+        self.addrs = [dsr.base + o * self.e for o in offs]
+
+    def read(self, pe, i: int, t: int):
+        """Element i as raw bits (fabric: pops the head of iq[color])."""
+        if self.fabric:
+            payload, _ctrl, _ready = pe.iq[self.color].popleft()
+            return payload & 0xFFFF if self.e == 1 else payload
+        a = self.addrs[i]
+        return rd16(pe, a) if self.e == 1 else rd32(pe, a)
+
+
+def value_of(bits: int, type_: str):
+    """Raw element bits -> the value the element function computes on."""
+    if type_ == "h":
+        return f16(bits)
+    if type_ == "s":
+        return f32(bits)
+    return bits
+
+
+def bits_of(val, type_: str) -> int:
+    """A computed value -> element bits of the destination type."""
+    if type_ == "h":
+        return bits16(val)
+    if type_ == "s":
+        return bits32(val)
+    if type_ == "u16":
+        return int(val) & 0xFFFF
+    return int(val) & MASK32
+
+
+def is_tensor(insn) -> bool:
+    return insn.types is not None
+
+
+def has_fabric_operand(pe, insn, v) -> bool:
+    for f in ("dd", "da", "db"):
+        if f in v:
+            d = pe.dsrs[v[f] + {"dd": 0, "da": 8, "db": 16}[f]]
+            if d.kind in (objfile.DSD_FABIN, objfile.DSD_FABOUT):
+                return True
+    return False
+
+
+def tensor_operands(fab, pe, insn, v):
+    """Resolve and check the operands of a tensor op (Clarifications: order of checks)."""
+    tdst, tsrc0, tsrc1 = insn.types
+    form = insn.form
+    # ut busy
+    if v["act"] and pe.ut[v["ut"]] is not None:
+        raise Fault("ut_busy", f"microthread {v['ut']} is busy")
+    # DSR kinds
+    specs = [("dd", 0, tdst, "destination")]
+    if form in ("vv", "vs", "v", "vvs"):
+        specs.append(("da", 8, tsrc0, "source 0"))
+    if form in ("vv", "vvs"):
+        specs.append(("db", 16, tsrc1, "source 1"))
+    ops = [None, None, None]
+    for slot, (f, file_base, typ, what) in enumerate(specs):
+        idx = v[f]
+        dsr = pe.dsrs[file_base + idx]
+        name = "dab"[slot] + str(idx)
+        if dsr.kind == 0:
+            raise Fault("dsd_kind", f"{what} {name} is an empty DSR")
+        if slot == 0 and dsr.kind == objfile.DSD_FABIN:
+            raise Fault("dsd_kind", f"{what} {name} is a fabin DSD")
+        if slot > 0 and dsr.kind == objfile.DSD_FABOUT:
+            raise Fault("dsd_kind", f"{what} {name} is a fabout DSD")
+        ops[slot] = Operand(dsr, typ, name)
+    # element counts: n is the destination's; every source must match
+    n = ops[0].n
+    for o in ops[1:]:
+        if o is not None and o.n != n:
+            raise Fault("dsd_length", f"{o.name} has {o.n} elements but the destination {ops[0].name} has {n}")
+    # every memory element, checked before anything is written
+    for slot, o in enumerate(ops):
+        if o is not None and not o.fabric:
+            for a in o.addrs:
+                check_mem(fab, pe, a, o.e, write=(slot == 0))
+    # queue busy: two fabric sources on one color, or a color an op in progress uses
+    srcs = [o.color for o in ops[1:] if o is not None and o.fabric]
+    if len(srcs) != len(set(srcs)):
+        raise Fault("queue_busy", f"two fabric sources on color {srcs[0]}")
+    mine = {o.color for o in ops if o is not None and o.fabric}
+    busy = set()
+    for other in [pe.op] + pe.ut:
+        if other is not None:
+            busy |= other.colors
+    if mine & busy:
+        raise Fault("queue_busy", f"color {min(mine & busy)} is used by an operation in progress")
+    # the scalar operand rs: fp32 bits for floating point ops, an integer for integer ops
+    scalar = None
+    if form in ("vs", "s", "vvs"):
+        rs = pe.r(v["rs"])
+        scalar = f32(rs) if tdst in FLOAT_TYPES else rs
+    return n, ops, scalar
+
+
+def element_ready(fab, pe, op: Op, t: int) -> bool:
+    """Can the op process its next element now? Fabric sources need a ready wavelet in their
+    iq; a fabric destination needs room in its oq (after the route check)."""
+    for o in op.operands[1:]:
+        if o is not None and o.fabric:
+            q = pe.iq[o.color]
+            if not q or q[0][2] > t:
+                return False
+    d = op.operands[0]
+    if d.fabric and not oq_room(pe, d.color):
+        return False
+    return True
+
+
+def do_element(fab, pe, op: Op, i: int, t: int) -> None:
+    """Element i: read all sources, compute, write the destination."""
+    dst, s0, s1 = op.operands
+    a = value_of(s0.read(pe, i, t), s0.type) if s0 is not None else None
+    b = value_of(s1.read(pe, i, t), s1.type) if s1 is not None else None
+    r = bits_of(op.fn(a, b, op.scalar), dst.type)
+    if dst.fabric:
+        push_oq(fab, pe, dst.color, r, False, t)       # data wavelets, 16 bits zero-extended
+    elif dst.e == 1:
+        wr16(pe, dst.addrs[i], r)
+    else:
+        wr32(pe, dst.addrs[i], r)
+
+
+def tensor(fab, pe, v, t, insn):
+    """Execute a tensor op at cycle t (docs/timing.md: Instruction costs)."""
+    n, ops, scalar = tensor_operands(fab, pe, insn, v)
+    op = Op(insn, v, n, ops, scalar, ELEM[insn.key], pe.pc)
+    fabric = any(o is not None and o.fabric for o in ops)
+    if not fabric:
+        # Over memory only: the whole effect happens at its first cycle; cost
+        # max(1, ceil(n / width)), width 1 if any operand is not unit-stride.
+        for i in range(n):
+            do_element(fab, pe, op, i, t)
+        op.done = n
+        unit = all(o.unit for o in ops if o is not None)
+        width = fab.preset.simd[insn.cls] if unit else 1
+        cost = max(1, math.ceil(n / width))
+        if not v["act"]:
+            return cost
+        # async: takes effect at issue, finishes cost cycles later on microthread ut
+        op.finish_at = t + cost
+        pe.ut[v["ut"]] = op
+        return 1                                  # the main thread goes on at the next cycle
+    if v["act"]:
+        op.start = t + 1                          # the microthread's first event (Clarifications)
+        if n == 0:
+            op.finish_at = t + 1
+        pe.ut[v["ut"]] = op
+        return 1
+    # synchronous fabric op: holds the main thread; first element in this cycle
+    op.start = t
+    pe.op = op
+    if n == 0:
+        op.finish_at = t + 1
+    else:
+        step_op(fab, pe, op, t)
+    return HOLD
+
+
+def step_op(fab, pe, op: Op, t: int) -> bool:
+    """One event of a fabric op's thread: process the next element if it can. Returns True
+    when an element was processed."""
+    if op.finish_at is not None or t < op.start:
+        return False
+    if not element_ready(fab, pe, op, t):
+        return False
+    do_element(fab, pe, op, op.done, t)
+    op.done += 1
+    if op.done == op.n:
+        op.finish_at = t + 1                      # it finishes the cycle after its last element
+    return True
+
+
+for _i in ISA.insns:
+    if is_tensor(_i):
+        assert _i.key in ELEM, f"no element semantics for {_i.key}"
+        SEM[_i.key] = (lambda insn: lambda fab, pe, v, t: tensor(fab, pe, v, t, insn))(_i)
+    assert _i.key in SEM, f"no semantics for {_i.key}"
+
+
+# =============================================================================================
+# 6. The main thread
+# =============================================================================================
+def stops_run(pe, d) -> bool:
+    """Instructions before which a run stops when its cost so far is non-zero: sync ones, and
+    tensor ops with a fabric operand or an async clause."""
+    insn = d.insn
+    if insn.sync:
+        return True
+    if is_tensor(insn):
+        return bool(d.values["act"]) or has_fabric_operand(pe, insn, d.values)
+    return False
+
+
+class ReferenceFabric:
+    """The reference interpreter: same interface as the C-backed wse.emu.Fabric."""
+
+    def __init__(self, width: int, height: int, arch: str = "wse2"):
+        if arch not in ISA.presets:
+            raise ValueError(f"unknown arch {arch!r}; one of {sorted(ISA.presets)}")
+        self.width, self.height, self.arch = width, height, arch
+        self.preset = ISA.presets[arch]
+        self.cycle = 0
+        self.hops = 0
+        self.obj = None
+        self.host_in: dict[tuple[int, int], deque] = {}   # (pe index, port) -> (color, payload, ctrl)
+        self.host_out: list[Received] = []
+        self.pes = [PE(self, x, y, None) for y in range(height) for x in range(width)]
+        for pe in self.pes:
+            pe.fab = self
+
+    # ---------------------------------------------------------------------------------------
+    def pe_at(self, x, y) -> PE | None:
+        if 0 <= x < self.width and 0 <= y < self.height:
+            return self.pes[y * self.width + x]
+        return None
+
+    def _fault(self, f: Fault, pe: PE | None, t: int, pc=None, task=None, router=False):
+        if pe is not None and not router:
+            task = pe.task if task is None else task
+            pc = pe.pc if pc is None else pc
+        insn = pe.insn_text(pc) if pe is not None else None
+        line = pe.line(pc) if pe is not None and pc is not None else None
+        trace = list(pe.trace) if pe is not None else []
+        return FaultError(f.kind, f.reason, t, (pe.x, pe.y) if pe else None, task, pc, insn,
+                          line, trace)
+
+    # ---- the scheduler ----------------------------------------------------------------------
+    def runnable(self, pe: PE, t: int) -> list[int]:
+        """Runnable task ids: not blocked, and activated (local and control tasks), or, for a
+        data task bound to color c, iq[c] holds a ready wavelet."""
+        out = []
+        for tid, task in pe.tasks.items():
+            if pe.blocked >> tid & 1:
+                continue
+            if task.kind == 1:
+                q = pe.iq[task.color]
+                if q and q[0][2] <= t:
+                    out.append(tid)
+            elif pe.activated >> tid & 1:
+                out.append(tid)
+        return sorted(out)
+
+    def schedule(self, pe: PE, t: int) -> bool:
+        """The CE is idle: pick the runnable task with the lowest id."""
+        cands = self.runnable(pe, t)
+        if not cands:
+            return False
+        tid = cands[0]
+        task = pe.tasks[tid]
+        if task.kind == 1:                        # a data task: pop its iq, payload -> r1
+            payload, _c, _r = pe.iq[task.color].popleft()
+            pe.w(1, payload)
+        pe.activated &= ~(1 << tid)               # picking any task clears its activated bit
+        pe.task, pe.pc = tid, task.entry
+        pe.task_start = t
+        pe.wake = t + self.preset.task_switch    # first instruction task_switch cycles later
+        return True
+
+    def end_task(self, pe: PE, t: int) -> None:
+        pe.stats["busy_cycles"] += t - pe.task_start + 1
+        pe.task = None
+        pe.pc = None
+
+    # ---- a run of local instructions --------------------------------------------------------
+    def run_main(self, pe: PE, t0: int) -> bool:
+        """Execute a run starting at t0. Returns True if anything executed."""
+        cost = 0
+        count = 0
+        while True:
+            if not 0 <= pe.pc < len(pe.decoded):
+                raise Fault("pc_range", f"pc {pe.pc} is outside the code (0..{len(pe.decoded) - 1})")
+            d = pe.decoded[pe.pc]
+            if cost > 0 and stops_run(pe, d):
+                break                             # it executes at t0 + cost, at its exact cycle
+            t = t0 + cost                         # the instruction's own cycle
+            pe.next_pc = pe.pc + 1
+            res = SEM[d.insn.key](self, pe, d.values, t)
+            if res == WAIT:                       # send into a full oq: wait, nothing happened
+                break
+            pe.trace.append((t, pe.pc, pe.insn_text(pe.pc)))
+            pe.pending_insn.append(t)             # counted at its own cycle
+            count += 1
+            if res == HOLD:                       # a synchronous fabric op holds the thread
+                return True
+            if res == EXIT:                       # exit: the task ends; costs 1
+                self.end_task(pe, t)
+                cost += 1
+                break
+            cost += 1 if res is None else res
+            pe.pc = pe.next_pc
+            if count == RUN_LIMIT:
+                break
+        pe.wake = t0 + cost                       # the CE's next event
+        return count > 0
+
+    def finish_main_op(self, pe: PE, t: int) -> None:
+        pe.op = None
+        pe.pc += 1
+
+    # =========================================================================================
+    # 7. Cycles
+    # =========================================================================================
+    def _move_checks(self, pe: PE, c: int, tx: int, used: int) -> bool:
+        """Step 3 of phase 1: faults first, then waits (Clarifications). True if it can move."""
+        if tx == 0:
+            raise Fault("route", f"color {c}: the route's tx is empty at position {pe.routes[c].pos}")
+        for port in (NORTH, EAST, SOUTH, WEST):
+            if not tx & port:
+                continue
+            dx, dy = STEP[port]
+            nb = self.pe_at(pe.x + dx, pe.y + dy)
+            if nb is None:
+                continue                          # off the fabric: delivered to the host
+            if nb.empty():
+                raise Fault("empty_pe", f"color {c}: wavelet sent {PORT_NAMES[port]} to PE "
+                                        f"({nb.x},{nb.y}), which has no program")
+            r = nb.routes.get(c)
+            if r is None or not r.rx & OPPOSITE[port]:
+                raise Fault("route", f"color {c}: PE ({nb.x},{nb.y}) does not accept "
+                                     f"{PORT_NAMES[OPPOSITE[port]]} in rx of its current position")
+        if tx & used:                             # one wavelet per link per direction per cycle
+            return False
+        for port in (NORTH, EAST, SOUTH, WEST):
+            if tx & port:
+                dx, dy = STEP[port]
+                nb = self.pe_at(pe.x + dx, pe.y + dy)
+                if nb is not None and len(nb.rb[c]) >= self.preset.router_depth:
+                    return False
+        if tx & RAMP:
+            if len(pe.iq[c]) >= self.preset.iq_depth[pe.routes[c].iq]:
+                return False
+        return True
+
+    def _move(self, pe: PE, c: int, src: deque, t: int) -> None:
+        """Step 4: pop the candidate and copy it to every port of tx."""
+        payload, ctrl, _ready = src.popleft()
+        route = pe.routes[c]
+        tx = route.tx
+        for port in (NORTH, EAST, SOUTH, WEST):
+            if not tx & port:
+                continue
+            dx, dy = STEP[port]
+            nb = self.pe_at(pe.x + dx, pe.y + dy)
+            if nb is None:                        # off-fabric edge: to the host
+                self.host_out.append(Received(pe.x, pe.y, port, c, payload, ctrl, t))
+            else:
+                nb.rb[c].append((payload, ctrl, t + self.preset.hop_latency))
+            self.hops += 1
+        if tx & RAMP:
+            pe.stats["wavelets_received"] += 1
+            self.hops += 1
+            if ctrl:                              # a control wavelet at a RAMP is not queued:
+                activate(pe, payload & 63)        # it activates task payload & 63
+            else:
+                pe.iq[c].append((payload, ctrl, t + 1))
+        if ctrl:                                  # the switch advances after it has left
+            route.pos = (route.pos + 1) % len(route.positions)
+        pe.toggle[c] = not pe.toggle[c]
+
+    def _inject(self, pe: PE, t: int) -> bool:
+        """Phase 1 step 1: host injection, ports N, E, S, W, at most one per port."""
+        moved = False
+        for port in (NORTH, EAST, SOUTH, WEST):
+            q = self.host_in.get((pe.index, port))
+            if not q:
+                continue
+            c, payload, ctrl = q[0]
+            if len(pe.rb[c]) >= self.preset.router_depth:
+                continue                          # the port waits; nothing behind it passes
+            r = pe.routes.get(c)
+            if r is None or not r.rx & port:
+                raise Fault("route", f"color {c}: host wavelet enters through {PORT_NAMES[port]}, "
+                                     "which is not in rx of the current position")
+            q.popleft()
+            pe.rb[c].append((payload, ctrl, t + self.preset.hop_latency))
+            moved = True
+        return moved
+
+    def phase_routers(self, t: int) -> bool:
+        happened = False
+        for pe in self.pes:                       # increasing PE index
+            if pe.empty():
+                continue
+            try:
+                if self._inject(pe, t):
+                    happened = True
+                used = 0
+                for k in range(NCOLORS):          # rotating priority (t + k) mod 24
+                    c = (t + k) % NCOLORS
+                    rb, oq = pe.rb[c], pe.oq[c]
+                    rb_ready = bool(rb) and rb[0][2] <= t
+                    oq_ready = bool(oq) and oq[0][2] <= t
+                    if not (rb_ready or oq_ready):
+                        continue
+                    if rb_ready and oq_ready:     # both: alternate, toggle starts "rb first"
+                        src = oq if pe.toggle[c] else rb
+                    else:
+                        src = rb if rb_ready else oq
+                    tx = pe.routes[c].tx
+                    if not self._move_checks(pe, c, tx, used):
+                        pe.stats["stalls"] += 1   # the candidate waits: a stall
+                        continue
+                    self._move(pe, c, src, t)
+                    used |= tx
+                    happened = True
+            except Fault as f:
+                raise self._fault(f, pe, t, router=True) from None
+        return happened
+
+    def phase_ces(self, t: int) -> bool:
+        happened = False
+        for pe in self.pes:                       # increasing PE index
+            if pe.empty():
+                continue
+            try:
+                if self.ce_event(pe, t):
+                    happened = True
+            except Fault as f:
+                raise self._fault(f, pe, t) from None
+        return happened
+
+    def ce_event(self, pe: PE, t: int) -> bool:
+        happened = False
+        # 1. microthreads 0..7 that hold an operation step
+        for n in range(NUT):
+            op = pe.ut[n]
+            if op is None:
+                continue
+            if op.finish_at is not None and t >= op.finish_at:
+                pe.ut[n] = None                   # finished: activate T / unblock T
+                act, tid = op.values["act"], op.values["tid"]
+                if act == 2:
+                    activate(pe, tid)
+                elif act == 3:
+                    pe.blocked &= ~(1 << tid)
+                happened = True
+            else:
+                try:
+                    if step_op(self, pe, op, t):
+                        happened = True
+                except Fault as f:                # report the async op's own pc
+                    raise self._fault(f, pe, t, pc=op.pc) from None
+        # 2. the main thread
+        if pe.op is not None:
+            if pe.op.finish_at is not None and t >= pe.op.finish_at:
+                self.finish_main_op(pe, t)        # then the next run starts in this event
+                pe.wake = t
+                happened = True
+            else:
+                if step_op(self, pe, pe.op, t):
+                    happened = True
+                return happened
+        if t < pe.wake:
+            return happened
+        if pe.task is None:
+            if self.schedule(pe, t):
+                happened = True
+            return happened
+        if self.run_main(pe, t):                  # a running task: execute a run
+            happened = True
+        return happened
+
+    def _flush_stats(self, pe: PE) -> None:
+        """Instructions are counted at their own cycle: those before the current boundary."""
+        done = [c for c in pe.pending_insn if c < self.cycle]
+        pe.stats["instructions"] += len(done)
+        pe.pending_insn = [c for c in pe.pending_insn if c >= self.cycle]
+
+    # ---- end conditions ----------------------------------------------------------------------
+    def idle(self) -> bool:
+        """No CE running a task or an operation, no task runnable or activated, no wavelet in
+        any buffer, and the host has no wavelets waiting to enter."""
+        if any(self.host_in.values()):
+            return False
+        for pe in self.pes:
+            if pe.empty():
+                continue
+            if pe.task is not None or pe.op is not None or any(u is not None for u in pe.ut):
+                return False
+            if pe.activated:
+                return False
+            for c in range(NCOLORS):
+                if pe.rb[c] or pe.oq[c] or pe.iq[c]:
+                    return False
+        return True
+
+    def _future_events(self, t: int) -> bool:
+        """Is any event scheduled for a cycle after t?"""
+        for pe in self.pes:
+            if pe.empty():
+                continue
+            for c in range(NCOLORS):
+                for q in (pe.rb[c], pe.oq[c], pe.iq[c]):
+                    if any(w[2] > t for w in q):
+                        return True
+            if pe.task is not None and pe.op is None and pe.wake > t:
+                return True
+            for op in [pe.op] + pe.ut:
+                if op is not None and ((op.finish_at is not None and op.finish_at > t)
+                                       or op.start > t):
+                    return True
+        return False
+
+    def hang_report(self) -> str:
+        lines = []
+        for pe in self.pes:
+            if pe.empty():
+                continue
+            parts = []
+            if pe.task is not None:
+                parts.append(f"running task {pe.task} at pc {pe.pc} `{pe.insn_text(pe.pc)}`")
+            if pe.op is not None:
+                parts.append(f"main thread in `{pe.insn_text(pe.op.pc)}` "
+                             f"({pe.op.done}/{pe.op.n} elements)")
+            for n, op in enumerate(pe.ut):
+                if op is not None:
+                    parts.append(f"ut{n}: `{pe.insn_text(op.pc)}` ({op.done}/{op.n} elements)")
+            for tid in range(NTASKS):
+                a, b = pe.activated >> tid & 1, pe.blocked >> tid & 1
+                if a or (b and tid in pe.tasks):
+                    parts.append(f"task {tid} {'activated ' if a else ''}{'blocked' if b else ''}".strip())
+            for c in range(NCOLORS):
+                for name, q in (("rb", pe.rb[c]), ("oq", pe.oq[c]), ("iq", pe.iq[c])):
+                    if q:
+                        parts.append(f"color {c}: {len(q)} wavelet(s) stuck in {name}")
+            if parts:
+                lines.append(f"PE ({pe.x},{pe.y}): " + "; ".join(parts))
+        for (idx, port), q in self.host_in.items():
+            if q:
+                lines.append(f"host: {len(q)} wavelet(s) waiting to enter PE "
+                             f"({idx % self.width},{idx // self.width}) {PORT_NAMES[port]}")
+        return "\n".join(lines)
+
+    # ---- one cycle ----------------------------------------------------------------------------
+    def step(self) -> None:
+        """Execute cycle self.cycle: phase 1 (routers), then phase 2 (compute engines)."""
+        t = self.cycle
+        with np.errstate(all="ignore"):
+            moved = self.phase_routers(t)
+            executed = self.phase_ces(t)
+        self.cycle = t + 1
+        for pe in self.pes:
+            if not pe.empty():
+                self._flush_stats(pe)
+        if not (moved or executed) and not self.idle() and not self._future_events(t):
+            raise HangError(t + 1, self.hang_report())
+
+    def run(self, max_cycles: int | None = None) -> int:
+        """Run until idle (returns the cycle), or raise FaultError / HangError /
+        WatchdogError."""
+        self._check_loaded()
+        while True:
+            if self.idle():
+                return self.cycle
+            if max_cycles is not None and self.cycle >= max_cycles:
+                raise WatchdogError(self.cycle)
+            self.step()
+
+    def run_until(self, cycle: int) -> bool:
+        """Execute every cycle < `cycle` and stop at that boundary (idle cycles pass too).
+        Returns whether the fabric is idle there. Raises FaultError / HangError."""
+        self._check_loaded()
+        while self.cycle < cycle:
+            if self.idle():                       # nothing can happen: let the cycles pass
+                self.cycle = cycle
+                for pe in self.pes:
+                    if not pe.empty():
+                        self._flush_stats(pe)
+                break
+            self.step()
+        return self.idle()
+
+    # =========================================================================================
+    # 8. The host interface
+    # =========================================================================================
+    def _check_loaded(self):
+        if self.obj is None:
+            raise RuntimeError("no program loaded: call load() first")
+
+    def load(self, data: bytes) -> None:
+        obj = objfile.read(bytes(data))
+        if obj.arch != self.arch:
+            raise ValueError(f"the object is for {obj.arch}; this fabric is {self.arch}")
+        if obj.width > self.width or obj.height > self.height:
+            raise ValueError(f"the object is laid out for {obj.width}x{obj.height}; "
+                             f"this fabric is {self.width}x{self.height}")
+        self.obj = obj
+        self.cycle = 0
+        self.hops = 0
+        self.host_in = {}
+        self.host_out = []
+        self.pes = [PE(self, x, y, obj.image_at(x, y) if x < obj.width and y < obj.height else None)
+                    for y in range(self.height) for x in range(self.width)]
+        for pe in self.pes:
+            pe.fab = self
+
+    def _rect(self, rect):
+        if rect is None:
+            return 0, 0, self.width, self.height
+        x, y, w, h = rect
+        if not (0 <= x and 0 <= y and w > 0 and h > 0 and x + w <= self.width
+                and y + h <= self.height):
+            raise ValueError(f"rectangle {rect} is outside the {self.width}x{self.height} fabric")
+        return x, y, w, h
+
+    def _symbol(self, pe: PE, name: str):
+        s = pe.img.symbol(name) if pe.img is not None else None
+        if s is None or s.type == "task":
+            raise KeyError(f"PE ({pe.x},{pe.y}) has no data symbol {name!r}")
+        return s
+
+    DTYPES = {"f16": np.float16, "f32": np.float32, "u16": np.uint16, "u32": np.uint32}
+
+    def write(self, symbol: str, array, rect=None) -> None:
+        """Copy `array` into `symbol` of every PE in rect (x, y, w, h); shape (n,) is
+        broadcast to every PE, shape (h, w, n) gives each PE its own. Takes no cycles."""
+        self._check_loaded()
+        x0, y0, w, h = self._rect(rect)
+        for yy in range(y0, y0 + h):
+            for xx in range(x0, x0 + w):
+                pe = self.pe_at(xx, yy)
+                s = self._symbol(pe, symbol)
+                arr = np.asarray(array)
+                if arr.ndim == 3:
+                    arr = arr[yy - y0, xx - x0]
+                arr = np.ascontiguousarray(arr, dtype=self.DTYPES[s.type]).reshape(-1)
+                if arr.size > s.count:
+                    raise ValueError(f"{symbol} has {s.count} elements; got {arr.size}")
+                words = arr.view(np.uint16)
+                pe.mem[s.value:s.value + words.size] = words
+
+    def read(self, symbol: str, rect=None) -> np.ndarray:
+        """The array `symbol` of every PE in rect, shape (h, w, count)."""
+        self._check_loaded()
+        x0, y0, w, h = self._rect(rect)
+        out = None
+        for yy in range(y0, y0 + h):
+            for xx in range(x0, x0 + w):
+                pe = self.pe_at(xx, yy)
+                s = self._symbol(pe, symbol)
+                dt = np.dtype(self.DTYPES[s.type])
+                nw = s.count * dt.itemsize // 2
+                vals = pe.mem[s.value:s.value + nw].copy().view(dt)
+                if out is None:
+                    out = np.zeros((h, w, s.count), dtype=dt)
+                out[yy - y0, xx - x0] = vals
+        return out
+
+    def send(self, color: int, x: int, y: int, port, payloads, control: bool = False) -> None:
+        """Queue wavelets to enter PE (x, y) through its edge port (pointing off the fabric)."""
+        self._check_loaded()
+        p = PORT_BY_NAME[port.lower()] if isinstance(port, str) else int(port)
+        if p not in STEP:
+            raise ValueError(f"port {port!r} is not one of north, east, south, west")
+        dx, dy = STEP[p]
+        if self.pe_at(x, y) is None or self.pe_at(x + dx, y + dy) is not None:
+            raise ValueError(f"port {PORT_NAMES[p]} of PE ({x},{y}) is not an edge of the fabric")
+        if not 0 <= color < NCOLORS:
+            raise ValueError(f"color {color} is not 0..23")
+        arr = np.asarray(payloads).reshape(-1)
+        if arr.dtype.kind == "f":
+            arr = arr.view({2: np.uint16, 4: np.uint32}[arr.dtype.itemsize])
+        q = self.host_in.setdefault((y * self.width + x, p), deque())
+        for v in arr.tolist():
+            q.append((color, int(v) & MASK32, bool(control)))
+
+    def received(self, color: int | None = None) -> list[Received]:
+        """Wavelets the fabric delivered to the host, in order."""
+        return [r for r in self.host_out if color is None or r.color == color]
+
+    def launch(self, task, rect=None) -> None:
+        """Set the activated bit of `task` (a name or an id) on every PE in rect that defines
+        it. Takes no cycles."""
+        self._check_loaded()
+        x0, y0, w, h = self._rect(rect)
+        n = 0
+        for yy in range(y0, y0 + h):
+            for xx in range(x0, x0 + w):
+                pe = self.pe_at(xx, yy)
+                if pe.empty():
+                    continue
+                tid = task
+                if isinstance(task, str):
+                    s = pe.img.symbol(task)
+                    if s is None or s.type != "task":
+                        continue
+                    tid = s.value
+                if tid in pe.tasks:
+                    pe.activated |= 1 << tid
+                    n += 1
+        if n == 0:
+            raise KeyError(f"no PE in the rectangle defines task {task!r}")
+
+    def pe_state(self, x: int, y: int) -> dict:
+        pe = self.pe_at(x, y)
+        if pe is None:
+            raise ValueError(f"PE ({x},{y}) is outside the fabric")
+
+        def qs(bufs):
+            return {c: [(p, bool(k), r) for p, k, r in q] for c, q in bufs.items() if q}
+
+        ut = []
+        for op in pe.ut:
+            ut.append(None if op is None else (op.insn.opcode, op.done, op.n))
+        return {
+            "regs": list(pe.regs),
+            "pc": pe.pc,
+            "task": pe.task,
+            "activated": pe.activated,
+            "blocked": pe.blocked,
+            "dsrs": [d.as_tuple() for d in pe.dsrs],
+            "mem": None if pe.mem is None else pe.mem.copy(),
+            "rb": qs(pe.rb),
+            "oq": qs(pe.oq),
+            "iq": qs(pe.iq),
+            "switch": {c: r.pos for c, r in sorted(pe.routes.items())},
+            "ut": ut,
+            "stats": {
+                "instructions": pe.stats["instructions"],
+                "busy_cycles": pe.stats["busy_cycles"]
+                + (self.cycle - pe.task_start if pe.task is not None else 0),
+                "wavelets_sent": pe.stats["wavelets_sent"],
+                "wavelets_received": pe.stats["wavelets_received"],
+                "stalls": pe.stats["stalls"],
+            },
+        }
+
+    def trace(self, x: int, y: int) -> list:
+        """The last instructions executed on PE (x, y): (own cycle, pc, text)."""
+        return list(self.pe_at(x, y).trace)
+
+
+Fabric = ReferenceFabric
