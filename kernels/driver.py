@@ -16,8 +16,10 @@ The API is small and stable:
 
 - ``kernel_source(rel)``: the path of a kernel file in this package (works in an editable
   install and from a wheel);
-- ``assemble(source, defines, arch)``: the object file (cached per source text and defines);
-- ``run_kernel(source, defines, inputs, outputs, arch=, launch=, max_cycles=)`` -> ``KernelRun``;
+- ``assemble(source, defines, arch)``: the object file's bytes (cached per source text and
+  defines); ``load_object(bytes)`` parses it;
+- ``run_kernel(source, defines, inputs, outputs, arch=, launch=, max_cycles=, backend=)``
+  -> ``KernelRun`` (outputs, cycles, stats, fabric, obj);
 - array helpers: ``split_vector``/``join_vector`` (1-D over PEs, zero padding),
   ``split_blocks``/``join_blocks`` (2-D blocks, row- or column-major per PE), ``row_of``,
   ``col_of``, ``rect``.
@@ -34,7 +36,6 @@ import numpy as np
 Coord = tuple[int, int]
 PerPe = Mapping[Coord, np.ndarray]
 
-_DTYPES = {"f16": np.float16, "f32": np.float32, "u16": np.uint16, "u32": np.uint32}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -53,15 +54,23 @@ def _define_items(defines: Mapping[str, object] | None) -> tuple:
 
 
 @functools.lru_cache(maxsize=64)
-def _assemble_cached(text: str, filename: str, items: tuple, arch: str):
+def _assemble_cached(text: str, filename: str, items: tuple, arch: str) -> bytes:
     from wse.asm import assemble_text
-    return assemble_text(text, filename=filename, defines=dict(items), arch=arch)
+    return bytes(assemble_text(text, filename=filename, defines=dict(items), arch=arch))
 
 
-def assemble(source: str | Path, defines: Mapping[str, object] | None = None, arch: str = "wse3"):
-    """Assemble a kernel file with layout defines; returns the ObjectFile (cached)."""
+def assemble(source: str | Path, defines: Mapping[str, object] | None = None,
+             arch: str = "wse3") -> bytes:
+    """Assemble a kernel file with layout defines; returns the object file's bytes (cached
+    per source text, defines and arch). `.include` is searched beside the source."""
     p = Path(source)
     return _assemble_cached(p.read_text(), str(p), _define_items(defines), arch)
+
+
+def load_object(data: bytes):
+    """The parsed ObjectFile (for symbol and placement queries)."""
+    from wse.isa import objfile
+    return objfile.read(bytes(data))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -86,47 +95,45 @@ def pes_with(obj, symbol: str) -> list[Coord]:
     return out
 
 
-def symbol_type(obj, symbol: str, pe: Coord) -> tuple[str, int]:
-    img = obj.image_at(*pe)
-    s = img.symbol(symbol) if img is not None else None
-    if s is None:
-        raise KeyError(f"PE {pe} exports no symbol {symbol!r}")
-    return s.type, s.count
+def make_fabric(data: bytes, obj, arch: str, backend: str | None = None):
+    """A loaded fabric. backend: "c" (wse.emu.Fabric, the default) or "reference"
+    (wse.emu.reference.ReferenceFabric, slow); the WSE_EMU environment variable picks one
+    when backend is None."""
+    import os
+    backend = backend or os.environ.get("WSE_EMU", "c")
+    if backend == "reference":
+        from wse.emu.reference import ReferenceFabric as F
+    else:
+        from wse.emu import Fabric as F
+    fab = F(obj.width, obj.height, arch)
+    fab.load(data)
+    return fab
 
 
 def run_kernel(source: str | Path, defines: Mapping[str, object] | None = None,
                inputs: Mapping[str, PerPe] | None = None,
                outputs: Iterable[str] | Mapping[str, Iterable[Coord]] = (), *,
                arch: str = "wse3", launch: str | None = None,
-               max_cycles: int | None = None) -> KernelRun:
+               max_cycles: int | None = None, backend: str | None = None) -> KernelRun:
     """Assemble `source` with `defines`, write `inputs`, run until idle, read `outputs`.
 
     inputs: symbol -> {(x, y): array}; each array is converted to the symbol's type and
     written from the symbol's first element (it may be shorter than the symbol).
     outputs: symbol names (read on every PE that exports them) or symbol -> PEs.
-    launch: a task symbol to activate on every PE that has it (kernels in this package
+    launch: a task name to activate on every PE that has it (the kernels in this package
     activate their entry task at load and need none).
-    A run that ends in anything but "idle" raises RuntimeError with the emulator's report.
+    A fault, hang or watchdog raises the emulator's exception (its message is the report).
     """
-    from wse.emu import Fabric
-
-    obj = assemble(source, defines, arch)
-    fab = Fabric(obj)
+    data = assemble(source, defines, arch)
+    obj = load_object(data)
+    fab = make_fabric(data, obj, arch, backend)
     for sym, per_pe in (inputs or {}).items():
-        for pe, arr in per_pe.items():
-            typ, count = symbol_type(obj, sym, pe)
-            a = np.ascontiguousarray(np.asarray(arr).reshape(-1), dtype=_DTYPES[typ])
-            if a.size > count:
-                raise ValueError(f"{sym} on PE {pe}: {a.size} elements > symbol size {count}")
-            fab.write(sym, a, pe=pe)
+        for (x, y), arr in per_pe.items():
+            fab.write(sym, np.asarray(arr).reshape(-1), rect=(x, y, 1, 1))
     if launch is not None:
         fab.launch(launch)
     c0 = fab.cycle
-    res = fab.run(max_cycles=max_cycles) if max_cycles else fab.run()
-    status = getattr(res, "status", res if isinstance(res, str) else "idle")
-    if status != "idle":
-        raise RuntimeError(f"{Path(source).name} {dict(defines or {})}: run ended in "
-                           f"{status}:\n{getattr(res, 'report', res)}")
+    fab.run(max_cycles=max_cycles)
     cycles = fab.cycle - c0
     if isinstance(outputs, Mapping):
         want = {k: list(v) for k, v in outputs.items()}
@@ -134,10 +141,11 @@ def run_kernel(source: str | Path, defines: Mapping[str, object] | None = None,
         want = {k: pes_with(obj, k) for k in outputs}
     out: dict[str, dict[Coord, np.ndarray]] = {}
     for sym, pes in want.items():
-        out[sym] = {}
-        for pe in pes:
-            out[sym][pe] = np.asarray(fab.read(sym, pe=pe))
-    stats = dict(getattr(res, "stats", None) or {})
+        out[sym] = {(x, y): np.asarray(fab.read(sym, rect=(x, y, 1, 1)))[0, 0] for x, y in pes}
+    stats = {}
+    if hasattr(fab, "stats"):
+        st = fab.stats() if callable(fab.stats) else fab.stats
+        stats = dict(st) if isinstance(st, Mapping) else dict(getattr(st, "__dict__", {}))
     return KernelRun(out, int(cycles), stats, fab, obj)
 
 
