@@ -89,7 +89,10 @@ def bits32(x) -> int:
 def bits16(x) -> int:
     """fp16 bits of x (an fp32 value, rounded to nearest even); a NaN is 0x7e00."""
     x = np.float32(x)
-    return F16_QNAN if np.isnan(x) else int(np.float16(x).view(np.uint16))
+    if np.isnan(x):
+        return F16_QNAN
+    with np.errstate(over="ignore"):          # overflow to infinity is the IEEE result
+        return int(np.float16(x).view(np.uint16))
 
 
 def fmax(a: np.float32, b: np.float32) -> np.float32:
