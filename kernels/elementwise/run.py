@@ -1,0 +1,72 @@
+"""Drivers of the element-wise kernels (``elementwise.s``, ``silu.s``).
+
+Each function lays the vector(s) out over a W x H rectangle (see :mod:`wse.kernels.lib.host`),
+runs the kernel and returns ``Result(out, cycles, run)``. Inputs are converted to fp32.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from wse.kernels.lib.host import Result, gather, run, scatter
+
+F32 = np.float32
+_OPS = {"add": 0, "mul": 1, "scale": 2, "residual": 3}
+
+
+def _binary(op: str, x, y, grid, alpha=None, **kw) -> Result:
+    w, h = grid
+    x = np.asarray(x, F32).reshape(-1)
+    n = len(x)
+    y = np.zeros(n, F32) if y is None else np.asarray(y, F32).reshape(-1)
+    if len(y) != n:
+        raise ValueError(f"x has {n} elements, y {len(y)}")
+    inputs = {"x": scatter(x, w, h), "y": scatter(y, w, h)}
+    if alpha is not None:
+        inputs["alpha"] = {pe: np.array([alpha], F32) for pe in inputs["x"]}
+    outsym = "x" if op == "residual" else "z"
+    r = run("elementwise/elementwise.s", {"N": n, "W": w, "H": h, "OP": _OPS[op]},
+            inputs, [outsym], **kw)
+    return Result(gather(r.outputs[outsym], n, w, h), r.cycles, r)
+
+
+def add(x, y, grid=(1, 1), **kw) -> Result:
+    """z = x + y."""
+    return _binary("add", x, y, grid, **kw)
+
+
+def mul(x, y, grid=(1, 1), **kw) -> Result:
+    """z = x * y."""
+    return _binary("mul", x, y, grid, **kw)
+
+
+def scale(x, alpha: float, grid=(1, 1), **kw) -> Result:
+    """z = alpha * x."""
+    return _binary("scale", x, None, grid, alpha=alpha, **kw)
+
+
+def residual_add(h, f, grid=(1, 1), **kw) -> Result:
+    """h + f computed in place in h's memory (the transformer's residual stream update)."""
+    return _binary("residual", h, f, grid, **kw)
+
+
+def silu(x, grid=(1, 1), **kw) -> Result:
+    """x / (1 + exp(-x)), with exp and the reciprocal in software."""
+    w, h = grid
+    x = np.asarray(x, F32).reshape(-1)
+    n = len(x)
+    r = run("elementwise/silu.s", {"N": n, "W": w, "H": h, "GLU": 0},
+            {"x": scatter(x, w, h)}, ["z"], **kw)
+    return Result(gather(r.outputs["z"], n, w, h), r.cycles, r)
+
+
+def swiglu(gate, up, grid=(1, 1), **kw) -> Result:
+    """silu(gate) * up."""
+    w, h = grid
+    g = np.asarray(gate, F32).reshape(-1)
+    u = np.asarray(up, F32).reshape(-1)
+    n = len(g)
+    if len(u) != n:
+        raise ValueError(f"gate has {n} elements, up {len(u)}")
+    r = run("elementwise/silu.s", {"N": n, "W": w, "H": h, "GLU": 1},
+            {"x": scatter(g, w, h), "y": scatter(u, w, h)}, ["z"], **kw)
+    return Result(gather(r.outputs["z"], n, w, h), r.cycles, r)
