@@ -1,0 +1,1 @@
+"""Argmax (value and index, ties to the lowest index) over a distributed vector."""

@@ -1,0 +1,1 @@
+"""RMSNorm over a distributed vector (software rsqrt, all-reduce of the sum of squares)."""

@@ -1,0 +1,1 @@
+"""RoPE on adjacent pairs with sin/cos computed in software from the position."""

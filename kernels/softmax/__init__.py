@@ -1,0 +1,1 @@
+"""Softmax over a distributed vector (software exp and reciprocal, two all-reduces)."""
