@@ -1,0 +1,1580 @@
+"""The assembler: layout pass, per-PE program instantiation (memoized), encoding, images.
+
+Structure
+- Session: reads and parses files (each once), runs the layout pass over the top level
+  (constants, macros, .fabric, .program, .place), then instantiates every placed PE.
+- ProgramWalk: one program for one PE. Pass 1 walks the statements (conditions, macros, .rep,
+  includes) and records code items, data items, tasks, routes, DSDs; pass 2 lays out data,
+  assigns task ids and evaluates every operand and value, then builds the Image.
+- Memoization: while a walk runs, every expression evaluation that read a per-PE built-in
+  (pe_x, abs_y, a placement parameter, ...) is appended to a trace as (expression, scope, value).
+  The walk is a deterministic function of those values, so a trie keyed by them maps a PE to
+  an image: a new PE replays the recorded expressions with its own built-ins and, if it follows
+  an existing path to a leaf, reuses that image without walking the program again.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wse.isa import load
+from wse.isa import objfile as of
+from wse.isa.codec import encode as isa_encode
+
+from .diag import AsmError, AssemblyError, Diagnostic, Pos, fmt_int, fmt_range
+from .expr import (BUILTIN_NAMES, DSR, GPR, PORTS, RESERVED, UTS, Ev, Scope, Sym, Undefined,
+                   f16_bits, f32_bits, suggest, vkey)
+from .syntax import (Arrow, Bin, Bracket, IfBlock, Kw, MacroBlock, Name, Num, ProgramBlock,
+                     RepBlock, SourceFile, Stmt, Str, Un, parse_line)
+
+MAX_MACRO_DEPTH = 64
+MAX_INCLUDE_DEPTH = 64
+MAX_STATEMENTS = 2_000_000
+MAX_FABRIC = 4096
+ELEM_WORDS = {"f16": 1, "u16": 1, "f32": 2, "u32": 2}
+TASK_KINDS = {"local": 0, "data": 1, "control": 2}
+DSD_KINDS = {"mem1d": 1, "mem4d": 2, "fabin": 3, "fabout": 4}
+FIELD_DESC = {"gpr": "a register (r0-r15)", "dsr": "a DSR (d0-d7, a0-a7, b0-b7)",
+              "dsr_d": "a destination DSR (d0-d7)", "dsr_a": "a source-0 DSR (a0-a7)",
+              "dsr_b": "a source-1 DSR (b0-b7)", "mem": "a memory operand [rN + offset]",
+              "expr": "an expression"}
+LAYOUT_ONLY = {".fabric", ".place", ".arch"}
+PROGRAM_ONLY = {".text", ".data", ".f16", ".f32", ".u16", ".u32", ".fill", ".zero", ".space",
+                ".align", ".org", ".task", ".route", ".dsd", ".export", ".loc"}
+ALL_DIRECTIVES = sorted(LAYOUT_ONLY | PROGRAM_ONLY | {".equ", ".include", ".error", ".if", ".ifdef",
+                        ".ifndef", ".elif", ".else", ".endif", ".macro", ".endm", ".rep", ".endr",
+                        ".program", ".endprogram", ".endp"})
+
+
+class CachedImage(of.Image):
+    """An Image whose dedup key is computed once (many PEs share one image object)."""
+
+    def key(self):
+        k = self.__dict__.get("_key")
+        if k is None:
+            k = super().key()
+            self.__dict__["_key"] = k
+        return k
+
+
+class Stop(Exception):
+    """Abort a walk (too many statements)."""
+
+
+@dataclass
+class MacroDef:
+    name: str
+    params: list          # [(name, default ast or None, pos)]
+    body: list
+    scope: Scope
+    pos: Pos
+    pseudo: bool = False
+
+
+@dataclass
+class ProgramInfo:
+    name: str
+    image_name: str
+    params: list          # [(name, default ast or None, pos)]
+    body: list
+    scope: Scope
+    pos: Pos
+    trie: object = None
+    n_pes: int = 0
+
+
+@dataclass
+class Placement:
+    prog: ProgramInfo
+    x: int
+    y: int
+    w: int
+    h: int
+    params: dict
+    pos: Pos
+
+
+class TrieNode:
+    __slots__ = ("step", "children", "leaf")
+
+    def __init__(self):
+        self.step = None
+        self.children = {}
+        self.leaf = None
+
+
+def _pseudo_macros() -> dict:
+    isa = load()
+    out = {}
+    for name, p in isa.pseudos.items():
+        body = []
+        for i, line in enumerate(p.expand, 1):
+            body.extend(parse_line(line, f"<pseudo {name}>", i))
+        out[name] = MacroDef(name, [(o, None, None) for o in p.operands], body, None, None, True)
+    return out
+
+
+_PSEUDOS = None
+
+
+def pseudos():
+    global _PSEUDOS
+    if _PSEUDOS is None:
+        _PSEUDOS = _pseudo_macros()
+    return _PSEUDOS
+
+
+# =============================================================================================
+class Walker:
+    """Common statement walking: blocks, constants, macros, includes, .error."""
+
+    mode = "?"
+
+    def __init__(self, session: "Session", builtins):
+        self.s = session
+        self.ev = Ev(builtins)
+        self.errors: list[Diagnostic] = []
+        self.notes: list[str] = []          # macro / include context, innermost last
+        self.macro_stack: list[str] = []
+        self.include_stack: list[str] = []
+        self.pseudo_pos: Pos | None = None  # position of the pseudo-instruction being expanded
+        self.trace = None
+        self.count = 0
+
+    # -- errors ----------------------------------------------------------------------------
+    def fix_pos(self, pos):
+        if pos is None or pos.file.startswith("<pseudo"):
+            return self.pseudo_pos
+        return pos
+
+    def error(self, e_or_msg, pos=None, notes=None, ctx=None):
+        if isinstance(e_or_msg, AsmError):
+            msg, pos, extra = e_or_msg.message, e_or_msg.pos, e_or_msg.notes
+        else:
+            msg, extra = e_or_msg, []
+        pos = self.fix_pos(pos)
+        allnotes = list(extra) + list(notes or []) + list(reversed(ctx if ctx is not None else self.notes))
+        self.errors.append(self.s.diag(msg, pos, allnotes))
+
+    # -- values ----------------------------------------------------------------------------
+    def value(self, expr, scope, dot=None, defer_ok=False):
+        ev = self.ev
+        saved = ev.dep
+        ev.dep = False
+        try:
+            v = ev.ev(expr, scope, dot)
+        except Undefined as e:
+            if ev.dep and not defer_ok and self.trace is not None:
+                self.trace.append((expr, scope, dot, ("err", e.message)))
+            ev.dep = saved or ev.dep
+            if not defer_ok:
+                raise self.undefined_error(e, scope) from None
+            raise
+        except AsmError as e:
+            if ev.dep and self.trace is not None:
+                self.trace.append((expr, scope, dot, ("err", e.message)))
+            ev.dep = saved or ev.dep
+            raise
+        except RecursionError:
+            raise AsmError("expression is nested too deeply", getattr(expr, "pos", None)) from None
+        if ev.dep and self.trace is not None:
+            self.trace.append((expr, scope, dot, vkey(v)))
+        ev.dep = saved or ev.dep
+        return v
+
+    def undefined_error(self, e: Undefined, scope):
+        if e.message.startswith("unknown symbol"):
+            cands = set(scope.names()) if scope is not None else set()
+            if self.ev.builtins:
+                cands |= set(self.ev.builtins)
+            cands |= set(BUILTIN_NAMES) if self.mode == "program" else set()
+            s = suggest(e.name, cands)
+            return AsmError(e.message + (f"; {s}" if s else ""), e.pos, e.notes)
+        return AsmError(e.message, e.pos, e.notes)
+
+    def int_value(self, expr, scope, dot=None, what="value", lo=None, hi=None):
+        v = self.value(expr, scope, dot)
+        if isinstance(v, float):
+            raise AsmError(f"{what} must be an integer, got the float {v!r}", self.fix_pos(expr.pos))
+        if lo is not None and not lo <= v <= hi:
+            raise AsmError(f"{what} {fmt_int(v)} is out of range; legal: {fmt_range(lo, hi)}",
+                           self.fix_pos(expr.pos))
+        return v
+
+    # -- definitions -----------------------------------------------------------------------
+    def check_name(self, name, pos):
+        if name in RESERVED:
+            raise AsmError(f"`{name}` is a reserved name (a register or built-in) and cannot be "
+                           f"defined", pos)
+
+    def define(self, scope: Scope, name: str, sym: Sym, pos: Pos):
+        self.check_name(name, pos)
+        old = scope.syms.get(name)
+        if old is not None:
+            raise AsmError(f"`{name}` is already defined", pos,
+                           [f"first defined at {old.pos}"] if old.pos else [])
+        if self.ev.builtins is not None and name in self.ev.builtins:
+            raise AsmError(f"`{name}` is a parameter of this program and cannot be redefined", pos)
+        sym.pos = pos
+        scope.syms[name] = sym
+
+    def define_const(self, scope, name, expr, pos, dot=None):
+        try:
+            v = self.value(expr, scope, dot, defer_ok=True)
+            sym = Sym("const", v)
+        except Undefined:
+            sym = Sym("lazy", None, extra=(expr, scope, dot))
+        self.define(scope, name, sym, pos)
+
+    # -- walking ---------------------------------------------------------------------------
+    def walk(self, blocks, scope):
+        for b in blocks:
+            self.count += 1
+            if self.count > MAX_STATEMENTS:
+                self.error(f"too many statements executed (more than {MAX_STATEMENTS}); is a "
+                           f"`.rep` count too large?", b.pos if not isinstance(b, Stmt) else b.namepos)
+                raise Stop()
+            try:
+                if isinstance(b, Stmt):
+                    self.stmt(b, scope)
+                elif isinstance(b, IfBlock):
+                    self.if_block(b, scope)
+                elif isinstance(b, RepBlock):
+                    self.rep_block(b, scope)
+                elif isinstance(b, ProgramBlock):
+                    self.program_block(b, scope)
+                elif isinstance(b, MacroBlock):
+                    self.macro_def(b, scope)
+            except AsmError as e:
+                self.error(e)
+
+    def if_block(self, b: IfBlock, scope):
+        for s, body in b.branches:
+            if s.name in (".ifdef", ".ifndef"):
+                if len(s.args) != 1 or type(s.args[0]) is not Name:
+                    raise AsmError(f"`{s.name}` takes one name", s.namepos)
+                d = self.ev.is_defined(s.args[0].name, scope)
+                c = d if s.name == ".ifdef" else not d
+            else:
+                if len(s.args) != 1:
+                    raise AsmError(f"`{s.name}` takes one condition", s.namepos)
+                c = self.value(s.args[0], scope)
+                if isinstance(c, float):
+                    c = c != 0.0
+            if c:
+                self.walk(body, scope)
+                return
+        if b.else_body is not None:
+            self.walk(b.else_body, scope)
+
+    def rep_block(self, b: RepBlock, scope):
+        s = b.stmt
+        if not 1 <= len(s.args) <= 2:
+            raise AsmError("`.rep` takes a count and an optional variable name: .rep COUNT [, VAR]", s.namepos)
+        n = self.int_value(s.args[0], scope, what="repeat count", lo=0, hi=MAX_STATEMENTS)
+        var = None
+        if len(s.args) == 2:
+            if type(s.args[1]) is not Name:
+                raise AsmError("the `.rep` variable must be a name", s.args[1].pos)
+            var = s.args[1].name
+            self.check_name(var, s.args[1].pos)
+        for i in range(n):
+            inner = Scope(scope)
+            if var:
+                inner.syms[var] = Sym("const", i, s.args[1].pos)
+            self.walk(b.body, inner)
+
+    def macro_def(self, b: MacroBlock, scope):
+        s = b.stmt
+        if not s.args or type(s.args[0]) is not Name:
+            raise AsmError("`.macro` needs a name: .macro NAME [, PARAM [= DEFAULT]]...", s.namepos)
+        name = s.args[0].name
+        isa = load()
+        if name in isa.by_mnemonic or name in isa.pseudos:
+            raise AsmError(f"macro `{name}` would hide the instruction `{name}`", s.args[0].pos)
+        params = []
+        seen = set()
+        for a in s.args[1:]:
+            if type(a) is Name:
+                pn, default = a.name, None
+            elif type(a) is Kw:
+                pn, default = a.name, a.value
+            else:
+                raise AsmError("a macro parameter must be a name or NAME=DEFAULT", a.pos)
+            if pn in seen:
+                raise AsmError(f"parameter `{pn}` is listed twice", a.pos)
+            seen.add(pn)
+            params.append((pn, default, a.pos))
+        self.define(scope, name, Sym("macro", extra=MacroDef(name, params, b.body, scope, s.namepos)),
+                    s.args[0].pos)
+
+    def program_block(self, b, scope):
+        raise AsmError("`.program` is only allowed at the top level of the main file", b.stmt.namepos)
+
+    def expand_macro(self, m: MacroDef, s: Stmt, scope):
+        if s.async_ is not None:
+            raise AsmError(f"`{m.name}` takes no async clause", s.async_.pos)
+        margs = {}
+        pos_args = [a for a in s.args if type(a) is not Kw]
+        kw_args = [a for a in s.args if type(a) is Kw]
+        first_kw = next((i for i, a in enumerate(s.args) if type(a) is Kw), None)
+        if first_kw is not None and any(type(a) is not Kw for a in s.args[first_kw:]):
+            raise AsmError("positional arguments must come before NAME=VALUE arguments", s.namepos)
+        kind = "pseudo-instruction" if m.pseudo else "macro"
+        if len(pos_args) > len(m.params):
+            want = ", ".join(p[0] for p in m.params) or "no operands"
+            raise AsmError(f"{kind} `{m.name}` takes {len(m.params)} operand"
+                           f"{'s' if len(m.params) != 1 else ''} ({want}), got {len(s.args)}",
+                           pos_args[len(m.params)].pos)
+        for (pn, _, _), a in zip(m.params, pos_args):
+            margs[pn] = (a, scope)
+        names = [p[0] for p in m.params]
+        for k in kw_args:
+            if k.name not in names:
+                sg = suggest(k.name, names)
+                raise AsmError(f"{kind} `{m.name}` has no parameter `{k.name}`" + (f"; {sg}" if sg else ""),
+                               k.namepos)
+            if k.name in margs:
+                raise AsmError(f"parameter `{k.name}` is given twice", k.namepos)
+            margs[k.name] = (k.value, scope)
+        for pn, default, _ in m.params:
+            if pn not in margs:
+                if default is None:
+                    want = ", ".join(p[0] for p in m.params)
+                    raise AsmError(f"{kind} `{m.name}` needs the operand `{pn}` ({m.name} {want})", s.namepos)
+                margs[pn] = (default, m.scope)
+        if len(self.macro_stack) >= MAX_MACRO_DEPTH:
+            chain = " -> ".join(self.macro_stack[-6:] + [m.name])
+            raise AsmError(f"macro expansion is nested too deeply (more than {MAX_MACRO_DEPTH} levels; "
+                           f"recursive macro?): ... -> {chain}", s.namepos)
+        inner = Scope(scope, margs=margs)
+        if m.pseudo:
+            saved = self.pseudo_pos
+            self.pseudo_pos = s.namepos if self.pseudo_pos is None else self.pseudo_pos
+            self.macro_stack.append(m.name)
+            try:
+                self.walk(m.body, inner)
+            finally:
+                self.macro_stack.pop()
+                self.pseudo_pos = saved
+            return
+        self.macro_stack.append(m.name)
+        self.notes.append(f"in expansion of macro `{m.name}` at {s.namepos}")
+        try:
+            self.walk(m.body, inner)
+        finally:
+            self.notes.pop()
+            self.macro_stack.pop()
+
+    def include(self, s: Stmt, scope):
+        if len(s.args) != 1 or type(s.args[0]) is not Str:
+            raise AsmError('`.include` takes one string: .include "file"', s.namepos)
+        name = s.args[0].value
+        sf, real = self.s.find_include(name, s.namepos, s.args[0].pos)
+        if real in self.include_stack or len(self.include_stack) >= MAX_INCLUDE_DEPTH:
+            chain = " -> ".join(self.s.display.get(p, p) for p in self.include_stack + [real])
+            raise AsmError(f"include cycle: {chain}", s.args[0].pos)
+        if sf.errors:
+            return   # reported once by the session
+        self.include_stack.append(real)
+        self.notes.append(f"in file included from {s.namepos}")
+        try:
+            self.walk(sf.blocks, scope)
+        finally:
+            self.notes.pop()
+            self.include_stack.pop()
+
+    def common_stmt(self, s: Stmt, scope) -> bool:
+        """Statements handled the same at the top level and in programs. True if handled."""
+        if s.kind == "assign":
+            self.define_const(scope, s.name, s.value, s.namepos, self.dot_now())
+            return True
+        if s.kind == "insn":
+            r = scope.find(s.name)
+            if r is not None and r[0] == "sym" and r[1].kind == "macro":
+                self.expand_macro(r[1].extra, s, scope)
+                return True
+            return False
+        n = s.name
+        if n == ".equ":
+            if len(s.args) != 2 or type(s.args[0]) is not Name:
+                raise AsmError("`.equ` takes a name and a value: .equ NAME, EXPR", s.namepos)
+            self.define_const(scope, s.args[0].name, s.args[1], s.args[0].pos, self.dot_now())
+            return True
+        if n == ".include":
+            self.include(s, scope)
+            return True
+        if n == ".error":
+            if len(s.args) != 1 or type(s.args[0]) is not Str:
+                raise AsmError('`.error` takes one string: .error "message"', s.namepos)
+            raise AsmError(s.args[0].value, s.namepos)
+        if n in (".elif", ".else", ".endif", ".endm", ".endr", ".endprogram", ".endp"):
+            raise AsmError(f"unexpected `{n}`", s.namepos)
+        return False
+
+    def dot_now(self):
+        return None
+
+    def unknown_directive(self, s: Stmt):
+        sg = suggest(s.name, ALL_DIRECTIVES)
+        raise AsmError(f"unknown directive `{s.name}`" + (f"; {sg}" if sg else ""), s.namepos)
+
+
+# =============================================================================================
+class LayoutWalk(Walker):
+    """The top level of a file with .program blocks: constants, macros, the layout."""
+
+    mode = "layout"
+
+    def __init__(self, session):
+        super().__init__(session, None)
+
+    def stmt(self, s: Stmt, scope):
+        if self.common_stmt(s, scope):
+            return
+        if s.kind == "label":
+            raise AsmError(f"label `{s.name}` is outside any `.program`", s.namepos)
+        if s.kind == "insn":
+            raise AsmError(f"instruction `{s.name}` is outside any `.program`", s.namepos,
+                           ["code belongs inside `.program NAME` ... `.endprogram`"])
+        n = s.name
+        if n == ".arch":
+            self.s.set_arch_from_source(s)
+        elif n == ".fabric":
+            if len(s.args) != 2:
+                raise AsmError("`.fabric` takes a width and a height: .fabric W, H", s.namepos)
+            w = self.int_value(s.args[0], scope, what="fabric width", lo=1, hi=MAX_FABRIC)
+            h = self.int_value(s.args[1], scope, what="fabric height", lo=1, hi=MAX_FABRIC)
+            if self.s.fabric is not None:
+                raise AsmError("`.fabric` is given twice", s.namepos, [f"first at {self.s.fabric_pos}"])
+            self.s.fabric, self.s.fabric_pos = (w, h), s.namepos
+        elif n == ".place":
+            self.place(s, scope)
+        elif n in PROGRAM_ONLY:
+            raise AsmError(f"`{n}` is only allowed inside a `.program`", s.namepos)
+        else:
+            self.unknown_directive(s)
+
+    def program_block(self, b: ProgramBlock, scope):
+        s = b.stmt
+        if self.notes and any(x.startswith("in expansion") for x in self.notes):
+            pass
+        if not s.args or type(s.args[0]) is not Name:
+            raise AsmError('`.program` needs a name: .program NAME [, "image name"] [, PARAM [= DEFAULT]]...',
+                           s.namepos)
+        name = s.args[0].name
+        image_name = name
+        rest = s.args[1:]
+        if rest and type(rest[0]) is Str:
+            image_name = rest[0].value
+            rest = rest[1:]
+        params = []
+        seen = set()
+        for a in rest:
+            if type(a) is Name:
+                pn, d = a.name, None
+            elif type(a) is Kw:
+                pn, d = a.name, a.value
+            else:
+                raise AsmError("a program parameter must be a name or NAME=DEFAULT", a.pos)
+            self.check_name(pn, a.pos)
+            if pn in seen:
+                raise AsmError(f"parameter `{pn}` is listed twice", a.pos)
+            seen.add(pn)
+            params.append((pn, d, a.pos))
+        if name in self.s.programs:
+            raise AsmError(f"program `{name}` is already defined", s.args[0].pos,
+                           [f"first defined at {self.s.programs[name].pos}"])
+        self.s.programs[name] = ProgramInfo(name, image_name, params, b.body, scope, s.args[0].pos)
+
+    def place(self, s: Stmt, scope):
+        if not s.args or type(s.args[0]) is not Name:
+            raise AsmError("`.place` takes a program name and a position: .place NAME, X, Y [, W, H] "
+                           "[, PARAM=VALUE]...", s.namepos)
+        pname = s.args[0].name
+        prog = self.s.programs.get(pname)
+        if prog is None:
+            sg = suggest(pname, self.s.programs)
+            raise AsmError(f"unknown program `{pname}`" + (f"; {sg}" if sg else
+                           " (a `.program` must come before its `.place`)"), s.args[0].pos)
+        pos_args = [a for a in s.args[1:] if type(a) is not Kw]
+        kws = [a for a in s.args[1:] if type(a) is Kw]
+        if len(pos_args) not in (2, 4):
+            raise AsmError("`.place` needs X, Y and optionally W, H", s.namepos)
+        x = self.int_value(pos_args[0], scope, what="x", lo=0, hi=MAX_FABRIC - 1)
+        y = self.int_value(pos_args[1], scope, what="y", lo=0, hi=MAX_FABRIC - 1)
+        w = h = 1
+        if len(pos_args) == 4:
+            w = self.int_value(pos_args[2], scope, what="width", lo=1, hi=MAX_FABRIC)
+            h = self.int_value(pos_args[3], scope, what="height", lo=1, hi=MAX_FABRIC)
+        params = {}
+        names = [p[0] for p in prog.params]
+        for k in kws:
+            if k.name not in names:
+                sg = suggest(k.name, names)
+                raise AsmError(f"program `{pname}` has no parameter `{k.name}`" +
+                               (f"; {sg}" if sg else f" (its parameters: {', '.join(names) or 'none'})"),
+                               k.namepos)
+            if k.name in params:
+                raise AsmError(f"parameter `{k.name}` is given twice", k.namepos)
+            params[k.name] = self.value(k.value, scope)
+        for pn, d, ppos in prog.params:
+            if pn not in params:
+                if d is None:
+                    raise AsmError(f"program `{pname}` needs the parameter `{pn}` (no default)", s.namepos,
+                                   [f"`{pn}` is declared at {ppos}"])
+                params[pn] = self.value(d, prog.scope)
+        self.s.placements.append(Placement(prog, x, y, w, h, params, s.namepos))
+
+
+# =============================================================================================
+@dataclass
+class CodeItem:
+    insn: object
+    ops: list
+    asy: object
+    scope: Scope
+    pc: int
+    pos: Pos
+    ctx: tuple
+    loc: object            # Line position tuple (file, line, col, forced)
+
+
+@dataclass
+class DataItem:
+    kind: str              # elems, fill, zero, space, align, org, label
+    type: str = "u16"
+    count: int = 0
+    values: list = field(default_factory=list)    # asts (elems) or [ast] (fill)
+    scope: Scope = None
+    pos: Pos = None
+    ctx: tuple = ()
+    sym: Sym = None
+    addr: int = 0
+
+
+class ProgramWalk(Walker):
+    mode = "program"
+
+    def __init__(self, session, prog: ProgramInfo, builtins, trace, pe):
+        super().__init__(session, builtins)
+        self.prog = prog
+        self.trace = trace
+        self.pe = pe
+        self.code: list[CodeItem] = []
+        self.data: list[DataItem] = []
+        self.tasks = []
+        self.routes = []
+        self.dsds = []
+        self.exports = []
+        self.section = "text"
+        self.loc = None
+        self.loc_fresh = False
+
+    def dot_now(self):
+        if self.section == "text":
+            return len(self.code)
+        item = DataItem("label")
+        self.data.append(item)
+        return lambda: item.addr
+
+    def ctx(self):
+        return tuple(self.notes)
+
+    # -- pass 1 ----------------------------------------------------------------------------
+    def stmt(self, s: Stmt, scope):
+        if self.common_stmt(s, scope):
+            return
+        if s.kind == "label":
+            if self.section == "text":
+                self.define(scope, s.name, Sym("label", len(self.code)), s.namepos)
+            else:
+                sym = Sym("dlabel", None, extra=s.name)
+                self.define(scope, s.name, sym, s.namepos)
+                self.data.append(DataItem("label", sym=sym, pos=s.namepos))
+            return
+        if s.kind == "insn":
+            self.instruction(s, scope)
+            return
+        n = s.name
+        h = getattr(self, "d_" + n[1:], None)
+        if h is not None and n in PROGRAM_ONLY:
+            h(s, scope)
+        elif n in LAYOUT_ONLY:
+            raise AsmError(f"`{n}` is only allowed at the top level, outside `.program`", s.namepos)
+        else:
+            self.unknown_directive(s)
+
+    def d_text(self, s, scope):
+        self.noargs(s)
+        self.section = "text"
+
+    def d_data(self, s, scope):
+        self.noargs(s)
+        self.section = "data"
+
+    def noargs(self, s):
+        if s.args:
+            raise AsmError(f"`{s.name}` takes no arguments", s.args[0].pos)
+
+    def need_data(self, s):
+        if self.section != "data":
+            raise AsmError(f"`{s.name}` belongs in the data section (write `.data` first)", s.namepos)
+
+    def _elems(self, s, scope, typ):
+        self.need_data(s)
+        if not s.args:
+            raise AsmError(f"`{s.name}` needs at least one value", s.namepos)
+        for a in s.args:
+            if type(a) in (Str, Kw, Bracket, Arrow):
+                raise AsmError(f"`{s.name}` takes numbers", a.pos)
+        self.data.append(DataItem("elems", typ, len(s.args), list(s.args), scope, s.namepos, self.ctx()))
+
+    def d_f16(self, s, scope):
+        self._elems(s, scope, "f16")
+
+    def d_f32(self, s, scope):
+        self._elems(s, scope, "f32")
+
+    def d_u16(self, s, scope):
+        self._elems(s, scope, "u16")
+
+    def d_u32(self, s, scope):
+        self._elems(s, scope, "u32")
+
+    def _type_arg(self, a, s):
+        if type(a) is not Name or a.name not in ELEM_WORDS:
+            raise AsmError(f"expected an element type (f16, f32, u16, u32)", a.pos)
+        return a.name
+
+    def _count(self, a, scope, typ):
+        limit = self.s.preset.sram_words // ELEM_WORDS[typ]
+        return self.int_value(a, scope, what="count", lo=0, hi=limit)
+
+    def d_fill(self, s, scope):
+        self.need_data(s)
+        if len(s.args) not in (2, 3):
+            raise AsmError("`.fill` takes TYPE, COUNT [, VALUE]", s.namepos)
+        typ = self._type_arg(s.args[0], s)
+        n = self._count(s.args[1], scope, typ)
+        vals = [s.args[2]] if len(s.args) == 3 else [Num(0, s.namepos)]
+        self.data.append(DataItem("fill", typ, n, vals, scope, s.namepos, self.ctx()))
+
+    def _res(self, s, scope, kind):
+        self.need_data(s)
+        if len(s.args) not in (1, 2):
+            raise AsmError(f"`{s.name}` takes COUNT [, TYPE]", s.namepos)
+        typ = self._type_arg(s.args[1], s) if len(s.args) == 2 else "u16"
+        n = self._count(s.args[0], scope, typ)
+        self.data.append(DataItem(kind, typ, n, [], scope, s.namepos, self.ctx()))
+
+    def d_zero(self, s, scope):
+        self._res(s, scope, "zero")
+
+    def d_space(self, s, scope):
+        self._res(s, scope, "space")
+
+    def d_align(self, s, scope):
+        self.need_data(s)
+        if len(s.args) != 1:
+            raise AsmError("`.align` takes one number of words", s.namepos)
+        n = self.int_value(s.args[0], scope, what="alignment", lo=1, hi=self.s.preset.sram_words)
+        self.data.append(DataItem("align", count=n, pos=s.namepos))
+
+    def d_org(self, s, scope):
+        self.need_data(s)
+        if len(s.args) != 1:
+            raise AsmError("`.org` takes one word address", s.namepos)
+        a = self.int_value(s.args[0], scope, what="address", lo=0, hi=self.s.preset.sram_words)
+        self.data.append(DataItem("org", count=a, pos=s.args[0].pos))
+
+    def d_task(self, s, scope):
+        if len(s.args) < 2 or type(s.args[0]) is not Name or type(s.args[1]) is not Name:
+            raise AsmError("`.task` takes a name and a kind: .task NAME, data|local|control "
+                           "[, color=C] [, id=N] [, entry=E] [, start] [, blocked]", s.namepos)
+        name = s.args[0].name
+        kind = s.args[1].name
+        if kind not in TASK_KINDS:
+            sg = suggest(kind, TASK_KINDS)
+            raise AsmError(f"unknown task kind `{kind}`; expected data, local or control" +
+                           (f" ({sg})" if sg else ""), s.args[1].pos)
+        opts = {}
+        flags = set()
+        for a in s.args[2:]:
+            if type(a) is Kw and a.name in ("color", "id", "entry"):
+                if a.name in opts:
+                    raise AsmError(f"`{a.name}=` is given twice", a.namepos)
+                opts[a.name] = a.value
+            elif type(a) is Name and a.name in ("start", "blocked"):
+                flags.add(a.name)
+            else:
+                what = a.name if type(a) in (Kw, Name) else "this"
+                raise AsmError(f"unexpected `{what}` in `.task`; expected color=, id=, entry=, start or "
+                               f"blocked", a.namepos if type(a) is Kw else a.pos)
+        if kind == "data" and "color" not in opts:
+            raise AsmError(f"data task `{name}` needs `color=C` (the color whose wavelets run it)", s.namepos)
+        if kind != "data" and "color" in opts:
+            raise AsmError(f"only a data task has a color; `{name}` is a {kind} task", opts["color"].pos)
+        sym = Sym("task", None)
+        self.define(scope, name, sym, s.args[0].pos)
+        self.tasks.append(dict(name=name, sym=sym, kind=kind, opts=opts, flags=flags, scope=scope,
+                               pc=len(self.code), pos=s.namepos, ctx=self.ctx()))
+
+    def d_route(self, s, scope):
+        if len(s.args) < 2:
+            raise AsmError("`.route` takes a color and 1 to 4 `RX -> TX` positions: "
+                           ".route C, west -> ramp|east [, iq=Q] [, oq=Q]", s.namepos)
+        self.routes.append(dict(stmt=s, scope=scope, ctx=self.ctx()))
+
+    def d_dsd(self, s, scope):
+        if len(s.args) < 2 or type(s.args[0]) is not Name or type(s.args[1]) is not Name:
+            raise AsmError("`.dsd` takes a name and a kind: .dsd NAME, mem1d|mem4d|fabin|fabout, ...",
+                           s.namepos)
+        kind = s.args[1].name
+        if kind not in DSD_KINDS:
+            sg = suggest(kind, DSD_KINDS)
+            raise AsmError(f"unknown DSD kind `{kind}`; expected mem1d, mem4d, fabin or fabout" +
+                           (f" ({sg})" if sg else ""), s.args[1].pos)
+        self.define(scope, s.args[0].name, Sym("dsd", len(self.dsds)), s.args[0].pos)
+        self.dsds.append(dict(stmt=s, kind=kind, scope=scope, ctx=self.ctx()))
+
+    def d_export(self, s, scope):
+        if not s.args:
+            raise AsmError("`.export` takes names: .export NAME [, NAME]... or .export NAME, TYPE, COUNT",
+                           s.namepos)
+        if len(s.args) == 3 and type(s.args[1]) is Name and s.args[1].name in ("f16", "f32", "u16", "u32", "task"):
+            self.exports.append((s.args[0], s.args[1].name, s.args[2], scope, self.ctx()))
+            return
+        for a in s.args:
+            if type(a) is not Name:
+                raise AsmError("`.export` takes names", a.pos)
+            self.exports.append((a, None, None, scope, self.ctx()))
+
+    def d_loc(self, s, scope):
+        if not s.args:
+            self.loc = ("none",)
+            self.loc_fresh = True
+            return
+        if len(s.args) != 3 or type(s.args[0]) is not Str:
+            raise AsmError('`.loc` takes "file", LINE, COL (or nothing, for no line information)', s.namepos)
+        line = self.int_value(s.args[1], scope, what="line", lo=0, hi=0xFFFFFFFF)
+        col = self.int_value(s.args[2], scope, what="column", lo=0, hi=0xFFFFFFFF)
+        self.loc = (s.args[0].value, line, col)
+        self.loc_fresh = True
+
+    # -- instructions ----------------------------------------------------------------------
+    def classify(self, a, scope, depth=0):
+        """-> (kind, payload, pos). kinds: gpr, dsr, mem, expr."""
+        t = type(a)
+        if t is Name:
+            r = scope.find(a.name)
+            if r is not None and r[0] == "arg" and depth < MAX_MACRO_DEPTH:
+                ast, sc = r[1]
+                return self.classify(ast, sc, depth + 1)
+            if r is None or r[0] != "sym":
+                if a.name in GPR:
+                    return ("gpr", GPR[a.name], a.pos)
+                if a.name in DSR:
+                    return ("dsr", DSR[a.name], a.pos)
+            return ("expr", (a, scope), a.pos)
+        if t is Bracket:
+            if len(a.items) != 1:
+                raise AsmError("a memory operand holds one address: [rN + offset]", a.pos)
+            reg, off = self.split_mem(a.items[0], scope)
+            return ("mem", (reg, off, scope), a.pos)
+        if t in (Str, Kw, Arrow):
+            raise AsmError("this kind of operand is not allowed in an instruction", a.pos)
+        return ("expr", (a, scope), a.pos)
+
+    def reg_of(self, a, scope):
+        if type(a) is Name:
+            r = scope.find(a.name)
+            if r is not None and r[0] == "arg":
+                return self.reg_of(r[1][0], r[1][1])
+            if r is None and a.name in GPR:
+                return GPR[a.name]
+            if r is None and a.name in DSR:
+                raise AsmError(f"`{a.name}` is a DSR; a memory operand needs a general register", a.pos)
+        return None
+
+    def split_mem(self, a, scope):
+        r = self.reg_of(a, scope)
+        if r is not None:
+            return r, None
+        if type(a) is Bin and a.op in ("+", "-"):
+            r, rest = self.split_mem(a.a, scope)
+            if r is not None:
+                if rest is None:
+                    off = a.b if a.op == "+" else Un("-", a.b, a.b.pos)
+                else:
+                    off = Bin(a.op, rest, a.b, a.pos)
+                return r, off
+        return 0, a
+
+    def op_kind(self, insn_op, isa):
+        if insn_op.kind == "mem":
+            return "mem", None
+        f = isa.fields[insn_op.fields[0]]
+        if f.kind in ("gpr",):
+            return "gpr", None
+        if f.kind == "dsr":
+            return "dsr", None
+        if f.kind in ("dsr_d", "dsr_a", "dsr_b"):
+            return "dsr", "dab".index(f.kind[-1])
+        return "expr", None
+
+    def instruction(self, s: Stmt, scope):
+        isa = load()
+        forms = isa.by_mnemonic.get(s.name)
+        if forms is None:
+            m = pseudos().get(s.name)
+            if m is not None:
+                self.expand_macro(m, s, scope)
+                return
+            r = scope.find(s.name)
+            if r is not None and r[0] == "arg":
+                raise AsmError(f"`{s.name}` is a macro parameter, not an instruction", s.namepos)
+            cands = set(isa.mnemonics) | {n for n in scope.names()
+                                          if (scope.find(n) or ("", None))[0] == "sym"
+                                          and scope.find(n)[1].kind == "macro"}
+            sg = suggest(s.name, cands)
+            raise AsmError(f"unknown instruction `{s.name}`" + (f"; {sg}" if sg else ""), s.namepos)
+        if self.section != "text":
+            raise AsmError(f"instruction `{s.name}` in the data section (write `.text` first)", s.namepos)
+        ops = [self.classify(a, scope) for a in s.args]
+        chosen = None
+        for insn in forms:
+            plain = [o for o in insn.operands if o.kind != "async"]
+            if len(plain) != len(ops):
+                continue
+            ok = True
+            for o, got in zip(plain, ops):
+                want, file_ = self.op_kind(o, isa)
+                if got[0] != want or (file_ is not None and got[1][0] != file_):
+                    ok = False
+                    break
+            if ok:
+                chosen = insn
+                break
+        if chosen is None:
+            raise self.no_form(s, forms, ops, isa)
+        has_async = any(o.kind == "async" for o in chosen.operands)
+        if s.async_ is not None and not has_async:
+            raise AsmError(f"`{s.name}` takes no async clause (only tensor ops do)", s.async_.pos)
+        if self.loc is not None:
+            loc = self.loc if self.loc[0] != "none" else None
+            loc = (loc, self.loc_fresh)
+            self.loc_fresh = False
+        else:
+            p = self.pseudo_pos or s.namepos
+            loc = ((p.file, p.line, p.col), False)
+        self.code.append(CodeItem(chosen, ops, s.async_, scope, len(self.code),
+                                  self.pseudo_pos or s.namepos, self.ctx(), loc))
+
+    def no_form(self, s, forms, ops, isa):
+        def desc(o):
+            k = o[0]
+            if k == "dsr":
+                return f"{'dab'[o[1][0]]}-register"
+            return {"gpr": "register", "mem": "memory operand", "expr": "expression"}[k]
+
+        def form_text(insn):
+            parts = [o.text for o in insn.operands if o.kind != "async"]
+            tail = " [async utN [activate|unblock TASK]]" if any(o.kind == "async" for o in insn.operands) else ""
+            return (f"{insn.mnemonic} " + ", ".join(parts) if parts else insn.mnemonic) + tail
+
+        got = ", ".join(desc(o) for o in ops) or "no operands"
+        if len(forms) == 1:
+            insn = forms[0]
+            plain = [o for o in insn.operands if o.kind != "async"]
+            if len(plain) != len(ops):
+                p = ops[len(plain)][2] if len(ops) > len(plain) else s.namepos
+                return AsmError(f"`{s.name}` takes {len(plain)} operand{'s' if len(plain) != 1 else ''}, "
+                                f"got {len(ops)}", p, [f"usage: {form_text(insn)}"])
+            for o, g in zip(plain, ops):
+                want, file_ = self.op_kind(o, isa)
+                if g[0] != want or (file_ is not None and g[1][0] != file_):
+                    f = isa.fields.get(o.fields[0]) if o.kind == "field" else None
+                    wdesc = FIELD_DESC.get("mem" if o.kind == "mem" else
+                                           (f.kind if f and f.kind in FIELD_DESC else "expr"))
+                    return AsmError(f"operand `{o.text}` of `{s.name}` must be {wdesc}, got a {desc(g)}",
+                                    g[2], [f"usage: {form_text(insn)}"])
+        return AsmError(f"no form of `{s.name}` takes ({got})", s.namepos,
+                        ["the forms are: " + "; ".join(form_text(i) for i in forms)])
+
+    # -- pass 2 ----------------------------------------------------------------------------
+    def finish(self):
+        """Layout, values, encoding. Returns a CachedImage (errors go to self.errors)."""
+        isa = load()
+        preset = self.s.preset
+        n_code = len(self.code)
+        mem_limit = preset.sram_words
+        # data layout
+        addr = 2 * n_code
+        hi = addr
+        chunks = []
+        cur = None          # [start, words(list of (item, index) or int)]
+        elems = []          # (item, element index, address) to evaluate
+        items = self.data
+        for i, it in enumerate(items):
+            k = it.kind
+            if k == "label":
+                nxt = next((x for x in items[i + 1:] if x.kind != "label"), None)
+                if nxt is not None and nxt.kind in ("elems", "fill", "zero", "space") \
+                        and ELEM_WORDS[nxt.type] == 2 and addr % 2:
+                    addr += 1
+                    cur = None
+                it.addr = addr
+                if it.sym is not None:
+                    it.sym.value = addr
+                continue
+            if k == "align":
+                if addr % it.count:
+                    addr += it.count - addr % it.count
+                    cur = None
+                hi = max(hi, addr)
+                continue
+            if k == "org":
+                if it.count < addr:
+                    self.error(f"`.org {fmt_int(it.count)}` would move the data address backwards "
+                               f"(it is already {fmt_int(addr)}; code ends at {fmt_int(2 * n_code)})", it.pos)
+                    continue
+                addr = it.count
+                hi = max(hi, addr)
+                cur = None
+                continue
+            ew = ELEM_WORDS[it.type]
+            if ew == 2 and addr % 2:
+                addr += 1
+                cur = None
+            it.addr = addr
+            size = it.count * ew
+            if addr + size > mem_limit + 2:
+                addr += size
+                hi = max(hi, addr)
+                continue
+            if k == "space":
+                addr += size
+                cur = None
+            else:
+                if cur is None or cur[0] + len(cur[1]) != addr:
+                    cur = [addr, []]
+                    chunks.append(cur)
+                for j in range(it.count):
+                    if k == "zero":
+                        cur[1].extend([0] * ew)
+                    else:
+                        elems.append((it, j, len(cur[1]), cur))
+                        cur[1].extend([0] * ew)
+                addr += size
+            hi = max(hi, addr)
+        mem_words = max(hi, 2 * n_code)
+        if mem_words > mem_limit:
+            where = f"PE ({self.pe[0]}, {self.pe[1]})" if self.pe else "its PE"
+            self.error(f"program `{self.prog.name}` does not fit in SRAM on {where}: it needs "
+                       f"{mem_words} words ({n_code} instructions = {2 * n_code} words of code, "
+                       f"{mem_words - 2 * n_code} words of data); the {self.s.arch} PE has "
+                       f"{mem_limit} words ({preset.sram_bytes} bytes)", self.prog.pos)
+            return None
+
+        # tasks: explicit ids first, then the lowest free ids in declaration order
+        taken = {}
+        for t in self.tasks:
+            t["id"] = None
+            if "id" in t["opts"]:
+                try:
+                    tid = self.int_value(t["opts"]["id"], t["scope"], what="task id", lo=0,
+                                         hi=preset.task_ids - 1)
+                except AsmError as e:
+                    self.error(e, ctx=t["ctx"])
+                    continue
+                if tid in taken:
+                    self.error(f"task id {tid} is already used by task `{taken[tid]}`", t["opts"]["id"].pos,
+                               ctx=t["ctx"])
+                    continue
+                taken[tid] = t["name"]
+                t["id"] = tid
+        free = (i for i in range(preset.task_ids) if i not in taken)
+        for t in self.tasks:
+            if t["id"] is None and "id" not in t["opts"]:
+                tid = next(free, None)
+                if tid is None:
+                    self.error(f"no free task id for `{t['name']}` (ids 0..{preset.task_ids - 1} are all used)",
+                               t["pos"], ctx=t["ctx"])
+                    continue
+                t["id"] = tid
+                taken[tid] = t["name"]
+            if t["id"] is not None:
+                t["sym"].value = t["id"]
+        task_recs = []
+        data_colors = {}
+        for t in self.tasks:
+            if t["id"] is None:
+                continue
+            try:
+                color = 255
+                if "color" in t["opts"]:
+                    color = self.int_value(t["opts"]["color"], t["scope"], what="color", lo=0,
+                                           hi=preset.colors - 1)
+                    if color in data_colors:
+                        raise AsmError(f"color {color} already runs data task `{data_colors[color]}`",
+                                       t["opts"]["color"].pos)
+                    data_colors[color] = t["name"]
+                entry = t["pc"]
+                if "entry" in t["opts"]:
+                    entry = self.int_value(t["opts"]["entry"], t["scope"], dot=t["pc"], what="entry",
+                                           lo=0, hi=max(0, n_code - 1))
+                if entry >= n_code:
+                    raise AsmError(f"task `{t['name']}` has no code: no instruction follows it", t["pos"])
+                task_recs.append(of.Task(t["id"], TASK_KINDS[t["kind"]], entry, color,
+                                         "start" in t["flags"], "blocked" in t["flags"]))
+            except AsmError as e:
+                self.error(e, ctx=t["ctx"])
+
+        routes = []
+        seen_colors = {}
+        for r in self.routes:
+            try:
+                rt = self.route(r, preset)
+                if rt.color in seen_colors:
+                    raise AsmError(f"color {rt.color} is routed twice", r["stmt"].args[0].pos,
+                                   [f"first routed at {seen_colors[rt.color]}"])
+                seen_colors[rt.color] = r["stmt"].namepos
+                routes.append(rt)
+            except AsmError as e:
+                self.error(e, ctx=r["ctx"])
+
+        dsds = []
+        for d in self.dsds:
+            try:
+                dsds.append(self.dsd(d, preset))
+            except AsmError as e:
+                self.error(e, ctx=d["ctx"])
+                dsds.append(None)
+
+        code = []
+        for it in self.code:
+            self.pseudo_pos = it.pos
+            try:
+                code.append(self.encode(it, isa))
+            except AsmError as e:
+                self.error(e, ctx=it.ctx)
+                code.append(0)
+
+        self.pseudo_pos = None
+        for it, j, off, ch in elems:
+            try:
+                ast = it.values[0] if it.kind == "fill" else it.values[j]
+                dot = it.addr + j * ELEM_WORDS[it.type]
+                v = self.value(ast, it.scope, dot)
+                ws = self.elem_words(v, it.type, ast)
+                ch[1][off:off + len(ws)] = ws
+            except AsmError as e:
+                self.error(e, ctx=it.ctx)
+
+        symbols = []
+        seen_syms = set()
+        for a, typ, cnt, scope, ctx in self.exports:
+            try:
+                sym = self.export(a, typ, cnt, scope, items, mem_words)
+                if sym.name in seen_syms:
+                    raise AsmError(f"`{sym.name}` is exported twice", a.pos)
+                seen_syms.add(sym.name)
+                symbols.append(sym)
+            except AsmError as e:
+                self.error(e, ctx=ctx)
+
+        lines = []
+        prev = None
+        for it in self.code:
+            loc, forced = it.loc
+            if loc is None:
+                prev = None
+                continue
+            if forced or loc != prev:
+                lines.append(of.Line(it.pc, loc[0], loc[1], loc[2]))
+            prev = loc
+        if self.errors:
+            return None
+        img = CachedImage(self.prog.image_name)
+        img.code = code
+        img.mem_words = mem_words
+        img.chunks = [(a, list(w)) for a, w in chunks if w]
+        img.dsds = dsds
+        img.tasks = task_recs
+        img.routes = routes
+        img.symbols = symbols
+        img.lines = lines
+        return img
+
+    def elem_words(self, v, typ, ast):
+        pos = self.fix_pos(ast.pos)
+        if typ == "f16":
+            return [f16_bits(v, pos)]
+        if typ == "f32":
+            b = f32_bits(v, pos)
+            return [b & 0xFFFF, b >> 16]
+        if isinstance(v, float):
+            raise AsmError(f"`.{typ}` needs an integer, got the float {v!r} (use .f16/.f32, or f32bits())", pos)
+        if typ == "u16":
+            if not -0x8000 <= v <= 0xFFFF:
+                raise AsmError(f"value {fmt_int(v)} does not fit u16; legal: {fmt_range(-0x8000, 0xFFFF)}", pos)
+            return [v & 0xFFFF]
+        if not -0x80000000 <= v <= 0xFFFFFFFF:
+            raise AsmError(f"value {fmt_int(v)} does not fit u32; legal: {fmt_range(-0x80000000, 0xFFFFFFFF)}", pos)
+        v &= 0xFFFFFFFF
+        return [v & 0xFFFF, v >> 16]
+
+    def route(self, r, preset):
+        s = r["stmt"]
+        scope = r["scope"]
+        color = self.int_value(s.args[0], scope, what="color", lo=0, hi=preset.colors - 1)
+        port_scope = Scope(scope, syms={k: Sym("const", v) for k, v in PORTS.items()})
+        positions = []
+        iq = oq = color % 8
+        given = set()
+        for a in s.args[1:]:
+            if type(a) is Arrow:
+                if len(positions) == 4:
+                    raise AsmError("a route has at most 4 switch positions", a.pos)
+                rx = self.int_value(a.a, port_scope, what="rx port set", lo=0, hi=31)
+                tx = self.int_value(a.b, port_scope, what="tx port set", lo=0, hi=31)
+                positions.append((rx, tx))
+            elif type(a) is Kw and a.name in ("iq", "oq"):
+                if a.name in given:
+                    raise AsmError(f"`{a.name}=` is given twice", a.namepos)
+                given.add(a.name)
+                q = self.int_value(a.value, scope, what=f"queue id ({a.name})", lo=0, hi=7)
+                if a.name == "iq":
+                    iq = q
+                else:
+                    oq = q
+            else:
+                raise AsmError("expected `RX -> TX` (e.g. `west -> ramp|east`) or iq=/oq=", a.pos)
+        if not positions:
+            raise AsmError("a route needs at least one `RX -> TX` position", s.namepos)
+        return of.Route(color, tuple(positions), iq, oq)
+
+    def dsd(self, d, preset):
+        s = d["stmt"]
+        scope = d["scope"]
+        kind = d["kind"]
+        kw = {}
+        for a in s.args[2:]:
+            if type(a) is not Kw:
+                raise AsmError("DSD fields are given as NAME=VALUE (base=, len=, stride=, color=)", a.pos)
+            if a.name in kw:
+                raise AsmError(f"`{a.name}=` is given twice", a.namepos)
+            kw[a.name] = a
+        allowed = {"mem1d": ("base", "len", "stride"), "mem4d": ("base", "len", "stride"),
+                   "fabin": ("color", "len"), "fabout": ("color", "len")}[kind]
+        for k, a in kw.items():
+            if k not in allowed:
+                raise AsmError(f"a {kind} DSD has no field `{k}`; its fields: {', '.join(allowed)}", a.namepos)
+        for need in ("base", "len") if kind.startswith("mem") else ("color", "len"):
+            if need not in kw:
+                raise AsmError(f"a {kind} DSD needs `{need}=`", s.namepos)
+        code = DSD_KINDS[kind]
+        if kind in ("fabin", "fabout"):
+            color = self.int_value(kw["color"].value, scope, what="color", lo=0, hi=preset.colors - 1)
+            n = self.int_value(kw["len"].value, scope, what="length", lo=0, hi=0xFFFFFFFF)
+            return of.Dsd(code, color, 0, (n, 1, 1, 1), (0, 0, 0, 0), 1)
+        base = self.int_value(kw["base"].value, scope, what="base address", lo=0, hi=preset.sram_words - 1)
+        if kind == "mem1d":
+            n = self.int_value(kw["len"].value, scope, what="length", lo=0, hi=0xFFFFFFFF)
+            st = 1
+            if "stride" in kw:
+                st = self.int_value(kw["stride"].value, scope, what="stride", lo=-0x8000, hi=0x7FFF)
+            return of.Dsd(code, 0, base, (n, 1, 1, 1), (st, 0, 0, 0), 1)
+        lv = kw["len"].value
+        lens_ast = lv.items if type(lv) is Bracket else [lv]
+        if not 1 <= len(lens_ast) <= 4:
+            raise AsmError(f"a mem4d DSD has 1 to 4 dimensions, got {len(lens_ast)}", lv.pos)
+        lens = [self.int_value(x, scope, what="length", lo=0 if i == 0 else 1,
+                               hi=0xFFFFFFFF if i == 0 else 0xFFFF) for i, x in enumerate(lens_ast)]
+        if "stride" in kw:
+            sv = kw["stride"].value
+            st_ast = sv.items if type(sv) is Bracket else [sv]
+            if len(st_ast) != len(lens_ast):
+                raise AsmError(f"{len(lens_ast)} lengths but {len(st_ast)} strides", sv.pos)
+            strides = [self.int_value(x, scope, what="stride", lo=-0x8000, hi=0x7FFF) for x in st_ast]
+        else:
+            strides = [1] * len(lens)
+            acc = 1
+            for i in range(len(lens)):
+                strides[i] = acc
+                acc *= lens[i]
+                if acc > 0x7FFF:
+                    acc = 0x7FFF
+        nd = len(lens)
+        return of.Dsd(code, 0, base, tuple(lens + [1] * (4 - nd)), tuple(strides + [0] * (4 - nd)), nd)
+
+    def export(self, a, typ, cnt, scope, items, mem_words):
+        if type(a) is not Name:
+            raise AsmError("`.export` takes a name", a.pos)
+        r = scope.find(a.name)
+        if r is None or r[0] != "sym":
+            sg = suggest(a.name, scope.names())
+            raise AsmError(f"cannot export unknown symbol `{a.name}`" + (f"; {sg}" if sg else ""), a.pos)
+        sym = r[1]
+        if typ is not None:
+            v = self.int_value(a, scope, what="value", lo=0, hi=0xFFFFFFFF)
+            c = self.int_value(cnt, scope, what="count", lo=0, hi=0xFFFFFFFF)
+            return of.Symbol(a.name, typ, v, c)
+        if sym.kind == "task":
+            if sym.value is None:
+                raise AsmError(f"task `{a.name}` has no id", a.pos)
+            return of.Symbol(a.name, "task", sym.value, 0)
+        if sym.kind != "dlabel":
+            raise AsmError(f"`{a.name}` is a {'code label' if sym.kind == 'label' else sym.kind}; "
+                           f"only data labels and tasks can be exported without a type "
+                           f"(or write .export {a.name}, TYPE, COUNT)", a.pos)
+        # the label's type and count: the data that follows it
+        idx = next(i for i, it in enumerate(items) if it.sym is sym)
+        typ = None
+        count = 0
+        for it in items[idx + 1:]:
+            if it.kind == "label" and it.sym is not None:
+                break
+            if it.kind == "label":
+                continue
+            if it.kind in ("align", "org"):
+                break
+            if typ is None:
+                typ = it.type
+            if it.type != typ:
+                break
+            count += it.count
+        if typ is None:
+            raise AsmError(f"data label `{a.name}` has no data after it, so its type is unknown; "
+                           f"write .export {a.name}, TYPE, COUNT", a.pos)
+        return of.Symbol(a.name, typ, sym.value, count)
+
+    def encode(self, it: CodeItem, isa):
+        insn = it.insn
+        values = {}
+        plain = [o for o in insn.operands if o.kind != "async"]
+        for o, (kind, payload, pos) in zip(plain, it.ops):
+            if o.kind == "mem":
+                reg, off, sc = payload
+                values[o.fields[0]] = reg
+                values[o.fields[1]] = 0 if off is None else self.field_value(off, sc, it.pc, o.fields[1], isa)
+                continue
+            fname = o.fields[0]
+            if kind == "gpr":
+                values[fname] = payload
+            elif kind == "dsr":
+                fi, idx = payload
+                values[fname] = fi * 8 + idx if isa.fields[fname].kind == "dsr" else idx
+            else:
+                ast, sc = payload
+                values[fname] = self.field_value(ast, sc, it.pc, fname, isa)
+        if it.asy is not None:
+            a = it.asy
+            if a.ut not in UTS:
+                sg = suggest(a.ut, UTS)
+                raise AsmError(f"expected a microthread ut0..ut{len(UTS) - 1} after `async`, got `{a.ut}`" +
+                               (f"; {sg}" if sg else ""), a.utpos)
+            values["ut"] = UTS[a.ut]
+            values["act"] = 1
+            values["tid"] = 0
+            if a.action is not None:
+                if a.action not in ("activate", "unblock"):
+                    sg = suggest(a.action, ("activate", "unblock"))
+                    raise AsmError(f"expected `activate` or `unblock` after the microthread, got `{a.action}`" +
+                                   (f"; {sg}" if sg else ""), a.actpos)
+                values["act"] = 2 if a.action == "activate" else 3
+                values["tid"] = self.field_value(a.task, it.scope, it.pc, "tid", isa)
+        try:
+            return isa_encode(insn, values, isa)
+        except Exception as e:   # EncodeError: should have been caught by field_value
+            raise AsmError(str(e), it.pos) from None
+
+    def field_value(self, ast, scope, pc, fname, isa):
+        f = isa.fields[fname]
+        v = self.value(ast, scope, pc)
+        pos = self.fix_pos(ast.pos)
+        if isinstance(v, float):
+            raise AsmError(f"{fname} must be an integer, got the float {v!r}" +
+                           (" (li loads floats; other immediates take f32bits()/hi16()/lo16())"
+                            if fname in ("imm16", "uimm16") else ""), pos)
+        lo, hi = f.range
+        if f.kind == "color":
+            hi = self.s.preset.colors - 1
+        if f.kind == "task":
+            hi = self.s.preset.task_ids - 1
+        if fname == "off16":
+            off = v - pc
+            if not lo <= off <= hi:
+                raise AsmError(f"branch target {fmt_int(v)} is too far from pc {pc}: offset {fmt_int(off)}; "
+                               f"legal: {fmt_range(lo, hi)}", pos)
+            return off
+        what = {"color": "color", "task": "task id"}.get(f.kind, fname)
+        if not lo <= v <= hi:
+            raise AsmError(f"{what} {fmt_int(v)} is out of range; legal: {fmt_range(lo, hi)}", pos)
+        return v
+
+
+# =============================================================================================
+class Session:
+    def __init__(self, include_dirs=(), defines=None, arch=None):
+        self.include_dirs = [str(d) for d in include_dirs]
+        self.defines = dict(defines or {})
+        self.cli_arch = arch
+        self.arch = arch or "wse2"
+        self.source_arch = None
+        self.files: dict[str, SourceFile] = {}     # real path -> parsed
+        self.display: dict[str, str] = {}          # real path -> display name
+        self.texts: dict[str, list[str]] = {}      # display name -> lines
+        self.errors: list[Diagnostic] = []
+        self.reported_files: set = set()
+        self.fabric = None
+        self.fabric_pos = None
+        self.programs: dict[str, ProgramInfo] = {}
+        self.placements: list[Placement] = []
+        self.isa = load()
+
+    @property
+    def preset(self):
+        return self.isa.presets[self.arch]
+
+    # -- diagnostics -----------------------------------------------------------------------
+    def diag(self, msg, pos: Pos | None, notes=()):
+        if pos is None:
+            return Diagnostic(None, None, None, 0, msg, list(notes))
+        lines = self.texts.get(pos.file)
+        src = None
+        if lines is not None and 1 <= pos.line <= len(lines):
+            src = lines[pos.line - 1]
+        return Diagnostic(pos.file, pos.line, pos.col, pos.span, msg, list(notes), src)
+
+    def fail(self, diags):
+        seen = set()
+        out = []
+        for d in diags:
+            if d.key() in seen:
+                continue
+            seen.add(d.key())
+            out.append(d)
+        raise AssemblyError(out)
+
+    # -- files -----------------------------------------------------------------------------
+    def decode(self, data: bytes, name: str) -> str:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            before = data[:e.start]
+            line = before.count(b"\n") + 1
+            col = e.start - (before.rfind(b"\n") + 1) + 1
+            text = data.decode("utf-8", errors="replace")
+            self.texts[name] = text.split("\n")
+            raise AssemblyError([self.diag(f"the file is not valid UTF-8 (byte {data[e.start]:#04x} "
+                                           f"at offset {e.start})", Pos(name, line, col, 1))]) from None
+
+    def load_text(self, text: str, name: str, real: str) -> SourceFile:
+        if real in self.files:
+            return self.files[real]
+        self.texts[name] = text.split("\n")
+        sf = SourceFile(name, text)
+        self.files[real] = sf
+        self.display[real] = name
+        if sf.errors and real not in self.reported_files:
+            self.reported_files.add(real)
+            for e in sf.errors:
+                self.errors.append(self.diag(e.message, e.pos, e.notes))
+        return sf
+
+    def find_include(self, name: str, at: Pos, argpos: Pos):
+        cands = []
+        if at.file and not at.file.startswith("<"):
+            cands.append(os.path.join(os.path.dirname(at.file), name))
+        else:
+            cands.append(name)
+        for d in self.include_dirs:
+            cands.append(os.path.join(d, name))
+        for c in cands:
+            if os.path.isfile(c):
+                real = os.path.realpath(c)
+                if real in self.files:
+                    return self.files[real], real
+                try:
+                    data = Path(c).read_bytes()
+                except OSError as e:
+                    raise AsmError(f"cannot read `{c}`: {e.strerror}", argpos) from None
+                disp = os.path.normpath(c)
+                try:
+                    text = self.decode(data, disp)
+                except AssemblyError as e:
+                    raise AsmError(e.diagnostics[0].message, Pos(disp, e.diagnostics[0].line,
+                                                                 e.diagnostics[0].col, 1)) from None
+                return self.load_text(text, disp, real), real
+        where = ", ".join(cands)
+        raise AsmError(f"cannot find include file \"{name}\" (looked in: {where})", argpos,
+                       ["add a search directory with -I DIR"])
+
+    def set_arch_from_source(self, s: Stmt):
+        if len(s.args) != 1 or type(s.args[0]) is not Name or s.args[0].name not in of.ARCHES:
+            raise AsmError(f"`.arch` takes one of {', '.join(of.ARCHES)}", s.namepos)
+        self.source_arch = s.args[0].name
+        if self.cli_arch is None:
+            self.arch = self.source_arch
+
+    # -- the whole assembly ----------------------------------------------------------------
+    def root_scope(self) -> Scope:
+        root = Scope()
+        for k, v in self.defines.items():
+            if k in RESERVED:
+                raise AssemblyError([Diagnostic(None, None, None, 0,
+                                                f"-D {k}: `{k}` is a reserved name")])
+            root.syms[k] = Sym("const", v, Pos("<command line>", 1, 1, 1))
+        return root
+
+    def assemble(self, text: str, filename: str) -> bytes:
+        real = "\0main:" + filename
+        sf = self.load_text(text, filename, real)
+        if self.errors:
+            self.fail(self.errors)
+        root = self.root_scope()
+        layout_mode = self._has_layout(sf.blocks)
+        if layout_mode:
+            lw = LayoutWalk(self)
+            lw.include_stack.append(real)
+            try:
+                lw.walk(sf.blocks, Scope(root))
+            except Stop:
+                pass
+            self.errors.extend(lw.errors)
+            if self.errors:
+                self.fail(self.errors)
+            if self.fabric is None:
+                self.fabric = (1, 1)
+            if not self.placements:
+                self.fail([self.diag("nothing is placed: add `.place PROGRAM, X, Y [, W, H]`",
+                                     Pos(filename, 1, 1, 1))])
+        else:
+            self._scan_arch(sf.blocks)
+            prog = ProgramInfo("main", "main", [], sf.blocks, root, Pos(filename, 1, 1, 1))
+            self.programs["main"] = prog
+            self.fabric = (1, 1)
+            self.placements.append(Placement(prog, 0, 0, 1, 1, {}, Pos(filename, 1, 1, 1)))
+        return self.instantiate(real)
+
+    def _has_layout(self, blocks) -> bool:
+        stack = list(blocks)
+        while stack:
+            b = stack.pop()
+            if isinstance(b, ProgramBlock):
+                return True
+            if isinstance(b, Stmt) and b.kind == "dir" and b.name in (".place", ".fabric"):
+                return True
+            if isinstance(b, IfBlock):
+                for _, body in b.branches:
+                    stack.extend(body)
+                if b.else_body:
+                    stack.extend(b.else_body)
+            elif isinstance(b, RepBlock):
+                stack.extend(b.body)
+        return False
+
+    def _scan_arch(self, blocks):
+        for b in blocks:
+            if isinstance(b, Stmt) and b.kind == "dir" and b.name == ".arch":
+                try:
+                    self.set_arch_from_source(b)
+                except AsmError as e:
+                    self.fail([self.diag(e.message, e.pos)])
+
+    def instantiate(self, real_main) -> bytes:
+        W, H = self.fabric
+        grid = {}
+        diags = []
+        for pl in self.placements:
+            if pl.x + pl.w > W or pl.y + pl.h > H:
+                diags.append(self.diag(f"placement of `{pl.prog.name}` at ({pl.x}, {pl.y}) size "
+                                       f"{pl.w}x{pl.h} does not fit the {W}x{H} fabric", pl.pos))
+                continue
+            pl.prog.n_pes += pl.w * pl.h
+            for yy in range(pl.y, pl.y + pl.h):
+                for xx in range(pl.x, pl.x + pl.w):
+                    if (xx, yy) in grid:
+                        other = grid[(xx, yy)]
+                        diags.append(self.diag(f"PE ({xx}, {yy}) is placed twice: by `{pl.prog.name}` "
+                                               f"and by `{other.prog.name}`", pl.pos,
+                                               [f"the other placement is at {other.pos}"]))
+                        break
+                    grid[(xx, yy)] = pl
+                else:
+                    continue
+                break
+        if diags:
+            self.fail(diags)
+        pe_images = {}
+        fails = []
+        failed_leaves = set()
+        for pl in self.placements:
+            prog = pl.prog
+            base = {"rect_w": pl.w, "rect_h": pl.h, "fabric_w": W, "fabric_h": H}
+            base.update(pl.params)
+            for yy in range(pl.h):
+                for xx in range(pl.w):
+                    b = dict(base)
+                    b["pe_x"], b["pe_y"] = xx, yy
+                    b["abs_x"], b["abs_y"] = pl.x + xx, pl.y + yy
+                    leaf = self.image_for(prog, b, (pl.x + xx, pl.y + yy), real_main)
+                    if isinstance(leaf, list):
+                        if id(leaf) not in failed_leaves:
+                            failed_leaves.add(id(leaf))
+                            fails.extend(leaf)
+                    else:
+                        pe_images[(pl.x + xx, pl.y + yy)] = leaf
+        if fails or self.errors:
+            self.fail(self.errors + fails)
+        obj = of.ObjectFile.from_pe_images(self.arch, W, H, pe_images)
+        return of.write(obj)
+
+    def image_for(self, prog: ProgramInfo, builtins, pe, real_main):
+        node = prog.trie
+        while node is not None and node.leaf is None:
+            expr, scope, dot, _ = node.step
+            ev = Ev(builtins)
+            try:
+                k = vkey(ev.ev(expr, scope, dot))
+            except AsmError as e:
+                k = ("err", e.message)
+            except Exception:
+                k = ("exc",)
+            node = node.children.get(k)
+        if node is not None:
+            return node.leaf
+        trace = []
+        w = ProgramWalk(self, prog, builtins, trace, pe)
+        w.include_stack.append(real_main)
+        scope = Scope(prog.scope)
+        try:
+            w.walk(prog.body, scope)
+            img = w.finish()
+        except Stop:
+            img = None
+        if img is None:
+            leaf = list(w.errors)
+            if prog.n_pes > 1:
+                for d in leaf:
+                    d.notes.append(f"while assembling program `{prog.name}` for PE {pe} "
+                                   f"(pe_x={builtins['pe_x']}, pe_y={builtins['pe_y']})")
+        else:
+            leaf = img
+        if prog.trie is None:
+            prog.trie = TrieNode()
+        node = prog.trie
+        for expr, scope_, dot, k in trace:
+            if node.step is None:
+                node.step = (expr, scope_, dot, None)
+            nxt = node.children.get(k)
+            if nxt is None:
+                nxt = TrieNode()
+                node.children[k] = nxt
+            node = nxt
+        node.leaf = leaf
+        return leaf

@@ -1,0 +1,84 @@
+"""wse-as: assemble a source file into an object file (.wso)."""
+from __future__ import annotations
+
+import sys
+import traceback
+
+import click
+
+from . import assemble_file
+from .diag import AssemblyError
+
+EPILOG = """\b
+Examples:
+  wse-as kernel.s -o kernel.wso
+  wse-as gemv.s -o gemv.wso -I kernels/lib -D N=64 -D M=32 --arch wse3
+  wse-objdump gemv.wso > gemv.dis.s && wse-as gemv.dis.s -o again.wso   # same bytes
+
+The language is documented in docs/assembly.md. Errors are printed with their file, line and
+column; the exit status is 1 when the source has errors, 2 for an internal error.
+"""
+
+
+def _parse_define(text: str):
+    name, eq, val = text.partition("=")
+    name = name.strip()
+    if not name:
+        raise click.BadParameter(f"{text!r}: expected NAME=VALUE")
+    if not eq:
+        return name, 1
+    val = val.strip()
+    try:
+        return name, int(val, 0)
+    except ValueError:
+        pass
+    try:
+        return name, float.fromhex(val) if val.lower().startswith(("0x", "-0x")) else float(val)
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: the value must be an integer or a float") from None
+
+
+def internal_error(exc: BaseException) -> str:
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = f"{tb[-1].filename}:{tb[-1].lineno}" if tb else "?"
+    return (f"internal error, please report: {type(exc).__name__}: {exc} (at {where})")
+
+
+@click.command(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("source", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Output object file (default: SOURCE with the suffix .wso).")
+@click.option("-I", "include_dirs", multiple=True, type=click.Path(file_okay=False),
+              help="Add a directory to the .include search path (repeatable).")
+@click.option("-D", "defines", multiple=True, help="Define a constant NAME=VALUE (repeatable).")
+@click.option("--arch", type=click.Choice(["wse2", "wse3"]), default=None,
+              help="Architecture preset (overrides .arch in the source; default wse2).")
+def main(source, output, include_dirs, defines, arch):
+    """Assemble SOURCE (wse assembly) into a wse object file."""
+    try:
+        defs = dict(_parse_define(d) for d in defines)
+    except click.BadParameter as e:
+        click.echo(f"error: -D {e.message}", err=True)
+        sys.exit(1)
+    if output is None:
+        output = (source[:-2] if source.endswith(".s") else source) + ".wso"
+    try:
+        data = assemble_file(source, include_dirs=include_dirs, defines=defs, arch=arch)
+    except AssemblyError as e:
+        click.echo(str(e), err=True)
+        sys.exit(1)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as e:  # a bug: one line, no traceback
+        click.echo(internal_error(e), err=True)
+        sys.exit(2)
+    try:
+        with open(output, "wb") as f:
+            f.write(data)
+    except OSError as e:
+        click.echo(f"error: cannot write {output}: {e.strerror}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,347 @@
+"""Symbols, scopes and the expression evaluator (no eval: a tree walk over the AST)."""
+from __future__ import annotations
+
+import difflib
+import math
+import struct
+
+from wse.isa import load
+
+from .diag import AsmError, fmt_int
+from .syntax import Bin, Call, Cond, Dot, Kw, Name, Node, Num, Str, Un, Bracket, Arrow
+
+INT_BITS = 256
+BUILTIN_NAMES = ("pe_x", "pe_y", "abs_x", "abs_y", "rect_w", "rect_h", "fabric_w", "fabric_h")
+PORTS = {"north": 1, "east": 2, "south": 4, "west": 8, "ramp": 16}
+
+
+def _regs():
+    isa = load()
+    gpr = {}
+    rf = isa.regfiles["gpr"]
+    for i in range(rf.count):
+        gpr[f"{rf.prefix}{i}"] = i
+    for a, i in rf.aliases.items():
+        gpr[a] = int(i)
+    dsr = {}
+    for fi, fname in enumerate(("dsr_d", "dsr_a", "dsr_b")):
+        f = isa.regfiles[fname]
+        for i in range(f.count):
+            dsr[f"{f.prefix}{i}"] = (fi, i)
+    return gpr, dsr
+
+
+GPR, DSR = _regs()
+UTS = {f"ut{i}": i for i in range(load().presets["wse2"].microthreads)}
+RESERVED = set(GPR) | set(DSR) | set(UTS) | {"inf", "nan"} | set(BUILTIN_NAMES)
+FUNCS = ("hi16", "lo16", "f32bits", "f16bits", "min", "max", "abs", "log2", "ceil_div", "int",
+         "float", "defined")
+
+
+class Undefined(AsmError):
+    """A name is not (yet) defined."""
+
+    def __init__(self, name: str, pos, message: str | None = None):
+        super().__init__(message or f"unknown symbol `{name}`", pos)
+        self.name = name
+
+
+class Sym:
+    """kind: const, lazy, label (code), dlabel (data), task, dsd, macro."""
+    __slots__ = ("kind", "value", "pos", "extra")
+
+    def __init__(self, kind, value=None, pos=None, extra=None):
+        self.kind, self.value, self.pos, self.extra = kind, value, pos, extra
+
+
+class Scope:
+    __slots__ = ("syms", "parent", "margs")
+
+    def __init__(self, parent=None, margs=None, syms=None):
+        self.syms = syms if syms is not None else {}
+        self.parent = parent
+        self.margs = margs
+
+    def find(self, name):
+        """('arg', (ast, scope)) | ('sym', Sym) | None."""
+        s = self
+        while s is not None:
+            if s.margs is not None and name in s.margs:
+                return "arg", s.margs[name]
+            sym = s.syms.get(name)
+            if sym is not None:
+                return "sym", sym
+            s = s.parent
+        return None
+
+    def names(self):
+        out = set()
+        s = self
+        while s is not None:
+            out.update(s.syms)
+            if s.margs:
+                out.update(s.margs)
+            s = s.parent
+        return out
+
+
+def suggest(name: str, candidates) -> str:
+    m = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    return f"did you mean `{m[0]}`?" if m else ""
+
+
+def f32_bits(v, pos) -> int:
+    try:
+        return struct.unpack("<I", struct.pack("<f", float(v)))[0]
+    except (OverflowError, struct.error):
+        raise AsmError(f"{v!r} is out of range for fp32 (largest finite: 3.4028234663852886e38)", pos) from None
+
+
+def f16_bits(v, pos) -> int:
+    try:
+        return struct.unpack("<H", struct.pack("<e", float(v)))[0]
+    except (OverflowError, struct.error):
+        raise AsmError(f"{v!r} is out of range for fp16 (largest finite: 65504.0)", pos) from None
+
+
+def vkey(v):
+    if isinstance(v, float):
+        return ("f", struct.pack("<d", v))
+    return (type(v).__name__, v)
+
+
+class Ev:
+    """Evaluates expressions. `builtins` holds the per-PE values (None outside a program);
+    looking one up sets `dep`, which is how PE-dependent evaluations are recorded."""
+
+    def __init__(self, builtins: dict | None):
+        self.builtins = builtins
+        self.dep = False
+        self.memo: dict = {}
+        self.active: set = set()
+
+    def check_int(self, v, pos):
+        if isinstance(v, int) and v.bit_length() > INT_BITS:
+            raise AsmError(f"integer overflow: the result needs more than {INT_BITS} bits", pos)
+        return v
+
+    def want_int(self, v, pos, what="an integer"):
+        if isinstance(v, float):
+            raise AsmError(f"expected {what}, got the float {v!r}", pos)
+        return v
+
+    def lookup(self, node: Name, scope: Scope, dot):
+        n = node.name
+        r = scope.find(n) if scope is not None else None
+        if r is not None:
+            kind, x = r
+            if kind == "arg":
+                ast, sc = x
+                return self.ev(ast, sc, dot)
+            sym = x
+            k = sym.kind
+            if k in ("const", "label", "dsd"):
+                return sym.value
+            if k == "lazy":
+                key = id(sym)
+                if key in self.memo:
+                    return self.memo[key]
+                if key in self.active:
+                    raise AsmError(f"`{n}` is defined in terms of itself", node.pos)
+                self.active.add(key)
+                try:
+                    ast, sc, d = sym.extra
+                    v = self.ev(ast, sc, d)
+                finally:
+                    self.active.discard(key)
+                self.memo[key] = v
+                return v
+            if k in ("dlabel", "task"):
+                if sym.value is None:
+                    what = "data label" if k == "dlabel" else "task"
+                    raise Undefined(n, node.pos, f"{what} `{n}` has no value yet here (data addresses "
+                                    f"and task ids are known only after the layout; they cannot decide "
+                                    f"conditions, counts or sizes)")
+                return sym.value
+            if k == "macro":
+                raise AsmError(f"`{n}` is a macro, not a value", node.pos)
+            raise AsmError(f"`{n}` cannot be used as a value", node.pos)
+        b = self.builtins
+        if b is not None and n in b:
+            self.dep = True
+            return b[n]
+        if n == "inf":
+            return math.inf
+        if n == "nan":
+            return math.nan
+        if n in BUILTIN_NAMES:
+            raise AsmError(f"`{n}` is a per-PE value, only available inside a `.program`", node.pos)
+        if n in GPR or n in DSR:
+            raise AsmError(f"register `{n}` cannot be used in an expression here", node.pos)
+        if n in UTS:
+            raise AsmError(f"microthread `{n}` can only be used in an async clause", node.pos)
+        raise Undefined(n, node.pos)
+
+    def ev(self, node: Node, scope: Scope, dot):
+        t = type(node)
+        if t is Num:
+            return node.value
+        if t is Name:
+            return self.lookup(node, scope, dot)
+        if t is Bin:
+            return self.binop(node, scope, dot)
+        if t is Un:
+            v = self.ev(node.a, scope, dot)
+            op = node.op
+            if op == "-":
+                return self.check_int(-v, node.pos)
+            if op == "+":
+                return v
+            if op == "!":
+                return int(not v)
+            return ~self.want_int(v, node.a.pos, "an integer operand for `~`")
+        if t is Dot:
+            if dot is None:
+                raise AsmError("`.` (the current location) has no value here", node.pos)
+            if callable(dot):
+                return dot()
+            return dot
+        if t is Cond:
+            c = self.ev(node.c, scope, dot)
+            return self.ev(node.a if c else node.b, scope, dot)
+        if t is Call:
+            return self.call(node, scope, dot)
+        if t is Str:
+            raise AsmError("a string cannot be used as a number", node.pos)
+        if t is Bracket:
+            raise AsmError("a bracketed list cannot be used as a number here", node.pos)
+        if t is Arrow:
+            raise AsmError("`->` is only allowed in `.route`", node.pos)
+        if t is Kw:
+            raise AsmError(f"`{node.name}=` is not expected here", node.namepos)
+        raise AsmError("not an expression", node.pos)
+
+    def binop(self, node: Bin, scope, dot):
+        op = node.op
+        if op == "&&":
+            return int(bool(self.ev(node.a, scope, dot)) and bool(self.ev(node.b, scope, dot)))
+        if op == "||":
+            return int(bool(self.ev(node.a, scope, dot)) or bool(self.ev(node.b, scope, dot)))
+        a = self.ev(node.a, scope, dot)
+        b = self.ev(node.b, scope, dot)
+        pos = node.pos
+        if op == "+":
+            return self.check_int(a + b, pos)
+        if op == "-":
+            return self.check_int(a - b, pos)
+        if op == "*":
+            return self.check_int(a * b, pos)
+        if op == "/":
+            if b == 0:
+                raise AsmError("division by zero", node.b.pos)
+            if isinstance(a, float) or isinstance(b, float):
+                return a / b
+            q = abs(a) // abs(b)
+            return q if (a < 0) == (b < 0) else -q
+        if op == "%":
+            self.want_int(a, node.a.pos)
+            self.want_int(b, node.b.pos)
+            if b == 0:
+                raise AsmError("division by zero (in `%`)", node.b.pos)
+            r = abs(a) % abs(b)
+            return -r if a < 0 else r
+        if op in ("==", "!=", "<", "<=", ">", ">="):
+            return int({"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b,
+                        ">=": a >= b}[op])
+        a = self.want_int(a, node.a.pos, f"an integer operand for `{op}`")
+        b = self.want_int(b, node.b.pos, f"an integer operand for `{op}`")
+        if op == "&":
+            return a & b
+        if op == "|":
+            return a | b
+        if op == "^":
+            return a ^ b
+        if op in ("<<", ">>"):
+            if b < 0:
+                raise AsmError(f"negative shift count {b}", node.b.pos)
+            if op == ">>":
+                return a >> min(b, INT_BITS + 1)
+            if b > INT_BITS:
+                raise AsmError(f"shift count {b} is too large (the limit is {INT_BITS})", node.b.pos)
+            return self.check_int(a << b, pos)
+        raise AsmError(f"unknown operator {op}", pos)
+
+    def call(self, node: Call, scope, dot):
+        fn = node.fn
+        args = node.args
+        pos = node.pos
+        if fn == "defined":
+            if len(args) != 1 or type(args[0]) is not Name:
+                raise AsmError("`defined` takes one name: defined(NAME)", pos)
+            return int(self.is_defined(args[0].name, scope))
+        if fn not in FUNCS:
+            s = suggest(fn, FUNCS)
+            raise AsmError(f"unknown function `{fn}`" + (f"; {s}" if s else
+                           f" (known: {', '.join(FUNCS)})"), pos)
+        vals = [self.ev(a, scope, dot) for a in args]
+
+        def arity(n):
+            if len(vals) != n:
+                raise AsmError(f"`{fn}` takes {n} argument{'s' if n != 1 else ''}, got {len(vals)}", pos)
+
+        if fn in ("hi16", "lo16"):
+            arity(1)
+            v = vals[0]
+            if isinstance(v, float):
+                v = f32_bits(v, args[0].pos)
+            if not -(1 << 31) <= v < (1 << 32):
+                raise AsmError(f"value {fmt_int(v)} does not fit 32 bits; legal: "
+                               f"-2147483648..4294967295 (-0x80000000..0xffffffff)", args[0].pos)
+            v &= 0xFFFFFFFF
+            return (v >> 16) if fn == "hi16" else (v & 0xFFFF)
+        if fn == "f32bits":
+            arity(1)
+            return f32_bits(vals[0], args[0].pos)
+        if fn == "f16bits":
+            arity(1)
+            return f16_bits(vals[0], args[0].pos)
+        if fn in ("min", "max"):
+            if not vals:
+                raise AsmError(f"`{fn}` needs at least one argument", pos)
+            return min(vals) if fn == "min" else max(vals)
+        if fn == "abs":
+            arity(1)
+            return abs(vals[0])
+        if fn == "log2":
+            arity(1)
+            v = self.want_int(vals[0], args[0].pos)
+            if v <= 0 or v & (v - 1):
+                raise AsmError(f"log2 needs a power of two; got {fmt_int(v)}", args[0].pos)
+            return v.bit_length() - 1
+        if fn == "ceil_div":
+            arity(2)
+            a = self.want_int(vals[0], args[0].pos)
+            b = self.want_int(vals[1], args[1].pos)
+            if b == 0:
+                raise AsmError("division by zero (in ceil_div)", args[1].pos)
+            return -((-a) // b)
+        if fn == "int":
+            arity(1)
+            v = vals[0]
+            if isinstance(v, float):
+                if math.isnan(v) or math.isinf(v):
+                    raise AsmError(f"int() of {v!r}", args[0].pos)
+                return int(v)
+            return v
+        if fn == "float":
+            arity(1)
+            try:
+                return float(vals[0])
+            except OverflowError:
+                raise AsmError("float() of an integer that is too large", args[0].pos) from None
+        raise AsmError(f"unknown function `{fn}`", pos)
+
+    def is_defined(self, name, scope) -> bool:
+        if scope is not None and scope.find(name) is not None:
+            return True
+        return self.builtins is not None and name in self.builtins

@@ -1,0 +1,53 @@
+"""wse-objdump: print an object file as assembly (which wse-as assembles to the same bytes)."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import disassemble
+from .cli import internal_error
+from .diag import AssemblyError
+
+EPILOG = """\b
+Examples:
+  wse-objdump kernel.wso                 # print to stdout
+  wse-objdump kernel.wso -o kernel.dis.s
+  wse-as kernel.dis.s -o again.wso && cmp kernel.wso again.wso   # identical
+
+Every image is printed as a .program, followed by its .place lines; .loc lines carry the
+source positions so that the LINES table is reproduced too.
+"""
+
+
+@click.command(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("objfile", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the listing to this file instead of stdout.")
+def main(objfile, output):
+    """Print the wse object file OBJFILE as assembly."""
+    try:
+        with open(objfile, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        click.echo(f"error: cannot read {objfile}: {e.strerror}", err=True)
+        sys.exit(1)
+    try:
+        text = disassemble(data)
+    except AssemblyError as e:
+        click.echo(f"error: {objfile}: " + e.diagnostics[0].message, err=True)
+        sys.exit(1)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as e:
+        click.echo(internal_error(e), err=True)
+        sys.exit(2)
+    if output:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        click.echo(text, nl=False)
+
+
+if __name__ == "__main__":
+    main()
