@@ -1,0 +1,120 @@
+"""Measure the software math routines of kernels/lib ON THE EMULATOR.
+
+    python -m wse.kernels.lib.measure [--per-pe M] [--grid W H] [--seed S]
+
+For each routine it builds a set of fp32 inputs over the routine's range (the edges and special
+values of the range plus uniformly spread bit patterns, i.e. log-uniform for rcp/rsqrt), runs
+``mathfn.s`` on a W x H rectangle (M inputs per PE), and compares the emulator's outputs with a
+float64 reference: max error in ulp (of the fp32 reference value) and max relative error, the
+fraction correctly rounded, and whether the outputs equal the bit-exact numpy model
+(:mod:`wse.kernels.lib.model`) everywhere. Set WSE_EMU=reference to use the pure-Python
+interpreter instead of the C core.
+"""
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from wse.kernels.lib import model as M
+from wse.kernels.lib.host import run
+
+F32 = np.float32
+FNS = {"exp": 0, "rcp": 1, "rsqrt": 2, "sincos": 3}
+
+
+def ulp_error(got, ref64) -> np.ndarray:
+    """|got - ref| in units of the fp32 ulp at the reference value (ulp(x) = spacing of the
+    binade of |x|; subnormal results use the subnormal spacing)."""
+    ref64 = np.asarray(ref64, np.float64)
+    r32 = np.abs(ref64).astype(F32)
+    with np.errstate(over="ignore"):
+        ulp = np.spacing(r32).astype(np.float64)
+        # the binade below a power of two: use the smaller spacing if ref64 is below r32
+        below = np.abs(ref64) < r32.astype(np.float64)
+        ulp = np.where(below, np.spacing(np.nextafter(r32, F32(0))).astype(np.float64), ulp)
+    return np.abs(np.asarray(got, np.float64) - ref64) / ulp
+
+
+def inputs(fn: str, n: int, rng) -> np.ndarray:
+    def bitrange(lo, hi, k):
+        a, b = sorted([int(M.bits(F32(lo))), int(M.bits(F32(hi)))])
+        return M.from_bits(rng.integers(a, b + 1, k))
+    if fn == "exp":
+        edge = F32([0, -0.0, 1, -1, 88.72283172607422, 88.72283935546875, -87.33654, -87.0,
+                    88.0, -103.97207, -103.972084, 1e-8, -1e-8])
+        body = rng.uniform(-87, 88, n - len(edge)).astype(F32)
+    elif fn == "rcp":
+        edge = F32([1, 2, 3, 0.5, 2.0 ** 125, 2.0 ** -125, 1.5, 7, 1e30, 1e-30, 65504, 1 / 3])
+        body = bitrange(2.0 ** -125, 2.0 ** 125, n - len(edge))
+    elif fn == "rsqrt":
+        edge = F32([1, 2, 4, 0.25, 3e38, 2.0 ** -126, 1e-5, 1e-6, 0.5, 3, 100])
+        body = bitrange(2.0 ** -126, 3.4e38, n - len(edge))
+    else:
+        edge = F32([0, np.pi / 4, np.pi / 2, np.pi, -np.pi, 1, -1, 100, 1000, 1e4, -1e4])
+        body = rng.uniform(-1e4, 1e4, n - len(edge)).astype(F32)
+        body[: len(body) // 2] = rng.uniform(-8, 8, len(body) // 2)
+    return np.concatenate([edge, body]).astype(F32)
+
+
+def run_fn(fn: str, x: np.ndarray, grid=(4, 4)):
+    """Run mathfn.s over x (len divisible by W*H); returns (y, y2, cycles)."""
+    w, h = grid
+    m = len(x) // (w * h)
+    assert m * w * h == len(x)
+    per = {(i % w, i // w): x[i * m:(i + 1) * m] for i in range(w * h)}
+    r = run("lib/mathfn.s", {"W": w, "H": h, "M": m, "FN": FNS[fn]}, {"x": per}, ["y", "y2"])
+    y = np.concatenate([r.outputs["y"][(i % w, i // w)] for i in range(w * h)])
+    y2 = np.concatenate([r.outputs["y2"][(i % w, i // w)] for i in range(w * h)])
+    return y, y2, r.cycles
+
+
+def measure(fn: str, per_pe: int = 256, grid=(4, 4), seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    n = per_pe * grid[0] * grid[1]
+    x = inputs(fn, n, rng)
+    y, y2, cycles = run_fn(fn, x, grid)
+    x64 = x.astype(np.float64)
+    res = {"fn": fn, "n": n, "cycles": cycles, "cycles_per_call": cycles / per_pe}
+    with np.errstate(all="ignore"):
+        if fn == "exp":
+            refs = {"exp": (y, np.exp(x64), M.exp_f32(x))}
+        elif fn == "rcp":
+            refs = {"rcp": (y, 1.0 / x64, M.rcp_f32(x))}
+        elif fn == "rsqrt":
+            refs = {"rsqrt": (y, 1.0 / np.sqrt(x64), M.rsqrt_f32(x))}
+        else:
+            s, c = M.sincos_f32(x)
+            refs = {"sin": (y, np.sin(x64), s), "cos": (y2, np.cos(x64), c)}
+    for name, (got, ref, model) in refs.items():
+        # normal fp32 results only (overflow to inf and underflow are checked in test_math.py)
+        fin = (np.abs(ref) >= 2.0 ** -126) & (np.abs(ref) <= float(np.finfo(F32).max))
+        e = ulp_error(got[fin], ref[fin])
+        rel = np.abs(got[fin].astype(np.float64) - ref[fin]) / np.abs(ref[fin])
+        res[name] = {
+            "max_ulp": float(e.max()), "max_rel": float(rel.max()),
+            "max_abs": float(np.max(np.abs(got[fin].astype(np.float64) - ref[fin]))),
+            "correctly_rounded": float(np.mean(got[fin] == ref[fin].astype(F32))),
+            "bit_exact_model": bool(np.array_equal(got.view(np.uint32), np.asarray(model, F32).view(np.uint32))),
+        }
+    return res
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    ap.add_argument("--per-pe", type=int, default=256)
+    ap.add_argument("--grid", type=int, nargs=2, default=(4, 4))
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args(argv)
+    for fn in FNS:
+        r = measure(fn, a.per_pe, tuple(a.grid), a.seed)
+        for name in ("exp", "rcp", "rsqrt", "sin", "cos"):
+            if name in r:
+                m = r[name]
+                print(f"{name:6s} n={r['n']:7d}  max {m['max_ulp']:.3f} ulp  rel {m['max_rel']:.3e}  "
+                      f"abs {m['max_abs']:.3e}  correctly rounded {100 * m['correctly_rounded']:.2f}%  "
+                      f"model bit-exact: {m['bit_exact_model']}  ~{r['cycles_per_call']:.1f} cycles/call")
+
+
+if __name__ == "__main__":
+    main()
