@@ -572,6 +572,7 @@ class ProgramWalk(Walker):
         self.section = "text"
         self.loc = None
         self.loc_fresh = False
+        self.task_syms: dict[str, Sym] = {}
 
     def dot_now(self):
         if self.section == "text":
@@ -717,8 +718,12 @@ class ProgramWalk(Walker):
             raise AsmError(f"data task `{name}` needs `color=C` (the color whose wavelets run it)", s.namepos)
         if kind != "data" and "color" in opts:
             raise AsmError(f"only a data task has a color; `{name}` is a {kind} task", opts["color"].pos)
-        sym = Sym("task", None)
-        self.define(scope, name, sym, s.args[0].pos)
+        self.check_name(name, s.args[0].pos)
+        if name in self.task_syms:
+            raise AsmError(f"task `{name}` is already declared", s.args[0].pos,
+                           [f"first declared at {self.task_syms[name].pos}"])
+        sym = Sym("task", None, s.args[0].pos)
+        self.task_syms[name] = sym
         self.tasks.append(dict(name=name, sym=sym, kind=kind, opts=opts, flags=flags, scope=scope,
                                pc=len(self.code), pos=s.namepos, ctx=self.ctx()))
 
@@ -1023,6 +1028,9 @@ class ProgramWalk(Walker):
                                        t["opts"]["color"].pos)
                     data_colors[color] = t["name"]
                 entry = t["pc"]
+                r = t["scope"].find(t["name"])
+                if r is not None and r[0] == "sym" and r[1].kind == "label":
+                    entry = r[1].value
                 if "entry" in t["opts"]:
                     entry = self.int_value(t["opts"]["entry"], t["scope"], dot=t["pc"], what="entry",
                                            lo=0, hi=max(0, n_code - 1))
@@ -1215,8 +1223,11 @@ class ProgramWalk(Walker):
         if type(a) is not Name:
             raise AsmError("`.export` takes a name", a.pos)
         r = scope.find(a.name)
+        tsym = self.task_syms.get(a.name)
+        if tsym is not None and typ is None:
+            r = ("sym", tsym)
         if r is None or r[0] != "sym":
-            sg = suggest(a.name, scope.names())
+            sg = suggest(a.name, scope.names() | set(self.task_syms))
             raise AsmError(f"cannot export unknown symbol `{a.name}`" + (f"; {sg}" if sg else ""), a.pos)
         sym = r[1]
         if typ is not None:
@@ -1292,8 +1303,24 @@ class ProgramWalk(Walker):
         except Exception as e:   # EncodeError: should have been caught by field_value
             raise AsmError(str(e), it.pos) from None
 
+    def task_name(self, ast, scope, depth=0):
+        if type(ast) is Name:
+            r = scope.find(ast.name)
+            if r is not None and r[0] == "arg" and depth < MAX_MACRO_DEPTH:
+                return self.task_name(r[1][0], r[1][1], depth + 1)
+            if ast.name in self.task_syms:
+                return self.task_syms[ast.name]
+        return None
+
     def field_value(self, ast, scope, pc, fname, isa):
         f = isa.fields[fname]
+        if f.kind == "task":
+            t = self.task_name(ast, scope)
+            if t is not None:
+                if t.value is None:
+                    raise AsmError(f"task `{ast.name}` has no id (see the error at its declaration)",
+                                   self.fix_pos(ast.pos))
+                return t.value
         v = self.value(ast, scope, pc)
         pos = self.fix_pos(ast.pos)
         if isinstance(v, float):
