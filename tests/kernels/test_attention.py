@@ -1,0 +1,61 @@
+"""Attention decode kernel (kernels/attention/attn_decode.s) on the emulator.
+
+The kernel's outputs must equal the numpy mirror (wse.kernels.attention.model) bit for bit, and
+the mirror must be a correct softmax attention (checked against float64)."""
+
+import math
+
+import numpy as np
+import pytest
+
+from wse.kernels.attention import AttentionChain, AttentionModel
+
+
+def exact_attention(keys, values, q, scale):
+    s = (q.astype(np.float64) @ keys.astype(np.float64).T) * scale
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    return (e / e.sum(axis=-1, keepdims=True)) @ values.astype(np.float64)
+
+
+def random_step(rng, G, hd, big=1.0):
+    return (rng.standard_normal((G, hd)).astype(np.float32) * np.float32(big),
+            rng.standard_normal(hd).astype(np.float32) * np.float32(big),
+            rng.standard_normal(hd).astype(np.float32))
+
+
+@pytest.mark.parametrize("P,S,hd,G,steps", [(4, 8, 16, 2, 32), (3, 5, 8, 3, 15), (1, 6, 8, 1, 6)])
+def test_kernel_matches_mirror_bit_for_bit_until_the_cache_is_full(P, S, hd, G, steps):
+    rng = np.random.default_rng(P * 100 + S)
+    chain = AttentionChain(P, S, hd, G)
+    model = AttentionModel(P, S, hd, G)
+    keys, values = [], []
+    for pos in range(steps):
+        q, k, v = random_step(rng, G, hd, big=2.0)
+        keys.append(k)
+        values.append(v)
+        got = chain.step(pos, q, k, v)
+        want = model.step(pos, q, k, v)
+        assert np.array_equal(got.view(np.uint32), want.view(np.uint32)), f"pos {pos}"
+        exact = exact_attention(np.array(keys), np.array(values), q, 1 / math.sqrt(hd))
+        assert np.max(np.abs(got - exact)) < 2e-6 * max(1.0, np.abs(exact).max())
+        assert chain.cycles > 0
+
+
+def test_rewriting_a_position_replaces_its_kv():
+    """Re-running an earlier position overwrites its K/V and attends over 0..pos only."""
+    rng = np.random.default_rng(7)
+    chain = AttentionChain(2, 4, 8, 2)
+    steps = [random_step(rng, 2, 8) for _ in range(5)]
+    for pos, (q, k, v) in enumerate(steps):
+        chain.step(pos, q, k, v)
+    q, k, v = random_step(rng, 2, 8)
+    got = chain.step(2, q, k, v)
+    keys = np.array([steps[0][1], steps[1][1], k])
+    vals = np.array([steps[0][2], steps[1][2], v])
+    assert np.max(np.abs(got - exact_attention(keys, vals, q, 1 / math.sqrt(8)))) < 2e-6
+
+
+def test_position_beyond_the_cache_is_refused():
+    chain = AttentionChain(2, 2, 8, 1)
+    with pytest.raises(ValueError, match="beyond the cache"):
+        chain.step(4, np.zeros(8), np.zeros(8), np.zeros(8))
