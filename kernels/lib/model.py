@@ -70,8 +70,8 @@ def rcp_f32(x) -> np.ndarray:
         sign = bits(x) & 0x80000000
         a = from_bits(bits(x) & 0x7FFFFFFF)
         e = bits(a) >> 23
-        scale = np.where(e >= 253, F(2.0 ** -32), np.where(e == 0, F(2.0 ** 32), ONE)).astype(F)
-        a = np.where(e >= 253, a * F(2.0 ** -32), np.where(e == 0, a * F(2.0 ** 32), a)).astype(F)
+        scale = np.where(e >= 191, F(2.0 ** -64), np.where(e < 63, F(2.0 ** 64), ONE)).astype(F)
+        a = np.where(e >= 191, a * F(2.0 ** -64), np.where(e < 63, a * F(2.0 ** 64), a)).astype(F)
         scale = from_bits(bits(scale) | sign)
         y = from_bits(0x7EF311C3 - bits(a))
         for _ in range(2):
@@ -95,9 +95,9 @@ def rcp_f32(x) -> np.ndarray:
 def rsqrt_f32(x) -> np.ndarray:
     x0 = np.atleast_1d(np.asarray(x, F))
     with np.errstate(all="ignore"):
-        sub = (bits(x0) >> 23) == 0
-        x = np.where(sub, x0 * F(2.0 ** 32), x0).astype(F)
-        scale = np.where(sub, F(2.0 ** 16), ONE).astype(F)
+        sub = (bits(x0) >> 23) < 27
+        x = np.where(sub, x0 * F(2.0 ** 64), x0).astype(F)
+        scale = np.where(sub, F(2.0 ** 32), ONE).astype(F)
         y = from_bits(0x5F375A86 - (bits(x) >> 1))
         hx = F(0.5) * x
         for _ in range(2):
