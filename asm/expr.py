@@ -267,7 +267,7 @@ class Ev:
             if op == ">>":
                 return a >> min(b, INT_BITS + 1)
             if b > INT_BITS:
-                raise AsmError(f"shift count {b} is too large (the limit is {INT_BITS})", node.b.pos)
+                raise AsmError(f"shift count {fmt_int(b)} is too large (the limit is {INT_BITS})", node.b.pos)
             return self.check_int(a << b, pos)
         raise AsmError(f"unknown operator {op}", pos)
 

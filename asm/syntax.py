@@ -398,16 +398,23 @@ class SourceFile:
         root: list = []
         stack: list = []      # (block, body list being filled)
         cur = root
+        skipped = 0
         for s in stmts:
             if s.kind == "dir" and s.name in OPENERS:
-                if len(stack) >= MAX_BLOCK_DEPTH:
-                    self.errors.append(AsmError(f"blocks are nested too deeply (the limit is "
-                                                f"{MAX_BLOCK_DEPTH})", s.namepos))
+                if len(stack) >= MAX_BLOCK_DEPTH or skipped:
+                    if not skipped:
+                        self.errors.append(AsmError(f"blocks are nested too deeply (the limit is "
+                                                    f"{MAX_BLOCK_DEPTH})", s.namepos))
+                    skipped += 1
                     continue
                 blk = OPENERS[s.name](s)
                 cur.append(blk)
                 stack.append(blk)
                 cur = blk.branches[0][1] if isinstance(blk, IfBlock) else blk.body
+                continue
+            if skipped:
+                if s.kind == "dir" and s.name in CLOSERS:
+                    skipped -= 1
                 continue
             if s.kind == "dir" and s.name in (".elif", ".else"):
                 if not stack or not isinstance(stack[-1], IfBlock):

@@ -5,7 +5,9 @@ Inline annotations (in comments):
   ; = 0xWORD [0xWORD...]      ok files: the instruction words this line assembles to, in the
                               image of the selected PE (LINES maps each pc to its line)
   ; error: TEXT               err files: an error on this line whose message contains TEXT
-  ; note: TEXT                err files: the error on this line has a note containing TEXT
+  ; note: TEXT                err files: the error annotated last (on this or an earlier line)
+                              has a note containing TEXT
+An error in an included file is matched by the line of the main file that includes it.
 
 Whole-file annotations (`;@ KEY ARGS`, anywhere):
 
@@ -215,7 +217,18 @@ def check_err(spec: Spec, diags, fname: str) -> list[str]:
         if kind == "=":
             errs.append(f"line {ln}: `; =` annotation in an err_ file")
     expected = [(ln, text) for ln, k, text in spec.line_ann if k == "error:"]
-    notes = [(ln, text) for ln, k, text in spec.line_ann if k == "note:"]
+    notes = []
+    last = None
+    for ln, k, text in spec.line_ann:
+        if k == "error:":
+            last = ln
+        elif k == "note:":
+            notes.append((last if last is not None else ln, text))
+
+    def at(d, ln):
+        if d.file == fname and d.line == ln:
+            return True
+        return any(f"{fname}:{ln}:" in n for n in d.notes)
     if not expected:
         errs.append("an err_ file must have at least one `; error:` annotation")
     used = set()
@@ -224,7 +237,7 @@ def check_err(spec: Spec, diags, fname: str) -> list[str]:
         for i, d in enumerate(diags):
             if i in used:
                 continue
-            if d.line == ln and d.file == fname and text in d.message:
+            if at(d, ln) and text in d.message:
                 hit = i
                 break
         if hit is None:
@@ -233,7 +246,7 @@ def check_err(spec: Spec, diags, fname: str) -> list[str]:
         else:
             used.add(hit)
     for ln, text in notes:
-        if not any(d.line == ln and any(text in n for n in d.notes) for d in diags):
+        if not any(at(d, ln) and any(text in n for n in d.notes) for d in diags):
             errs.append(f"line {ln}: expected a note containing {text!r}")
     for i, d in enumerate(diags):
         if i not in used:

@@ -1,0 +1,2 @@
+    .arch wse9                  ; error: `.arch` takes one of wse2, wse3
+    nop

@@ -1,0 +1,4 @@
+    .if 0
+    .else
+    .else                       ; error: `.else` after `.else`
+    .endif

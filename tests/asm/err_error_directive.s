@@ -1,0 +1,3 @@
+.ifndef N
+.error "define N with -D N=..."  ; error: define N with -D N=...
+.endif

@@ -1,0 +1,3 @@
+start:
+    nop
+    .export start               ; error: `start` is a code label

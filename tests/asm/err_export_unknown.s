@@ -1,0 +1,2 @@
+    nop
+    .export nothing             ; error: cannot export unknown symbol `nothing`

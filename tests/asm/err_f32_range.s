@@ -1,0 +1,2 @@
+    .data
+    .f32 1e39                   ; error: is out of range for fp32

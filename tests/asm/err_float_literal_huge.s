@@ -1,0 +1,2 @@
+    .data
+    .f32 1e999                  ; error: is too large (it overflows a double)

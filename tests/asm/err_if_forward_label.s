@@ -1,0 +1,5 @@
+    .if later > 0               ; error: unknown symbol `later`
+    nop
+    .endif
+later:
+    nop

@@ -1,0 +1,2 @@
+    .data
+    nop                         ; error: instruction `nop` in the data section

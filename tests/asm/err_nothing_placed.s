@@ -1,0 +1,3 @@
+.program p                      ; error: nothing is placed
+    exit
+.endprogram

@@ -1,0 +1,4 @@
+    nop
+    nop
+    .data
+    .org 2                      ; error: would move the data address backwards

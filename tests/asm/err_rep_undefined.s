@@ -1,0 +1,3 @@
+    .rep COUNT                  ; error: unknown symbol `COUNT`
+    nop
+    .endr

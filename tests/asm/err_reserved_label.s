@@ -1,0 +1,2 @@
+r3:                             ; error: `r3` is a reserved name
+    nop

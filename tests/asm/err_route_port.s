@@ -1,0 +1,2 @@
+    .route 3, west -> rmap      ; error: unknown symbol `rmap`; did you mean `ramp`?
+    nop

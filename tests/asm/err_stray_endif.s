@@ -1,0 +1,2 @@
+    nop
+    .endif                      ; error: `.endif` without `.if`

@@ -1,0 +1,1 @@
+    .error "bad \q escape"      ; error: unknown escape

@@ -1,0 +1,2 @@
+    .task t, lokal              ; error: unknown task kind `lokal`
+    exit

@@ -1,0 +1,2 @@
+    nop
+    .task late, local           ; error: task `late` has no code

@@ -1,0 +1,2 @@
+    .task t, data               ; error: data task `t` needs `color=C`
+    exit

@@ -1,0 +1,2 @@
+    .if 1                       ; error: `.if` is never closed: missing `.endif`
+    nop

@@ -1,0 +1,2 @@
+.macro m, x                     ; error: `.macro` is never closed: missing `.endm`
+    nop

@@ -1,0 +1,1 @@
+    .fil f32, 4                 ; error: unknown directive `.fil`; did you mean `.fill`?
