@@ -1,0 +1,53 @@
+; reduce.s: reduce (sum or max) the fp32 vectors of a W x H rectangle of PEs to PE (0, 0).
+;
+; Defines:
+;   W, H     the rectangle (H = 1: a row; W = 1: a column)
+;   N        elements per PE
+;   OP       0 = sum (fadds), 1 = max (fmaxs)
+;   SCHEME   0 = chain, 1 = binary tree, 2 = two-phase (collectives.inc explains each)
+;   SEGX, SEGY  two-phase segment lengths along rows / the column (ignored otherwise)
+;
+; Layout: first every row reduces to its West PE (pe_x = 0) with the chosen scheme, then
+; column 0 reduces to (0, 0) with the same scheme. The row phase uses colors 0-7 (West-bound
+; links), the column phase colors 8-15 (North-bound links on column 0), so the two phases
+; never share a route. A 1-D scheme needs 2 (chain), 4 (two-phase) or ceil(log2 P) (tree)
+; colors.
+;
+;   (0,0) <- (1,0) <- (2,0) <- (3,0)        chain, W = 4, H = 2: the rows first ...
+;     ^
+;   (0,1) <- (1,1) <- (2,1) <- (3,1)        ... then column 0
+;
+; Tasks: main (local, activated at load): the PE's part of the row phase, then (column 0 only)
+;        of the column phase, all synchronous fabric tensor ops; then exit.
+; DSRs:  d1, a1, b1.
+; Memory map: vec fp32[N]: the input (host); on (0, 0) the result after the run. The other
+;        PEs' vec holds their partial results (undefined for the caller).
+.ifndef W
+.error "define W, H, N, OP, SCHEME (and SEGX, SEGY for the two-phase scheme)"
+.endif
+.ifndef SEGX
+SEGX = 1
+.endif
+.ifndef SEGY
+SEGY = 1
+.endif
+.include "collectives.inc"
+
+.fabric W, H
+
+.program reduce
+    .task main, local, start
+    .dsd dvec, mem1d, base=vec, len=N
+main:
+    line_reduce pe_x, W, SCHEME, SEGX, 0, 0
+    .if pe_x == 0
+    line_reduce pe_y, H, SCHEME, SEGY, 8, 1
+    .endif
+    exit
+
+    .data
+vec: .zero N, f32
+    .export vec
+.endprogram
+
+.place reduce, 0, 0, W, H

@@ -1,0 +1,136 @@
+; gemv.s: y = A x + b on a KX x KY rectangle of PEs, A fp16, x, b and y fp32.
+;
+; Defines (wse-as -D / assemble_text(defines=...)):
+;   KX, KY  the rectangle: KX columns (x grows East) by KY rows (y grows South)
+;   MB, NB  the block of A on each PE: MB rows by NB columns (the driver pads A with zeros
+;           to KY*MB x KX*NB; kernels/gemv/run.py computes MB = ceil(M/KY), NB = ceil(N/KX))
+;
+; Layout: PE (px, py) holds A[py*MB:(py+1)*MB, px*NB:(px+1)*NB], column-major, so column j
+; of the block is the MB contiguous fp16 words at A + j*MB.
+;
+;        x0   x1   x2            x (NB fp32 per PE) is written by the host into the top row
+;        |    |    |             and multicast down each column on C_X
+;        v    v    v             (row 0: ramp -> ramp|south, middle: north -> ramp|south,
+;      [A00]>[A01]>[A02]> y0     bottom: north -> ramp).
+;      [A10]>[A11]>[A12]> y1     Partial y vectors flow West -> East on a checkerboard of
+;                                C_R0/C_R1: column px sends on C_R(px%2) and receives on
+;                                C_R((px+1)%2), so no color both enters and leaves a router.
+;                                The result is in y on the East column.
+;
+; Colors:  C_X = 0 (x multicast), C_R0 = 1, C_R1 = 2 (row reduce checkerboard).
+; Tasks:   main    local, activated at load: loads the DSRs; on row 0 starts the async send
+;                  of x (microthread 0) down the column.
+;          xtask   data task on C_X: one per x element j (payload = x_j in r1):
+;                  y += fp32(A[:, j]) * x_j  (fmachs), then step the column DSR by MB words;
+;                  after NB elements it activates reduce.
+;          reduce  local: column 0 sends y East; middle columns send y + (incoming) East,
+;                  element by element (pipelined); the East column adds the incoming
+;                  partial into y.
+; Registers: r2 counts the x elements still to come (used only by xtask).
+; DSRs: d0/a0 = y, b0 = current column of A (xtask); d1/a1 = x send (main, row 0);
+;       d2/a2/b2 = reduce.
+; Memory map (data, after the code):
+;   A  fp16[MB*NB]  the block, column-major (written by the host)
+;   y  fp32[MB]     partial / final y; the host writes b here on column 0, zeros elsewhere
+;   x  fp32[NB]     row 0 only: this column's slice of x
+.ifndef KX
+.error "define KX, KY, MB and NB (see the header)"
+.endif
+
+C_X = 0
+C_R0 = 1
+C_R1 = 2
+
+.fabric KX, KY
+
+.program gemv
+    ; ---- routes -------------------------------------------------------------------------
+    .if KY == 1
+        .route C_X, ramp -> ramp
+    .elif pe_y == 0
+        .route C_X, ramp -> ramp | south
+    .elif pe_y == KY - 1
+        .route C_X, north -> ramp
+    .else
+        .route C_X, north -> ramp | south
+    .endif
+    .if pe_x < KX - 1
+        .route C_R0 + pe_x % 2, ramp -> east                ; my partial goes East
+    .endif
+    .if pe_x > 0
+        .route C_R0 + (pe_x + 1) % 2, west -> ramp          ; my West neighbour's comes in
+    .endif
+
+    ; ---- tasks and DSDs -----------------------------------------------------------------
+    .task xtask, data, color=C_X
+    .task main, local, start
+    .task reduce, local
+
+    .dsd dy, mem1d, base=y, len=MB
+    .dsd dcol, mem1d, base=A, len=MB
+    .if pe_y == 0
+    .dsd dx, mem1d, base=x, len=NB
+    .dsd dxout, fabout, color=C_X, len=NB
+    .endif
+    .if pe_x < KX - 1
+    .dsd dsend, fabout, color=C_R0 + pe_x % 2, len=MB
+    .endif
+    .if pe_x > 0
+    .dsd drecv, fabin, color=C_R0 + (pe_x + 1) % 2, len=MB
+    .endif
+
+main:
+    ldsd d0, dy
+    ldsd a0, dy
+    ldsd b0, dcol
+    addi r2, r0, NB
+    .if pe_y == 0
+    ldsd d1, dxout
+    ldsd a1, dx
+    fmovs d1, a1 async ut0              ; x -> C_X, one wavelet per element
+    .endif
+    exit
+
+xtask:                                   ; r1 = x_j (fp32 bits)
+    fmachs d0, a0, b0, r1                ; y = y + fp32(A[:, j]) * x_j
+    dsdaddi b0, MB                       ; next column
+    addi r2, r2, -1
+    beq r2, r0, xlast
+    exit
+xlast:
+    activate reduce
+    exit
+
+reduce:
+    .if KX > 1
+    .if pe_x == 0
+    ldsd d2, dsend
+    ldsd a2, dy
+    fmovs d2, a2                         ; y -> East
+    .elif pe_x < KX - 1
+    ldsd d2, dsend
+    ldsd a2, dy
+    ldsd b2, drecv
+    fadds d2, a2, b2                     ; y + West partial -> East
+    .else
+    ldsd d2, dy
+    ldsd a2, dy
+    ldsd b2, drecv
+    fadds d2, a2, b2                     ; y = y + West partial: the result
+    .endif
+    .endif
+    exit
+
+    .data
+A:  .space MB * NB, f16
+y:  .zero MB, f32
+    .if pe_y == 0
+x:  .zero NB, f32
+    .endif
+    .export A, y
+    .if pe_y == 0
+    .export x
+    .endif
+.endprogram
+
+.place gemv, 0, 0, KX, KY

@@ -1,0 +1,126 @@
+; gemv_t.s: y = A^T x + b on a KX x KY rectangle of PEs, with A stored exactly as for gemv.s
+; (fp16, PE (px, py) holds A[py*MB:(py+1)*MB, px*NB:(px+1)*NB] column-major), x, b, y fp32.
+; The same weights serve both products (as a forward and a backward pass would need).
+;
+; Defines: KX, KY, MB, NB as in gemv.s. Here x has length M (MB per PE row) and y length N.
+;
+;      x0 -> [A00] -> [A01] -> [A02]      x (MB fp32 per PE) is written by the host into the
+;      x1 -> [A10] -> [A11] -> [A12]      West column and multicast East along each row on C_X
+;              v        v        v        (col 0: ramp -> ramp|east, middle: west -> ramp|east,
+;              y0       y1       y2       East column: west -> ramp).
+;
+;      Element i of x (row i of the block) does y += fp32(A[i, :]) * x_i. Row i of a
+;      column-major block is a strided vector (stride MB): the fmachs runs at one element
+;      per cycle instead of the mixed-class SIMD width (docs/timing.md: non-unit strides
+;      have width 1). Partial y vectors flow North -> South on a checkerboard of C_R0/C_R1
+;      (row py sends on C_R(py%2)); the result is in y on the bottom row.
+;
+; Colors:  C_X = 0 (x multicast along rows), C_R0 = 1, C_R1 = 2 (column reduce).
+; Tasks:   main (local, start): load DSRs; on column 0 start the async send of x.
+;          xtask (data on C_X): y += fp32(A[i, :]) * x_i; step the row DSR by one word;
+;          after MB elements activate reduce.
+;          reduce (local): row 0 sends y South; middle rows send y + (incoming) South;
+;          the bottom row adds the incoming partial into y.
+; Registers: r2 counts the x elements still to come.
+; DSRs: d0/a0 = y, b0 = current row of A; d1/a1 = x send; d2/a2/b2 = reduce.
+; Memory map: A fp16[MB*NB] (host), y fp32[NB] (host writes b on row 0, zeros elsewhere),
+;             x fp32[MB] (column 0 only).
+.ifndef KX
+.error "define KX, KY, MB and NB (see the header)"
+.endif
+
+C_X = 0
+C_R0 = 1
+C_R1 = 2
+
+.fabric KX, KY
+
+.program gemv_t
+    .if KX == 1
+        .route C_X, ramp -> ramp
+    .elif pe_x == 0
+        .route C_X, ramp -> ramp | east
+    .elif pe_x == KX - 1
+        .route C_X, west -> ramp
+    .else
+        .route C_X, west -> ramp | east
+    .endif
+    .if pe_y < KY - 1
+        .route C_R0 + pe_y % 2, ramp -> south               ; my partial goes South
+    .endif
+    .if pe_y > 0
+        .route C_R0 + (pe_y + 1) % 2, north -> ramp         ; my North neighbour's comes in
+    .endif
+
+    .task xtask, data, color=C_X
+    .task main, local, start
+    .task reduce, local
+
+    .dsd dy, mem1d, base=y, len=NB
+    .dsd drow, mem1d, base=A, len=NB, stride=MB
+    .if pe_x == 0
+    .dsd dx, mem1d, base=x, len=MB
+    .dsd dxout, fabout, color=C_X, len=MB
+    .endif
+    .if pe_y < KY - 1
+    .dsd dsend, fabout, color=C_R0 + pe_y % 2, len=NB
+    .endif
+    .if pe_y > 0
+    .dsd drecv, fabin, color=C_R0 + (pe_y + 1) % 2, len=NB
+    .endif
+
+main:
+    ldsd d0, dy
+    ldsd a0, dy
+    ldsd b0, drow
+    addi r2, r0, MB
+    .if pe_x == 0
+    ldsd d1, dxout
+    ldsd a1, dx
+    fmovs d1, a1 async ut0              ; x -> C_X
+    .endif
+    exit
+
+xtask:                                   ; r1 = x_i (fp32 bits)
+    fmachs d0, a0, b0, r1                ; y = y + fp32(A[i, :]) * x_i
+    dsdaddi b0, 1                        ; next row: one fp16 word further
+    addi r2, r2, -1
+    beq r2, r0, xlast
+    exit
+xlast:
+    activate reduce
+    exit
+
+reduce:
+    .if KY > 1
+    .if pe_y == 0
+    ldsd d2, dsend
+    ldsd a2, dy
+    fmovs d2, a2                         ; y -> South
+    .elif pe_y < KY - 1
+    ldsd d2, dsend
+    ldsd a2, dy
+    ldsd b2, drecv
+    fadds d2, a2, b2                     ; y + North partial -> South
+    .else
+    ldsd d2, dy
+    ldsd a2, dy
+    ldsd b2, drecv
+    fadds d2, a2, b2                     ; y = y + North partial: the result
+    .endif
+    .endif
+    exit
+
+    .data
+A:  .space MB * NB, f16
+y:  .zero NB, f32
+    .if pe_x == 0
+x:  .zero MB, f32
+    .endif
+    .export A, y
+    .if pe_x == 0
+    .export x
+    .endif
+.endprogram
+
+.place gemv_t, 0, 0, KX, KY

@@ -1,0 +1,156 @@
+"""The host side of docs/tutorial.md: run one step of the GEMV tutorial and print what it did.
+
+    python -m wse.kernels.gemv.tutorial STEP [--m M] [--n N] [--kx KX] [--ky KY] [--seed S]
+
+Steps: 1 one PE, all in memory (one_pe.s); 2 one PE, x as wavelets (gemv.s on 1 x 1);
+3 a column of PEs; 4 a row of PEs; 5 a rectangle with padding; 6 y = A^T x (gemv_t.s).
+Every step checks the result bit for bit against the NumPy model of the kernel and against
+float64 NumPy with the fp32 error bound, and prints the cycle count.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+
+from ..driver import kernel_source, run_kernel
+from .model import error_bound, gemv_model, gemv_t_model
+from .run import gemv, gemv_t, utilization
+
+DEFAULTS = {  # step: (m, n, kx, ky)
+    1: (8, 6, 1, 1), 2: (8, 6, 1, 1), 3: (8, 6, 1, 4), 4: (8, 6, 3, 1),
+    5: (10, 7, 3, 4), 6: (10, 7, 3, 4),
+}
+
+
+def one_pe(a, x, b):
+    """Step 1: one_pe.s. Returns (y, cycles)."""
+    m, n = a.shape
+    inputs = {"A": {(0, 0): a.reshape(-1, order="F")}, "x": {(0, 0): x}}
+    if b is not None:
+        inputs["y"] = {(0, 0): b}
+    r = run_kernel(kernel_source("gemv/one_pe.s"), {"MB": m, "NB": n}, inputs, ["y"])
+    return r.outputs["y"][(0, 0)].astype(np.float32), r.cycles
+
+
+# ---------------------------------------------------------------------------------------------
+# The tutorial document: its code excerpts and its commands (used by the tests and to refresh
+# the printed outputs: python -m wse.kernels.gemv.tutorial --refresh-doc docs/tutorial.md).
+FILE_MARK = "<!-- file: "
+RUN_MARK = "<!-- run -->"
+
+
+def doc_blocks(text: str) -> list[tuple[str, str, str]]:
+    """(kind, arg, body) for every marked fenced block: ("file", path, excerpt) or
+    ("run", command, expected output)."""
+    lines = text.split("\n")
+    out = []
+    i = 0
+    while i < len(lines):
+        ln = lines[i].strip()
+        if ln.startswith(FILE_MARK) or ln == RUN_MARK:
+            j = i + 1
+            if not lines[j].startswith("```"):
+                raise ValueError(f"line {j + 1}: a fenced block must follow {ln!r}")
+            k = j + 1
+            while not lines[k].startswith("```"):
+                k += 1
+            body = lines[j + 1:k]
+            if ln == RUN_MARK:
+                if not body or not body[0].startswith("$ "):
+                    raise ValueError(f"line {j + 2}: a run block starts with '$ command'")
+                out.append(("run", body[0][2:], "\n".join(body[1:])))
+            else:
+                out.append(("file", ln[len(FILE_MARK):-len("-->")].strip(), "\n".join(body)))
+            i = k + 1
+        else:
+            i += 1
+    return out
+
+
+def run_command(cmd: str) -> str:
+    """Run one tutorial command (it must be `python -m wse.kernels.gemv.tutorial ...`)
+    in this process and return what it prints."""
+    import contextlib
+    import io
+    import shlex
+    argv = shlex.split(cmd)
+    prefix = ["python", "-m", "wse.kernels.gemv.tutorial"]
+    if argv[:3] != prefix:
+        raise ValueError(f"not a tutorial command: {cmd!r}")
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        main(argv[3:])
+    return buf.getvalue().rstrip("\n")
+
+
+def refresh_doc(path) -> None:
+    """Rewrite the output of every run block of the document with what the command prints."""
+    from pathlib import Path
+    p = Path(path)
+    lines = p.read_text().split("\n")
+    out = []
+    i = 0
+    while i < len(lines):
+        out.append(lines[i])
+        if lines[i].strip() == RUN_MARK:
+            out.append(lines[i + 1])                 # ```console
+            out.append(lines[i + 2])                 # $ command
+            out.extend(run_command(lines[i + 2][2:]).split("\n"))
+            k = i + 3
+            while not lines[k].startswith("```"):
+                k += 1
+            i = k
+            continue
+        i += 1
+    p.write_text("\n".join(out))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m wse.kernels.gemv.tutorial")
+    ap.add_argument("step", type=int, choices=sorted(DEFAULTS))
+    ap.add_argument("--m", type=int)
+    ap.add_argument("--n", type=int)
+    ap.add_argument("--kx", type=int)
+    ap.add_argument("--ky", type=int)
+    ap.add_argument("--seed", type=int, default=0)
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["--refresh-doc"]:
+        refresh_doc(argv[1])
+        return 0
+    args = ap.parse_args(argv)
+    m, n, kx, ky = DEFAULTS[args.step]
+    m, n = args.m or m, args.n or n
+    kx, ky = args.kx or kx, args.ky or ky
+    rng = np.random.default_rng(args.seed)
+    a = rng.uniform(-1, 1, (m, n)).astype(np.float16)
+    transpose = args.step == 6
+    x = rng.uniform(-1, 1, m if transpose else n).astype(np.float32)
+    b = rng.uniform(-1, 1, n if transpose else m).astype(np.float32)
+    if args.step == 1:
+        y, cycles = one_pe(a, x, b)
+        model = gemv_model(a, x, b, 1, 1)
+    elif transpose:
+        r = gemv_t(a, x, b, kx=kx, ky=ky)
+        y, cycles, model = r.y, r.cycles, gemv_t_model(a, x, b, kx, ky)
+    else:
+        r = gemv(a, x, b, kx=kx, ky=ky)
+        y, cycles, model = r.y, r.cycles, gemv_model(a, x, b, kx, ky)
+    a64 = a.astype(np.float64)
+    exact = (a64.T if transpose else a64) @ x.astype(np.float64) + b
+    err = np.abs(y - exact)
+    bound = error_bound(a, x, b, transpose=transpose)
+    what = "A^T x + b" if transpose else "A x + b"
+    print(f"step {args.step}: y = {what}, A {m}x{n} fp16, on {kx}x{ky} PEs")
+    print(f"y[:4]            = {np.array2string(y[:4], precision=6)}")
+    print(f"same bits as the model: {bool(np.array_equal(y.view(np.uint32), model.view(np.uint32)))}")
+    print(f"max |y - exact|  = {err.max():.3g} (bound {bound.max():.3g})")
+    print(f"cycles           = {cycles}")
+    print(f"utilization      = {100 * utilization(m, n, kx, ky, cycles):.1f}%")
+    return 0 if np.all(err <= bound) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
