@@ -1,0 +1,205 @@
+/* wse.h: the public C API of the wse emulator core.
+ *
+ * This one header is both compiled into the core and given to cffi's cdef (keep it plain:
+ * typedefs, an opaque handle, prototypes, integer #defines and enums; no macros with bodies,
+ * no includes that cdef would have to parse).
+ *
+ * Rules: there is no global mutable state. Everything hangs off the opaque wse_fabric handle.
+ * Every call returns a status code (enum wse_status); wse_message() gives the text of the last
+ * error or report of that handle. docs/timing.md is the specification the core implements;
+ * docs/emulator.md describes this API.
+ */
+#ifndef WSE_H
+#define WSE_H
+
+#define WSE_API_VERSION 1
+
+typedef struct wse_fabric wse_fabric;
+
+enum wse_status {
+    WSE_OK = 0,          /* done; for wse_run: the fabric is idle */
+    WSE_BAD_ARG = 1,     /* a bad argument (message says which) */
+    WSE_LOAD_ERROR = 2,  /* the object file is malformed (message says where and why) */
+    WSE_FAULT = 3,       /* the program broke a rule; wse_fault_get() has the details */
+    WSE_HANG = 4,        /* nothing can happen any more but the fabric is not idle */
+    WSE_WATCHDOG = 5,    /* the cycle counter reached max_cycles */
+    WSE_NOMEM = 6,       /* out of memory */
+    WSE_NOT_FOUND = 7,   /* no such symbol / task / PE */
+    WSE_PAUSED = 8       /* wse_run stopped at its stop_at boundary */
+};
+
+enum wse_fault_kind {
+    WSE_FK_NONE = 0,
+    WSE_FK_MEM_RANGE = 1,     /* an address outside SRAM */
+    WSE_FK_MISALIGNED = 2,    /* a 32-bit access at an odd word address */
+    WSE_FK_WRITE_CODE = 3,    /* a store into the code region */
+    WSE_FK_DSD_LENGTH = 4,    /* DSD operand element counts differ */
+    WSE_FK_DSD_KIND = 5,      /* a DSR that is empty, or of the wrong kind for its place */
+    WSE_FK_ROUTE = 6,         /* a wavelet entered a router through a port not in rx, or no route */
+    WSE_FK_EMPTY_PE = 7,      /* a wavelet reached a PE with no program */
+    WSE_FK_UT_BUSY = 8,       /* an async op on a busy microthread */
+    WSE_FK_QUEUE_BUSY = 9,    /* two concurrent ops on one color */
+    WSE_FK_ILLEGAL = 10,      /* an illegal instruction */
+    WSE_FK_TRAP = 11,         /* the trap instruction */
+    WSE_FK_PC_RANGE = 12,     /* the pc left the code */
+    WSE_FK_TASK = 13,         /* activation of an undefined task */
+    WSE_FK_DSD_INDEX = 14     /* ldsd with an index outside the image's DSD table */
+};
+
+/* Ports (bit masks) as in the object format. */
+#define WSE_API_PORT_NORTH 1
+#define WSE_API_PORT_EAST 2
+#define WSE_API_PORT_SOUTH 4
+#define WSE_API_PORT_WEST 8
+#define WSE_API_PORT_RAMP 16
+
+typedef struct wse_fault_info {
+    int kind;                 /* enum wse_fault_kind */
+    int x, y;                 /* the PE */
+    int task;                 /* running task id, -1 if none */
+    int pc;                   /* pc of the instruction, -1 if none */
+    unsigned long long cycle; /* the cycle in which it happened */
+    unsigned int word;        /* the instruction word (0 if none) */
+    int line, column;         /* source line (0 if unknown) */
+    int color;                /* the color for route/queue faults, else -1 */
+    int port;                 /* the port for route faults, else 0 */
+    long long address;        /* the offending address for memory faults, else -1 */
+    unsigned int code;        /* trap code */
+    char task_name[64];
+    char file[256];
+    char insn[96];            /* the instruction disassembled */
+    char reason[512];
+} wse_fault_info;
+
+typedef struct wse_stats {
+    unsigned long long cycles;
+    unsigned long long instructions;
+    unsigned long long busy_cycles;
+    unsigned long long idle_cycles;
+    unsigned long long wavelets_sent;
+    unsigned long long wavelets_received;
+    unsigned long long wavelet_hops;
+    unsigned long long stalls;
+    unsigned long long tasks;
+    unsigned long long tensor_elements;
+    unsigned long long host_in;
+    unsigned long long host_out;
+    unsigned long long pes;   /* placed PEs */
+} wse_stats;
+
+typedef struct wse_host_wavelet {
+    unsigned int x, y, port, color, payload, ctrl;
+    unsigned long long cycle;
+} wse_host_wavelet;
+
+typedef struct wse_qentry {
+    unsigned int payload;
+    unsigned int ctrl;
+    unsigned long long ready;
+} wse_qentry;
+
+typedef struct wse_dsr_state {
+    int kind, color;
+    long long base;
+    unsigned int len[4];
+    int stride[4];
+} wse_dsr_state;
+
+/* A snapshot of one PE (see docs/emulator.md). Queues: n*[c] entries of q*[c][..]. */
+typedef struct wse_pe_state {
+    int placed;
+    unsigned int regs[16];
+    int pc;                   /* -1 when no task runs */
+    int task;                 /* -1 when no task runs */
+    unsigned long long activated, blocked;
+    wse_dsr_state dsrs[24];
+    int has_route[24];
+    int switch_pos[24];
+    int n_rb[24], n_oq[24], n_iq[24];
+    wse_qentry rb[24][8];
+    wse_qentry oq[24][8];
+    wse_qentry iq[24][8];
+    int ut_busy[8];
+    int ut_opcode[8];
+    unsigned int ut_done[8], ut_total[8];
+    unsigned long long instructions, busy_cycles, wavelets_sent, wavelets_received, stalls;
+} wse_pe_state;
+
+/* Trace events (recorded only while tracing is on). kind: 1 task span (a = task id),
+   2 tensor op span (a = opcode), 3 wavelet arrival at the RAMP (a = color, b = payload). */
+typedef struct wse_trace_event {
+    int kind;
+    unsigned int x, y;
+    unsigned int a, b;
+    unsigned long long t0, t1;
+} wse_trace_event;
+
+int wse_api_version(void);
+int wse_open(unsigned int width, unsigned int height, int arch, wse_fabric **out);
+void wse_close(wse_fabric *f);
+const char *wse_message(const wse_fabric *f);
+
+/* Object files. wse_peek reads the header only (arch, width, height) after full validation
+   of the header and checksum. */
+int wse_peek(const unsigned char *data, unsigned long long len, int *arch, unsigned int *width,
+             unsigned int *height, char *err, unsigned int err_len);
+int wse_load(wse_fabric *f, const unsigned char *data, unsigned long long len);
+
+/* Fabric facts. */
+int wse_info(const wse_fabric *f, unsigned int *width, unsigned int *height, int *arch,
+             unsigned long long *clock_hz, unsigned int *sram_words);
+int wse_pe_placed(const wse_fabric *f, unsigned int x, unsigned int y);
+
+/* Symbols: looked up in the image of PE (x, y). type as in the object format. */
+int wse_symbol(wse_fabric *f, unsigned int x, unsigned int y, const char *name,
+               unsigned int *value, unsigned int *count, int *type);
+/* Host memory access: n words at addr of PE (x, y); takes no cycles. */
+int wse_mem_read(wse_fabric *f, unsigned int x, unsigned int y, unsigned int addr,
+                 unsigned int n, unsigned short *out);
+int wse_mem_write(wse_fabric *f, unsigned int x, unsigned int y, unsigned int addr,
+                  unsigned int n, const unsigned short *in);
+/* By symbol over a rectangle: buf holds h*w*words words, row-major over PEs, `words` per PE
+   starting at the symbol's address; write != 0 copies buf into the PEs. */
+int wse_symbol_rect(wse_fabric *f, const char *name, unsigned int x0, unsigned int y0,
+                    unsigned int w, unsigned int h, unsigned int words, unsigned short *buf,
+                    int write);
+
+/* Tasks. */
+int wse_task_id(wse_fabric *f, unsigned int x, unsigned int y, const char *name, int *tid);
+int wse_launch(wse_fabric *f, int tid, unsigned int x0, unsigned int y0, unsigned int w,
+               unsigned int h);
+
+/* Host streams: queue n wavelets to enter PE (x, y) through its outward edge port. */
+int wse_send(wse_fabric *f, unsigned int x, unsigned int y, unsigned int port,
+             unsigned int color, const unsigned int *payloads, unsigned int n, int ctrl);
+unsigned long long wse_received_count(const wse_fabric *f);
+int wse_received_read(const wse_fabric *f, unsigned long long start, unsigned long long n,
+                      wse_host_wavelet *out);
+
+/* Running. stop_at: execute every cycle < stop_at, then return WSE_PAUSED (~0ULL: none).
+   max_cycles: WSE_WATCHDOG when the cycle counter reaches it (0: none). */
+int wse_run(wse_fabric *f, unsigned long long stop_at, unsigned long long max_cycles);
+unsigned long long wse_cycle(const wse_fabric *f);
+int wse_fault_get(const wse_fabric *f, wse_fault_info *out);
+
+/* Statistics and state. */
+int wse_stats_get(const wse_fabric *f, wse_stats *out);
+int wse_pe_stats(const wse_fabric *f, unsigned int x, unsigned int y, wse_stats *out);
+/* mem_out: NULL, or room for sram_words words (filled when the PE is placed). */
+int wse_pe_state_get(const wse_fabric *f, unsigned int x, unsigned int y, wse_pe_state *out,
+                     unsigned short *mem_out);
+
+/* Tracing. */
+int wse_trace_enable(wse_fabric *f, int on);
+unsigned long long wse_trace_count(const wse_fabric *f);
+int wse_trace_read(const wse_fabric *f, unsigned long long start, unsigned long long n,
+                   wse_trace_event *out);
+
+/* Disassemble one instruction word (for reports). */
+int wse_disasm(unsigned int word, char *out, unsigned int out_len);
+
+/* fp16 <-> fp32 conversions the core uses (exposed for tests). */
+unsigned int wse_f16_to_f32(unsigned int h);
+unsigned int wse_f32_to_f16(unsigned int f);
+
+#endif /* WSE_H */

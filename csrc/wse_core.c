@@ -1,0 +1,1784 @@
+/* wse_core.c: the cycle model of docs/timing.md.
+ *
+ * Time advances cycle by cycle, but only cycles in which something can happen are simulated:
+ * phase 1 visits the routers that hold wavelets (kept in a sorted active list), phase 2 visits
+ * the compute engines that have an event (a calendar of buckets for the next CAL cycles and a
+ * binary heap beyond). A cycle in which nothing happens makes time jump to the next event.
+ * Local instructions execute in runs (one dispatch loop over predecoded instructions); a tensor
+ * op over memory is one C loop; fabric ops move one element per cycle.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "wse_internal.h"
+
+typedef struct { uint8_t op; uint32_t mask, match; uint8_t cls, sync, form, td, t0, t1; const char *mn; } insn_desc_t;
+const insn_desc_t *wse__insn_by_op(uint8_t op);
+int wse__decode(uint32_t w, dinsn_t *d);
+
+static const wse_preset PRESETS[WSE_NUM_PRESETS] = WSE_PRESETS_INIT;
+
+#define PN WSE_PORT_NORTH
+#define PE_ WSE_PORT_EAST
+#define PS WSE_PORT_SOUTH
+#define PW WSE_PORT_WEST
+#define PR WSE_PORT_RAMP
+
+/* ------------------------------------------------------------------------------------------ */
+/* small utilities                                                                            */
+
+static int vec_push(u64vec *v, uint64_t x) {
+    if (v->n == v->cap) {
+        size_t nc = v->cap ? v->cap * 2 : 64;
+        uint64_t *nv = (uint64_t *)realloc(v->v, nc * sizeof(uint64_t));
+        if (!nv) return -1;
+        v->v = nv; v->cap = nc;
+    }
+    v->v[v->n++] = x;
+    return 0;
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem) {
+    if (need <= *cap) return 0;
+    size_t nc = *cap ? *cap : 64;
+    while (nc < need) nc *= 2;
+    void *np = realloc(*p, nc * elem);
+    if (!np) return -1;
+    *p = np; *cap = nc;
+    return 0;
+}
+
+static inline float bf(uint32_t b) { float r; memcpy(&r, &b, 4); return r; }
+static inline uint32_t fb(float r) { uint32_t b; memcpy(&b, &r, 4); return b; }
+static inline uint32_t canon_s(float r) { return r != r ? 0x7fc00000u : fb(r); }
+static inline float hf(uint32_t h) { return bf(f16_to_f32_bits(h & 0xffffu)); }
+static inline uint32_t to_h(float r) { return f32_to_f16_bits(fb(r)); }
+static inline float fmax_ieee(float a, float b) {
+    if (a != a || b != b) return bf(0x7fc00000u);
+    if (a > b) return a;
+    if (b > a) return b;
+    return signbit(a) ? b : a;
+}
+static inline float fmin_ieee(float a, float b) {
+    if (a != a || b != b) return bf(0x7fc00000u);
+    if (a < b) return a;
+    if (b < a) return b;
+    return signbit(a) ? a : b;
+}
+
+unsigned int wse_f16_to_f32(unsigned int h) { return f16_to_f32_bits(h & 0xffffu); }
+unsigned int wse_f32_to_f16(unsigned int f) { return f32_to_f16_bits(f); }
+int wse_api_version(void) { return WSE_API_VERSION; }
+
+static inline pe_t *pe_at(wse_fabric_t *f, int64_t x, int64_t y) {
+    if (x < 0 || y < 0 || x >= (int64_t)f->W || y >= (int64_t)f->H) return NULL;
+    return f->pes[(size_t)y * f->W + (size_t)x];
+}
+
+static const char *port_name(int port) {
+    switch (port) {
+    case PN: return "NORTH"; case PE_: return "EAST"; case PS: return "SOUTH";
+    case PW: return "WEST"; case PR: return "RAMP"; default: return "?";
+    }
+}
+static void ports_str(int mask, char *out, size_t n) {
+    out[0] = 0;
+    if (!mask) { snprintf(out, n, "{}"); return; }
+    size_t k = 0;
+    for (int b = 1; b <= 16; b <<= 1)
+        if (mask & b) {
+            int w = snprintf(out + k, n - k, "%s%s", k ? "," : "", port_name(b));
+            if (w < 0 || (size_t)w >= n - k) break;
+            k += (size_t)w;
+        }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* disassembler (operand syntax from WSE_INSN_OPERANDS)                                      */
+
+typedef struct { uint8_t op; const char *ops; } opsyn_t;
+#define XO(NAME, OPS) { WSE_OP_##NAME, OPS },
+static const opsyn_t OPSYN[] = { WSE_INSN_OPERANDS(XO) };
+#undef XO
+
+int wse_disasm(unsigned int word, char *out, unsigned int out_len) {
+    if (!out || !out_len) return WSE_BAD_ARG;
+    dinsn_t d;
+    if (!wse__decode(word, &d)) { snprintf(out, out_len, ".word 0x%08x  ; illegal instruction", word); return WSE_OK; }
+    const insn_desc_t *in = wse__insn_by_op(d.op);
+    const char *ops = "";
+    for (size_t i = 0; i < sizeof OPSYN / sizeof OPSYN[0]; i++) if (OPSYN[i].op == d.op) ops = OPSYN[i].ops;
+    char buf[160];
+    size_t k = (size_t)snprintf(buf, sizeof buf, "%s", in->mn);
+    char tok[16];
+    int first = 1;
+    const char *p = ops;
+    char suffix[48] = "";
+    while (*p) {
+        size_t l = 0;
+        while (p[l] && p[l] != ',' && l < sizeof tok - 1) { tok[l] = p[l]; l++; }
+        tok[l] = 0;
+        p += l; if (*p == ',') p++;
+        char piece[48] = "";
+        uint32_t w = word;
+        if (!strcmp(tok, "async")) {
+            unsigned act = WSE_F_ACT(w);
+            if (act) {
+                snprintf(suffix, sizeof suffix, " async ut%u", WSE_F_UT(w));
+                if (act >= 2) {
+                    size_t sl = strlen(suffix);
+                    snprintf(suffix + sl, sizeof suffix - sl, " %s %u", act == 2 ? "activate" : "unblock", WSE_F_TID(w));
+                }
+            }
+            continue;
+        } else if (!strcmp(tok, "mem")) {
+            int o = WSE_F_IMM16(w);
+            if (o) snprintf(piece, sizeof piece, "[r%u %c %d]", WSE_F_R2(w), o < 0 ? '-' : '+', o < 0 ? -o : o);
+            else snprintf(piece, sizeof piece, "[r%u]", WSE_F_R2(w));
+        } else if (!strcmp(tok, "r1")) snprintf(piece, sizeof piece, "r%u", WSE_F_R1(w));
+        else if (!strcmp(tok, "r2")) snprintf(piece, sizeof piece, "r%u", WSE_F_R2(w));
+        else if (!strcmp(tok, "r3")) snprintf(piece, sizeof piece, "r%u", WSE_F_R3(w));
+        else if (!strcmp(tok, "rq")) snprintf(piece, sizeof piece, "r%u", WSE_F_RQ(w));
+        else if (!strcmp(tok, "rs")) snprintf(piece, sizeof piece, "r%u", WSE_F_RS(w));
+        else if (!strcmp(tok, "imm16")) snprintf(piece, sizeof piece, "%d", WSE_F_IMM16(w));
+        else if (!strcmp(tok, "off16")) snprintf(piece, sizeof piece, ".%+d", WSE_F_OFF16(w));
+        else if (!strcmp(tok, "uimm16")) { unsigned v = WSE_F_UIMM16(w); snprintf(piece, sizeof piece, v > 9 ? "0x%x" : "%u", v); }
+        else if (!strcmp(tok, "shamt")) snprintf(piece, sizeof piece, "%u", WSE_F_SHAMT(w));
+        else if (!strcmp(tok, "tgt24")) snprintf(piece, sizeof piece, "%u", WSE_F_TGT24(w));
+        else if (!strcmp(tok, "dsr")) { unsigned v = WSE_F_DSR(w); snprintf(piece, sizeof piece, "%c%u", "dab"[v >> 3], v & 7); }
+        else if (!strcmp(tok, "dsdidx")) snprintf(piece, sizeof piece, "%u", WSE_F_DSDIDX(w));
+        else if (!strcmp(tok, "color")) snprintf(piece, sizeof piece, "%u", WSE_F_COLOR(w));
+        else if (!strcmp(tok, "tid")) snprintf(piece, sizeof piece, "%u", WSE_F_TID(w));
+        else if (!strcmp(tok, "dd")) snprintf(piece, sizeof piece, "d%u", WSE_F_DD(w));
+        else if (!strcmp(tok, "da")) snprintf(piece, sizeof piece, "a%u", WSE_F_DA(w));
+        else if (!strcmp(tok, "db")) snprintf(piece, sizeof piece, "b%u", WSE_F_DB(w));
+        else snprintf(piece, sizeof piece, "?%s", tok);
+        if (k < sizeof buf) k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%s", first ? " " : ", ", piece);
+        first = 0;
+    }
+    if (k < sizeof buf) snprintf(buf + k, sizeof buf - k, "%s", suffix);
+    snprintf(out, out_len, "%s", buf);
+    return WSE_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* reports                                                                                    */
+
+static const char *task_name(const image_t *img, int tid) {
+    if (tid < 0) return "";
+    for (uint32_t i = 0; i < img->n_syms; i++)
+        if (img->syms[i].type == WSE_SYM_TASK && (int)img->syms[i].value == tid) return img->syms[i].name;
+    return "";
+}
+
+static const line_t *line_for(const image_t *img, uint32_t pc) {
+    uint32_t lo = 0, hi = img->n_lines;
+    const line_t *best = NULL;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (img->lines[mid].pc <= pc) { best = &img->lines[mid]; lo = mid + 1; } else hi = mid;
+    }
+    return best;
+}
+
+static const char *FK_NAMES[] = { "none", "memory access out of range", "misaligned access",
+    "write to code", "DSD length mismatch", "bad DSD", "route fault", "wavelet reached an empty PE",
+    "microthread busy", "queue busy", "illegal instruction", "trap", "pc out of code", "bad task",
+    "DSD index out of range" };
+
+/* Raise a fault at PE p (may be NULL) for the instruction at pc (-1: none). */
+static void fault(wse_fabric_t *f, pe_t *p, int kind, int pc, uint64_t t, const char *fmt, ...) {
+    if (f->faulted) return;
+    f->faulted = 1;
+    wse_fault_info *fi = &f->fault;
+    memset(fi, 0, sizeof *fi);
+    (void)t;
+    fi->kind = kind; fi->cycle = f->t; fi->color = -1; fi->address = -1; fi->pc = pc; fi->task = -1;
+    fi->x = p ? (int)p->x : -1; fi->y = p ? (int)p->y : -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(fi->reason, sizeof fi->reason, fmt, ap);
+    va_end(ap);
+    if (p) {
+        fi->task = p->task;
+        snprintf(fi->task_name, sizeof fi->task_name, "%s", task_name(p->img, p->task));
+        if (pc >= 0 && (uint32_t)pc < p->img->n_code) {
+            fi->word = p->img->dec[pc].word;
+            wse_disasm(fi->word, fi->insn, sizeof fi->insn);
+            const line_t *l = line_for(p->img, (uint32_t)pc);
+            if (l) { snprintf(fi->file, sizeof fi->file, "%s", l->file); fi->line = (int)l->line; fi->column = (int)l->col; }
+        }
+    }
+    char *m = f->msg;
+    size_t n = sizeof f->msg, k = 0;
+#define APP(...) do { if (k < n) { int w_ = snprintf(m + k, n - k, __VA_ARGS__); if (w_ > 0) k += (size_t)w_; } } while (0)
+    APP("fault at cycle %llu: %s\n", (unsigned long long)f->t, FK_NAMES[kind]);
+    if (p) {
+        APP("  PE (%u,%u)", p->x, p->y);
+        if (p->task >= 0) APP(", task %d%s%s%s", p->task, fi->task_name[0] ? " (" : "", fi->task_name, fi->task_name[0] ? ")" : "");
+        else APP(", no task running");
+        APP("\n");
+        if (pc >= 0) {
+            APP("  pc %d: %s", pc, fi->insn);
+            if (fi->file[0]) APP("    at %s:%d:%d", fi->file, fi->line, fi->column);
+            APP("\n");
+        }
+    }
+    APP("  reason: %s\n", fi->reason);
+#undef APP
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* CE event scheduling                                                                        */
+
+static void heap_push(u64vec *h, uint64_t key) {
+    if (vec_push(h, key)) return;   /* out of memory: the event is lost; cannot happen in practice */
+    size_t i = h->n - 1;
+    while (i) {
+        size_t par = (i - 1) / 2;
+        if (h->v[par] <= key) break;
+        h->v[i] = h->v[par]; i = par;
+    }
+    h->v[i] = key;
+}
+static uint64_t heap_pop(u64vec *h) {
+    uint64_t top = h->v[0], last = h->v[--h->n];
+    size_t i = 0, n = h->n;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && h->v[c + 1] < h->v[c]) c++;
+        if (h->v[c] >= last) break;
+        h->v[i] = h->v[c]; i = c;
+    }
+    if (n) h->v[i] = last;
+    return top;
+}
+
+static void sched(wse_fabric_t *f, pe_t *p, uint64_t t) {
+    if (t < f->t) t = f->t;
+    if (p->sched_t == t) return;
+    p->sched_t = t;
+    if (t - f->t < CAL) {
+        u64vec *b = &f->cal[t & (CAL - 1)];
+        f->cal_t[t & (CAL - 1)] = t;
+        vec_push(b, p->idx);
+    } else {
+        heap_push(&f->heap, (t << 24) | p->idx);
+    }
+}
+
+static uint64_t next_event_t(wse_fabric_t *f) {
+    uint64_t best = NEVER;
+    for (int i = 0; i < CAL; i++)
+        if (f->cal[i].n && f->cal_t[i] < best) best = f->cal_t[i];
+    if (f->heap.n && (f->heap.v[0] >> 24) < best) best = f->heap.v[0] >> 24;
+    return best;
+}
+
+static void ract_add(wse_fabric_t *f, pe_t *p) {
+    if (p->in_ract) return;
+    p->in_ract = 1;
+    if (grow((void **)&f->rnew, &f->rnew_cap, f->rnew_n + 1, sizeof(uint32_t))) return;
+    f->rnew[f->rnew_n++] = p->idx;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* open / close / load                                                                        */
+
+void wse__free_program(wse_fabric_t *f) {
+    if (f->pes) {
+        for (size_t i = 0; i < (size_t)f->W * f->H; i++) {
+            pe_t *p = f->pes[i];
+            if (!p) continue;
+            free(p->mem); free(p->cols); free(p->run_x);
+            for (int k = 0; k < 4; k++) free(p->hq[k]);
+            free(p);
+            f->pes[i] = NULL;
+        }
+    }
+    wse__arena_free(f->arena);
+    f->arena = NULL; f->images = NULL; f->n_images = 0; f->n_placed = 0; f->loaded = 0;
+    f->t = 0; f->last_active = 0; f->faulted = 0;
+    f->ract_n = 0; f->rnew_n = 0;
+    for (int i = 0; i < CAL; i++) f->cal[i].n = 0;
+    f->heap.n = 0;
+    f->buffered = 0; f->host_pending = 0;
+    f->st_hops = f->st_host_in = f->st_host_out = 0;
+    f->out_n = 0; f->tr_n = 0;
+    memset(&f->fault, 0, sizeof f->fault);
+}
+
+int wse_open(unsigned int width, unsigned int height, int arch, wse_fabric **out) {
+    if (!out) return WSE_BAD_ARG;
+    *out = NULL;
+    if (width < 1 || height < 1 || width > 4096 || height > 4096 || arch < 0 || arch >= WSE_NUM_PRESETS)
+        return WSE_BAD_ARG;
+    wse_fabric_t *f = (wse_fabric_t *)calloc(1, sizeof(wse_fabric_t));
+    if (!f) return WSE_NOMEM;
+    f->W = width; f->H = height; f->arch = arch;
+    f->P = PRESETS[arch];
+    f->sram_words = f->P.sram_words;
+    f->pes = (pe_t **)calloc((size_t)width * height, sizeof(pe_t *));
+    if (!f->pes) { free(f); return WSE_NOMEM; }
+    *out = f;
+    return WSE_OK;
+}
+
+void wse_close(wse_fabric *f) {
+    if (!f) return;
+    wse__free_program(f);
+    free(f->pes);
+    free(f->ract); free(f->rnew);
+    for (int i = 0; i < CAL; i++) free(f->cal[i].v);
+    free(f->heap.v); free(f->stall_pes); free(f->out); free(f->tr);
+    free(f);
+}
+
+const char *wse_message(const wse_fabric *f) { return f ? f->msg : "no fabric"; }
+
+int wse_load(wse_fabric *f, const unsigned char *data, unsigned long long len) {
+    if (!f || !data) return WSE_BAD_ARG;
+    f->msg[0] = 0;
+    int st = wse__load(f, data, (size_t)len);
+    if (st != WSE_OK) return st;
+    for (size_t i = 0; i < (size_t)f->W * f->H; i++) {
+        pe_t *p = f->pes[i];
+        if (p && (p->activated & p->img->local_mask)) sched(f, p, 0);
+    }
+    return WSE_OK;
+}
+
+int wse_info(const wse_fabric *f, unsigned int *width, unsigned int *height, int *arch,
+             unsigned long long *clock_hz, unsigned int *sram_words) {
+    if (!f) return WSE_BAD_ARG;
+    if (width) *width = f->W;
+    if (height) *height = f->H;
+    if (arch) *arch = f->arch;
+    if (clock_hz) *clock_hz = f->P.clock_hz;
+    if (sram_words) *sram_words = f->sram_words;
+    return WSE_OK;
+}
+
+int wse_pe_placed(const wse_fabric *f, unsigned int x, unsigned int y) {
+    if (!f || x >= f->W || y >= f->H) return 0;
+    return f->pes[(size_t)y * f->W + x] != NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* host access                                                                                */
+
+static pe_t *get_pe(wse_fabric_t *f, unsigned int x, unsigned int y) {
+    if (x >= f->W || y >= f->H) { wse__set_msg(f, "PE (%u,%u) is outside the %ux%u fabric", x, y, f->W, f->H); return NULL; }
+    pe_t *p = f->pes[(size_t)y * f->W + x];
+    if (!p) wse__set_msg(f, "PE (%u,%u) has no program", x, y);
+    return p;
+}
+
+static const sym_t *find_sym(const image_t *img, const char *name) {
+    for (uint32_t i = 0; i < img->n_syms; i++) if (!strcmp(img->syms[i].name, name)) return &img->syms[i];
+    return NULL;
+}
+
+int wse_symbol(wse_fabric *f, unsigned int x, unsigned int y, const char *name,
+               unsigned int *value, unsigned int *count, int *type) {
+    if (!f || !name) return WSE_BAD_ARG;
+    pe_t *p = get_pe(f, x, y);
+    if (!p) return WSE_NOT_FOUND;
+    const sym_t *s = find_sym(p->img, name);
+    if (!s) { wse__set_msg(f, "PE (%u,%u) (image %s) has no symbol '%s'", x, y, p->img->name, name); return WSE_NOT_FOUND; }
+    if (value) *value = s->value;
+    if (count) *count = s->count;
+    if (type) *type = s->type;
+    return WSE_OK;
+}
+
+int wse_mem_read(wse_fabric *f, unsigned int x, unsigned int y, unsigned int addr,
+                 unsigned int n, unsigned short *out) {
+    if (!f || (!out && n)) return WSE_BAD_ARG;
+    pe_t *p = get_pe(f, x, y);
+    if (!p) return WSE_NOT_FOUND;
+    if ((uint64_t)addr + n > f->sram_words) { wse__set_msg(f, "words [%u, %llu) are outside SRAM [0, %u)", addr, (unsigned long long)addr + n, f->sram_words); return WSE_BAD_ARG; }
+    memcpy(out, p->mem + addr, (size_t)n * 2);
+    return WSE_OK;
+}
+
+int wse_mem_write(wse_fabric *f, unsigned int x, unsigned int y, unsigned int addr,
+                  unsigned int n, const unsigned short *in) {
+    if (!f || (!in && n)) return WSE_BAD_ARG;
+    pe_t *p = get_pe(f, x, y);
+    if (!p) return WSE_NOT_FOUND;
+    if ((uint64_t)addr + n > f->sram_words) { wse__set_msg(f, "words [%u, %llu) are outside SRAM [0, %u)", addr, (unsigned long long)addr + n, f->sram_words); return WSE_BAD_ARG; }
+    memcpy(p->mem + addr, in, (size_t)n * 2);
+    return WSE_OK;
+}
+
+int wse_symbol_rect(wse_fabric *f, const char *name, unsigned int x0, unsigned int y0,
+                    unsigned int w, unsigned int h, unsigned int words, unsigned short *buf,
+                    int write) {
+    if (!f || !name || !buf) return WSE_BAD_ARG;
+    if ((uint64_t)x0 + w > f->W || (uint64_t)y0 + h > f->H || !w || !h) {
+        wse__set_msg(f, "rectangle (%u,%u) %ux%u is not inside the %ux%u fabric", x0, y0, w, h, f->W, f->H);
+        return WSE_BAD_ARG;
+    }
+    for (unsigned int yy = 0; yy < h; yy++)
+        for (unsigned int xx = 0; xx < w; xx++) {
+            pe_t *p = get_pe(f, x0 + xx, y0 + yy);
+            if (!p) return WSE_NOT_FOUND;
+            const sym_t *s = find_sym(p->img, name);
+            if (!s || s->type == WSE_SYM_TASK) {
+                wse__set_msg(f, "PE (%u,%u) (image %s) has no data symbol '%s'", p->x, p->y, p->img->name, name);
+                return WSE_NOT_FOUND;
+            }
+            uint32_t e = (s->type == WSE_SYM_F32 || s->type == WSE_SYM_U32) ? 2 : 1;
+            if ((uint64_t)words > (uint64_t)s->count * e) {
+                wse__set_msg(f, "symbol '%s' at PE (%u,%u) has %u elements (%u words); %u words asked", name, p->x, p->y, s->count, s->count * e, words);
+                return WSE_BAD_ARG;
+            }
+            unsigned short *b = buf + ((size_t)yy * w + xx) * words;
+            if (write) memcpy(p->mem + s->value, b, (size_t)words * 2);
+            else memcpy(b, p->mem + s->value, (size_t)words * 2);
+        }
+    return WSE_OK;
+}
+
+int wse_task_id(wse_fabric *f, unsigned int x, unsigned int y, const char *name, int *tid) {
+    if (!f || !name) return WSE_BAD_ARG;
+    pe_t *p = get_pe(f, x, y);
+    if (!p) return WSE_NOT_FOUND;
+    const sym_t *s = find_sym(p->img, name);
+    if (!s || s->type != WSE_SYM_TASK) { wse__set_msg(f, "PE (%u,%u) (image %s) has no task '%s'", x, y, p->img->name, name); return WSE_NOT_FOUND; }
+    if (tid) *tid = (int)s->value;
+    return WSE_OK;
+}
+
+int wse_launch(wse_fabric *f, int tid, unsigned int x0, unsigned int y0, unsigned int w, unsigned int h) {
+    if (!f) return WSE_BAD_ARG;
+    if (tid < 0 || tid >= NTASKS) { wse__set_msg(f, "task id %d is not 0..63", tid); return WSE_BAD_ARG; }
+    if ((uint64_t)x0 + w > f->W || (uint64_t)y0 + h > f->H || !w || !h) {
+        wse__set_msg(f, "rectangle (%u,%u) %ux%u is not inside the %ux%u fabric", x0, y0, w, h, f->W, f->H);
+        return WSE_BAD_ARG;
+    }
+    unsigned int n = 0;
+    for (unsigned int yy = y0; yy < y0 + h; yy++)
+        for (unsigned int xx = x0; xx < x0 + w; xx++) {
+            pe_t *p = f->pes[(size_t)yy * f->W + xx];
+            if (!p || !p->img->tasks[tid].defined) continue;
+            p->activated |= 1ull << tid;
+            sched(f, p, f->t);
+            n++;
+        }
+    if (!n) { wse__set_msg(f, "no PE in the rectangle (%u,%u) %ux%u defines task %d", x0, y0, w, h, tid); return WSE_NOT_FOUND; }
+    return WSE_OK;
+}
+
+static int port_index(unsigned int port) {
+    switch (port) { case PN: return 0; case PE_: return 1; case PS: return 2; case PW: return 3; default: return -1; }
+}
+
+int wse_send(wse_fabric *f, unsigned int x, unsigned int y, unsigned int port,
+             unsigned int color, const unsigned int *payloads, unsigned int n, int ctrl) {
+    if (!f || (!payloads && n)) return WSE_BAD_ARG;
+    pe_t *p = get_pe(f, x, y);
+    if (!p) return WSE_NOT_FOUND;
+    int pi = port_index(port);
+    if (pi < 0) { wse__set_msg(f, "port %u is not NORTH(1), EAST(2), SOUTH(4) or WEST(8)", port); return WSE_BAD_ARG; }
+    int edge = (port == PN && y == 0) || (port == PS && y == f->H - 1) || (port == PW && x == 0) || (port == PE_ && x == f->W - 1);
+    if (!edge) { wse__set_msg(f, "port %s of PE (%u,%u) does not face the edge of the fabric", port_name((int)port), x, y); return WSE_BAD_ARG; }
+    if (color > 23) { wse__set_msg(f, "color %u is not 0..23", color); return WSE_BAD_ARG; }
+    size_t need = p->hq_n[pi] + n;
+    /* compact */
+    if (p->hq_head[pi] && p->hq_n[pi]) memmove(p->hq[pi], p->hq[pi] + p->hq_head[pi], p->hq_n[pi] * sizeof(uint64_t));
+    p->hq_head[pi] = 0;
+    size_t cap = p->hq_cap[pi];
+    if (grow((void **)&p->hq[pi], &cap, need, sizeof(uint64_t))) return WSE_NOMEM;
+    p->hq_cap[pi] = (uint32_t)cap;
+    for (unsigned int i = 0; i < n; i++)
+        p->hq[pi][p->hq_n[pi] + i] = ((uint64_t)(ctrl ? 1 : 0) << 40) | ((uint64_t)color << 32) | payloads[i];
+    p->hq_n[pi] += n;
+    f->host_pending += n;
+    if (n) ract_add(f, p);
+    return WSE_OK;
+}
+
+unsigned long long wse_received_count(const wse_fabric *f) { return f ? f->out_n : 0; }
+
+int wse_received_read(const wse_fabric *f, unsigned long long start, unsigned long long n, wse_host_wavelet *out) {
+    if (!f || start + n > f->out_n || (!out && n)) return WSE_BAD_ARG;
+    memcpy(out, f->out + start, (size_t)n * sizeof *out);
+    return WSE_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* trace                                                                                      */
+
+static void trace(wse_fabric_t *f, int kind, pe_t *p, uint32_t a, uint32_t b, uint64_t t0, uint64_t t1) {
+    if (grow((void **)&f->tr, &f->tr_cap, f->tr_n + 1, sizeof(wse_trace_event))) return;
+    wse_trace_event *e = &f->tr[f->tr_n++];
+    e->kind = kind; e->x = p->x; e->y = p->y; e->a = a; e->b = b; e->t0 = t0; e->t1 = t1;
+}
+
+int wse_trace_enable(wse_fabric *f, int on) { if (!f) return WSE_BAD_ARG; f->tracing = on != 0; return WSE_OK; }
+unsigned long long wse_trace_count(const wse_fabric *f) { return f ? f->tr_n : 0; }
+int wse_trace_read(const wse_fabric *f, unsigned long long start, unsigned long long n, wse_trace_event *out) {
+    if (!f || start + n > f->tr_n || (!out && n)) return WSE_BAD_ARG;
+    memcpy(out, f->tr + start, (size_t)n * sizeof *out);
+    return WSE_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* DSD operands                                                                               */
+
+static inline uint32_t esize(int t) { return (t == WSE_T_S || t == WSE_T_U32) ? 2 : 1; }
+
+/* element count; UINT64_MAX when it does not fit 32 bits */
+static uint64_t dsd_count(const dsr_t *d) {
+    if (d->kind != WSE_DSD_MEM4D) return d->len[0];
+    uint64_t n = 1;
+    for (int k = 0; k < d->ndim; k++) { n *= d->len[k]; if (n > 0xffffffffull) return UINT64_MAX; }
+    return n;
+}
+
+static inline int64_t dsd_addr(const dsr_t *d, uint64_t i, uint32_t e) {
+    if (d->kind == WSE_DSD_MEM1D) return (int64_t)d->base + (int64_t)i * d->stride[0] * (int64_t)e;
+    int64_t a = d->base;
+    for (int k = 0; k < d->ndim; k++) {
+        uint64_t l = d->len[k] ? d->len[k] : 1;
+        a += (int64_t)(i % l) * d->stride[k] * (int64_t)e;
+        i /= l;
+    }
+    return a;
+}
+
+static int dsd_unit(const dsr_t *d) {
+    if (d->kind == WSE_DSD_MEM1D) return d->stride[0] == 1;
+    int64_t run = 1;
+    for (int k = 0; k < d->ndim; k++) {
+        if (d->len[k] > 1 && d->stride[k] != run) return 0;
+        run *= d->len[k];
+    }
+    return 1;
+}
+
+static inline int is_mem(const dsr_t *d) { return d->kind == WSE_DSD_MEM1D || d->kind == WSE_DSD_MEM4D; }
+static inline int is_fab(const dsr_t *d) { return d->kind == WSE_DSD_FABIN || d->kind == WSE_DSD_FABOUT; }
+
+/* Check one element (range, then alignment, then code for a destination). */
+static int check_elem(wse_fabric_t *f, pe_t *p, int64_t a, uint32_t e, int is_dst, const char *which, int pc) {
+    if (a < 0 || a + (int64_t)e > (int64_t)f->sram_words) {
+        fault(f, p, WSE_FK_MEM_RANGE, pc, 0, "%s operand: element address %lld is outside SRAM; legal range [0, %u)", which, (long long)a, f->sram_words - e + 1);
+        f->fault.address = a; return -1;
+    }
+    if (e == 2 && (a & 1)) {
+        fault(f, p, WSE_FK_MISALIGNED, pc, 0, "%s operand: 32-bit element at odd word address %lld", which, (long long)a);
+        f->fault.address = a; return -1;
+    }
+    if (is_dst && a < 2 * (int64_t)p->img->n_code) {
+        fault(f, p, WSE_FK_WRITE_CODE, pc, 0, "%s operand: element at word %lld is in the code region [0, %u)", which, (long long)a, 2 * p->img->n_code);
+        f->fault.address = a; return -1;
+    }
+    return 0;
+}
+
+/* Check every element of a memory operand in element order; returns 0 or faults. */
+static int check_mem(wse_fabric_t *f, pe_t *p, const dsr_t *d, uint64_t n, uint32_t e, int is_dst,
+                     const char *which, int pc, uint64_t t) {
+    if (!n) return 0;
+    int64_t lo = d->base, hi = d->base;
+    if (d->kind == WSE_DSD_MEM1D) {
+        int64_t last = (int64_t)d->base + (int64_t)(n - 1) * d->stride[0] * (int64_t)e;
+        if (last < lo) lo = last; else hi = last;
+    } else {
+        for (int k = 0; k < d->ndim; k++) {
+            int64_t span = (int64_t)(d->len[k] ? d->len[k] - 1 : 0) * d->stride[k] * (int64_t)e;
+            if (span < 0) lo += span; else hi += span;
+        }
+    }
+    int ok = lo >= 0 && hi + (int64_t)e <= (int64_t)f->sram_words && !(e == 2 && (d->base & 1))
+             && !(is_dst && lo < 2 * (int64_t)p->img->n_code);
+    if (ok) return 0;
+    for (uint64_t i = 0; i < n; i++)
+        if (check_elem(f, p, dsd_addr(d, i, e), e, is_dst, which, pc)) return -1;
+    return 0;
+}
+
+static inline uint32_t mem_ld(const uint16_t *mem, int64_t a, uint32_t e) {
+    return e == 2 ? (uint32_t)mem[a] | ((uint32_t)mem[a + 1] << 16) : mem[a];
+}
+static inline void mem_st(uint16_t *mem, int64_t a, uint32_t e, uint32_t v) {
+    mem[a] = (uint16_t)v;
+    if (e == 2) mem[a + 1] = (uint16_t)(v >> 16);
+}
+
+/* One element of a tensor op: bits in, bits out. */
+static inline uint32_t elem(uint8_t op, uint32_t x0, uint32_t x1, uint32_t rs) {
+    switch (op) {
+    case WSE_OP_FMOVH_V: return to_h(hf(x0));
+    case WSE_OP_FMOVH_S: return to_h(bf(rs));
+    case WSE_OP_FADDH_VV: return to_h(hf(x0) + hf(x1));
+    case WSE_OP_FADDH_VS: return to_h(hf(x0) + bf(rs));
+    case WSE_OP_FSUBH_VV: return to_h(hf(x0) - hf(x1));
+    case WSE_OP_FSUBH_VS: return to_h(hf(x0) - bf(rs));
+    case WSE_OP_FMULH_VV: return to_h(hf(x0) * hf(x1));
+    case WSE_OP_FMULH_VS: return to_h(hf(x0) * bf(rs));
+    case WSE_OP_FMACH: { float pr = hf(x1) * bf(rs); return to_h(hf(x0) + pr); }
+    case WSE_OP_FMAXH_VV: return to_h(fmax_ieee(hf(x0), hf(x1)));
+    case WSE_OP_FMAXH_VS: return to_h(fmax_ieee(hf(x0), bf(rs)));
+    case WSE_OP_FNEGH: return to_h(-hf(x0));
+    case WSE_OP_FABSH: return to_h(fabsf(hf(x0)));
+    case WSE_OP_FMOVS_V: return canon_s(bf(x0));
+    case WSE_OP_FMOVS_S: return canon_s(bf(rs));
+    case WSE_OP_FADDS_VV: return canon_s(bf(x0) + bf(x1));
+    case WSE_OP_FADDS_VS: return canon_s(bf(x0) + bf(rs));
+    case WSE_OP_FSUBS_VV: return canon_s(bf(x0) - bf(x1));
+    case WSE_OP_FSUBS_VS: return canon_s(bf(x0) - bf(rs));
+    case WSE_OP_FMULS_VV: return canon_s(bf(x0) * bf(x1));
+    case WSE_OP_FMULS_VS: return canon_s(bf(x0) * bf(rs));
+    case WSE_OP_FMACS: { float pr = bf(x1) * bf(rs); return canon_s(bf(x0) + pr); }
+    case WSE_OP_FMAXS_VV: return canon_s(fmax_ieee(bf(x0), bf(x1)));
+    case WSE_OP_FMAXS_VS: return canon_s(fmax_ieee(bf(x0), bf(rs)));
+    case WSE_OP_FNEGS: return canon_s(-bf(x0));
+    case WSE_OP_FABSS: return canon_s(fabsf(bf(x0)));
+    case WSE_OP_FADDHS: return canon_s(bf(x0) + hf(x1));
+    case WSE_OP_FMACHS: { float pr = hf(x1) * bf(rs); return canon_s(bf(x0) + pr); }
+    case WSE_OP_FH2S: return canon_s(hf(x0));
+    case WSE_OP_FS2H: return to_h(bf(x0));
+    case WSE_OP_ADD16_VV: return (x0 + x1) & 0xffffu;
+    case WSE_OP_ADD16_VS: return (x0 + rs) & 0xffffu;
+    case WSE_OP_SUB16_VV: return (x0 - x1) & 0xffffu;
+    case WSE_OP_SUB16_VS: return (x0 - rs) & 0xffffu;
+    case WSE_OP_AND16_VV: return x0 & x1;
+    case WSE_OP_AND16_VS: return x0 & rs & 0xffffu;
+    case WSE_OP_OR16_VV: return (x0 | x1) & 0xffffu;
+    case WSE_OP_OR16_VS: return (x0 | rs) & 0xffffu;
+    case WSE_OP_XOR16_VV: return (x0 ^ x1) & 0xffffu;
+    case WSE_OP_XOR16_VS: return (x0 ^ rs) & 0xffffu;
+    case WSE_OP_SLL16_VV: return x1 >= 16 ? 0 : (x0 << x1) & 0xffffu;
+    case WSE_OP_SLL16_VS: return rs >= 16 ? 0 : (x0 << rs) & 0xffffu;
+    case WSE_OP_SLR16_VV: return x1 >= 16 ? 0 : (x0 & 0xffffu) >> x1;
+    case WSE_OP_SLR16_VS: return rs >= 16 ? 0 : (x0 & 0xffffu) >> rs;
+    case WSE_OP_SAR16_VV: return (uint32_t)((int32_t)(int16_t)x0 >> (x1 >= 16 ? 15 : x1)) & 0xffffu;
+    case WSE_OP_SAR16_VS: return (uint32_t)((int32_t)(int16_t)x0 >> (rs >= 16 ? 15 : rs)) & 0xffffu;
+    case WSE_OP_MOV16_V: return x0 & 0xffffu;
+    case WSE_OP_MOV16_S: return rs & 0xffffu;
+    case WSE_OP_MOV32_V: return x0;
+    case WSE_OP_MOV32_S: return rs;
+    default: return 0;
+    }
+}
+
+/* The memory-only op: all elements now. Operands already checked. */
+static void tensor_mem_all(pe_t *p, uint8_t op, const insn_desc_t *in, const dsr_t *d, const dsr_t *a,
+                           const dsr_t *b, uint32_t rs, uint64_t n, int unit_all) {
+    uint16_t *mem = p->mem;
+    uint32_t ed = esize(in->td), e0 = esize(in->t0), e1 = esize(in->t1);
+    int has0 = in->t0 != 0, has1 = in->t1 != 0;
+    if (unit_all) {
+        /* contiguous fast paths for the hot ops */
+        if (op == WSE_OP_FMACS) {
+            float s = bf(rs);
+            for (uint64_t i = 0; i < n; i++) {
+                uint32_t x0 = mem_ld(mem, (int64_t)a->base + 2 * (int64_t)i, 2);
+                uint32_t x1 = mem_ld(mem, (int64_t)b->base + 2 * (int64_t)i, 2);
+                float pr = bf(x1) * s;
+                mem_st(mem, (int64_t)d->base + 2 * (int64_t)i, 2, canon_s(bf(x0) + pr));
+            }
+            return;
+        }
+        if (op == WSE_OP_FMACHS) {
+            float s = bf(rs);
+            for (uint64_t i = 0; i < n; i++) {
+                uint32_t x0 = mem_ld(mem, (int64_t)a->base + 2 * (int64_t)i, 2);
+                float pr = hf(mem[b->base + i]) * s;
+                mem_st(mem, (int64_t)d->base + 2 * (int64_t)i, 2, canon_s(bf(x0) + pr));
+            }
+            return;
+        }
+        for (uint64_t i = 0; i < n; i++) {
+            uint32_t x0 = has0 ? mem_ld(mem, (int64_t)a->base + (int64_t)(i * e0), e0) : 0;
+            uint32_t x1 = has1 ? mem_ld(mem, (int64_t)b->base + (int64_t)(i * e1), e1) : 0;
+            mem_st(mem, (int64_t)d->base + (int64_t)(i * ed), ed, elem(op, x0, x1, rs));
+        }
+        return;
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        uint32_t x0 = has0 ? mem_ld(mem, dsd_addr(a, i, e0), e0) : 0;
+        uint32_t x1 = has1 ? mem_ld(mem, dsd_addr(b, i, e1), e1) : 0;
+        mem_st(mem, dsd_addr(d, i, ed), ed, elem(op, x0, x1, rs));
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* routers (phase 1)                                                                          */
+
+static inline col_t *col_of(pe_t *p, uint32_t c) {
+    int s = p->cslot[c];
+    return s < 0 ? NULL : &p->cols[s];
+}
+
+static inline void qmask_update(pe_t *p, col_t *c) {
+    if (c->rb.n || c->oq.n) p->qmask |= 1u << c->color; else p->qmask &= ~(1u << c->color);
+}
+
+/* does the CE of p care about a wavelet arriving in iq[c]? */
+static inline int ce_wants_iq(pe_t *p, uint32_t c) {
+    int dt = p->img->data_task_of_color[c];
+    if (dt >= 0 && p->mstate == M_IDLE && !((p->blocked >> dt) & 1)) return 1;
+    if (p->mstate == M_FABOP && (p->mop.colors >> c) & 1) return 1;
+    for (int u = 0; u < NUT; u++) if ((p->ut_mask >> u & 1) && (p->ut[u].colors >> c) & 1) return 1;
+    return 0;
+}
+
+static void activate_ctrl(wse_fabric_t *f, pe_t *p, uint32_t payload, uint64_t t) {
+    uint32_t tid = payload & 63;
+    if (!p->img->tasks[tid].defined) {
+        fault(f, p, WSE_FK_TASK, -1, t, "a control wavelet (payload 0x%x) activates task %u, which PE (%u,%u) does not define", payload, tid, p->x, p->y);
+        return;
+    }
+    p->activated |= 1ull << tid;
+    sched(f, p, t);
+}
+
+static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
+    uint32_t used = 0;
+    const uint32_t hop = f->P.hop_latency;
+    /* 1. host injection */
+    for (int pi = 0; pi < 4; pi++) {
+        if (!p->hq_n[pi]) continue;
+        uint64_t v = p->hq[pi][p->hq_head[pi]];
+        uint32_t c = (uint32_t)(v >> 32) & 0xff, port = 1u << pi;
+        col_t *cs = col_of(p, c);
+        if (cs && cs->rb.n >= cs->rb.cap) continue;     /* the port waits */
+        if (!cs || !(cs->rx[cs->pos] & port)) {
+            fault(f, p, WSE_FK_ROUTE, -1, t, "a host wavelet on color %u enters through %s but %s", c, port_name((int)port),
+                  cs ? "the current route's rx does not include it" : "the PE has no route for the color");
+            f->fault.color = (int)c; f->fault.port = (int)port;
+            return;
+        }
+        q_push(&cs->rb, (uint32_t)v, (uint32_t)(v >> 40) & 1, t + hop);
+        p->hq_head[pi]++; p->hq_n[pi]--;
+        if (!p->hq_n[pi]) p->hq_head[pi] = 0;
+        f->host_pending--; f->buffered++; f->st_host_in++;
+        qmask_update(p, cs);
+        f->happened = 1;
+    }
+    /* 2-4. one wavelet per color, colors in rotating order */
+    uint32_t mask = p->qmask;
+    if (!mask) return;
+    uint32_t rot = (uint32_t)(t % NCOLORS);
+    uint32_t m = ((mask >> rot) | (mask << (NCOLORS - rot))) & 0xffffffu;
+    while (m) {
+        uint32_t b = (uint32_t)__builtin_ctz(m);
+        m &= m - 1;
+        uint32_t c = b + rot; if (c >= NCOLORS) c -= NCOLORS;
+        col_t *cs = &p->cols[p->cslot[c]];
+        int rbr = cs->rb.n && q_head(&cs->rb)->ready <= t;
+        int oqr = cs->oq.n && q_head(&cs->oq)->ready <= t;
+        if (!rbr && !oqr) {
+            if (cs->rb.n && q_head(&cs->rb)->ready < f->next_router_t) f->next_router_t = q_head(&cs->rb)->ready;
+            if (cs->oq.n && q_head(&cs->oq)->ready < f->next_router_t) f->next_router_t = q_head(&cs->oq)->ready;
+            continue;
+        }
+        q_t *src = (rbr && oqr) ? (cs->toggle ? &cs->oq : &cs->rb) : (rbr ? &cs->rb : &cs->oq);
+        wl_t w = *q_head(src);
+        uint32_t tx = cs->tx[cs->pos];
+        if (!tx) {
+            fault(f, p, WSE_FK_ROUTE, -1, t, "color %u: the current route position %u has no tx port", c, cs->pos);
+            f->fault.color = (int)c;
+            return;
+        }
+        /* fault checks, ports in order N, E, S, W */
+        pe_t *nb[4] = { 0, 0, 0, 0 };
+        col_t *ncs[4] = { 0, 0, 0, 0 };
+        static const int DX[4] = { 0, 1, 0, -1 }, DY[4] = { -1, 0, 1, 0 };
+        static const uint32_t OPP[4] = { PS, PW, PN, PE_ };
+        for (int pi = 0; pi < 4; pi++) {
+            if (!(tx & (1u << pi))) continue;
+            int64_t nx = (int64_t)p->x + DX[pi], ny = (int64_t)p->y + DY[pi];
+            if (nx < 0 || ny < 0 || nx >= (int64_t)f->W || ny >= (int64_t)f->H) continue; /* to the host */
+            pe_t *q = f->pes[(size_t)ny * f->W + (size_t)nx];
+            if (!q) {
+                fault(f, p, WSE_FK_EMPTY_PE, -1, t, "a wavelet on color %u leaves through %s to PE (%lld,%lld), which has no program",
+                      c, port_name(1 << pi), (long long)nx, (long long)ny);
+                f->fault.color = (int)c; f->fault.port = 1 << pi;
+                return;
+            }
+            col_t *qc = col_of(q, c);
+            if (!qc || !(qc->rx[qc->pos] & OPP[pi])) {
+                char rxs[64] = "{}";
+                if (qc) ports_str(qc->rx[qc->pos], rxs, sizeof rxs);
+                fault(f, q, WSE_FK_ROUTE, -1, t, "a wavelet on color %u from PE (%u,%u) enters through %s, but %s",
+                      c, p->x, p->y, port_name((int)OPP[pi]), qc ? "the current route's rx does not include it" : "this PE has no route for the color");
+                if (qc) {
+                    size_t k = strlen(f->fault.reason);
+                    snprintf(f->fault.reason + k, sizeof f->fault.reason - k, " (rx = %s, position %u)", rxs, qc->pos);
+                    k = strlen(f->msg);
+                    snprintf(f->msg + k, sizeof f->msg - k, "  route: color %u position %u rx = %s\n", c, qc->pos, rxs);
+                }
+                f->fault.color = (int)c; f->fault.port = (int)OPP[pi];
+                return;
+            }
+            nb[pi] = q; ncs[pi] = qc;
+        }
+        /* stall checks */
+        int stall = (tx & used) != 0;
+        for (int pi = 0; pi < 4 && !stall; pi++)
+            if (ncs[pi] && ncs[pi]->rb.n >= ncs[pi]->rb.cap) stall = 1;
+        if (!stall && (tx & PR) && cs->iq.n >= cs->iq.cap) stall = 1;
+        if (stall) {
+            p->st_stalls++;
+            f->cycle_stalls++;
+            if (!grow((void **)&f->stall_pes, &f->stall_cap, f->stall_n + 1, sizeof(uint32_t)))
+                f->stall_pes[f->stall_n++] = p->idx;
+            continue;
+        }
+        /* move */
+        int from_oq = src == &cs->oq;
+        q_pop(src);
+        f->buffered--;
+        used |= tx;
+        for (int pi = 0; pi < 4; pi++) {
+            if (!(tx & (1u << pi))) continue;
+            f->st_hops++; p->st_hops++;
+            if (ncs[pi]) {
+                q_push(&ncs[pi]->rb, w.payload, w.ctrl, t + hop);
+                f->buffered++;
+                nb[pi]->qmask |= 1u << c;
+                ract_add(f, nb[pi]);
+            } else {
+                if (!grow((void **)&f->out, &f->out_cap, f->out_n + 1, sizeof(wse_host_wavelet))) {
+                    wse_host_wavelet *o = &f->out[f->out_n++];
+                    o->x = p->x; o->y = p->y; o->port = 1u << pi; o->color = c; o->payload = w.payload; o->ctrl = w.ctrl; o->cycle = t;
+                }
+                f->st_host_out++;
+            }
+        }
+        if (tx & PR) {
+            f->st_hops++; p->st_hops++;
+            p->st_recv++;
+            if (w.ctrl) {
+                if (f->tracing) trace(f, 3, p, c, w.payload, t, t);
+                activate_ctrl(f, p, w.payload, t);
+                if (f->faulted) return;
+            } else {
+                q_push(&cs->iq, w.payload, 0, t + 1);
+                f->buffered++;
+                if (f->tracing) trace(f, 3, p, c, w.payload, t + 1, t + 1);
+                if (ce_wants_iq(p, c)) sched(f, p, t + 1);
+            }
+        }
+        if (w.ctrl) cs->pos = (uint8_t)((cs->pos + 1) % cs->npos);
+        cs->toggle ^= 1;
+        qmask_update(p, cs);
+        if (from_oq && p->mstate != M_RUN) sched(f, p, t);   /* room appeared in oq */
+        else if (from_oq && p->ut_mask) sched(f, p, t);
+        f->happened = 1;
+    }
+}
+
+static int cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void phase1(wse_fabric_t *f, uint64_t t) {
+    /* merge newly active routers */
+    if (f->rnew_n) {
+        qsort(f->rnew, f->rnew_n, sizeof(uint32_t), cmp_u32);
+        if (grow((void **)&f->ract, &f->ract_cap, f->ract_n + f->rnew_n, sizeof(uint32_t))) return;
+        /* merge from the back */
+        size_t i = f->ract_n, j = f->rnew_n, k = f->ract_n + f->rnew_n;
+        while (j) {
+            if (i && f->ract[i - 1] > f->rnew[j - 1]) f->ract[--k] = f->ract[--i];
+            else f->ract[--k] = f->rnew[--j];
+        }
+        f->ract_n += f->rnew_n;
+        f->rnew_n = 0;
+    }
+    size_t keep = 0;
+    for (size_t i = 0; i < f->ract_n; i++) {
+        pe_t *p = f->pes[f->ract[i]];
+        router_step(f, p, t);
+        if (f->faulted) return;
+        if (p->qmask || p->hq_n[0] || p->hq_n[1] || p->hq_n[2] || p->hq_n[3]) f->ract[keep++] = f->ract[i];
+        else p->in_ract = 0;
+    }
+    f->ract_n = keep;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* compute engines (phase 2)                                                                  */
+
+static void commit_run(pe_t *p) {
+    p->st_instr += p->run_n;
+    p->run_n = 0; p->run_nx = 0;
+}
+
+static void run_extra(pe_t *p, uint32_t idx, uint32_t extra) {
+    if (p->run_nx + 2 > p->run_xcap) {
+        uint32_t nc = p->run_xcap ? p->run_xcap * 2 : 16;
+        uint32_t *nx = (uint32_t *)realloc(p->run_x, nc * sizeof(uint32_t));
+        if (!nx) return;
+        p->run_x = nx; p->run_xcap = nc;
+    }
+    p->run_x[p->run_nx++] = idx;
+    p->run_x[p->run_nx++] = extra;
+}
+
+/* instructions whose own cycle is < t */
+static uint64_t pe_instr(const pe_t *p, uint64_t t) {
+    uint64_t n = p->st_instr;
+    if (!p->run_n || t <= p->run_t0) return n;
+    uint64_t own = p->run_t0;
+    uint32_t xi = 0;
+    for (uint32_t j = 0; j < p->run_n; j++) {
+        if (own >= t) break;
+        n++;
+        uint64_t cost = 1;
+        if (xi < p->run_nx && p->run_x[xi] == j) { cost += p->run_x[xi + 1]; xi += 2; }
+        own += cost;
+    }
+    return n;
+}
+
+static int task_runnable(pe_t *p, uint64_t t, int *tid) {
+    const image_t *img = p->img;
+    uint64_t cand = p->activated & img->local_mask & ~p->blocked;
+    uint64_t dm = img->data_mask & ~p->blocked;
+    while (dm) {
+        int d = __builtin_ctzll(dm);
+        dm &= dm - 1;
+        col_t *cs = col_of(p, img->tasks[d].color);
+        if (cs && cs->iq.n && q_head(&cs->iq)->ready <= t) cand |= 1ull << d;
+    }
+    if (!cand) return 0;
+    *tid = __builtin_ctzll(cand);
+    return 1;
+}
+
+static void end_task(wse_fabric_t *f, pe_t *p, uint64_t t) {
+    p->st_busy += t + 1 - p->task_start;
+    if (f->tracing) trace(f, 1, p, (uint32_t)p->task, 0, p->task_start, t + 1);
+    p->task = -1;
+    p->mstate = M_IDLE;
+    p->next_t = t + 1;
+    sched(f, p, t + 1);
+}
+
+/* step a fabric op one element; returns 1 when an element was processed */
+static int fab_step(wse_fabric_t *f, pe_t *p, op_t *op, uint64_t t) {
+    const insn_desc_t *in = wse__insn_by_op(op->opcode);
+    const dsr_t *ops[3] = { &op->d, &op->a, &op->b };
+    int types[3] = { in->td, in->t0, in->t1 };
+    col_t *cin[3] = { 0, 0, 0 };
+    for (int k = 1; k < 3; k++) {
+        if (!types[k] || ops[k]->kind != WSE_DSD_FABIN) continue;
+        col_t *cs = col_of(p, ops[k]->color);
+        if (!cs || !cs->iq.n) return 0;
+        if (q_head(&cs->iq)->ready > t) { sched(f, p, q_head(&cs->iq)->ready); return 0; }
+        cin[k] = cs;
+    }
+    col_t *cout = NULL;
+    if (op->d.kind == WSE_DSD_FABOUT) {
+        uint32_t c = op->d.color;
+        cout = col_of(p, c);
+        if (!cout) {
+            fault(f, p, WSE_FK_ROUTE, (int)op->pc, t, "fabout on color %u, but the PE has no route for it", c);
+            f->fault.color = (int)c; return 0;
+        }
+        if (!(cout->rx[cout->pos] & PR)) {
+            fault(f, p, WSE_FK_ROUTE, (int)op->pc, t, "fabout on color %u, but RAMP is not in rx of the current position %u", c, cout->pos);
+            f->fault.color = (int)c; f->fault.port = PR; return 0;
+        }
+        if (cout->oq.n >= cout->oq.cap) return 0;
+    }
+    uint64_t i = op->done;
+    uint32_t x[3] = { 0, 0, 0 };
+    for (int k = 1; k < 3; k++) {
+        if (!types[k]) continue;
+        uint32_t e = esize(types[k]);
+        if (cin[k]) {
+            wl_t *w = q_head(&cin[k]->iq);
+            x[k] = e == 2 ? w->payload : (w->payload & 0xffffu);
+            q_pop(&cin[k]->iq);
+            f->buffered--;
+        } else {
+            x[k] = mem_ld(p->mem, dsd_addr(ops[k], i, e), e);
+        }
+    }
+    uint32_t r = elem(op->opcode, x[1], x[2], op->rs);
+    uint32_t ed = esize(types[0]);
+    if (cout) {
+        q_push(&cout->oq, ed == 2 ? r : (r & 0xffffu), 0, t + 1);
+        f->buffered++;
+        p->st_sent++;
+        qmask_update(p, cout);
+        ract_add(f, p);
+    } else {
+        mem_st(p->mem, dsd_addr(&op->d, i, ed), ed, r);
+    }
+    op->done++;
+    p->st_elems++;
+    f->happened = 1;
+    return 1;
+}
+
+static void op_complete(wse_fabric_t *f, pe_t *p, op_t *op) {
+    if (op->act == 2) {
+        if (!p->img->tasks[op->tid].defined) {
+            fault(f, p, WSE_FK_TASK, (int)op->pc, f->t, "async op completion activates task %u, which is not defined", op->tid);
+            return;
+        }
+        p->activated |= 1ull << op->tid;
+    } else if (op->act == 3) {
+        p->blocked &= ~(1ull << op->tid);
+    }
+}
+
+static void ut_step(wse_fabric_t *f, pe_t *p, int u, uint64_t t) {
+    op_t *op = &p->ut[u];
+    if (op->finish_t == NEVER && t >= op->start_t) {
+        if (op->n == 0) op->finish_t = t;
+        else if (fab_step(f, p, op, t)) {
+            if (op->done == op->n) op->finish_t = t + 1;
+            sched(f, p, t + 1);
+        }
+        /* else: waits for a wavelet or room; the routers wake the CE */
+    }
+    if (op->finish_t != NEVER && t >= op->finish_t) {
+        if (f->tracing) trace(f, 2, p, op->opcode, (uint32_t)u, op->start_t, t);
+        op->busy = 0;
+        p->ut_mask &= (uint8_t)~(1u << u);
+        f->happened = 1;
+        op_complete(f, p, op);
+    }
+}
+
+/* one event of the main thread's synchronous fabric op; returns 1 when it finished in this
+   event (the pc then moves past it and a run starts in the same event) */
+static int mop_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
+    op_t *op = &p->mop;
+    if (op->finish_t != NEVER) {
+        if (t < op->finish_t) return 0;
+        if (f->tracing) trace(f, 2, p, op->opcode, 8, op->start_t, t);
+        op->busy = 0;
+        p->pc = op->pc + 1;
+        p->mstate = M_RUN;
+        p->next_t = t;
+        f->happened = 1;
+        return 1;
+    }
+    if (op->n == 0) { op->finish_t = t + 1; sched(f, p, t + 1); return 0; }
+    if (fab_step(f, p, op, t)) {
+        if (op->done == op->n) op->finish_t = t + 1;
+        sched(f, p, t + 1);
+    }
+    return 0;
+}
+
+static uint32_t tensor_cycles(wse_fabric_t *f, const insn_desc_t *in, uint64_t n, int unit) {
+    uint32_t w = unit ? f->P.simd[in->cls] : 1;
+    if (!w) w = 1;
+    uint64_t c = (n + w - 1) / w;
+    if (c < 1) c = 1;
+    return c > 0xffffffffull ? 0xffffffffu : (uint32_t)c;
+}
+
+/* Set up a tensor op at pc. Returns: -1 fault; otherwise the main-thread cost (>= 1) when the op
+   was memory-only or async, or 0 when it is a synchronous fabric op now held in p->mop.
+   Checks in the order of the Clarifications: ut busy, DSR kinds, counts, memory, queue busy. */
+static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_t pc, uint64_t t) {
+    const insn_desc_t *in = wse__insn_by_op(di->op);
+    const dsr_t *d = &p->dsr[di->r1];
+    const dsr_t *a = (in->form == WSE_FORM_VV || in->form == WSE_FORM_VS || in->form == WSE_FORM_V || in->form == WSE_FORM_VVS) ? &p->dsr[8 + di->r2] : NULL;
+    const dsr_t *b = (in->form == WSE_FORM_VV || in->form == WSE_FORM_VVS) ? &p->dsr[16 + di->r3] : NULL;
+    uint32_t rs = p->regs[di->rs];
+    if (di->act && (p->ut_mask >> di->ut & 1)) {
+        fault(f, p, WSE_FK_UT_BUSY, (int)pc, t, "microthread ut%u is busy (opcode 0x%02x, %u of %u elements done)", di->ut,
+              p->ut[di->ut].opcode, p->ut[di->ut].done, p->ut[di->ut].n);
+        return -1;
+    }
+    if (!d->kind || d->kind == WSE_DSD_FABIN) {
+        fault(f, p, WSE_FK_DSD_KIND, (int)pc, t, "destination d%u %s", di->r1, d->kind ? "is a fabin DSD" : "is an empty DSR");
+        return -1;
+    }
+    const dsr_t *srcs[2] = { a, b };
+    const char *sn[2] = { "a", "b" };
+    uint8_t sidx[2] = { di->r2, di->r3 };
+    for (int k = 0; k < 2; k++) {
+        if (!srcs[k]) continue;
+        if (!srcs[k]->kind || srcs[k]->kind == WSE_DSD_FABOUT) {
+            fault(f, p, WSE_FK_DSD_KIND, (int)pc, t, "source %s%u %s", sn[k], sidx[k], srcs[k]->kind ? "is a fabout DSD" : "is an empty DSR");
+            return -1;
+        }
+    }
+    uint64_t n = dsd_count(d);
+    if (n == UINT64_MAX) { fault(f, p, WSE_FK_DSD_LENGTH, (int)pc, t, "destination d%u has more than 2^32 elements", di->r1); return -1; }
+    for (int k = 0; k < 2; k++) {
+        if (!srcs[k]) continue;
+        uint64_t m = dsd_count(srcs[k]);
+        if (m != n) {
+            fault(f, p, WSE_FK_DSD_LENGTH, (int)pc, t, "source %s%u has %llu elements but the destination d%u has %llu",
+                  sn[k], sidx[k], m == UINT64_MAX ? 0ull : (unsigned long long)m, di->r1, (unsigned long long)n);
+            return -1;
+        }
+    }
+    char nm[8];
+    if (is_mem(d)) { snprintf(nm, sizeof nm, "d%u", di->r1); if (check_mem(f, p, d, n, esize(in->td), 1, nm, (int)pc, t)) return -1; }
+    if (a && is_mem(a)) { snprintf(nm, sizeof nm, "a%u", di->r2); if (check_mem(f, p, a, n, esize(in->t0), 0, nm, (int)pc, t)) return -1; }
+    if (b && is_mem(b)) { snprintf(nm, sizeof nm, "b%u", di->r3); if (check_mem(f, p, b, n, esize(in->t1), 0, nm, (int)pc, t)) return -1; }
+    int fabric = is_fab(d) || (a && is_fab(a)) || (b && is_fab(b));
+    uint32_t colors = 0;
+    if (a && b && is_fab(a) && is_fab(b) && a->color == b->color) {
+        fault(f, p, WSE_FK_QUEUE_BUSY, (int)pc, t, "two fabric sources on color %u", a->color);
+        f->fault.color = a->color; return -1;
+    }
+    if (is_fab(d)) colors |= 1u << d->color;
+    if (a && is_fab(a)) colors |= 1u << a->color;
+    if (b && is_fab(b)) colors |= 1u << b->color;
+    uint32_t busy_colors = 0;
+    for (int u = 0; u < NUT; u++) if (p->ut_mask >> u & 1) busy_colors |= p->ut[u].colors;
+    if (colors & busy_colors) {
+        int c = __builtin_ctz(colors & busy_colors);
+        fault(f, p, WSE_FK_QUEUE_BUSY, (int)pc, t, "color %d is used by an operation in progress", c);
+        f->fault.color = c; return -1;
+    }
+    if (!fabric) {
+        p->st_elems += n;
+        int unit = dsd_unit(d) && (!a || dsd_unit(a)) && (!b || dsd_unit(b));
+        tensor_mem_all(p, di->op, in, d, a, b, rs, n, unit);
+        uint32_t cyc = tensor_cycles(f, in, n, unit);
+        if (f->tracing) trace(f, 2, p, di->op, di->act ? di->ut : 8, t, t + cyc);
+        if (!di->act) return cyc;
+        op_t *op = &p->ut[di->ut];
+        memset(op, 0, sizeof *op);
+        op->busy = 1; op->opcode = di->op; op->act = di->act; op->tid = di->tid;
+        op->n = (uint32_t)n; op->done = (uint32_t)n; op->finish_t = t + cyc; op->start_t = t; op->pc = pc;
+        p->ut_mask |= (uint8_t)(1u << di->ut);
+        sched(f, p, t + cyc);
+        return 1;
+    }
+    op_t *op = di->act ? &p->ut[di->ut] : &p->mop;
+    memset(op, 0, sizeof *op);
+    op->busy = 1; op->opcode = di->op; op->act = di->act; op->tid = di->tid; op->fabric = 1;
+    op->n = (uint32_t)n; op->done = 0; op->d = *d;
+    if (a) op->a = *a;
+    if (b) op->b = *b;
+    op->rs = rs; op->colors = colors; op->finish_t = NEVER; op->pc = pc;
+    if (di->act) {
+        op->start_t = t + 1;
+        p->ut_mask |= (uint8_t)(1u << di->ut);
+        sched(f, p, t + 1);
+        return 1;
+    }
+    op->start_t = t;
+    return 0;
+}
+
+static inline int mem_fault_chk(wse_fabric_t *f, pe_t *p, int64_t a, uint32_t e, int store, uint32_t pc, uint64_t t) {
+    if (a < 0 || a + (int64_t)e > (int64_t)f->sram_words) {
+        fault(f, p, WSE_FK_MEM_RANGE, (int)pc, t, "address %lld is outside SRAM; legal range [0, %u)", (long long)a, f->sram_words - e + 1);
+        f->fault.address = a; return 1;
+    }
+    if (e == 2 && (a & 1)) {
+        fault(f, p, WSE_FK_MISALIGNED, (int)pc, t, "32-bit access at odd word address %lld", (long long)a);
+        f->fault.address = a; return 1;
+    }
+    if (store && a < 2 * (int64_t)p->img->n_code) {
+        fault(f, p, WSE_FK_WRITE_CODE, (int)pc, t, "store to word %lld, inside the code region [0, %u)", (long long)a, 2 * p->img->n_code);
+        f->fault.address = a; return 1;
+    }
+    return 0;
+}
+
+static int send_try(wse_fabric_t *f, pe_t *p, uint32_t c, uint32_t payload, uint32_t ctrl, uint32_t pc, uint64_t t, int *ok) {
+    col_t *cs = col_of(p, c);
+    *ok = 0;
+    if (!cs) { fault(f, p, WSE_FK_ROUTE, (int)pc, t, "send on color %u, but the PE has no route for it", c); f->fault.color = (int)c; return -1; }
+    if (!(cs->rx[cs->pos] & PR)) {
+        fault(f, p, WSE_FK_ROUTE, (int)pc, t, "send on color %u, but the current route (position %u) does not receive from RAMP", c, cs->pos);
+        f->fault.color = (int)c; f->fault.port = PR; return -1;
+    }
+    if (cs->oq.n >= cs->oq.cap) return 0;
+    q_push(&cs->oq, payload, ctrl, t + 1);
+    f->buffered++;
+    p->st_sent++;
+    qmask_update(p, cs);
+    ract_add(f, p);
+    *ok = 1;
+    return 0;
+}
+
+#define R(i) p->regs[i]
+#define WR(i, v) do { uint32_t v_ = (v); if (i) p->regs[i] = v_; } while (0)
+
+/* Execute a run of instructions starting at t0 with `cost` already spent (by an instruction that
+   executed at t0 before the call). */
+static void ce_run(wse_fabric_t *f, pe_t *p, uint64_t t0, uint64_t cost) {
+    const image_t *img = p->img;
+    const dinsn_t *code = img->dec;
+    const uint32_t n_code = img->n_code;
+    uint32_t pc = p->pc;
+    uint32_t count = p->run_n;
+    for (;;) {
+        if (pc >= n_code) {
+            p->pc = pc;
+            fault(f, p, WSE_FK_PC_RANGE, -1, t0 + cost, "pc %u is outside the code (%u instructions)", pc, n_code);
+            return;
+        }
+        const dinsn_t *di = &code[pc];
+        uint8_t op = di->op;
+        switch (op) {
+        case WSE_OP_NOP: pc++; break;
+        case WSE_OP_RDCYC: WR(di->r1, (uint32_t)(t0 + cost)); pc++; break;
+        case WSE_OP_RDCYCH: WR(di->r1, (uint32_t)((t0 + cost) >> 32)); pc++; break;
+        case WSE_OP_ADD: WR(di->r1, R(di->r2) + R(di->r3)); pc++; break;
+        case WSE_OP_SUB: WR(di->r1, R(di->r2) - R(di->r3)); pc++; break;
+        case WSE_OP_AND: WR(di->r1, R(di->r2) & R(di->r3)); pc++; break;
+        case WSE_OP_OR: WR(di->r1, R(di->r2) | R(di->r3)); pc++; break;
+        case WSE_OP_XOR: WR(di->r1, R(di->r2) ^ R(di->r3)); pc++; break;
+        case WSE_OP_SLL: { uint32_t s = R(di->r3); WR(di->r1, s >= 32 ? 0 : R(di->r2) << s); pc++; break; }
+        case WSE_OP_SRL: { uint32_t s = R(di->r3); WR(di->r1, s >= 32 ? 0 : R(di->r2) >> s); pc++; break; }
+        case WSE_OP_SRA: { uint32_t s = R(di->r3); WR(di->r1, (uint32_t)((int32_t)R(di->r2) >> (s >= 32 ? 31 : s))); pc++; break; }
+        case WSE_OP_MUL: WR(di->r1, R(di->r2) * R(di->r3)); pc++; break;
+        case WSE_OP_SLT: WR(di->r1, (int32_t)R(di->r2) < (int32_t)R(di->r3)); pc++; break;
+        case WSE_OP_SLTU: WR(di->r1, R(di->r2) < R(di->r3)); pc++; break;
+        case WSE_OP_ADDI: WR(di->r1, R(di->r2) + (uint32_t)di->imm); pc++; break;
+        case WSE_OP_ANDI: WR(di->r1, R(di->r2) & (uint32_t)di->imm); pc++; break;
+        case WSE_OP_ORI: WR(di->r1, R(di->r2) | (uint32_t)di->imm); pc++; break;
+        case WSE_OP_XORI: WR(di->r1, R(di->r2) ^ (uint32_t)di->imm); pc++; break;
+        case WSE_OP_SLLI: WR(di->r1, R(di->r2) << di->imm); pc++; break;
+        case WSE_OP_SRLI: WR(di->r1, R(di->r2) >> di->imm); pc++; break;
+        case WSE_OP_SRAI: WR(di->r1, (uint32_t)((int32_t)R(di->r2) >> di->imm)); pc++; break;
+        case WSE_OP_LUI: WR(di->r1, (uint32_t)di->imm << 16); pc++; break;
+        case WSE_OP_SLTI: WR(di->r1, (int32_t)R(di->r2) < di->imm); pc++; break;
+        case WSE_OP_LD16: case WSE_OP_LD16S: case WSE_OP_LD32: case WSE_OP_ST16: case WSE_OP_ST32: {
+            /* addresses are 32-bit: r2 + imm16 computed mod 2^32, taken as unsigned */
+            int64_t a = (int64_t)(uint32_t)(R(di->r2) + (uint32_t)di->imm);
+            uint32_t e = (op == WSE_OP_LD32 || op == WSE_OP_ST32) ? 2 : 1;
+            int st = op == WSE_OP_ST16 || op == WSE_OP_ST32;
+            if (mem_fault_chk(f, p, a, e, st, pc, t0 + cost)) { p->pc = pc; return; }
+            if (op == WSE_OP_LD16) WR(di->r1, p->mem[a]);
+            else if (op == WSE_OP_LD16S) WR(di->r1, (uint32_t)(int32_t)(int16_t)p->mem[a]);
+            else if (op == WSE_OP_LD32) WR(di->r1, mem_ld(p->mem, a, 2));
+            else mem_st(p->mem, a, e, R(di->r1));
+            pc++; break;
+        }
+        case WSE_OP_BEQ: pc = R(di->r1) == R(di->r2) ? pc + (uint32_t)di->imm : pc + 1; break;
+        case WSE_OP_BNE: pc = R(di->r1) != R(di->r2) ? pc + (uint32_t)di->imm : pc + 1; break;
+        case WSE_OP_BLT: pc = (int32_t)R(di->r1) < (int32_t)R(di->r2) ? pc + (uint32_t)di->imm : pc + 1; break;
+        case WSE_OP_BGE: pc = (int32_t)R(di->r1) >= (int32_t)R(di->r2) ? pc + (uint32_t)di->imm : pc + 1; break;
+        case WSE_OP_BLTU: pc = R(di->r1) < R(di->r2) ? pc + (uint32_t)di->imm : pc + 1; break;
+        case WSE_OP_BGEU: pc = R(di->r1) >= R(di->r2) ? pc + (uint32_t)di->imm : pc + 1; break;
+        case WSE_OP_JMP: pc = (uint32_t)di->imm; break;
+        case WSE_OP_CALL: p->regs[15] = pc + 1; pc = (uint32_t)di->imm; break;
+        case WSE_OP_JR: pc = R(di->r1); break;   /* checked at the next fetch */
+        case WSE_OP_ADDF: WR(di->r1, canon_s(bf(R(di->r2)) + bf(R(di->r3)))); pc++; break;
+        case WSE_OP_SUBF: WR(di->r1, canon_s(bf(R(di->r2)) - bf(R(di->r3)))); pc++; break;
+        case WSE_OP_MULF: WR(di->r1, canon_s(bf(R(di->r2)) * bf(R(di->r3)))); pc++; break;
+        case WSE_OP_MAXF: WR(di->r1, canon_s(fmax_ieee(bf(R(di->r2)), bf(R(di->r3))))); pc++; break;
+        case WSE_OP_MINF: WR(di->r1, canon_s(fmin_ieee(bf(R(di->r2)), bf(R(di->r3))))); pc++; break;
+        case WSE_OP_NEGF: WR(di->r1, R(di->r2) ^ 0x80000000u); pc++; break;
+        case WSE_OP_ABSF: WR(di->r1, R(di->r2) & 0x7fffffffu); pc++; break;
+        case WSE_OP_FEQ: WR(di->r1, bf(R(di->r2)) == bf(R(di->r3))); pc++; break;
+        case WSE_OP_FLT: WR(di->r1, bf(R(di->r2)) < bf(R(di->r3))); pc++; break;
+        case WSE_OP_FLE: WR(di->r1, bf(R(di->r2)) <= bf(R(di->r3))); pc++; break;
+        case WSE_OP_I2F: WR(di->r1, fb((float)(int32_t)R(di->r2))); pc++; break;
+        case WSE_OP_F2I: {
+            float x = bf(R(di->r2));
+            int32_t v;
+            if (x != x) v = 0;
+            else if (x >= 2147483648.0f) v = INT32_MAX;
+            else if (x <= -2147483648.0f) v = INT32_MIN;
+            else v = (int32_t)x;
+            WR(di->r1, (uint32_t)v); pc++; break;
+        }
+        case WSE_OP_H2F: WR(di->r1, canon_s(hf(R(di->r2)))); pc++; break;
+        case WSE_OP_F2H: WR(di->r1, f32_to_f16_bits(R(di->r2))); pc++; break;
+        case WSE_OP_MACF: { float pr = bf(R(di->r2)) * bf(R(di->r3)); WR(di->r1, canon_s(bf(R(di->r1)) + pr)); pc++; break; }
+        case WSE_OP_LDSD:
+            if ((uint32_t)di->imm >= img->n_dsd) {
+                p->pc = pc;
+                fault(f, p, WSE_FK_DSD_INDEX, (int)pc, t0, "DSD index %d is outside the image's table (%u entries)", di->imm, img->n_dsd);
+                return;
+            }
+            p->dsr[di->r1] = img->dsd[di->imm]; pc++; break;
+        case WSE_OP_DSDBASE: p->dsr[di->r1].base = R(di->r2); pc++; break;
+        case WSE_OP_DSDADD: p->dsr[di->r1].base += R(di->r2); pc++; break;
+        case WSE_OP_DSDADDI: p->dsr[di->r1].base += (uint32_t)di->imm; pc++; break;
+        case WSE_OP_DSDLEN: p->dsr[di->r1].len[0] = R(di->r2); pc++; break;
+        /* sync instructions: they stop a run when the cost so far is non-zero */
+        case WSE_OP_EXIT: case WSE_OP_TRAP: case WSE_OP_ACTIVATE: case WSE_OP_BLOCK: case WSE_OP_UNBLOCK:
+        case WSE_OP_SEND: case WSE_OP_SENDC:
+            if (cost) goto stop;
+            {
+                uint64_t t = t0;
+                if (op == WSE_OP_EXIT) {
+                    count++; p->run_n = count; p->pc = pc;
+                    f->happened = 1;
+                    end_task(f, p, t);
+                    return;
+                }
+                if (op == WSE_OP_TRAP) {
+                    p->pc = pc;
+                    fault(f, p, WSE_FK_TRAP, (int)pc, t, "trap %d (0x%x)", di->imm, di->imm);
+                    f->fault.code = (unsigned)di->imm;
+                    return;
+                }
+                if (op == WSE_OP_ACTIVATE || op == WSE_OP_BLOCK || op == WSE_OP_UNBLOCK) {
+                    uint32_t tid = (uint32_t)di->imm;
+                    if (op == WSE_OP_ACTIVATE && !img->tasks[tid].defined) {
+                        p->pc = pc;
+                        fault(f, p, WSE_FK_TASK, (int)pc, t, "task %u is not defined", tid);
+                        return;
+                    }
+                    if (op == WSE_OP_ACTIVATE) p->activated |= 1ull << tid;
+                    else if (op == WSE_OP_BLOCK) p->blocked |= 1ull << tid;
+                    else p->blocked &= ~(1ull << tid);
+                    pc++; break;
+                }
+                /* send / sendc */
+                int ok;
+                if (send_try(f, p, di->r1, R(di->r2), op == WSE_OP_SENDC, pc, t, &ok)) { p->pc = pc; return; }
+                if (!ok) {
+                    p->pc = pc; p->run_n = count;
+                    p->mstate = M_SEND;
+                    return;    /* woken when the oq pops */
+                }
+                pc++; break;
+            }
+        default: {
+            /* tensor ops */
+            const insn_desc_t *in = wse__insn_by_op(op);
+            if (!in || op < 0x80) {
+                p->pc = pc;
+                fault(f, p, WSE_FK_ILLEGAL, (int)pc, t0 + cost, "illegal instruction");
+                return;
+            }
+            if (di->act) {
+                if (cost) goto stop;
+            }
+            /* does it have a fabric operand? */
+            int fab = is_fab(&p->dsr[di->r1]);
+            if (in->form == WSE_FORM_VV || in->form == WSE_FORM_VS || in->form == WSE_FORM_V || in->form == WSE_FORM_VVS)
+                fab |= is_fab(&p->dsr[8 + di->r2]);
+            if (in->form == WSE_FORM_VV || in->form == WSE_FORM_VVS)
+                fab |= is_fab(&p->dsr[16 + di->r3]);
+            if (fab && cost) goto stop;
+            p->pc = pc;
+            int64_t c = tensor_issue(f, p, di, pc, t0 + cost);
+            if (c < 0) return;
+            if (c == 0) {
+                /* synchronous fabric op at t0: holds the main thread */
+                count++; p->run_n = count;
+                f->happened = 1;
+                p->mstate = M_FABOP;
+                mop_step(f, p, t0);
+                if (!f->faulted) p->pc = pc;
+                return;
+            }
+            if (c > 1) run_extra(p, count, (uint32_t)(c - 1));
+            cost += (uint64_t)c;
+            pc++;
+            break;
+        }
+        }
+        count++;
+        cost++;
+        if (op >= 0x80) cost--;    /* a tensor op's cost was added above */
+        f->happened = 1;
+        if (count >= RUN_MAX) break;
+    }
+stop:
+    p->pc = pc;
+    p->run_n = count;
+    p->mstate = M_RUN;
+    p->next_t = t0 + cost;
+    sched(f, p, t0 + cost);
+}
+
+static void start_run(wse_fabric_t *f, pe_t *p, uint64_t t) {
+    commit_run(p);
+    p->run_t0 = t;
+    ce_run(f, p, t, 0);
+}
+
+static void ce_event(wse_fabric_t *f, pe_t *p, uint64_t t) {
+    if (p->visit_t == t) return;
+    p->visit_t = t;
+    if (p->ut_mask)
+        for (int u = 0; u < NUT; u++) {
+            if (p->ut_mask >> u & 1) ut_step(f, p, u, t);
+            if (f->faulted) return;
+        }
+    switch (p->mstate) {
+    case M_IDLE: {
+        if (t < p->next_t) return;
+        int tid;
+        if (!task_runnable(p, t, &tid)) {
+            /* a data task's wavelet that is not ready yet: come back when it is */
+            uint64_t dm = p->img->data_mask & ~p->blocked, best = NEVER;
+            while (dm) {
+                int d = __builtin_ctzll(dm);
+                dm &= dm - 1;
+                col_t *cs = col_of(p, p->img->tasks[d].color);
+                if (cs && cs->iq.n && q_head(&cs->iq)->ready < best) best = q_head(&cs->iq)->ready;
+            }
+            if (best != NEVER && best > t) sched(f, p, best);
+            return;
+        }
+        const task_t *tk = &p->img->tasks[tid];
+        if (tk->kind == WSE_TASK_DATA) {
+            col_t *cs = col_of(p, tk->color);
+            p->regs[1] = q_head(&cs->iq)->payload;
+            q_pop(&cs->iq);
+            f->buffered--;
+        }
+        p->activated &= ~(1ull << tid);
+        p->task = tid;
+        p->pc = tk->entry;
+        p->task_start = t;
+        p->st_tasks++;
+        p->mstate = M_RUN;
+        p->next_t = t + f->P.task_switch;
+        sched(f, p, p->next_t);
+        f->happened = 1;
+        return;
+    }
+    case M_RUN:
+        if (t < p->next_t) return;
+        start_run(f, p, t);
+        return;
+    case M_SEND: {
+        const dinsn_t *di = &p->img->dec[p->pc];
+        int ok;
+        if (send_try(f, p, di->r1, p->regs[di->r2], di->op == WSE_OP_SENDC, p->pc, t, &ok)) return;
+        if (!ok) return;
+        commit_run(p);
+        p->run_t0 = t;
+        p->run_n = 1;
+        p->pc++;
+        ce_run(f, p, t, 1);
+        return;
+    }
+    case M_FABOP:
+        if (mop_step(f, p, t) && !f->faulted) start_run(f, p, t);
+        return;
+    default: return;
+    }
+}
+
+static void phase2(wse_fabric_t *f, uint64_t t) {
+    u64vec *b = &f->cal[t & (CAL - 1)];
+    while (f->heap.n && (f->heap.v[0] >> 24) == t) vec_push(b, heap_pop(&f->heap) & 0xffffffu);
+    if (!b->n) return;
+    if (b->n > 1) {
+        int sorted = 1;
+        for (size_t i = 1; i < b->n; i++) if (b->v[i] < b->v[i - 1]) { sorted = 0; break; }
+        if (!sorted) qsort(b->v, b->n, sizeof(uint64_t), cmp_u64);
+    }
+    /* entries scheduled during this phase go to later buckets; this one is stable */
+    size_t n = b->n;
+    for (size_t i = 0; i < n; i++) {
+        pe_t *p = f->pes[b->v[i]];
+        ce_event(f, p, t);
+        if (f->faulted) { b->n = 0; return; }
+    }
+    /* anything appended at time t during the phase (cannot happen: own events are >= t+1) */
+    if (b->n > n) {
+        for (size_t i = n; i < b->n; i++) { pe_t *p = f->pes[b->v[i]]; ce_event(f, p, t); }
+    }
+    b->n = 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* run loop, hang report                                                                      */
+
+static void hang_report(wse_fabric_t *f) {
+    char *m = f->msg;
+    size_t n = sizeof f->msg, k = 0;
+#define APP(...) do { if (k < n - 256) { int w_ = snprintf(m + k, n - k, __VA_ARGS__); if (w_ > 0) k += (size_t)w_; } } while (0)
+    APP("hang at cycle %llu: nothing can happen any more, but the fabric is not idle\n", (unsigned long long)f->t);
+    int shown = 0, more = 0;
+    for (size_t i = 0; i < (size_t)f->W * f->H; i++) {
+        pe_t *p = f->pes[i];
+        if (!p) continue;
+        uint64_t act = p->activated;
+        int interesting = p->task >= 0 || act || p->ut_mask;
+        for (uint32_t c = 0; c < p->ncols && !interesting; c++)
+            if (p->cols[c].rb.n || p->cols[c].oq.n || p->cols[c].iq.n) interesting = 1;
+        if (!interesting) continue;
+        if (shown >= 64) { more++; continue; }
+        shown++;
+        APP("PE (%u,%u):\n", p->x, p->y);
+        if (p->task >= 0) {
+            const char *tn = task_name(p->img, p->task);
+            char ins[96] = "";
+            if (p->pc < p->img->n_code) wse_disasm(p->img->dec[p->pc].word, ins, sizeof ins);
+            APP("  running task %d%s%s%s at pc %u: %s\n", p->task, *tn ? " (" : "", tn, *tn ? ")" : "", p->pc, ins);
+            if (p->mstate == M_SEND) {
+                const dinsn_t *di = &p->img->dec[p->pc];
+                APP("    waits for room in the output queue of color %u (full)\n", di->r1);
+            } else if (p->mstate == M_FABOP) {
+                op_t *op = &p->mop;
+                APP("    fabric op: %u of %u elements done;", op->done, op->n);
+                if (op->a.kind == WSE_DSD_FABIN || op->b.kind == WSE_DSD_FABIN) {
+                    int c = op->a.kind == WSE_DSD_FABIN ? op->a.color : op->b.color;
+                    APP(" waits for wavelets on color %d", c);
+                }
+                if (op->d.kind == WSE_DSD_FABOUT) APP(" writes color %d", op->d.color);
+                APP("\n");
+            }
+        }
+        for (int u = 0; u < NUT; u++) {
+            if (!(p->ut_mask >> u & 1)) continue;
+            op_t *op = &p->ut[u];
+            APP("  ut%d: op 0x%02x, %u of %u elements done", u, op->opcode, op->done, op->n);
+            if (op->a.kind == WSE_DSD_FABIN || op->b.kind == WSE_DSD_FABIN)
+                APP(", waits for wavelets on color %d", op->a.kind == WSE_DSD_FABIN ? op->a.color : op->b.color);
+            if (op->d.kind == WSE_DSD_FABOUT) APP(", writes color %d", op->d.color);
+            APP("\n");
+        }
+        uint64_t ab = act & p->blocked;
+        if (ab) {
+            APP("  activated but blocked tasks:");
+            for (int tid = 0; tid < 64; tid++) if (ab >> tid & 1) { const char *tn = task_name(p->img, tid); APP(" %d%s%s%s", tid, *tn ? "(" : "", tn, *tn ? ")" : ""); }
+            APP("\n");
+        }
+        uint64_t bl = p->blocked & ~ab & (p->img->local_mask | p->img->data_mask);
+        if (bl) {
+            APP("  blocked tasks:");
+            for (int tid = 0; tid < 64; tid++) if (bl >> tid & 1) { const char *tn = task_name(p->img, tid); APP(" %d%s%s%s", tid, *tn ? "(" : "", tn, *tn ? ")" : ""); }
+            APP("\n");
+        }
+        for (uint32_t c = 0; c < p->ncols; c++) {
+            col_t *cs = &p->cols[c];
+            if (!(cs->rb.n || cs->oq.n || cs->iq.n)) continue;
+            char txs[64];
+            ports_str(cs->tx[cs->pos], txs, sizeof txs);
+            APP("  color %u: router buffer %u, output queue %u, input queue %u wavelet(s); route position %u tx %s",
+                cs->color, cs->rb.n, cs->oq.n, cs->iq.n, cs->pos, txs);
+            if (cs->iq.n) {
+                int dt = p->img->data_task_of_color[cs->color];
+                if (dt >= 0 && (p->blocked >> dt & 1)) APP("; its data task %d is blocked", dt);
+                else if (dt < 0) APP("; no data task or op reads it");
+            }
+            if (cs->rb.n || cs->oq.n) {
+                /* who is full downstream? */
+                static const int DX[4] = { 0, 1, 0, -1 }, DY[4] = { -1, 0, 1, 0 };
+                uint32_t tx = cs->tx[cs->pos];
+                for (int pi = 0; pi < 4; pi++) {
+                    if (!(tx & (1u << pi))) continue;
+                    pe_t *q = pe_at(f, (int64_t)p->x + DX[pi], (int64_t)p->y + DY[pi]);
+                    col_t *qc = q ? col_of(q, cs->color) : NULL;
+                    if (qc && qc->rb.n >= qc->rb.cap) APP("; next PE (%u,%u) buffer full", q->x, q->y);
+                }
+                if ((tx & PR) && cs->iq.n >= cs->iq.cap) APP("; own input queue full");
+            }
+            APP("\n");
+        }
+        for (int pi = 0; pi < 4; pi++)
+            if (p->hq_n[pi]) APP("  host: %u wavelet(s) waiting to enter through %s\n", p->hq_n[pi], port_name(1 << pi));
+    }
+    if (more) APP("... and %d more PEs\n", more);
+#undef APP
+}
+
+static int fabric_idle(wse_fabric_t *f, int *blocked_only) {
+    *blocked_only = 0;
+    if (f->buffered || f->host_pending) return 0;
+    for (size_t i = 0; i < (size_t)f->W * f->H; i++) {
+        pe_t *p = f->pes[i];
+        if (!p) continue;
+        if (p->task >= 0 || p->ut_mask || p->mstate != M_IDLE) return 0;
+        if (p->activated) { *blocked_only = 1; return 0; }
+    }
+    return 1;
+}
+
+/* the latest ready cycle of any buffered wavelet (0 if none) */
+static uint64_t max_ready(wse_fabric_t *f) {
+    uint64_t m = 0;
+    for (size_t i = 0; i < (size_t)f->W * f->H; i++) {
+        pe_t *p = f->pes[i];
+        if (!p) continue;
+        for (uint32_t c = 0; c < p->ncols; c++) {
+            q_t *qs[3] = { &p->cols[c].rb, &p->cols[c].oq, &p->cols[c].iq };
+            for (int k = 0; k < 3; k++)
+                for (int j = 0; j < qs[k]->n; j++) {
+                    uint64_t r = qs[k]->w[(qs[k]->head + j) & (QCAP - 1)].ready;
+                    if (r > m) m = r;
+                }
+        }
+    }
+    return m;
+}
+
+static int watchdog(wse_fabric_t *f, uint64_t max_cycles) {
+    f->t = max_cycles;
+    hang_report(f);
+    const char *nl = strchr(f->msg, '\n');
+    size_t ml = strlen(f->msg), skip = nl ? (size_t)(nl - f->msg + 1) : ml;
+    char head[160];
+    snprintf(head, sizeof head, "watchdog: the cycle counter reached max_cycles = %llu; the state:\n", (unsigned long long)max_cycles);
+    size_t hl = strlen(head);
+    if (hl + ml - skip < sizeof f->msg) { memmove(f->msg + hl, f->msg + skip, ml - skip + 1); memcpy(f->msg, head, hl); }
+    return WSE_WATCHDOG;
+}
+
+/* Run (docs/timing.md, Clarifications "Run end"): returns WSE_OK at the first boundary at which
+   the fabric is idle (or at stop_at when it is idle before), WSE_PAUSED at stop_at, WSE_HANG,
+   WSE_FAULT or WSE_WATCHDOG. */
+int wse_run(wse_fabric *f, unsigned long long stop_at, unsigned long long max_cycles) {
+    if (!f) return WSE_BAD_ARG;
+    if (!f->loaded) { wse__set_msg(f, "no program is loaded"); return WSE_BAD_ARG; }
+    if (f->faulted) { wse__set_msg(f, "the fabric stopped on a fault; load it again"); return WSE_FAULT; }
+    f->msg[0] = 0;
+    uint64_t start_t = f->t;
+    f->last_active = start_t;
+    int blocked_only;
+    for (;;) {
+        uint64_t t = f->t;
+        if (t >= stop_at) return WSE_PAUSED;
+        if (max_cycles && t >= max_cycles) {
+            if (fabric_idle(f, &blocked_only)) { f->t = f->last_active; return WSE_OK; }
+            return watchdog(f, max_cycles);
+        }
+        f->happened = 0;
+        f->next_router_t = NEVER;
+        f->stall_n = 0;
+        phase1(f, t);
+        if (f->faulted) return WSE_FAULT;
+        phase2(f, t);
+        if (f->faulted) return WSE_FAULT;
+        if (f->happened) { f->last_active = t + 1; f->t = t + 1; continue; }
+        uint64_t nt = next_event_t(f);
+        if (f->next_router_t < nt) nt = f->next_router_t;
+        int hang = 0;
+        if (nt == NEVER) {
+            if (fabric_idle(f, &blocked_only)) {
+                f->t = stop_at != NEVER && stop_at > f->last_active ? stop_at : f->last_active;
+                return WSE_OK;
+            }
+            /* no event: the reference steps until every buffered wavelet is ready, then hangs */
+            uint64_t m = max_ready(f);
+            nt = (m > t ? m : t) + 1;
+            hang = 1;
+        }
+        if (nt <= t) nt = t + 1;
+        uint64_t target = nt;
+        if (target > stop_at) target = stop_at;
+        if (max_cycles && target > max_cycles) target = max_cycles;
+        /* the skipped cycles repeat this cycle's stalls */
+        if (target > t + 1) {
+            uint64_t rep = target - t - 1;
+            for (size_t i = 0; i < f->stall_n; i++) f->pes[f->stall_pes[i]]->st_stalls += rep;
+        }
+        f->t = target;
+        if (hang && target == nt) { hang_report(f); return WSE_HANG; }
+        if (hang) continue;   /* stop_at or max_cycles first */
+    }
+}
+
+unsigned long long wse_cycle(const wse_fabric *f) { return f ? f->t : 0; }
+
+int wse_fault_get(const wse_fabric *f, wse_fault_info *out) {
+    if (!f || !out) return WSE_BAD_ARG;
+    *out = f->fault;
+    return WSE_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* stats and state                                                                            */
+
+static void pe_stats_fill(const wse_fabric_t *f, const pe_t *p, wse_stats *s) {
+    s->instructions += pe_instr(p, f->t);
+    s->busy_cycles += p->st_busy + (p->task >= 0 ? f->t - p->task_start : 0);
+    s->wavelets_sent += p->st_sent;
+    s->wavelets_received += p->st_recv;
+    s->stalls += p->st_stalls;
+    s->tasks += p->st_tasks;
+    s->tensor_elements += p->st_elems;
+    s->wavelet_hops += p->st_hops;
+    s->pes += 1;
+}
+
+int wse_stats_get(const wse_fabric *f, wse_stats *out) {
+    if (!f || !out) return WSE_BAD_ARG;
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < (size_t)f->W * f->H; i++) if (f->pes[i]) pe_stats_fill(f, f->pes[i], out);
+    out->cycles = f->t;
+    out->wavelet_hops = f->st_hops;
+    out->host_in = f->st_host_in;
+    out->host_out = f->st_host_out;
+    uint64_t total = f->t * out->pes;
+    out->idle_cycles = total > out->busy_cycles ? total - out->busy_cycles : 0;
+    return WSE_OK;
+}
+
+int wse_pe_stats(const wse_fabric *f, unsigned int x, unsigned int y, wse_stats *out) {
+    if (!f || !out) return WSE_BAD_ARG;
+    memset(out, 0, sizeof *out);
+    if (x >= f->W || y >= f->H) return WSE_BAD_ARG;
+    const pe_t *p = f->pes[(size_t)y * f->W + x];
+    out->cycles = f->t;
+    if (!p) return WSE_OK;
+    pe_stats_fill(f, p, out);
+    out->idle_cycles = f->t > out->busy_cycles ? f->t - out->busy_cycles : 0;
+    return WSE_OK;
+}
+
+static void q_dump(const q_t *q, int *n, wse_qentry *out) {
+    *n = q->n;
+    for (int i = 0; i < q->n; i++) {
+        const wl_t *w = &q->w[(q->head + i) & (QCAP - 1)];
+        out[i].payload = w->payload; out[i].ctrl = w->ctrl; out[i].ready = w->ready;
+    }
+}
+
+int wse_pe_state_get(const wse_fabric *f, unsigned int x, unsigned int y, wse_pe_state *out,
+                     unsigned short *mem_out) {
+    if (!f || !out) return WSE_BAD_ARG;
+    if (x >= f->W || y >= f->H) return WSE_BAD_ARG;
+    memset(out, 0, sizeof *out);
+    out->pc = -1; out->task = -1;
+    const pe_t *p = f->pes[(size_t)y * f->W + x];
+    if (!p) return WSE_OK;
+    out->placed = 1;
+    memcpy(out->regs, p->regs, sizeof out->regs);
+    out->task = p->task;
+    out->pc = p->task >= 0 ? (int)p->pc : -1;
+    out->activated = p->activated;
+    out->blocked = p->blocked;
+    for (int i = 0; i < 24; i++) {
+        const dsr_t *d = &p->dsr[i];
+        wse_dsr_state *o = &out->dsrs[i];
+        o->kind = d->kind; o->color = d->color; o->base = d->base;
+        for (int k = 0; k < 4; k++) { o->len[k] = d->len[k]; o->stride[k] = d->stride[k]; }
+    }
+    for (uint32_t c = 0; c < p->ncols; c++) {
+        const col_t *cs = &p->cols[c];
+        out->has_route[cs->color] = 1;
+        out->switch_pos[cs->color] = cs->pos;
+        q_dump(&cs->rb, &out->n_rb[cs->color], out->rb[cs->color]);
+        q_dump(&cs->oq, &out->n_oq[cs->color], out->oq[cs->color]);
+        q_dump(&cs->iq, &out->n_iq[cs->color], out->iq[cs->color]);
+    }
+    for (int u = 0; u < NUT; u++) {
+        if (!(p->ut_mask >> u & 1)) continue;
+        out->ut_busy[u] = 1; out->ut_opcode[u] = p->ut[u].opcode;
+        out->ut_done[u] = p->ut[u].done; out->ut_total[u] = p->ut[u].n;
+    }
+    out->instructions = pe_instr(p, f->t);
+    out->busy_cycles = p->st_busy + (p->task >= 0 ? f->t - p->task_start : 0);
+    out->wavelets_sent = p->st_sent;
+    out->wavelets_received = p->st_recv;
+    out->stalls = p->st_stalls;
+    if (mem_out) memcpy(mem_out, p->mem, (size_t)f->sram_words * 2);
+    return WSE_OK;
+}

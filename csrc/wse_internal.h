@@ -1,0 +1,199 @@
+/* wse_internal.h: the core's private data structures (not part of the API). */
+#ifndef WSE_INTERNAL_H
+#define WSE_INTERNAL_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <string.h>
+#include "wse.h"
+#include "wse_isa.h"
+
+#define NCOLORS 24
+#define NTASKS 64
+#define NUT 8
+#define QCAP 8
+#define RUN_MAX 4096
+#define NEVER UINT64_MAX
+#define MSG_LEN 65536
+
+typedef struct { uint64_t ready; uint32_t payload; uint32_t ctrl; } wl_t;
+typedef struct { uint8_t head, n, cap, pad; wl_t w[QCAP]; } q_t;
+
+static inline wl_t *q_head(q_t *q) { return &q->w[q->head]; }
+static inline void q_push(q_t *q, uint32_t payload, uint32_t ctrl, uint64_t ready) {
+    wl_t *w = &q->w[(q->head + q->n) & (QCAP - 1)];
+    w->payload = payload; w->ctrl = ctrl; w->ready = ready; q->n++;
+}
+static inline void q_pop(q_t *q) { q->head = (q->head + 1) & (QCAP - 1); q->n--; }
+
+typedef struct {
+    uint8_t color, npos, pos, iqid, oqid, toggle;
+    uint8_t rx[4], tx[4];
+    q_t rb, oq, iq;
+} col_t;
+
+/* predecoded instruction */
+typedef struct {
+    uint8_t op, r1, r2, r3, rs, act, ut, tid;
+    int32_t imm;
+    uint32_t word;
+} dinsn_t;
+
+typedef struct { uint8_t kind, color, ndim; uint32_t base; uint32_t len[4]; int32_t stride[4]; } dsd_t;
+typedef struct { uint32_t addr, n; uint16_t *w; } chunk_t;
+typedef struct { uint8_t defined, kind, color, flags; uint32_t entry; } task_t;
+typedef struct { uint8_t color, npos, iq, oq; uint8_t rx[4], tx[4]; } route_t;
+typedef struct { const char *name; uint32_t value, count; uint8_t type; } sym_t;
+typedef struct { uint32_t pc; const char *file; uint32_t line, col; } line_t;
+
+typedef struct image {
+    const char *name;
+    uint32_t mem_words, n_code;
+    dinsn_t *dec;
+    uint32_t n_chunks; chunk_t *chunks;
+    uint32_t n_dsd; dsd_t *dsd;
+    task_t tasks[NTASKS];
+    uint64_t local_mask;          /* local and control tasks */
+    uint64_t data_mask;           /* data tasks */
+    int8_t data_task_of_color[NCOLORS];
+    uint32_t n_routes; route_t *routes;
+    uint32_t n_syms; sym_t *syms;
+    uint32_t n_lines; line_t *lines;
+} image_t;
+
+/* DSR state: same layout as a DSD (kind 0 = never loaded) */
+typedef dsd_t dsr_t;
+
+/* a tensor operation in progress (fabric operand, or async) */
+typedef struct {
+    uint8_t busy, opcode, act, tid, fabric, dir_done;
+    uint32_t n, done;
+    dsr_t d, a, b;
+    uint32_t rs;
+    uint32_t colors;          /* fabric colors it uses */
+    uint64_t finish_t;        /* when it completes (known once its last element is done) */
+    uint64_t start_t;
+    uint32_t pc;
+} op_t;
+
+enum { M_IDLE = 0, M_RUN = 1, M_SEND = 2, M_FABOP = 3 };
+
+typedef struct pe {
+    image_t *img;
+    uint32_t x, y, idx;
+    uint16_t *mem;
+    uint32_t regs[16];
+    int32_t task;
+    uint32_t pc;
+    uint64_t activated, blocked;
+    dsr_t dsr[24];
+    int8_t cslot[NCOLORS];
+    uint32_t ncols;
+    col_t *cols;
+    uint32_t qmask;             /* colors with a wavelet in rb or oq */
+    uint8_t in_ract;            /* in the active router list (or queued to join) */
+    uint8_t mstate;
+    uint64_t next_t;
+    uint64_t task_start;
+    uint32_t send_payload; uint8_t send_color, send_ctrl;
+    op_t mop;
+    op_t ut[NUT];
+    uint8_t ut_mask;
+    uint64_t sched_t;           /* dedupe: last time queued in the calendar */
+    uint64_t visit_t;           /* dedupe: last time visited in phase 2 */
+    /* run accounting (instructions count at their own cycle) */
+    uint64_t run_t0;
+    uint32_t run_n;
+    uint32_t run_nx;            /* entries in run_x */
+    uint32_t run_xcap;
+    uint32_t *run_x;            /* pairs (index in run, extra cost) for instructions costing > 1 */
+    /* host injection queues, per port N E S W */
+    uint32_t hq_n[4], hq_head[4], hq_cap[4];
+    uint64_t *hq[4];            /* (ctrl << 40) | (color << 32) | payload */
+    /* stats */
+    uint64_t st_instr, st_busy, st_sent, st_recv, st_stalls, st_tasks, st_elems, st_hops;
+    /* trace: start of the tensor op span on the main thread */
+    uint64_t tr_op_t0;
+} pe_t;
+
+typedef struct { uint64_t *v; size_t n, cap; } u64vec;
+
+#define CAL 64
+
+typedef struct wse_fabric {
+    uint32_t W, H;
+    int arch;
+    wse_preset P;
+    uint32_t sram_words;
+    pe_t **pes;                 /* W*H pointers, NULL for empty PEs */
+    uint32_t n_placed;
+    image_t *images; uint32_t n_images;
+    void *arena;                /* loader allocations (strings etc.) */
+    char *strtab; size_t strtab_len;
+    int loaded;
+    uint64_t t;
+    uint64_t last_active;       /* 1 + last cycle in which something happened */
+    int happened;
+    int faulted;
+    /* routers */
+    uint32_t *ract; size_t ract_n, ract_cap;
+    uint32_t *rnew; size_t rnew_n, rnew_cap;
+    uint64_t next_router_t;
+    /* CE events: calendar of buckets for the next CAL cycles and a heap beyond */
+    u64vec cal[CAL];            /* entries: pe index (the bucket's time is implied) */
+    uint64_t cal_t[CAL];        /* time the bucket holds (valid when non-empty) */
+    u64vec heap;                /* entries: (t << 21) | pe index ... stored as pairs */
+    /* counters */
+    uint64_t buffered;          /* wavelets in rb, oq, iq */
+    uint64_t host_pending;
+    uint64_t cycle_stalls;      /* stalls in the current cycle */
+    uint32_t *stall_pes; size_t stall_n, stall_cap;
+    /* stats */
+    uint64_t st_hops, st_host_in, st_host_out;
+    /* host output */
+    wse_host_wavelet *out; size_t out_n, out_cap;
+    /* trace */
+    int tracing;
+    wse_trace_event *tr; size_t tr_n, tr_cap;
+    /* reports */
+    wse_fault_info fault;
+    char msg[MSG_LEN];
+} wse_fabric_t;
+
+/* wse_load.c */
+int wse__load(wse_fabric_t *f, const uint8_t *data, size_t len);
+void wse__free_program(wse_fabric_t *f);
+void wse__set_msg(wse_fabric_t *f, const char *fmt, ...);
+void wse__arena_free(void *arena);
+
+/* fp16 <-> fp32 */
+static inline uint32_t f16_to_f32_bits(uint32_t h) {
+    uint32_t s = (h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu;
+    if (e == 0) {
+        if (m == 0) return s;
+        int sh = 0;
+        while (!(m & 0x400u)) { m <<= 1; sh++; }
+        m &= 0x3ffu;
+        return s | ((uint32_t)(113 - sh) << 23) | (m << 13);
+    }
+    if (e == 31) return s | 0x7f800000u | (m << 13);
+    return s | ((e + 112u) << 23) | (m << 13);
+}
+
+static inline uint32_t f32_to_f16_bits(uint32_t x) {
+    uint32_t s = (x >> 16) & 0x8000u, a = x & 0x7fffffffu;
+    if (a > 0x7f800000u) return 0x7e00u;
+    if (a >= 0x477ff000u) return s | 0x7c00u;
+    if (a >= 0x38800000u) {
+        uint32_t r = a + 0xfffu + ((a >> 13) & 1u);
+        return s | ((r - 0x38000000u) >> 13);
+    }
+    if (a < 0x33000000u) return s;
+    uint32_t e = a >> 23, m = (a & 0x7fffffu) | 0x800000u;
+    uint32_t shift = 126u - e;
+    uint32_t r = m >> shift, rem = m & ((1u << shift) - 1u), half = 1u << (shift - 1u);
+    if (rem > half || (rem == half && (r & 1u))) r++;
+    return s | r;
+}
+
+#endif

@@ -1,0 +1,409 @@
+"""wse.emu.Fabric: the Python face of the C core (csrc/, built as wse.emu._core).
+
+The interface is shared with the pure-Python reference interpreter
+(wse.emu.reference.ReferenceFabric) so that the two can be run in lock-step.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from . import errors as E
+
+try:
+    from ._core import ffi, lib
+except ImportError as e:  # pragma: no cover - a broken install
+    raise E.CoreVersionError(
+        "the emulator core wse.emu._core is not built; reinstall with `pip install -e .`") from e
+
+API_VERSION = 1
+if lib.wse_api_version() != API_VERSION or lib.WSE_API_VERSION != API_VERSION:
+    raise E.CoreVersionError(f"wse.emu._core has API version {lib.wse_api_version()}, this "
+                             f"package needs {API_VERSION}; rebuild it (`pip install -e .`)")
+
+ARCHES = ("wse2", "wse3")
+PORTS = {"north": 1, "east": 2, "south": 4, "west": 8, "ramp": 16}
+PORT_NAMES = {v: k for k, v in PORTS.items()}
+FAULT_KINDS = ("none", "mem_range", "misaligned", "write_code", "dsd_length", "dsd_kind", "route",
+               "empty_pe", "ut_busy", "queue_busy", "illegal", "trap", "pc_range", "task",
+               "dsd_index")
+SYM_DTYPES = {1: np.float16, 2: np.float32, 3: np.uint16, 4: np.uint32}
+NEVER = (1 << 64) - 1
+
+
+class Received(NamedTuple):
+    """A wavelet that left the fabric through an edge port, delivered to the host."""
+    x: int
+    y: int
+    port: int
+    color: int
+    payload: int
+    ctrl: bool
+    cycle: int
+
+
+class RunResult(int):
+    """The cycle count at which the run ended (an int), with the run's statistics."""
+
+    stats: dict
+    clock_hz: int
+
+    def __new__(cls, cycles: int, stats: dict, clock_hz: int):
+        self = super().__new__(cls, cycles)
+        self.stats, self.clock_hz = stats, clock_hz
+        return self
+
+    @property
+    def cycles(self) -> int:
+        return int(self)
+
+    @property
+    def seconds(self) -> float:
+        return int(self) / self.clock_hz
+
+    def __repr__(self) -> str:
+        return (f"RunResult(cycles={int(self)}, instructions={self.stats['instructions']}, "
+                f"wavelet_hops={self.stats['wavelet_hops']})")
+
+
+def _stats_dict(s) -> dict:
+    return {k: int(getattr(s, k)) for k in (
+        "cycles", "instructions", "busy_cycles", "idle_cycles", "wavelets_sent",
+        "wavelets_received", "wavelet_hops", "stalls", "tasks", "tensor_elements", "host_in",
+        "host_out", "pes")}
+
+
+def _str(buf) -> str:
+    return ffi.string(buf).decode("utf-8", "replace")
+
+
+class Fabric:
+    """A W x H fabric of PEs run by the C core. See docs/emulator.md."""
+
+    def __init__(self, width: int, height: int, arch: str = "wse2", trace: bool = False):
+        if arch not in ARCHES:
+            raise E.BadArgError(f"unknown arch {arch!r}; one of {', '.join(ARCHES)}")
+        try:
+            width, height = int(width), int(height)
+        except (TypeError, ValueError):
+            raise E.BadArgError(f"bad fabric size {width!r} x {height!r}") from None
+        if not (1 <= width <= 4096 and 1 <= height <= 4096):
+            raise E.BadArgError(f"fabric size {width}x{height} is out of range 1..4096")
+        out = ffi.new("wse_fabric **")
+        st = lib.wse_open(width, height, ARCHES.index(arch), out)
+        if st == lib.WSE_NOMEM:
+            raise MemoryError("wse_open: out of memory")
+        if st != lib.WSE_OK:
+            raise E.BadArgError(f"wse_open failed with status {st}")
+        self._f = ffi.gc(out[0], lib.wse_close)
+        self.width, self.height, self.arch = width, height, arch
+        clk = ffi.new("unsigned long long *")
+        words = ffi.new("unsigned int *")
+        lib.wse_info(self._f, ffi.NULL, ffi.NULL, ffi.NULL, clk, words)
+        self.clock_hz, self.sram_words = int(clk[0]), int(words[0])
+        self._loaded = False
+        self._recv_cache: list[Received] = []
+        if trace:
+            self.enable_trace(True)
+
+    # -- errors ------------------------------------------------------------------------------
+    def _msg(self) -> str:
+        return _str(lib.wse_message(self._f))
+
+    def _check(self, st: int, what: str = "") -> int:
+        if st in (lib.WSE_OK, lib.WSE_PAUSED):
+            return st
+        msg = self._msg()
+        if st == lib.WSE_BAD_ARG:
+            raise E.BadArgError(msg or what)
+        if st == lib.WSE_NOT_FOUND:
+            raise E.NotFoundError(msg or what)
+        if st == lib.WSE_LOAD_ERROR:
+            raise E.LoadError(msg)
+        if st == lib.WSE_NOMEM:
+            raise MemoryError(msg or "out of memory")
+        if st == lib.WSE_FAULT:
+            fi = ffi.new("wse_fault_info *")
+            lib.wse_fault_get(self._f, fi)
+            line = f"{_str(fi.file)}:{fi.line}:{fi.column}" if fi.file[0] != b"\0" else None
+            raise E.FaultError(
+                msg, FAULT_KINDS[fi.kind] if 0 <= fi.kind < len(FAULT_KINDS) else str(fi.kind),
+                _str(fi.reason), int(fi.cycle), (fi.x, fi.y) if fi.x >= 0 else None,
+                fi.task if fi.task >= 0 else None, fi.pc if fi.pc >= 0 else None,
+                _str(fi.insn) or None, line, _str(fi.task_name) or None,
+                fi.address if fi.address >= 0 else None, fi.color if fi.color >= 0 else None,
+                fi.port or None, fi.code if fi.kind == lib.WSE_FK_TRAP else None)
+        if st == lib.WSE_HANG:
+            raise E.HangError(self.cycle, msg)
+        if st == lib.WSE_WATCHDOG:
+            raise E.WatchdogError(self.cycle, msg)
+        raise E.WseError(f"{what}: status {st}: {msg}")
+
+    def _need_loaded(self):
+        if not self._loaded:
+            raise E.BadArgError("no program is loaded: call load() first")
+
+    # -- loading -----------------------------------------------------------------------------
+    @staticmethod
+    def peek(data: bytes) -> tuple[str, int, int]:
+        """(arch, width, height) from an object file's header (validated, checksum too)."""
+        data = bytes(data)
+        arch, w, h = ffi.new("int *"), ffi.new("unsigned int *"), ffi.new("unsigned int *")
+        err = ffi.new("char[1024]")
+        st = lib.wse_peek(data, len(data), arch, w, h, err, 1024)
+        if st != lib.WSE_OK:
+            raise E.LoadError(_str(err))
+        return ARCHES[arch[0]], int(w[0]), int(h[0])
+
+    @classmethod
+    def from_object(cls, data: bytes, grid=None, arch: str | None = None,
+                    trace: bool = False) -> "Fabric":
+        """A fabric of the object's size and arch (or `grid` = (w, h) / "WxH", `arch`), loaded."""
+        oarch, w, h = cls.peek(data)
+        if grid is not None:
+            w, h = parse_grid(grid)
+        fab = cls(w, h, arch or oarch, trace=trace)
+        fab.load(data)
+        return fab
+
+    def load(self, data: bytes) -> None:
+        """Load an object file (its bytes); resets the fabric to cycle 0."""
+        data = bytes(data)
+        self._check(lib.wse_load(self._f, data, len(data)))
+        self._loaded = True
+        self._recv_cache = []
+
+    # -- host memory -------------------------------------------------------------------------
+    def _rect(self, rect):
+        if rect is None:
+            return 0, 0, self.width, self.height
+        try:
+            x, y, w, h = (int(v) for v in rect)
+        except (TypeError, ValueError):
+            raise E.BadArgError(f"rect must be (x, y, w, h), got {rect!r}") from None
+        if not (x >= 0 and y >= 0 and w > 0 and h > 0 and x + w <= self.width
+                and y + h <= self.height):
+            raise E.BadArgError(f"rectangle {rect} is outside the {self.width}x{self.height} fabric")
+        return x, y, w, h
+
+    def _sym(self, x: int, y: int, name: str):
+        v, c, t = ffi.new("unsigned int *"), ffi.new("unsigned int *"), ffi.new("int *")
+        self._check(lib.wse_symbol(self._f, x, y, name.encode(), v, c, t))
+        if t[0] not in SYM_DTYPES:
+            raise E.NotFoundError(f"PE ({x},{y}) has no data symbol {name!r} (it is a task)")
+        return int(v[0]), int(c[0]), np.dtype(SYM_DTYPES[t[0]])
+
+    def write(self, symbol: str, array, rect=None) -> None:
+        """Copy `array` into `symbol` on every PE of rect (x, y, w, h). Shape (n,) is broadcast
+        to every PE; shape (h, w, n) gives each PE its own n elements. Takes no cycles."""
+        self._need_loaded()
+        x0, y0, w, h = self._rect(rect)
+        _, count, dt = self._sym(x0, y0, symbol)
+        arr = np.asarray(array)
+        if arr.dtype.kind in "fc" and dt.kind in "ui":
+            raise E.BadArgError(f"{symbol} holds {dt.name}; got a {arr.dtype.name} array")
+        arr = np.ascontiguousarray(arr, dtype=dt)
+        if arr.ndim == 3:
+            if arr.shape[:2] != (h, w):
+                raise E.BadArgError(f"array shape {arr.shape} does not match the rectangle "
+                                    f"({h}, {w}, n)")
+            n = arr.shape[2]
+        elif arr.ndim <= 1:
+            arr = arr.reshape(-1)
+            n = arr.size
+            arr = np.broadcast_to(arr, (h, w, n))
+        else:
+            raise E.BadArgError(f"array shape {arr.shape}: expected (n,) or (h, w, n)")
+        if n > count:
+            raise E.BadArgError(f"{symbol} has {count} elements; got {n}")
+        words = n * dt.itemsize // 2
+        if words == 0:
+            return
+        buf = np.ascontiguousarray(arr).view(np.uint16).reshape(-1)
+        self._check(lib.wse_symbol_rect(self._f, symbol.encode(), x0, y0, w, h, words,
+                                        ffi.from_buffer("unsigned short[]", buf), 1))
+
+    def read(self, symbol: str, rect=None) -> np.ndarray:
+        """`symbol` on every PE of rect, as an array of shape (h, w, count)."""
+        self._need_loaded()
+        x0, y0, w, h = self._rect(rect)
+        _, count, dt = self._sym(x0, y0, symbol)
+        out = np.zeros((h, w, count), dtype=dt)
+        words = count * dt.itemsize // 2
+        if words:
+            buf = out.view(np.uint16).reshape(-1)
+            self._check(lib.wse_symbol_rect(self._f, symbol.encode(), x0, y0, w, h, words,
+                                            ffi.from_buffer("unsigned short[]", buf), 0))
+        return out
+
+    def read_mem(self, x: int, y: int, addr: int, n: int) -> np.ndarray:
+        out = np.zeros(n, dtype=np.uint16)
+        self._check(lib.wse_mem_read(self._f, x, y, addr, n, ffi.from_buffer("unsigned short[]", out)))
+        return out
+
+    def write_mem(self, x: int, y: int, addr: int, words) -> None:
+        arr = np.ascontiguousarray(words, dtype=np.uint16).reshape(-1)
+        self._check(lib.wse_mem_write(self._f, x, y, addr, arr.size,
+                                      ffi.from_buffer("unsigned short[]", arr)))
+
+    # -- tasks and streams -------------------------------------------------------------------
+    def launch(self, task, rect=None) -> None:
+        """Set the activated bit of `task` (a name or an id) on every PE of rect that defines
+        it. Takes no cycles."""
+        self._need_loaded()
+        x0, y0, w, h = self._rect(rect)
+        if isinstance(task, str):
+            ids: dict[int, list] = {}
+            tid = ffi.new("int *")
+            for yy in range(y0, y0 + h):
+                for xx in range(x0, x0 + w):
+                    if not lib.wse_pe_placed(self._f, xx, yy):
+                        continue
+                    if lib.wse_task_id(self._f, xx, yy, task.encode(), tid) == lib.WSE_OK:
+                        ids.setdefault(int(tid[0]), []).append((xx, yy))
+            if not ids:
+                raise E.NotFoundError(f"no PE in the rectangle defines task {task!r}")
+            if len(ids) == 1:
+                self._check(lib.wse_launch(self._f, next(iter(ids)), x0, y0, w, h))
+            else:
+                for t, pes in ids.items():
+                    for xx, yy in pes:
+                        self._check(lib.wse_launch(self._f, t, xx, yy, 1, 1))
+            return
+        self._check(lib.wse_launch(self._f, int(task), x0, y0, w, h))
+
+    def send(self, color: int, x: int, y: int, port, payloads, control: bool = False) -> None:
+        """Queue wavelets to enter PE (x, y) through its edge `port` ("north"... or a mask).
+        Float payload arrays are sent as their bits (fp16 zero-extended)."""
+        self._need_loaded()
+        if isinstance(port, str):
+            if port.lower() not in PORTS or port.lower() == "ramp":
+                raise E.BadArgError(f"port {port!r} is not one of north, east, south, west")
+            port = PORTS[port.lower()]
+        arr = np.asarray(payloads).reshape(-1)
+        if arr.dtype.kind == "f":
+            arr = arr.view({2: np.uint16, 4: np.uint32}[arr.dtype.itemsize])
+        arr = np.ascontiguousarray(arr.astype(np.uint64) & 0xFFFFFFFF, dtype=np.uint32)
+        self._check(lib.wse_send(self._f, int(x), int(y), int(port), int(color),
+                                 ffi.from_buffer("unsigned int[]", arr), arr.size,
+                                 1 if control else 0))
+
+    def received(self, color: int | None = None) -> list[Received]:
+        """Wavelets the fabric delivered to the host, in order."""
+        n = int(lib.wse_received_count(self._f))
+        have = len(self._recv_cache)
+        if n > have:
+            buf = ffi.new("wse_host_wavelet[]", n - have)
+            self._check(lib.wse_received_read(self._f, have, n - have, buf))
+            for i in range(n - have):
+                r = buf[i]
+                self._recv_cache.append(Received(r.x, r.y, r.port, r.color, r.payload,
+                                                 bool(r.ctrl), int(r.cycle)))
+        return [r for r in self._recv_cache if color is None or r.color == color]
+
+    def received_array(self, color: int | None = None) -> np.ndarray:
+        """received() as a structured array (x, y, port, color, payload, ctrl, cycle)."""
+        dt = np.dtype([("x", "u4"), ("y", "u4"), ("port", "u4"), ("color", "u4"),
+                       ("payload", "u4"), ("ctrl", "?"), ("cycle", "u8")])
+        return np.array([tuple(r) for r in self.received(color)], dtype=dt)
+
+    # -- running -----------------------------------------------------------------------------
+    @property
+    def cycle(self) -> int:
+        return int(lib.wse_cycle(self._f))
+
+    def run(self, max_cycles: int | None = None) -> RunResult:
+        """Run until idle. Raises FaultError, HangError or WatchdogError (cycle >= max_cycles)."""
+        self._need_loaded()
+        mc = 0 if max_cycles is None else max(1, int(max_cycles))
+        self._check(lib.wse_run(self._f, NEVER, mc), "run")
+        return RunResult(self.cycle, self.stats(), self.clock_hz)
+
+    def run_until(self, cycle: int) -> bool:
+        """Execute every cycle < `cycle` and stop at that boundary. Returns whether the fabric
+        is idle there. Raises FaultError or HangError."""
+        self._need_loaded()
+        st = lib.wse_run(self._f, int(cycle), 0)
+        self._check(st, "run_until")
+        return st == lib.WSE_OK
+
+    # -- statistics and state ----------------------------------------------------------------
+    def stats(self) -> dict:
+        s = ffi.new("wse_stats *")
+        self._check(lib.wse_stats_get(self._f, s))
+        d = _stats_dict(s)
+        d["seconds"] = d["cycles"] / self.clock_hz
+        return d
+
+    def pe_stats(self, x: int, y: int) -> dict:
+        s = ffi.new("wse_stats *")
+        self._check(lib.wse_pe_stats(self._f, x, y, s))
+        return _stats_dict(s)
+
+    def pe_state(self, x: int, y: int) -> dict:
+        """A snapshot of PE (x, y) with the keys shared with the reference interpreter."""
+        if not (0 <= x < self.width and 0 <= y < self.height):
+            raise E.BadArgError(f"PE ({x},{y}) is outside the fabric")
+        st = ffi.new("wse_pe_state *")
+        mem = np.zeros(self.sram_words, dtype=np.uint16)
+        self._check(lib.wse_pe_state_get(self._f, x, y, st,
+                                         ffi.from_buffer("unsigned short[]", mem)))
+
+        def qs(n, q):
+            return {c: [(int(q[c][i].payload), bool(q[c][i].ctrl), int(q[c][i].ready))
+                        for i in range(n[c])] for c in range(24) if n[c]}
+
+        placed = bool(st.placed)
+        return {
+            "regs": [int(v) for v in st.regs],
+            "pc": None if st.pc < 0 else int(st.pc),
+            "task": None if st.task < 0 else int(st.task),
+            "activated": int(st.activated),
+            "blocked": int(st.blocked),
+            "dsrs": [(d.kind, d.color, int(d.base), *(int(v) for v in d.len),
+                      *(int(v) for v in d.stride)) for d in st.dsrs],
+            "mem": mem if placed else None,
+            "rb": qs(st.n_rb, st.rb),
+            "oq": qs(st.n_oq, st.oq),
+            "iq": qs(st.n_iq, st.iq),
+            "switch": {c: int(st.switch_pos[c]) for c in range(24) if st.has_route[c]},
+            "ut": [(int(st.ut_opcode[u]), int(st.ut_done[u]), int(st.ut_total[u]))
+                   if st.ut_busy[u] else None for u in range(8)],
+            "stats": {"instructions": int(st.instructions), "busy_cycles": int(st.busy_cycles),
+                      "wavelets_sent": int(st.wavelets_sent),
+                      "wavelets_received": int(st.wavelets_received), "stalls": int(st.stalls)},
+        }
+
+    # -- tracing -----------------------------------------------------------------------------
+    def enable_trace(self, on: bool = True) -> None:
+        """Record task spans, tensor op spans and wavelet arrivals (costs memory and time)."""
+        self._check(lib.wse_trace_enable(self._f, 1 if on else 0))
+
+    def trace_events(self) -> list[tuple]:
+        """Recorded events: (kind, x, y, a, b, t0, t1); kind 1 task (a = id), 2 tensor op
+        (a = opcode, b = microthread or 8 for the main thread), 3 wavelet at the RAMP
+        (a = color, b = payload)."""
+        n = int(lib.wse_trace_count(self._f))
+        if not n:
+            return []
+        buf = ffi.new("wse_trace_event[]", n)
+        self._check(lib.wse_trace_read(self._f, 0, n, buf))
+        return [(e.kind, e.x, e.y, e.a, e.b, int(e.t0), int(e.t1)) for e in buf]
+
+
+def parse_grid(grid) -> tuple[int, int]:
+    """(w, h) from "WxH" or a pair."""
+    if isinstance(grid, str):
+        parts = grid.lower().split("x")
+        if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+            raise E.BadArgError(f"bad grid {grid!r}: expected WxH, e.g. 64x64")
+        w, h = int(parts[0]), int(parts[1])
+    else:
+        try:
+            w, h = (int(v) for v in grid)
+        except (TypeError, ValueError):
+            raise E.BadArgError(f"bad grid {grid!r}: expected (w, h)") from None
+    if not (1 <= w <= 4096 and 1 <= h <= 4096):
+        raise E.BadArgError(f"grid {w}x{h} is out of range 1..4096")
+    return w, h
