@@ -1,0 +1,97 @@
+"""Element-wise kernels (add, mul, scale, residual add, SiLU, SwiGLU) and RoPE vs numpy, over
+vector sizes and grid shapes chosen by hypothesis (sizes that do not divide evenly, 1xN and
+Nx1 rectangles included).
+
+Tolerances (u = 2^-24, the fp32 unit roundoff; 1 ulp <= 2u relative):
+* add, mul, scale, residual: one fp32 operation with the same rounding as numpy: bit-exact.
+* SiLU x*rcp(1 + exp(-x)) vs numpy x/(1 + exp(-x)): our exp <= 1 ulp, 1+e 0.5 ulp, rcp
+  0.5 ulp, product 0.5 ulp; numpy's exp <= 1 ulp, 1+e 0.5, division 0.5: <= 4.5 ulp, so
+  rtol = 5 ulp = 10u. Results below 1e-37 (x < -85: the quotient underflows) get atol 1e-37.
+* SwiGLU: one more product on each side: rtol = 6 ulp = 12u.
+* RoPE: our sin/cos of the angle are within 1.7e-7 absolute of the float64 values (measured,
+  docs/math.md; the reference rounds float64 cos/sin to fp32: 3e-8); each output is
+  x0*c -+ x1*s with 3 roundings: |err| <= (|x0| + |x1|) * (1.7e-7 + 3e-8 + 3 * 2u).
+"""
+import numpy as np
+from hypothesis import example, given, settings, strategies as st
+
+from wse.kernels.elementwise import run as E
+from wse.kernels.llm.reference import apply_rope
+from wse.kernels.rope.run import rope
+
+F32 = np.float32
+U = 2.0 ** -24
+
+
+@st.composite
+def layout(draw, max_side=4, max_per_pe=6, group=1):
+    w = draw(st.integers(1, max_side))
+    h = draw(st.integers(1, max_side))
+    p = w * h
+    n = p * draw(st.integers(1, max_per_pe)) + draw(st.integers(0, p - 1))
+    return n * group, (w, h)
+
+
+def vec(seed, n, scale=4.0):
+    return (np.random.default_rng(seed).standard_normal(n) * scale).astype(F32)
+
+
+def bits(a):
+    return np.asarray(a, F32).view(np.uint32)
+
+
+@settings(max_examples=12)
+@given(layout(), st.integers(0, 2 ** 32 - 1), st.floats(-10, 10, width=32))
+@example(((7, (7, 1))), 1, 0.5)
+@example(((9, (1, 4))), 2, -3.0)
+def test_binary_ops_bit_exact(lay, seed, alpha):
+    n, grid = lay
+    x, y = vec(seed, n), vec(seed + 1, n)
+    assert np.array_equal(bits(E.add(x, y, grid).out), bits(x + y))
+    assert np.array_equal(bits(E.mul(x, y, grid).out), bits(x * y))
+    assert np.array_equal(bits(E.scale(x, alpha, grid).out), bits(F32(alpha) * x))
+    assert np.array_equal(bits(E.residual_add(x, y, grid).out), bits(x + y))
+
+
+def silu_ref(x):
+    with np.errstate(over="ignore"):
+        return x / (F32(1) + np.exp(-x))
+
+
+@settings(max_examples=10)
+@given(layout(), st.integers(0, 2 ** 32 - 1))
+@example((5, (5, 1)), 3)
+@example((6, (1, 3)), 4)
+def test_silu_swiglu(lay, seed):
+    n, grid = lay
+    x = vec(seed, n, 8.0)
+    x[0] = -100.0                       # exp(100) overflows: -0, like the reference
+    if n > 1:
+        x[1] = 95.0
+    u = vec(seed + 1, n)
+    got = E.silu(x, grid).out
+    ref = silu_ref(x)
+    np.testing.assert_allclose(got, ref, rtol=10 * U, atol=1e-37)
+    assert got[0] == 0
+    got = E.swiglu(x, u, grid).out
+    np.testing.assert_allclose(got, ref * u, rtol=12 * U, atol=1e-37)
+
+
+@settings(max_examples=10)
+@given(st.integers(1, 3), st.integers(1, 3), st.sampled_from([2, 4, 8, 16]), st.integers(1, 3),
+       st.integers(0, 2 ** 17 - 1), st.integers(0, 2 ** 32 - 1))
+@example(4, 1, 8, 1, 0, 1)
+@example(1, 3, 16, 2, 131071, 2)
+def test_rope(w, h, head_dim, heads_per_pe, pos, seed):
+    p = w * h
+    pairs = p * heads_per_pe + (seed % p)           # pairs need not divide evenly
+    n = 2 * pairs
+    n -= n % head_dim
+    if n // 2 < p:
+        n = head_dim * -(-2 * p // head_dim)
+    x = vec(seed, n)
+    got = rope(x, pos, head_dim, 10000.0, grid=(w, h)).out
+    ref = apply_rope(x.reshape(-1, head_dim), pos, 10000.0).reshape(-1)
+    pair_mag = np.repeat(np.abs(x[0::2]) + np.abs(x[1::2]), 2).astype(np.float64)
+    tol = pair_mag * (1.7e-7 + 3e-8 + 6 * U)
+    assert np.all(np.abs(got.astype(np.float64) - ref) <= tol)
