@@ -17,6 +17,8 @@ import sys
 import time
 from typing import Optional, Sequence
 
+import numpy as np
+
 from .errors import LLMError
 
 DEFAULT_PROMPT = "The capital of France is"
@@ -114,8 +116,104 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+SUBCOMMANDS = ("info", "generate", "compare-hf")
+
+
+def _parse_grid(text: str):
+    if text == "auto":
+        return None
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise LLMError(f"--grid must be auto or WxH (e.g. 64x48), got {text!r}") from None
+    if w <= 0 or h <= 0:
+        raise LLMError(f"--grid must be positive, got {text!r}")
+    return (w, h)
+
+
+def build_fabric_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="wse-llm",
+        description="Greedy decode with the fabric mapping (docs/decode.md). Subcommands "
+        "info, generate and compare-hf run the numpy reference instead.")
+    p.add_argument("--model", "-m", default="tiny", help="tiny, smollm2-135m, or a Llama .gguf path (default: tiny)")
+    p.add_argument("--prompt", "-p", default=DEFAULT_PROMPT)
+    p.add_argument("--chat", action="store_true", help="wrap the prompt in the model's chat template")
+    p.add_argument("-n", type=int, default=32, help="new tokens (default 32)")
+    p.add_argument("--grid", default="auto", help="auto (smallest fabric that fits) or WxH")
+    p.add_argument("--arch", default="wse2", choices=("wse2", "wse3"))
+    p.add_argument("--context", type=int, default=2048, help="KV-cache positions (default 2048)")
+    p.add_argument("--engine", default="model", choices=("model", "hybrid"),
+                   help="model: numpy mirror of the mapping, estimated cycles; hybrid: attention "
+                   "on the emulator, the rest the numpy mirror (see wse.kernels.llm.fabric)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    return p
+
+
+def _cmd_fabric(args) -> int:
+    import json
+
+    from .fabric import FabricDecoder
+    from .tokenizer import load_tokenizer
+    from .weights import load_weights
+
+    grid = _parse_grid(args.grid)
+    weights = load_weights(args.model)
+    tok = load_tokenizer(args.model)
+    dec = FabricDecoder(weights, grid=grid, arch=args.arch, context=args.context, engine=args.engine)
+    text = args.prompt
+    if args.chat:
+        if not getattr(tok, "chat_template", None):
+            raise LLMError(f"model {args.model!r} has no chat template")
+        text = tok.apply_chat_template([{"role": "user", "content": args.prompt}])
+    ids = tok.encode(text)
+    shown = []
+
+    def on_token(t, i):
+        if args.json:
+            return
+        piece = tok.decode(shown + [t])[len(tok.decode(shown)):] if shown else tok.decode([t])
+        shown.append(t)
+        bar = "#" * int(20 * (i + 1) / args.n)
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+        sys.stderr.write(f"\r[{bar:<20}] {i + 1}/{args.n}")
+        sys.stderr.flush()
+
+    new = dec.generate(ids, args.n, on_token=on_token)
+    st = dec.stats
+    cycles = float(np.mean(st.cycles)) if st.cycles else 0.0
+    result = {
+        "tokens": new,
+        "text": tok.decode(new),
+        "cycles_per_token": cycles,
+        "projected_tokens_per_s": dec.clock_hz / cycles if cycles else 0.0,
+        "wall_s_per_token": float(np.mean(st.wall)) if st.wall else 0.0,
+        "grid": list(dec.plan.grid),
+        "pes_used": dec.plan.n_pes,
+        "engine": dec.engine,
+    }
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    sys.stderr.write("\n")
+    print()
+    print(f"tokens:            {new}")
+    how = "estimated by the plan" if dec.engine == "model" else "attention emulated + plan estimate"
+    print(f"cycles/token:      {cycles:,.0f} ({how})")
+    print(f"projected tok/s:   {result['projected_tokens_per_s']:,.1f} at {dec.clock_hz / 1e6:.0f} MHz ({args.arch})")
+    print(f"wall s/token:      {result['wall_s_per_token']:.4f} (engine {dec.engine})")
+    print(f"fabric:            {dec.plan.grid[0]} x {dec.plan.grid[1]}, {dec.plan.n_pes} PEs used")
+    return 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in SUBCOMMANDS:
+        args = build_fabric_parser().parse_args(argv)
+        args.func = _cmd_fabric
+    else:
+        args = build_parser().parse_args(argv)
     if getattr(args, "n", 1) < 1:
         print("wse-llm: error: -n must be at least 1", file=sys.stderr)
         return 2

@@ -8,6 +8,8 @@ import math
 import numpy as np
 import pytest
 
+pytest.importorskip("wse.emu", reason="the emulator package is not importable")
+
 from wse.kernels.attention import AttentionChain, AttentionModel
 
 
