@@ -83,6 +83,7 @@ class ProgramInfo:
     pos: Pos
     trie: object = None
     n_pes: int = 0
+    plain: bool = False     # the implicit `main` of a file without .program
 
 
 @dataclass
@@ -603,6 +604,8 @@ class ProgramWalk(Walker):
         h = getattr(self, "d_" + n[1:], None)
         if h is not None and n in PROGRAM_ONLY:
             h(s, scope)
+        elif n == ".arch" and self.prog.plain:
+            pass    # a file without .program: read before the walk (Session._scan_arch)
         elif n in LAYOUT_ONLY:
             raise AsmError(f"`{n}` is only allowed at the top level, outside `.program`", s.namepos)
         else:
@@ -1482,7 +1485,7 @@ class Session:
                                      Pos(filename, 1, 1, 1))])
         else:
             self._scan_arch(sf.blocks)
-            prog = ProgramInfo("main", "main", [], sf.blocks, root, Pos(filename, 1, 1, 1))
+            prog = ProgramInfo("main", "main", [], sf.blocks, root, Pos(filename, 1, 1, 1), plain=True)
             self.programs["main"] = prog
             self.fabric = (1, 1)
             self.placements.append(Placement(prog, 0, 0, 1, 1, {}, Pos(filename, 1, 1, 1)))

@@ -3,7 +3,9 @@
 Inline annotations (in comments):
 
   ; = 0xWORD [0xWORD...]      ok files: the instruction words this line assembles to, in the
-                              image of the selected PE (LINES maps each pc to its line)
+                              image of the selected PE (LINES maps each pc to its line; the
+                              instructions of a macro belong to the lines of its body);
+                              text after the words is commentary
   ; error: TEXT               err files: an error on this line whose message contains TEXT
   ; note: TEXT                err files: the error annotated last (on this or an earlier line)
                               has a note containing TEXT
@@ -88,6 +90,16 @@ def _in_comment(line: str, idx: int) -> bool:
     return not q
 
 
+def _words(text: str) -> list[int]:
+    """The leading 0x... tokens of an annotation (anything after them is commentary)."""
+    out = []
+    for tok in text.split():
+        if not re.fullmatch(r"0x[0-9a-fA-F]+", tok):
+            break
+        out.append(int(tok, 16))
+    return out
+
+
 def _kv(args: str) -> dict:
     out = {}
     for m in re.finditer(r"(\w+)=((?:\([^=]*\))|\S+)", args):
@@ -113,10 +125,9 @@ def check_ok(spec: Spec, obj: of.ObjectFile, fname: str) -> list[str]:
             errs.append(f"line {ln}: `; {kind}` annotation in an ok_ file")
     pe = (0, 0)
     img = obj.image_at(0, 0)
-    expected_words: dict = {}
     for ln, kind, text in spec.line_ann:
-        if kind == "=":
-            expected_words.setdefault(pe, []).append((ln, [int(w, 0) for w in text.split()]))
+        if kind == "=" and not _words(text):
+            errs.append(f"line {ln}: `; =` annotation without 0x words")
     # per-line words are checked against PE (0, 0) unless ;@ pe appears before them
     events = sorted([(ln, "meta", (k, a)) for ln, k, a in spec.meta] +
                     [(ln, "words", t) for ln, k, t in spec.line_ann if k == "="])
@@ -126,7 +137,7 @@ def check_ok(spec: Spec, obj: of.ObjectFile, fname: str) -> list[str]:
                 errs.append(f"line {ln}: no image at PE {pe}")
                 continue
             got = _lines_of(img, fname).get(ln, [])
-            want = [int(w, 0) for w in payload.split()]
+            want = _words(payload)
             if got != want:
                 errs.append(f"line {ln}: words {[hex(w) for w in got]}, expected {[hex(w) for w in want]}")
             continue

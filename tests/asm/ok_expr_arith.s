@@ -1,0 +1,11 @@
+A = 7
+B = A * 3 - 1                   ; 20
+    addi r1, r0, B              ; = 0x18100014
+    addi r1, r0, -7 / 2         ; = 0x1810fffd  (truncates toward zero: -3)
+    addi r1, r0, -7 % 2         ; = 0x1810ffff  (sign of the dividend: -1)
+    addi r1, r0, (1 + 2) * 3    ; = 0x18100009
+    addi r1, r0, 1 << 4 | 1     ; = 0x18100011
+    addi r1, r0, 0xf0 >> 4      ; = 0x1810000f
+    addi r1, r0, ~0 & 0xff      ; = 0x181000ff
+    addi r1, r0, 6 ^ 3          ; = 0x18100005
+    addi r1, r0, -(-4)          ; = 0x18100004

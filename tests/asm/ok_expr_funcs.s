@@ -1,0 +1,13 @@
+    ori r1, r1, hi16(0x12345678)    ; = 0x1a111234
+    ori r1, r1, lo16(0x12345678)    ; = 0x1a115678
+    ori r1, r1, lo16(f32bits(1.0))  ; = 0x1a110000
+    ori r1, r1, hi16(1.0)           ; = 0x1a113f80
+    ori r1, r1, f16bits(1.0)        ; = 0x1a113c00
+    ori r1, r1, f16bits(-2.0)       ; = 0x1a11c000
+    addi r1, r0, min(5, 3, 9)       ; = 0x18100003
+    addi r1, r0, max(5, 3, 9)       ; = 0x18100009
+    addi r1, r0, log2(64)           ; = 0x18100006
+    addi r1, r0, ceil_div(10, 4)    ; = 0x18100003
+    addi r1, r0, abs(-12)           ; = 0x1810000c
+    addi r1, r0, int(2.9)           ; = 0x18100002
+    addi r1, r0, defined(nothing)   ; = 0x18100000

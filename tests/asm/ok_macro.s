@@ -1,0 +1,8 @@
+.macro addk, reg, k = 1
+    addi reg, reg, k            ; the body's line holds the expansions' LINES records
+.endm
+    addk r1
+    addk r2, 5
+    addk k=3, reg=r3
+;@ code 0x18110001 0x18220005 0x18330003
+;@ line 0 2 5

@@ -1,0 +1,9 @@
+.macro inner, v
+    addi r1, r0, v
+.endm
+.macro outer, v
+    inner v + 1
+    inner v * 2
+.endm
+    outer 5
+;@ code 0x18100006 0x1810000a

@@ -1,0 +1,2 @@
+    .loc "dir/a \"quoted\" name.c", 1, 1
+    nop
