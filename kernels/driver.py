@@ -96,15 +96,21 @@ def pes_with(obj, symbol: str) -> list[Coord]:
 
 
 def make_fabric(data: bytes, obj, arch: str, backend: str | None = None):
-    """A loaded fabric. backend: "c" (wse.emu.Fabric, the default) or "reference"
-    (wse.emu.reference.ReferenceFabric, slow); the WSE_EMU environment variable picks one
-    when backend is None."""
+    """A loaded fabric. backend: "c" (wse.emu.Fabric, the C core), "reference"
+    (wse.emu.reference.ReferenceFabric, the slow executable spec) or None: the WSE_EMU
+    environment variable if set, else the C core when it is importable, else the reference.
+    Both implement docs/timing.md exactly, so results and cycles are the same."""
     import os
-    backend = backend or os.environ.get("WSE_EMU", "c")
-    if backend == "reference":
+    backend = backend or os.environ.get("WSE_EMU") or "auto"
+    F = None
+    if backend in ("c", "auto"):
+        try:
+            from wse.emu import Fabric as F
+        except ImportError:
+            if backend == "c":
+                raise
+    if F is None:
         from wse.emu.reference import ReferenceFabric as F
-    else:
-        from wse.emu import Fabric as F
     fab = F(obj.width, obj.height, arch)
     fab.load(data)
     return fab
@@ -142,10 +148,10 @@ def run_kernel(source: str | Path, defines: Mapping[str, object] | None = None,
     out: dict[str, dict[Coord, np.ndarray]] = {}
     for sym, pes in want.items():
         out[sym] = {(x, y): np.asarray(fab.read(sym, rect=(x, y, 1, 1)))[0, 0] for x, y in pes}
-    stats = {}
+    stats = {"backend": type(fab).__name__}
     if hasattr(fab, "stats"):
         st = fab.stats() if callable(fab.stats) else fab.stats
-        stats = dict(st) if isinstance(st, Mapping) else dict(getattr(st, "__dict__", {}))
+        stats.update(dict(st) if isinstance(st, Mapping) else dict(getattr(st, "__dict__", {})))
     return KernelRun(out, int(cycles), stats, fab, obj)
 
 
