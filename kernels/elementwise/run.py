@@ -70,3 +70,19 @@ def swiglu(gate, up, grid=(1, 1), **kw) -> Result:
     r = run("elementwise/silu.s", {"N": n, "W": w, "H": h, "GLU": 1},
             {"x": scatter(g, w, h), "y": scatter(u, w, h)}, ["z"], **kw)
     return Result(gather(r.outputs["z"], n, w, h), r.cycles, r)
+
+
+def table_rows() -> list[dict]:
+    rng = np.random.default_rng(0)
+    rows = []
+    for n, grid in [(2048, (1, 1)), (4096, (8, 8)), (8192, (16, 16))]:
+        x = rng.standard_normal(n).astype(F32)
+        y = rng.standard_normal(n).astype(F32)
+        pes = f"{grid[0]}x{grid[1]}"
+        rows.append({"kernel": "add", "problem": f"N={n}", "pes": pes,
+                     "cycles": add(x, y, grid).cycles, "notes": "one fadds per PE"})
+        rows.append({"kernel": "silu", "problem": f"N={n}", "pes": pes,
+                     "cycles": silu(x, grid).cycles, "notes": "scalar software exp + rcp"})
+        rows.append({"kernel": "swiglu", "problem": f"N={n}", "pes": pes,
+                     "cycles": swiglu(x, y, grid).cycles, "notes": "scalar software exp + rcp"})
+    return rows

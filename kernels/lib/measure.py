@@ -85,10 +85,14 @@ def measure(fn: str, per_pe: int = 256, grid=(4, 4), seed: int = 0) -> dict:
             refs = {"rsqrt": (y, 1.0 / np.sqrt(x64), M.rsqrt_f32(x))}
         else:
             s, c = M.sincos_f32(x)
-            refs = {"sin": (y, np.sin(x64), s), "cos": (y2, np.cos(x64), c)}
-    for name, (got, ref, model) in refs.items():
+            small = np.abs(x) <= 8
+            refs = {"sin": (y, np.sin(x64), s), "cos": (y2, np.cos(x64), c),
+                    "sin|x|<=8": (y, np.sin(x64), s, small), "cos|x|<=8": (y2, np.cos(x64), c, small)}
+    for name, (got, ref, model, *sel) in refs.items():
         # normal fp32 results only (overflow to inf and underflow are checked in test_math.py)
         fin = (np.abs(ref) >= 2.0 ** -126) & (np.abs(ref) <= float(np.finfo(F32).max))
+        if sel:
+            fin &= sel[0]
         e = ulp_error(got[fin], ref[fin])
         rel = np.abs(got[fin].astype(np.float64) - ref[fin]) / np.abs(ref[fin])
         res[name] = {
@@ -100,6 +104,22 @@ def measure(fn: str, per_pe: int = 256, grid=(4, 4), seed: int = 0) -> dict:
     return res
 
 
+def measure_rope(n_pos: int = 64, head_dim: int = 128, theta: float = 10000.0, seed: int = 0):
+    """RoPE's on-PE sin/cos (rope.s): rotating x = (1, 0) pairs gives y = (cos a, sin a), so
+    the kernel's outputs are its cos/sin; compared with float64 cos/sin of pos*freq."""
+    from wse.kernels.rope.run import frequencies, rope
+    rng = np.random.default_rng(seed)
+    pos = np.concatenate([[0, 1, 2 ** 17 - 1], rng.integers(0, 2 ** 17, n_pos - 3)])
+    x = np.tile(F32([1, 0]), head_dim // 2)
+    err, cycles = 0.0, 0
+    for p in pos:
+        r = rope(x, int(p), head_dim, theta, grid=(4, 4))
+        ang = float(p) * frequencies(head_dim, theta)
+        err = max(err, np.max(np.abs(r.out[0::2] - np.cos(ang))), np.max(np.abs(r.out[1::2] - np.sin(ang))))
+        cycles = r.cycles
+    return {"positions": len(pos), "pairs": head_dim // 2, "max_abs": float(err), "cycles": cycles}
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     ap.add_argument("--per-pe", type=int, default=256)
@@ -108,12 +128,15 @@ def main(argv=None) -> None:
     a = ap.parse_args(argv)
     for fn in FNS:
         r = measure(fn, a.per_pe, tuple(a.grid), a.seed)
-        for name in ("exp", "rcp", "rsqrt", "sin", "cos"):
+        for name in ("exp", "rcp", "rsqrt", "sin", "cos", "sin|x|<=8", "cos|x|<=8"):
             if name in r:
                 m = r[name]
-                print(f"{name:6s} n={r['n']:7d}  max {m['max_ulp']:.3f} ulp  rel {m['max_rel']:.3e}  "
+                print(f"{name:9s} n={r['n']:7d}  max {m['max_ulp']:.3f} ulp  rel {m['max_rel']:.3e}  "
                       f"abs {m['max_abs']:.3e}  correctly rounded {100 * m['correctly_rounded']:.2f}%  "
                       f"model bit-exact: {m['bit_exact_model']}  ~{r['cycles_per_call']:.1f} cycles/call")
+    r = measure_rope()
+    print(f"rope sin/cos from the position (rope.s): {r['positions']} positions in [0, 2^17) x "
+          f"{r['pairs']} frequencies: max abs error {r['max_abs']:.3e}")
 
 
 if __name__ == "__main__":
