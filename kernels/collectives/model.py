@@ -100,51 +100,49 @@ class CostTerms:
         return max(self.C, self.E / max(self.N, 1) + self.L) + (2 * self.T_R + 1) * self.D
 
 
-def rect_edges(w: int, h: int, scheme: str, seg_x=None, seg_y=None):
-    """Edges ((x0, y0), (x1, y1)) of the rectangle reduce: every row, then column 0."""
-    edges = []
-    for y in range(h):
-        for s, d, k in line_edges(w, scheme, seg_x):
-            edges.append(((s, y), (d, y), k))
-    for s, d, k in line_edges(h, scheme, seg_y):
-        edges.append(((0, s), (0, d), k))
-    return edges
+def line_cost(p: int, n: int, scheme: str, hop_latency: int = 2, t_r: int = 1,
+              seg: int | None = None) -> CostTerms:
+    """Map one line reduce (P PEs, n-element vectors) onto the model's terms.
 
-
-def reduce_cost(w: int, h: int, n: int, scheme: str, hop_latency: int = 2, t_r: int = 1,
-                seg_x=None, seg_y=None) -> CostTerms:
-    """Map the kernel's reduction tree onto the model's terms.
-
-    Each tree edge carries the n-wavelet vector along a straight path of |dx| + |dy| links.
+    Each tree edge carries the n-wavelet vector along the line over |src - dst| links.
     C = n x (edges sharing the busiest directed link); E = n x sum of path lengths; N = the
     directed links used; L = hop_latency x the longest leaf-to-root path in hops; D = the
     largest number of combines on a leaf-to-root path; T_R = the RAMP latency (1 cycle).
     """
-    edges = rect_edges(w, h, scheme, seg_x, seg_y)
-    load: dict[tuple, int] = {}
+    edges = line_edges(p, scheme, seg)
+    load: dict[int, int] = {}
     parent = {}
-    for (sx, sy), (dx, dy), _ in edges:
-        parent[(sx, sy)] = (dx, dy)
-        x, y = sx, sy
-        while (x, y) != (dx, dy):
-            nx = x + (1 if dx > x else -1 if dx < x else 0)
-            ny = y + (1 if dy > y and nx == x else -1 if dy < y and nx == x else 0)
-            load[((x, y), (nx, ny))] = load.get(((x, y), (nx, ny)), 0) + 1
-            x, y = nx, ny
-    E = n * sum(load.values())
-    C = n * max(load.values(), default=0)
-    N = len(load)
-    longest = 0
-    depth = 0
+    for src, dst, _ in edges:
+        parent[src] = dst
+        for link in range(dst, src):          # link i joins PE i+1 -> PE i
+            load[link] = load.get(link, 0) + 1
+    longest = depth = 0
     for pe in parent:
-        hops = 0
-        d = 0
+        hops = d = 0
         node = pe
         while node in parent:
-            nxt = parent[node]
-            hops += abs(nxt[0] - node[0]) + abs(nxt[1] - node[1])
+            hops += node - parent[node]
             d += 1
-            node = nxt
+            node = parent[node]
         longest = max(longest, hops)
         depth = max(depth, d)
-    return CostTerms(C=C, E=E, N=N, L=hop_latency * longest, T_R=t_r, D=depth)
+    return CostTerms(C=n * max(load.values(), default=0), E=n * sum(load.values()), N=len(load),
+                     L=hop_latency * longest, T_R=t_r, D=depth)
+
+
+def reduce_cost(w: int, h: int, n: int, scheme: str, hop_latency: int = 2, t_r: int = 1,
+                seg_x=None, seg_y=None) -> list[CostTerms]:
+    """The model's terms for each phase of the rectangle reduce: the row phase (all rows at
+    once on disjoint links, so one row's terms), then the column phase. The column phase
+    starts from the row phase's results, so the phases are dependent and the predicted time
+    is the sum of their T (see predicted_T)."""
+    phases = []
+    if w > 1:
+        phases.append(line_cost(w, n, scheme, hop_latency, t_r, seg_x))
+    if h > 1:
+        phases.append(line_cost(h, n, scheme, hop_latency, t_r, seg_y))
+    return phases
+
+
+def predicted_T(phases: list[CostTerms]) -> float:
+    return float(sum(ph.T for ph in phases))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..driver import KernelRun, kernel_source, run_kernel
-from .model import OPS, SCHEMES, default_segment, reduce_cost
+from .model import OPS, SCHEMES, default_segment, predicted_T, reduce_cost
 
 _SCHEME_ID = {s: i for i, s in enumerate(SCHEMES)}
 _OP_ID = {o: i for i, o in enumerate(OPS)}
@@ -75,8 +75,9 @@ def predicted_reduce_cycles(w: int, h: int, n: int, scheme: str, arch: str = "ws
     """T of the wafer-scale reduce cost model for this kernel's tree (see model.reduce_cost)."""
     from wse.isa import load
     p = load().presets[arch]
-    return reduce_cost(w, h, n, scheme, hop_latency=p.hop_latency, t_r=1,
-                       seg_x=seg_x or default_segment(w), seg_y=seg_y or default_segment(h)).T
+    return predicted_T(reduce_cost(w, h, n, scheme, hop_latency=p.hop_latency, t_r=1,
+                                   seg_x=seg_x or default_segment(w),
+                                   seg_y=seg_y or default_segment(h)))
 
 
 def compare(sizes=((64, 1, 64), (1, 64, 64), (16, 16, 64), (64, 1, 1), (32, 32, 256)),
