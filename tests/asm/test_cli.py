@@ -1,0 +1,101 @@
+"""wse-as / wse-objdump command lines: exit codes, messages, no tracebacks."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from wse.asm import assemble_text, cli, objdump_cli
+
+HERE = Path(__file__).parent
+
+
+def run_as(args):
+    return CliRunner().invoke(cli.main, args)
+
+
+def test_help_has_examples():
+    for m in (cli.main, objdump_cli.main):
+        r = CliRunner().invoke(m, ["--help"])
+        assert r.exit_code == 0 and "Examples" in r.output
+
+
+def test_assemble_and_dump(tmp_path):
+    out = tmp_path / "a.wso"
+    r = run_as([str(HERE / "ok_layout_two.s"), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    data = out.read_bytes()
+    r = CliRunner().invoke(objdump_cli.main, [str(out)])
+    assert r.exit_code == 0 and ".program sender" in r.output
+    assert assemble_text(r.output, "x.s") == data
+
+
+def test_defines_and_include(tmp_path):
+    inc = tmp_path / "inc"
+    inc.mkdir()
+    (inc / "k.inc").write_text("K = 9\n")
+    src = tmp_path / "a.s"
+    src.write_text('.include "k.inc"\n    addi r1, r0, K + N\n')
+    out = tmp_path / "a.wso"
+    r = run_as([str(src), "-o", str(out), "-I", str(inc), "-D", "N=0x10", "--arch", "wse3"])
+    assert r.exit_code == 0, r.output
+    from wse.isa import objfile
+    obj = objfile.read(out.read_bytes())
+    assert obj.arch == "wse3" and obj.images[0].code == [0x18100019]
+
+
+def test_error_exit_status_and_render(tmp_path):
+    src = tmp_path / "bad.s"
+    src.write_text("    addi r1, r0, 70000\n    bogus\n")
+    r = run_as([str(src), "-o", str(tmp_path / "x.wso")])
+    assert r.exit_code == 1
+    assert "error: imm16 70000 (0x11170) is out of range" in r.output
+    assert " --> " in r.output and "^^^^^" in r.output and "2 errors" in r.output
+    assert "Traceback" not in r.output
+
+
+def test_missing_file(tmp_path):
+    r = run_as([str(tmp_path / "nope.s")])
+    assert r.exit_code == 1 and "cannot read" in r.output
+
+
+def test_bad_define():
+    r = run_as([str(HERE / "ok_empty.s"), "-D", "X=abc"])
+    assert r.exit_code == 1 and "-D" in r.output
+
+
+def test_objdump_rejects_garbage(tmp_path):
+    p = tmp_path / "junk.wso"
+    p.write_bytes(b"\x00" * 64)
+    r = CliRunner().invoke(objdump_cli.main, [str(p)])
+    assert r.exit_code == 1 and "not a valid object file" in r.output
+
+
+def test_internal_error_is_one_line(monkeypatch, tmp_path):
+    import wse.asm.cli as c
+
+    def boom(*a, **k):
+        raise ZeroDivisionError("simulated bug")
+    monkeypatch.setattr(c, "assemble_file", boom)
+    r = run_as([str(HERE / "ok_empty.s"), "-o", str(tmp_path / "x.wso")])
+    assert r.exit_code == 2
+    assert r.output.startswith("internal error, please report: ZeroDivisionError: simulated bug")
+    assert len(r.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe\x00junk", b"", b"\x00\x01\x02", "\u00e9\u4e2d".encode()])
+def test_junk_files_exit_cleanly(tmp_path, content):
+    p = tmp_path / "j.s"
+    p.write_bytes(content)
+    r = run_as([str(p), "-o", str(tmp_path / "j.wso")])
+    assert r.exit_code in (0, 1)
+    assert "Traceback" not in r.output and "internal error" not in r.output
+
+
+def test_console_scripts_declared():
+    text = (HERE.parents[1] / "pyproject.toml").read_text()
+    assert 'wse-as = "wse.asm.cli:main"' in text
+    assert 'wse-objdump = "wse.asm.objdump_cli:main"' in text
