@@ -1228,7 +1228,7 @@ static void ce_run(wse_fabric_t *f, pe_t *p, uint64_t t0, uint64_t cost) {
     for (;;) {
         if (pc >= n_code) {
             p->pc = pc;
-            fault(f, p, WSE_FK_PC_RANGE, -1, t0 + cost, "pc %u is outside the code (%u instructions)", pc, n_code);
+            fault(f, p, WSE_FK_PC_RANGE, (int)pc, t0 + cost, "pc %u is outside the code (%u instructions)", pc, n_code);
             return;
         }
         const dinsn_t *di = &code[pc];

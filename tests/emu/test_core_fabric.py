@@ -1,0 +1,313 @@
+"""Routing, multicast, backpressure, switches, conservation, faults, hangs, the watchdog,
+determinism and a sparse 1024x1024 fabric, on the C core."""
+import resource
+
+import numpy as np
+import pytest
+
+from helpers import E, N, R, S, W, li, make, obj_bytes
+from wse.emu import Fabric, FaultError, HangError, WatchdogError
+from wse.isa.builder import ImageBuilder
+
+
+def sender(color, payloads, tx=E, nops=0):
+    b = ImageBuilder("send")
+    b.label("main")
+    for p in payloads:
+        li(b, 2, p)
+        b.emit("send", color=color, rq=2)
+    b.emit("exit")
+    b.task(0, "main", activated=True)
+    b.route(color, (R, tx))
+    return b.build()
+
+
+def summer(color, rx=W, tx=R, nops=0):
+    """A data task on `color` that adds its payload into r5 (after `nops` nops)."""
+    b = ImageBuilder("sum")
+    b.alloc("total", "u32", 1)
+    b.label("on_data")
+    for _ in range(nops):
+        b.emit("nop")
+    b.emit("add", r1=5, r2=5, r3=1)
+    b.emit("exit")
+    b.task(color, "on_data", kind="data", color=color)
+    b.route(color, (rx, tx))
+    return b.build()
+
+
+def forwarder(color, rx, tx):
+    b = ImageBuilder("fwd")
+    b.emit("exit")
+    b.route(color, (rx, tx))
+    return b.build()
+
+
+def test_multicast_chain_to_host():
+    payloads = list(range(1, 9))
+    imgs = {(0, 0): sender(3, payloads), (1, 0): summer(3, tx=E | R), (2, 0): summer(3, tx=E | R),
+            (3, 0): forwarder(3, W, E)}
+    f = make(imgs)
+    res = f.run()
+    got = f.received()
+    assert [r.payload for r in got] == payloads
+    assert all((r.x, r.y, r.port, r.color, r.ctrl) == (3, 0, E, 3, False) for r in got)
+    assert f.pe_state(1, 0)["regs"][5] == sum(payloads) == f.pe_state(2, 0)["regs"][5]
+    st = f.stats()
+    # hops: 0->1, 1->{2, ramp}, 2->{3, ramp}, 3->host: 6 per wavelet
+    assert st["wavelet_hops"] == 6 * len(payloads)
+    assert st["wavelets_sent"] == len(payloads)
+    assert st["wavelets_received"] == 2 * len(payloads)
+    # neighbours on the chain see each wavelet hop_latency = 2 cycles apart
+    cycles = [r.cycle for r in got]
+    assert cycles == sorted(cycles) and int(res) == f.cycle
+
+
+def test_backpressure_never_drops_and_keeps_order():
+    payloads = list(range(100, 140))
+    imgs = {(0, 0): sender(2, payloads), (1, 0): forwarder(2, W, E), (2, 0): summer(2, nops=30)}
+    f = make(imgs)
+    f.run()
+    assert f.pe_state(2, 0)["regs"][5] == sum(payloads)
+    assert f.stats()["stalls"] > 0
+    assert f.pe_stats(2, 0)["tasks"] == len(payloads)
+
+
+def test_conservation_every_cycle():
+    """Every wavelet sent is received by the host or still in some buffer: none lost or
+    duplicated, at every cycle boundary."""
+    payloads = list(range(1, 25))
+    imgs = {(0, 0): sender(5, payloads), (1, 0): forwarder(5, W, E), (2, 0): forwarder(5, W, E)}
+    f = make(imgs)
+    t = 0
+    while True:
+        t += 1
+        idle = f.run_until(t)
+        sent = f.stats()["wavelets_sent"]
+        inflight = 0
+        for x in range(3):
+            s = f.pe_state(x, 0)
+            inflight += sum(len(v) for k in ("rb", "oq", "iq") for v in s[k].values())
+        got = f.received()
+        assert sent == len(got) + inflight, t
+        assert [r.payload for r in got] == payloads[:len(got)]
+        if idle:
+            break
+    assert len(f.received()) == len(payloads)
+
+
+def test_switch_advances_after_control_wavelet():
+    b = ImageBuilder("sw")
+    b.label("main")
+    for v in (1, 2):
+        li(b, 2, v)
+        b.emit("send", color=4, rq=2)
+    li(b, 2, 0x3F)                      # control payload; its task id (63) is not at a RAMP
+    b.emit("sendc", color=4, rq=2)
+    for v in (3, 4):
+        li(b, 2, v)
+        b.emit("send", color=4, rq=2)
+    b.emit("exit")
+    b.task(0, "main", activated=True)
+    b.route(4, [(R, E), (R, S)])
+    imgs = {(0, 0): b.build(), (1, 0): forwarder(4, W, E), (0, 1): forwarder(4, N, S)}
+    f = make(imgs, 2, 2)
+    f.run()
+    east = [(r.payload, r.ctrl) for r in f.received() if (r.x, r.y) == (1, 0)]
+    south = [(r.payload, r.ctrl) for r in f.received() if (r.x, r.y) == (0, 1)]
+    assert east == [(1, False), (2, False), (0x3F, True)]
+    assert south == [(3, False), (4, False)]
+    assert f.pe_state(0, 0)["switch"] == {4: 1}
+
+
+def test_host_send_into_data_task_and_control_activation():
+    b = ImageBuilder("rx")
+    b.label("on_data")
+    b.emit("add", r1=5, r2=5, r3=1)
+    b.emit("exit")
+    b.label("on_ctrl")
+    b.emit("addi", r1=6, r2=6, imm16=1)
+    b.emit("exit")
+    b.task(7, "on_data", kind="data", color=7)
+    b.task(9, "on_ctrl", kind="control")
+    b.route(7, (W, R))
+    f = make({(0, 0): b.build()})
+    f.send(7, 0, 0, "west", [5, 6, 7])
+    f.send(7, 0, 0, "west", [9], control=True)
+    f.run()
+    s = f.pe_state(0, 0)
+    assert s["regs"][5] == 18 and s["regs"][6] == 1
+    assert s["stats"]["wavelets_received"] == 4
+
+
+def test_async_fabric_op_and_unblock():
+    """fabin -> memory on a microthread, which unblocks a task when done."""
+    b = ImageBuilder("async")
+    b.alloc("buf", "u32", 4)
+    b.dsd("mem1d", base="buf", length=4)
+    b.dsd("fabin", length=4, color=6)
+    b.label("main")
+    b.emit("ldsd", dsr=0, dsdidx=0)
+    b.emit("ldsd", dsr=8, dsdidx=1)
+    b.emit("mov32", dd=0, da=0, act=3, ut=2, tid=5)
+    b.emit("exit")
+    b.label("done")
+    b.emit("addi", r1=9, r2=0, imm16=1)
+    b.emit("exit")
+    b.task(0, "main", activated=True)
+    b.task(5, "done", activated=True, blocked=True)
+    b.route(6, (W, R))
+    f = make({(0, 0): b.build()})
+    f.send(6, 0, 0, "west", [10, 20, 30, 40])
+    f.run_until(5)             # issued at cycle 3 (after the two ldsd); 4 elements pending
+    ut = f.pe_state(0, 0)["ut"][2]
+    assert ut is not None and ut[0] == 0xC2 and ut[2] == 4 and ut[1] < 4
+    f.run()
+    assert list(f.read("buf")[0, 0]) == [10, 20, 30, 40]
+    assert f.pe_state(0, 0)["regs"][9] == 1 and f.pe_state(0, 0)["ut"] == [None] * 8
+
+
+def test_deterministic():
+    payloads = list(range(50))
+    imgs = {(0, 0): sender(2, payloads), (1, 0): forwarder(2, W, E), (2, 0): summer(2, nops=7)}
+    data = obj_bytes(imgs)
+    outs = []
+    for _ in range(3):
+        f = Fabric.from_object(data)
+        f.run()
+        outs.append((f.cycle, f.stats(), f.pe_state(2, 0)["regs"], f.pe_state(1, 0)["stats"]))
+    assert outs[0] == outs[1] == outs[2]
+
+
+# ---- faults ---------------------------------------------------------------------------------
+def one(build, routes=(), tasks=(), setup=None):
+    b = ImageBuilder("f")
+    if setup:
+        setup(b)
+    b.label("main")
+    build(b)
+    b.emit("exit")
+    b.task(0, "main", activated=True)
+    for t in tasks:
+        b.task(*t)
+    for c, pos in routes:
+        b.route(c, pos)
+    return b.build()
+
+
+def fault_of(img, w=1, h=1, extra=None):
+    imgs = {(0, 0): img}
+    imgs.update(extra or {})
+    f = make(imgs, w, h)
+    with pytest.raises(FaultError) as e:
+        f.run()
+    return e.value
+
+
+@pytest.mark.parametrize("build,kind,words", [
+    (lambda b: (li(b, 2, 30000), b.emit("ld16", r1=3, r2=2, imm16=0)), "mem_range", ["30000", "outside SRAM"]),
+    (lambda b: (li(b, 2, 101), b.emit("ld32", r1=3, r2=2, imm16=0)), "misaligned", ["odd"]),
+    (lambda b: b.emit("st16", r1=3, r2=0, imm16=1), "write_code", ["code"]),
+    (lambda b: b.emit("trap", uimm16=0x42), "trap", ["0x42"]),
+    (lambda b: (li(b, 2, 1000), b.emit("jr", r1=2)), "pc_range", ["1000"]),
+    (lambda b: b.emit("activate", tid=9), "task", ["9"]),
+    (lambda b: b.emit("ldsd", dsr=0, dsdidx=5), "dsd_index", ["5"]),
+    (lambda b: b.emit("fmovs", dd=0, da=0), "dsd_kind", ["empty"]),
+    (lambda b: b.emit("send", color=3, rq=0), "route", ["no route"]),
+])
+def test_fault_reports(build, kind, words):
+    e = fault_of(one(build))
+    assert e.kind == kind and e.pe == (0, 0) and e.task == 0
+    if kind == "pc_range":
+        assert e.pc == 1000 and e.insn is None
+    else:
+        assert e.pc is not None and e.insn and e.line == "<builder>:1:1"
+    for w in words:
+        assert w in str(e), (w, str(e))
+    assert "PE (0,0)" in str(e) and f"pc {e.pc}" in str(e) and "task 0 (main)" in str(e)
+
+
+def test_fault_dsd_length_and_ut_busy_and_queue_busy():
+    def setup(b):
+        b.alloc("x", "f32", 64)
+        b.dsd("mem1d", base="x", length=64)
+        b.dsd("mem1d", base="x", length=8)
+        b.dsd("fabin", length=4, color=2)
+        b.dsd("mem1d", base="x", length=4)
+
+    e = fault_of(one(lambda b: (b.emit("ldsd", dsr=0, dsdidx=0), b.emit("ldsd", dsr=8, dsdidx=1),
+                                b.emit("fmovs", dd=0, da=0)), setup=setup))
+    assert e.kind == "dsd_length" and "64" in e.reason and "8" in e.reason
+    e = fault_of(one(lambda b: (b.emit("ldsd", dsr=0, dsdidx=0), b.emit("ldsd", dsr=8, dsdidx=0),
+                                b.emit("fmovs", dd=0, da=0, act=1, ut=3),
+                                b.emit("fmovs", dd=0, da=0, act=1, ut=3)), setup=setup))
+    assert e.kind == "ut_busy" and "ut3" in e.reason
+    e = fault_of(one(lambda b: (b.emit("ldsd", dsr=0, dsdidx=3), b.emit("ldsd", dsr=8, dsdidx=2),
+                                b.emit("ldsd", dsr=16, dsdidx=2),
+                                b.emit("fadds", dd=0, da=0, db=0)), setup=setup, routes=[(2, (W, R))]))
+    assert e.kind == "queue_busy" and "2" in e.reason
+
+
+def test_route_fault_and_empty_pe():
+    e = fault_of(sender(3, [1], tx=E), 2, 1, {(1, 0): forwarder(3, N, S)})
+    assert e.kind == "route" and e.pe == (1, 0) and "WEST" in str(e)
+    b = ImageBuilder("e")
+    img = sender(3, [1], tx=E)
+    f = make({(0, 0): img}, 3, 1)
+    with pytest.raises(FaultError) as ei:
+        f.run()
+    assert ei.value.kind == "empty_pe" and "(1,0)" in str(ei.value)
+
+
+def test_hang_reports_who_waits_on_what():
+    b = ImageBuilder("h")
+    b.alloc("buf", "u32", 4)
+    b.dsd("mem1d", base="buf", length=4)
+    b.dsd("fabin", length=4, color=6)
+    b.label("main")
+    b.emit("ldsd", dsr=0, dsdidx=0)
+    b.emit("ldsd", dsr=8, dsdidx=1)
+    b.emit("mov32", dd=0, da=0)
+    b.emit("exit")
+    b.label("blk")
+    b.emit("exit")
+    b.task(0, "main", activated=True)
+    b.task(5, "blk", activated=True, blocked=True)
+    b.route(6, (W, R))
+    f = make({(0, 0): b.build()})
+    f.send(6, 0, 0, "west", [1, 2])
+    with pytest.raises(HangError) as e:
+        f.run()
+    rep = e.value.report
+    assert "PE (0,0)" in rep and "2 of 4 elements" in rep and "color 6" in rep
+    assert "activated but blocked tasks: 5(blk)" in rep
+    assert e.value.cycle == f.cycle > 0
+
+
+def test_hang_wavelet_nobody_reads():
+    f = make({(0, 0): sender(3, [1, 2], tx=E), (1, 0): forwarder(3, W, R)})
+    with pytest.raises(HangError) as e:
+        f.run()
+    assert "PE (1,0)" in e.value.report and "input queue 2" in e.value.report
+
+
+def test_watchdog():
+    f = make({(0, 0): one(lambda b: (b.label("spin"), b.emit("jmp", target="spin")))})
+    with pytest.raises(WatchdogError) as e:
+        f.run(max_cycles=10000)
+    assert e.value.cycle == 10000 == f.cycle
+    assert "running task 0" in str(e.value)
+
+
+# ---- scale ----------------------------------------------------------------------------------
+def test_sparse_1024x1024_fits():
+    """A 1024x1024 fabric with a program on a few PEs allocates state only for those."""
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    imgs = {(0, 0): sender(3, [1, 2, 3], tx=E), (1, 0): summer(3, tx=R),
+            (1023, 1023): one(lambda b: b.emit("addi", r1=4, r2=0, imm16=9))}
+    f = make(imgs, 1024, 1024)
+    f.run()
+    assert f.pe_state(1, 0)["regs"][5] == 6 and f.pe_state(1023, 1023)["regs"][4] == 9
+    assert f.pe_state(500, 500)["mem"] is None
+    grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert grown_kib < 200 * 1024        # ~8 MB of pointers, not 48 GiB of SRAM
