@@ -171,12 +171,12 @@ class Comparison:
 
     def table(self, decode=None) -> str:
         """Human-readable per-step report."""
-        lines = [f"{'step':>4} {'pos':>4} {'token':>7} {'max|ref-hf|':>12} {'max|logit|':>10} {'top2 gap':>9}  text"]
+        lines = [f"{'pos':>4} {'token fed':>9} {'max|ref-hf|':>12} {'max|logit|':>10} {'top2 gap':>9}  text"]
         fed = self.prompt_ids + self.hf_new[:-1]
         for i, d in enumerate(self.max_abs_diff):
             tok = fed[i]
             text = repr(decode([tok])) if decode else ""
-            lines.append(f"{i:>4} {i:>4} {tok:>7} {d:>12.3e} {self.logit_scale[i]:>10.3f} {self.top2_margin[i]:>9.4f}  {text}")
+            lines.append(f"{i:>4} {tok:>9} {d:>12.3e} {self.logit_scale[i]:>10.3f} {self.top2_margin[i]:>9.4f}  {text}")
         lines.append(
             f"max over {len(self.max_abs_diff)} steps: {self.max_abs_diff.max():.3e} "
             f"(mean {self.max_abs_diff.mean():.3e}); greedy tokens {'match' if self.tokens_match else 'DIFFER'}"

@@ -30,7 +30,6 @@ GGUF files with a byte-level BPE vocabulary (``tokenizer.ggml.model == "gpt2"``,
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any, Optional, Sequence, Union
 
 from .errors import GGUFError, MissingPackageError
