@@ -1,0 +1,88 @@
+"""wse-emu: exit codes, summary, outputs, trace, and no traceback for any bad input."""
+import json
+
+import numpy as np
+import pytest
+
+from helpers import li, obj_bytes
+from wse.emu.cli import main
+from wse.isa.builder import ImageBuilder
+
+
+def prog(trap=False, spin=False):
+    b = ImageBuilder("p")
+    b.alloc("x", "f32", 4)
+    b.alloc("y", "f32", 4)
+    b.dsd("mem1d", base="y", length=4)
+    b.dsd("mem1d", base="x", length=4)
+    b.label("main")
+    b.emit("ldsd", dsr=0, dsdidx=0)
+    b.emit("ldsd", dsr=8, dsdidx=1)
+    li(b, 3, int(np.float32(2.0).view(np.uint32)))
+    b.emit("fmuls", dd=0, da=0, rs=3)
+    if trap:
+        b.emit("trap", uimm16=7)
+    if spin:
+        b.label("spin")
+        b.emit("jmp", target="spin")
+    b.emit("exit")
+    b.task(0, "main")
+    img = b.build()
+    return obj_bytes({(x, y): img for x in range(2) for y in range(2)}, 2, 2)
+
+
+def test_run_with_io_stats_and_trace(tmp_path, capsys):
+    p = tmp_path / "p.wso"
+    p.write_bytes(prog())
+    x = tmp_path / "x.npy"
+    np.save(x, np.arange(4, dtype=np.float32))
+    tr = tmp_path / "t.json"
+    y = tmp_path / "y.npy"
+    rc = main([str(p), "--grid", "2x2", "--input", f"x={x}", "--output", f"y={y}",
+               "--launch", "main", "--stats", "--trace", str(tr)])
+    out = capsys.readouterr().out
+    assert rc == 0 and "cycles:" in out and "instructions:" in out and "MHz" in out
+    assert "wavelet hops" in out and "busy_cycles" in out
+    got = np.load(y)
+    assert got.shape == (2, 2, 4) and list(got[0, 0]) == [0, 2, 4, 6]
+    ev = json.loads(tr.read_text())["traceEvents"]
+    assert any(e.get("cat") == "task" for e in ev) and any(e.get("cat") == "tensor" for e in ev)
+
+
+def test_fault_and_watchdog_exit_nonzero(tmp_path, capsys):
+    p = tmp_path / "p.wso"
+    p.write_bytes(prog(trap=True))
+    assert main([str(p), "--launch", "main"]) == 1
+    err = capsys.readouterr().err
+    assert "trap" in err and "Traceback" not in err
+    p.write_bytes(prog(spin=True))
+    assert main([str(p), "--launch", "main", "--max-cycles", "500"]) == 1
+    assert "watchdog" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args", [
+    ["missing.wso"],
+    ["{bad}"],
+    ["{good}", "--grid", "axb"],
+    ["{good}", "--grid", "1x1"],
+    ["{good}", "--input", "x={npy_bad_shape}"],
+    ["{good}", "--input", "nosuchsym={npy}"],
+    ["{good}", "--input", "x"],
+    ["{good}", "--input", "x={missing_npy}"],
+    ["{good}", "--launch", "nosuchtask"],
+    ["{good}", "--arch", "wse3"],
+    ["{good}", "--max-cycles", "-5"],
+])
+def test_bad_input_no_traceback(tmp_path, capsys, args):
+    good = tmp_path / "g.wso"
+    good.write_bytes(prog())
+    bad = tmp_path / "b.wso"
+    bad.write_bytes(b"WSEO" + b"\0" * 40)
+    npy = tmp_path / "a.npy"
+    np.save(npy, np.zeros(4, np.float32))
+    npy_bad = tmp_path / "bad.npy"
+    np.save(npy_bad, np.zeros((3, 3, 3), np.float32))
+    subst = dict(good=good, bad=bad, npy=npy, npy_bad_shape=npy_bad, missing_npy=tmp_path / "no.npy")
+    rc = main([a.format(**subst) for a in args])
+    err = capsys.readouterr().err
+    assert rc == 2 and "Traceback" not in err and "error" in err
