@@ -25,7 +25,7 @@ from wse.isa.codec import encode as isa_encode
 
 from .diag import AsmError, AssemblyError, Diagnostic, Pos, fmt_int, fmt_range
 from .expr import (BUILTIN_NAMES, DSR, GPR, PORTS, RESERVED, UTS, Ev, Scope, Sym, Undefined,
-                   f16_bits, f32_bits, suggest, vkey)
+                   compile_expr, f16_bits, f32_bits, fast_key, suggest, vkey)
 from .syntax import (Arrow, Bin, Bracket, IfBlock, Kw, MacroBlock, Name, Num, ProgramBlock,
                      RepBlock, SourceFile, Stmt, Str, Un, parse_line)
 
@@ -1567,14 +1567,16 @@ class Session:
     def image_for(self, prog: ProgramInfo, builtins, pe, real_main):
         node = prog.trie
         while node is not None and node.leaf is None:
-            expr, scope, dot, _ = node.step
-            ev = Ev(builtins)
-            try:
-                k = vkey(ev.ev(expr, scope, dot))
-            except AsmError as e:
-                k = ("err", e.message)
-            except Exception:
-                k = ("exc",)
+            expr, scope, dot, fast = node.step
+            k = fast_key(fast, builtins) if fast is not None else None
+            if k is None:
+                ev = Ev(builtins)
+                try:
+                    k = vkey(ev.ev(expr, scope, dot))
+                except AsmError as e:
+                    k = ("err", e.message)
+                except Exception:
+                    k = ("exc",)
             node = node.children.get(k)
         if node is not None:
             return node.leaf
@@ -1600,7 +1602,7 @@ class Session:
         node = prog.trie
         for expr, scope_, dot, k in trace:
             if node.step is None:
-                node.step = (expr, scope_, dot, None)
+                node.step = (expr, scope_, dot, compile_expr(expr, scope_, builtins))
             nxt = node.children.get(k)
             if nxt is None:
                 nxt = TrieNode()

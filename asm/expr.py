@@ -345,3 +345,120 @@ class Ev:
         if scope is not None and scope.find(name) is not None:
             return True
         return self.builtins is not None and name in self.builtins
+
+
+# --- fast replay --------------------------------------------------------------------------
+class _NoFast(Exception):
+    pass
+
+
+def _tdiv(a, b):
+    if isinstance(a, float) or isinstance(b, float):
+        return a / b
+    q = abs(a) // abs(b)
+    return q if (a < 0) == (b < 0) else -q
+
+
+def _tmod(a, b):
+    if isinstance(a, float) or isinstance(b, float):
+        raise _NoFast()
+    r = abs(a) % abs(b)
+    return -r if a < 0 else r
+
+
+def _intop(f):
+    def g(a, b):
+        if isinstance(a, float) or isinstance(b, float):
+            raise _NoFast()
+        return f(a, b)
+    return g
+
+
+def _shl(a, b):
+    if isinstance(a, float) or isinstance(b, float) or not 0 <= b <= INT_BITS:
+        raise _NoFast()
+    return a << b
+
+
+def _shr(a, b):
+    if isinstance(a, float) or isinstance(b, float) or b < 0:
+        raise _NoFast()
+    return a >> min(b, INT_BITS + 1)
+
+
+_BINOPS = {
+    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+    "/": _tdiv, "%": _tmod, "==": lambda a, b: int(a == b), "!=": lambda a, b: int(a != b),
+    "<": lambda a, b: int(a < b), "<=": lambda a, b: int(a <= b), ">": lambda a, b: int(a > b),
+    ">=": lambda a, b: int(a >= b), "&": _intop(lambda a, b: a & b), "|": _intop(lambda a, b: a | b),
+    "^": _intop(lambda a, b: a ^ b), "<<": _shl, ">>": _shr,
+}
+
+
+def compile_expr(node, scope, builtin_names, depth=0):
+    """A closure f(builtins) computing `node` like Ev.ev, for the subset of expressions that
+    replay needs to be fast; None when the expression has something it does not handle (the
+    caller then uses Ev). The closure raises _NoFast (or any exception) to ask for Ev."""
+    if depth > 60:
+        return None
+    t = type(node)
+    if t is Num:
+        v = node.value
+        return lambda b: v
+    if t is Name:
+        n = node.name
+        r = scope.find(n) if scope is not None else None
+        if r is not None:
+            kind, x = r
+            if kind == "arg":
+                return compile_expr(x[0], x[1], builtin_names, depth + 1)
+            if x.kind in ("const", "label", "dsd", "dlabel", "task") and x.value is not None:
+                v = x.value
+                return lambda b: v
+            return None
+        if n in builtin_names:
+            return lambda b: b[n]
+        return None
+    if t is Bin:
+        fa = compile_expr(node.a, scope, builtin_names, depth + 1)
+        fb = compile_expr(node.b, scope, builtin_names, depth + 1)
+        if fa is None or fb is None:
+            return None
+        if node.op == "&&":
+            return lambda b: int(bool(fa(b)) and bool(fb(b)))
+        if node.op == "||":
+            return lambda b: int(bool(fa(b)) or bool(fb(b)))
+        op = _BINOPS.get(node.op)
+        if op is None:
+            return None
+        return lambda b: op(fa(b), fb(b))
+    if t is Un:
+        fa = compile_expr(node.a, scope, builtin_names, depth + 1)
+        if fa is None:
+            return None
+        if node.op == "-":
+            return lambda b: -fa(b)
+        if node.op == "+":
+            return fa
+        if node.op == "!":
+            return lambda b: int(not fa(b))
+        return lambda b: ~_intop(lambda x, y: x)(fa(b), 0)
+    if t is Cond:
+        fc = compile_expr(node.c, scope, builtin_names, depth + 1)
+        fa = compile_expr(node.a, scope, builtin_names, depth + 1)
+        fb = compile_expr(node.b, scope, builtin_names, depth + 1)
+        if fc is None or fa is None or fb is None:
+            return None
+        return lambda b: fa(b) if fc(b) else fb(b)
+    return None
+
+
+def fast_key(f, b):
+    """vkey of f(b), or None when the fast path cannot decide (then use Ev)."""
+    try:
+        v = f(b)
+    except Exception:
+        return None
+    if isinstance(v, int) and v.bit_length() > INT_BITS:
+        return None
+    return vkey(v)

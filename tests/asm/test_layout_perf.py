@@ -67,3 +67,13 @@ def test_per_pe_values_are_not_mixed_up():
         for x in range(16):
             assert obj.image_at(x, y).code[0] == 0x18100000 | ((x * 3 + y) % 5)
     assert len(obj.images) == 5
+
+
+def test_fast_replay_matches_the_evaluator(monkeypatch):
+    """The compiled replay closures give the same images as the tree-walking evaluator."""
+    import wse.asm.assembler as A
+    src = GEMV.replace(".if pe_x > 0", ".if pe_x > 0 && (pe_y * 3 - pe_x) / 2 % 3 != 1 ? 1 : pe_x >= 2")
+    fast = assemble_text(src, "g.s", defines={"N": 12})
+    monkeypatch.setattr(A, "compile_expr", lambda *a: None)
+    slow = assemble_text(src, "g.s", defines={"N": 12})
+    assert fast == slow
