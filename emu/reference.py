@@ -5,8 +5,9 @@ piece of code below, commented with the spec's words, so that a reader can check
 the other. The fast C core (csrc/) implements the same rules; tests/emu/test_differential.py
 runs both in lock-step and compares their state cycle by cycle.
 
-This module imports only wse.isa, numpy and the standard library, so that it stays an
-independent statement of the semantics.
+This module imports only wse.isa, numpy, the standard library and the exception classes of
+wse.emu.errors (plain Python), so that it stays an independent statement of the semantics: it
+shares no code with the C core.
 
 Layout of this file:
   1. values: 32-bit integers, fp16/fp32 with canonical NaNs
@@ -28,6 +29,10 @@ import numpy as np
 
 from wse.isa import decode, format_insn, load as load_isa
 from wse.isa import objfile
+
+# The typed exceptions are the emulator's own (wse.emu.errors, plain Python), so that code
+# catching them works with either backend; the reference fills the same fields as the C core.
+from .errors import FaultError, HangError, WatchdogError, WseError as EmuError
 
 ISA = load_isa()
 
@@ -115,46 +120,24 @@ def fmin(a: np.float32, b: np.float32) -> np.float32:
 # =============================================================================================
 # 2. Exceptions
 # =============================================================================================
-class EmuError(Exception):
-    """A run stopped abnormally."""
 
 
-class FaultError(EmuError):
-    """An instruction or a wavelet broke a rule. Attributes name the PE, task, PC, instruction,
-    its source line, the fault kind (as the C core's enum wse_fault_kind, lower case) and the
-    reason."""
-
-    def __init__(self, kind, reason, cycle, pe=None, task=None, pc=None, insn=None, line=None,
-                 trace=()):
-        self.kind, self.reason, self.cycle = kind, reason, cycle
-        self.pe, self.task, self.pc, self.insn, self.line = pe, task, pc, insn, line
-        self.trace = list(trace)
-        where = f"PE ({pe[0]},{pe[1]})" if pe else "fabric"
-        msg = f"fault at {where}, cycle {cycle}"
-        if task is not None:
-            msg += f", task {task}"
-        if pc is not None:
-            msg += f", pc {pc}"
-        if insn:
-            msg += f": `{insn}`"
-        if line:
-            msg += f" ({line})"
-        msg += f": {reason} [{kind}]"
-        super().__init__(msg)
-
-
-class HangError(EmuError):
-    """Nothing can happen any more but the fabric is not idle; .report says what is stuck."""
-
-    def __init__(self, cycle, report):
-        self.cycle, self.report = cycle, report
-        super().__init__(f"hang at cycle {cycle}: nothing can happen any more\n{report}")
-
-
-class WatchdogError(EmuError):
-    def __init__(self, cycle):
-        self.cycle = cycle
-        super().__init__(f"watchdog: the cycle counter reached max_cycles = {cycle}")
+def fault_error(kind, reason, cycle, pe=None, task=None, pc=None, insn=None, line=None,
+                trace=()) -> FaultError:
+    where = f"PE ({pe[0]},{pe[1]})" if pe else "fabric"
+    msg = f"fault at {where}, cycle {cycle}"
+    if task is not None:
+        msg += f", task {task}"
+    if pc is not None:
+        msg += f", pc {pc}"
+    if insn:
+        msg += f": `{insn}`"
+    if line:
+        msg += f" ({line})"
+    msg += f": {reason} [{kind}]"
+    e = FaultError(msg, kind, reason, cycle, pe=pe, task=task, pc=pc, insn=insn, line=line)
+    e.trace = list(trace)
+    return e
 
 
 class Fault(Exception):
@@ -1054,8 +1037,8 @@ class ReferenceFabric:
         insn = pe.insn_text(pc) if pe is not None else None
         line = pe.line(pc) if pe is not None and pc is not None else None
         trace = list(pe.trace) if pe is not None else []
-        return FaultError(f.kind, f.reason, t, (pe.x, pe.y) if pe else None, task, pc, insn,
-                          line, trace)
+        return fault_error(f.kind, f.reason, t, (pe.x, pe.y) if pe else None, task, pc, insn,
+                           line, trace)
 
     # ---- the scheduler ----------------------------------------------------------------------
     def runnable(self, pe: PE, t: int) -> list[int]:
@@ -1376,7 +1359,8 @@ class ReferenceFabric:
             if not pe.empty():
                 self._flush_stats(pe)
         if not (moved or executed) and not self.idle() and not self._future_events(t):
-            raise HangError(t + 1, self.hang_report())
+            raise HangError(t + 1, f"hang at cycle {t + 1}: nothing can happen any more\n"
+                                   + self.hang_report())
 
     def run(self, max_cycles: int | None = None) -> int:
         """Run until idle (returns the cycle), or raise FaultError / HangError /
@@ -1386,7 +1370,8 @@ class ReferenceFabric:
             if self.idle():
                 return self.cycle
             if max_cycles is not None and self.cycle >= max_cycles:
-                raise WatchdogError(self.cycle)
+                raise WatchdogError(self.cycle, f"watchdog: the cycle counter reached "
+                                                f"max_cycles = {max_cycles}\n" + self.hang_report())
             self.step()
 
     def run_until(self, cycle: int) -> bool:
