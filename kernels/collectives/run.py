@@ -118,7 +118,7 @@ def table_rows(arch: str = "wse3") -> list[dict]:
             rows.append({"kernel": f"reduce sum, {scheme}", "problem": f"{n} fp32 per PE",
                          "pes": f"{w}x{h}", "cycles": r.cycles,
                          "model": predicted_reduce_cycles(w, h, n, scheme, arch),
-                         "notes": "to (0, 0); model: T = max(C, E/N + L) + (2 T_R + 1) D"})
+                         "notes": "to (0, 0); model = cost model T"})
     data = rng.standard_normal((16, 16, 64)).astype(np.float32)
     for scheme in SCHEMES:
         r = allreduce(data, "sum", scheme, arch=arch)

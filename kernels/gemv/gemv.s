@@ -21,12 +21,15 @@
 ; Tasks:   main    local, activated at load: loads the DSRs; on row 0 starts the async send
 ;                  of x (microthread 0) down the column.
 ;          xtask   data task on C_X: one per x element j (payload = x_j in r1):
-;                  y += fp32(A[:, j]) * x_j  (fmachs), then step the column DSR by MB words;
-;                  after NB elements it activates reduce.
+;                  y += fp32(A[:, j]) * x_j  (fmachs), then step the column DSR by MB words.
+;          xdone   local, row 0: activated when the x send finishes; sends a control
+;                  wavelet on C_X behind the data, whose payload (the id of reduce)
+;                  activates reduce on every PE of the column as it reaches its RAMP.
+;                  xtask has a lower id than reduce, so queued x elements are done first.
 ;          reduce  local: column 0 sends y East; middle columns send y + (incoming) East,
 ;                  element by element (pipelined); the East column adds the incoming
 ;                  partial into y.
-; Registers: r2 counts the x elements still to come (used only by xtask).
+; Registers: r1 = x_j (xtask), r3 = the id of reduce (xdone).
 ; DSRs: d0/a0 = y, b0 = current column of A (xtask); d1/a1 = x send (main, row 0);
 ;       d2/a2/b2 = reduce.
 ; Memory map (data, after the code):
@@ -40,6 +43,8 @@
 C_X = 0
 C_R0 = 1
 C_R1 = 2
+T_XTASK = 1                     ; task ids (xtask's must be the lower)
+T_REDUCE = 2
 
 .fabric KX, KY
 
@@ -62,9 +67,12 @@ C_R1 = 2
     .endif
 
     ; ---- tasks and DSDs -----------------------------------------------------------------
-    .task xtask, data, color=C_X
+    ; xtask must have a lower id than reduce: when the end-of-x control wavelet activates
+    ; reduce, the x elements still queued run first (the scheduler picks the lowest id).
+    .task xtask, data, color=C_X, id=T_XTASK
+    .task reduce, local, id=T_REDUCE
     .task main, local, start
-    .task reduce, local
+    .task xdone, local
 
     .dsd dy, mem1d, base=y, len=MB
     .dsd dcol, mem1d, base=A, len=MB
@@ -83,22 +91,21 @@ main:
     ldsd d0, dy
     ldsd a0, dy
     ldsd b0, dcol
-    addi r2, r0, NB
     .if pe_y == 0
     ldsd d1, dxout
     ldsd a1, dx
-    fmovs d1, a1 async ut0              ; x -> C_X, one wavelet per element
+    fmovs d1, a1 async ut0 activate xdone  ; x -> C_X, one wavelet per element
     .endif
     exit
 
 xtask:                                   ; r1 = x_j (fp32 bits)
     fmachs d0, a0, b0, r1                ; y = y + fp32(A[:, j]) * x_j
     dsdaddi b0, MB                       ; next column
-    addi r2, r2, -1
-    beq r2, r0, xlast
     exit
-xlast:
-    activate reduce
+
+xdone:                                   ; the last x element has left: a control wavelet
+    addi r3, r0, T_REDUCE                ; behind it on C_X activates reduce (its payload is
+    sendc C_X, r3                        ; the task id) on every PE of this line
     exit
 
 reduce:

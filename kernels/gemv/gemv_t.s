@@ -17,11 +17,12 @@
 ;
 ; Colors:  C_X = 0 (x multicast along rows), C_R0 = 1, C_R1 = 2 (column reduce).
 ; Tasks:   main (local, start): load DSRs; on column 0 start the async send of x.
-;          xtask (data on C_X): y += fp32(A[i, :]) * x_i; step the row DSR by one word;
-;          after MB elements activate reduce.
+;          xtask (data on C_X): y += fp32(A[i, :]) * x_i; step the row DSR by one word.
+;          xdone (local, column 0): after the x send, a control wavelet on C_X activates
+;          reduce on every PE of the row (as in gemv.s; xtask's id is lower than reduce's).
 ;          reduce (local): row 0 sends y South; middle rows send y + (incoming) South;
 ;          the bottom row adds the incoming partial into y.
-; Registers: r2 counts the x elements still to come.
+; Registers: r1 = x_i (xtask), r3 = the id of reduce (xdone).
 ; DSRs: d0/a0 = y, b0 = current row of A; d1/a1 = x send; d2/a2/b2 = reduce.
 ; Memory map: A fp16[MB*NB] (host), y fp32[NB] (host writes b on row 0, zeros elsewhere),
 ;             x fp32[MB] (column 0 only).
@@ -32,6 +33,8 @@
 C_X = 0
 C_R0 = 1
 C_R1 = 2
+T_XTASK = 1                     ; task ids (xtask's must be the lower)
+T_REDUCE = 2
 
 .fabric KX, KY
 
@@ -52,9 +55,12 @@ C_R1 = 2
         .route C_R0 + (pe_y + 1) % 2, north -> ramp         ; my North neighbour's comes in
     .endif
 
-    .task xtask, data, color=C_X
+    ; xtask must have a lower id than reduce: when the end-of-x control wavelet activates
+    ; reduce, the x elements still queued run first (the scheduler picks the lowest id).
+    .task xtask, data, color=C_X, id=T_XTASK
+    .task reduce, local, id=T_REDUCE
     .task main, local, start
-    .task reduce, local
+    .task xdone, local
 
     .dsd dy, mem1d, base=y, len=NB
     .dsd drow, mem1d, base=A, len=NB, stride=MB
@@ -73,22 +79,21 @@ main:
     ldsd d0, dy
     ldsd a0, dy
     ldsd b0, drow
-    addi r2, r0, MB
     .if pe_x == 0
     ldsd d1, dxout
     ldsd a1, dx
-    fmovs d1, a1 async ut0              ; x -> C_X
+    fmovs d1, a1 async ut0 activate xdone  ; x -> C_X
     .endif
     exit
 
 xtask:                                   ; r1 = x_i (fp32 bits)
     fmachs d0, a0, b0, r1                ; y = y + fp32(A[i, :]) * x_i
     dsdaddi b0, 1                        ; next row: one fp16 word further
-    addi r2, r2, -1
-    beq r2, r0, xlast
     exit
-xlast:
-    activate reduce
+
+xdone:                                   ; the last x element has left: a control wavelet
+    addi r3, r0, T_REDUCE                ; behind it on C_X activates reduce (its payload is
+    sendc C_X, r3                        ; the task id) on every PE of this line
     exit
 
 reduce:
