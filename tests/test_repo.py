@@ -1,0 +1,46 @@
+"""Repository-level checks: the README's commands, CI, packaging."""
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def _block(name: str) -> str:
+    m = re.search(rf"<!-- {name}:begin -->\s*```\n(.*?)\n```\s*<!-- {name}:end -->", README, re.S)
+    assert m, f"README.md has no {name} block"
+    return m.group(1).strip()
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text()
+    # .ci/run extracts the block between these markers and evals it
+    assert "<!-- test-command:begin -->" in ci and 'eval "$cmd"' in ci
+    cmd = _block("test-command")
+    assert cmd.startswith("python3 -m venv .venv") and cmd.endswith("python -m pytest")
+    assert "\n" not in cmd
+
+
+def test_main_command_names_files_that_exist():
+    cmd = _block("main-command")
+    for token in cmd.split():
+        if re.search(r"\.(s|py|npy)$", token) and "/" in token:
+            assert (ROOT / token).exists(), f"README main command uses missing {token}"
+
+
+def test_every_kernel_package_is_installed():
+    cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    listed = set(cfg["tool"]["setuptools"]["packages"])
+    found = {"wse.kernels." + ".".join(p.parent.relative_to(ROOT / "kernels").parts)
+             for p in (ROOT / "kernels").rglob("__init__.py") if p.parent != ROOT / "kernels"}
+    missing = found - listed
+    assert not missing, f"add {sorted(missing)} to [tool.setuptools] packages in pyproject.toml"
+
+
+def test_docs_link_to_files_that_exist():
+    for doc in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
+        for target in re.findall(r"\]\(([^)#:]+\.md)\)", doc.read_text()):
+            assert (doc.parent / target).exists(), f"{doc.name} links to missing {target}"
