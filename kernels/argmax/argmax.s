@@ -1,4 +1,8 @@
 ; argmax.s: the largest value of a vector of N fp32 elements distributed over a W x H
+; Defines used by the objdump round-trip test (tests/asm/test_roundtrip.py):
+;@ define N=100
+;@ define W=3
+;@ define H=2
 ; rectangle and its index; ties go to the lowest index (as numpy.argmax). NaNs are ignored
 ; (comparisons with NaN are false) unless every element is NaN (then index 0 is returned).
 ;

@@ -1,4 +1,10 @@
 ; attn_decode.s: attention decode for one KV head (GQA group) on a chain of P PEs.
+; Defines used by the objdump round-trip test (tests/asm/test_roundtrip.py):
+;@ define P=4
+;@ define S=8
+;@ define HD=16
+;@ define G=2
+;@ define SCALE_BITS=0x3e800000
 ;
 ; Defines:
 ;   P     chain length (PEs, a 1 x P column; PE m = pe_y)

@@ -1,4 +1,9 @@
 ; elementwise.s: z = x OP y over a vector of N fp32 elements distributed over a W x H
+; Defines used by the objdump round-trip test (tests/asm/test_roundtrip.py):
+;@ define N=100
+;@ define W=3
+;@ define H=2
+;@ define OP=0
 ; rectangle of PEs (no communication).
 ;
 ; Defines (assembler -D / driver defines):

@@ -1,4 +1,9 @@
 ; silu.s: SiLU z = x / (1 + exp(-x)) (GLU = 0) or SwiGLU z = silu(x) * y (GLU = 1) over a
+; Defines used by the objdump round-trip test (tests/asm/test_roundtrip.py):
+;@ define N=100
+;@ define W=3
+;@ define H=2
+;@ define GLU=1
 ; vector of N fp32 elements distributed over a W x H rectangle (no communication).
 ;
 ; Defines: N, W, H (N >= W*H), GLU (0 or 1).

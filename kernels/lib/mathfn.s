@@ -1,4 +1,9 @@
 ; mathfn.s: apply one software math routine of kernels/lib to M fp32 inputs on each PE of a
+; Defines used by the objdump round-trip test (tests/asm/test_roundtrip.py):
+;@ define W=2
+;@ define H=2
+;@ define M=16
+;@ define FN=0
 ; W x H rectangle (no communication). Used to measure the routines' errors on the emulator
 ; (wse.kernels.lib.measure, tests/kernels/test_math.py).
 ;

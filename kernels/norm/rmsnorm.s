@@ -1,4 +1,9 @@
 ; rmsnorm.s: y = (x * rsqrt(mean(x*x) + EPS)) * g over a vector of N fp32 elements
+; Defines used by the objdump round-trip test (tests/asm/test_roundtrip.py):
+;@ define N=100
+;@ define W=3
+;@ define H=2
+;@ define EPS_BITS=0x3727c5ac
 ; distributed over a W x H rectangle (the same operation order as the fp32 reference).
 ;
 ; Defines: N, W, H (N >= W*H), EPS_BITS (the fp32 bits of epsilon, e.g. 0x3727c5ac for 1e-5:

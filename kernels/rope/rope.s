@@ -1,4 +1,8 @@
 ; rope.s: rotary position embedding on adjacent pairs (x[2i], x[2i+1]) of a vector of N fp32
+; Defines used by the objdump round-trip test (tests/asm/test_roundtrip.py):
+;@ define N=100
+;@ define W=3
+;@ define H=2
 ; elements (N even; e.g. the heads of q or k concatenated) distributed over a W x H rectangle:
 ;   y[2i]   = x[2i]*cos(a_i) - x[2i+1]*sin(a_i)
 ;   y[2i+1] = x[2i]*sin(a_i) + x[2i+1]*cos(a_i),   a_i = pos * theta^(-2j/head_dim), j = i mod head_dim/2

@@ -1,4 +1,8 @@
 ; softmax.s: y = exp(x - max(x)) / sum(exp(x - max(x))) over a vector of N fp32 elements
+; Defines used by the objdump round-trip test (tests/asm/test_roundtrip.py):
+;@ define N=100
+;@ define W=3
+;@ define H=2
 ; distributed over a W x H rectangle.
 ;
 ; Defines: N, W, H (N >= W*H).
