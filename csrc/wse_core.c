@@ -668,6 +668,30 @@ static inline uint32_t elem(uint8_t op, uint32_t x0, uint32_t x1, uint32_t rs) {
     }
 }
 
+static inline int disjoint_or_same(uint32_t x, uint32_t y, uint64_t words) {
+    return x == y || (uint64_t)x + words <= y || (uint64_t)y + words <= x;
+}
+
+/* fmacs over contiguous fp32 whose destination does not overlap a source at an offset: one
+   vectorisable loop, then NaNs made canonical. Element order cannot be observed. */
+__attribute__((optimize("O3")))
+static int fmacs_fast(uint16_t *mem, uint32_t d, uint32_t a, uint32_t b, uint64_t n, float s) {
+    if (!disjoint_or_same(d, a, 2 * n) || !disjoint_or_same(d, b, 2 * n)) return 0;
+    float *D = (float *)(void *)(mem + d);
+    const float *A = (const float *)(const void *)(mem + a), *B = (const float *)(const void *)(mem + b);
+#pragma GCC ivdep
+    for (uint64_t i = 0; i < n; i++) {
+        float pr = B[i] * s;
+        D[i] = A[i] + pr;
+    }
+    uint32_t *DU = (uint32_t *)(void *)D;
+    uint32_t any = 0;
+    for (uint64_t i = 0; i < n; i++) any |= (uint32_t)((DU[i] & 0x7fffffffu) > 0x7f800000u);
+    if (any)
+        for (uint64_t i = 0; i < n; i++) if ((DU[i] & 0x7fffffffu) > 0x7f800000u) DU[i] = 0x7fc00000u;
+    return 1;
+}
+
 /* The memory-only op: all elements now. Operands already checked. */
 static void tensor_mem_all(pe_t *p, uint8_t op, const insn_desc_t *in, const dsr_t *d, const dsr_t *a,
                            const dsr_t *b, uint32_t rs, uint64_t n, int unit_all) {
@@ -676,6 +700,7 @@ static void tensor_mem_all(pe_t *p, uint8_t op, const insn_desc_t *in, const dsr
     int has0 = in->t0 != 0, has1 = in->t1 != 0;
     if (unit_all) {
         /* contiguous fast paths for the hot ops */
+        if (op == WSE_OP_FMACS && fmacs_fast(mem, d->base, a->base, b->base, n, bf(rs))) return;
         if (op == WSE_OP_FMACS) {
             float s = bf(rs);
             for (uint64_t i = 0; i < n; i++) {
