@@ -32,7 +32,7 @@ def _check_sum(out, data, scheme):
     assert np.all(np.abs(out - exact) <= bound)
 
 
-@settings(max_examples=30)
+@settings(max_examples=50)
 @given(rects, st.sampled_from(SCHEMES), st.integers(0, 2**31))
 @example((8, 1, 5), "chain", 0)      # a row
 @example((1, 8, 5), "tree", 0)       # a column

@@ -37,7 +37,7 @@ def _check(y, model, exact, bound):
     assert np.all(err <= bound), f"max err/bound {np.max(err / bound)}"
 
 
-@settings(max_examples=25)
+@settings(max_examples=40)
 @given(shapes, st.booleans(), st.integers(0, 2**31))
 @example((7, 5, 1, 5), True, 1)      # N x 1 rectangle (a column of 5 PEs), M not divisible
 @example((5, 9, 4, 1), False, 2)     # 1 x N rectangle (a row of 4 PEs), N not divisible
@@ -54,7 +54,7 @@ def test_gemv(shape, bias, seed):
     assert r.cycles > 0
 
 
-@settings(max_examples=20)
+@settings(max_examples=30)
 @given(shapes, st.booleans(), st.integers(0, 2**31))
 @example((7, 5, 1, 5), True, 1)
 @example((5, 9, 4, 1), False, 2)
@@ -109,3 +109,15 @@ def test_tutorial():
             assert body in (root / arg).read_text(), f"excerpt not found verbatim in {arg}"
         else:
             assert run_command(arg) == body, f"output of {arg!r} differs from the tutorial"
+
+
+def test_bench_gemv_small():
+    """The wse-bench entry point on a small case: its keys, a utilization in (0, 1], and
+    the cycle count of the kernel it reports (it checks y against the fp32 bound itself)."""
+    from wse.kernels.gemv.bench import bench_gemv
+    d = bench_gemv(m=96, n=80, kx=4, ky=3)
+    assert set(d) >= {"gemv_cycles", "gemv_utilization", "gemv_wall_s", "gemv_pe_cycles_per_s",
+                      "gemv_numpy_wall_s"}
+    assert 0 < d["gemv_utilization"] <= 1
+    a, x, _ = _data(96, 80, 0, False, 80, 96)
+    assert d["gemv_cycles"] == gemv(a, x, kx=4, ky=3).cycles   # cycles do not depend on values
