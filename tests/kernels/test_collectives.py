@@ -12,7 +12,7 @@ from hypothesis import example, given, settings, strategies as st
 from wse.kernels.collectives.model import SCHEMES, reduce_rect
 from wse.kernels.collectives.run import allreduce, broadcast, predicted_reduce_cycles, reduce
 
-rects = st.tuples(st.integers(1, 6), st.integers(1, 6), st.integers(1, 12))
+rects = st.tuples(st.integers(1, 9), st.integers(1, 9), st.integers(1, 40))
 U = 2.0 ** -24
 
 
@@ -32,7 +32,7 @@ def _check_sum(out, data, scheme):
     assert np.all(np.abs(out - exact) <= bound)
 
 
-@settings(max_examples=50)
+@settings(max_examples=100)
 @given(rects, st.sampled_from(SCHEMES), st.integers(0, 2**31))
 @example((8, 1, 5), "chain", 0)      # a row
 @example((1, 8, 5), "tree", 0)       # a column
@@ -45,7 +45,7 @@ def test_reduce_sum(rect, scheme, seed):
     _check_sum(r.out, data, scheme)
 
 
-@settings(max_examples=20)
+@settings(max_examples=40)
 @given(rects, st.sampled_from(SCHEMES), st.integers(0, 2**31))
 @example((6, 1, 4), "chain", 0)
 @example((1, 6, 4), "twophase", 0)
@@ -56,7 +56,7 @@ def test_reduce_max(rect, scheme, seed):
     np.testing.assert_array_equal(r.out, data.max(axis=(0, 1)))
 
 
-@settings(max_examples=15)
+@settings(max_examples=30)
 @given(rects, st.integers(0, 2**31))
 @example((6, 1, 3), 0)
 @example((1, 6, 3), 0)
@@ -69,7 +69,7 @@ def test_broadcast(rect, seed):
     np.testing.assert_array_equal(r.out, np.broadcast_to(v, (h, w, n)))
 
 
-@settings(max_examples=20)
+@settings(max_examples=50)
 @given(rects, st.sampled_from(SCHEMES), st.sampled_from(["sum", "max"]), st.integers(0, 2**31))
 @example((4, 3, 5), "chain", "sum", 0)
 @example((1, 5, 2), "tree", "max", 0)

@@ -19,7 +19,7 @@ from hypothesis import example, given, settings, strategies as st
 from wse.kernels.gemv.model import error_bound, gemv_model, gemv_t_model
 from wse.kernels.gemv.run import gemv, gemv_t, utilization
 
-shapes = st.tuples(st.integers(1, 24), st.integers(1, 24), st.integers(1, 4), st.integers(1, 4))
+shapes = st.tuples(st.integers(1, 48), st.integers(1, 48), st.integers(1, 6), st.integers(1, 6))
 
 
 def _data(m, n, seed, bias, xlen, blen):
@@ -37,7 +37,7 @@ def _check(y, model, exact, bound):
     assert np.all(err <= bound), f"max err/bound {np.max(err / bound)}"
 
 
-@settings(max_examples=40)
+@settings(max_examples=100)
 @given(shapes, st.booleans(), st.integers(0, 2**31))
 @example((7, 5, 1, 5), True, 1)      # N x 1 rectangle (a column of 5 PEs), M not divisible
 @example((5, 9, 4, 1), False, 2)     # 1 x N rectangle (a row of 4 PEs), N not divisible
@@ -54,7 +54,7 @@ def test_gemv(shape, bias, seed):
     assert r.cycles > 0
 
 
-@settings(max_examples=30)
+@settings(max_examples=60)
 @given(shapes, st.booleans(), st.integers(0, 2**31))
 @example((7, 5, 1, 5), True, 1)
 @example((5, 9, 4, 1), False, 2)
