@@ -180,6 +180,8 @@ int wse_received_read(const wse_fabric *f, unsigned long long start, unsigned lo
    max_cycles: WSE_WATCHDOG when the cycle counter reaches it (0: none). */
 int wse_run(wse_fabric *f, unsigned long long stop_at, unsigned long long max_cycles);
 unsigned long long wse_cycle(const wse_fabric *f);
+/* 1 when the fabric is idle now (timing.md "Ending a run" and its Clarifications), else 0. */
+int wse_is_idle(const wse_fabric *f);
 int wse_fault_get(const wse_fabric *f, wse_fault_info *out);
 
 /* Statistics and state. */

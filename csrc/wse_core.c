@@ -343,9 +343,16 @@ int wse_load(wse_fabric *f, const unsigned char *data, unsigned long long len) {
     f->msg[0] = 0;
     int st = wse__load(f, data, (size_t)len);
     if (st != WSE_OK) return st;
+    static const int DX[4] = { 0, 1, 0, -1 }, DY[4] = { -1, 0, 1, 0 };
     for (size_t i = 0; i < (size_t)f->W * f->H; i++) {
         pe_t *p = f->pes[i];
-        if (p && (p->activated & p->img->local_mask)) sched(f, p, 0);
+        if (!p) continue;
+        for (int k = 0; k < 4; k++) {
+            int64_t nx = (int64_t)p->x + DX[k], ny = (int64_t)p->y + DY[k];
+            p->nb_edge[k] = nx < 0 || ny < 0 || nx >= (int64_t)f->W || ny >= (int64_t)f->H;
+            p->nb[k] = p->nb_edge[k] ? NULL : f->pes[(size_t)ny * f->W + (size_t)nx];
+        }
+        if (p->activated & p->img->local_mask) sched(f, p, 0);
     }
     return WSE_OK;
 }
@@ -751,7 +758,8 @@ static inline int ce_wants_iq(pe_t *p, uint32_t c) {
     int dt = p->img->data_task_of_color[c];
     if (dt >= 0 && p->mstate == M_IDLE && !((p->blocked >> dt) & 1)) return 1;
     if (p->mstate == M_FABOP && (p->mop.colors >> c) & 1) return 1;
-    for (int u = 0; u < NUT; u++) if ((p->ut_mask >> u & 1) && (p->ut[u].colors >> c) & 1) return 1;
+    if (p->ut_mask)
+        for (int u = 0; u < NUT; u++) if ((p->ut_mask >> u & 1) && (p->ut[u].colors >> c) & 1) return 1;
     return 0;
 }
 
@@ -820,10 +828,10 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
         static const uint32_t OPP[4] = { PS, PW, PN, PE_ };
         for (int pi = 0; pi < 4; pi++) {
             if (!(tx & (1u << pi))) continue;
-            int64_t nx = (int64_t)p->x + DX[pi], ny = (int64_t)p->y + DY[pi];
-            if (nx < 0 || ny < 0 || nx >= (int64_t)f->W || ny >= (int64_t)f->H) continue; /* to the host */
-            pe_t *q = f->pes[(size_t)ny * f->W + (size_t)nx];
+            if (p->nb_edge[pi]) continue;  /* to the host */
+            pe_t *q = p->nb[pi];
             if (!q) {
+                int64_t nx = (int64_t)p->x + DX[pi], ny = (int64_t)p->y + DY[pi];
                 fault(f, p, WSE_FK_EMPTY_PE, -1, t, "a wavelet on color %u leaves through %s to PE (%lld,%lld), which has no program",
                       c, port_name(1 << pi), (long long)nx, (long long)ny);
                 f->fault.color = (int)c; f->fault.port = 1 << pi;
@@ -997,9 +1005,8 @@ static void end_task(wse_fabric_t *f, pe_t *p, uint64_t t) {
 
 /* step a fabric op one element; returns 1 when an element was processed */
 static int fab_step(wse_fabric_t *f, pe_t *p, op_t *op, uint64_t t) {
-    const insn_desc_t *in = wse__insn_by_op(op->opcode);
     const dsr_t *ops[3] = { &op->d, &op->a, &op->b };
-    int types[3] = { in->td, in->t0, in->t1 };
+    int types[3] = { op->td, op->t0, op->t1 };
     col_t *cin[3] = { 0, 0, 0 };
     for (int k = 1; k < 3; k++) {
         if (!types[k] || ops[k]->kind != WSE_DSD_FABIN) continue;
@@ -1192,6 +1199,7 @@ static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_
     memset(op, 0, sizeof *op);
     op->busy = 1; op->opcode = di->op; op->act = di->act; op->tid = di->tid; op->fabric = 1;
     op->n = (uint32_t)n; op->done = 0; op->d = *d;
+    op->td = in->td; op->t0 = in->t0; op->t1 = in->t1;
     if (a) op->a = *a;
     if (b) op->b = *b;
     op->rs = rs; op->colors = colors; op->finish_t = NEVER; op->pc = pc;
@@ -1711,6 +1719,12 @@ int wse_run(wse_fabric *f, unsigned long long stop_at, unsigned long long max_cy
 }
 
 unsigned long long wse_cycle(const wse_fabric *f) { return f ? f->t : 0; }
+
+int wse_is_idle(const wse_fabric *f) {
+    int b;
+    if (!f || !f->loaded) return 0;
+    return fabric_idle((wse_fabric_t *)f, &b);
+}
 
 int wse_fault_get(const wse_fabric *f, wse_fault_info *out) {
     if (!f || !out) return WSE_BAD_ARG;

@@ -67,6 +67,7 @@ typedef dsd_t dsr_t;
 /* a tensor operation in progress (fabric operand, or async) */
 typedef struct {
     uint8_t busy, opcode, act, tid, fabric, dir_done;
+    uint8_t td, t0, t1;       /* element types of dst, src0, src1 (from the ISA table) */
     uint32_t n, done;
     dsr_t d, a, b;
     uint32_t rs;
@@ -80,6 +81,8 @@ enum { M_IDLE = 0, M_RUN = 1, M_SEND = 2, M_FABOP = 3 };
 
 typedef struct pe {
     image_t *img;
+    struct pe *nb[4];           /* neighbours N E S W (NULL: off the fabric or empty) */
+    uint8_t nb_edge[4];         /* 1 when that port points off the fabric (to the host) */
     uint32_t x, y, idx;
     uint16_t *mem;
     uint32_t regs[16];

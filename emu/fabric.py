@@ -326,7 +326,7 @@ class Fabric:
         self._need_loaded()
         st = lib.wse_run(self._f, int(cycle), 0)
         self._check(st, "run_until")
-        return st == lib.WSE_OK
+        return bool(lib.wse_is_idle(self._f))
 
     # -- statistics and state ----------------------------------------------------------------
     def stats(self) -> dict:
