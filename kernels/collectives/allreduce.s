@@ -1,4 +1,12 @@
 ; allreduce.s: every PE of a W x H rectangle ends with the sum (or max) of all PEs' vectors.
+; Defines used by the objdump round-trip test (tests/asm/test_roundtrip.py):
+;@ define W=4
+;@ define H=3
+;@ define N=5
+;@ define OP=1
+;@ define SCHEME=1
+;@ define SEGX=2
+;@ define SEGY=2
 ;
 ; Defines: W, H, N, OP, SCHEME, SEGX, SEGY exactly as in reduce.s.
 ;

@@ -1,4 +1,8 @@
 ; bcast.s: broadcast (multicast) the fp32 vector of PE (0, 0) to every PE of a W x H
+; Defines used by the objdump round-trip test (tests/asm/test_roundtrip.py):
+;@ define W=4
+;@ define H=3
+;@ define N=5
 ; rectangle (H = 1: a row, W = 1: a column).
 ;
 ; Defines: W, H, N (elements).

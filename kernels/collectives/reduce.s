@@ -1,4 +1,12 @@
 ; reduce.s: reduce (sum or max) the fp32 vectors of a W x H rectangle of PEs to PE (0, 0).
+; Defines used by the objdump round-trip test (tests/asm/test_roundtrip.py):
+;@ define W=4
+;@ define H=3
+;@ define N=5
+;@ define OP=0
+;@ define SCHEME=2
+;@ define SEGX=2
+;@ define SEGY=2
 ;
 ; Defines:
 ;   W, H     the rectangle (H = 1: a row; W = 1: a column)

@@ -1,4 +1,9 @@
 ; gemv.s: y = A x + b on a KX x KY rectangle of PEs, A fp16, x, b and y fp32.
+; Defines used by the objdump round-trip test (tests/asm/test_roundtrip.py):
+;@ define KX=4
+;@ define KY=3
+;@ define MB=8
+;@ define NB=6
 ;
 ; Defines (wse-as -D / assemble_text(defines=...)):
 ;   KX, KY  the rectangle: KX columns (x grows East) by KY rows (y grows South)

@@ -1,4 +1,9 @@
 ; gemv_t.s: y = A^T x + b on a KX x KY rectangle of PEs, with A stored exactly as for gemv.s
+; Defines used by the objdump round-trip test (tests/asm/test_roundtrip.py):
+;@ define KX=4
+;@ define KY=3
+;@ define MB=8
+;@ define NB=6
 ; (fp16, PE (px, py) holds A[py*MB:(py+1)*MB, px*NB:(px+1)*NB] column-major), x, b, y fp32.
 ; The same weights serve both products (as a forward and a backward pass would need).
 ;

@@ -1,4 +1,7 @@
 ; one_pe.s: y = A x + b on a single PE with everything in memory (tutorial step 1).
+; Defines used by the objdump round-trip test (tests/asm/test_roundtrip.py):
+;@ define MB=8
+;@ define NB=6
 ;
 ; Defines: MB, NB: A is MB x NB, stored column-major (column j at A + j*MB).
 ; Tasks:   main (local, activated at load): for j = 0 .. NB-1: y += fp32(A[:, j]) * x[j];
