@@ -574,6 +574,7 @@ class ProgramWalk(Walker):
         self.loc = None
         self.loc_fresh = False
         self.task_syms: dict[str, Sym] = {}
+        self.ev.task_lookup = self.task_syms.get
 
     def dot_now(self):
         if self.section == "text":
@@ -907,7 +908,7 @@ class ProgramWalk(Walker):
                     f = isa.fields.get(o.fields[0]) if o.kind == "field" else None
                     wdesc = FIELD_DESC.get("mem" if o.kind == "mem" else
                                            (f.kind if f and f.kind in FIELD_DESC else "expr"))
-                    return AsmError(f"operand `{o.text}` of `{s.name}` must be {wdesc}, got a {desc(g)}",
+                    return AsmError(f"operand `{o.text}` of `{s.name}` must be {wdesc}, got {_article(desc(g))}",
                                     g[2], [f"usage: {form_text(insn)}"])
         return AsmError(f"no form of `{s.name}` takes ({got})", s.namepos,
                         ["the forms are: " + "; ".join(form_text(i) for i in forms)])
@@ -1348,6 +1349,10 @@ class ProgramWalk(Walker):
 
 
 # =============================================================================================
+def _article(noun: str) -> str:
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
+
+
 class Session:
     def __init__(self, include_dirs=(), defines=None, arch=None):
         self.include_dirs = [str(d) for d in include_dirs]
@@ -1388,6 +1393,11 @@ class Session:
                 continue
             seen.add(d.key())
             out.append(d)
+        # report in source order (files in order of first appearance), whatever pass found them
+        order: dict = {}
+        for d in out:
+            order.setdefault(d.file, len(order))
+        out.sort(key=lambda d: (order[d.file], d.line or 0, d.col or 0))
         raise AssemblyError(out)
 
     # -- files -----------------------------------------------------------------------------

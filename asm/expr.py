@@ -35,7 +35,7 @@ GPR, DSR = _regs()
 UTS = {f"ut{i}": i for i in range(load().presets["wse2"].microthreads)}
 RESERVED = set(GPR) | set(DSR) | set(UTS) | {"inf", "nan"} | set(BUILTIN_NAMES)
 FUNCS = ("hi16", "lo16", "f32bits", "f16bits", "min", "max", "abs", "log2", "ceil_div", "int",
-         "float", "defined")
+         "float", "defined", "taskid")
 
 
 class Undefined(AsmError):
@@ -118,6 +118,8 @@ class Ev:
         self.builtins = builtins
         self.dep = False
         self.memo: dict = {}
+        # name -> task Sym (or None); set by the program assembler so taskid(NAME) works
+        self.task_lookup = None
         self.active: set = set()
 
     def check_int(self, v, pos):
@@ -279,6 +281,18 @@ class Ev:
             if len(args) != 1 or type(args[0]) is not Name:
                 raise AsmError("`defined` takes one name: defined(NAME)", pos)
             return int(self.is_defined(args[0].name, scope))
+        if fn == "taskid":
+            if len(args) != 1 or type(args[0]) is not Name:
+                raise AsmError("`taskid` takes one task name: taskid(NAME)", pos)
+            name = args[0].name
+            sym = self.task_lookup(name) if self.task_lookup else None
+            if sym is None:
+                raise AsmError(f"`{name}` is not a task of this program (taskid() gives the id of a "
+                               f"task declared with .task)", args[0].pos)
+            if sym.value is None:
+                raise Undefined(name, args[0].pos, f"the id of task `{name}` is known only after "
+                                f"the layout; it cannot decide conditions, counts or sizes")
+            return sym.value
         if fn not in FUNCS:
             s = suggest(fn, FUNCS)
             raise AsmError(f"unknown function `{fn}`" + (f"; {s}" if s else
