@@ -1,0 +1,93 @@
+"""wse-bench: measure the emulator and the kernels, and print the figures.
+
+    wse-bench --json                 # everything, one JSON object
+    wse-bench --only core --only gemv
+
+Every figure is measured in this one run, and every speed has its baseline beside it,
+measured in the same process (numpy for the same arithmetic), because the machine is shared
+and absolute times are noisy: compare ratios, not seconds. Times are medians of --repeats runs.
+
+Keys:
+- core: instructions_per_s (a scalar loop on every PE of 64x64), wavelet_hops_per_s (a
+  multicast stream across 64x64), tensor_elems_per_s (fmacs over local memory) with
+  numpy_elems_per_s and tensor_vs_numpy (their quotient; target >= 0.25).
+- gemv: 4096x4096 fp16 on 64x64 PEs (wse3): gemv_cycles, gemv_utilization, gemv_wall_s,
+  gemv_pe_cycles_per_s, gemv_numpy_wall_s, gemv_wall_ratio (emulator / numpy).
+- decode: SmolLM2-135M decode (see wse.kernels.llm.fabric_bench), when that module exists.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import statistics
+import sys
+
+import click
+
+SECTIONS = ("core", "gemv", "decode")
+
+
+def bench_core(repeats: int) -> dict:
+    from wse.emu import perf
+    s = perf.measure_scalar(repeats)
+    m = perf.measure_multicast(repeats)
+    f = perf.measure_fmacs(max(repeats, 5))
+    return {
+        "instructions_per_s": s["instructions_per_s"],
+        "wavelet_hops_per_s": m["hops_per_s"],
+        "tensor_elems_per_s": f["elements_per_s"],
+        "numpy_elems_per_s": f["numpy_elements_per_s"],
+        "tensor_vs_numpy": f["elements_per_s"] / f["numpy_elements_per_s"],
+    }
+
+
+def bench_gemv(repeats: int) -> dict:
+    from wse.kernels.gemv.bench import bench_gemv as one
+    runs = [one() for _ in range(repeats)]
+    out = dict(runs[0])
+    for key in ("gemv_wall_s", "gemv_numpy_wall_s", "gemv_pe_cycles_per_s"):
+        out[key] = statistics.median(r[key] for r in runs)
+    out["gemv_wall_ratio"] = out["gemv_wall_s"] / out["gemv_numpy_wall_s"]
+    return out
+
+
+def bench_decode(repeats: int) -> dict:
+    try:
+        mod = importlib.import_module("wse.kernels.llm.fabric_bench")
+    except ModuleNotFoundError as e:
+        if e.name != "wse.kernels.llm.fabric_bench":
+            raise
+        return {"decode_error": "the on-fabric decode benchmark is not available in this version"}
+    return mod.bench_decode()
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--only", multiple=True, type=click.Choice(SECTIONS),
+              help="Run only these sections (repeatable). Default: all.")
+@click.option("--repeats", default=3, show_default=True, type=click.IntRange(1, 20),
+              help="Runs per figure; times are medians.")
+def main(as_json: bool, only: tuple[str, ...], repeats: int) -> None:
+    """Measure the emulator (core), the GEMV kernel and the decode; print the figures."""
+    want = only or SECTIONS
+    out: dict = {}
+    try:
+        if "core" in want:
+            out.update(bench_core(repeats))
+        if "gemv" in want:
+            out.update(bench_gemv(repeats))
+        if "decode" in want:
+            out.update(bench_decode(repeats))
+    except Exception as e:  # a benchmark that fails must say so, not print a traceback
+        click.echo(f"wse-bench: error: {type(e).__name__}: {e}", err=True)
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps(out, indent=2, sort_keys=True))
+    else:
+        for k in sorted(out):
+            v = out[k]
+            click.echo(f"{k:32s} {v:.4g}" if isinstance(v, float) else f"{k:32s} {v}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
