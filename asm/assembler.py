@@ -1097,6 +1097,12 @@ class ProgramWalk(Walker):
                 symbols.append(sym)
             except AsmError as e:
                 self.error(e, ctx=ctx)
+        # every named task is in the symbol table, exported or not: the host launches tasks by
+        # name and fault/hang reports name the task
+        for t in self.tasks:
+            if t["id"] is not None and t["name"] not in seen_syms:
+                seen_syms.add(t["name"])
+                symbols.append(of.Symbol(t["name"], "task", t["id"], 0))
 
         lines = []
         prev = None

@@ -1553,7 +1553,12 @@ static void hang_report(wse_fabric_t *f) {
             const char *tn = task_name(p->img, p->task);
             char ins[96] = "";
             if (p->pc < p->img->n_code) wse_disasm(p->img->dec[p->pc].word, ins, sizeof ins);
-            APP("  running task %d%s%s%s at pc %u: %s\n", p->task, *tn ? " (" : "", tn, *tn ? ")" : "", p->pc, ins);
+            const line_t *ln = p->pc < p->img->n_code ? line_for(p->img, p->pc) : NULL;
+            char where[300] = "";
+            if (ln && ln->file && ln->line)
+                snprintf(where, sizeof where, "  (%s:%u:%u)", ln->file, ln->line, ln->col);
+            APP("  running task %d%s%s%s at pc %u: %s%s\n", p->task, *tn ? " (" : "", tn, *tn ? ")" : "",
+                p->pc, ins, where);
             if (p->mstate == M_SEND) {
                 const dinsn_t *di = &p->img->dec[p->pc];
                 APP("    waits for room in the output queue of color %u (full)\n", di->r1);

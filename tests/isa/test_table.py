@@ -105,8 +105,9 @@ def test_generated_files_are_fresh():
 
 def test_generated_header_lists_every_encoding_once():
     header = (ROOT / "csrc" / "wse_isa.h").read_text()
+    listing = header.split("#define WSE_INSN_LIST(X)")[1].split("\n\n")[0]
     for insn in ISA.insns:
-        assert header.count(f"X({insn.c_name},") == 1
+        assert listing.count(f"X({insn.c_name},") == 1
 
 
 def _imports(folder: str) -> set[str]:
