@@ -1,0 +1,222 @@
+"""Tiling and placement of the all-fabric decode (``wse.kernels.llm.fabric_layout``).
+
+:func:`make_layout` decides, for a model, how every weight matrix is cut (one block per PE,
+fp16, column-major), where every PE role sits on the fabric, and which colors carry what. The
+assembly generator (:mod:`.fabric_program`) and the host driver (:mod:`.fabric`) both read it;
+:func:`layout_plan` turns it into a :class:`~.fabric_plan.FabricPlan` whose block columns equal
+the layout's, so :class:`~.fabric_model.FabricModel` predicts the program's summation order.
+
+One layer is a band of ``height`` rows and ``width`` columns (docs/decode.md, "The layer
+strip as built"); row 0 carries the token stream West to East::
+
+    norm_a | QKV row (cq PEs) | attention chains (n_kv columns x P) | O row (co) | gate/up grid
+           |                  |                                     | (O end =   | (cgu x rgu)
+           |                  |                                     |  norm_f)   |  | down row (cd) (down end = resid)
+
+Bands are placed ``per_row`` to a row of bands; consecutive layers in a row touch (resid ->
+norm_a of the next layer, East). At the end of a row of bands (and after the last layer) the
+packet goes South along the resid's column and West along a *lane* row under the band into
+the next row's first norm_a (or the final-norm PE of the LM band).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Optional
+
+from .config import LlamaConfig
+from .errors import LLMError
+from .fabric_plan import (MAX_FABRIC, MIN_CONTEXT, WEIGHT_BYTES, KV_BYTES, Attention, FabricFitError, FabricPlan,
+                          Gemv, LayerPlan, _divisors, _tile)
+
+# ---- colors (24 available; a PE has at most one route per color) -------------------------------
+C_PKT = 0      # token packet [pos, cos, sin, x]: resid -> norm_a (and the lanes), host -> layer 0
+C_QB = 1       # QKV bus [pos, cos, sin, h]
+C_RA = 2       # GEMV row reduction, checkerboard
+C_RB = 3
+C_RES1 = 4     # residual norm_a -> O end
+C_RES2 = 5     # residual O end -> down end
+C_ATT = 6      # + g: packet [pos, q_g, k_g, v_g] to attention chain g (g < 4)
+C_D0 = 10      # attention chain reductions (checkerboard, South -> North)
+C_D1 = 11
+C_MB = 12      # attention chain: maxima back down
+C_GA = 13      # + 0/1: gather of the head outputs along the chain tops = the O bus
+C_GB = 15      # gate/up bus [pos, h2]
+C_GG = 16      # + 0/1: gather of act slices up the gate/up row ends; C_GG = the down bus
+C_LB = 18      # LM-head bus [pos, xn]
+C_AM = 19      # + 0/1: argmax chain down the LM row ends
+MAX_KV = 4
+
+
+@dataclass(frozen=True)
+class GemvTile:
+    name: str
+    out: int          # total output rows
+    inp: int
+    rows: int         # rows per block (one block-row = a chain of cols PEs)
+    cols: int
+
+    @property
+    def n_rows(self) -> int:
+        return self.out // self.rows
+
+    @property
+    def n_cols(self) -> int:
+        return self.inp // self.cols
+
+    @property
+    def n_pes(self) -> int:
+        return self.n_rows * self.n_cols
+
+
+@dataclass(frozen=True)
+class Layout:
+    config: LlamaConfig
+    arch: str
+    context: int
+    weight_bytes: int
+    qkv: GemvTile      # rows = n_kv*(G+2)*hd, group-major [q heads of g; k_g; v_g]
+    o: GemvTile
+    gu: GemvTile       # block-row f: [gate slice f; up slice f], rows = 2*fs
+    down: GemvTile
+    lm: GemvTile
+    P: int             # attention chain length (PEs per KV head)
+    S: int             # KV slots per attention PE
+    per_row: int
+    grid: tuple[int, int]
+
+    # -- the band of one layer, relative x of each role -----------------------------------------
+    @property
+    def fs(self) -> int:
+        return self.gu.rows // 2
+
+    @property
+    def x_qkv(self) -> int:
+        return 1
+
+    @property
+    def x_attn(self) -> int:
+        return 1 + self.qkv.n_cols
+
+    @property
+    def x_o(self) -> int:
+        return self.x_attn + self.config.n_kv_heads
+
+    @property
+    def x_gu(self) -> int:
+        return self.x_o + self.o.n_cols
+
+    @property
+    def x_down(self) -> int:
+        return self.x_gu + self.gu.n_cols
+
+    @property
+    def width(self) -> int:
+        return self.x_down + self.down.n_cols
+
+    @property
+    def height(self) -> int:
+        return max(self.P, self.gu.n_rows, 1)
+
+    @property
+    def n_bands_rows(self) -> int:
+        return math.ceil(self.config.n_layers / self.per_row)
+
+    def origin(self, layer: int) -> tuple[int, int]:
+        r, k = divmod(layer, self.per_row)
+        return k * self.width, r * (self.height + 1)
+
+    @property
+    def lm_y(self) -> int:
+        return self.n_bands_rows * (self.height + 1)
+
+    @property
+    def n_pes(self) -> int:
+        """PEs that compute (transit PEs of the lanes not counted)."""
+        c = self.config
+        per_layer = 1 + self.qkv.n_pes + c.n_kv_heads * self.P + self.o.n_pes + self.gu.n_pes + self.down.n_pes
+        return c.n_layers * per_layer + 1 + self.lm.n_pes
+
+    def lane_turns(self) -> list[bool]:
+        """Per layer: does its output go South into the lane (True) or East (False)?"""
+        L = self.config.n_layers
+        return [(l % self.per_row == self.per_row - 1) or l == L - 1 for l in range(L)]
+
+
+def _row_tile(name: str, out: int, inp: int, wb: int) -> GemvTile:
+    fit = [c for c in _divisors(inp) if out * c * 2 <= wb and 4 * out + 2 * out * c + 4 * c <= 40000]
+    if not fit:
+        raise FabricFitError(f"{name}: a column of {out} fp16 weights does not fit {wb} bytes per PE")
+    return GemvTile(name, out, inp, out, max(fit))
+
+
+def _gu_tile(cfg: LlamaConfig, wb: int, max_rows: int) -> GemvTile:
+    best = None
+    for fs in _divisors(cfg.ffn_dim):
+        R = cfg.ffn_dim // fs
+        if R > max_rows:
+            continue
+        for c in _divisors(cfg.dim):
+            if 4 * fs * c > wb or 4 * fs * c + 40 * fs + 4 * c > 38000:
+                continue
+            C = cfg.dim // c
+            cost = 2 * cfg.ffn_dim * C + (cfg.dim + 1) * R * C
+            if best is None or cost < best[0]:
+                best = (cost, fs, c)
+    if best is None:
+        raise FabricFitError("gate/up: no block fits")
+    _, fs, c = best
+    return GemvTile("gate_up", 2 * cfg.ffn_dim, cfg.dim, 2 * fs, c)
+
+
+def make_layout(cfg: LlamaConfig, *, arch: str = "wse2", context: int = MIN_CONTEXT,
+                weight_bytes: int = WEIGHT_BYTES, kv_bytes: int = KV_BYTES,
+                grid: Optional[tuple[int, int]] = None) -> Layout:
+    if arch not in MAX_FABRIC:
+        raise LLMError(f"unknown arch {arch!r}; expected one of {', '.join(MAX_FABRIC)}")
+    if cfg.n_kv_heads > MAX_KV:
+        raise FabricFitError(f"{cfg.name}: {cfg.n_kv_heads} KV heads; the layout has colors for {MAX_KV}")
+    if cfg.group_size > 8:
+        raise FabricFitError(f"{cfg.name}: group size {cfg.group_size} > 8")
+    G, hd = cfg.group_size, cfg.head_dim
+    qkv = _row_tile("qkv", cfg.n_kv_heads * (G + 2) * hd, cfg.dim, weight_bytes)
+    o = _row_tile("o", cfg.dim, cfg.q_dim, weight_bytes)
+    down = _row_tile("down", cfg.dim, cfg.ffn_dim, weight_bytes)
+    per_pe = max(1, kv_bytes // (8 * hd))
+    P = math.ceil(context / per_pe)
+    S = math.ceil(context / P)
+    gu = _gu_tile(cfg, weight_bytes, max(P, 1))
+    g = _tile("lm_head", cfg.vocab, cfg.dim, budget=weight_bytes)
+    lm = GemvTile("lm_head", cfg.vocab, cfg.dim, g.rows, g.cols)
+    max_w, max_h = MAX_FABRIC[arch]
+    if grid is not None:
+        max_w, max_h = min(max_w, grid[0]), min(max_h, grid[1])
+    proto = Layout(cfg, arch, context, weight_bytes, qkv, o, gu, down, lm, P, S, 1, (0, 0))
+    best = None
+    for per_row in range(1, cfg.n_layers + 1):
+        lay = replace(proto, per_row=per_row)
+        w = max(per_row * lay.width, 1 + lm.n_cols)
+        h = lay.lm_y + lm.n_rows
+        key = (w * h, abs(w - h))
+        if w <= max_w and h <= max_h and (best is None or key < best[0]):
+            best = (key, per_row, w, h)
+    if best is None:
+        lay = replace(proto, per_row=cfg.n_layers)
+        need = f"{max(lay.width, 1 + lm.n_cols)}x{lay.height + 1 + lm.n_rows} at least"
+        where = f"a {grid[0]}x{grid[1]} fabric" if grid else f"the {arch} wafer ({max_w}x{max_h})"
+        raise FabricFitError(f"{cfg.name} with context {context} does not fit {where}; it needs {need}")
+    _, per_row, w, h = best
+    if grid is not None:
+        w, h = grid
+    return replace(proto, per_row=per_row, grid=(w, h))
+
+
+def layout_plan(lay: Layout) -> FabricPlan:
+    """A :class:`FabricPlan` with the layout's block columns (what :class:`FabricModel` needs)."""
+    cfg = lay.config
+    G = lambda t: Gemv(t.name, t.out, t.inp, t.rows, t.cols)
+    attn = Attention(cfg.n_kv_heads, cfg.group_size, cfg.head_dim, lay.context, lay.P, lay.S)
+    layer = LayerPlan(G(lay.qkv), attn, G(lay.o), G(lay.gu), G(lay.down), lay.fs, lay.width, lay.height)
+    origins = tuple(lay.origin(l) for l in range(cfg.n_layers))
+    return FabricPlan(cfg, lay.context, lay.arch, layer, G(lay.lm), lay.grid, origins, (0, lay.lm_y), lay.per_row)

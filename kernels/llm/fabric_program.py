@@ -1,0 +1,1172 @@
+"""Assembly generator of the all-fabric decode (``wse.kernels.llm.fabric_program``).
+
+:func:`generate` writes one wse-as source for a :class:`~.fabric_layout.Layout`: one
+parameterised ``.program`` per PE role (norm_a, qkv, attn, o, gu, down, final, lm and the lane
+transits), placed once per layer; routes and data sizes depend only on ``pe_x``/``pe_y``, so the
+assembler's per-PE memoisation builds every distinct image once for all layers.
+
+Every GEMV PE runs one data task on its bus color; the first wavelet of every bus stream is the
+position (``r1``). The PE keeps its slice of the input (the rest goes to a stride-0 sink), does
+one ``fmachs`` per column over all its rows (fp16 weights, fp32 accumulation, column order from
+0), then the partial sums run West -> East along its block-row (``fadds fabout, fabin, acc``
+on a checkerboard of two colors). The row end then does the role's element-wise work. The
+summation orders are those of :mod:`.fabric_model`. The attention chain is adapted from
+``kernels/attention/attn_decode.s`` (copied, not shared: here the chain end is the top PE, the
+reductions run South -> North and the outputs are gathered East along the chain tops).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import fabric_layout as FL
+from .fabric_layout import Layout
+
+
+def _f(x: float) -> str:
+    """An fp32 literal for ``li`` (exact: the hex bits)."""
+    return hex(int(np.array(x, np.float32).view(np.uint32)))
+
+
+def _npow2(n: int) -> int:
+    p = 1
+    while p < n:
+        p *= 2
+    return p
+
+
+# ---------------------------------------------------------------------------------------------
+# shared pieces
+def rmsnorm(D: int, eps: float, x: str, g16: str, h: str) -> tuple[str, str, str]:
+    """(dsds, code, data) computing h = (x * rsqrt(mean(x^2) + eps)) * fp32(g16)."""
+    NP = _npow2(D)
+    dsds = [f".dsd n_x, mem1d, base={x}, len={D}",
+            f".dsd n_sq, mem1d, base=n_sqb, len={D}",
+            f".dsd n_h, mem1d, base={h}, len={D}",
+            f".dsd n_g16, mem1d, base={g16}, len={D}",
+            f".dsd n_gf, mem1d, base=n_gfb, len={D}"]
+    code = ["    ldsd d0, n_sq", "    ldsd a0, n_x", "    ldsd b0, n_x", "    fmuls d0, a0, b0"]
+    n = NP
+    while n > 1:
+        n //= 2
+        dsds.append(f".dsd n_t{n}a, mem1d, base=n_sqb, len={n}")
+        dsds.append(f".dsd n_t{n}b, mem1d, base=n_sqb + {2 * n}, len={n}")
+        code += [f"    ldsd d0, n_t{n}a", f"    ldsd a0, n_t{n}a", f"    ldsd b0, n_t{n}b", "    fadds d0, a0, b0"]
+    code += [
+        "    ld32 r2, [r0 + n_sqb]",
+        f"    li r3, {_f(1.0 / D)}",
+        "    mulf r2, r2, r3",
+        f"    li r3, {_f(eps)}",
+        "    addf r2, r2, r3",
+        "    li r4, 0x5F3759DF",
+        "    srli r5, r2, 1",
+        "    sub r4, r4, r5",
+        f"    li r6, {_f(0.5)}",
+        "    mulf r6, r2, r6",
+        f"    li r7, {_f(1.5)}",
+    ]
+    for _ in range(4):
+        code += ["    mulf r8, r4, r4", "    mulf r8, r6, r8", "    subf r8, r7, r8", "    mulf r4, r4, r8"]
+    code += ["    ldsd d0, n_h", "    ldsd a0, n_x", "    fmuls d0, a0, r4",
+             "    ldsd d0, n_gf", "    ldsd a0, n_g16", "    fh2s d0, a0",
+             "    ldsd d0, n_h", "    ldsd a0, n_h", "    ldsd b0, n_gf", "    fmuls d0, a0, b0"]
+    data = [f"n_sqb: .zero {NP}, f32", f"n_gfb: .zero {D}, f32"]
+    return "\n".join(dsds), "\n".join(code), "\n".join(data)
+
+
+def vexp(n: str, x: str, tag: str) -> tuple[str, str]:
+    """(dsds, code): p_<tag> = exp(x) elementwise over n elements (fabric_math.exp, op by op).
+    x is overwritten (clamped, then the reduced argument). Buffers <tag>_u, _n, _p, _t16."""
+    t = tag
+    dsds = "\n".join([
+        f".dsd {t}_x, mem1d, base={x}, len={n}",
+        f".dsd {t}_u, mem1d, base={t}_ub, len={n}",
+        f".dsd {t}_n, mem1d, base={t}_nb, len={n}",
+        f".dsd {t}_p, mem1d, base={t}_pb, len={n}",
+        f".dsd {t}_ulo, mem1d, base={t}_ub, len={n}, stride=2",
+        f".dsd {t}_phi, mem1d, base={t}_pb + 1, len={n}, stride=2",
+        f".dsd {t}_t16, mem1d, base={t}_t16b, len={n}",
+    ])
+    code = f"""
+    ldsd d4, {t}_x
+    ldsd a4, {t}_x
+    ldsd b5, {t}_x
+    ldsd d5, {t}_u
+    ldsd a5, {t}_u
+    ldsd d6, {t}_n
+    ldsd b4, {t}_n
+    ldsd d7, {t}_p
+    ldsd a7, {t}_p
+    li r3, {_f(-87.0)}
+    fmaxs d4, a4, r3
+    fnegs d4, a4
+    li r3, {_f(-88.0)}
+    fmaxs d4, a4, r3
+    fnegs d4, a4
+    li r3, 0x3fb8aa3b
+    fmuls d5, a4, r3
+    li r3, 0x4b400000
+    fadds d5, a5, r3
+    fsubs d6, a5, r3
+    li r3, 0xbf317200
+    fmacs d4, a4, b4, r3
+    li r3, 0xb5bfbe8e
+    fmacs d4, a4, b4, r3
+    li r3, 0x39500d01
+    fmovs d7, r3
+    li r3, 0x3ab60b61
+    fmuls d7, a7, b5
+    fadds d7, a7, r3
+    li r3, 0x3c088889
+    fmuls d7, a7, b5
+    fadds d7, a7, r3
+    li r3, 0x3d2aaaab
+    fmuls d7, a7, b5
+    fadds d7, a7, r3
+    li r3, 0x3e2aaaab
+    fmuls d7, a7, b5
+    fadds d7, a7, r3
+    li r3, 0x3f000000
+    fmuls d7, a7, b5
+    fadds d7, a7, r3
+    li r3, 0x3f800000
+    fmuls d7, a7, b5
+    fadds d7, a7, r3
+    fmuls d7, a7, b5
+    fadds d7, a7, r3
+    ldsd d3, {t}_t16
+    ldsd a3, {t}_ulo
+    addi r3, r0, 7
+    sll16 d3, a3, r3
+    ldsd d2, {t}_phi
+    ldsd a2, {t}_phi
+    ldsd b3, {t}_t16
+    add16 d2, a2, b3
+"""
+    return dsds, code
+
+
+def gemv_program(name: str, *, C: int, R: int, rows: int, cols: int, inp: int, hdr: int, bus: int,
+                 bus_routes: list[str], extra_routes: str, post: tuple[str, str, str] = ("", "", ""),
+                 params: str = "") -> str:
+    """A C x R grid of GEMV PEs (block column pe_x, block-row pe_y); the row end is pe_x == C-1.
+    ``post`` = (dsds, code, data) of the row end, run after the reduction (r1 clobbered; the
+    position is in ``posv``)."""
+    pdsd, pcode, pdata = post
+    lines = [f".program {name}{', ' + params if params else ''}"]
+    lines += bus_routes
+    lines.append(extra_routes)
+    lines.append(f"""
+    .if pe_x < {C} - 1
+        .route {FL.C_RA} + pe_x % 2, ramp -> east
+    .endif
+    .if pe_x > 0
+        .route {FL.C_RA} + (pe_x + 1) % 2, west -> ramp
+    .endif
+    .task go, data, color={bus}
+    .dsd g_acc, mem1d, base=acc, len={rows}
+    .dsd g_w, mem1d, base=W, len={rows}
+    .dsd g_xs, mem1d, base=xs, len={cols}
+    .dsd g_xin, fabin, color={bus}, len={cols}
+    .if pe_x > 0
+    .dsd g_prein, fabin, color={bus}, len=pe_x * {cols}
+    .dsd g_presink, mem1d, base=sink, len=pe_x * {cols}, stride=0
+    .endif
+    .if pe_x < {C} - 1
+    .dsd g_postin, fabin, color={bus}, len=({C} - 1 - pe_x) * {cols}
+    .dsd g_postsink, mem1d, base=sink, len=({C} - 1 - pe_x) * {cols}, stride=0
+    .dsd g_redout, fabout, color={FL.C_RA} + pe_x % 2, len={rows}
+    .endif
+    .if pe_x > 0
+    .dsd g_redin, fabin, color={FL.C_RA} + (pe_x + 1) % 2, len={rows}
+    .endif""")
+    if hdr > 1:
+        lines.append(f"""    .dsd g_hdr, mem1d, base=hdr, len={hdr - 1}
+    .dsd g_hdrin, fabin, color={bus}, len={hdr - 1}""")
+    lines.append(pdsd)
+    lines.append(f"""
+go:
+    st32 r1, [r0 + posv]""")
+    if hdr > 1:
+        lines.append("""    ldsd d0, g_hdr
+    ldsd a0, g_hdrin
+    mov32 d0, a0""")
+    lines.append(f"""    .if pe_x > 0
+    ldsd d0, g_presink
+    ldsd a0, g_prein
+    mov32 d0, a0
+    .endif
+    ldsd d0, g_xs
+    ldsd a0, g_xin
+    mov32 d0, a0
+    .if pe_x < {C} - 1
+    ldsd d0, g_postsink
+    ldsd a0, g_postin
+    mov32 d0, a0
+    .endif
+    ldsd d1, g_acc
+    ldsd a1, g_acc
+    ldsd b1, g_w
+    fmovs d1, r0
+    addi r12, r0, xs
+    addi r11, r0, {cols}
+g_col:
+    ld32 r3, [r12 + 0]
+    fmachs d1, a1, b1, r3
+    dsdaddi b1, {rows}
+    addi r12, r12, 2
+    addi r11, r11, -1
+    bne r11, r0, g_col
+    .if {C} > 1
+    .if pe_x == 0
+    ldsd d2, g_redout
+    ldsd a2, g_acc
+    fmovs d2, a2
+    .elif pe_x < {C} - 1
+    ldsd d2, g_redout
+    ldsd a2, g_redin
+    ldsd b2, g_acc
+    fadds d2, a2, b2
+    .else
+    ldsd d2, g_acc
+    ldsd a2, g_redin
+    ldsd b2, g_acc
+    fadds d2, a2, b2
+    .endif
+    .endif
+    .if pe_x == {C} - 1
+{pcode}
+    .endif
+    exit
+
+    .data
+posv: .zero 1, u32
+sink: .zero 2, f32
+acc:  .zero {rows}, f32
+xs:   .zero {cols}, f32""")
+    if hdr > 1:
+        lines.append(f"hdr:  .zero {hdr - 1}, f32")
+    lines.append(pdata)
+    lines.append(f"W:    .space {rows * cols}, f16")
+    lines.append("    .export acc, W, posv")
+    lines.append(".endprogram\n")
+    return "\n".join(lines)
+
+
+def _bus_row(bus: int, C: int, R: int = 1) -> list[str]:
+    """Multicast of a bus entering the grid's top-left PE from the West: along row 0, and down
+    every column when R > 1."""
+    return [f"""    .if pe_y == 0
+        .if pe_x < {C} - 1
+            .route {bus}, west -> ramp | east{' | south' if R > 1 else ''}
+        .else
+            .route {bus}, west -> ramp{' | south' if R > 1 else ''}
+        .endif
+    .elif pe_y < {R} - 1
+        .route {bus}, north -> ramp | south
+    .else
+        .route {bus}, north -> ramp
+    .endif"""]
+
+
+# ---------------------------------------------------------------------------------------------
+def generate(lay: Layout) -> str:
+    cfg = lay.config
+    D, hd, G, NKV = cfg.dim, cfg.head_dim, cfg.group_size, cfg.n_kv_heads
+    eps = cfg.norm_eps
+    PK = 1 + hd + D          # packet words [pos, cos, sin, x]
+    out = [f"; generated by wse.kernels.llm.fabric_program for {cfg.name}", f".arch {lay.arch}",
+           f".fabric {lay.grid[0]}, {lay.grid[1]}", ""]
+
+    # ---- norm_a ------------------------------------------------------------------------------
+    nd, nc, ndata = rmsnorm(D, eps, "pkt + 2 + " + str(2 * hd), "g16", "hb")
+    out.append(f""".program norm_a, IN_NORTH = 0
+    .if IN_NORTH
+        .route {FL.C_PKT}, north -> ramp
+    .else
+        .route {FL.C_PKT}, west -> ramp
+    .endif
+    .route {FL.C_QB}, ramp -> east
+    .route {FL.C_RES1}, ramp -> east
+    .task go, data, color={FL.C_PKT}
+    .dsd a_rest, mem1d, base=pkt + 2, len={PK - 1}
+    .dsd a_in, fabin, color={FL.C_PKT}, len={PK - 1}
+    .dsd a_hdr, mem1d, base=pkt, len={1 + hd}
+    .dsd a_hdrout, fabout, color={FL.C_QB}, len={1 + hd}
+    .dsd a_h, mem1d, base=hb, len={D}
+    .dsd a_hout, fabout, color={FL.C_QB}, len={D}
+    .dsd a_pkt, mem1d, base=pkt, len={PK}
+    .dsd a_res, fabout, color={FL.C_RES1}, len={PK}
+{nd}
+go:
+    st32 r1, [r0 + pkt]
+    ldsd d0, a_rest
+    ldsd a0, a_in
+    mov32 d0, a0
+{nc}
+    ldsd d0, a_hdrout
+    ldsd a0, a_hdr
+    mov32 d0, a0
+    ldsd d0, a_hout
+    ldsd a0, a_h
+    mov32 d0, a0
+    ldsd d0, a_res
+    ldsd a0, a_pkt
+    mov32 d0, a0
+    exit
+    .data
+pkt: .zero {PK}, f32
+hb:  .zero {D}, f32
+{ndata}
+g16: .zero {D}, f16
+    .export pkt, hb, g16
+.endprogram
+""")
+
+    # ---- QKV row: RoPE and the packets to the attention chains at the row end -----------------
+    q = lay.qkv
+    pd = [f".dsd r_ev, mem1d, base=acc, len={hd // 2}, stride=2",
+          f".dsd r_od, mem1d, base=acc, len={hd // 2}, stride=2",
+          f".dsd r_cos, mem1d, base=hdr, len={hd // 2}",
+          f".dsd r_sin, mem1d, base=hdr + {hd}, len={hd // 2}"]
+    for i in range(4):
+        pd.append(f".dsd r_t{i}, mem1d, base=rt{i}, len={hd // 2}")
+    for g in range(NKV):
+        pd.append(f".dsd r_grp{g}, mem1d, base=acc + {2 * g * (G + 2) * hd}, len={(G + 2) * hd}")
+        pd.append(f".dsd r_out{g}, fabout, color={FL.C_ATT + g}, len={(G + 2) * hd}")
+    pc = []
+    for g in range(NKV):
+        for hh in range(G + 1):
+            base = 2 * (g * (G + 2) * hd + hh * hd)
+            pc.append(f"""    addi r5, r0, acc + {base}
+    addi r6, r5, 2
+    ldsd a0, r_ev
+    dsdbase a0, r5
+    ldsd a1, r_od
+    dsdbase a1, r6
+    ldsd b0, r_cos
+    ldsd b1, r_sin
+    ldsd d0, r_t0
+    fmuls d0, a0, b0
+    ldsd d0, r_t1
+    fmuls d0, a1, b1
+    ldsd d0, r_t2
+    fmuls d0, a0, b1
+    ldsd d0, r_t3
+    fmuls d0, a1, b0
+    ldsd d1, r_ev
+    dsdbase d1, r5
+    ldsd a2, r_t0
+    ldsd b2, r_t1
+    fsubs d1, a2, b2
+    ldsd d1, r_od
+    dsdbase d1, r6
+    ldsd a2, r_t2
+    ldsd b2, r_t3
+    fadds d1, a2, b2""")
+    for g in range(NKV):
+        pc.append(f"""    ld32 r2, [r0 + posv]
+    send {FL.C_ATT + g}, r2
+    ldsd d0, r_out{g}
+    ldsd a0, r_grp{g}
+    mov32 d0, a0""")
+    pdata = "\n".join(f"rt{i}: .zero {hd // 2}, f32" for i in range(4))
+    routes = [f"""    .if pe_x < {q.n_cols} - 1
+        .route {FL.C_QB}, west -> ramp | east
+    .else
+        .route {FL.C_QB}, west -> ramp
+    .endif
+    .route {FL.C_RES1}, west -> east"""]
+    end_routes = "\n".join(f"    .if pe_x == {q.n_cols} - 1\n        .route {FL.C_ATT + g}, ramp -> east\n    .endif"
+                           for g in range(NKV))
+    out.append(gemv_program("qkv", C=q.n_cols, R=1, rows=q.rows, cols=q.cols, inp=D, hdr=1 + hd, bus=FL.C_QB,
+                            bus_routes=routes, extra_routes=end_routes,
+                            post=("\n".join(pd), "\n".join(pc), pdata)))
+
+    # ---- attention chains --------------------------------------------------------------------
+    out.append(attention_program(lay))
+
+    # ---- O row; its end is norm_f ------------------------------------------------------------
+    o = lay.o
+    o_bus = FL.C_GA + (NKV - 1) % 2
+    nd, nc, ndata = rmsnorm(D, eps, "res + 2 + " + str(2 * hd), "g16", "hb")
+    pd = nd + f"""
+    .dsd f_res, mem1d, base=res, len={PK}
+    .dsd f_resin, fabin, color={FL.C_RES1}, len={PK}
+    .dsd f_x, mem1d, base=res + {2 + 2 * hd}, len={D}
+    .dsd f_h, mem1d, base=hb, len={D}
+    .dsd f_hout, fabout, color={FL.C_GB}, len={D}
+    .dsd f_resout, fabout, color={FL.C_RES2}, len={PK}"""
+    pc = f"""    ldsd d0, f_res
+    ldsd a0, f_resin
+    mov32 d0, a0
+    ldsd d0, f_x
+    ldsd a0, f_x
+    ldsd b0, g_acc
+    fadds d0, a0, b0
+{nc}
+    ld32 r2, [r0 + posv]
+    send {FL.C_GB}, r2
+    ldsd d0, f_hout
+    ldsd a0, f_h
+    mov32 d0, a0
+    ldsd d0, f_resout
+    ldsd a0, f_res
+    mov32 d0, a0"""
+    pdata = f"res: .zero {PK}, f32\nhb: .zero {D}, f32\n{ndata}\ng16: .zero {D}, f16\n    .export res, hb, g16"
+    routes = [f"""    .if pe_x < {o.n_cols} - 1
+        .route {o_bus}, west -> ramp | east
+        .route {FL.C_RES1}, west -> east
+    .else
+        .route {o_bus}, west -> ramp
+        .route {FL.C_RES1}, west -> ramp
+        .route {FL.C_GB}, ramp -> east
+        .route {FL.C_RES2}, ramp -> east
+    .endif"""]
+    out.append(gemv_program("o", C=o.n_cols, R=1, rows=o.rows, cols=o.cols, inp=cfg.q_dim, hdr=1, bus=o_bus,
+                            bus_routes=routes, extra_routes="", post=(pd, pc, pdata)))
+
+    # ---- gate/up grid: silu(gate) * up at the row ends, gathered North into the down bus -------
+    gu = lay.gu
+    fs, R = lay.fs, gu.n_rows
+    ed, ec = vexp(str(fs), "sm", "e")
+    pd = ed + f"""
+    .dsd s_gate, mem1d, base=acc, len={fs}
+    .dsd s_up, mem1d, base=acc + {2 * fs}, len={fs}
+    .dsd s_m, mem1d, base=sm, len={fs}
+    .dsd s_y, mem1d, base=sy, len={fs}
+    .dsd s_yhi, mem1d, base=sy + 1, len={fs}, stride=2
+    .dsd s_ylo, mem1d, base=sy, len={fs}, stride=2
+    .dsd s_dhi, mem1d, base=e_pb + 1, len={fs}, stride=2
+    .dsd s_t, mem1d, base=st, len={fs}
+    .dsd s_two, mem1d, base=stwo, len={fs}
+    .dsd s_act, mem1d, base=act, len={fs}
+    .dsd s_out, fabout, color={FL.C_GG} + pe_y % 2, len={fs}
+    .if pe_y < {R} - 1
+    .dsd s_fwdout, fabout, color={FL.C_GG} + pe_y % 2, len=({R} - 1 - pe_y) * {fs}
+    .dsd s_fwdin, fabin, color={FL.C_GG} + (pe_y + 1) % 2, len=({R} - 1 - pe_y) * {fs}
+    .endif"""
+    newton = """    ldsd d0, s_t
+    ldsd a0, e_p
+    ldsd b0, s_y
+    fmuls d0, a0, b0
+    ldsd d0, s_t
+    ldsd a0, s_two
+    ldsd b0, s_t
+    li r3, 0xbf800000
+    fmacs d0, a0, b0, r3
+    ldsd d0, s_y
+    ldsd a0, s_y
+    ldsd b0, s_t
+    fmuls d0, a0, b0
+""" * 3
+    pc = f"""    ldsd d0, s_m
+    ldsd a0, s_gate
+    fnegs d0, a0
+    ldsd a0, s_m
+    fnegs d0, a0
+    li r3, {_f(-80.0)}
+    fmaxs d0, a0, r3
+    fnegs d0, a0
+{ec}
+    ldsd d0, e_p
+    ldsd a0, e_p
+    li r3, 0x3f800000
+    fadds d0, a0, r3
+    ldsd d0, s_ylo
+    mov16 d0, r0
+    ldsd d0, s_yhi
+    ldsd a0, s_dhi
+    li r3, 0xffff
+    xor16 d0, a0, r3
+    ldsd a0, s_yhi
+    li r3, 0x7ef4
+    add16 d0, a0, r3
+    ldsd d0, s_two
+    li r3, 0x40000000
+    fmovs d0, r3
+{newton}
+    ldsd d0, s_act
+    ldsd a0, s_gate
+    ldsd b0, s_y
+    fmuls d0, a0, b0
+    ldsd a0, s_act
+    ldsd b0, s_up
+    fmuls d0, a0, b0
+    .if pe_y == 0
+    ld32 r2, [r0 + posv]
+    send {FL.C_GG}, r2
+    .endif
+    ldsd d0, s_out
+    ldsd a0, s_act
+    mov32 d0, a0
+    .if pe_y < {R} - 1
+    ldsd d0, s_fwdout
+    ldsd a0, s_fwdin
+    mov32 d0, a0
+    .endif"""
+    pdata = "\n".join(f"{n}: .zero {fs}, f32" for n in ("sm", "sy", "st", "stwo", "act", "e_ub", "e_nb", "e_pb"))
+    pdata += f"\ne_t16b: .zero {fs}, u16\n    .export act"
+    routes = _bus_row(FL.C_GB, gu.n_cols, R)
+    extra = f"""    .if pe_y == 0
+        .route {FL.C_RES2}, west -> east
+    .endif
+    .if pe_x == {gu.n_cols} - 1
+        .if pe_y == 0
+            .route {FL.C_GG}, ramp -> east
+        .else
+            .route {FL.C_GG} + pe_y % 2, ramp -> north
+        .endif
+        .if pe_y < {R} - 1
+            .route {FL.C_GG} + (pe_y + 1) % 2, south -> ramp
+        .endif
+    .endif"""
+    out.append(gemv_program("gu", C=gu.n_cols, R=R, rows=gu.rows, cols=gu.cols, inp=D, hdr=1, bus=FL.C_GB,
+                            bus_routes=routes, extra_routes=extra, post=(pd, pc, pdata)))
+
+    # ---- down row; its end is the residual and sends the next packet ---------------------------
+    dn = lay.down
+    pd = f"""
+    .dsd r_res, mem1d, base=res, len={PK}
+    .dsd r_resin, fabin, color={FL.C_RES2}, len={PK}
+    .dsd r_x, mem1d, base=res + {2 + 2 * hd}, len={D}
+    .dsd r_pktout, fabout, color={FL.C_PKT}, len={PK}"""
+    pc = f"""    ldsd d0, r_res
+    ldsd a0, r_resin
+    mov32 d0, a0
+    ldsd d0, r_x
+    ldsd a0, r_x
+    ldsd b0, g_acc
+    fadds d0, a0, b0
+    ldsd d0, r_pktout
+    ldsd a0, r_res
+    mov32 d0, a0"""
+    pdata = f"res: .zero {PK}, f32\n    .export res"
+    routes = [f"""    .if pe_x < {dn.n_cols} - 1
+        .route {FL.C_GG}, west -> ramp | east
+        .route {FL.C_RES2}, west -> east
+    .else
+        .route {FL.C_GG}, west -> ramp
+        .route {FL.C_RES2}, west -> ramp
+        .if SOUTH
+            .route {FL.C_PKT}, ramp -> south
+        .else
+            .route {FL.C_PKT}, ramp -> east
+        .endif
+    .endif"""]
+    out.append(gemv_program("down", C=dn.n_cols, R=1, rows=dn.rows, cols=dn.cols, inp=cfg.ffn_dim, hdr=1,
+                            bus=FL.C_GG, bus_routes=routes, extra_routes="", post=(pd, pc, pdata),
+                            params="SOUTH = 0"))
+
+    # ---- final norm --------------------------------------------------------------------------
+    nd, nc, ndata = rmsnorm(D, eps, "pkt + 2 + " + str(2 * hd), "g16", "hb")
+    out.append(f""".program final
+    .route {FL.C_PKT}, north -> ramp
+    .route {FL.C_LB}, ramp -> east
+    .task go, data, color={FL.C_PKT}
+    .dsd a_rest, mem1d, base=pkt + 2, len={PK - 1}
+    .dsd a_in, fabin, color={FL.C_PKT}, len={PK - 1}
+    .dsd a_h, mem1d, base=hb, len={D}
+    .dsd a_hout, fabout, color={FL.C_LB}, len={D}
+{nd}
+go:
+    st32 r1, [r0 + pkt]
+    ldsd d0, a_rest
+    ldsd a0, a_in
+    mov32 d0, a0
+{nc}
+    ld32 r2, [r0 + pkt]
+    send {FL.C_LB}, r2
+    ldsd d0, a_hout
+    ldsd a0, a_h
+    mov32 d0, a0
+    exit
+    .data
+pkt: .zero {PK}, f32
+hb:  .zero {D}, f32
+{ndata}
+g16: .zero {D}, f16
+    .export pkt, hb, g16
+.endprogram
+""")
+
+    # ---- LM head: local argmax at the row ends, argmax chain North -> South --------------------
+    lm = lay.lm
+    RL = lm.n_rows
+    pd = f"""
+    .dsd m_mx, mem1d, base=mx, len={lm.rows}, stride=0
+    .dsd m_amb, mem1d, base=amb, len=2
+    .if pe_y > 0
+    .dsd m_amin, fabin, color={FL.C_AM} + (pe_y + 1) % 2, len=2
+    .endif"""
+    pc = f"""    li r3, 0xFF800000
+    st32 r3, [r0 + mx]
+    ldsd d0, m_mx
+    ldsd a0, m_mx
+    ldsd b0, g_acc
+    fmaxs d0, a0, b0
+    ld32 r4, [r0 + mx]
+    addi r12, r0, acc
+    mov r5, r0
+    addi r11, r0, {lm.rows}
+m_scan:
+    ld32 r3, [r12 + 0]
+    feq r6, r3, r4
+    bne r6, r0, m_found
+    addi r12, r12, 2
+    addi r5, r5, 1
+    bne r5, r11, m_scan
+    mov r5, r0
+m_found:
+    li r7, pe_y * {lm.rows}
+    add r5, r5, r7
+    .if pe_y > 0
+    ldsd d0, m_amb
+    ldsd a0, m_amin
+    mov32 d0, a0
+    ld32 r6, [r0 + amb]
+    ld32 r7, [r0 + amb + 2]
+    flt r8, r6, r4
+    bne r8, r0, m_keep
+    mov r4, r6
+    mov r5, r7
+m_keep:
+    .endif
+    st32 r4, [r0 + best]
+    st32 r5, [r0 + best + 2]
+    .if pe_y < {RL} - 1
+    send {FL.C_AM} + pe_y % 2, r4
+    send {FL.C_AM} + pe_y % 2, r5
+    .else
+    st32 r5, [r0 + tok]
+    .endif"""
+    pdata = f"""mx: .zero 1, f32
+amb: .zero 2, u32
+best: .zero 2, u32
+tok: .zero 1, u32
+    .export best, tok"""
+    routes = _bus_row(FL.C_LB, lm.n_cols, RL)
+    extra = f"""    .if pe_x == {lm.n_cols} - 1
+        .if pe_y < {RL} - 1
+            .route {FL.C_AM} + pe_y % 2, ramp -> south
+        .endif
+        .if pe_y > 0
+            .route {FL.C_AM} + (pe_y + 1) % 2, north -> ramp
+        .endif
+    .endif"""
+    out.append(gemv_program("lm", C=lm.n_cols, R=RL, rows=lm.rows, cols=lm.cols, inp=D, hdr=1, bus=FL.C_LB,
+                            bus_routes=routes, extra_routes=extra, post=(pd, pc, pdata)))
+
+    # ---- lane transits -----------------------------------------------------------------------
+    for nm, rx, tx in (("t_ns", "north", "south"), ("t_nw", "north", "west"), ("t_ew", "east", "west"),
+                       ("t_es", "east", "south")):
+        out.append(f".program {nm}\n    .route {FL.C_PKT}, {rx} -> {tx}\n.endprogram\n")
+
+    # ---- placement ---------------------------------------------------------------------------
+    turns = lay.lane_turns()
+    for l in range(cfg.n_layers):
+        x0, y0 = lay.origin(l)
+        in_north = 1 if (l > 0 and turns[l - 1]) else 0
+        out.append(f"; layer {l}")
+        out.append(f".place norm_a, {x0}, {y0}, 1, 1, IN_NORTH={in_north}")
+        out.append(f".place qkv, {x0 + lay.x_qkv}, {y0}, {q.n_cols}, 1")
+        out.append(f".place attn, {x0 + lay.x_attn}, {y0}, {NKV}, {lay.P}")
+        out.append(f".place o, {x0 + lay.x_o}, {y0}, {o.n_cols}, 1")
+        out.append(f".place gu, {x0 + lay.x_gu}, {y0}, {gu.n_cols}, {R}")
+        out.append(f".place down, {x0 + lay.x_down}, {y0}, {dn.n_cols}, 1, SOUTH={int(turns[l])}")
+        if turns[l]:
+            xr = x0 + lay.width - 1
+            lane = y0 + lay.height
+            if lay.height > 1:
+                out.append(f".place t_ns, {xr}, {y0 + 1}, 1, {lay.height - 1}")
+            out.append(f".place t_nw, {xr}, {lane}, 1, 1")
+            if xr > 1:
+                out.append(f".place t_ew, 1, {lane}, {xr - 1}, 1")
+            out.append(f".place t_es, 0, {lane}, 1, 1")
+    out.append(f".place final, 0, {lay.lm_y}, 1, 1")
+    out.append(f".place lm, 1, {lay.lm_y}, {lm.n_cols}, {RL}")
+    return "\n".join(out) + "\n"
+
+
+def attention_program(lay: Layout) -> str:
+    """attn_decode.s adapted: chain g = pe_x, the top PE (pe_y == 0) is the chain end; position
+    p lives on the PE with m = P - 1 - pe_y == p % P."""
+    cfg = lay.config
+    P, S, HD, G, NKV = lay.P, lay.S, cfg.head_dim, cfg.group_size, cfg.n_kv_heads
+    NQKV = (G + 2) * HD
+    NRED = G + G * HD
+    DIVMAGIC = -(-(1 << 20) // P)
+    scale = _f(1.0 / np.sqrt(HD))
+    transit = "\n".join(f"""        .if pe_x < {g}
+            .route {FL.C_ATT + g}, west -> east
+        .endif""" for g in range(1, NKV))
+    D0, D1, MB, GA = FL.C_D0, FL.C_D1, FL.C_MB, FL.C_GA
+    return f""".program attn
+    M = {P} - 1 - pe_y
+    FIRST = pe_y == {P} - 1
+    LAST = pe_y == 0
+    CIN = {FL.C_ATT} + pe_x
+    .if LAST
+        .route {FL.C_RES1}, west -> east
+{transit}
+        .if {P} == 1
+            .route CIN, west -> ramp
+        .else
+            .route CIN, west -> ramp | south
+        .endif
+        .route {GA} + pe_x % 2, ramp -> east
+        .if pe_x > 0
+            .route {GA} + (pe_x + 1) % 2, west -> ramp
+        .endif
+    .elif FIRST
+        .route CIN, north -> ramp
+    .else
+        .route CIN, north -> ramp | south
+    .endif
+    .if {P} > 1
+        .if pe_y > 0
+            .route {D0} + pe_y % 2, ramp -> north
+        .endif
+        .if pe_y < {P} - 1
+            .route {D0} + (pe_y + 1) % 2, south -> ramp
+        .endif
+        .if LAST
+            .route {MB}, ramp -> south
+        .elif FIRST
+            .route {MB}, north -> ramp
+        .else
+            .route {MB}, north -> ramp | south
+        .endif
+    .endif
+
+    .task step, data, color=CIN
+
+    .dsd d_pkt_in, fabin, color=CIN, len={NQKV}
+    .dsd d_qkv, mem1d, base=qkv, len={NQKV}
+    .dsd d_knew, mem1d, base=qkv + {2 * G * HD}, len={HD}
+    .dsd d_vnew, mem1d, base=qkv + {2 * (G + 1) * HD}, len={HD}
+    .dsd d_kcol, mem1d, base=K, len={HD}, stride={S}
+    .dsd d_vrow, mem1d, base=V, len={HD}
+    .dsd d_krow, mem1d, base=K, len={S}
+    .dsd d_sc, mem1d, base=sc, len={S}
+    .dsd d_acc, mem1d, base=mx, len={S}, stride=0
+    .dsd d_mx, mem1d, base=mx, len={G}
+    .dsd d_M, mem1d, base=Mx, len={G}
+    .dsd d_red, mem1d, base=red, len={NRED}
+    .dsd d_o, mem1d, base=red, len={HD}
+    .if LAST
+    .dsd d_out, mem1d, base=out, len={HD}
+    .dsd d_outall, mem1d, base=out, len={G * HD}
+    .dsd d_gaout, fabout, color={GA} + pe_x % 2, len={G * HD}
+    .if pe_x > 0
+    .dsd d_fwdout, fabout, color={GA} + pe_x % 2, len=1 + pe_x * {G * HD}
+    .dsd d_fwdin, fabin, color={GA} + (pe_x + 1) % 2, len=1 + pe_x * {G * HD}
+    .endif
+    .endif
+    .dsd d_u, mem1d, base=ub, len={S}
+    .dsd d_n, mem1d, base=nb, len={S}
+    .dsd d_p, mem1d, base=pb, len={S}
+    .dsd d_ulo, mem1d, base=ub, len={S}, stride=2
+    .dsd d_phi, mem1d, base=pb + 1, len={S}, stride=2
+    .dsd d_t16, mem1d, base=t16, len={S}
+    .if {P} > 1
+        .if pe_y > 0
+            .dsd d_mx_out, fabout, color={D0} + pe_y % 2, len={G}
+            .dsd d_red_out, fabout, color={D0} + pe_y % 2, len={NRED}
+        .endif
+        .if pe_y < {P} - 1
+            .dsd d_mx_in, fabin, color={D0} + (pe_y + 1) % 2, len={G}
+            .dsd d_red_in, fabin, color={D0} + (pe_y + 1) % 2, len={NRED}
+        .endif
+        .if LAST
+            .dsd d_mb_out, fabout, color={MB}, len={G}
+        .else
+            .dsd d_mb_in, fabin, color={MB}, len={G}
+        .endif
+    .endif
+
+step:
+    ldsd d0, d_qkv
+    ldsd a0, d_pkt_in
+    mov32 d0, a0
+    st32 r1, [r0 + posv]
+    mov r10, r0
+    addi r2, r0, M
+    blt r1, r2, no_pos
+    sub r3, r1, r2
+    li r4, {DIVMAGIC}
+    mul r5, r3, r4
+    srli r5, r5, 20
+    addi r4, r0, {P}
+    mul r6, r5, r4
+    sub r6, r3, r6
+    addi r10, r5, 1
+    bne r6, r0, no_pos
+    ldsd d1, d_kcol
+    add r7, r5, r5
+    dsdadd d1, r7
+    ldsd a1, d_knew
+    fmovs d1, a1
+    ldsd d1, d_vrow
+    addi r4, r0, {2 * HD}
+    mul r7, r5, r4
+    dsdadd d1, r7
+    ldsd a1, d_vnew
+    fmovs d1, a1
+no_pos:
+    mov r13, r0
+h_scores:
+    addi r4, r0, {2 * S}
+    mul r5, r13, r4
+    addi r5, r5, sc
+    add r6, r13, r13
+    addi r6, r6, mx
+    li r3, 0xFF800000
+    st32 r3, [r6 + 0]
+    beq r10, r0, h_scores_next
+    ldsd d2, d_sc
+    dsdbase d2, r5
+    dsdlen d2, r10
+    ldsd a2, d_sc
+    dsdbase a2, r5
+    dsdlen a2, r10
+    fmovs d2, r0
+    ldsd b1, d_krow
+    dsdlen b1, r10
+    addi r4, r0, {2 * HD}
+    mul r12, r13, r4
+    addi r12, r12, qkv
+    addi r11, r0, {HD}
+d_loop:
+    ld32 r3, [r12 + 0]
+    fmacs d2, a2, b1, r3
+    dsdaddi b1, {2 * S}
+    addi r12, r12, 2
+    addi r11, r11, -1
+    bne r11, r0, d_loop
+    li r3, {scale}
+    fmuls d2, a2, r3
+    ldsd d3, d_acc
+    dsdbase d3, r6
+    dsdlen d3, r10
+    ldsd a3, d_acc
+    dsdbase a3, r6
+    dsdlen a3, r10
+    ldsd b2, d_sc
+    dsdbase b2, r5
+    dsdlen b2, r10
+    fmaxs d3, a3, b2
+h_scores_next:
+    addi r13, r13, 1
+    addi r4, r0, {G}
+    bne r13, r4, h_scores
+
+    .if {P} == 1
+    ldsd d0, d_M
+    ldsd a0, d_mx
+    fmovs d0, a0
+    .elif FIRST
+    ldsd d0, d_mx_out
+    ldsd a0, d_mx
+    fmovs d0, a0
+    ldsd d0, d_M
+    ldsd a0, d_mb_in
+    fmovs d0, a0
+    .elif LAST
+    ldsd d0, d_M
+    ldsd a0, d_mx_in
+    ldsd b0, d_mx
+    fmaxs d0, a0, b0
+    ldsd d0, d_mb_out
+    ldsd a0, d_M
+    fmovs d0, a0
+    .else
+    ldsd d0, d_mx_out
+    ldsd a0, d_mx_in
+    ldsd b0, d_mx
+    fmaxs d0, a0, b0
+    ldsd d0, d_M
+    ldsd a0, d_mb_in
+    fmovs d0, a0
+    .endif
+
+    mov r13, r0
+h_soft:
+    add r6, r13, r13
+    addi r6, r6, red
+    st32 r0, [r6 + 0]
+    addi r4, r0, {2 * HD}
+    mul r7, r13, r4
+    addi r7, r7, red + {2 * G}
+    ldsd d1, d_o
+    dsdbase d1, r7
+    fmovs d1, r0
+    beq r10, r0, h_soft_next
+    addi r4, r0, {2 * S}
+    mul r5, r13, r4
+    addi r5, r5, sc
+    ldsd d4, d_sc
+    dsdbase d4, r5
+    dsdlen d4, r10
+    ldsd a4, d_sc
+    dsdbase a4, r5
+    dsdlen a4, r10
+    ldsd b5, d_sc
+    dsdbase b5, r5
+    dsdlen b5, r10
+    add r8, r13, r13
+    ld32 r3, [r8 + Mx]
+    fsubs d4, a4, r3
+    ldsd d5, d_u
+    dsdlen d5, r10
+    ldsd a5, d_u
+    dsdlen a5, r10
+    ldsd d6, d_n
+    dsdlen d6, r10
+    ldsd b4, d_n
+    dsdlen b4, r10
+    ldsd d7, d_p
+    dsdlen d7, r10
+    ldsd a7, d_p
+    dsdlen a7, r10
+    li r3, -87.0
+    fmaxs d4, a4, r3
+    fnegs d4, a4
+    li r3, -88.0
+    fmaxs d4, a4, r3
+    fnegs d4, a4
+    li r3, 0x3fb8aa3b
+    fmuls d5, a4, r3
+    li r3, 0x4b400000
+    fadds d5, a5, r3
+    fsubs d6, a5, r3
+    li r3, 0xbf317200
+    fmacs d4, a4, b4, r3
+    li r3, 0xb5bfbe8e
+    fmacs d4, a4, b4, r3
+    li r3, 0x39500d01
+    fmovs d7, r3
+    li r3, 0x3ab60b61
+    fmuls d7, a7, b5
+    fadds d7, a7, r3
+    li r3, 0x3c088889
+    fmuls d7, a7, b5
+    fadds d7, a7, r3
+    li r3, 0x3d2aaaab
+    fmuls d7, a7, b5
+    fadds d7, a7, r3
+    li r3, 0x3e2aaaab
+    fmuls d7, a7, b5
+    fadds d7, a7, r3
+    li r3, 0x3f000000
+    fmuls d7, a7, b5
+    fadds d7, a7, r3
+    li r3, 0x3f800000
+    fmuls d7, a7, b5
+    fadds d7, a7, r3
+    fmuls d7, a7, b5
+    fadds d7, a7, r3
+    ldsd d3, d_t16
+    dsdlen d3, r10
+    ldsd a3, d_ulo
+    dsdlen a3, r10
+    addi r3, r0, 7
+    sll16 d3, a3, r3
+    ldsd d2, d_phi
+    dsdlen d2, r10
+    ldsd a2, d_phi
+    dsdlen a2, r10
+    ldsd b3, d_t16
+    dsdlen b3, r10
+    add16 d2, a2, b3
+    ldsd d3, d_acc
+    dsdbase d3, r6
+    dsdlen d3, r10
+    ldsd a3, d_acc
+    dsdbase a3, r6
+    dsdlen a3, r10
+    ldsd b2, d_p
+    dsdlen b2, r10
+    fadds d3, a3, b2
+    ldsd d1, d_o
+    dsdbase d1, r7
+    ldsd a1, d_o
+    dsdbase a1, r7
+    ldsd b1, d_vrow
+    addi r12, r0, pb
+    mov r11, r10
+slot_loop:
+    ld32 r3, [r12 + 0]
+    fmacs d1, a1, b1, r3
+    dsdaddi b1, {2 * HD}
+    addi r12, r12, 2
+    addi r11, r11, -1
+    bne r11, r0, slot_loop
+h_soft_next:
+    addi r13, r13, 1
+    addi r4, r0, {G}
+    bne r13, r4, h_soft
+
+    .if {P} > 1
+    .if FIRST
+    ldsd d0, d_red_out
+    ldsd a0, d_red
+    fmovs d0, a0
+    .elif LAST
+    ldsd d0, d_red
+    ldsd a0, d_red_in
+    ldsd b0, d_red
+    fadds d0, a0, b0
+    .else
+    ldsd d0, d_red_out
+    ldsd a0, d_red_in
+    ldsd b0, d_red
+    fadds d0, a0, b0
+    .endif
+    .endif
+
+    .if LAST
+    mov r13, r0
+h_out:
+    add r6, r13, r13
+    ld32 r2, [r6 + red]
+    li r3, 0x7EF311C7
+    sub r3, r3, r2
+    li r9, 2.0
+    addi r11, r0, 4
+newton:
+    mulf r4, r2, r3
+    subf r4, r9, r4
+    mulf r3, r3, r4
+    addi r11, r11, -1
+    bne r11, r0, newton
+    addi r4, r0, {2 * HD}
+    mul r7, r13, r4
+    addi r8, r7, red + {2 * G}
+    ldsd a1, d_o
+    dsdbase a1, r8
+    addi r8, r7, out
+    ldsd d1, d_out
+    dsdbase d1, r8
+    fmuls d1, a1, r3
+    addi r13, r13, 1
+    addi r4, r0, {G}
+    bne r13, r4, h_out
+    .if pe_x == 0
+    ld32 r2, [r0 + posv]
+    send {GA}, r2
+    .else
+    ldsd d0, d_fwdout
+    ldsd a0, d_fwdin
+    mov32 d0, a0
+    .endif
+    ldsd d0, d_gaout
+    ldsd a0, d_outall
+    mov32 d0, a0
+    .endif
+    exit
+
+    .data
+posv: .zero 1, u32
+qkv:  .zero {NQKV}, f32
+mx:   .zero {G}, f32
+Mx:   .zero {G}, f32
+red:  .zero {NRED}, f32
+ub:   .zero {S}, f32
+nb:   .zero {S}, f32
+pb:   .zero {S}, f32
+t16:  .zero {S}, u16
+sc:   .space {G * S}, f32
+K:    .space {HD * S}, f32
+V:    .space {S * HD}, f32
+    .if LAST
+out:  .zero {G * HD}, f32
+    .export out
+    .endif
+    .export K, V, Mx, red, posv
+.endprogram
+"""
+
+
+# ---------------------------------------------------------------------------------------------
+# host side
+class FabricProgram:
+    """The assembled decode on one emulated fabric: weights written once, then
+    :meth:`step` streams ``[pos, cos row, sin row, embedding row]`` into layer 0 and reads the
+    next token id from the last LM row end (the argmax was done on the fabric)."""
+
+    def __init__(self, weights, lay: Layout, *, backend=None):
+        from wse.asm import assemble_text
+        from wse.emu import Fabric
+        from .reference import rope_tables
+
+        self.weights, self.lay, self.config = weights, lay, weights.config
+        self.source = generate(lay)
+        self.obj = bytes(assemble_text(self.source, filename=f"<decode {self.config.name}>", arch=lay.arch))
+        self.fabric = Fabric.from_object(self.obj)
+        self.cos, self.sin = rope_tables(lay.context, self.config.head_dim, self.config.rope_theta)
+        self._write_weights()
+        self.cycles = 0
+
+    # -- weights ---------------------------------------------------------------------------------
+    def _blocks(self, w: np.ndarray, rows: int, cols: int) -> np.ndarray:
+        """(R, C, rows*cols) fp16: block (i, j) of w, column-major."""
+        out, inp = w.shape
+        R, C = out // rows, inp // cols
+        b = w.reshape(R, rows, C, cols).transpose(0, 2, 3, 1)  # (R, C, cols, rows): column-major
+        return np.ascontiguousarray(b.reshape(R, C, rows * cols)).astype(np.float16)
+
+    def _write_weights(self) -> None:
+        cfg, lay, f = self.config, self.lay, self.fabric
+        G, hd = cfg.group_size, cfg.head_dim
+        for l, L in enumerate(self.weights.layers):
+            x0, y0 = lay.origin(l)
+            f.write("g16", L.attn_norm.astype(np.float16), rect=(x0, y0, 1, 1))
+            parts = []
+            for g in range(cfg.n_kv_heads):
+                parts += [L.wq[g * G * hd:(g + 1) * G * hd], L.wk[g * hd:(g + 1) * hd], L.wv[g * hd:(g + 1) * hd]]
+            wqkv = np.concatenate(parts, axis=0)
+            q = lay.qkv
+            f.write("W", self._blocks(wqkv, q.rows, q.cols), rect=(x0 + lay.x_qkv, y0, q.n_cols, 1))
+            o = lay.o
+            f.write("W", self._blocks(L.wo, o.rows, o.cols), rect=(x0 + lay.x_o, y0, o.n_cols, 1))
+            f.write("g16", L.ffn_norm.astype(np.float16), rect=(x0 + lay.x_o + o.n_cols - 1, y0, 1, 1))
+            gu, fs = lay.gu, lay.fs
+            R = gu.n_rows
+            wgu = np.concatenate([np.concatenate([L.w_gate[i * fs:(i + 1) * fs], L.w_up[i * fs:(i + 1) * fs]])
+                                  for i in range(R)], axis=0)
+            f.write("W", self._blocks(wgu, gu.rows, gu.cols), rect=(x0 + lay.x_gu, y0, gu.n_cols, R))
+            d = lay.down
+            f.write("W", self._blocks(L.w_down, d.rows, d.cols), rect=(x0 + lay.x_down, y0, d.n_cols, 1))
+        f.write("g16", self.weights.out_norm.astype(np.float16), rect=(0, lay.lm_y, 1, 1))
+        lm = lay.lm
+        f.write("W", self._blocks(self.weights.output_weight, lm.rows, lm.cols),
+                rect=(1, lay.lm_y, lm.n_cols, lm.n_rows))
+
+    # -- one step --------------------------------------------------------------------------------
+    def step(self, token_id: int, pos: int) -> int:
+        emb = self.weights.tok_embd[int(token_id)].astype(np.float32)
+        pkt = np.concatenate([np.array([pos], np.uint32), self.cos[pos].view(np.uint32),
+                              self.sin[pos].view(np.uint32), emb.view(np.uint32)])
+        f = self.fabric
+        c0 = f.cycle
+        f.send(FL.C_PKT, 0, 0, "west", pkt)
+        f.run()
+        self.cycles = f.cycle - c0
+        lm = self.lay.lm
+        return int(f.read("tok", rect=(lm.n_cols, self.lay.lm_y + lm.n_rows - 1, 1, 1)).reshape(-1)[0])
+
+    def logits(self) -> np.ndarray:
+        lm = self.lay.lm
+        a = self.fabric.read("acc", rect=(lm.n_cols, self.lay.lm_y, 1, lm.n_rows))
+        return np.asarray(a, np.float32).reshape(-1)
+
+    def layer_output(self, l: int) -> np.ndarray:
+        """The residual stream after layer l, read from its down end's memory."""
+        x0, y0 = self.lay.origin(l)
+        r = self.fabric.read("res", rect=(x0 + self.lay.width - 1, y0, 1, 1))
+        return np.asarray(r, np.float32).reshape(-1)[1 + self.config.head_dim:]
+
+    def read_role(self, symbol: str, l: int, dx: int, dy: int = 0) -> np.ndarray:
+        x0, y0 = self.lay.origin(l)
+        return np.asarray(self.fabric.read(symbol, rect=(x0 + dx, y0 + dy, 1, 1))).reshape(-1)
