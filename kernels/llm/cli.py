@@ -143,9 +143,10 @@ def build_fabric_parser() -> argparse.ArgumentParser:
     p.add_argument("--grid", default="auto", help="auto (smallest fabric that fits) or WxH")
     p.add_argument("--arch", default="wse2", choices=("wse2", "wse3"))
     p.add_argument("--context", type=int, default=2048, help="KV-cache positions (default 2048)")
-    p.add_argument("--engine", default="model", choices=("model", "hybrid"),
-                   help="model: numpy mirror of the mapping, estimated cycles; hybrid: attention "
-                   "on the emulator, the rest the numpy mirror (see wse.kernels.llm.fabric)")
+    p.add_argument("--engine", default="fabric", choices=("fabric", "model", "hybrid"),
+                   help="fabric (default): the whole step on the emulator; model: numpy mirror of the "
+                   "mapping, estimated cycles; hybrid: attention on the emulator, the rest the numpy "
+                   "mirror (see wse.kernels.llm.fabric)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return p
 
@@ -189,8 +190,8 @@ def _cmd_fabric(args) -> int:
         "cycles_per_token": cycles,
         "projected_tokens_per_s": dec.clock_hz / cycles if cycles else 0.0,
         "wall_s_per_token": float(np.mean(st.wall)) if st.wall else 0.0,
-        "grid": list(dec.plan.grid),
-        "pes_used": dec.plan.n_pes,
+        "grid": list(dec.grid),
+        "pes_used": dec.pes_used,
         "engine": dec.engine,
     }
     if args.json:
@@ -199,11 +200,12 @@ def _cmd_fabric(args) -> int:
     sys.stderr.write("\n")
     print()
     print(f"tokens:            {new}")
-    how = "estimated by the plan" if dec.engine == "model" else "attention emulated + plan estimate"
+    how = {"model": "estimated by the plan", "hybrid": "attention emulated + plan estimate",
+           "fabric": "emulated"}[dec.engine]
     print(f"cycles/token:      {cycles:,.0f} ({how})")
     print(f"projected tok/s:   {result['projected_tokens_per_s']:,.1f} at {dec.clock_hz / 1e6:.0f} MHz ({args.arch})")
     print(f"wall s/token:      {result['wall_s_per_token']:.4f} (engine {dec.engine})")
-    print(f"fabric:            {dec.plan.grid[0]} x {dec.plan.grid[1]}, {dec.plan.n_pes} PEs used")
+    print(f"fabric:            {dec.grid[0]} x {dec.grid[1]}, {dec.pes_used} PEs used")
     return 0
 
 

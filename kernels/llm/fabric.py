@@ -14,9 +14,13 @@ runs greedy decode steps. Two engines, both following the mapping's tiling and s
     model bit for bit, the logits equal the ``model`` engine's exactly; cycles are the emulated
     attention cycles plus the plan's estimate for the rest.
 
-The all-fabric engine (every stage assembled, the host only streaming the token packet in and
-reading the argmax out) is the next step of docs/decode.md and is not implemented yet: this
-module says so instead of pretending (``FabricDecoder.engine`` is reported by ``wse-llm``).
+``fabric`` (the default)
+    the whole decode step on the emulator (:mod:`.fabric_program`, layout :mod:`.fabric_layout`):
+    the host streams ``[pos, cos row, sin row, embedding row]`` into layer 0 and reads the next
+    token id that the LM head's argmax chain stored in its last row end (the logits, on request,
+    from the LM row ends' memory). No host arithmetic between or inside layers; cycles are the
+    emulated cycles of the step. Its numbers equal :class:`FabricModel` with the layout's tiling
+    bit for bit (tests/llm/test_fabric_decode.py).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from .fabric_model import FabricModel
 from .fabric_plan import FabricPlan, plan_model
 from .weights import ModelWeights
 
-ENGINES = ("model", "hybrid")
+ENGINES = ("fabric", "model", "hybrid")
 
 
 @dataclass
@@ -66,18 +70,40 @@ class _HybridModel(FabricModel):
 
 class FabricDecoder:
     def __init__(self, weights: ModelWeights, *, grid: Optional[tuple[int, int]] = None, arch: str = "wse2",
-                 context: int = 2048, engine: str = "model", backend: Optional[str] = None):
+                 context: int = 2048, engine: str = "fabric", backend: Optional[str] = None,
+                 weight_bytes: Optional[int] = None):
         if engine not in ENGINES:
             raise LLMError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
         self.config = weights.config
         self.arch = arch
         self.engine = engine
-        self.plan = plan_model(weights.config, context=context, arch=arch, grid=grid)
-        if engine == "hybrid":
+        self.layout = None
+        if engine == "fabric":
+            from .fabric_layout import layout_plan, make_layout
+            from .fabric_program import FabricProgram
+
+            kw = {} if weight_bytes is None else {"weight_bytes": weight_bytes}
+            self.layout = make_layout(weights.config, arch=arch, context=context, grid=grid, **kw)
+            self.plan = layout_plan(self.layout)
+            self.program = FabricProgram(weights, self.layout, backend=backend)
+            self.model = None
+        else:
+            self.plan = plan_model(weights.config, context=context, arch=arch, grid=grid)
+        if engine == "fabric":
+            pass
+        elif engine == "hybrid":
             self.model = _HybridModel(weights, self.plan, arch, backend)
         else:
             self.model = FabricModel(weights, self.plan)
         self.stats = DecodeStats()
+
+    @property
+    def pes_used(self) -> int:
+        return self.layout.n_pes if self.layout is not None else self.plan.n_pes
+
+    @property
+    def grid(self) -> tuple[int, int]:
+        return self.plan.grid
 
     @property
     def clock_hz(self) -> int:
@@ -87,6 +113,16 @@ class FabricDecoder:
 
     def step(self, token_id: int, pos: int, *, want_logits: bool = False):
         """Feed one token at ``pos``; return the next token id (and the logits on request)."""
+        if self.engine == "fabric":
+            if not 0 <= pos < self.plan.context:
+                raise LLMError(f"position {pos} out of range 0..{self.plan.context - 1}")
+            t0 = time.perf_counter()
+            tok = self.program.step(token_id, pos)
+            logits = self.program.logits() if want_logits else None
+            self.stats.steps += 1
+            self.stats.cycles.append(int(self.program.cycles))
+            self.stats.wall.append(time.perf_counter() - t0)
+            return (tok, logits) if want_logits else tok
         t0 = time.perf_counter()
         if self.engine == "hybrid":
             self.model.step_attn_cycles = 0
@@ -104,24 +140,37 @@ class FabricDecoder:
         self.stats.wall.append(wall)
         return (out.token, out.logits) if want_logits else out.token
 
-    def generate(self, prompt_ids, n: int, *, on_token=None):
-        """Greedy decode: the prompt one token at a time through the same step, then n tokens."""
+    def generate(self, prompt_ids, n: int, *, on_token=None, return_logits: bool = False, eos_id=None):
+        """Greedy decode: the prompt one token at a time through the same step, then n tokens.
+        With ``return_logits`` returns ``(new, logits)`` with ``len(prompt) + n - 1`` rows, the
+        protocol of ``ReferenceModel.generate`` (so :func:`hf_compare.compare_with_hf` takes a
+        FabricDecoder as its first model)."""
         if not prompt_ids:
             raise LLMError("the prompt encodes to no tokens")
         if len(prompt_ids) + n > self.plan.context:
             raise LLMError(f"prompt ({len(prompt_ids)}) + {n} tokens exceed the context {self.plan.context}")
-        self.model.reset()
+        if self.model is not None:
+            self.model.reset()
+        rows = []
+
+        def run(t, p):
+            if return_logits:
+                tok, lg = self.step(t, p, want_logits=True)
+                rows.append(np.asarray(lg, np.float32).copy())
+                return tok
+            return self.step(t, p)
+
         nxt = None
         for i, t in enumerate(prompt_ids):
-            nxt = self.step(t, i)
+            nxt = run(t, i)
         new = []
         pos = len(prompt_ids)
         for i in range(n):
             new.append(nxt)
             if on_token:
                 on_token(nxt, i)
-            if i == n - 1:
+            if i == n - 1 or (eos_id is not None and nxt == eos_id):
                 break
-            nxt = self.step(nxt, pos)
+            nxt = run(nxt, pos)
             pos += 1
-        return new
+        return (new, np.stack(rows)) if return_logits else new

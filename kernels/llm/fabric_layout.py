@@ -202,8 +202,15 @@ def make_layout(cfg: LlamaConfig, *, arch: str = "wse2", context: int = MIN_CONT
         if w <= max_w and h <= max_h and (best is None or key < best[0]):
             best = (key, per_row, w, h)
     if best is None:
-        lay = replace(proto, per_row=cfg.n_layers)
-        need = f"{max(lay.width, 1 + lm.n_cols)}x{lay.height + 1 + lm.n_rows} at least"
+        if grid is not None:
+            try:
+                g = make_layout(cfg, arch=arch, context=context, weight_bytes=weight_bytes, kv_bytes=kv_bytes).grid
+                need = f"at least {g[0]}x{g[1]}"
+            except FabricFitError:
+                need = "a larger wafer"
+        else:
+            lay = replace(proto, per_row=cfg.n_layers)
+            need = f"{max(lay.width, 1 + lm.n_cols)}x{lay.height + 1 + lm.n_rows}"
         where = f"a {grid[0]}x{grid[1]} fabric" if grid else f"the {arch} wafer ({max_w}x{max_h})"
         raise FabricFitError(f"{cfg.name} with context {context} does not fit {where}; it needs {need}")
     _, per_row, w, h = best

@@ -1,4 +1,10 @@
-"""FabricDecoder engines and the `wse-llm` fabric command (tiny model)."""
+"""FabricDecoder engines and the `wse-llm` fabric command.
+
+The ``fabric`` engine (the default) runs the whole decode step on the emulator. Its numbers are
+predicted bit for bit by FabricModel with the layout's tiling (same blocks, same summation
+order, same software math), so the tests below compare tokens, logits and every layer's
+residual (read from the down-end PE's memory) for exact equality; against the float32 reference
+(BLAS order, libm exp) and HF transformers the tolerances are stated per test."""
 
 import json
 
@@ -15,7 +21,7 @@ def test_model_engine_greedy_tokens_equal_reference():
     w = tiny_weights()
     prompt = list(b"The wafer")
     want = ReferenceModel(w).generate(prompt, 24)
-    dec = FabricDecoder(w)
+    dec = FabricDecoder(w, engine="model")
     assert dec.generate(prompt, 24) == want
     assert len(dec.stats.cycles) == len(prompt) + 23 and all(c > 0 for c in dec.stats.cycles)
 
@@ -24,7 +30,7 @@ def test_hybrid_engine_equals_model_engine_bit_for_bit():
     pytest.importorskip("wse.emu", reason="the emulator package is not importable")
     w = tiny_weights()
     hyb = FabricDecoder(w, engine="hybrid", arch="wse3")
-    mod = FabricDecoder(w, arch="wse3")
+    mod = FabricDecoder(w, arch="wse3", engine="model")
     for pos, t in enumerate([72, 105, 33, 200]):
         th, lh = hyb.step(t, pos, want_logits=True)
         tm, lm = mod.step(t, pos, want_logits=True)
@@ -44,15 +50,87 @@ def test_cli_json(capsys):
     for key in ("tokens", "text", "cycles_per_token", "projected_tokens_per_s", "wall_s_per_token", "grid", "pes_used"):
         assert key in out
     assert out["tokens"] == ReferenceModel(tiny_weights()).generate(list(b"Hi"), 5)
-    assert out["pes_used"] == 53 and out["grid"] == [10, 17]
+    assert out["engine"] == "fabric"
+    assert out["pes_used"] == 46 and out["grid"] == [7, 19]
+    assert out["cycles_per_token"] > 10_000
     assert out["projected_tokens_per_s"] == pytest.approx(850e6 / out["cycles_per_token"])
 
 
 def test_cli_text_and_refusal(capsys):
     assert main(["-n", "3", "--prompt", "ab"]) == 0
     out = capsys.readouterr().out
-    assert "cycles/token:" in out and "fabric:            10 x 17, 53 PEs used" in out
+    assert "cycles/token:" in out and "fabric:            7 x 19, 46 PEs used" in out
     assert main(["--grid", "3x3", "-n", "2"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("wse-llm: error: ") and "does not fit a 3x3 fabric" in err
     assert main(["--grid", "banana"]) == 2
+
+
+# ---- the all-fabric engine ----------------------------------------------------------------------
+from wse.kernels.llm.fabric_layout import layout_plan, make_layout  # noqa: E402
+from wse.kernels.llm.fabric_model import FabricModel  # noqa: E402
+
+
+def _check_bit_exact(w, dec, tokens):
+    """Every step: next token, logits and each layer's output residual equal FabricModel's."""
+    model = FabricModel(w, dec.plan)
+    for pos, t in enumerate(tokens):
+        tok, logits = dec.step(t, pos, want_logits=True)
+        want = model.step(t, pos)
+        assert tok == want.token
+        assert np.array_equal(logits, want.logits)
+        for l in range(w.config.n_layers):
+            assert np.array_equal(dec.program.layer_output(l), want.layers[l]), (pos, l)
+    return model
+
+
+@pytest.mark.parametrize("weight_bytes, grid", [(2048, None), (4096, (16, 60)), (None, None)])
+def test_fabric_engine_tiny_bit_exact(weight_bytes, grid):
+    """Small weight budgets force every mechanism: GEMV chains of 8 (QKV), a 2 x 4 gate/up grid
+    with its act gather, a 4 x 4 LM head with the argmax chain; grid (16, 60) forces one layer per
+    band row, so the packet takes the lane between bands."""
+    pytest.importorskip("wse.emu", reason="the emulator package is not importable")
+    w = tiny_weights()
+    dec = FabricDecoder(w, arch="wse3", weight_bytes=weight_bytes, grid=grid)
+    lay = dec.layout
+    if weight_bytes == 2048:
+        assert lay.qkv.n_cols == 8 and lay.gu.n_rows > 1 and lay.gu.n_cols > 1 and lay.lm.n_rows > 1
+    if grid is not None:
+        assert lay.per_row == 1 and tuple(dec.grid) == grid
+    _check_bit_exact(w, dec, [72, 105, 33, 200, 7, 7])
+    assert all(c > 5000 for c in dec.stats.cycles)
+
+
+def test_fabric_engine_tiny_greedy_vs_reference():
+    """40 greedy tokens equal the float32 reference; logits within 5e-5 (FabricModel's measured
+    distance to the reference is 5e-6, docs/decode.md)."""
+    from wse.kernels.llm.reference import ReferenceModel as Ref
+
+    w = tiny_weights()
+    prompt = list(b"The wafer-scale")
+    want, want_logits = Ref(w).generate(prompt, 40, return_logits=True)
+    got, logits = FabricDecoder(w).generate(prompt, 40, return_logits=True)
+    assert got == want
+    assert np.abs(logits - want_logits).max() < 5e-5
+
+
+def test_fabric_engine_tiny_vs_hf(tmp_path):
+    """tiny through a GGUF file into HF transformers: 32 greedy tokens equal, every step's logits
+    within 1e-3 (measured ~5e-6)."""
+    pytest.importorskip("torch", reason="HF comparison needs: pip install torch==2.13.0 transformers accelerate")
+    pytest.importorskip("transformers", reason="HF comparison needs: pip install torch==2.13.0 transformers accelerate")
+    from wse.kernels.llm.hf_compare import compare_with_hf, load_hf_model
+    from wse.kernels.llm.weights import write_gguf
+
+    w = tiny_weights()
+    hf = load_hf_model(write_gguf(w, tmp_path / "tiny.gguf", qtype="F16"))
+    c = compare_with_hf(FabricDecoder(w), hf, list(b"Hello wafer"), 32)
+    assert c.tokens_match and len(c.ref_new) == 32
+    assert c.max_abs_diff.max() < 1e-3
+
+
+def test_fabric_layout_refuses_too_many_kv_heads():
+    from wse.kernels.llm.config import TINY
+
+    with pytest.raises(FabricFitError, match="KV heads"):
+        make_layout(TINY.replace(n_kv_heads=8, n_heads=8))
