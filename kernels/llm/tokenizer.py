@@ -21,7 +21,7 @@ GGUF files with a byte-level BPE vocabulary (``tokenizer.ggml.model == "gpt2"``,
     Note: transformers 5.24's GGUF tokenizer loader does not know the ``smollm`` pre-type and uses
     the GPT-2 regex alone (``GGUF_PRE_TOKENIZER_SPLITS`` has no entry for it). For ASCII digits this
     makes no difference, because SmolLM2's vocabulary has no token joining a space or another digit
-    to an ASCII digit. It does differ for the other ``\p{N}`` characters preceded by a space or by
+    to an ASCII digit. It does differ for the other ``\\p{N}`` characters preceded by a space or by
     another number character: ``" ½"`` is ``[216 "Ġ", 16738 "½"]`` here (and in llama.cpp) but
     ``[3351 "Ġ\xc2", 138 "\xbd"]`` in transformers, which lets BPE merge the space with the first
     UTF-8 byte of ``½``. The tests pin both the agreement on everything else and this difference.
