@@ -24,7 +24,7 @@ TASK_KINDS = ("local", "data", "control")
 SYM_TYPES = {1: "f16", 2: "f32", 3: "u16", 4: "u32", 5: "task"}
 SYM_CODES = {v: k for k, v in SYM_TYPES.items()}
 DSD_MEM1D, DSD_MEM4D, DSD_FABIN, DSD_FABOUT = 1, 2, 3, 4
-HEADER = struct.Struct("<4sHHB3xHHIII4x")
+HEADER = struct.Struct("<4sHHB3sHHIIII")
 assert HEADER.size == 32
 
 
@@ -270,8 +270,8 @@ def write(obj: ObjectFile) -> bytes:
         _pad4(body)
     payload = bytes(table + body)
     total = 32 + len(payload)
-    header = HEADER.pack(MAGIC, VERSION, 0, ARCHES.index(obj.arch), obj.width, obj.height,
-                         len(sections), total, zlib.crc32(payload))
+    header = HEADER.pack(MAGIC, VERSION, 0, ARCHES.index(obj.arch), b"\0\0\0", obj.width,
+                         obj.height, len(sections), total, zlib.crc32(payload), 0)
     return header + payload
 
 
@@ -313,12 +313,14 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
     isa = isa or load()
     if len(data) < 32:
         raise ObjectFormatError(f"file is {len(data)} bytes, shorter than the 32-byte header")
-    magic, version, flags, arch, width, height, nsec, size, crc = HEADER.unpack_from(data, 0)
+    magic, version, flags, arch, res0, width, height, nsec, size, crc, res1 = HEADER.unpack_from(data, 0)
     if magic != MAGIC:
         raise ObjectFormatError(f"bad magic {magic!r}: not a wse object file (expected b'WSEO')")
     if version != VERSION:
         raise ObjectFormatError(f"object format version {version} is not supported (this is {VERSION}); "
                                 "re-assemble the source with this wse-as")
+    if flags or res0 != b"\0\0\0" or res1:
+        raise ObjectFormatError("header: reserved fields or flags are not 0")
     if size != len(data):
         raise ObjectFormatError(f"header says {size} bytes but the file has {len(data)}")
     if zlib.crc32(data[32:]) != crc:
@@ -339,6 +341,8 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
             raise ObjectFormatError(f"section {SECTION_NAMES[kind]} at {off}+{ln} is misaligned or outside the file")
         secs[kind] = (off, off + ln)
     strtab = data[secs[SEC_STRTAB][0]:secs[SEC_STRTAB][1]]
+    if not strtab or strtab[0] != 0:
+        raise ObjectFormatError("STRTAB: must start with the empty string")
     words = isa.presets[ARCHES[arch]].sram_words
 
     # images
@@ -381,7 +385,9 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
             img.chunks.append((addr, vals))
         n_dsd = ir.count(32, "DSD")
         for di in range(n_dsd):
-            kind, color, ndim, base, l0, l1, l2, l3, s0, s1, s2, s3, _ = ir.take("BBBxII3H2x4hI")
+            kind, color, ndim, rz, base, l0, l1, l2, l3, rz2, s0, s1, s2, s3, rz3 = ir.take("BBBBII3HH4hI")
+            if rz or rz2 or rz3:
+                raise ObjectFormatError(f"{what}: DSD {di}: reserved fields are not 0")
             if kind not in (1, 2, 3, 4):
                 raise ObjectFormatError(f"{what}: DSD {di}: unknown kind {kind}")
             if not 1 <= ndim <= (4 if kind == DSD_MEM4D else 1):
@@ -393,6 +399,7 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
             img.dsds.append(Dsd(kind, color, base, (l0, l1, l2, l3), (s0, s1, s2, s3), ndim))
         n_task = ir.count(8, "task")
         seen = set()
+        data_colors = set()
         for _ in range(n_task):
             tid, kind, color, fl, entry = ir.take("BBBBI")
             if tid >= 64 or tid in seen:
@@ -402,6 +409,10 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
                 raise ObjectFormatError(f"{what}: task {tid}: bad kind/color/flags")
             if entry >= max(n_code, 1) or n_code == 0:
                 raise ObjectFormatError(f"{what}: task {tid}: entry {entry} is outside the code")
+            if kind == 1:
+                if color in data_colors:
+                    raise ObjectFormatError(f"{what}: task {tid}: color {color} already has a data task")
+                data_colors.add(color)
             img.tasks.append(Task(tid, kind, entry, color, bool(fl & 1), bool(fl & 2)))
         n_route = ir.count(12, "route")
         seen = set()
@@ -411,9 +422,15 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
                 raise ObjectFormatError(f"{what}: route for color {color}: bad color, positions or queues")
             if any(v > 31 for v in p):
                 raise ObjectFormatError(f"{what}: route for color {color}: port mask out of range")
+            if any(p[2 * npos:]):
+                raise ObjectFormatError(f"{what}: route for color {color}: unused positions must be 0")
             seen.add(color)
             img.routes.append(Route(color, tuple((p[2 * i], p[2 * i + 1]) for i in range(npos)), iq, oq))
+        if ir.pos != ir.end:
+            raise ObjectFormatError(f"{what}: {ir.end - ir.pos} unexpected bytes at the end of the record")
         images.append(img)
+    if r.pos + 3 < r.end:
+        raise ObjectFormatError(f"IMAGES: {r.end - r.pos} unexpected bytes at the end of the section")
 
     # placement
     r = _Reader(data, *secs[SEC_PLACEMENT], "PLACEMENT")
@@ -430,6 +447,8 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
                     raise ObjectFormatError(f"PLACEMENT: PE ({xx},{yy}) is placed twice")
                 taken.add((xx, yy))
         placement.append((x, y, w, h, img))
+    if r.pos != r.end:
+        raise ObjectFormatError("PLACEMENT: unexpected bytes at the end of the section")
 
     r = _Reader(data, *secs[SEC_SYMBOLS], "SYMBOLS")
     n = r.count(20, "symbol")
@@ -437,7 +456,17 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
         name, img, value, count, typ = r.take("IIIIB3x")
         if img >= len(images) or typ not in SYM_TYPES:
             raise ObjectFormatError(f"SYMBOLS: bad image {img} or type {typ}")
+        if typ == SYM_CODES["task"]:
+            if value >= 64:
+                raise ObjectFormatError(f"SYMBOLS: task symbol with id {value}")
+        else:
+            e = 2 if SYM_TYPES[typ] in ("f32", "u32") else 1
+            if value + count * e > words or (e == 2 and value % 2):
+                raise ObjectFormatError(f"SYMBOLS: symbol at {value} with {count} elements is outside "
+                                        f"SRAM or misaligned")
         images[img].symbols.append(Symbol(_string(strtab, name, "SYMBOLS"), SYM_TYPES[typ], value, count))
+    if r.pos != r.end:
+        raise ObjectFormatError("SYMBOLS: unexpected bytes at the end of the section")
 
     r = _Reader(data, *secs[SEC_LINES], "LINES")
     n = r.count(20, "line")
@@ -445,7 +474,12 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
         img, pc, f, line, col = r.take("IIIII")
         if img >= len(images) or pc >= len(images[img].code):
             raise ObjectFormatError(f"LINES: image {img} pc {pc} does not exist")
+        prev = images[img].lines
+        if prev and prev[-1].pc >= pc:
+            raise ObjectFormatError(f"LINES: image {img}: entries are not sorted by pc")
         images[img].lines.append(Line(pc, _string(strtab, f, "LINES"), line, col))
+    if r.pos != r.end:
+        raise ObjectFormatError("LINES: unexpected bytes at the end of the section")
     return ObjectFile(ARCHES[arch], width, height, images, placement)
 
 
