@@ -333,6 +333,7 @@ void wse_close(wse_fabric *f) {
     free(f->ract); free(f->rnew);
     for (int i = 0; i < CAL; i++) free(f->cal[i].v);
     free(f->heap.v); free(f->stall_pes); free(f->out); free(f->tr);
+    free(f->sort_tmp);
     free(f);
 }
 
@@ -571,26 +572,28 @@ static int dsd_unit(const dsr_t *d) {
 static inline int is_mem(const dsr_t *d) { return d->kind == WSE_DSD_MEM1D || d->kind == WSE_DSD_MEM4D; }
 static inline int is_fab(const dsr_t *d) { return d->kind == WSE_DSD_FABIN || d->kind == WSE_DSD_FABOUT; }
 
-/* Check one element (range, then alignment, then code for a destination). */
-static int check_elem(wse_fabric_t *f, pe_t *p, int64_t a, uint32_t e, int is_dst, const char *which, int pc) {
-    if (a < 0 || a + (int64_t)e > (int64_t)f->sram_words) {
+/* Check one element (range, then alignment, then code for a destination). The operand is named
+   dsr + idx ("d0", "a3"...) in the report. */
+static int check_elem(wse_fabric_t *f, pe_t *p, int64_t a, uint32_t e, int is_dst, char dsr, unsigned idx, int pc) {
+    int range = a < 0 || a + (int64_t)e > (int64_t)f->sram_words;
+    int align = !range && e == 2 && (a & 1);
+    int code = !range && !align && is_dst && a < 2 * (int64_t)p->img->n_code;
+    if (!range && !align && !code) return 0;
+    char which[8];
+    snprintf(which, sizeof which, "%c%u", dsr, idx);
+    if (range)
         fault(f, p, WSE_FK_MEM_RANGE, pc, 0, "%s operand: element address %lld is outside SRAM; legal range [0, %u)", which, (long long)a, f->sram_words - e + 1);
-        f->fault.address = a; return -1;
-    }
-    if (e == 2 && (a & 1)) {
+    else if (align)
         fault(f, p, WSE_FK_MISALIGNED, pc, 0, "%s operand: 32-bit element at odd word address %lld", which, (long long)a);
-        f->fault.address = a; return -1;
-    }
-    if (is_dst && a < 2 * (int64_t)p->img->n_code) {
+    else
         fault(f, p, WSE_FK_WRITE_CODE, pc, 0, "%s operand: element at word %lld is in the code region [0, %u)", which, (long long)a, 2 * p->img->n_code);
-        f->fault.address = a; return -1;
-    }
-    return 0;
+    f->fault.address = a;
+    return -1;
 }
 
 /* Check every element of a memory operand in element order; returns 0 or faults. */
 static int check_mem(wse_fabric_t *f, pe_t *p, const dsr_t *d, uint64_t n, uint32_t e, int is_dst,
-                     const char *which, int pc, uint64_t t) {
+                     char dsr, unsigned idx, int pc, uint64_t t) {
     if (!n) return 0;
     int64_t lo = d->base, hi = d->base;
     if (d->kind == WSE_DSD_MEM1D) {
@@ -606,7 +609,7 @@ static int check_mem(wse_fabric_t *f, pe_t *p, const dsr_t *d, uint64_t n, uint3
              && !(is_dst && lo < 2 * (int64_t)p->img->n_code);
     if (ok) return 0;
     for (uint64_t i = 0; i < n; i++)
-        if (check_elem(f, p, dsd_addr(d, i, e), e, is_dst, which, pc)) return -1;
+        if (check_elem(f, p, dsd_addr(d, i, e), e, is_dst, dsr, idx, pc)) return -1;
     return 0;
 }
 
@@ -910,6 +913,46 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
     }
 }
 
+/* Sorting PE indices (keys < W*H): phase 1 merges the routers that became active in a cycle,
+   phase 2 visits a bucket's CEs in index order. qsort's comparator calls were a visible share
+   of a busy cycle, so long arrays get an LSD radix sort (digits of at most 11 bits, as few
+   passes as W*H needs) through a scratch buffer kept in the fabric; short ones an insertion
+   sort. The result is the same ascending order. */
+static unsigned idx_bits(const wse_fabric_t *f) {
+    uint64_t m = (uint64_t)f->W * f->H - 1;
+    unsigned b = 1;
+    while (m >> b) b++;
+    return b;
+}
+
+#define DEFINE_SORT_IDX(NAME, T)                                                               \
+static void NAME(wse_fabric_t *f, T *v, size_t n) {                                            \
+    if (n < 48) {                                                                              \
+        for (size_t i = 1; i < n; i++) {                                                       \
+            T x = v[i]; size_t j = i;                                                          \
+            while (j && v[j - 1] > x) { v[j] = v[j - 1]; j--; }                                \
+            v[j] = x;                                                                          \
+        }                                                                                      \
+        return;                                                                                \
+    }                                                                                          \
+    if (grow((void **)&f->sort_tmp, &f->sort_cap, n, sizeof(uint64_t))) {                      \
+        qsort(v, n, sizeof(T), sizeof(T) == 8 ? cmp_u64 : cmp_u32);                            \
+        return;                                                                                \
+    }                                                                                          \
+    unsigned bits = idx_bits(f), passes = (bits + 10) / 11, db = (bits + passes - 1) / passes; \
+    T *src = v, *dst = (T *)(void *)f->sort_tmp;                                               \
+    uint32_t cnt[1u << 11];                                                                    \
+    for (unsigned pass = 0, sh = 0; pass < passes; pass++, sh += db) {                         \
+        uint32_t nd = 1u << db, mask = nd - 1, sum = 0;                                        \
+        memset(cnt, 0, nd * sizeof cnt[0]);                                                    \
+        for (size_t i = 0; i < n; i++) cnt[(src[i] >> sh) & mask]++;                           \
+        for (uint32_t d = 0; d < nd; d++) { uint32_t c = cnt[d]; cnt[d] = sum; sum += c; }     \
+        for (size_t i = 0; i < n; i++) dst[cnt[(src[i] >> sh) & mask]++] = src[i];             \
+        T *tmp = src; src = dst; dst = tmp;                                                    \
+    }                                                                                          \
+    if (src != v) memcpy(v, src, n * sizeof(T));                                               \
+}
+
 static int cmp_u32(const void *a, const void *b) {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return x < y ? -1 : x > y;
@@ -918,11 +961,13 @@ static int cmp_u64(const void *a, const void *b) {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
 }
+DEFINE_SORT_IDX(sort_idx32, uint32_t)
+DEFINE_SORT_IDX(sort_idx64, uint64_t)
 
 static void phase1(wse_fabric_t *f, uint64_t t) {
     /* merge newly active routers */
     if (f->rnew_n) {
-        qsort(f->rnew, f->rnew_n, sizeof(uint32_t), cmp_u32);
+        sort_idx32(f, f->rnew, f->rnew_n);
         if (grow((void **)&f->ract, &f->ract_cap, f->ract_n + f->rnew_n, sizeof(uint32_t))) return;
         /* merge from the back */
         size_t i = f->ract_n, j = f->rnew_n, k = f->ract_n + f->rnew_n;
@@ -1160,10 +1205,9 @@ static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_
             return -1;
         }
     }
-    char nm[8];
-    if (is_mem(d)) { snprintf(nm, sizeof nm, "d%u", di->r1); if (check_mem(f, p, d, n, esize(in->td), 1, nm, (int)pc, t)) return -1; }
-    if (a && is_mem(a)) { snprintf(nm, sizeof nm, "a%u", di->r2); if (check_mem(f, p, a, n, esize(in->t0), 0, nm, (int)pc, t)) return -1; }
-    if (b && is_mem(b)) { snprintf(nm, sizeof nm, "b%u", di->r3); if (check_mem(f, p, b, n, esize(in->t1), 0, nm, (int)pc, t)) return -1; }
+    if (is_mem(d) && check_mem(f, p, d, n, esize(in->td), 1, 'd', di->r1, (int)pc, t)) return -1;
+    if (a && is_mem(a) && check_mem(f, p, a, n, esize(in->t0), 0, 'a', di->r2, (int)pc, t)) return -1;
+    if (b && is_mem(b) && check_mem(f, p, b, n, esize(in->t1), 0, 'b', di->r3, (int)pc, t)) return -1;
     int fabric = is_fab(d) || (a && is_fab(a)) || (b && is_fab(b));
     uint32_t colors = 0;
     if (a && b && is_fab(a) && is_fab(b) && a->color == b->color) {
@@ -1513,7 +1557,7 @@ static void phase2(wse_fabric_t *f, uint64_t t) {
     if (b->n > 1) {
         int sorted = 1;
         for (size_t i = 1; i < b->n; i++) if (b->v[i] < b->v[i - 1]) { sorted = 0; break; }
-        if (!sorted) qsort(b->v, b->n, sizeof(uint64_t), cmp_u64);
+        if (!sorted) sort_idx64(f, b->v, b->n);
     }
     /* entries scheduled during this phase go to later buckets; this one is stable */
     size_t n = b->n;

@@ -151,6 +151,7 @@ typedef struct wse_fabric {
     uint64_t host_pending;
     uint64_t cycle_stalls;      /* stalls in the current cycle */
     uint32_t *stall_pes; size_t stall_n, stall_cap;
+    uint64_t *sort_tmp; size_t sort_cap;   /* scratch for sorting PE indices */
     /* stats */
     uint64_t st_hops, st_host_in, st_host_out;
     /* host output */
