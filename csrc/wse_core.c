@@ -505,6 +505,7 @@ int wse_send(wse_fabric *f, unsigned int x, unsigned int y, unsigned int port,
     for (unsigned int i = 0; i < n; i++)
         p->hq[pi][p->hq_n[pi] + i] = ((uint64_t)(ctrl ? 1 : 0) << 40) | ((uint64_t)color << 32) | payloads[i];
     p->hq_n[pi] += n;
+    if (p->hq_n[pi]) p->hq_ports |= (uint8_t)(1u << pi);
     f->host_pending += n;
     if (n) ract_add(f, p);
     return WSE_OK;
@@ -780,7 +781,7 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
     uint32_t used = 0;
     const uint32_t hop = f->P.hop_latency;
     /* 1. host injection */
-    for (int pi = 0; pi < 4; pi++) {
+    for (int pi = 0; p->hq_ports && pi < 4; pi++) {
         if (!p->hq_n[pi]) continue;
         uint64_t v = p->hq[pi][p->hq_head[pi]];
         uint32_t c = (uint32_t)(v >> 32) & 0xff, port = 1u << pi;
@@ -794,7 +795,7 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
         }
         q_push(&cs->rb, (uint32_t)v, (uint32_t)(v >> 40) & 1, t + hop);
         p->hq_head[pi]++; p->hq_n[pi]--;
-        if (!p->hq_n[pi]) p->hq_head[pi] = 0;
+        if (!p->hq_n[pi]) { p->hq_head[pi] = 0; p->hq_ports &= (uint8_t)~(1u << pi); }
         f->host_pending--; f->buffered++; f->st_host_in++;
         qmask_update(p, cs);
         f->happened = 1;
@@ -983,7 +984,7 @@ static void phase1(wse_fabric_t *f, uint64_t t) {
         pe_t *p = f->pes[f->ract[i]];
         router_step(f, p, t);
         if (f->faulted) return;
-        if (p->qmask || p->hq_n[0] || p->hq_n[1] || p->hq_n[2] || p->hq_n[3]) f->ract[keep++] = f->ract[i];
+        if (p->qmask || p->hq_ports) f->ract[keep++] = f->ract[i];
         else p->in_ract = 0;
     }
     f->ract_n = keep;

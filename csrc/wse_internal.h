@@ -17,7 +17,10 @@
 #define MSG_LEN 65536
 
 typedef struct { uint64_t ready; uint32_t payload; uint32_t ctrl; } wl_t;
-typedef struct { uint8_t head, n, cap, pad; wl_t w[QCAP]; } q_t;
+
+/* A FIFO of at most `cap` (<= QCAP) wavelets in a ring of QCAP slots. The slots live in the
+   owning col_t (see there), so the three queue headers of a color share one cache line. */
+typedef struct { uint8_t head, n, cap, pad; wl_t *w; } q_t;
 
 static inline wl_t *q_head(q_t *q) { return &q->w[q->head]; }
 static inline void q_push(q_t *q, uint32_t payload, uint32_t ctrl, uint64_t ready) {
@@ -26,11 +29,23 @@ static inline void q_push(q_t *q, uint32_t payload, uint32_t ctrl, uint64_t read
 }
 static inline void q_pop(q_t *q) { q->head = (q->head + 1) & (QCAP - 1); q->n--; }
 
+/* Per (PE, color) router state. The first 64 bytes (route, switch position, toggle and the
+   three queue headers) are what a router visit reads; the ring slots follow. The array of a
+   PE's col_t is 64-byte aligned (CACHE_LINE) and the size is a multiple of it. */
+#define CACHE_LINE 64
 typedef struct {
     uint8_t color, npos, pos, iqid, oqid, toggle;
     uint8_t rx[4], tx[4];
-    q_t rb, oq, iq;
+    q_t rb, oq, iq;              /* .w point into slots[0], [1], [2] (set by q_init_cols) */
+    wl_t slots[3][QCAP];
 } col_t;
+
+/* point the queue headers of cols[0..n) at their slots */
+static inline void q_init_cols(col_t *cols, uint32_t n) {
+    for (uint32_t k = 0; k < n; k++) {
+        cols[k].rb.w = cols[k].slots[0]; cols[k].oq.w = cols[k].slots[1]; cols[k].iq.w = cols[k].slots[2];
+    }
+}
 
 /* predecoded instruction */
 typedef struct {
@@ -64,46 +79,51 @@ typedef struct image {
 /* DSR state: same layout as a DSD (kind 0 = never loaded) */
 typedef dsd_t dsr_t;
 
-/* a tensor operation in progress (fabric operand, or async) */
+/* a tensor operation in progress (fabric operand, or async); the fields a fabric op's step
+   reads come first, the operand DSRs after */
 typedef struct {
     uint8_t busy, opcode, act, tid, fabric, dir_done;
     uint8_t td, t0, t1;       /* element types of dst, src0, src1 (from the ISA table) */
     uint32_t n, done;
-    dsr_t d, a, b;
     uint32_t rs;
     uint32_t colors;          /* fabric colors it uses */
+    uint32_t pc;
     uint64_t finish_t;        /* when it completes (known once its last element is done) */
     uint64_t start_t;
-    uint32_t pc;
+    dsr_t d, a, b;
 } op_t;
 
 enum { M_IDLE = 0, M_RUN = 1, M_SEND = 2, M_FABOP = 3 };
 
 typedef struct pe {
+    /* --- hot: read by (nearly) every router visit and CE event. A busy cycle visits thousands
+       of PEs, so these share the first cache lines of the struct (64-byte aligned). --- */
+    col_t *cols;
     image_t *img;
     struct pe *nb[4];           /* neighbours N E S W (NULL: off the fabric or empty) */
-    uint8_t nb_edge[4];         /* 1 when that port points off the fabric (to the host) */
-    uint32_t x, y, idx;
-    uint16_t *mem;
-    uint32_t regs[16];
-    int32_t task;
-    uint32_t pc;
-    uint64_t activated, blocked;
-    dsr_t dsr[24];
-    int8_t cslot[NCOLORS];
-    uint32_t ncols;
-    col_t *cols;
+    int8_t cslot[NCOLORS];      /* index in cols of each color's route, -1: none */
     uint32_t qmask;             /* colors with a wavelet in rb or oq */
+    uint32_t idx;
     uint8_t in_ract;            /* in the active router list (or queued to join) */
     uint8_t mstate;
-    uint64_t next_t;
-    uint64_t task_start;
-    uint32_t send_payload; uint8_t send_color, send_ctrl;
-    op_t mop;
-    op_t ut[NUT];
-    uint8_t ut_mask;
+    uint8_t ut_mask;            /* microthreads holding an op */
+    uint8_t hq_ports;           /* bit pi: host wavelets wait to enter through port pi */
+    uint8_t nb_edge[4];         /* 1 when that port points off the fabric (to the host) */
     uint64_t sched_t;           /* dedupe: last time queued in the calendar */
     uint64_t visit_t;           /* dedupe: last time visited in phase 2 */
+    uint64_t next_t;
+    uint64_t st_hops, st_stalls, st_recv, st_sent, st_elems;
+    int32_t task;
+    uint32_t pc;
+    op_t mop;
+    /* --- the rest --- */
+    uint32_t x, y;
+    uint16_t *mem;
+    uint32_t ncols;
+    uint32_t regs[16];
+    uint64_t activated, blocked;
+    uint64_t task_start;
+    uint32_t send_payload; uint8_t send_color, send_ctrl;
     /* run accounting (instructions count at their own cycle) */
     uint64_t run_t0;
     uint32_t run_n;
@@ -114,9 +134,11 @@ typedef struct pe {
     uint32_t hq_n[4], hq_head[4], hq_cap[4];
     uint64_t *hq[4];            /* (ctrl << 40) | (color << 32) | payload */
     /* stats */
-    uint64_t st_instr, st_busy, st_sent, st_recv, st_stalls, st_tasks, st_elems, st_hops;
+    uint64_t st_instr, st_busy, st_tasks;
     /* trace: start of the tensor op span on the main thread */
     uint64_t tr_op_t0;
+    dsr_t dsr[24];
+    op_t ut[NUT];
 } pe_t;
 
 typedef struct { uint64_t *v; size_t n, cap; } u64vec;

@@ -457,9 +457,14 @@ int wse__load(wse_fabric_t *f, const uint8_t *data, size_t len) {
             uint32_t im = grid[(size_t)y * ow + x];
             if (im == UINT32_MAX) continue;
             image_t *img = &imgs[im];
-            pe_t *p = (pe_t *)calloc(1, sizeof(pe_t));
+            /* pe_t and the col_t array are cache-line aligned (their hot fields come first) */
+            size_t pe_sz = (sizeof(pe_t) + CACHE_LINE - 1) / CACHE_LINE * CACHE_LINE;
+            size_t cols_sz = ((img->n_routes ? img->n_routes : 1) * sizeof(col_t) + CACHE_LINE - 1) / CACHE_LINE * CACHE_LINE;
+            pe_t *p = (pe_t *)aligned_alloc(CACHE_LINE, pe_sz);
             uint16_t *mem = (uint16_t *)calloc(words, sizeof(uint16_t));
-            col_t *cols = (col_t *)calloc(img->n_routes ? img->n_routes : 1, sizeof(col_t));
+            col_t *cols = (col_t *)aligned_alloc(CACHE_LINE, cols_sz);
+            if (p) memset(p, 0, pe_sz);
+            if (cols) memset(cols, 0, cols_sz);
             if (!p || !mem || !cols) {
                 free(p); free(mem); free(cols); free(grid);
                 wse__free_program(f);
@@ -480,6 +485,7 @@ int wse__load(wse_fabric_t *f, const uint8_t *data, size_t len) {
                 c->oq.cap = f->P.oq_depth[rt->oq];
                 p->cslot[rt->color] = (int8_t)k;
             }
+            q_init_cols(cols, img->n_routes);
             for (uint32_t k = 0; k < img->n_code; k++) {
                 mem[2 * k] = (uint16_t)(img->dec[k].word & 0xffff);
                 mem[2 * k + 1] = (uint16_t)(img->dec[k].word >> 16);
