@@ -1,8 +1,11 @@
 """wse-emu: run an object file on the emulator.
 
     wse-emu --grid 64x64 [--arch wse2|wse3] PROG.wso [--max-cycles N]
-            [--input SYM=FILE.npy ...] [--output SYM=FILE.npy ...] [--launch TASK]
-            [--stats] [--trace FILE.json]
+            [--input SYM[@RECT]=FILE.npy ...] [--output SYM[@RECT]=FILE.npy ...]
+            [--launch TASK[@RECT]] [--stats] [--trace FILE.json]
+
+RECT selects PEs: `X,Y` (one PE) or `X,Y,W,H`; without it, every PE of the fabric (each must
+have the symbol or task).
 
 Exit status: 0 on completion; 1 on a fault, a hang or the watchdog (the report is printed);
 2 on bad usage or input (a missing file, a bad object, a bad --grid, a bad array). Never a
@@ -16,6 +19,8 @@ import sys
 
 import numpy as np
 
+from wse.isa import objfile
+
 from . import errors as E
 from .fabric import Fabric, parse_grid
 
@@ -24,19 +29,56 @@ class UsageError(Exception):
     pass
 
 
+def _rect(text: str, what: str):
+    """`X,Y` or `X,Y,W,H` -> (x, y, w, h)."""
+    try:
+        nums = [int(v) for v in text.split(",")]
+    except ValueError:
+        nums = []
+    if len(nums) == 2:
+        nums += [1, 1]
+    if len(nums) != 4 or min(nums) < 0 or nums[2] == 0 or nums[3] == 0:
+        raise UsageError(f"{what}: rectangle {text!r} must be X,Y or X,Y,W,H (non-negative, W,H > 0)")
+    return tuple(nums)
+
+
+def _split_at(spec: str, what: str):
+    name, _, rect = spec.partition("@")
+    if not name:
+        raise UsageError(f"{what} {spec!r}: the name is missing")
+    return name, (_rect(rect, f"{what} {spec!r}") if rect else None)
+
+
 def _pairs(items, what):
     out = []
     for it in items or []:
         if "=" not in it:
-            raise UsageError(f"{what} {it!r}: expected SYM=FILE.npy")
+            raise UsageError(f"{what} {it!r}: expected SYM[@X,Y[,W,H]]=FILE.npy")
         sym, path = it.split("=", 1)
         if not sym or not path:
-            raise UsageError(f"{what} {it!r}: expected SYM=FILE.npy")
-        out.append((sym, path))
+            raise UsageError(f"{what} {it!r}: expected SYM[@X,Y[,W,H]]=FILE.npy")
+        name, rect = _split_at(sym, what)
+        out.append((name, rect, path))
     return out
 
 
-def write_trace(fab: Fabric, path: str) -> int:
+def _task_names(data: bytes):
+    """(x, y) -> {task id: name} from the object's symbol table, for readable traces."""
+    try:
+        obj = objfile.read(data)
+    except objfile.ObjectFormatError:
+        return lambda x, y: {}
+    per_image = [{s.value: s.name for s in img.symbols if s.type == "task"} for img in obj.images]
+    grid = obj.pe_grid()
+
+    def names(x, y):
+        if y < len(grid) and x < len(grid[y]) and grid[y][x] >= 0:
+            return per_image[grid[y][x]]
+        return {}
+    return names
+
+
+def write_trace(fab: Fabric, path: str, task_names=lambda x, y: {}) -> int:
     """Chrome trace-event JSON (Perfetto opens it): one track per PE (pid 0, tid = y*W+x),
     tasks and tensor ops as spans, wavelet arrivals as instants. 1 cycle = 1 us of trace time."""
     events = []
@@ -48,7 +90,8 @@ def write_trace(fab: Fabric, path: str) -> int:
             events.append({"ph": "M", "pid": 0, "tid": tid, "name": "thread_name",
                            "args": {"name": f"PE ({x},{y})"}})
         if kind == 1:
-            events.append({"ph": "X", "pid": 0, "tid": tid, "name": f"task {a}", "cat": "task",
+            name = task_names(x, y).get(a)
+            events.append({"ph": "X", "pid": 0, "tid": tid, "name": f"task {a}" + (f" ({name})" if name else ""), "cat": "task",
                            "ts": t0, "dur": max(t1 - t0, 0)})
         elif kind == 2:
             where = "main" if b == 8 else f"ut{b}"
@@ -69,11 +112,13 @@ def main(argv=None) -> int:
     ap.add_argument("--grid", help="fabric size WxH (default: the object's)")
     ap.add_argument("--arch", choices=("wse2", "wse3"), help="default: the object's")
     ap.add_argument("--max-cycles", type=int, default=None, help="watchdog")
-    ap.add_argument("--input", action="append", metavar="SYM=FILE.npy",
-                    help="write an array into a symbol before the run ((n,) or (h, w, n))")
-    ap.add_argument("--output", action="append", metavar="SYM=FILE.npy",
+    ap.add_argument("--input", action="append", metavar="SYM[@X,Y[,W,H]]=FILE.npy",
+                    help="write an array into a symbol before the run ((n,) or (h, w, n)); "
+                         "@X,Y[,W,H] limits it to a rectangle of PEs")
+    ap.add_argument("--output", action="append", metavar="SYM[@X,Y[,W,H]]=FILE.npy",
                     help="save a symbol after the run, shape (h, w, n)")
-    ap.add_argument("--launch", action="append", metavar="TASK", help="activate a task (name or id)")
+    ap.add_argument("--launch", action="append", metavar="TASK[@X,Y[,W,H]]",
+                    help="activate a task (name or id)")
     ap.add_argument("--stats", action="store_true", help="print all statistics")
     ap.add_argument("--trace", metavar="FILE.json", help="write a Chrome/Perfetto trace")
     try:
@@ -92,14 +137,18 @@ def main(argv=None) -> int:
             raise UsageError(f"cannot read {args.program}: {e.strerror or e}") from None
         grid = parse_grid(args.grid) if args.grid else None
         fab = Fabric.from_object(data, grid=grid, arch=args.arch, trace=bool(args.trace))
-        for sym, path in inputs:
+        for sym, rect, _ in inputs + outputs:
+            if rect and (rect[0] + rect[2] > fab.width or rect[1] + rect[3] > fab.height):
+                raise UsageError(f"{sym}: rectangle {rect} is outside the {fab.width}x{fab.height} fabric")
+        for sym, rect, path in inputs:
             try:
                 arr = np.load(path, allow_pickle=False)
             except (OSError, ValueError) as e:
                 raise UsageError(f"--input {sym}: cannot read {path}: {e}") from None
-            fab.write(sym, arr)
-        for t in args.launch or []:
-            fab.launch(int(t) if t.isdigit() else t)
+            fab.write(sym, arr, rect=rect)
+        for spec in args.launch or []:
+            t, rect = _split_at(spec, "--launch")
+            fab.launch(int(t) if t.isdigit() else t, rect=rect)
     except (UsageError, E.WseError, ValueError, TypeError) as e:
         print(f"wse-emu: error: {e}", file=sys.stderr)
         return 2
@@ -118,10 +167,10 @@ def main(argv=None) -> int:
             print(f"  {k}: {v}")
     try:
         if status == 0:
-            for sym, path in outputs:
-                np.save(path, fab.read(sym))
+            for sym, rect, path in outputs:
+                np.save(path, fab.read(sym, rect=rect))
         if args.trace:
-            n = write_trace(fab, args.trace)
+            n = write_trace(fab, args.trace, _task_names(data))
             print(f"trace: {n} events -> {args.trace}")
     except (E.WseError, OSError) as e:
         print(f"wse-emu: error: {e}", file=sys.stderr)

@@ -38,3 +38,23 @@ def test_deadlock_exits_nonzero_with_who_waits_on_what(tmp_path):
         assert "running task 0 (main)" in block and "mov32 d0, a0" in block
         assert "deadlock.s:23" in block
         assert f"waits for wavelets on color {color}" in block
+
+
+def test_cli_rectangles_and_trace(tmp_path):
+    r = _run("wse-as", str(EX / "hello.s"), "-o", "h.wso", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    r = _run("wse-emu", "--grid", "4x4", "h.wso", "--output", "total@3,3=one.npy",
+             "--output", "total@0,0,4,2=top.npy", "--trace", "t.json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert np.load(tmp_path / "one.npy").shape == (1, 1, 1)
+    assert np.load(tmp_path / "one.npy")[0, 0, 0] == 136.0
+    assert np.load(tmp_path / "top.npy").shape == (2, 4, 1)
+    import json
+    events = json.loads((tmp_path / "t.json").read_text())["traceEvents"]
+    spans = {e["name"] for e in events if e["ph"] == "X"}
+    assert spans == {"task 0 (start)", "task 0 (row)", "task 1 (col)"}
+    assert sum(e["ph"] == "i" for e in events) == 15  # one arrival per wavelet received
+    tracks = {e["args"]["name"] for e in events if e["ph"] == "M"}
+    assert tracks == {f"PE ({x},{y})" for x in range(4) for y in range(4)}
+    r = _run("wse-emu", "--grid", "4x4", "h.wso", "--output", "total@3,3,2,2=x.npy", cwd=tmp_path)
+    assert r.returncode == 2 and "outside the 4x4 fabric" in r.stderr and "Traceback" not in r.stderr
