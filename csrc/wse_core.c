@@ -703,6 +703,41 @@ static int fmacs_fast(uint16_t *mem, uint32_t d, uint32_t a, uint32_t b, uint64_
     return 1;
 }
 
+/* fp16 bits -> fp32 without branches (so that loops over it vectorise); the same bits as
+   f16_to_f32_bits for every input: normal numbers re-bias the exponent, Inf/NaN keep their
+   mantissa, subnormals are renormalised by an exact float subtraction. */
+static inline float hf_nb(uint32_t h) {
+    uint32_t o = (h & 0x7fffu) << 13;            /* exponent and mantissa in fp32 position */
+    uint32_t exp = o & 0x0f800000u;
+    o += 0x38000000u;                             /* exponent bias 15 -> 127 */
+    uint32_t inf_nan = o + 0x38000000u;           /* exponent 31 -> 255 */
+    uint32_t sub = fb(bf(o + 0x00800000u) - bf(0x38800000u));   /* m * 2^-24, exactly */
+    uint32_t r = exp == 0x0f800000u ? inf_nan : (exp == 0 ? sub : o);
+    return bf(r | ((h & 0x8000u) << 16));
+}
+
+/* fmachs (fp32 d = fp32 a + fp16 b * s) over contiguous operands where d does not overlap a at
+   an offset nor b at all: one vectorisable loop, then NaNs made canonical. */
+__attribute__((optimize("O3")))
+static int fmachs_fast(uint16_t *mem, uint32_t d, uint32_t a, uint32_t b, uint64_t n, float s) {
+    if (!disjoint_or_same(d, a, 2 * n)) return 0;
+    if (!((uint64_t)d + 2 * n <= b || (uint64_t)b + n <= d)) return 0;
+    float *D = (float *)(void *)(mem + d);
+    const float *A = (const float *)(const void *)(mem + a);
+    const uint16_t *B = mem + b;
+#pragma GCC ivdep
+    for (uint64_t i = 0; i < n; i++) {
+        float pr = hf_nb(B[i]) * s;
+        D[i] = A[i] + pr;
+    }
+    uint32_t *DU = (uint32_t *)(void *)D;
+    uint32_t any = 0;
+    for (uint64_t i = 0; i < n; i++) any |= (uint32_t)((DU[i] & 0x7fffffffu) > 0x7f800000u);
+    if (any)
+        for (uint64_t i = 0; i < n; i++) if ((DU[i] & 0x7fffffffu) > 0x7f800000u) DU[i] = 0x7fc00000u;
+    return 1;
+}
+
 /* The memory-only op: all elements now. Operands already checked. */
 static void tensor_mem_all(pe_t *p, uint8_t op, const insn_desc_t *in, const dsr_t *d, const dsr_t *a,
                            const dsr_t *b, uint32_t rs, uint64_t n, int unit_all) {
@@ -722,6 +757,7 @@ static void tensor_mem_all(pe_t *p, uint8_t op, const insn_desc_t *in, const dsr
             }
             return;
         }
+        if (op == WSE_OP_FMACHS && fmachs_fast(mem, d->base, a->base, b->base, n, bf(rs))) return;
         if (op == WSE_OP_FMACHS) {
             float s = bf(rs);
             for (uint64_t i = 0; i < n; i++) {

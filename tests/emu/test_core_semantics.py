@@ -235,6 +235,19 @@ def test_fmachs_fh2s_fs2h():
         assert np.array_equal(got.view(np.uint16), canon16(f.astype(np.float16)))
 
 
+def test_fmachs_every_f16_value():
+    """The contiguous fmachs fast path (a branch-free fp16 widening) against numpy for every
+    fp16 bit pattern: subnormals, infinities and NaNs included (NaN results canonical)."""
+    every = np.arange(65536, dtype=np.uint32).astype(np.uint16).view(np.float16)
+    for chunk in np.array_split(every, 16):
+        acc = np.resize(np.array([0.0, 1.5, -2.0, np.inf, 1e-40], dtype=np.float32), len(chunk))
+        s = np.float32(-0.75)
+        got, _ = tensor_prog("fmachs", "f32", "f32", "f16", acc, chunk, scalar=fbits(s))
+        with np.errstate(all="ignore"):
+            want = acc + (chunk.astype(np.float32) * s).astype(np.float32)
+        assert np.array_equal(got.view(np.uint32), canon32(want))
+
+
 def test_fmax_nan_and_neg_abs_canonical():
     a = np.array([1.0, np.nan, -0.0, 0.0, -np.inf], dtype=np.float32)
     b = np.array([np.nan, 2.0, 0.0, -0.0, 3.0], dtype=np.float32)
