@@ -188,7 +188,10 @@ class Fabric:
         return x, y, w, h
 
     def _sym(self, x: int, y: int, name: str):
-        v, c, t = ffi.new("unsigned int *"), ffi.new("unsigned int *"), ffi.new("int *")
+        # out-parameters allocated once per Fabric (host transfers are often one call per PE)
+        if not hasattr(self, "_sym_out"):
+            self._sym_out = (ffi.new("unsigned int *"), ffi.new("unsigned int *"), ffi.new("int *"))
+        v, c, t = self._sym_out
         self._check(lib.wse_symbol(self._f, x, y, name.encode(), v, c, t))
         if t[0] not in SYM_DTYPES:
             raise E.NotFoundError(f"PE ({x},{y}) has no data symbol {name!r} (it is a task)")
@@ -212,7 +215,8 @@ class Fabric:
         elif arr.ndim <= 1:
             arr = arr.reshape(-1)
             n = arr.size
-            arr = np.broadcast_to(arr, (h, w, n))
+            if h * w > 1:       # one PE: the 1-D array is already the buffer
+                arr = np.broadcast_to(arr, (h, w, n))
         else:
             raise E.BadArgError(f"array shape {arr.shape}: expected (n,) or (h, w, n)")
         if n > count:
