@@ -49,8 +49,20 @@ def kernel_source(rel: str) -> Path:
 
 
 def _define_items(defines: Mapping[str, object] | None) -> tuple:
-    return tuple(sorted((str(k), v if isinstance(v, (int, str)) else str(v))
-                        for k, v in (defines or {}).items()))
+    """Hashable defines for the assembly cache. Numbers pass through as numbers (the assembler
+    takes ints and floats: -D EPS=1e-5); numpy scalars become Python numbers."""
+    out = []
+    for k, v in (defines or {}).items():
+        if isinstance(v, (bool, np.bool_)):
+            v = int(v)
+        elif isinstance(v, np.integer):
+            v = int(v)
+        elif isinstance(v, np.floating):
+            v = float(v)
+        elif not isinstance(v, (int, float)):
+            v = str(v)
+        out.append((str(k), v))
+    return tuple(sorted(out))
 
 
 @functools.lru_cache(maxsize=64)
@@ -134,8 +146,7 @@ def run_kernel(source: str | Path, defines: Mapping[str, object] | None = None,
     obj = load_object(data)
     fab = make_fabric(data, obj, arch, backend)
     for sym, per_pe in (inputs or {}).items():
-        for (x, y), arr in per_pe.items():
-            fab.write(sym, np.asarray(arr).reshape(-1), rect=(x, y, 1, 1))
+        _write_per_pe(fab, sym, per_pe)
     if launch is not None:
         fab.launch(launch)
     c0 = fab.cycle
@@ -147,12 +158,53 @@ def run_kernel(source: str | Path, defines: Mapping[str, object] | None = None,
         want = {k: pes_with(obj, k) for k in outputs}
     out: dict[str, dict[Coord, np.ndarray]] = {}
     for sym, pes in want.items():
-        out[sym] = {(x, y): np.asarray(fab.read(sym, rect=(x, y, 1, 1)))[0, 0] for x, y in pes}
+        out[sym] = _read_per_pe(fab, sym, pes)
     stats = {"backend": type(fab).__name__}
     if hasattr(fab, "stats"):
         st = fab.stats() if callable(fab.stats) else fab.stats
         stats.update(dict(st) if isinstance(st, Mapping) else dict(getattr(st, "__dict__", {})))
     return KernelRun(out, int(cycles), stats, fab, obj)
+
+
+def _bounding_rect(pes) -> tuple[int, int, int, int] | None:
+    """(x, y, w, h) when the PEs are exactly a full rectangle, else None."""
+    pes = list(pes)
+    if not pes:
+        return None
+    xs = [x for x, _ in pes]
+    ys = [y for _, y in pes]
+    x0, y0 = min(xs), min(ys)
+    w, h = max(xs) - x0 + 1, max(ys) - y0 + 1
+    if w * h != len(pes) or len(set(pes)) != len(pes):
+        return None
+    return x0, y0, w, h
+
+
+def _write_per_pe(fab, sym: str, per_pe: Mapping[Coord, np.ndarray]) -> None:
+    """One transfer for a full rectangle of equal-length arrays (the common case), else one
+    per PE."""
+    arrays = {c: np.asarray(a).reshape(-1) for c, a in per_pe.items()}
+    r = _bounding_rect(arrays)
+    if r is not None and len({a.shape for a in arrays.values()}) == 1:
+        x0, y0, w, h = r
+        first = next(iter(arrays.values()))
+        block = np.empty((h, w, first.size), dtype=first.dtype)
+        for (x, y), a in arrays.items():
+            block[y - y0, x - x0] = a
+        fab.write(sym, block, rect=r)
+        return
+    for (x, y), a in arrays.items():
+        fab.write(sym, a, rect=(x, y, 1, 1))
+
+
+def _read_per_pe(fab, sym: str, pes) -> dict[Coord, np.ndarray]:
+    pes = list(pes)
+    r = _bounding_rect(pes)
+    if r is not None:
+        x0, y0, _, _ = r
+        block = np.asarray(fab.read(sym, rect=r))
+        return {(x, y): block[y - y0, x - x0] for x, y in pes}
+    return {(x, y): np.asarray(fab.read(sym, rect=(x, y, 1, 1)))[0, 0] for x, y in pes}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -186,8 +238,11 @@ def split_blocks(a: np.ndarray, kx: int, ky: int, order: str = "F",
     nb = nb or ceil_div(n, kx)
     p = np.zeros((mb * ky, nb * kx), dtype=a.dtype)
     p[:m, :n] = a
-    return {(px, py): p[py * mb:(py + 1) * mb, px * nb:(px + 1) * nb].reshape(-1, order=order).copy()
-            for py in range(ky) for px in range(kx)}
+    blocks = p.reshape(ky, mb, kx, nb)
+    # one transpose for all blocks: (ky, kx, nb, mb) flattens each block column-major
+    flat = (blocks.transpose(0, 2, 3, 1) if order == "F" else blocks.transpose(0, 2, 1, 3))
+    flat = np.ascontiguousarray(flat).reshape(ky, kx, mb * nb)
+    return {(px, py): flat[py, px] for py in range(ky) for px in range(kx)}
 
 
 def join_blocks(blocks: Mapping[Coord, np.ndarray], kx: int, ky: int, mb: int, nb: int,
