@@ -139,3 +139,16 @@ def test_async_square_without_input_hangs():
     fab = _fabric("async_square.s", N=4)
     with pytest.raises(HangError, match="waits for wavelets on color 1"):
         fab.run()
+
+
+def test_assembly_md_worked_example_runs_as_shown(tmp_path):
+    """docs/assembly.md's first example (send.s) and the commands shown after it."""
+    text = (ROOT / "docs" / "assembly.md").read_text()
+    src = re.search(r"```\n(; send\.s.*?)```", text, re.S).group(1)
+    (tmp_path / "send.s").write_text(src)
+    run = re.search(r"```\n(\$ wse-as send\.s.*?)```", text, re.S).group(1)
+    for chunk in re.split(r"^\$ ", run, flags=re.M)[1:]:
+        cmd, _, want = chunk.partition("\n")
+        r = subprocess.run(["bash", "-c", cmd], cwd=tmp_path, capture_output=True, text=True,
+                           timeout=120)
+        assert r.stdout + r.stderr == want, f"output of {cmd!r} differs from docs/assembly.md"
