@@ -216,6 +216,16 @@ class Walker:
         if old is not None:
             raise AsmError(f"`{name}` is already defined", pos,
                            [f"first defined at {old.pos}"] if old.pos else [])
+        outer = scope.parent
+        while outer is not None:   # a -D definition must not be silently shadowed
+            o = outer.syms.get(name)
+            if o is not None and o.pos is not None and o.pos.file == "<command line>":
+                raise AsmError(f"`{name}` is defined on the command line (-D {name}={o.value}) "
+                               f"and again here", pos,
+                               [f"to give a default that -D can override, write "
+                                f"`.ifndef {name}` ... `.endif` around this definition"])
+            outer = outer.parent
+
         if self.ev.builtins is not None and name in self.ev.builtins:
             raise AsmError(f"`{name}` is a parameter of this program and cannot be redefined", pos)
         sym.pos = pos
