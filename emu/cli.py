@@ -62,6 +62,15 @@ def _pairs(items, what):
     return out
 
 
+def _mnemonic(opcode: int) -> str:
+    """The mnemonic of a tensor op's opcode, from the ISA table."""
+    from wse.isa import load
+    for insn in load().insns:
+        if insn.opcode == opcode:
+            return insn.mnemonic
+    return f"op 0x{opcode:02x}"
+
+
 def _task_names(data: bytes):
     """(x, y) -> {task id: name} from the object's symbol table, for readable traces."""
     try:
@@ -95,7 +104,7 @@ def write_trace(fab: Fabric, path: str, task_names=lambda x, y: {}) -> int:
                            "ts": t0, "dur": max(t1 - t0, 0)})
         elif kind == 2:
             where = "main" if b == 8 else f"ut{b}"
-            events.append({"ph": "X", "pid": 0, "tid": tid, "name": f"op 0x{a:02x} ({where})",
+            events.append({"ph": "X", "pid": 0, "tid": tid, "name": f"{_mnemonic(a)} ({where})",
                            "cat": "tensor", "ts": t0, "dur": max(t1 - t0, 0)})
         elif kind == 3:
             events.append({"ph": "i", "pid": 0, "tid": tid, "s": "t", "name": f"wavelet c{a}",
