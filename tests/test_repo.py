@@ -44,3 +44,24 @@ def test_docs_link_to_files_that_exist():
     for doc in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
         for target in re.findall(r"\]\(([^)#:]+\.md)\)", doc.read_text()):
             assert (doc.parent / target).exists(), f"{doc.name} links to missing {target}"
+
+
+def test_readme_taste_is_a_faithful_excerpt_and_its_output_is_real(tmp_path):
+    import subprocess
+    section = README.split("## A taste of the assembly language")[1].split("## Documentation")[0]
+    blocks = re.findall(r"```\n(.*?)\n```", section, re.S)
+    source = (ROOT / "kernels" / "examples" / "hello.s").read_text().split("\n")
+    pos = 0
+    for line in blocks[0].split("\n"):
+        if line.strip() in ("...", ""):
+            continue
+        pos = source.index(line, pos) + 1   # in order, verbatim
+    console = blocks[1].split("\n")
+    out = []
+    for line in console:
+        if line.startswith("$ "):
+            r = subprocess.run(line[2:].replace("kernels/", str(ROOT / "kernels") + "/").split(),
+                               cwd=tmp_path, capture_output=True, text=True, timeout=60)
+            assert r.returncode == 0, r.stderr
+            out += r.stdout.strip().split("\n") if r.stdout.strip() else []
+    assert out == [l for l in console if not l.startswith("$ ")]
