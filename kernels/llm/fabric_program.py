@@ -148,12 +148,18 @@ def vexp(n: str, x: str, tag: str) -> tuple[str, str]:
 
 def gemv_program(name: str, *, C: int, R: int, rows: int, cols: int, inp: int, hdr: int, bus: int,
                  bus_routes: list[str], extra_routes: str, post: tuple[str, str, str] = ("", "", ""),
-                 params: str = "") -> str:
+                 params: str = "", slices: list[int] | None = None) -> str:
     """A C x R grid of GEMV PEs (block column pe_x, block-row pe_y); the row end is pe_x == C-1.
     ``post`` = (dsds, code, data) of the row end, run after the reduction (r1 clobbered; the
-    position is in ``posv``)."""
+    position is in ``posv``). ``slices``: the bus is sliced (:func:`_bus_sliced`, colors per
+    group of 4 columns): the PE receives only [pos, (header at the last column), its slice],
+    else it reads the whole multicast bus and sinks the other columns' parts."""
     pdsd, pcode, pdata = post
     lines = [f".program {name}{', ' + params if params else ''}"]
+    if slices:
+        lines.append(f"    BUSC = {_busc(slices)}")
+        bus = "BUSC"
+        lines.append(f"    .task nop, control, id={NOP_ID}")
     lines += bus_routes
     lines.append(extra_routes)
     lines.append(f"""
@@ -168,13 +174,15 @@ def gemv_program(name: str, *, C: int, R: int, rows: int, cols: int, inp: int, h
     .dsd g_w, mem1d, base=W, len={rows}
     .dsd g_xs, mem1d, base=xs, len={cols}
     .dsd g_xin, fabin, color={bus}, len={cols}
-    .if pe_x > 0
+    .if pe_x > 0 && {0 if slices else 1}
     .dsd g_prein, fabin, color={bus}, len=pe_x * {cols}
     .dsd g_presink, mem1d, base=sink, len=pe_x * {cols}, stride=0
     .endif
-    .if pe_x < {C} - 1
+    .if pe_x < {C} - 1 && {0 if slices else 1}
     .dsd g_postin, fabin, color={bus}, len=({C} - 1 - pe_x) * {cols}
     .dsd g_postsink, mem1d, base=sink, len=({C} - 1 - pe_x) * {cols}, stride=0
+    .endif
+    .if pe_x < {C} - 1
     .dsd g_redout, fabout, color={FL.C_RA} + pe_x % 2, len={rows}
     .endif
     .if pe_x > 0
@@ -188,10 +196,12 @@ def gemv_program(name: str, *, C: int, R: int, rows: int, cols: int, inp: int, h
 go:
     st32 r1, [r0 + posv]""")
     if hdr > 1:
-        lines.append("""    ldsd d0, g_hdr
+        lines.append(f"""    .if pe_x == {C} - 1 || {0 if slices else 1}
+    ldsd d0, g_hdr
     ldsd a0, g_hdrin
-    mov32 d0, a0""")
-    lines.append(f"""    .if pe_x > 0
+    mov32 d0, a0
+    .endif""")
+    lines.append(f"""    .if pe_x > 0 && {0 if slices else 1}
     ldsd d0, g_presink
     ldsd a0, g_prein
     mov32 d0, a0
@@ -199,7 +209,7 @@ go:
     ldsd d0, g_xs
     ldsd a0, g_xin
     mov32 d0, a0
-    .if pe_x < {C} - 1
+    .if pe_x < {C} - 1 && {0 if slices else 1}
     ldsd d0, g_postsink
     ldsd a0, g_postin
     mov32 d0, a0
@@ -238,6 +248,8 @@ g_col:
 {pcode}
     .endif
     exit
+nop:
+    exit
 
     .data
 posv: .zero 1, u32
@@ -269,6 +281,84 @@ def _bus_row(bus: int, C: int, R: int = 1) -> list[str]:
     .endif"""]
 
 
+NOP_ID = 40     # control task every sliced-bus PE has: the slice's trailing control wavelet activates it
+
+
+def slice_colors(C: int, avail: list[int]) -> list[int] | None:
+    """Colors of a sliced bus of C block columns: a color per group of up to 4 consecutive
+    columns (a router has at most 4 switch positions), or None when ``avail`` is too short (the
+    bus is then multicast whole)."""
+    n = -(-C // 4)
+    return list(avail[:n]) if n <= len(avail) else None
+
+
+def _busc(colors: list[int]) -> str:
+    """Assembler expression: the bus color of block column pe_x."""
+    e = str(colors[-1])
+    for k in range(len(colors) - 2, -1, -1):
+        e = f"(pe_x < {4 * (k + 1)}) ? {colors[k]} : ({e})"
+    return e
+
+
+def _bus_sliced(colors: list[int], C: int, R: int = 1) -> list[str]:
+    """Routes of a sliced bus entering the grid's top-left PE from the West. The sender emits,
+    for block column j = 0 .. C-1 in order, [pos, slice j] and one control wavelet on the color
+    of j's group (columns 4k .. 4k+3). Member m of a group of n has switch positions
+    [west -> ramp, west -> east x (n - 1 - m)]: it takes its own slice, its control wavelet
+    (to the RAMP) turns it to pass-through, and the n - 1 - m control wavelets of the members
+    behind it bring it back to position 0 for the next step. Columns of later groups pass the
+    color through; in a grid the slice continues down the column (row 0 multicasts South)."""
+    out = []
+    ramp = "ramp | south" if R > 1 else "ramp"
+    for k, c in enumerate(colors):
+        lo, hi = 4 * k, min(C, 4 * k + 4)
+        n = hi - lo
+        out.append("    .if pe_y == 0")
+        out.append(f"        .if pe_x < {lo}")
+        out.append(f"            .route {c}, west -> east")
+        for m in range(n):
+            pos = ", ".join([f"west -> {ramp}"] + ["west -> east"] * (n - 1 - m))
+            out.append(f"        .elif pe_x == {lo + m}")
+            out.append(f"            .route {c}, {pos}")
+        out.append("        .endif")
+        if R > 1:
+            out.append(f"    .elif pe_x >= {lo} && pe_x < {hi}")
+            out.append(f"        .if pe_y < {R} - 1")
+            out.append(f"            .route {c}, north -> ramp | south")
+            out.append("        .else")
+            out.append(f"            .route {c}, north -> ramp")
+            out.append("        .endif")
+        out.append("    .endif")
+    return out
+
+
+def send_sliced(colors: list[int], C: int, cols: int, src: str, pos: str, hdr: tuple[str, int] | None = None,
+                tag: str = "ss") -> tuple[str, str]:
+    """(dsds, code) of the sender of a sliced bus: for each block column j, ``send`` the
+    position (register ``pos``), for the last column the header (``hdr`` = (mem base, words)),
+    the fp32 slice ``src[j*cols : (j+1)*cols]`` and a control wavelet (payload NOP_ID).
+    Clobbers r5, r9. The sender needs ``ramp -> east`` routes on ``colors``."""
+    dsds = [f".dsd {tag}_out{k}, fabout, color={c}, len={cols}" for k, c in enumerate(colors)]
+    dsds.append(f".dsd {tag}_src, mem1d, base={src}, len={cols}")
+    if hdr:
+        dsds.append(f".dsd {tag}_hdr, mem1d, base={hdr[0]}, len={hdr[1]}")
+        dsds.append(f".dsd {tag}_hdrout, fabout, color={colors[-1]}, len={hdr[1]}")
+    code = [f"    addi r9, r0, {NOP_ID}"]
+    for j in range(C):
+        k = j // 4
+        c = colors[k]
+        code.append(f"    send {c}, {pos}")
+        if hdr and j == C - 1:
+            code += [f"    ldsd d0, {tag}_hdrout", f"    ldsd a0, {tag}_hdr", "    mov32 d0, a0"]
+        code += [f"    addi r5, r0, {src} + {2 * j * cols}", f"    ldsd d0, {tag}_out{k}", f"    ldsd a0, {tag}_src",
+                 "    dsdbase a0, r5", "    mov32 d0, a0", f"    sendc {c}, r9"]
+    return "\n".join(dsds), "\n".join(code)
+
+
+def _sender_routes(colors: list[int]) -> str:
+    return "\n".join(f"    .route {c}, ramp -> east" for c in colors)
+
+
 # ---------------------------------------------------------------------------------------------
 def generate(lay: Layout) -> str:
     cfg = lay.config
@@ -278,15 +368,34 @@ def generate(lay: Layout) -> str:
     out = [f"; generated by wse.kernels.llm.fabric_program for {cfg.name}", f".arch {lay.arch}",
            f".fabric {lay.grid[0]}, {lay.grid[1]}", ""]
 
+    # ---- sliced buses (colors free along the receiving row and at the sender) ------------------
+    q, o, gu, lm = lay.qkv, lay.o, lay.gu, lay.lm
+    att = set(range(FL.C_ATT, FL.C_ATT + NKV))
+    sl_q = slice_colors(q.n_cols, [c for c in [FL.C_QB, FL.C_RES2] + list(range(10, 24)) if c not in att])
+    sl_gu = slice_colors(gu.n_cols, [FL.C_GB, 18, 19, 20, 21, 22, 23, 1, 12, 11, 10])
+    sl_lm = slice_colors(lm.n_cols, [FL.C_LB, 21, 22, 23, 1] + list(range(4, 18)))
+
     # ---- norm_a ------------------------------------------------------------------------------
     nd, nc, ndata = rmsnorm(D, eps, "pkt + 2 + " + str(2 * hd), "g16", "hb")
+    if sl_q:
+        sd, sc = send_sliced(sl_q, q.n_cols, q.cols, "hb", "r2", hdr=("pkt + 2", hd))
+        qsend = f"    ld32 r2, [r0 + pkt]\n{sc}"
+        qroutes = _sender_routes(sl_q)
+    else:
+        sd, qsend = "", """    ldsd d0, a_hdrout
+    ldsd a0, a_hdr
+    mov32 d0, a0
+    ldsd d0, a_hout
+    ldsd a0, a_h
+    mov32 d0, a0"""
+        qroutes = f"    .route {FL.C_QB}, ramp -> east"
     out.append(f""".program norm_a, IN_NORTH = 0
     .if IN_NORTH
         .route {FL.C_PKT}, north -> ramp
     .else
         .route {FL.C_PKT}, west -> ramp
     .endif
-    .route {FL.C_QB}, ramp -> east
+{qroutes}
     .route {FL.C_RES1}, ramp -> east
     .task go, data, color={FL.C_PKT}
     .dsd a_rest, mem1d, base=pkt + 2, len={PK - 1}
@@ -298,18 +407,14 @@ def generate(lay: Layout) -> str:
     .dsd a_pkt, mem1d, base=pkt, len={PK}
     .dsd a_res, fabout, color={FL.C_RES1}, len={PK}
 {nd}
+{sd}
 go:
     st32 r1, [r0 + pkt]
     ldsd d0, a_rest
     ldsd a0, a_in
     mov32 d0, a0
 {nc}
-    ldsd d0, a_hdrout
-    ldsd a0, a_hdr
-    mov32 d0, a0
-    ldsd d0, a_hout
-    ldsd a0, a_h
-    mov32 d0, a0
+{qsend}
     ldsd d0, a_res
     ldsd a0, a_pkt
     mov32 d0, a0
@@ -324,7 +429,6 @@ g16: .zero {D}, f16
 """)
 
     # ---- QKV row: RoPE and the packets to the attention chains at the row end -----------------
-    q = lay.qkv
     pd = [f".dsd r_ev, mem1d, base=acc, len={hd // 2}, stride=2",
           f".dsd r_od, mem1d, base=acc, len={hd // 2}, stride=2",
           f".dsd r_cos, mem1d, base=hdr, len={hd // 2}",
@@ -371,17 +475,17 @@ g16: .zero {D}, f16
     ldsd a0, r_grp{g}
     mov32 d0, a0""")
     pdata = "\n".join(f"rt{i}: .zero {hd // 2}, f32" for i in range(4))
-    routes = [f"""    .if pe_x < {q.n_cols} - 1
+    routes = _bus_sliced(sl_q, q.n_cols) if sl_q else [f"""    .if pe_x < {q.n_cols} - 1
         .route {FL.C_QB}, west -> ramp | east
     .else
         .route {FL.C_QB}, west -> ramp
-    .endif
-    .route {FL.C_RES1}, west -> east"""]
+    .endif"""]
+    routes.append(f"    .route {FL.C_RES1}, west -> east")
     end_routes = "\n".join(f"    .if pe_x == {q.n_cols} - 1\n        .route {FL.C_ATT + g}, ramp -> east\n    .endif"
                            for g in range(NKV))
     out.append(gemv_program("qkv", C=q.n_cols, R=1, rows=q.rows, cols=q.cols, inp=D, hdr=1 + hd, bus=FL.C_QB,
                             bus_routes=routes, extra_routes=end_routes,
-                            post=("\n".join(pd), "\n".join(pc), pdata)))
+                            post=("\n".join(pd), "\n".join(pc), pdata), slices=sl_q))
 
     # ---- attention chains --------------------------------------------------------------------
     out.append(attention_program(lay))
@@ -397,6 +501,16 @@ g16: .zero {D}, f16
     .dsd f_h, mem1d, base=hb, len={D}
     .dsd f_hout, fabout, color={FL.C_GB}, len={D}
     .dsd f_resout, fabout, color={FL.C_RES2}, len={PK}"""
+    if sl_gu:
+        gd, gc = send_sliced(sl_gu, gu.n_cols, gu.cols, "hb", "r2")
+        pd += "\n" + gd
+        gsend = f"    ld32 r2, [r0 + posv]\n{gc}"
+    else:
+        gsend = f"""    ld32 r2, [r0 + posv]
+    send {FL.C_GB}, r2
+    ldsd d0, f_hout
+    ldsd a0, f_h
+    mov32 d0, a0"""
     pc = f"""    ldsd d0, f_res
     ldsd a0, f_resin
     mov32 d0, a0
@@ -405,11 +519,7 @@ g16: .zero {D}, f16
     ldsd b0, g_acc
     fadds d0, a0, b0
 {nc}
-    ld32 r2, [r0 + posv]
-    send {FL.C_GB}, r2
-    ldsd d0, f_hout
-    ldsd a0, f_h
-    mov32 d0, a0
+{gsend}
     ldsd d0, f_resout
     ldsd a0, f_res
     mov32 d0, a0"""
@@ -420,14 +530,13 @@ g16: .zero {D}, f16
     .else
         .route {o_bus}, west -> ramp
         .route {FL.C_RES1}, west -> ramp
-        .route {FL.C_GB}, ramp -> east
+{_sender_routes(sl_gu or [FL.C_GB])}
         .route {FL.C_RES2}, ramp -> east
     .endif"""]
     out.append(gemv_program("o", C=o.n_cols, R=1, rows=o.rows, cols=o.cols, inp=cfg.q_dim, hdr=1, bus=o_bus,
                             bus_routes=routes, extra_routes="", post=(pd, pc, pdata)))
 
     # ---- gate/up grid: silu(gate) * up at the row ends, gathered North into the down bus -------
-    gu = lay.gu
     fs, R = lay.fs, gu.n_rows
     ed, ec = vexp(str(fs), "sm", "e")
     pd = ed + f"""
@@ -507,7 +616,7 @@ g16: .zero {D}, f16
     .endif"""
     pdata = "\n".join(f"{n}: .zero {fs}, f32" for n in ("sm", "sy", "st", "stwo", "act", "e_ub", "e_nb", "e_pb"))
     pdata += f"\ne_t16b: .zero {fs}, u16\n    .export act"
-    routes = _bus_row(FL.C_GB, gu.n_cols, R)
+    routes = _bus_sliced(sl_gu, gu.n_cols, R) if sl_gu else _bus_row(FL.C_GB, gu.n_cols, R)
     extra = f"""    .if pe_y == 0
         .route {FL.C_RES2}, west -> east
     .endif
@@ -522,7 +631,7 @@ g16: .zero {D}, f16
         .endif
     .endif"""
     out.append(gemv_program("gu", C=gu.n_cols, R=R, rows=gu.rows, cols=gu.cols, inp=D, hdr=1, bus=FL.C_GB,
-                            bus_routes=routes, extra_routes=extra, post=(pd, pc, pdata)))
+                            bus_routes=routes, extra_routes=extra, post=(pd, pc, pdata), slices=sl_gu))
 
     # ---- down row; its end is the residual and sends the next packet ---------------------------
     dn = lay.down
@@ -560,26 +669,32 @@ g16: .zero {D}, f16
 
     # ---- final norm --------------------------------------------------------------------------
     nd, nc, ndata = rmsnorm(D, eps, "pkt + 2 + " + str(2 * hd), "g16", "hb")
+    if sl_lm:
+        ld_, lc_ = send_sliced(sl_lm, lm.n_cols, lm.cols, "hb", "r2")
+        lsend = f"    ld32 r2, [r0 + pkt]\n{lc_}"
+    else:
+        ld_, lsend = "", f"""    ld32 r2, [r0 + pkt]
+    send {FL.C_LB}, r2
+    ldsd d0, a_hout
+    ldsd a0, a_h
+    mov32 d0, a0"""
     out.append(f""".program final
     .route {FL.C_PKT}, north -> ramp
-    .route {FL.C_LB}, ramp -> east
+{_sender_routes(sl_lm or [FL.C_LB])}
     .task go, data, color={FL.C_PKT}
     .dsd a_rest, mem1d, base=pkt + 2, len={PK - 1}
     .dsd a_in, fabin, color={FL.C_PKT}, len={PK - 1}
     .dsd a_h, mem1d, base=hb, len={D}
     .dsd a_hout, fabout, color={FL.C_LB}, len={D}
 {nd}
+{ld_}
 go:
     st32 r1, [r0 + pkt]
     ldsd d0, a_rest
     ldsd a0, a_in
     mov32 d0, a0
 {nc}
-    ld32 r2, [r0 + pkt]
-    send {FL.C_LB}, r2
-    ldsd d0, a_hout
-    ldsd a0, a_h
-    mov32 d0, a0
+{lsend}
     exit
     .data
 pkt: .zero {PK}, f32
@@ -591,7 +706,6 @@ g16: .zero {D}, f16
 """)
 
     # ---- LM head: local argmax at the row ends, argmax chain North -> South --------------------
-    lm = lay.lm
     RL = lm.n_rows
     pd = f"""
     .dsd m_mx, mem1d, base=mx, len={lm.rows}, stride=0
@@ -645,7 +759,7 @@ amb: .zero 2, u32
 best: .zero 2, u32
 tok: .zero 1, u32
     .export best, tok"""
-    routes = _bus_row(FL.C_LB, lm.n_cols, RL)
+    routes = _bus_sliced(sl_lm, lm.n_cols, RL) if sl_lm else _bus_row(FL.C_LB, lm.n_cols, RL)
     extra = f"""    .if pe_x == {lm.n_cols} - 1
         .if pe_y < {RL} - 1
             .route {FL.C_AM} + pe_y % 2, ramp -> south
@@ -655,7 +769,7 @@ tok: .zero 1, u32
         .endif
     .endif"""
     out.append(gemv_program("lm", C=lm.n_cols, R=RL, rows=lm.rows, cols=lm.cols, inp=D, hdr=1, bus=FL.C_LB,
-                            bus_routes=routes, extra_routes=extra, post=(pd, pc, pdata)))
+                            bus_routes=routes, extra_routes=extra, post=(pd, pc, pdata), slices=sl_lm))
 
     # ---- lane transits -----------------------------------------------------------------------
     for nm, rx, tx in (("t_ns", "north", "south"), ("t_nw", "north", "west"), ("t_ew", "east", "west"),
