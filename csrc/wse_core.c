@@ -284,6 +284,48 @@ static void ract_add(wse_fabric_t *f, pe_t *p) {
     f->rnew[f->rnew_n++] = p->idx;
 }
 
+/* Parked colors. docs/timing.md counts one stall per waiting router candidate per cycle. A
+   candidate that waits because a destination queue is full (a neighbour's rb[c], or its own
+   iq[c]) keeps waiting, cycle after cycle, until that queue pops or that neighbour's route
+   position for c changes (nothing else can let it move or make it fault: its own tx and the
+   full queue's contents are frozen until then). Re-evaluating such candidates every cycle was
+   the largest cost of busy fabrics, so the router *parks* the color instead: visits skip it
+   (p->parked), and the stalls of the cycles it spends parked are added to st_stalls when the
+   event that may free it happens (unpark) or when the run returns (flush_parked). The stall of
+   the cycle in which it parked is counted as usual; a candidate that only waits for a tx port
+   used this cycle is never parked. The counts are those of the per-cycle evaluation:
+   a parked color owes one stall for every cycle from park_t up to the last one whose router
+   visit of its PE has already happened. */
+
+/* has the router visit of p for color c happened in the current cycle f->t? */
+static inline int visited_now(const wse_fabric_t *f, const pe_t *p, uint32_t c) {
+    if (f->phase == 2) return 1;
+    if (f->phase != 1) return 0;
+    return p->idx < f->cur_r || (p->idx == f->cur_r && !((f->park_rem >> c) & 1));
+}
+
+static void unpark(wse_fabric_t *f, pe_t *p, uint32_t c) {
+    uint64_t end = f->t + (uint64_t)visited_now(f, p, c);
+    p->st_stalls += end - p->park_t[c];
+    p->parked &= ~(1u << c);
+}
+
+/* something that may free p's parked color c happened (an iq[c] pop at p, or an rb[c] pop or
+   a switch move at a neighbour) */
+static inline void wake(wse_fabric_t *f, pe_t *p, uint32_t c) {
+    if ((p->parked >> c) & 1) unpark(f, p, c);
+}
+
+/* when wse_run returns: every parked color pays what it owes and is unparked */
+static void flush_parked(wse_fabric_t *f) {
+    size_t n = (size_t)f->W * f->H;
+    for (size_t i = 0; i < n; i++) {
+        pe_t *p = f->pes[i];
+        while (p && p->parked) unpark(f, p, (uint32_t)__builtin_ctz(p->parked));
+    }
+    f->phase = 0;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* open / close / load                                                                        */
 
@@ -827,6 +869,7 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
             fault(f, p, WSE_FK_ROUTE, -1, t, "a host wavelet on color %u enters through %s but %s", c, port_name((int)port),
                   cs ? "the current route's rx does not include it" : "the PE has no route for the color");
             f->fault.color = (int)c; f->fault.port = (int)port;
+            f->park_rem = 0xffffffu;     /* no color was visited */
             return;
         }
         q_push(&cs->rb, (uint32_t)v, (uint32_t)(v >> 40) & 1, t + hop);
@@ -837,10 +880,13 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
         f->happened = 1;
     }
     /* 2-4. one wavelet per color, colors in rotating order */
-    uint32_t mask = p->qmask;
+    uint32_t mask = p->qmask & ~p->parked;
     if (!mask) return;
     uint32_t rot = (uint32_t)(t % NCOLORS);
     uint32_t m = ((mask >> rot) | (mask << (NCOLORS - rot))) & 0xffffffu;
+    /* on a fault: the colors after rotated position b, which this visit has not reached */
+#define SET_PARK_REM() do { uint32_t r_ = (0xffffffu << (b + 1)) & 0xffffffu; \
+        f->park_rem = ((r_ << rot) | (r_ >> (NCOLORS - rot))) & 0xffffffu; } while (0)
     while (m) {
         uint32_t b = (uint32_t)__builtin_ctz(m);
         m &= m - 1;
@@ -859,6 +905,7 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
         if (!tx) {
             fault(f, p, WSE_FK_ROUTE, -1, t, "color %u: the current route position %u has no tx port", c, cs->pos);
             f->fault.color = (int)c;
+            SET_PARK_REM();
             return;
         }
         /* fault checks, ports in order N, E, S, W */
@@ -875,6 +922,7 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
                 fault(f, p, WSE_FK_EMPTY_PE, -1, t, "a wavelet on color %u leaves through %s to PE (%lld,%lld), which has no program",
                       c, port_name(1 << pi), (long long)nx, (long long)ny);
                 f->fault.color = (int)c; f->fault.port = 1 << pi;
+                SET_PARK_REM();
                 return;
             }
             col_t *qc = col_of(q, c);
@@ -890,20 +938,25 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
                     snprintf(f->msg + k, sizeof f->msg - k, "  route: color %u position %u rx = %s\n", c, qc->pos, rxs);
                 }
                 f->fault.color = (int)c; f->fault.port = (int)OPP[pi];
+                SET_PARK_REM();
                 return;
             }
             nb[pi] = q; ncs[pi] = qc;
         }
-        /* stall checks */
-        int stall = (tx & used) != 0;
-        for (int pi = 0; pi < 4 && !stall; pi++)
-            if (ncs[pi] && ncs[pi]->rb.n >= ncs[pi]->rb.cap) stall = 1;
-        if (!stall && (tx & PR) && cs->iq.n >= cs->iq.cap) stall = 1;
-        if (stall) {
+        /* stall checks: a full destination queue parks the color (see unpark) */
+        int full = 0;
+        for (int pi = 0; pi < 4; pi++)
+            if (ncs[pi] && ncs[pi]->rb.n >= ncs[pi]->rb.cap) full = 1;
+        if ((tx & PR) && cs->iq.n >= cs->iq.cap) full = 1;
+        if (full || (tx & used)) {
             p->st_stalls++;
             f->cycle_stalls++;
-            if (!grow((void **)&f->stall_pes, &f->stall_cap, f->stall_n + 1, sizeof(uint32_t)))
+            if (full) {
+                p->parked |= 1u << c;
+                p->park_t[c] = t + 1;
+            } else if (!grow((void **)&f->stall_pes, &f->stall_cap, f->stall_n + 1, sizeof(uint32_t))) {
                 f->stall_pes[f->stall_n++] = p->idx;
+            }
             continue;
         }
         /* move */
@@ -911,6 +964,10 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
         q_pop(src);
         f->buffered--;
         used |= tx;
+        /* room in rb[c], or a new switch position: the neighbours parked on c may go on */
+        if (!from_oq || w.ctrl)
+            for (int pi = 0; pi < 4; pi++)
+                if (p->nb[pi]) wake(f, p->nb[pi], c);
         for (int pi = 0; pi < 4; pi++) {
             if (!(tx & (1u << pi))) continue;
             f->st_hops++; p->st_hops++;
@@ -933,7 +990,7 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
             if (w.ctrl) {
                 if (f->tracing) trace(f, 3, p, c, w.payload, t, t);
                 activate_ctrl(f, p, w.payload, t);
-                if (f->faulted) return;
+                if (f->faulted) { SET_PARK_REM(); return; }
             } else {
                 q_push(&cs->iq, w.payload, 0, t + 1);
                 f->buffered++;
@@ -948,6 +1005,7 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
         else if (from_oq && p->ut_mask) sched(f, p, t);
         f->happened = 1;
     }
+#undef SET_PARK_REM
 }
 
 /* Sorting PE indices (keys < W*H): phase 1 merges the routers that became active in a cycle,
@@ -1018,6 +1076,7 @@ static void phase1(wse_fabric_t *f, uint64_t t) {
     size_t keep = 0;
     for (size_t i = 0; i < f->ract_n; i++) {
         pe_t *p = f->pes[f->ract[i]];
+        f->cur_r = p->idx;
         router_step(f, p, t);
         if (f->faulted) return;
         if (p->qmask || p->hq_ports) f->ract[keep++] = f->ract[i];
@@ -1121,6 +1180,7 @@ static int fab_step(wse_fabric_t *f, pe_t *p, op_t *op, uint64_t t) {
             x[k] = e == 2 ? w->payload : (w->payload & 0xffffu);
             q_pop(&cin[k]->iq);
             f->buffered--;
+            wake(f, p, cin[k]->color);
         } else {
             x[k] = mem_ld(p->mem, dsd_addr(ops[k], i, e), e);
         }
@@ -1552,6 +1612,7 @@ static void ce_event(wse_fabric_t *f, pe_t *p, uint64_t t) {
             p->regs[1] = q_head(&cs->iq)->payload;
             q_pop(&cs->iq);
             f->buffered--;
+            wake(f, p, cs->color);
         }
         p->activated &= ~(1ull << tid);
         p->task = tid;
@@ -1753,8 +1814,17 @@ static int watchdog(wse_fabric_t *f, uint64_t max_cycles) {
 /* Run (docs/timing.md, Clarifications "Run end"): returns WSE_OK at the first boundary at which
    the fabric is idle (or at stop_at when it is idle before), WSE_PAUSED at stop_at, WSE_HANG,
    WSE_FAULT or WSE_WATCHDOG. */
+static int run_loop(wse_fabric_t *f, uint64_t stop_at, uint64_t max_cycles);
+
 int wse_run(wse_fabric *f, unsigned long long stop_at, unsigned long long max_cycles) {
     if (!f) return WSE_BAD_ARG;
+    if (!f->loaded || f->faulted) return run_loop(f, stop_at, max_cycles);
+    int rc = run_loop(f, stop_at, max_cycles);
+    flush_parked(f);
+    return rc;
+}
+
+static int run_loop(wse_fabric_t *f, uint64_t stop_at, uint64_t max_cycles) {
     if (!f->loaded) { wse__set_msg(f, "no program is loaded"); return WSE_BAD_ARG; }
     if (f->faulted) { wse__set_msg(f, "the fabric stopped on a fault; load it again"); return WSE_FAULT; }
     f->msg[0] = 0;
@@ -1771,10 +1841,13 @@ int wse_run(wse_fabric *f, unsigned long long stop_at, unsigned long long max_cy
         f->happened = 0;
         f->next_router_t = NEVER;
         f->stall_n = 0;
+        f->phase = 1;
         phase1(f, t);
         if (f->faulted) return WSE_FAULT;
+        f->phase = 2;
         phase2(f, t);
         if (f->faulted) return WSE_FAULT;
+        f->phase = 0;
         if (f->happened) { f->last_active = t + 1; f->t = t + 1; continue; }
         uint64_t nt = next_event_t(f);
         if (f->next_router_t < nt) nt = f->next_router_t;

@@ -103,6 +103,7 @@ typedef struct pe {
     struct pe *nb[4];           /* neighbours N E S W (NULL: off the fabric or empty) */
     int8_t cslot[NCOLORS];      /* index in cols of each color's route, -1: none */
     uint32_t qmask;             /* colors with a wavelet in rb or oq */
+    uint32_t parked;            /* colors whose candidate waits on a full queue (see park_t) */
     uint32_t idx;
     uint8_t in_ract;            /* in the active router list (or queued to join) */
     uint8_t mstate;
@@ -137,6 +138,8 @@ typedef struct pe {
     uint64_t st_instr, st_busy, st_tasks;
     /* trace: start of the tensor op span on the main thread */
     uint64_t tr_op_t0;
+    /* parked colors: the first cycle whose stall is not yet counted in st_stalls */
+    uint64_t park_t[NCOLORS];
     dsr_t dsr[24];
     op_t ut[NUT];
 } pe_t;
@@ -164,6 +167,11 @@ typedef struct wse_fabric {
     uint32_t *ract; size_t ract_n, ract_cap;
     uint32_t *rnew; size_t rnew_n, rnew_cap;
     uint64_t next_router_t;
+    /* where the current cycle is (for the stalls owed by parked colors): phase 0 between
+       cycles, 1 routers (visiting PE index cur_r), 2 CEs; park_rem: on a fault during the visit
+       of cur_r, the colors that visit had not reached yet */
+    int phase;
+    uint32_t cur_r, park_rem;
     /* CE events: calendar of buckets for the next CAL cycles and a heap beyond */
     u64vec cal[CAL];            /* entries: pe index (the bucket's time is implied) */
     uint64_t cal_t[CAL];        /* time the bucket holds (valid when non-empty) */
