@@ -332,26 +332,57 @@ def _bus_sliced(colors: list[int], C: int, R: int = 1) -> list[str]:
     return out
 
 
-def send_sliced(colors: list[int], C: int, cols: int, src: str, pos: str, hdr: tuple[str, int] | None = None,
+def send_sliced(colors: list[int], C: int, cols: int, src, pos: str, hdr: tuple[str, int] | None = None,
                 tag: str = "ss") -> tuple[str, str]:
     """(dsds, code) of the sender of a sliced bus: for each block column j, ``send`` the
     position (register ``pos``), for the last column the header (``hdr`` = (mem base, words)),
-    the fp32 slice ``src[j*cols : (j+1)*cols]`` and a control wavelet (payload NOP_ID).
-    Clobbers r5, r9. The sender needs ``ramp -> east`` routes on ``colors``."""
+    fp32 words j*cols .. (j+1)*cols of the source and a control wavelet (payload NOP_ID).
+    ``src``: a memory base, or a list of segments ("mem", base, n) / ("fab", color, n) whose
+    lengths add up to C*cols (fabric segments are forwarded from the input queue of ``color``).
+    Clobbers r5, r9, d1, a1, d2, a2, a3. The sender needs ``ramp -> east`` routes on ``colors``."""
+    segs = [("mem", src, C * cols)] if isinstance(src, str) else list(src)
+    assert sum(n for _, _, n in segs) == C * cols
     dsds = [f".dsd {tag}_out{k}, fabout, color={c}, len={cols}" for k, c in enumerate(colors)]
-    dsds.append(f".dsd {tag}_src, mem1d, base={src}, len={cols}")
+    for i, (kind, v, n) in enumerate(segs):
+        if kind == "mem":
+            dsds.append(f".dsd {tag}_src{i}, mem1d, base={v}, len={cols}")
+        else:
+            dsds.append(f".dsd {tag}_src{i}, fabin, color={v}, len={cols}")
     if hdr:
         dsds.append(f".dsd {tag}_hdr, mem1d, base={hdr[0]}, len={hdr[1]}")
         dsds.append(f".dsd {tag}_hdrout, fabout, color={colors[-1]}, len={hdr[1]}")
     code = [f"    addi r9, r0, {NOP_ID}"]
+    starts, acc = [], 0
+    for _, _, n in segs:
+        starts.append(acc)
+        acc += n
+    loaded = set()
     for j in range(C):
         k = j // 4
         c = colors[k]
+        if j % 4 == 0:
+            code.append(f"    ldsd d2, {tag}_out{k}")
         code.append(f"    send {c}, {pos}")
         if hdr and j == C - 1:
-            code += [f"    ldsd d0, {tag}_hdrout", f"    ldsd a0, {tag}_hdr", "    mov32 d0, a0"]
-        code += [f"    addi r5, r0, {src} + {2 * j * cols}", f"    ldsd d0, {tag}_out{k}", f"    ldsd a0, {tag}_src",
-                 "    dsdbase a0, r5", "    mov32 d0, a0", f"    sendc {c}, r9"]
+            code += [f"    ldsd d1, {tag}_hdrout", f"    ldsd a1, {tag}_hdr", "    mov32 d1, a1"]
+        lo, hi = j * cols, (j + 1) * cols
+        for i, (kind, v, n) in enumerate(segs):
+            a, b = max(lo, starts[i]), min(hi, starts[i] + n)
+            if a >= b:
+                continue
+            reg = "a2" if kind == "mem" else "a3"
+            if i not in loaded:
+                loaded.add(i)
+                code.append(f"    ldsd {reg}, {tag}_src{i}")
+            part = b - a != cols
+            if part:
+                code += [f"    addi r5, r0, {b - a}", "    dsdlen d2, r5", f"    dsdlen {reg}, r5"]
+            code.append(f"    mov32 d2, {reg}")
+            if kind == "mem":
+                code.append(f"    dsdaddi a2, {2 * (b - a)}")
+            if part:
+                code += [f"    addi r5, r0, {cols}", "    dsdlen d2, r5", f"    dsdlen {reg}, r5"]
+        code.append(f"    sendc {c}, r9")
     return "\n".join(dsds), "\n".join(code)
 
 
@@ -373,6 +404,9 @@ def generate(lay: Layout) -> str:
     att = set(range(FL.C_ATT, FL.C_ATT + NKV))
     sl_q = slice_colors(q.n_cols, [c for c in [FL.C_QB, FL.C_RES2] + list(range(10, 24)) if c not in att])
     sl_gu = slice_colors(gu.n_cols, [FL.C_GB, 18, 19, 20, 21, 22, 23, 1, 12, 11, 10])
+    dn = lay.down
+    sl_d = slice_colors(dn.n_cols, [c for c in [FL.C_GG, 1, 4] + list(range(6, 15)) + list(range(18, 24))
+                                    if c not in (sl_gu or [FL.C_GB])])
     sl_lm = slice_colors(lm.n_cols, [FL.C_LB, 21, 22, 23, 1] + list(range(4, 18)))
 
     # ---- norm_a ------------------------------------------------------------------------------
@@ -569,6 +603,22 @@ g16: .zero {D}, f16
     ldsd b0, s_t
     fmuls d0, a0, b0
 """ * 3
+    if sl_d:
+        segs = [("mem", "act", fs)] + ([("fab", FL.C_GG + 1, (R - 1) * fs)] if R > 1 else [])
+        dd, dc = send_sliced(sl_d, dn.n_cols, dn.cols, segs, "r2", tag="sd")
+        pd += "\n" + dd
+        dsend = dc + """
+    .else
+    ldsd d0, s_out
+    ldsd a0, s_act
+    mov32 d0, a0
+    .endif"""
+    else:
+        dsend = f"""    send {FL.C_GG}, r2
+    .endif
+    ldsd d0, s_out
+    ldsd a0, s_act
+    mov32 d0, a0"""
     pc = f"""    ldsd d0, s_m
     ldsd a0, s_gate
     fnegs d0, a0
@@ -604,12 +654,8 @@ g16: .zero {D}, f16
     fmuls d0, a0, b0
     .if pe_y == 0
     ld32 r2, [r0 + posv]
-    send {FL.C_GG}, r2
-    .endif
-    ldsd d0, s_out
-    ldsd a0, s_act
-    mov32 d0, a0
-    .if pe_y < {R} - 1
+{dsend}
+    .if pe_y < {R} - 1 && (pe_y > 0 || {0 if sl_d else 1})
     ldsd d0, s_fwdout
     ldsd a0, s_fwdin
     mov32 d0, a0
@@ -622,7 +668,7 @@ g16: .zero {D}, f16
     .endif
     .if pe_x == {gu.n_cols} - 1
         .if pe_y == 0
-            .route {FL.C_GG}, ramp -> east
+{_sender_routes(sl_d or [FL.C_GG])}
         .else
             .route {FL.C_GG} + pe_y % 2, ramp -> north
         .endif
@@ -634,7 +680,6 @@ g16: .zero {D}, f16
                             bus_routes=routes, extra_routes=extra, post=(pd, pc, pdata), slices=sl_gu))
 
     # ---- down row; its end is the residual and sends the next packet ---------------------------
-    dn = lay.down
     pd = f"""
     .dsd r_res, mem1d, base=res, len={PK}
     .dsd r_resin, fabin, color={FL.C_RES2}, len={PK}
@@ -651,11 +696,14 @@ g16: .zero {D}, f16
     ldsd a0, r_res
     mov32 d0, a0"""
     pdata = f"res: .zero {PK}, f32\n    .export res"
-    routes = [f"""    .if pe_x < {dn.n_cols} - 1
+    routes = _bus_sliced(sl_d, dn.n_cols) if sl_d else [f"""    .if pe_x < {dn.n_cols} - 1
         .route {FL.C_GG}, west -> ramp | east
-        .route {FL.C_RES2}, west -> east
     .else
         .route {FL.C_GG}, west -> ramp
+    .endif"""]
+    routes += [f"""    .if pe_x < {dn.n_cols} - 1
+        .route {FL.C_RES2}, west -> east
+    .else
         .route {FL.C_RES2}, west -> ramp
         .if SOUTH
             .route {FL.C_PKT}, ramp -> south
@@ -665,7 +713,7 @@ g16: .zero {D}, f16
     .endif"""]
     out.append(gemv_program("down", C=dn.n_cols, R=1, rows=dn.rows, cols=dn.cols, inp=cfg.ffn_dim, hdr=1,
                             bus=FL.C_GG, bus_routes=routes, extra_routes="", post=(pd, pc, pdata),
-                            params="SOUTH = 0"))
+                            params="SOUTH = 0", slices=sl_d))
 
     # ---- final norm --------------------------------------------------------------------------
     nd, nc, ndata = rmsnorm(D, eps, "pkt + 2 + " + str(2 * hd), "g16", "hb")
