@@ -404,6 +404,8 @@ def generate(lay: Layout) -> str:
     att = set(range(FL.C_ATT, FL.C_ATT + NKV))
     sl_q = slice_colors(q.n_cols, [c for c in [FL.C_QB, FL.C_RES2] + list(range(10, 24)) if c not in att])
     sl_gu = slice_colors(gu.n_cols, [FL.C_GB, 18, 19, 20, 21, 22, 23, 1, 12, 11, 10])
+    o_bus = FL.C_GA + (NKV - 1) % 2
+    sl_o = slice_colors(o.n_cols, [c for c in [o_bus, 1] + list(range(16, 24)) if c not in (sl_gu or [FL.C_GB])])
     dn = lay.down
     sl_d = slice_colors(dn.n_cols, [c for c in [FL.C_GG, 1, 4] + list(range(6, 15)) + list(range(18, 24))
                                     if c not in (sl_gu or [FL.C_GB])])
@@ -522,11 +524,9 @@ g16: .zero {D}, f16
                             post=("\n".join(pd), "\n".join(pc), pdata), slices=sl_q))
 
     # ---- attention chains --------------------------------------------------------------------
-    out.append(attention_program(lay))
+    out.append(attention_program(lay, sl_o))
 
     # ---- O row; its end is norm_f ------------------------------------------------------------
-    o = lay.o
-    o_bus = FL.C_GA + (NKV - 1) % 2
     nd, nc, ndata = rmsnorm(D, eps, "res + 2 + " + str(2 * hd), "g16", "hb")
     pd = nd + f"""
     .dsd f_res, mem1d, base=res, len={PK}
@@ -558,17 +558,20 @@ g16: .zero {D}, f16
     ldsd a0, f_res
     mov32 d0, a0"""
     pdata = f"res: .zero {PK}, f32\nhb: .zero {D}, f32\n{ndata}\ng16: .zero {D}, f16\n    .export res, hb, g16"
-    routes = [f"""    .if pe_x < {o.n_cols} - 1
+    routes = _bus_sliced(sl_o, o.n_cols) if sl_o else [f"""    .if pe_x < {o.n_cols} - 1
         .route {o_bus}, west -> ramp | east
-        .route {FL.C_RES1}, west -> east
     .else
         .route {o_bus}, west -> ramp
+    .endif"""]
+    routes += [f"""    .if pe_x < {o.n_cols} - 1
+        .route {FL.C_RES1}, west -> east
+    .else
         .route {FL.C_RES1}, west -> ramp
 {_sender_routes(sl_gu or [FL.C_GB])}
         .route {FL.C_RES2}, ramp -> east
     .endif"""]
     out.append(gemv_program("o", C=o.n_cols, R=1, rows=o.rows, cols=o.cols, inp=cfg.q_dim, hdr=1, bus=o_bus,
-                            bus_routes=routes, extra_routes="", post=(pd, pc, pdata)))
+                            bus_routes=routes, extra_routes="", post=(pd, pc, pdata), slices=sl_o))
 
     # ---- gate/up grid: silu(gate) * up at the row ends, gathered North into the down bus -------
     fs, R = lay.fs, gu.n_rows
@@ -850,7 +853,7 @@ tok: .zero 1, u32
     return "\n".join(out) + "\n"
 
 
-def attention_program(lay: Layout) -> str:
+def attention_program(lay: Layout, sl_o: list[int] | None = None) -> str:
     """attn_decode.s adapted: chain g = pe_x, the top PE (pe_y == 0) is the chain end; position
     p lives on the PE with m = P - 1 - pe_y == p % P."""
     cfg = lay.config
@@ -863,6 +866,28 @@ def attention_program(lay: Layout) -> str:
             .route {FL.C_ATT + g}, west -> east
         .endif""" for g in range(1, NKV))
     D0, D1, MB, GA = FL.C_D0, FL.C_D1, FL.C_MB, FL.C_GA
+    # the last chain top sends the O bus: whole, or sliced for the O row's block columns
+    o = lay.o
+    if sl_o:
+        segs = ([("fab", f"{GA} + (pe_x + 1) % 2", (NKV - 1) * G * HD)] if NKV > 1 else []) + [("mem", "out", G * HD)]
+        odsd, ocode = send_sliced(sl_o, o.n_cols, o.cols, segs, "r2", tag="so")
+        oroutes = _sender_routes(sl_o)
+        osend = f"""    .if pe_x == {NKV} - 1
+    .if pe_x > 0
+    ldsd d0, d_posin
+    ldsd a0, d_posfab
+    mov32 d0, a0
+    .endif
+    ld32 r2, [r0 + posv]
+{ocode}
+    .elif pe_x == 0"""
+        odsd = f"""    .if pe_x == {NKV} - 1 && LAST
+{odsd}
+    .dsd d_posin, mem1d, base=mx, len=1
+    .dsd d_posfab, fabin, color={GA} + (pe_x + 1) % 2, len=1
+    .endif"""
+    else:
+        odsd, oroutes, osend = "", f"        .route {GA} + pe_x % 2, ramp -> east", "    .if pe_x == 0"
     return f""".program attn
     M = {P} - 1 - pe_y
     FIRST = pe_y == {P} - 1
@@ -876,7 +901,11 @@ def attention_program(lay: Layout) -> str:
         .else
             .route CIN, west -> ramp | south
         .endif
-        .route {GA} + pe_x % 2, ramp -> east
+        .if pe_x == {NKV} - 1
+{oroutes}
+        .else
+            .route {GA} + pe_x % 2, ramp -> east
+        .endif
         .if pe_x > 0
             .route {GA} + (pe_x + 1) % 2, west -> ramp
         .endif
@@ -931,6 +960,7 @@ def attention_program(lay: Layout) -> str:
     .dsd d_ulo, mem1d, base=ub, len={S}, stride=2
     .dsd d_phi, mem1d, base=pb + 1, len={S}, stride=2
     .dsd d_t16, mem1d, base=t16, len={S}
+{odsd}
     .if {P} > 1
         .if pe_y > 0
             .dsd d_mx_out, fabout, color={D0} + pe_y % 2, len={G}
@@ -1214,17 +1244,20 @@ newton:
     addi r13, r13, 1
     addi r4, r0, {G}
     bne r13, r4, h_out
-    .if pe_x == 0
+{osend}
     ld32 r2, [r0 + posv]
     send {GA}, r2
+    ldsd d0, d_gaout
+    ldsd a0, d_outall
+    mov32 d0, a0
     .else
     ldsd d0, d_fwdout
     ldsd a0, d_fwdin
     mov32 d0, a0
-    .endif
     ldsd d0, d_gaout
     ldsd a0, d_outall
     mov32 d0, a0
+    .endif
     .endif
     exit
 
