@@ -308,6 +308,7 @@ static void unpark(wse_fabric_t *f, pe_t *p, uint32_t c) {
     uint64_t end = f->t + (uint64_t)visited_now(f, p, c);
     p->st_stalls += end - p->park_t[c];
     p->parked &= ~(1u << c);
+    p->rwake_t = 0;                   /* its router must look at c again */
 }
 
 /* something that may free p's parked color c happened (an iq[c] pop at p, or an rb[c] pop or
@@ -881,6 +882,7 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
     }
     /* 2-4. one wavelet per color, colors in rotating order */
     uint32_t mask = p->qmask & ~p->parked;
+    p->rwake_t = NEVER;
     if (!mask) return;
     uint32_t rot = (uint32_t)(t % NCOLORS);
     uint32_t m = ((mask >> rot) | (mask << (NCOLORS - rot))) & 0xffffffu;
@@ -895,8 +897,9 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
         int rbr = cs->rb.n && q_head(&cs->rb)->ready <= t;
         int oqr = cs->oq.n && q_head(&cs->oq)->ready <= t;
         if (!rbr && !oqr) {
-            if (cs->rb.n && q_head(&cs->rb)->ready < f->next_router_t) f->next_router_t = q_head(&cs->rb)->ready;
-            if (cs->oq.n && q_head(&cs->oq)->ready < f->next_router_t) f->next_router_t = q_head(&cs->oq)->ready;
+            if (cs->rb.n && q_head(&cs->rb)->ready < p->rwake_t) p->rwake_t = q_head(&cs->rb)->ready;
+            if (cs->oq.n && q_head(&cs->oq)->ready < p->rwake_t) p->rwake_t = q_head(&cs->oq)->ready;
+            if (p->rwake_t < f->next_router_t) f->next_router_t = p->rwake_t;
             continue;
         }
         q_t *src = (rbr && oqr) ? (cs->toggle ? &cs->oq : &cs->rb) : (rbr ? &cs->rb : &cs->oq);
@@ -954,13 +957,16 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
             if (full) {
                 p->parked |= 1u << c;
                 p->park_t[c] = t + 1;
-            } else if (!grow((void **)&f->stall_pes, &f->stall_cap, f->stall_n + 1, sizeof(uint32_t))) {
-                f->stall_pes[f->stall_n++] = p->idx;
+            } else {
+                p->rwake_t = t + 1;         /* waits for a port: look again next cycle */
+                if (!grow((void **)&f->stall_pes, &f->stall_cap, f->stall_n + 1, sizeof(uint32_t)))
+                    f->stall_pes[f->stall_n++] = p->idx;
             }
             continue;
         }
         /* move */
         int from_oq = src == &cs->oq;
+        p->rwake_t = t + 1;                 /* moved: the next head may be ready next cycle */
         q_pop(src);
         f->buffered--;
         used |= tx;
@@ -973,6 +979,7 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
             f->st_hops++; p->st_hops++;
             if (ncs[pi]) {
                 q_push(&ncs[pi]->rb, w.payload, w.ctrl, t + hop);
+                if (t + hop < nb[pi]->rwake_t) nb[pi]->rwake_t = t + hop;
                 f->buffered++;
                 nb[pi]->qmask |= 1u << c;
                 ract_add(f, nb[pi]);
@@ -1076,6 +1083,13 @@ static void phase1(wse_fabric_t *f, uint64_t t) {
     size_t keep = 0;
     for (size_t i = 0; i < f->ract_n; i++) {
         pe_t *p = f->pes[f->ract[i]];
+        if (p->rwake_t > t && !p->hq_ports) {
+            /* nothing it holds can move before rwake_t: this visit would change nothing (no
+               move, no stall; parked colors count their stalls by themselves) */
+            if (p->rwake_t < f->next_router_t) f->next_router_t = p->rwake_t;
+            f->ract[keep++] = f->ract[i];
+            continue;
+        }
         f->cur_r = p->idx;
         router_step(f, p, t);
         if (f->faulted) return;
@@ -1189,6 +1203,7 @@ static int fab_step(wse_fabric_t *f, pe_t *p, op_t *op, uint64_t t) {
     uint32_t ed = esize(types[0]);
     if (cout) {
         q_push(&cout->oq, ed == 2 ? r : (r & 0xffffu), 0, t + 1);
+        if (t + 1 < p->rwake_t) p->rwake_t = t + 1;
         f->buffered++;
         p->st_sent++;
         qmask_update(p, cout);
@@ -1380,6 +1395,7 @@ static int send_try(wse_fabric_t *f, pe_t *p, uint32_t c, uint32_t payload, uint
     }
     if (cs->oq.n >= cs->oq.cap) return 0;
     q_push(&cs->oq, payload, ctrl, t + 1);
+    if (t + 1 < p->rwake_t) p->rwake_t = t + 1;
     f->buffered++;
     p->st_sent++;
     qmask_update(p, cs);

@@ -99,9 +99,8 @@ typedef struct pe {
     /* --- hot: read by (nearly) every router visit and CE event. A busy cycle visits thousands
        of PEs, so these share the first cache lines of the struct (64-byte aligned). --- */
     col_t *cols;
-    image_t *img;
-    struct pe *nb[4];           /* neighbours N E S W (NULL: off the fabric or empty) */
-    int8_t cslot[NCOLORS];      /* index in cols of each color's route, -1: none */
+    uint64_t rwake_t;           /* no unparked rb/oq head is ready before this cycle (a lower
+                                   bound; router visits before it are skipped, see phase1) */
     uint32_t qmask;             /* colors with a wavelet in rb or oq */
     uint32_t parked;            /* colors whose candidate waits on a full queue (see park_t) */
     uint32_t idx;
@@ -109,6 +108,9 @@ typedef struct pe {
     uint8_t mstate;
     uint8_t ut_mask;            /* microthreads holding an op */
     uint8_t hq_ports;           /* bit pi: host wavelets wait to enter through port pi */
+    struct pe *nb[4];           /* neighbours N E S W (NULL: off the fabric or empty) */
+    image_t *img;
+    int8_t cslot[NCOLORS];      /* index in cols of each color's route, -1: none */
     uint8_t nb_edge[4];         /* 1 when that port points off the fabric (to the host) */
     uint64_t sched_t;           /* dedupe: last time queued in the calendar */
     uint64_t visit_t;           /* dedupe: last time visited in phase 2 */
