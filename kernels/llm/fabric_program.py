@@ -219,14 +219,7 @@ go:
     ldsd b1, g_w
     fmovs d1, r0
     addi r12, r0, xs
-    addi r11, r0, {cols}
-g_col:
-    ld32 r3, [r12 + 0]
-    fmachs d1, a1, b1, r3
-    dsdaddi b1, {rows}
-    addi r12, r12, 2
-    addi r11, r11, -1
-    bne r11, r0, g_col
+{_col_loop(rows, cols)}
     .if {C} > 1
     .if pe_x == 0
     ldsd d2, g_redout
@@ -263,6 +256,21 @@ xs:   .zero {cols}, f32""")
     lines.append("    .export acc, W, posv")
     lines.append(".endprogram\n")
     return "\n".join(lines)
+
+
+def _col_loop(rows: int, cols: int, U: int = 8) -> str:
+    """acc += W[:, c] * xs[c] for c = 0 .. cols-1 in order (one fmachs per column), unrolled by
+    U (r12 = xs, b1 = W; clobbers r3, r11, r12)."""
+    body = []
+    for k in range(U):
+        body += [f"    ld32 r3, [r12 + {2 * k}]", "    fmachs d1, a1, b1, r3", f"    dsdaddi b1, {rows}"]
+    out = []
+    n, t = divmod(cols, U)
+    if n:
+        out += [f"    addi r11, r0, {n}", "g_col:"] + body + [f"    addi r12, r12, {2 * U}", "    addi r11, r11, -1",
+                                                          "    bne r11, r0, g_col"]
+    out += body[:3 * t]
+    return "\n".join(out)
 
 
 def _bus_row(bus: int, C: int, R: int = 1) -> list[str]:
