@@ -248,6 +248,24 @@ def test_fmachs_every_f16_value():
         assert np.array_equal(got.view(np.uint32), canon32(want))
 
 
+@pytest.mark.parametrize("n", [1, 3, 7, 8, 9, 15, 17, 31])
+def test_fmachs_vector_tails(n):
+    """fmachs lengths that are not multiples of the 8-lane fast path: the scalar tail must give
+    the same bits (specials placed at the end, where the tail handles them)."""
+    specials = np.array([0x7C01, 0xFE00, 0x7C00, 0xFC00, 0x0001, 0x83FF, 0x3C00, 0x0000], dtype=np.uint16)
+    rng = np.random.default_rng(n)
+    w = rng.standard_normal(n).astype(np.float16)
+    k = min(n, len(specials))
+    w.view(np.uint16)[n - k:] = specials[:k]
+    acc = rng.standard_normal(n).astype(np.float32)
+    acc[-1] = np.inf
+    s = np.float32(0.5)
+    got, _ = tensor_prog("fmachs", "f32", "f32", "f16", acc, w, scalar=fbits(s))
+    with np.errstate(all="ignore"):
+        want = acc + (w.astype(np.float32) * s).astype(np.float32)
+    assert np.array_equal(got.view(np.uint32), canon32(want))
+
+
 def test_fmax_nan_and_neg_abs_canonical():
     a = np.array([1.0, np.nan, -0.0, 0.0, -np.inf], dtype=np.float32)
     b = np.array([np.nan, 2.0, 0.0, -0.0, 3.0], dtype=np.float32)
