@@ -13,10 +13,14 @@ strip as built"); row 0 carries the token stream West to East::
            |                  |                                     | (O end =   | (cgu x rgu)
            |                  |                                     |  norm_f)   |  | down row (cd) (down end = resid)
 
-Bands are placed ``per_row`` to a row of bands; consecutive layers in a row touch (resid ->
-norm_a of the next layer, East). At the end of a row of bands (and after the last layer) the
-packet goes South along the resid's column and West along a *lane* row under the band into
-the next row's first norm_a (or the final-norm PE of the LM band).
+Bands are placed ``per_row`` to a row of bands, as a snake: even rows of bands run West ->
+East, odd rows are mirrored (every role's program mirrored: East <-> West, block column j at
+the West end of its rectangle minus j) and run East -> West, so each row starts under the end
+of the previous one. Consecutive layers in a row touch (resid -> norm_a of the next layer). At
+the end of a row of bands the packet goes South along the resid's column, through the *lane*
+row under the band, into the next row's first norm_a; after the last layer it goes South and
+then West along the lane to the final-norm PE of the LM band (no West leg when the last row
+ends at x = 0).
 """
 
 from __future__ import annotations
@@ -123,9 +127,21 @@ class Layout:
     def n_bands_rows(self) -> int:
         return math.ceil(self.config.n_layers / self.per_row)
 
+    def mirrored(self, layer: int) -> bool:
+        """Odd rows of bands run East -> West (the snake)."""
+        return (layer // self.per_row) % 2 == 1
+
     def origin(self, layer: int) -> tuple[int, int]:
+        """NW corner of the band of ``layer``."""
         r, k = divmod(layer, self.per_row)
+        if r % 2:
+            k = self.per_row - 1 - k
         return k * self.width, r * (self.height + 1)
+
+    def role_x(self, layer: int, a: int, n: int = 1) -> int:
+        """Absolute x of the West end of the role at band-relative columns a .. a+n-1."""
+        x0, _ = self.origin(layer)
+        return x0 + self.width - a - n if self.mirrored(layer) else x0 + a
 
     @property
     def lm_y(self) -> int:

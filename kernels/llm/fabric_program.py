@@ -835,30 +835,60 @@ tok: .zero 1, u32
                        ("t_es", "east", "south")):
         out.append(f".program {nm}\n    .route {FL.C_PKT}, {rx} -> {tx}\n.endprogram\n")
 
+    # ---- mirrored band programs (odd rows of bands run East -> West) ------------------------
+    if any(lay.mirrored(l) for l in range(cfg.n_layers)):
+        band = ("norm_a", "qkv", "attn", "o", "gu", "down")
+        for text in list(out):
+            head = text.lstrip().split("\n", 1)[0]
+            if head.startswith(".program ") and head[9:].split(",")[0].strip() in band:
+                out.append(_mirror(text))
+
     # ---- placement ---------------------------------------------------------------------------
     turns = lay.lane_turns()
     for l in range(cfg.n_layers):
         x0, y0 = lay.origin(l)
+        m = "_m" if lay.mirrored(l) else ""
+        X = lambda a, n=1: lay.role_x(l, a, n)
         in_north = 1 if (l > 0 and turns[l - 1]) else 0
         out.append(f"; layer {l}")
-        out.append(f".place norm_a, {x0}, {y0}, 1, 1, IN_NORTH={in_north}")
-        out.append(f".place qkv, {x0 + lay.x_qkv}, {y0}, {q.n_cols}, 1")
-        out.append(f".place attn, {x0 + lay.x_attn}, {y0}, {NKV}, {lay.P}")
-        out.append(f".place o, {x0 + lay.x_o}, {y0}, {o.n_cols}, 1")
-        out.append(f".place gu, {x0 + lay.x_gu}, {y0}, {gu.n_cols}, {R}")
-        out.append(f".place down, {x0 + lay.x_down}, {y0}, {dn.n_cols}, 1, SOUTH={int(turns[l])}")
+        out.append(f".place norm_a{m}, {X(0)}, {y0}, 1, 1, IN_NORTH={in_north}")
+        out.append(f".place qkv{m}, {X(lay.x_qkv, q.n_cols)}, {y0}, {q.n_cols}, 1")
+        out.append(f".place attn{m}, {X(lay.x_attn, NKV)}, {y0}, {NKV}, {lay.P}")
+        out.append(f".place o{m}, {X(lay.x_o, o.n_cols)}, {y0}, {o.n_cols}, 1")
+        out.append(f".place gu{m}, {X(lay.x_gu, gu.n_cols)}, {y0}, {gu.n_cols}, {R}")
+        out.append(f".place down{m}, {X(lay.x_down, dn.n_cols)}, {y0}, {dn.n_cols}, 1, SOUTH={int(turns[l])}")
         if turns[l]:
-            xr = x0 + lay.width - 1
+            xr = X(lay.width - 1)
             lane = y0 + lay.height
+            last = l == cfg.n_layers - 1
             if lay.height > 1:
                 out.append(f".place t_ns, {xr}, {y0 + 1}, 1, {lay.height - 1}")
-            out.append(f".place t_nw, {xr}, {lane}, 1, 1")
-            if xr > 1:
-                out.append(f".place t_ew, 1, {lane}, {xr - 1}, 1")
-            out.append(f".place t_es, 0, {lane}, 1, 1")
+            if not last or xr == 0:
+                out.append(f".place t_ns, {xr}, {lane}, 1, 1")
+            else:
+                out.append(f".place t_nw, {xr}, {lane}, 1, 1")
+                if xr > 1:
+                    out.append(f".place t_ew, 1, {lane}, {xr - 1}, 1")
+                out.append(f".place t_es, 0, {lane}, 1, 1")
     out.append(f".place final, 0, {lay.lm_y}, 1, 1")
     out.append(f".place lm, 1, {lay.lm_y}, {lm.n_cols}, {RL}")
     return "\n".join(out) + "\n"
+
+
+def _mirror(text: str) -> str:
+    """The East <-> West mirror image of a band program: ``NAME_m``, block column pe_x at the
+    East end of the rectangle, East and West swapped in every route."""
+    import re
+
+    out = []
+    for line in text.split("\n"):
+        st = line.lstrip()
+        if st.startswith(".program "):
+            line = re.sub(r"^(\s*\.program\s+)(\w+)", r"\1\2_m", line)
+        elif st.startswith(".route"):
+            line = re.sub(r"\b(east|west)\b", lambda mm: "west" if mm.group(1) == "east" else "east", line)
+        out.append(re.sub(r"\bpe_x\b", "(rect_w - 1 - pe_x)", line))
+    return "\n".join(out)
 
 
 def attention_program(lay: Layout, sl_o: list[int] | None = None) -> str:
@@ -1324,23 +1354,25 @@ class FabricProgram:
         G, hd = cfg.group_size, cfg.head_dim
         for l, L in enumerate(self.weights.layers):
             x0, y0 = lay.origin(l)
-            f.write("g16", L.attn_norm.astype(np.float16), rect=(x0, y0, 1, 1))
+            X = lambda a, n=1: lay.role_x(l, a, n)
+            fl = (lambda b: b[:, ::-1]) if lay.mirrored(l) else (lambda b: b)
+            f.write("g16", L.attn_norm.astype(np.float16), rect=(X(0), y0, 1, 1))
             parts = []
             for g in range(cfg.n_kv_heads):
                 parts += [L.wq[g * G * hd:(g + 1) * G * hd], L.wk[g * hd:(g + 1) * hd], L.wv[g * hd:(g + 1) * hd]]
             wqkv = np.concatenate(parts, axis=0)
             q = lay.qkv
-            f.write("W", self._blocks(wqkv, q.rows, q.cols), rect=(x0 + lay.x_qkv, y0, q.n_cols, 1))
+            f.write("W", fl(self._blocks(wqkv, q.rows, q.cols)), rect=(X(lay.x_qkv, q.n_cols), y0, q.n_cols, 1))
             o = lay.o
-            f.write("W", self._blocks(L.wo, o.rows, o.cols), rect=(x0 + lay.x_o, y0, o.n_cols, 1))
-            f.write("g16", L.ffn_norm.astype(np.float16), rect=(x0 + lay.x_o + o.n_cols - 1, y0, 1, 1))
+            f.write("W", fl(self._blocks(L.wo, o.rows, o.cols)), rect=(X(lay.x_o, o.n_cols), y0, o.n_cols, 1))
+            f.write("g16", L.ffn_norm.astype(np.float16), rect=(X(lay.x_o + o.n_cols - 1), y0, 1, 1))
             gu, fs = lay.gu, lay.fs
             R = gu.n_rows
             wgu = np.concatenate([np.concatenate([L.w_gate[i * fs:(i + 1) * fs], L.w_up[i * fs:(i + 1) * fs]])
                                   for i in range(R)], axis=0)
-            f.write("W", self._blocks(wgu, gu.rows, gu.cols), rect=(x0 + lay.x_gu, y0, gu.n_cols, R))
+            f.write("W", fl(self._blocks(wgu, gu.rows, gu.cols)), rect=(X(lay.x_gu, gu.n_cols), y0, gu.n_cols, R))
             d = lay.down
-            f.write("W", self._blocks(L.w_down, d.rows, d.cols), rect=(x0 + lay.x_down, y0, d.n_cols, 1))
+            f.write("W", fl(self._blocks(L.w_down, d.rows, d.cols)), rect=(X(lay.x_down, d.n_cols), y0, d.n_cols, 1))
         f.write("g16", self.weights.out_norm.astype(np.float16), rect=(0, lay.lm_y, 1, 1))
         lm = lay.lm
         f.write("W", self._blocks(self.weights.output_weight, lm.rows, lm.cols),
@@ -1366,10 +1398,10 @@ class FabricProgram:
 
     def layer_output(self, l: int) -> np.ndarray:
         """The residual stream after layer l, read from its down end's memory."""
-        x0, y0 = self.lay.origin(l)
-        r = self.fabric.read("res", rect=(x0 + self.lay.width - 1, y0, 1, 1))
+        _, y0 = self.lay.origin(l)
+        r = self.fabric.read("res", rect=(self.lay.role_x(l, self.lay.width - 1), y0, 1, 1))
         return np.asarray(r, np.float32).reshape(-1)[1 + self.config.head_dim:]
 
     def read_role(self, symbol: str, l: int, dx: int, dy: int = 0) -> np.ndarray:
-        x0, y0 = self.lay.origin(l)
-        return np.asarray(self.fabric.read(symbol, rect=(x0 + dx, y0 + dy, 1, 1))).reshape(-1)
+        _, y0 = self.lay.origin(l)
+        return np.asarray(self.fabric.read(symbol, rect=(self.lay.role_x(l, dx), y0 + dy, 1, 1))).reshape(-1)
