@@ -891,6 +891,21 @@ def _mirror(text: str) -> str:
     return "\n".join(out)
 
 
+def _d_loop(HD: int, S: int, U: int = 8) -> str:
+    """sc += K[d, :] * q[d] for d = 0 .. HD-1 in order (one fmacs per d), unrolled by U
+    (r12 = q, b1 = K row 0; clobbers r3, r11, r12)."""
+    body = []
+    for k in range(U):
+        body += [f"    ld32 r3, [r12 + {2 * k}]", "    fmacs d2, a2, b1, r3", f"    dsdaddi b1, {2 * S}"]
+    n, t = divmod(HD, U)
+    out = []
+    if n:
+        out += [f"    addi r11, r0, {n}", "d_loop:"] + body + [f"    addi r12, r12, {2 * U}", "    addi r11, r11, -1",
+                                                          "    bne r11, r0, d_loop"]
+    out += body[:3 * t]
+    return "\n".join(out)
+
+
 def attention_program(lay: Layout, sl_o: list[int] | None = None) -> str:
     """attn_decode.s adapted: chain g = pe_x, the top PE (pe_y == 0) is the chain end; position
     p lives on the PE with m = P - 1 - pe_y == p % P."""
@@ -1066,14 +1081,7 @@ h_scores:
     addi r4, r0, {2 * HD}
     mul r12, r13, r4
     addi r12, r12, qkv
-    addi r11, r0, {HD}
-d_loop:
-    ld32 r3, [r12 + 0]
-    fmacs d2, a2, b1, r3
-    dsdaddi b1, {2 * S}
-    addi r12, r12, 2
-    addi r11, r11, -1
-    bne r11, r0, d_loop
+{_d_loop(HD, S)}
     li r3, {scale}
     fmuls d2, a2, r3
     ldsd d3, d_acc
