@@ -768,6 +768,11 @@ g16: .zero {D}, f16
     RL = lm.n_rows
     pd = f"""
     .dsd m_mx, mem1d, base=mx, len={lm.rows}, stride=0
+    .dsd m_t, mem1d, base=mt, len={lm.rows}
+    .dsd m_thi, mem1d, base=mt + 1, len={lm.rows}, stride=2
+    .dsd m_u, mem1d, base=mu, len={lm.rows}
+    .dsd m_ci, mem1d, base=mci, len={lm.rows}
+    .dsd m_w, mem1d, base=mw, len={lm.rows}, stride=0
     .dsd m_amb, mem1d, base=amb, len=2
     .if pe_y > 0
     .dsd m_amin, fabin, color={FL.C_AM} + (pe_y + 1) % 2, len=2
@@ -779,16 +784,30 @@ g16: .zero {D}, f16
     ldsd b0, g_acc
     fmaxs d0, a0, b0
     ld32 r4, [r0 + mx]
-    addi r12, r0, acc
-    mov r5, r0
+    ldsd d0, m_t
+    ldsd a0, g_acc
+    fsubs d0, a0, r4
+    ldsd a0, m_t
+    fabss d0, a0
+    ldsd d0, m_u
+    ldsd a0, m_thi
+    li r3, 0xffff
+    add16 d0, a0, r3
+    ldsd a0, m_u
+    addi r3, r0, 15
+    sar16 d0, a0, r3
+    ldsd b0, m_ci
+    and16 d0, a0, b0
+    st16 r0, [r0 + mw]
+    ldsd d0, m_w
+    ldsd a0, m_w
+    ldsd b0, m_u
+    fmaxh d0, a0, b0
+    ld16 r5, [r0 + mw]
+    li r3, 0x7bff
+    sub r5, r3, r5
     addi r11, r0, {lm.rows}
-m_scan:
-    ld32 r3, [r12 + 0]
-    feq r6, r3, r4
-    bne r6, r0, m_found
-    addi r12, r12, 2
-    addi r5, r5, 1
-    bne r5, r11, m_scan
+    blt r5, r11, m_found
     mov r5, r0
 m_found:
     li r7, pe_y * {lm.rows}
@@ -813,7 +832,16 @@ m_keep:
     .else
     st32 r5, [r0 + tok]
     .endif"""
+    # first index of the local max by tensor ops: |acc - max| is +0 exactly where acc == max;
+    # (hi16 - 1) >> 15 (arithmetic) is all ones there and 0 elsewhere; and with 0x7bff - i (a
+    # positive finite fp16), the fp16 max over the row gives 0x7bff - (first such i)
+    assert lm.rows < 0x4000
+    ci = ", ".join(str(0x7BFF - i) for i in range(lm.rows))
     pdata = f"""mx: .zero 1, f32
+mt: .zero {lm.rows}, f32
+mu: .zero {lm.rows}, u16
+mw: .zero 1, u16
+mci: .u16 {ci}
 amb: .zero 2, u32
 best: .zero 2, u32
 tok: .zero 1, u32
