@@ -1101,6 +1101,40 @@ static int cmp_u64(const void *a, const void *b) {
 DEFINE_SORT_IDX(sort_idx32, uint32_t)
 DEFINE_SORT_IDX(sort_idx64, uint64_t)
 
+/* A calendar bucket is the concatenation of a few ascending runs: each phase schedules CEs in
+   PE index order, so a bucket holds one run per (cycle, phase) that scheduled into it, plus the
+   heap's overflow. A bottom-up merge of these natural runs sorts it in O(n log runs); with many
+   runs, the radix sort. Same ascending order either way. */
+static void sort_bucket(wse_fabric_t *f, uint64_t *v, size_t n) {
+    size_t runs = 1;
+    for (size_t i = 1; i < n; i++) runs += v[i] < v[i - 1];
+    if (runs == 1) return;
+    if (runs > 16 || grow((void **)&f->sort_tmp, &f->sort_cap, n, sizeof(uint64_t))) {
+        sort_idx64(f, v, n);
+        return;
+    }
+    uint64_t *src = v, *dst = f->sort_tmp;
+    while (runs > 1) {
+        size_t i = 0, o = 0;
+        runs = 0;
+        while (i < n) {
+            /* merge the run [i, ae) with the next one [ae, be) */
+            size_t ae = i + 1;
+            while (ae < n && src[ae] >= src[ae - 1]) ae++;
+            size_t be = ae;
+            if (be < n) { be++; while (be < n && src[be] >= src[be - 1]) be++; }
+            size_t x = i, y = ae;
+            while (x < ae && y < be) dst[o++] = src[y] < src[x] ? src[y++] : src[x++];
+            while (x < ae) dst[o++] = src[x++];
+            while (y < be) dst[o++] = src[y++];
+            i = be;
+            runs++;
+        }
+        uint64_t *tmp = src; src = dst; dst = tmp;
+    }
+    if (src != v) memcpy(v, src, n * sizeof(uint64_t));
+}
+
 static void phase1(wse_fabric_t *f, uint64_t t) {
     /* merge newly active routers */
     if (f->rnew_n) {
@@ -1116,7 +1150,8 @@ static void phase1(wse_fabric_t *f, uint64_t t) {
         f->rnew_n = 0;
     }
     size_t keep = 0;
-    for (size_t i = 0; i < f->ract_n; i++) {
+    const size_t n = f->ract_n;      /* routers that become active now join at the next cycle */
+    for (size_t i = 0; i < n; i++) {
         pe_t *p = f->pes[f->ract[i]];
         if (p->rwake_t > t && !p->hq_ports) {
             /* nothing it holds can move before rwake_t: this visit would change nothing (no
@@ -1703,11 +1738,7 @@ static void phase2(wse_fabric_t *f, uint64_t t) {
     u64vec *b = &f->cal[t & (CAL - 1)];
     while (f->heap.n && (f->heap.v[0] >> 24) == t) vec_push(b, heap_pop(&f->heap) & 0xffffffu);
     if (!b->n) return;
-    if (b->n > 1) {
-        int sorted = 1;
-        for (size_t i = 1; i < b->n; i++) if (b->v[i] < b->v[i - 1]) { sorted = 0; break; }
-        if (!sorted) sort_idx64(f, b->v, b->n);
-    }
+    if (b->n > 1) sort_bucket(f, b->v, b->n);
     /* entries scheduled during this phase go to later buckets; this one is stable */
     size_t n = b->n;
     for (size_t i = 0; i < n; i++) {
