@@ -19,8 +19,11 @@ def bench_decode(model: str = "smollm2-135m", prompt: str = "The capital of Fran
     decode_wall_ms_per_token: median emulator wall time of one step (send packet, run to idle,
     read the token); numpy_ms_per_token: median of ReferenceModel steps over the same tokens;
     decode_cycles_per_token: median emulated cycles of a step; projected tokens/s at the arch's
-    clock; decode_host_mem_mb: peak RSS of this process (resource.getrusage). The fabric tokens
-    must equal the reference's, else this raises instead of reporting a time.
+    clock; decode_host_mem_mb: peak RSS of this process (resource.getrusage);
+    decode_{wavelets_received,wavelet_hops,instructions,tensor_elements}_per_token: the
+    emulator's event counts (``Fabric.stats()``) over the whole decode divided by the steps (the
+    work the program gives the emulator). The fabric tokens must equal the reference's, else
+    this raises instead of reporting a time.
     """
     from .fabric import FabricDecoder
     from .reference import ReferenceModel
@@ -34,7 +37,11 @@ def bench_decode(model: str = "smollm2-135m", prompt: str = "The capital of Fran
     t0 = time.perf_counter()
     dec = FabricDecoder(w, arch=arch)
     build_s = time.perf_counter() - t0
+    keys = ("wavelets_received", "wavelet_hops", "instructions", "tensor_elements")
+    st0 = dec.program.fabric.stats()
     got = dec.generate(ids, n_new)
+    st1 = dec.program.fabric.stats()
+    events = {f"decode_{k}_per_token": (st1[k] - st0[k]) / dec.stats.steps for k in keys}
     if got != want:
         raise AssertionError(f"bench_decode: fabric tokens {got} != reference {want}")
     feed = ids + want[:-1]
@@ -54,6 +61,7 @@ def bench_decode(model: str = "smollm2-135m", prompt: str = "The capital of Fran
         "decode_grid": list(dec.grid),
         "decode_build_s": build_s,
         "decode_host_mem_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        **events,
     }
 
 

@@ -38,12 +38,13 @@ from .weights import ModelWeights
 F32 = np.float32
 
 
-def chain_gemv(wt: np.ndarray, x: np.ndarray, cols: int) -> np.ndarray:
-    """``W @ x`` in the fabric's order. ``wt`` is ``W.T`` as float32 ``(in, out)``."""
+def chain_gemv(wt: np.ndarray, x: np.ndarray, cols: int, init: Optional[np.ndarray] = None) -> np.ndarray:
+    """``W @ x`` in the fabric's order. ``wt`` is ``W.T`` as float32 ``(in, out)``. ``init``:
+    the value that starts the row reduction (``((init + p0) + p1) + ...``)."""
     n_in = wt.shape[0]
     if n_in % cols:
         raise LLMError(f"chain_gemv: {n_in} inputs are not a multiple of {cols}")
-    y = None
+    y = None if init is None else np.asarray(init, dtype=F32)
     for j in range(0, n_in, cols):
         acc = wt[j] * x[j]  # 0 + w*x: the first fmachs adds the rounded product to 0
         for k in range(j + 1, j + cols):
@@ -195,9 +196,10 @@ class FabricModel:
             emit("up", li, up)
             act = fm.silu(gate) * up
             emit("act", li, act)
-            f = chain_gemv(L.wd_t, act, pl.down.cols)
-            emit("ffn_out", li, f)
-            x = x + f
+            if hook is not None:
+                emit("ffn_out", li, chain_gemv(L.wd_t, act, pl.down.cols))
+            # the residual starts the down row's reduction (down column 0)
+            x = chain_gemv(L.wd_t, act, pl.down.cols, init=x)
             emit("resid", li, x)
             per_layer[li] = x
         self.length = pos + 1

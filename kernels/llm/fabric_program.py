@@ -148,12 +148,14 @@ def vexp(n: str, x: str, tag: str) -> tuple[str, str]:
 
 def gemv_program(name: str, *, C: int, R: int, rows: int, cols: int, inp: int, hdr: int, bus: int,
                  bus_routes: list[str], extra_routes: str, post: tuple[str, str, str] = ("", "", ""),
-                 params: str = "", slices: list[int] | None = None) -> str:
+                 params: str = "", slices: list[int] | None = None, red_init: int | None = None) -> str:
     """A C x R grid of GEMV PEs (block column pe_x, block-row pe_y); the row end is pe_x == C-1.
     ``post`` = (dsds, code, data) of the row end, run after the reduction (r1 clobbered; the
     position is in ``posv``). ``slices``: the bus is sliced (:func:`_bus_sliced`, colors per
     group of 4 columns): the PE receives only [pos, (header at the last column), its slice],
-    else it reads the whole multicast bus and sinks the other columns' parts."""
+    else it reads the whole multicast bus and sinks the other columns' parts. ``red_init``: a
+    color on which block column 0 receives ``rows`` fp32 values that start the row reduction
+    (init + p0 + p1 + ...; with one column the row end adds them itself)."""
     pdsd, pcode, pdata = post
     lines = [f".program {name}{', ' + params if params else ''}"]
     if slices:
@@ -188,6 +190,8 @@ def gemv_program(name: str, *, C: int, R: int, rows: int, cols: int, inp: int, h
     .if pe_x > 0
     .dsd g_redin, fabin, color={FL.C_RA} + (pe_x + 1) % 2, len={rows}
     .endif""")
+    if red_init is not None:
+        lines.append(f"    .dsd g_rinit, fabin, color={red_init}, len={rows}")
     if hdr > 1:
         lines.append(f"""    .dsd g_hdr, mem1d, base=hdr, len={hdr - 1}
     .dsd g_hdrin, fabin, color={bus}, len={hdr - 1}""")
@@ -223,8 +227,7 @@ go:
     .if {C} > 1
     .if pe_x == 0
     ldsd d2, g_redout
-    ldsd a2, g_acc
-    fmovs d2, a2
+{"    ldsd a2, g_rinit" + chr(10) + "    ldsd b2, g_acc" + chr(10) + "    fadds d2, a2, b2" if red_init is not None else "    ldsd a2, g_acc" + chr(10) + "    fmovs d2, a2"}
     .elif pe_x < {C} - 1
     ldsd d2, g_redout
     ldsd a2, g_redin
@@ -417,6 +420,12 @@ def generate(lay: Layout) -> str:
     dn = lay.down
     sl_d = slice_colors(dn.n_cols, [c for c in [FL.C_GG, 1, 4] + list(range(6, 15)) + list(range(18, 24))
                                     if c not in (sl_gu or [FL.C_GB])])
+    # the residual x + attn goes from the O end straight to down column 0, where it starts the
+    # down row's reduction; only [pos, cos, sin] travels on to the down end (C_RES2)
+    used = {0, 2, 3, 4, 5, FL.C_GG, FL.C_GG + 1, sl_o[-1] if sl_o else o_bus} | set(sl_d or []) | set(sl_gu or [FL.C_GB])
+    xd = next((c for c in range(23, -1, -1) if c not in used), None)
+    if xd is None:   # FabricModel adds the residual first: the program must too
+        raise FL.FabricFitError("no color left for the residual into the down row")
     sl_lm = slice_colors(lm.n_cols, [FL.C_LB, 21, 22, 23, 1] + list(range(4, 18)))
 
     # ---- norm_a ------------------------------------------------------------------------------
@@ -542,7 +551,21 @@ g16: .zero {D}, f16
     .dsd f_x, mem1d, base=res + {2 + 2 * hd}, len={D}
     .dsd f_h, mem1d, base=hb, len={D}
     .dsd f_hout, fabout, color={FL.C_GB}, len={D}
-    .dsd f_resout, fabout, color={FL.C_RES2}, len={PK}"""
+    .dsd f_resout, fabout, color={FL.C_RES2}, len={PK}
+    .dsd f_reshdr, mem1d, base=res, len={1 + hd}
+    .dsd f_hdrout, fabout, color={FL.C_RES2}, len={1 + hd}"""
+    if xd is not None:
+        pd += f"\n    .dsd f_xout, fabout, color={xd}, len={D}"
+        rsend = """    ldsd d0, f_hdrout
+    ldsd a0, f_reshdr
+    mov32 d0, a0
+    ldsd d0, f_xout
+    ldsd a0, f_x
+    mov32 d0, a0"""
+    else:
+        rsend = """    ldsd d0, f_resout
+    ldsd a0, f_res
+    mov32 d0, a0"""
     if sl_gu:
         gd, gc = send_sliced(sl_gu, gu.n_cols, gu.cols, "hb", "r2")
         pd += "\n" + gd
@@ -562,9 +585,7 @@ g16: .zero {D}, f16
     fadds d0, a0, b0
 {nc}
 {gsend}
-    ldsd d0, f_resout
-    ldsd a0, f_res
-    mov32 d0, a0"""
+{rsend}"""
     pdata = f"res: .zero {PK}, f32\nhb: .zero {D}, f32\n{ndata}\ng16: .zero {D}, f16\n    .export res, hb, g16"
     routes = _bus_sliced(sl_o, o.n_cols) if sl_o else [f"""    .if pe_x < {o.n_cols} - 1
         .route {o_bus}, west -> ramp | east
@@ -577,6 +598,7 @@ g16: .zero {D}, f16
         .route {FL.C_RES1}, west -> ramp
 {_sender_routes(sl_gu or [FL.C_GB])}
         .route {FL.C_RES2}, ramp -> east
+{f"        .route {xd}, ramp -> east" if xd is not None else ""}
     .endif"""]
     out.append(gemv_program("o", C=o.n_cols, R=1, rows=o.rows, cols=o.cols, inp=cfg.q_dim, hdr=1, bus=o_bus,
                             bus_routes=routes, extra_routes="", post=(pd, pc, pdata), slices=sl_o))
@@ -676,6 +698,7 @@ g16: .zero {D}, f16
     routes = _bus_sliced(sl_gu, gu.n_cols, R) if sl_gu else _bus_row(FL.C_GB, gu.n_cols, R)
     extra = f"""    .if pe_y == 0
         .route {FL.C_RES2}, west -> east
+{f"        .route {xd}, west -> east" if xd is not None else ""}
     .endif
     .if pe_x == {gu.n_cols} - 1
         .if pe_y == 0
@@ -696,13 +719,36 @@ g16: .zero {D}, f16
     .dsd r_resin, fabin, color={FL.C_RES2}, len={PK}
     .dsd r_x, mem1d, base=res + {2 + 2 * hd}, len={D}
     .dsd r_pktout, fabout, color={FL.C_PKT}, len={PK}"""
-    pc = f"""    ldsd d0, r_res
-    ldsd a0, r_resin
+    if xd is not None:
+        pd += f"""
+    .dsd r_reshdr, mem1d, base=res, len={1 + hd}
+    .dsd r_hdrin, fabin, color={FL.C_RES2}, len={1 + hd}
+    .dsd r_xin, fabin, color={xd}, len={D}"""
+        radd = f"""    ldsd d0, r_reshdr
+    ldsd a0, r_hdrin
+    mov32 d0, a0
+    .if {dn.n_cols} == 1
+    ldsd d0, r_x
+    ldsd a0, r_xin
     mov32 d0, a0
     ldsd d0, r_x
     ldsd a0, r_x
     ldsd b0, g_acc
     fadds d0, a0, b0
+    .else
+    ldsd d0, r_x
+    ldsd a0, g_acc
+    fmovs d0, a0
+    .endif"""
+    else:
+        radd = """    ldsd d0, r_res
+    ldsd a0, r_resin
+    mov32 d0, a0
+    ldsd d0, r_x
+    ldsd a0, r_x
+    ldsd b0, g_acc
+    fadds d0, a0, b0"""
+    pc = f"""{radd}
     ldsd d0, r_pktout
     ldsd a0, r_res
     mov32 d0, a0"""
@@ -712,6 +758,8 @@ g16: .zero {D}, f16
     .else
         .route {FL.C_GG}, west -> ramp
     .endif"""]
+    if xd is not None:
+        routes.append(f"    .if pe_x == 0\n        .route {xd}, west -> ramp\n    .endif")
     routes += [f"""    .if pe_x < {dn.n_cols} - 1
         .route {FL.C_RES2}, west -> east
     .else
@@ -724,7 +772,8 @@ g16: .zero {D}, f16
     .endif"""]
     out.append(gemv_program("down", C=dn.n_cols, R=1, rows=dn.rows, cols=dn.cols, inp=cfg.ffn_dim, hdr=1,
                             bus=FL.C_GG, bus_routes=routes, extra_routes="", post=(pd, pc, pdata),
-                            params="SOUTH = 0", slices=sl_d))
+                            params="SOUTH = 0", slices=sl_d,
+                            red_init=xd if xd is not None and dn.n_cols > 1 else None))
 
     # ---- final norm --------------------------------------------------------------------------
     nd, nc, ndata = rmsnorm(D, eps, "pkt + 2 + " + str(2 * hd), "g16", "hb")
