@@ -184,9 +184,10 @@ class FabricModel:
             emit("v", li, v)
             attn = self._attention(li, q, k, v, pos)
             emit("attn", li, attn)
-            o = chain_gemv(L.wo_t, attn, pl.o.cols)
-            emit("attn_out", li, o)
-            x = x + o
+            if hook is not None:
+                emit("attn_out", li, chain_gemv(L.wo_t, attn, pl.o.cols))
+            # the residual starts the O row's reduction (O column 0)
+            x = chain_gemv(L.wo_t, attn, pl.o.cols, init=x)
             emit("resid_mid", li, x)
             h = rms_norm(x, L.ffn_norm, cfg.norm_eps)
             emit("ffn_norm", li, h)

@@ -426,6 +426,12 @@ def generate(lay: Layout) -> str:
     xd = next((c for c in range(23, -1, -1) if c not in used), None)
     if xd is None:   # FabricModel adds the residual first: the program must too
         raise FL.FabricFitError("no color left for the residual into the down row")
+    # likewise the residual x goes from norm_a straight to O column 0 (C_RES1 carries [pos, cos, sin])
+    used = ({0, 2, 3, 4, xd, FL.C_D0, FL.C_D1, FL.C_MB, FL.C_GA, FL.C_GA + 1} | set(sl_q or [FL.C_QB])
+            | set(range(FL.C_ATT, FL.C_ATT + NKV)) | set(sl_o or [o_bus]))
+    xo = next((c for c in range(23, -1, -1) if c not in used), None)
+    if xo is None:
+        raise FL.FabricFitError("no color left for the residual into the O row")
     sl_lm = slice_colors(lm.n_cols, [FL.C_LB, 21, 22, 23, 1] + list(range(4, 18)))
 
     # ---- norm_a ------------------------------------------------------------------------------
@@ -450,6 +456,7 @@ def generate(lay: Layout) -> str:
     .endif
 {qroutes}
     .route {FL.C_RES1}, ramp -> east
+    .route {xo}, ramp -> east
     .task go, data, color={FL.C_PKT}
     .dsd a_rest, mem1d, base=pkt + 2, len={PK - 1}
     .dsd a_in, fabin, color={FL.C_PKT}, len={PK - 1}
@@ -458,7 +465,9 @@ def generate(lay: Layout) -> str:
     .dsd a_h, mem1d, base=hb, len={D}
     .dsd a_hout, fabout, color={FL.C_QB}, len={D}
     .dsd a_pkt, mem1d, base=pkt, len={PK}
-    .dsd a_res, fabout, color={FL.C_RES1}, len={PK}
+    .dsd a_res, fabout, color={FL.C_RES1}, len={1 + hd}
+    .dsd a_xout, fabout, color={xo}, len={D}
+    .dsd a_x, mem1d, base=pkt + {2 + 2 * hd}, len={D}
 {nd}
 {sd}
 go:
@@ -469,7 +478,10 @@ go:
 {nc}
 {qsend}
     ldsd d0, a_res
-    ldsd a0, a_pkt
+    ldsd a0, a_hdr
+    mov32 d0, a0
+    ldsd d0, a_xout
+    ldsd a0, a_x
     mov32 d0, a0
     exit
     .data
@@ -533,7 +545,7 @@ g16: .zero {D}, f16
     .else
         .route {FL.C_QB}, west -> ramp
     .endif"""]
-    routes.append(f"    .route {FL.C_RES1}, west -> east")
+    routes.append(f"    .route {FL.C_RES1}, west -> east\n    .route {xo}, west -> east")
     end_routes = "\n".join(f"    .if pe_x == {q.n_cols} - 1\n        .route {FL.C_ATT + g}, ramp -> east\n    .endif"
                            for g in range(NKV))
     out.append(gemv_program("qkv", C=q.n_cols, R=1, rows=q.rows, cols=q.cols, inp=D, hdr=1 + hd, bus=FL.C_QB,
@@ -541,7 +553,7 @@ g16: .zero {D}, f16
                             post=("\n".join(pd), "\n".join(pc), pdata), slices=sl_q))
 
     # ---- attention chains --------------------------------------------------------------------
-    out.append(attention_program(lay, sl_o))
+    out.append(attention_program(lay, sl_o, xo))
 
     # ---- O row; its end is norm_f ------------------------------------------------------------
     nd, nc, ndata = rmsnorm(D, eps, "res + 2 + " + str(2 * hd), "g16", "hb")
@@ -576,13 +588,25 @@ g16: .zero {D}, f16
     ldsd d0, f_hout
     ldsd a0, f_h
     mov32 d0, a0"""
-    pc = f"""    ldsd d0, f_res
-    ldsd a0, f_resin
+    pd += f"""
+    .dsd f_hdrin, fabin, color={FL.C_RES1}, len={1 + hd}
+    .dsd f_xin, fabin, color={xo}, len={D}"""
+    pc = f"""    ldsd d0, f_reshdr
+    ldsd a0, f_hdrin
+    mov32 d0, a0
+    .if {o.n_cols} == 1
+    ldsd d0, f_x
+    ldsd a0, f_xin
     mov32 d0, a0
     ldsd d0, f_x
     ldsd a0, f_x
     ldsd b0, g_acc
     fadds d0, a0, b0
+    .else
+    ldsd d0, f_x
+    ldsd a0, g_acc
+    fmovs d0, a0
+    .endif
 {nc}
 {gsend}
 {rsend}"""
@@ -592,6 +616,7 @@ g16: .zero {D}, f16
     .else
         .route {o_bus}, west -> ramp
     .endif"""]
+    routes.append(f"    .if pe_x == 0\n        .route {xo}, west -> ramp\n    .endif")
     routes += [f"""    .if pe_x < {o.n_cols} - 1
         .route {FL.C_RES1}, west -> east
     .else
@@ -601,7 +626,8 @@ g16: .zero {D}, f16
 {f"        .route {xd}, ramp -> east" if xd is not None else ""}
     .endif"""]
     out.append(gemv_program("o", C=o.n_cols, R=1, rows=o.rows, cols=o.cols, inp=cfg.q_dim, hdr=1, bus=o_bus,
-                            bus_routes=routes, extra_routes="", post=(pd, pc, pdata), slices=sl_o))
+                            bus_routes=routes, extra_routes="", post=(pd, pc, pdata), slices=sl_o,
+                            red_init=xo if o.n_cols > 1 else None))
 
     # ---- gate/up grid: silu(gate) * up at the row ends, gathered North into the down bus -------
     fs, R = lay.fs, gu.n_rows
@@ -983,7 +1009,7 @@ def _d_loop(HD: int, S: int, U: int = 8) -> str:
     return "\n".join(out)
 
 
-def attention_program(lay: Layout, sl_o: list[int] | None = None) -> str:
+def attention_program(lay: Layout, sl_o: list[int] | None = None, xo: int | None = None) -> str:
     """attn_decode.s adapted: chain g = pe_x, the top PE (pe_y == 0) is the chain end; position
     p lives on the PE with m = P - 1 - pe_y == p % P."""
     cfg = lay.config
@@ -1025,6 +1051,7 @@ def attention_program(lay: Layout, sl_o: list[int] | None = None) -> str:
     CIN = {FL.C_ATT} + pe_x
     .if LAST
         .route {FL.C_RES1}, west -> east
+{f"        .route {xo}, west -> east" if xo is not None else ""}
 {transit}
         .if {P} == 1
             .route CIN, west -> ramp
