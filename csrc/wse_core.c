@@ -312,7 +312,7 @@ static void unpark(wse_fabric_t *f, pe_t *p, uint32_t c) {
     uint64_t end = f->t + (uint64_t)visited_now(f, p, c);
     p->st_stalls += end - p->park_t[c];
     p->parked &= ~(1u << c);
-    p->rwake_t = 0;                   /* its router must look at c again */
+    f->rwake[p->idx] = 0;             /* its router must look at c again */
 }
 
 /* something that may free p's parked color c happened (an iq[c] pop at p, or an rb[c] pop or
@@ -368,7 +368,8 @@ int wse_open(unsigned int width, unsigned int height, int arch, wse_fabric **out
     f->P = PRESETS[arch];
     f->sram_words = f->P.sram_words;
     f->pes = (pe_t **)calloc((size_t)width * height, sizeof(pe_t *));
-    if (!f->pes) { free(f); return WSE_NOMEM; }
+    f->rwake = (uint64_t *)calloc((size_t)width * height, sizeof(uint64_t));
+    if (!f->pes || !f->rwake) { free(f->pes); free(f->rwake); free(f); return WSE_NOMEM; }
     *out = f;
     return WSE_OK;
 }
@@ -376,7 +377,7 @@ int wse_open(unsigned int width, unsigned int height, int arch, wse_fabric **out
 void wse_close(wse_fabric *f) {
     if (!f) return;
     wse__free_program(f);
-    free(f->pes);
+    free(f->pes); free(f->rwake);
     free(f->ract); free(f->rnew);
     for (int i = 0; i < CAL; i++) free(f->cal[i].v);
     free(f->heap.v); free(f->stall_pes); free(f->out); free(f->tr);
@@ -391,6 +392,7 @@ int wse_load(wse_fabric *f, const unsigned char *data, unsigned long long len) {
     f->msg[0] = 0;
     int st = wse__load(f, data, (size_t)len);
     if (st != WSE_OK) return st;
+    memset(f->rwake, 0, (size_t)f->W * f->H * sizeof(uint64_t));   /* every router: look now */
     static const int DX[4] = { 0, 1, 0, -1 }, DY[4] = { -1, 0, 1, 0 };
     for (size_t i = 0; i < (size_t)f->W * f->H; i++) {
         pe_t *p = f->pes[i];
@@ -553,6 +555,7 @@ int wse_send(wse_fabric *f, unsigned int x, unsigned int y, unsigned int port,
         p->hq[pi][p->hq_n[pi] + i] = ((uint64_t)(ctrl ? 1 : 0) << 40) | ((uint64_t)color << 32) | payloads[i];
     p->hq_n[pi] += n;
     if (p->hq_n[pi]) p->hq_ports |= (uint8_t)(1u << pi);
+    if (n) f->rwake[p->idx] = 0;
     f->host_pending += n;
     if (n) ract_add(f, p);
     return WSE_OK;
@@ -917,7 +920,8 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
     }
     /* 2-4. one wavelet per color, colors in rotating order */
     uint32_t mask = p->qmask & ~p->parked;
-    p->rwake_t = NEVER;
+    uint64_t *rwake = &f->rwake[p->idx];
+    *rwake = p->hq_ports ? t + 1 : NEVER;   /* host wavelets that still wait: try next cycle */
     if (!mask) return;
     uint32_t rot = (uint32_t)(t % NCOLORS);
     uint32_t m = ((mask >> rot) | (mask << (NCOLORS - rot))) & 0xffffffu;
@@ -932,9 +936,9 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
         int rbr = cs->rb.n && q_head(&cs->rb)->ready <= t;
         int oqr = cs->oq.n && q_head(&cs->oq)->ready <= t;
         if (!rbr && !oqr) {
-            if (cs->rb.n && q_head(&cs->rb)->ready < p->rwake_t) p->rwake_t = q_head(&cs->rb)->ready;
-            if (cs->oq.n && q_head(&cs->oq)->ready < p->rwake_t) p->rwake_t = q_head(&cs->oq)->ready;
-            if (p->rwake_t < f->next_router_t) f->next_router_t = p->rwake_t;
+            if (cs->rb.n && q_head(&cs->rb)->ready < *rwake) *rwake = q_head(&cs->rb)->ready;
+            if (cs->oq.n && q_head(&cs->oq)->ready < *rwake) *rwake = q_head(&cs->oq)->ready;
+            if (*rwake < f->next_router_t) f->next_router_t = *rwake;
             continue;
         }
         q_t *src = (rbr && oqr) ? (cs->toggle ? &cs->oq : &cs->rb) : (rbr ? &cs->rb : &cs->oq);
@@ -993,7 +997,7 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
                 p->parked |= 1u << c;
                 p->park_t[c] = t + 1;
             } else {
-                p->rwake_t = t + 1;         /* waits for a port: look again next cycle */
+                *rwake = t + 1;             /* waits for a port: look again next cycle */
                 if (!grow((void **)&f->stall_pes, &f->stall_cap, f->stall_n + 1, sizeof(uint32_t)))
                     f->stall_pes[f->stall_n++] = p->idx;
             }
@@ -1001,7 +1005,7 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
         }
         /* move */
         int from_oq = src == &cs->oq;
-        p->rwake_t = t + 1;                 /* moved: the next head may be ready next cycle */
+        *rwake = t + 1;                     /* moved: the next head may be ready next cycle */
         q_pop(src);
         f->buffered--;
         used |= tx;
@@ -1014,7 +1018,7 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
             f->st_hops++; p->st_hops++;
             if (ncs[pi]) {
                 q_push(&ncs[pi]->rb, w.payload, w.ctrl, t + hop);
-                if (t + hop < nb[pi]->rwake_t) nb[pi]->rwake_t = t + hop;
+                if (t + hop < f->rwake[nb[pi]->idx]) f->rwake[nb[pi]->idx] = t + hop;
                 f->buffered++;
                 nb[pi]->qmask |= 1u << c;
                 ract_add(f, nb[pi]);
@@ -1152,14 +1156,15 @@ static void phase1(wse_fabric_t *f, uint64_t t) {
     size_t keep = 0;
     const size_t n = f->ract_n;      /* routers that become active now join at the next cycle */
     for (size_t i = 0; i < n; i++) {
-        pe_t *p = f->pes[f->ract[i]];
-        if (p->rwake_t > t && !p->hq_ports) {
-            /* nothing it holds can move before rwake_t: this visit would change nothing (no
-               move, no stall; parked colors count their stalls by themselves) */
-            if (p->rwake_t < f->next_router_t) f->next_router_t = p->rwake_t;
+        uint64_t rw = f->rwake[f->ract[i]];
+        if (rw > t) {
+            /* nothing it holds can move before rw: this visit would change nothing (no move,
+               no stall; parked colors count their stalls by themselves) */
+            if (rw < f->next_router_t) f->next_router_t = rw;
             f->ract[keep++] = f->ract[i];
             continue;
         }
+        pe_t *p = f->pes[f->ract[i]];
         f->cur_r = p->idx;
         router_step(f, p, t);
         if (f->faulted) return;
@@ -1273,7 +1278,7 @@ static int fab_step(wse_fabric_t *f, pe_t *p, op_t *op, uint64_t t) {
     uint32_t ed = esize(types[0]);
     if (cout) {
         q_push(&cout->oq, ed == 2 ? r : (r & 0xffffu), 0, t + 1);
-        if (t + 1 < p->rwake_t) p->rwake_t = t + 1;
+        if (t + 1 < f->rwake[p->idx]) f->rwake[p->idx] = t + 1;
         f->buffered++;
         p->st_sent++;
         qmask_update(p, cout);
@@ -1465,7 +1470,7 @@ static int send_try(wse_fabric_t *f, pe_t *p, uint32_t c, uint32_t payload, uint
     }
     if (cs->oq.n >= cs->oq.cap) return 0;
     q_push(&cs->oq, payload, ctrl, t + 1);
-    if (t + 1 < p->rwake_t) p->rwake_t = t + 1;
+    if (t + 1 < f->rwake[p->idx]) f->rwake[p->idx] = t + 1;
     f->buffered++;
     p->st_sent++;
     qmask_update(p, cs);

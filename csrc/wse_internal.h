@@ -99,8 +99,6 @@ typedef struct pe {
     /* --- hot: read by (nearly) every router visit and CE event. A busy cycle visits thousands
        of PEs, so these share the first cache lines of the struct (64-byte aligned). --- */
     col_t *cols;
-    uint64_t rwake_t;           /* no unparked rb/oq head is ready before this cycle (a lower
-                                   bound; router visits before it are skipped, see phase1) */
     uint32_t qmask;             /* colors with a wavelet in rb or oq */
     uint32_t parked;            /* colors whose candidate waits on a full queue (see park_t) */
     uint32_t idx;
@@ -169,6 +167,11 @@ typedef struct wse_fabric {
     uint32_t *ract; size_t ract_n, ract_cap;
     uint32_t *rnew; size_t rnew_n, rnew_cap;
     uint64_t next_router_t;
+    /* rwake[i]: the router of PE i has nothing to do before this cycle: no unparked rb/oq head
+       is ready before it and no host wavelet waits (a lower bound, lowered by every push; the
+       visits before it are skipped, see phase1). One dense array, so that skipping a router
+       does not touch its pe_t. */
+    uint64_t *rwake;
     /* where the current cycle is (for the stalls owed by parked colors): phase 0 between
        cycles, 1 routers (visiting PE index cur_r), 2 CEs; park_rem: on a fault during the visit
        of cur_r, the colors that visit had not reached yet */
