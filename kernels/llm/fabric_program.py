@@ -6,10 +6,13 @@ transits), placed once per layer; routes and data sizes depend only on ``pe_x``/
 assembler's per-PE memoisation builds every distinct image once for all layers.
 
 Every GEMV PE runs one data task on its bus color; the first wavelet of every bus stream is the
-position (``r1``). The PE keeps its slice of the input (the rest goes to a stride-0 sink), does
-one ``fmachs`` per column over all its rows (fp16 weights, fp32 accumulation, column order from
-0), then the partial sums run West -> East along its block-row (``fadds fabout, fabin, acc``
-on a checkerboard of two colors). The row end then does the role's element-wise work. The
+position (``r1``). The buses are sliced (:func:`send_sliced`, :func:`_bus_sliced`): the PE
+receives only its slice of the input (a color per group of <= 4 block columns, switch positions
+advanced by a control wavelet behind each slice; when the colors run out, the whole bus is
+multicast and the PE sinks the rest). It does one ``fmachs`` per column over all its rows (fp16
+weights, fp32 accumulation, column order from 0), then the partial sums run West -> East along
+its block-row (``fadds fabout, fabin, acc`` on a checkerboard of two colors; in the O and down
+rows column 0 starts the chain with the residual). The row end then does the role's element-wise work. The
 summation orders are those of :mod:`.fabric_model`. The attention chain is adapted from
 ``kernels/attention/attn_decode.s`` (copied, not shared: here the chain end is the top PE, the
 reductions run South -> North and the outputs are gathered East along the chain tops).
