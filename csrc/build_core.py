@@ -24,7 +24,7 @@ def cdef_text() -> str:
 
 
 def extra_compile_args() -> list[str]:
-    args = ["-O2", "-ffp-contract=off", "-fno-strict-aliasing", "-std=c11", "-Wall", "-Wextra",
+    args = ["-O3", "-ffp-contract=off", "-fno-strict-aliasing", "-std=c11", "-Wall", "-Wextra",
             "-Wno-unused-parameter", "-Wno-missing-field-initializers", "-Wno-unused-function"]
     if os.environ.get("WSE_SANITIZE"):
         args += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer",
