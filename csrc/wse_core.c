@@ -1,7 +1,9 @@
 /* wse_core.c: the cycle model of docs/timing.md.
  *
  * Time advances cycle by cycle, but only cycles in which something can happen are simulated:
- * phase 1 visits the routers that hold wavelets (kept in a sorted active list), phase 2 visits
+ * phase 1 visits the routers that hold wavelets (kept in a sorted active list; a router whose
+ * heads cannot be ready yet is skipped, f->rwake, and a color whose candidate waits on a full
+ * queue is parked until that queue pops, its stalls counted lazily, see unpark), phase 2 visits
  * the compute engines that have an event (a calendar of buckets for the next CAL cycles and a
  * binary heap beyond). A cycle in which nothing happens makes time jump to the next event.
  * Local instructions execute in runs (one dispatch loop over predecoded instructions); a tensor
