@@ -101,6 +101,26 @@ def test_fabric_engine_tiny_bit_exact(weight_bytes, grid):
     assert all(c > 5000 for c in dec.stats.cycles)
 
 
+def test_fabric_engine_sliced_buses_vs_whole_bus(monkeypatch):
+    """Sliced buses (each GEMV PE receives only [pos, its slice]) and the whole-bus fallback
+    (multicast, sink / keep / sink; used when a row has no colors left) are both bit-exact, and
+    slicing cuts the wavelets the PEs receive."""
+    pytest.importorskip("wse.emu", reason="the emulator package is not importable")
+    from wse.kernels.llm import fabric_program
+
+    w = tiny_weights()
+    got = {}
+    for mode in ("sliced", "whole"):
+        if mode == "whole":
+            monkeypatch.setattr(fabric_program, "slice_colors", lambda C, avail: None)
+        dec = FabricDecoder(w, arch="wse3", weight_bytes=2048)
+        f = dec.program.fabric
+        r0 = f.stats()["wavelets_received"]
+        _check_bit_exact(w, dec, [72, 105, 33])
+        got[mode] = f.stats()["wavelets_received"] - r0
+    assert got["sliced"] < 0.8 * got["whole"], got
+
+
 def test_fabric_engine_tiny_greedy_vs_reference():
     """40 greedy tokens equal the float32 reference; logits within 5e-5 (FabricModel's measured
     distance to the reference is 5e-6, docs/decode.md)."""
