@@ -178,6 +178,16 @@ static const char *task_name(const image_t *img, int tid) {
     return "";
 }
 
+/* The mnemonic of an opcode, from the generated ISA list. */
+static const char *opcode_mnemonic(uint8_t opcode) {
+    switch (opcode) {
+#define X(NAME, OP, MASK, MATCH, CLS, SYNC, FORM, TD, TA, TB, MN) case OP: return MN;
+    WSE_INSN_LIST(X)
+#undef X
+    default: return "?";
+    }
+}
+
 static const line_t *line_for(const image_t *img, uint32_t pc) {
     uint32_t lo = 0, hi = img->n_lines;
     const line_t *best = NULL;
@@ -1807,7 +1817,7 @@ static void hang_report(wse_fabric_t *f) {
         for (int u = 0; u < NUT; u++) {
             if (!(p->ut_mask >> u & 1)) continue;
             op_t *op = &p->ut[u];
-            APP("  ut%d: op 0x%02x, %u of %u elements done", u, op->opcode, op->done, op->n);
+            APP("  ut%d: %s, %u of %u elements done", u, opcode_mnemonic(op->opcode), op->done, op->n);
             if (op->a.kind == WSE_DSD_FABIN || op->b.kind == WSE_DSD_FABIN)
                 APP(", waits for wavelets on color %d", op->a.kind == WSE_DSD_FABIN ? op->a.color : op->b.color);
             if (op->d.kind == WSE_DSD_FABOUT) APP(", writes color %d", op->d.color);
@@ -1817,6 +1827,14 @@ static void hang_report(wse_fabric_t *f) {
         if (ab) {
             APP("  activated but blocked tasks:");
             for (int tid = 0; tid < 64; tid++) if (ab >> tid & 1) { const char *tn = task_name(p->img, tid); APP(" %d%s%s%s", tid, *tn ? "(" : "", tn, *tn ? ")" : ""); }
+            APP("\n");
+        }
+        /* a data task runs only for wavelets: its activated bit alone never makes it
+           runnable, and any activated bit left set keeps the fabric from being idle */
+        uint64_t ad = act & ~p->blocked & p->img->data_mask;
+        if (ad) {
+            APP("  activated data tasks (they run only when a wavelet arrives on their color):");
+            for (int tid = 0; tid < 64; tid++) if (ad >> tid & 1) { const char *tn = task_name(p->img, tid); APP(" %d%s%s%s", tid, *tn ? "(" : "", tn, *tn ? ")" : ""); }
             APP("\n");
         }
         uint64_t bl = p->blocked & ~ab & (p->img->local_mask | p->img->data_mask);

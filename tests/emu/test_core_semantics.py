@@ -322,3 +322,20 @@ def test_tensor_cost_and_strided_width_one():
         return r[3] - r[2]
     assert prog(1) == 1 + 3
     assert prog(2) == 1 + 10
+
+
+def test_hang_report_names_an_activated_data_task():
+    """A data task runs only for wavelets: activating it leaves a bit set that can never be
+    consumed, so the run ends in a hang whose report must say so (it used to be empty)."""
+    from wse.asm import assemble_text
+    from wse.emu import Fabric
+    from wse.emu.errors import HangError
+    src = (".task main, local, start\n.task d, data, color=2\n.route 2, west -> ramp\n"
+           "main:\n activate d\n exit\nd:\n exit\n")
+    fab = Fabric.from_object(assemble_text(src, "a.s"))
+    try:
+        fab.run()
+    except HangError as e:
+        assert "activated data tasks" in str(e) and "1(d)" in str(e)
+    else:
+        raise AssertionError("expected a hang")
