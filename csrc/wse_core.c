@@ -9,11 +9,16 @@
  * Local instructions execute in runs (one dispatch loop over predecoded instructions); a tensor
  * op over memory is one C loop; fabric ops move one element per cycle.
  */
+#define _GNU_SOURCE 1
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "wse_internal.h"
+#if defined(__linux__)
+#include <sys/mman.h>
+#define WSE_HAVE_MMAP 1
+#endif
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define WSE_HAVE_F16C_PATH 1
@@ -346,17 +351,99 @@ static void flush_parked(wse_fabric_t *f) {
 /* ------------------------------------------------------------------------------------------ */
 /* open / close / load                                                                        */
 
+/* Large zeroed blocks, 2 MiB aligned and asking for transparent huge pages (mmap; calloc
+   where there is none). *map is what block_free takes. */
+#define HUGE_PAGE ((size_t)2 << 20)
+static void *block_alloc(size_t len, void **map, size_t *map_len) {
+#ifdef WSE_HAVE_MMAP
+    size_t ml = len + HUGE_PAGE;
+    void *m = mmap(NULL, ml, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return NULL;
+    char *a = (char *)(((uintptr_t)m + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+#ifdef MADV_HUGEPAGE
+    if (len >= HUGE_PAGE) madvise(a, (len + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1), MADV_HUGEPAGE);
+#endif
+    *map = m; *map_len = ml;
+    return a;
+#else
+    void *m = calloc(1, len + CACHE_LINE);
+    if (!m) return NULL;
+    *map = m; *map_len = len + CACHE_LINE;
+    return (void *)(((uintptr_t)m + CACHE_LINE - 1) & ~(uintptr_t)(CACHE_LINE - 1));
+#endif
+}
+static void block_free(void *map, size_t len) {
+    if (!map) return;
+#ifdef WSE_HAVE_MMAP
+    munmap(map, len);
+#else
+    (void)len; free(map);
+#endif
+}
+
+/* Move the pe_t and col_t of every placed PE into one block and their SRAMs into another (see
+   wse_fabric_t.pe_block_map). Strides are an odd number of cache lines, so that the same field
+   of consecutive PEs does not map to the same few cache sets. On failure nothing moves. Only
+   right after wse__load: the SRAM holds the code and the data chunks, the rest is zero. */
+static void relocate_pes(wse_fabric_t *f) {
+    size_t n = (size_t)f->W * f->H, np = 0, cols_max = 0;
+    for (size_t i = 0; i < n; i++) {
+        pe_t *p = f->pes[i];
+        if (!p) continue;
+        np++;
+        if (p->ncols > cols_max) cols_max = p->ncols;
+    }
+    if (!np) return;
+    size_t pe_sz = (sizeof(pe_t) + CACHE_LINE - 1) / CACHE_LINE * CACHE_LINE;
+    size_t col_sz = (cols_max ? cols_max : 1) * sizeof(col_t);
+    size_t stride = (pe_sz + col_sz + CACHE_LINE - 1) / CACHE_LINE;
+    if (!(stride & 1)) stride++;
+    stride *= CACHE_LINE;
+    size_t mstride = ((size_t)f->sram_words * 2 + CACHE_LINE - 1) / CACHE_LINE;
+    if (!(mstride & 1)) mstride++;
+    mstride *= CACHE_LINE;
+    void *pm = NULL, *mm = NULL; size_t pl = 0, ml = 0;
+    char *pb = (char *)block_alloc(stride * np, &pm, &pl);
+    if (!pb) return;
+    char *mb = (char *)block_alloc(mstride * np, &mm, &ml);
+    if (!mb) { block_free(pm, pl); return; }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        pe_t *p = f->pes[i];
+        if (!p) continue;
+        pe_t *q = (pe_t *)(void *)(pb + k * stride);
+        col_t *qc = (col_t *)(void *)(pb + k * stride + pe_sz);
+        uint16_t *qm = (uint16_t *)(void *)(mb + k * mstride);
+        memcpy(q, p, sizeof(pe_t));
+        if (p->ncols) memcpy(qc, p->cols, p->ncols * sizeof(col_t));
+        q_init_cols(qc, p->ncols);
+        const image_t *img = p->img;
+        memcpy(qm, p->mem, (size_t)img->n_code * 2 * sizeof(uint16_t));
+        for (uint32_t c = 0; c < img->n_chunks; c++)
+            memcpy(qm + img->chunks[c].addr, img->chunks[c].w, (size_t)img->chunks[c].n * 2);
+        q->cols = qc; q->mem = qm;
+        free(p->mem); free(p->cols); free(p);
+        f->pes[i] = q;
+        k++;
+    }
+    f->pe_block_map = pm; f->pe_block_len = pl;
+    f->mem_block_map = mm; f->mem_block_len = ml;
+}
+
 void wse__free_program(wse_fabric_t *f) {
     if (f->pes) {
         for (size_t i = 0; i < (size_t)f->W * f->H; i++) {
             pe_t *p = f->pes[i];
             if (!p) continue;
-            free(p->mem); free(p->cols); free(p->run_x);
+            if (!f->mem_block_map) free(p->mem);
+            free(p->run_x);
             for (int k = 0; k < 4; k++) free(p->hq[k]);
-            free(p);
+            if (!f->pe_block_map) { free(p->cols); free(p); }
             f->pes[i] = NULL;
         }
     }
+    block_free(f->pe_block_map, f->pe_block_len); f->pe_block_map = NULL; f->pe_block_len = 0;
+    block_free(f->mem_block_map, f->mem_block_len); f->mem_block_map = NULL; f->mem_block_len = 0;
     wse__arena_free(f->arena);
     f->arena = NULL; f->images = NULL; f->n_images = 0; f->n_placed = 0; f->loaded = 0;
     f->t = 0; f->last_active = 0; f->faulted = 0;
@@ -404,6 +491,7 @@ int wse_load(wse_fabric *f, const unsigned char *data, unsigned long long len) {
     f->msg[0] = 0;
     int st = wse__load(f, data, (size_t)len);
     if (st != WSE_OK) return st;
+    relocate_pes(f);
     memset(f->rwake, 0, (size_t)f->W * f->H * sizeof(uint64_t));   /* every router: look now */
     static const int DX[4] = { 0, 1, 0, -1 }, DY[4] = { -1, 0, 1, 0 };
     for (size_t i = 0; i < (size_t)f->W * f->H; i++) {
