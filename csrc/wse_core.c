@@ -9,7 +9,7 @@
  * Local instructions execute in runs (one dispatch loop over predecoded instructions); a tensor
  * op over memory is one C loop; fabric ops move one element per cycle.
  */
-#define _GNU_SOURCE 1
+#define _DEFAULT_SOURCE 1
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -402,27 +402,33 @@ static void relocate_pes(wse_fabric_t *f) {
     size_t mstride = ((size_t)f->sram_words * 2 + CACHE_LINE - 1) / CACHE_LINE;
     if (!(mstride & 1)) mstride++;
     mstride *= CACHE_LINE;
+    /* small fabrics: their structures fit in a few pages anyway */
+    if (stride * np < HUGE_PAGE) return;
     void *pm = NULL, *mm = NULL; size_t pl = 0, ml = 0;
     char *pb = (char *)block_alloc(stride * np, &pm, &pl);
     if (!pb) return;
-    char *mb = (char *)block_alloc(mstride * np, &mm, &ml);
-    if (!mb) { block_free(pm, pl); return; }
+    /* SRAMs that fit in one huge page stay where they are */
+    char *mb = mstride * np >= HUGE_PAGE ? (char *)block_alloc(mstride * np, &mm, &ml) : NULL;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         pe_t *p = f->pes[i];
         if (!p) continue;
         pe_t *q = (pe_t *)(void *)(pb + k * stride);
         col_t *qc = (col_t *)(void *)(pb + k * stride + pe_sz);
-        uint16_t *qm = (uint16_t *)(void *)(mb + k * mstride);
         memcpy(q, p, sizeof(pe_t));
         if (p->ncols) memcpy(qc, p->cols, p->ncols * sizeof(col_t));
         q_init_cols(qc, p->ncols);
-        const image_t *img = p->img;
-        memcpy(qm, p->mem, (size_t)img->n_code * 2 * sizeof(uint16_t));
-        for (uint32_t c = 0; c < img->n_chunks; c++)
-            memcpy(qm + img->chunks[c].addr, img->chunks[c].w, (size_t)img->chunks[c].n * 2);
-        q->cols = qc; q->mem = qm;
-        free(p->mem); free(p->cols); free(p);
+        q->cols = qc;
+        if (mb) {
+            uint16_t *qm = (uint16_t *)(void *)(mb + k * mstride);
+            const image_t *img = p->img;
+            memcpy(qm, p->mem, (size_t)img->n_code * 2 * sizeof(uint16_t));
+            for (uint32_t c = 0; c < img->n_chunks; c++)
+                memcpy(qm + img->chunks[c].addr, img->chunks[c].w, (size_t)img->chunks[c].n * 2);
+            q->mem = qm;
+            free(p->mem);
+        }
+        free(p->cols); free(p);
         f->pes[i] = q;
         k++;
     }
