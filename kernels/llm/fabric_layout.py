@@ -80,7 +80,7 @@ class Layout:
     arch: str
     context: int
     weight_bytes: int
-    qkv: GemvTile      # rows = n_kv*(G+2)*hd, group-major [q heads of g; k_g; v_g]
+    qkv: GemvTile      # block-row g = KV group g: rows (G+2)*hd = [q heads of g; k_g; v_g]
     o: GemvTile
     gu: GemvTile       # block-row f: [gate slice f; up slice f], rows = 2*fs
     down: GemvTile
@@ -121,7 +121,7 @@ class Layout:
 
     @property
     def height(self) -> int:
-        return max(self.P, self.gu.n_rows, 1)
+        return max(self.P, self.gu.n_rows, self.qkv.n_rows, 1)
 
     @property
     def n_bands_rows(self) -> int:
@@ -167,6 +167,14 @@ def _row_tile(name: str, out: int, inp: int, wb: int) -> GemvTile:
     return GemvTile(name, out, inp, out, max(fit))
 
 
+def _group_tile(name: str, groups: int, rows: int, inp: int, wb: int) -> GemvTile:
+    """``groups`` block-rows of ``rows`` output rows each (a grid of groups x C PEs)."""
+    fit = [c for c in _divisors(inp) if rows * c * 2 <= wb and 4 * rows + 2 * rows * c + 4 * c <= 40000]
+    if not fit:
+        raise FabricFitError(f"{name}: a column of {rows} fp16 weights does not fit {wb} bytes per PE")
+    return GemvTile(name, groups * rows, inp, rows, max(fit))
+
+
 def _gu_tile(cfg: LlamaConfig, wb: int, max_rows: int) -> GemvTile:
     best = None
     for fs in _divisors(cfg.ffn_dim):
@@ -196,7 +204,7 @@ def make_layout(cfg: LlamaConfig, *, arch: str = "wse2", context: int = MIN_CONT
     if cfg.group_size > 8:
         raise FabricFitError(f"{cfg.name}: group size {cfg.group_size} > 8")
     G, hd = cfg.group_size, cfg.head_dim
-    qkv = _row_tile("qkv", cfg.n_kv_heads * (G + 2) * hd, cfg.dim, weight_bytes)
+    qkv = _group_tile("qkv", cfg.n_kv_heads, (G + 2) * hd, cfg.dim, weight_bytes)
     o = _row_tile("o", cfg.dim, cfg.q_dim, weight_bytes)
     down = _row_tile("down", cfg.dim, cfg.ffn_dim, weight_bytes)
     per_pe = max(1, kv_bytes // (8 * hd))

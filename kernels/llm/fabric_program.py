@@ -503,14 +503,16 @@ g16: .zero {D}, f16
           f".dsd r_sin, mem1d, base=hdr + {hd}, len={hd // 2}"]
     for i in range(4):
         pd.append(f".dsd r_t{i}, mem1d, base=rt{i}, len={hd // 2}")
+    # block-row g (pe_y) of the QKV grid is KV group g: its row end rotates the group's q heads
+    # and k, and sends [pos, q_g, k_g, v_g] to chain g (East along row 0; rows g > 0 go North
+    # up the row-end column first)
+    pd.append(f".dsd r_grp, mem1d, base=acc, len={(G + 2) * hd}")
     for g in range(NKV):
-        pd.append(f".dsd r_grp{g}, mem1d, base=acc + {2 * g * (G + 2) * hd}, len={(G + 2) * hd}")
         pd.append(f".dsd r_out{g}, fabout, color={FL.C_ATT + g}, len={(G + 2) * hd}")
     pc = []
-    for g in range(NKV):
-        for hh in range(G + 1):
-            base = 2 * (g * (G + 2) * hd + hh * hd)
-            pc.append(f"""    addi r5, r0, acc + {base}
+    for hh in range(G + 1):
+        base = 2 * hh * hd
+        pc.append(f"""    addi r5, r0, acc + {base}
     addi r6, r5, 2
     ldsd a0, r_ev
     dsdbase a0, r5
@@ -536,23 +538,30 @@ g16: .zero {D}, f16
     ldsd a2, r_t2
     ldsd b2, r_t3
     fadds d1, a2, b2""")
+    pc.append("    ld32 r2, [r0 + posv]")
+    pc.append("    ldsd a0, r_grp")
     for g in range(NKV):
-        pc.append(f"""    ld32 r2, [r0 + posv]
+        pc.append(f"""    {"." if g == 0 else ".el"}if pe_y == {g}
     send {FL.C_ATT + g}, r2
     ldsd d0, r_out{g}
-    ldsd a0, r_grp{g}
     mov32 d0, a0""")
+    pc.append("    .endif")
     pdata = "\n".join(f"rt{i}: .zero {hd // 2}, f32" for i in range(4))
-    routes = _bus_sliced(sl_q, q.n_cols) if sl_q else [f"""    .if pe_x < {q.n_cols} - 1
-        .route {FL.C_QB}, west -> ramp | east
-    .else
-        .route {FL.C_QB}, west -> ramp
-    .endif"""]
-    routes.append(f"    .route {FL.C_RES1}, west -> east\n    .route {xo}, west -> east")
-    end_routes = "\n".join(f"    .if pe_x == {q.n_cols} - 1\n        .route {FL.C_ATT + g}, ramp -> east\n    .endif"
-                           for g in range(NKV))
-    out.append(gemv_program("qkv", C=q.n_cols, R=1, rows=q.rows, cols=q.cols, inp=D, hdr=1 + hd, bus=FL.C_QB,
-                            bus_routes=routes, extra_routes=end_routes,
+    routes = _bus_sliced(sl_q, q.n_cols, NKV) if sl_q else _bus_row(FL.C_QB, q.n_cols, NKV)
+    routes.append(f"    .if pe_y == 0\n        .route {FL.C_RES1}, west -> east\n        .route {xo}, west -> east\n    .endif")
+    end_routes = []
+    for g in range(NKV):   # row 0 of the row-end column turns the packets of rows g > 0 East
+        end_routes.append(f"""    .if pe_x == {q.n_cols} - 1
+        .if pe_y == {g}
+            .route {FL.C_ATT + g}, ramp -> {"east" if g == 0 else "north"}
+        .elif pe_y == 0
+            .route {FL.C_ATT + g}, south -> east
+        .elif pe_y < {g}
+            .route {FL.C_ATT + g}, south -> north
+        .endif
+    .endif""")
+    out.append(gemv_program("qkv", C=q.n_cols, R=NKV, rows=q.rows, cols=q.cols, inp=D, hdr=1 + hd, bus=FL.C_QB,
+                            bus_routes=routes, extra_routes="\n".join(end_routes),
                             post=("\n".join(pd), "\n".join(pc), pdata), slices=sl_q))
 
     # ---- attention chains --------------------------------------------------------------------
@@ -958,7 +967,7 @@ tok: .zero 1, u32
         in_north = 1 if (l > 0 and turns[l - 1]) else 0
         out.append(f"; layer {l}")
         out.append(f".place norm_a{m}, {X(0)}, {y0}, 1, 1, IN_NORTH={in_north}")
-        out.append(f".place qkv{m}, {X(lay.x_qkv, q.n_cols)}, {y0}, {q.n_cols}, 1")
+        out.append(f".place qkv{m}, {X(lay.x_qkv, q.n_cols)}, {y0}, {q.n_cols}, {q.n_rows}")
         out.append(f".place attn{m}, {X(lay.x_attn, NKV)}, {y0}, {NKV}, {lay.P}")
         out.append(f".place o{m}, {X(lay.x_o, o.n_cols)}, {y0}, {o.n_cols}, 1")
         out.append(f".place gu{m}, {X(lay.x_gu, gu.n_cols)}, {y0}, {gu.n_cols}, {R}")
@@ -1477,7 +1486,7 @@ class FabricProgram:
                 parts += [L.wq[g * G * hd:(g + 1) * G * hd], L.wk[g * hd:(g + 1) * hd], L.wv[g * hd:(g + 1) * hd]]
             wqkv = np.concatenate(parts, axis=0)
             q = lay.qkv
-            f.write("W", fl(self._blocks(wqkv, q.rows, q.cols)), rect=(X(lay.x_qkv, q.n_cols), y0, q.n_cols, 1))
+            f.write("W", fl(self._blocks(wqkv, q.rows, q.cols)), rect=(X(lay.x_qkv, q.n_cols), y0, q.n_cols, q.n_rows))
             o = lay.o
             f.write("W", fl(self._blocks(L.wo, o.rows, o.cols)), rect=(X(lay.x_o, o.n_cols), y0, o.n_cols, 1))
             f.write("g16", L.ffn_norm.astype(np.float16), rect=(X(lay.x_o + o.n_cols - 1), y0, 1, 1))

@@ -51,7 +51,7 @@ def test_cli_json(capsys):
         assert key in out
     assert out["tokens"] == ReferenceModel(tiny_weights()).generate(list(b"Hi"), 5)
     assert out["engine"] == "fabric"
-    assert out["pes_used"] == 46 and out["grid"] == [7, 19]
+    assert out["pes_used"] == 48 and out["grid"] == [7, 19]
     assert out["cycles_per_token"] > 10_000
     assert out["projected_tokens_per_s"] == pytest.approx(850e6 / out["cycles_per_token"])
 
@@ -59,7 +59,7 @@ def test_cli_json(capsys):
 def test_cli_text_and_refusal(capsys):
     assert main(["-n", "3", "--prompt", "ab"]) == 0
     out = capsys.readouterr().out
-    assert "cycles/token:" in out and "fabric:            7 x 19, 46 PEs used" in out
+    assert "cycles/token:" in out and "fabric:            7 x 19, 48 PEs used" in out
     assert main(["--grid", "3x3", "-n", "2"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("wse-llm: error: ") and "does not fit a 3x3 fabric" in err
@@ -94,7 +94,7 @@ def test_fabric_engine_tiny_bit_exact(weight_bytes, grid):
     dec = FabricDecoder(w, arch="wse3", weight_bytes=weight_bytes, grid=grid)
     lay = dec.layout
     if weight_bytes == 2048:
-        assert lay.qkv.n_cols == 8 and lay.gu.n_rows > 1 and lay.gu.n_cols > 1 and lay.lm.n_rows > 1
+        assert lay.qkv.n_cols == 4 and lay.qkv.n_rows == 2 and lay.gu.n_rows > 1 and lay.gu.n_cols > 1 and lay.lm.n_rows > 1
     if grid is not None:
         assert lay.per_row == 1 and tuple(dec.grid) == grid
     _check_bit_exact(w, dec, [72, 105, 33, 200, 7, 7])
