@@ -381,10 +381,11 @@ static void block_free(void *map, size_t len) {
 #endif
 }
 
-/* Move the pe_t and col_t of every placed PE into one block and their SRAMs into another (see
-   wse_fabric_t.pe_block_map). Strides are an odd number of cache lines, so that the same field
-   of consecutive PEs does not map to the same few cache sets. On failure nothing moves. Only
-   right after wse__load: the SRAM holds the code and the data chunks, the rest is zero. */
+/* Move the pe_t and col_t of every placed PE into one block (see wse_fabric_t.pe_block_map).
+   The stride is an odd number of cache lines, so that the same field of consecutive PEs does
+   not map to the same few cache sets. Small fabrics, whose structures fit in a huge page, stay
+   as loaded. The SRAMs stay where they are: a huge page would make the whole of every SRAM
+   resident, where now only the pages a program touches are. On failure nothing moves. */
 static void relocate_pes(wse_fabric_t *f) {
     size_t n = (size_t)f->W * f->H, np = 0, cols_max = 0;
     for (size_t i = 0; i < n; i++) {
@@ -393,22 +394,15 @@ static void relocate_pes(wse_fabric_t *f) {
         np++;
         if (p->ncols > cols_max) cols_max = p->ncols;
     }
-    if (!np) return;
     size_t pe_sz = (sizeof(pe_t) + CACHE_LINE - 1) / CACHE_LINE * CACHE_LINE;
     size_t col_sz = (cols_max ? cols_max : 1) * sizeof(col_t);
     size_t stride = (pe_sz + col_sz + CACHE_LINE - 1) / CACHE_LINE;
     if (!(stride & 1)) stride++;
     stride *= CACHE_LINE;
-    size_t mstride = ((size_t)f->sram_words * 2 + CACHE_LINE - 1) / CACHE_LINE;
-    if (!(mstride & 1)) mstride++;
-    mstride *= CACHE_LINE;
-    /* small fabrics: their structures fit in a few pages anyway */
     if (stride * np < HUGE_PAGE) return;
-    void *pm = NULL, *mm = NULL; size_t pl = 0, ml = 0;
+    void *pm = NULL; size_t pl = 0;
     char *pb = (char *)block_alloc(stride * np, &pm, &pl);
     if (!pb) return;
-    /* SRAMs that fit in one huge page stay where they are */
-    char *mb = mstride * np >= HUGE_PAGE ? (char *)block_alloc(mstride * np, &mm, &ml) : NULL;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         pe_t *p = f->pes[i];
@@ -419,21 +413,11 @@ static void relocate_pes(wse_fabric_t *f) {
         if (p->ncols) memcpy(qc, p->cols, p->ncols * sizeof(col_t));
         q_init_cols(qc, p->ncols);
         q->cols = qc;
-        if (mb) {
-            uint16_t *qm = (uint16_t *)(void *)(mb + k * mstride);
-            const image_t *img = p->img;
-            memcpy(qm, p->mem, (size_t)img->n_code * 2 * sizeof(uint16_t));
-            for (uint32_t c = 0; c < img->n_chunks; c++)
-                memcpy(qm + img->chunks[c].addr, img->chunks[c].w, (size_t)img->chunks[c].n * 2);
-            q->mem = qm;
-            free(p->mem);
-        }
         free(p->cols); free(p);
         f->pes[i] = q;
         k++;
     }
     f->pe_block_map = pm; f->pe_block_len = pl;
-    f->mem_block_map = mm; f->mem_block_len = ml;
 }
 
 void wse__free_program(wse_fabric_t *f) {
@@ -441,15 +425,13 @@ void wse__free_program(wse_fabric_t *f) {
         for (size_t i = 0; i < (size_t)f->W * f->H; i++) {
             pe_t *p = f->pes[i];
             if (!p) continue;
-            if (!f->mem_block_map) free(p->mem);
-            free(p->run_x);
+            free(p->mem); free(p->run_x);
             for (int k = 0; k < 4; k++) free(p->hq[k]);
             if (!f->pe_block_map) { free(p->cols); free(p); }
             f->pes[i] = NULL;
         }
     }
     block_free(f->pe_block_map, f->pe_block_len); f->pe_block_map = NULL; f->pe_block_len = 0;
-    block_free(f->mem_block_map, f->mem_block_len); f->mem_block_map = NULL; f->mem_block_len = 0;
     wse__arena_free(f->arena);
     f->arena = NULL; f->images = NULL; f->n_images = 0; f->n_placed = 0; f->loaded = 0;
     f->t = 0; f->last_active = 0; f->faulted = 0;
@@ -1245,6 +1227,35 @@ static void sort_bucket(wse_fabric_t *f, uint64_t *v, size_t n) {
     if (src != v) memcpy(v, src, n * sizeof(uint64_t));
 }
 
+/* prefetching for the visits of phase 1 and 2 (no effect on the results) */
+#define PF_FAR 8
+#define PF_MID 5
+#define PF_NEAR 2
+static inline void prefetch_pe(const pe_t *p) {
+    if (!p) return;
+    const char *c = (const char *)p;
+    __builtin_prefetch(c, 1);
+    __builtin_prefetch(c + CACHE_LINE, 1);
+    __builtin_prefetch(c + 2 * CACHE_LINE, 1);
+}
+static inline void prefetch_pe_ce(const pe_t *p) {    /* phase 2: up to p->mem */
+    if (!p) return;
+    const char *c = (const char *)p;
+    for (size_t o = 0; o <= offsetof(pe_t, mem); o += CACHE_LINE) __builtin_prefetch(c + o, 1);
+}
+static inline void prefetch_cols(const pe_t *p) {
+    if (!p || !p->ncols) return;
+    __builtin_prefetch(p->cols, 1);
+}
+/* the head slots of the first color's queues (their header is in the cache by now) */
+static inline void prefetch_heads(const pe_t *p) {
+    if (!p || !p->ncols) return;
+    const col_t *cs = p->cols;
+    __builtin_prefetch(&cs->rb.w[cs->rb.head], 1);
+    __builtin_prefetch(&cs->oq.w[cs->oq.head], 1);
+    __builtin_prefetch(&cs->iq.w[cs->iq.head], 1);
+}
+
 static void phase1(wse_fabric_t *f, uint64_t t) {
     /* merge newly active routers */
     if (f->rnew_n) {
@@ -1262,6 +1273,11 @@ static void phase1(wse_fabric_t *f, uint64_t t) {
     size_t keep = 0;
     const size_t n = f->ract_n;      /* routers that become active now join at the next cycle */
     for (size_t i = 0; i < n; i++) {
+        /* a busy cycle visits thousands of routers whose state is not in the L2 cache: ask for
+           the PE structure a few visits ahead, and for its col_t once the pe_t is there */
+        if (i + PF_FAR < n) prefetch_pe(f->pes[f->ract[i + PF_FAR]]);
+        if (i + PF_MID < n) prefetch_cols(f->pes[f->ract[i + PF_MID]]);
+        if (i + PF_NEAR < n) prefetch_heads(f->pes[f->ract[i + PF_NEAR]]);
         uint64_t rw = f->rwake[f->ract[i]];
         if (rw > t) {
             /* nothing it holds can move before rw: this visit would change nothing (no move,
@@ -1853,6 +1869,9 @@ static void phase2(wse_fabric_t *f, uint64_t t) {
     /* entries scheduled during this phase go to later buckets; this one is stable */
     size_t n = b->n;
     for (size_t i = 0; i < n; i++) {
+        if (i + PF_FAR < n) prefetch_pe_ce(f->pes[b->v[i + PF_FAR]]);
+        if (i + PF_MID < n) prefetch_cols(f->pes[b->v[i + PF_MID]]);
+        if (i + PF_NEAR < n) prefetch_heads(f->pes[b->v[i + PF_NEAR]]);
         pe_t *p = f->pes[b->v[i]];
         ce_event(f, p, t);
         if (f->faulted) { b->n = 0; return; }

@@ -154,11 +154,10 @@ typedef struct wse_fabric {
     wse_preset P;
     uint32_t sram_words;
     pe_t **pes;                 /* W*H pointers, NULL for empty PEs */
-    /* after a load, the pe_t + col_t of every placed PE, in index order, live in one block
-       (pe_block) and their SRAMs in another (mem_block), both asking for huge pages: a busy
-       cycle touches every PE, and separate allocations cost a TLB miss per structure */
+    /* after a load of a large fabric, the pe_t + col_t of every placed PE, in index order, live
+       in one block asking for huge pages (a busy cycle touches every PE, and separate
+       allocations cost TLB misses); NULL: each has its own allocations */
     void *pe_block_map; size_t pe_block_len;
-    void *mem_block_map; size_t mem_block_len;
     uint32_t n_placed;
     image_t *images; uint32_t n_images;
     void *arena;                /* loader allocations (strings etc.) */
