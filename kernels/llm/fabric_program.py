@@ -195,6 +195,15 @@ def gemv_program(name: str, *, C: int, R: int, rows: int, cols: int, inp: int, h
     .endif""")
     if red_init is not None:
         lines.append(f"    .dsd g_rinit, fabin, color={red_init}, len={rows}")
+        if R > 1:   # the init of every block-row comes down column 0: skip the other rows' parts
+            lines.append(f"""    .if pe_y > 0
+    .dsd g_rskip0, fabin, color={red_init}, len=pe_y * {rows}
+    .dsd g_rsink0, mem1d, base=sink, len=pe_y * {rows}, stride=0
+    .endif
+    .if pe_y < {R} - 1
+    .dsd g_rskip1, fabin, color={red_init}, len=({R} - 1 - pe_y) * {rows}
+    .dsd g_rsink1, mem1d, base=sink, len=({R} - 1 - pe_y) * {rows}, stride=0
+    .endif""")
     if hdr > 1:
         lines.append(f"""    .dsd g_hdr, mem1d, base=hdr, len={hdr - 1}
     .dsd g_hdrin, fabin, color={bus}, len={hdr - 1}""")
@@ -229,8 +238,7 @@ go:
 {_col_loop(rows, cols)}
     .if {C} > 1
     .if pe_x == 0
-    ldsd d2, g_redout
-{"    ldsd a2, g_rinit" + chr(10) + "    ldsd b2, g_acc" + chr(10) + "    fadds d2, a2, b2" if red_init is not None else "    ldsd a2, g_acc" + chr(10) + "    fmovs d2, a2"}
+{_rinit(red_init, R)}
     .elif pe_x < {C} - 1
     ldsd d2, g_redout
     ldsd a2, g_redin
@@ -262,6 +270,17 @@ xs:   .zero {cols}, f32""")
     lines.append("    .export acc, W, posv")
     lines.append(".endprogram\n")
     return "\n".join(lines)
+
+
+def _rinit(red_init: int | None, R: int) -> str:
+    """Block column 0 starts the row reduction: p0, or init + p0 (in a grid the init of every
+    block-row arrives down column 0; the other rows' parts are read into the sink)."""
+    if red_init is None:
+        return "    ldsd d2, g_redout\n    ldsd a2, g_acc\n    fmovs d2, a2"
+    skip = lambda k, cond: (f"    .if {cond}\n    ldsd d3, g_rsink{k}\n    ldsd a3, g_rskip{k}\n    mov32 d3, a3\n    .endif"
+                            if R > 1 else "")
+    return "\n".join(x for x in (skip(0, "pe_y > 0"), "    ldsd d2, g_redout\n    ldsd a2, g_rinit\n    ldsd b2, g_acc\n"
+                                  "    fadds d2, a2, b2", skip(1, f"pe_y < {R} - 1")) if x)
 
 
 def _col_loop(rows: int, cols: int, U: int = 8) -> str:
@@ -751,20 +770,42 @@ g16: .zero {D}, f16
     out.append(gemv_program("gu", C=gu.n_cols, R=R, rows=gu.rows, cols=gu.cols, inp=D, hdr=1, bus=FL.C_GB,
                             bus_routes=routes, extra_routes=extra, post=(pd, pc, pdata), slices=sl_gu))
 
-    # ---- down row; its end is the residual and sends the next packet ---------------------------
+    # ---- down grid; the row-0 end is the residual and sends the next packet -------------------
+    # block-row r holds output rows r*rows .. (r+1)*rows; the row ends gather their parts North
+    # (row r sends its part, then forwards those below, on CDG + r % 2) into the row-0 end's res
+    RD = dn.n_rows
+    used_d = {0, 2, 3, FL.C_RES2, FL.C_GG} | set(sl_d or []) | ({xd} if xd is not None else set())
+    free_d = [c for c in range(23, -1, -1) if c not in used_d]
+    if RD > 1 and len(free_d) < 2:
+        raise FL.FabricFitError("no colors left for the down grid's gather")
+    CDG = free_d[:2] if RD > 1 else []
     pd = f"""
     .dsd r_res, mem1d, base=res, len={PK}
     .dsd r_resin, fabin, color={FL.C_RES2}, len={PK}
-    .dsd r_x, mem1d, base=res + {2 + 2 * hd}, len={D}
+    .dsd r_x, mem1d, base=res + {2 + 2 * hd}, len={dn.rows}
     .dsd r_pktout, fabout, color={FL.C_PKT}, len={PK}"""
+    if RD > 1:
+        pd += f"""
+    .if pe_y == 0
+    .dsd r_below, mem1d, base=res + {2 + 2 * hd + 2 * dn.rows}, len={(RD - 1) * dn.rows}
+    .dsd r_belowin, fabin, color={CDG[1]}, len={(RD - 1) * dn.rows}
+    .else
+    .dsd r_partout, fabout, color=PCOL, len={dn.rows}
+    .if pe_y < {RD} - 1
+    .dsd r_fwdin, fabin, color=FCOL, len=({RD} - 1 - pe_y) * {dn.rows}
+    .dsd r_fwdout, fabout, color=PCOL, len=({RD} - 1 - pe_y) * {dn.rows}
+    .endif
+    .endif"""
     if xd is not None:
         pd += f"""
     .dsd r_reshdr, mem1d, base=res, len={1 + hd}
     .dsd r_hdrin, fabin, color={FL.C_RES2}, len={1 + hd}
     .dsd r_xin, fabin, color={xd}, len={D}"""
-        radd = f"""    ldsd d0, r_reshdr
+        radd = f"""    .if pe_y == 0
+    ldsd d0, r_reshdr
     ldsd a0, r_hdrin
     mov32 d0, a0
+    .endif
     .if {dn.n_cols} == 1
     ldsd d0, r_x
     ldsd a0, r_xin
@@ -778,7 +819,9 @@ g16: .zero {D}, f16
     ldsd a0, g_acc
     fmovs d0, a0
     .endif"""
+        assert RD == 1 or dn.n_cols > 1
     else:
+        assert RD == 1
         radd = """    ldsd d0, r_res
     ldsd a0, r_resin
     mov32 d0, a0
@@ -786,29 +829,69 @@ g16: .zero {D}, f16
     ldsd a0, r_x
     ldsd b0, g_acc
     fadds d0, a0, b0"""
-    pc = f"""{radd}
+    if RD > 1:
+        pc = f"""{radd}
+    .if pe_y == 0
+    ldsd d0, r_below
+    ldsd a0, r_belowin
+    mov32 d0, a0
+    ldsd d0, r_pktout
+    ldsd a0, r_res
+    mov32 d0, a0
+    .else
+    ldsd d0, r_partout
+    ldsd a0, r_x
+    mov32 d0, a0
+    .if pe_y < {RD} - 1
+    ldsd d0, r_fwdout
+    ldsd a0, r_fwdin
+    mov32 d0, a0
+    .endif
+    .endif"""
+    else:
+        pc = f"""{radd}
     ldsd d0, r_pktout
     ldsd a0, r_res
     mov32 d0, a0"""
     pdata = f"res: .zero {PK}, f32\n    .export res"
-    routes = _bus_sliced(sl_d, dn.n_cols) if sl_d else [f"""    .if pe_x < {dn.n_cols} - 1
-        .route {FL.C_GG}, west -> ramp | east
-    .else
-        .route {FL.C_GG}, west -> ramp
-    .endif"""]
+    routes = _bus_sliced(sl_d, dn.n_cols, RD) if sl_d else _bus_row(FL.C_GG, dn.n_cols, RD)
+    if RD > 1:
+        routes.insert(0, f"    PCOL = (pe_y % 2 == 0) ? {CDG[0]} : {CDG[1]}\n    FCOL = (pe_y % 2 == 0) ? {CDG[1]} : {CDG[0]}")
     if xd is not None:
-        routes.append(f"    .if pe_x == 0\n        .route {xd}, west -> ramp\n    .endif")
+        sth = "ramp | south" if RD > 1 else "ramp"
+        routes.append(f"""    .if pe_x == 0
+        .if pe_y == 0
+            .route {xd}, west -> {sth}
+        .elif pe_y < {RD} - 1
+            .route {xd}, north -> ramp | south
+        .else
+            .route {xd}, north -> ramp
+        .endif
+    .endif""")
     routes += [f"""    .if pe_x < {dn.n_cols} - 1
-        .route {FL.C_RES2}, west -> east
-    .else
+        .if pe_y == 0
+            .route {FL.C_RES2}, west -> east
+        .endif
+    .elif pe_y == 0
         .route {FL.C_RES2}, west -> ramp
         .if SOUTH
             .route {FL.C_PKT}, ramp -> south
         .else
             .route {FL.C_PKT}, ramp -> east
         .endif
+    .elif SOUTH
+        .route {FL.C_PKT}, north -> south
     .endif"""]
-    out.append(gemv_program("down", C=dn.n_cols, R=1, rows=dn.rows, cols=dn.cols, inp=cfg.ffn_dim, hdr=1,
+    if RD > 1:
+        routes.append(f"""    .if pe_x == {dn.n_cols} - 1
+        .if pe_y > 0
+            .route PCOL, ramp -> north
+        .endif
+        .if pe_y < {RD} - 1
+            .route FCOL, south -> ramp
+        .endif
+    .endif""")
+    out.append(gemv_program("down", C=dn.n_cols, R=RD, rows=dn.rows, cols=dn.cols, inp=cfg.ffn_dim, hdr=1,
                             bus=FL.C_GG, bus_routes=routes, extra_routes="", post=(pd, pc, pdata),
                             params="SOUTH = 0", slices=sl_d,
                             red_init=xd if xd is not None and dn.n_cols > 1 else None))
@@ -971,13 +1054,13 @@ tok: .zero 1, u32
         out.append(f".place attn{m}, {X(lay.x_attn, NKV)}, {y0}, {NKV}, {lay.P}")
         out.append(f".place o{m}, {X(lay.x_o, o.n_cols)}, {y0}, {o.n_cols}, 1")
         out.append(f".place gu{m}, {X(lay.x_gu, gu.n_cols)}, {y0}, {gu.n_cols}, {R}")
-        out.append(f".place down{m}, {X(lay.x_down, dn.n_cols)}, {y0}, {dn.n_cols}, 1, SOUTH={int(turns[l])}")
+        out.append(f".place down{m}, {X(lay.x_down, dn.n_cols)}, {y0}, {dn.n_cols}, {dn.n_rows}, SOUTH={int(turns[l])}")
         if turns[l]:
             xr = X(lay.width - 1)
             lane = y0 + lay.height
             last = l == cfg.n_layers - 1
-            if lay.height > 1:
-                out.append(f".place t_ns, {xr}, {y0 + 1}, 1, {lay.height - 1}")
+            if lay.height > dn.n_rows:
+                out.append(f".place t_ns, {xr}, {y0 + dn.n_rows}, 1, {lay.height - dn.n_rows}")
             if not last or xr == 0:
                 out.append(f".place t_ns, {xr}, {lane}, 1, 1")
             else:
@@ -1496,7 +1579,7 @@ class FabricProgram:
                                   for i in range(R)], axis=0)
             f.write("W", fl(self._blocks(wgu, gu.rows, gu.cols)), rect=(X(lay.x_gu, gu.n_cols), y0, gu.n_cols, R))
             d = lay.down
-            f.write("W", fl(self._blocks(L.w_down, d.rows, d.cols)), rect=(X(lay.x_down, d.n_cols), y0, d.n_cols, 1))
+            f.write("W", fl(self._blocks(L.w_down, d.rows, d.cols)), rect=(X(lay.x_down, d.n_cols), y0, d.n_cols, d.n_rows))
         f.write("g16", self.weights.out_norm.astype(np.float16), rect=(0, lay.lm_y, 1, 1))
         lm = lay.lm
         f.write("W", self._blocks(self.weights.output_weight, lm.rows, lm.cols),
