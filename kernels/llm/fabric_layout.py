@@ -209,7 +209,10 @@ def _gu_tile(cfg: LlamaConfig, wb: int, max_rows: int) -> GemvTile:
             if 4 * fs * c > wb or 4 * fs * c + 40 * fs + 4 * c > 38000:
                 continue
             C = cfg.dim // c
-            cost = 2 * cfg.ffn_dim * C + (cfg.dim + 1) * R * C
+            # hops: row reductions, the slices down the columns and along row 0, the act gather
+            # up the row-end column
+            cost = (4 * cfg.ffn_dim * (C - 1) + 2 * cfg.dim * R + c * C * (C - 1) // 2
+                    + cfg.ffn_dim * (R + 1))
             if best is None or cost < best[0]:
                 best = (cost, fs, c)
     if best is None:
