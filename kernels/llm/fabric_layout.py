@@ -121,7 +121,7 @@ class Layout:
 
     @property
     def height(self) -> int:
-        return max(self.P, self.gu.n_rows, self.qkv.n_rows, self.down.n_rows, 1)
+        return max(self.P, self.gu.n_rows, self.qkv.n_rows, self.down.n_rows, self.o.n_rows, 1)
 
     @property
     def n_bands_rows(self) -> int:
@@ -175,28 +175,27 @@ def _group_tile(name: str, groups: int, rows: int, inp: int, wb: int) -> GemvTil
     return GemvTile(name, groups * rows, inp, rows, max(fit))
 
 
-def _down_tile(cfg: LlamaConfig, wb: int, max_rows: int) -> GemvTile:
-    """The down GEMV as a grid of R block-rows x C block columns, R chosen to minimise the
-    wavelet hops: row reductions dim x (C - 1), the act slices down the columns ffn x (R - 1),
-    the residual down column 0 dim x (R - 1), the row ends' parts gathered North, and the
-    slices' pass-through along row 0."""
+def _grid_tile(name: str, out: int, inp: int, wb: int, max_rows: int) -> GemvTile:
+    """An out x inp GEMV whose output is the residual (O, down) as a grid of R block-rows x C
+    block columns, R chosen to minimise the wavelet hops: row reductions out x (C - 1), the
+    input slices down the columns inp x (R - 1), the residual down column 0 out x (R - 1), the
+    row ends' parts gathered North, and the slices' pass-through along row 0."""
     best = None
-    for R in _divisors(cfg.dim):
+    for R in _divisors(out):
         if R > max(max_rows, 1) or R > 8:
             continue
-        rows = cfg.dim // R
-        fit = [c for c in _divisors(cfg.ffn_dim) if rows * c * 2 <= wb and 4 * rows + 2 * rows * c + 4 * c <= 40000]
+        rows = out // R
+        fit = [c for c in _divisors(inp) if rows * c * 2 <= wb and 4 * rows + 2 * rows * c + 4 * c <= 40000]
         if not fit:
             continue
         c = max(fit)
-        C = cfg.ffn_dim // c
-        cost = (2 * cfg.dim * (C - 1) + 2 * (cfg.ffn_dim + cfg.dim) * (R - 1) + rows * R * (R - 1)
-                + c * C * (C - 1) // 2)
+        C = inp // c
+        cost = 2 * out * (C - 1) + 2 * (inp + out) * (R - 1) + rows * R * (R - 1) + c * C * (C - 1) // 2
         if best is None or cost < best[0]:
             best = (cost, rows, c)
     if best is None:
-        raise FabricFitError(f"down: a column of {cfg.dim} fp16 weights does not fit {wb} bytes per PE")
-    return GemvTile("down", cfg.dim, cfg.ffn_dim, best[1], best[2])
+        raise FabricFitError(f"{name}: a column of {out} fp16 weights does not fit {wb} bytes per PE")
+    return GemvTile(name, out, inp, best[1], best[2])
 
 
 def _gu_tile(cfg: LlamaConfig, wb: int, max_rows: int) -> GemvTile:
@@ -232,12 +231,12 @@ def make_layout(cfg: LlamaConfig, *, arch: str = "wse2", context: int = MIN_CONT
         raise FabricFitError(f"{cfg.name}: group size {cfg.group_size} > 8")
     G, hd = cfg.group_size, cfg.head_dim
     qkv = _group_tile("qkv", cfg.n_kv_heads, (G + 2) * hd, cfg.dim, weight_bytes)
-    o = _row_tile("o", cfg.dim, cfg.q_dim, weight_bytes)
     per_pe = max(1, kv_bytes // (8 * hd))
     P = math.ceil(context / per_pe)
     S = math.ceil(context / P)
     gu = _gu_tile(cfg, weight_bytes, max(P, 1))
-    down = _down_tile(cfg, weight_bytes, max(P, gu.n_rows, qkv.n_rows))
+    down = _grid_tile("down", cfg.dim, cfg.ffn_dim, weight_bytes, max(P, gu.n_rows, qkv.n_rows))
+    o = _grid_tile("o", cfg.dim, cfg.q_dim, weight_bytes, max(P, gu.n_rows, qkv.n_rows))
     g = _tile("lm_head", cfg.vocab, cfg.dim, budget=weight_bytes)
     lm = GemvTile("lm_head", cfg.vocab, cfg.dim, g.rows, g.cols)
     max_w, max_h = MAX_FABRIC[arch]

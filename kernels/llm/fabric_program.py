@@ -283,6 +283,71 @@ def _rinit(red_init: int | None, R: int) -> str:
                                   "    fadds d2, a2, b2", skip(1, f"pe_y < {R} - 1")) if x)
 
 
+def _part_gather_dsds(t: str, R: int, rows: int, xbase: str, cg: list[int]) -> str:
+    """DSDs of a residual grid's row ends (O, down): ``{t}_part`` (this row's part of x in the
+    row-0 end's packet buffer, or the part to send), the parts of the rows below (row 0 reads
+    them into the buffer; row r > 0 forwards them after its own on cg[r % 2])."""
+    d = f"\n    .dsd {t}_part, mem1d, base={xbase}, len={rows}"
+    if R > 1:
+        d += f"""
+    .if pe_y == 0
+    .dsd {t}_below, mem1d, base={xbase} + {2 * rows}, len={(R - 1) * rows}
+    .dsd {t}_belowin, fabin, color={cg[1]}, len={(R - 1) * rows}
+    .else
+    .dsd {t}_partout, fabout, color=(pe_y % 2 == 0) ? {cg[0]} : {cg[1]}, len={rows}
+    .if pe_y < {R} - 1
+    .dsd {t}_fwdin, fabin, color=(pe_y % 2 == 0) ? {cg[1]} : {cg[0]}, len=({R} - 1 - pe_y) * {rows}
+    .dsd {t}_fwdout, fabout, color=(pe_y % 2 == 0) ? {cg[0]} : {cg[1]}, len=({R} - 1 - pe_y) * {rows}
+    .endif
+    .endif"""
+    return d
+
+
+def _part_gather_code(t: str, R: int) -> str:
+    if R == 1:
+        return ""
+    return f"""    .if pe_y == 0
+    ldsd d0, {t}_below
+    ldsd a0, {t}_belowin
+    mov32 d0, a0
+    .else
+    ldsd d0, {t}_partout
+    ldsd a0, {t}_part
+    mov32 d0, a0
+    .if pe_y < {R} - 1
+    ldsd d0, {t}_fwdout
+    ldsd a0, {t}_fwdin
+    mov32 d0, a0
+    .endif
+    .endif"""
+
+
+def _part_gather_routes(C: int, R: int, cg: list[int], init: int | None) -> list[str]:
+    """Routes of a residual grid: the init (residual) down column 0, the parts up the row ends."""
+    out = []
+    if init is not None:
+        sth = "ramp | south" if R > 1 else "ramp"
+        out.append(f"""    .if pe_x == 0
+        .if pe_y == 0
+            .route {init}, west -> {sth}
+        .elif pe_y < {R} - 1
+            .route {init}, north -> ramp | south
+        .else
+            .route {init}, north -> ramp
+        .endif
+    .endif""")
+    if R > 1:
+        out.append(f"""    .if pe_x == {C} - 1
+        .if pe_y > 0
+            .route (pe_y % 2 == 0) ? {cg[0]} : {cg[1]}, ramp -> north
+        .endif
+        .if pe_y < {R} - 1
+            .route (pe_y % 2 == 0) ? {cg[1]} : {cg[0]}, south -> ramp
+        .endif
+    .endif""")
+    return out
+
+
 def _col_loop(rows: int, cols: int, U: int = 8) -> str:
     """acc += W[:, c] * xs[c] for c = 0 .. cols-1 in order (one fmachs per column), unrolled by
     U (r12 = xs, b1 = W; clobbers r3, r11, r12)."""
@@ -587,8 +652,16 @@ g16: .zero {D}, f16
     out.append(attention_program(lay, sl_o, xo))
 
     # ---- O row; its end is norm_f ------------------------------------------------------------
+    # a grid of RO block-rows: the row ends r > 0 gather their parts North into the row-0 end
+    RO = o.n_rows
+    used_o = ({0, 2, 3, FL.C_RES1, FL.C_RES2, xo, o_bus, FL.C_GA, FL.C_GA + 1} | set(sl_o or []) | set(sl_gu or [FL.C_GB])
+              | ({xd} if xd is not None else set()))
+    free_o = [c for c in range(23, -1, -1) if c not in used_o]
+    if RO > 1 and len(free_o) < 2:
+        raise FL.FabricFitError("no colors left for the O grid's gather")
+    COG = free_o[:2] if RO > 1 else []
     nd, nc, ndata = rmsnorm(D, eps, "res + 2 + " + str(2 * hd), "g16", "hb")
-    pd = nd + f"""
+    pd = nd + _part_gather_dsds("f", RO, o.rows, f"res + {2 + 2 * hd}", COG) + f"""
     .dsd f_res, mem1d, base=res, len={PK}
     .dsd f_resin, fabin, color={FL.C_RES1}, len={PK}
     .dsd f_x, mem1d, base=res + {2 + 2 * hd}, len={D}
@@ -622,9 +695,11 @@ g16: .zero {D}, f16
     pd += f"""
     .dsd f_hdrin, fabin, color={FL.C_RES1}, len={1 + hd}
     .dsd f_xin, fabin, color={xo}, len={D}"""
-    pc = f"""    ldsd d0, f_reshdr
+    pc = f"""    .if pe_y == 0
+    ldsd d0, f_reshdr
     ldsd a0, f_hdrin
     mov32 d0, a0
+    .endif
     .if {o.n_cols} == 1
     ldsd d0, f_x
     ldsd a0, f_xin
@@ -634,21 +709,21 @@ g16: .zero {D}, f16
     ldsd b0, g_acc
     fadds d0, a0, b0
     .else
-    ldsd d0, f_x
+    ldsd d0, f_part
     ldsd a0, g_acc
     fmovs d0, a0
     .endif
+{_part_gather_code("f", RO)}
+    .if pe_y == 0
 {nc}
 {gsend}
-{rsend}"""
+{rsend}
+    .endif"""
     pdata = f"res: .zero {PK}, f32\nhb: .zero {D}, f32\n{ndata}\ng16: .zero {D}, f16\n    .export res, hb, g16"
-    routes = _bus_sliced(sl_o, o.n_cols) if sl_o else [f"""    .if pe_x < {o.n_cols} - 1
-        .route {o_bus}, west -> ramp | east
-    .else
-        .route {o_bus}, west -> ramp
-    .endif"""]
-    routes.append(f"    .if pe_x == 0\n        .route {xo}, west -> ramp\n    .endif")
-    routes += [f"""    .if pe_x < {o.n_cols} - 1
+    routes = _bus_sliced(sl_o, o.n_cols, RO) if sl_o else _bus_row(o_bus, o.n_cols, RO)
+    routes += _part_gather_routes(o.n_cols, RO, COG, xo)
+    routes += [f"""    .if pe_y > 0
+    .elif pe_x < {o.n_cols} - 1
         .route {FL.C_RES1}, west -> east
     .else
         .route {FL.C_RES1}, west -> ramp
@@ -656,7 +731,7 @@ g16: .zero {D}, f16
         .route {FL.C_RES2}, ramp -> east
 {f"        .route {xd}, ramp -> east" if xd is not None else ""}
     .endif"""]
-    out.append(gemv_program("o", C=o.n_cols, R=1, rows=o.rows, cols=o.cols, inp=cfg.q_dim, hdr=1, bus=o_bus,
+    out.append(gemv_program("o", C=o.n_cols, R=RO, rows=o.rows, cols=o.cols, inp=cfg.q_dim, hdr=1, bus=o_bus,
                             bus_routes=routes, extra_routes="", post=(pd, pc, pdata), slices=sl_o,
                             red_init=xo if o.n_cols > 1 else None))
 
@@ -1052,7 +1127,7 @@ tok: .zero 1, u32
         out.append(f".place norm_a{m}, {X(0)}, {y0}, 1, 1, IN_NORTH={in_north}")
         out.append(f".place qkv{m}, {X(lay.x_qkv, q.n_cols)}, {y0}, {q.n_cols}, {q.n_rows}")
         out.append(f".place attn{m}, {X(lay.x_attn, NKV)}, {y0}, {NKV}, {lay.P}")
-        out.append(f".place o{m}, {X(lay.x_o, o.n_cols)}, {y0}, {o.n_cols}, 1")
+        out.append(f".place o{m}, {X(lay.x_o, o.n_cols)}, {y0}, {o.n_cols}, {o.n_rows}")
         out.append(f".place gu{m}, {X(lay.x_gu, gu.n_cols)}, {y0}, {gu.n_cols}, {R}")
         out.append(f".place down{m}, {X(lay.x_down, dn.n_cols)}, {y0}, {dn.n_cols}, {dn.n_rows}, SOUTH={int(turns[l])}")
         if turns[l]:
@@ -1571,7 +1646,7 @@ class FabricProgram:
             q = lay.qkv
             f.write("W", fl(self._blocks(wqkv, q.rows, q.cols)), rect=(X(lay.x_qkv, q.n_cols), y0, q.n_cols, q.n_rows))
             o = lay.o
-            f.write("W", fl(self._blocks(L.wo, o.rows, o.cols)), rect=(X(lay.x_o, o.n_cols), y0, o.n_cols, 1))
+            f.write("W", fl(self._blocks(L.wo, o.rows, o.cols)), rect=(X(lay.x_o, o.n_cols), y0, o.n_cols, o.n_rows))
             f.write("g16", L.ffn_norm.astype(np.float16), rect=(X(lay.x_o + o.n_cols - 1), y0, 1, 1))
             gu, fs = lay.gu, lay.fs
             R = gu.n_rows
