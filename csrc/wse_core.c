@@ -8,6 +8,9 @@
  * binary heap beyond). A cycle in which nothing happens makes time jump to the next event.
  * Local instructions execute in runs (one dispatch loop over predecoded instructions); a tensor
  * op over memory is one C loop; fabric ops move one element per cycle.
+ * Memory layout: after the load of a large fabric the pe_t + col_t of all PEs live in one
+ * huge-page block in index order (relocate_pes; separate allocations cost a TLB miss per
+ * structure per visit), and both phases prefetch the state of the PEs a few visits ahead.
  */
 #define _DEFAULT_SOURCE 1
 #include <math.h>
