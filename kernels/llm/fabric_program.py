@@ -588,12 +588,30 @@ g16: .zero {D}, f16
     for i in range(4):
         pd.append(f".dsd r_t{i}, mem1d, base=rt{i}, len={hd // 2}")
     # block-row g (pe_y) of the QKV grid is KV group g: its row end rotates the group's q heads
-    # and k, and sends [pos, q_g, k_g, v_g] to chain g (East along row 0; rows g > 0 go North
-    # up the row-end column first)
-    pd.append(f".dsd r_grp, mem1d, base=acc, len={(G + 2) * hd}")
+    # and k, and sends pos, control, v_g, k_g, control, q_g to chain g (East along row 0; rows
+    # g > 0 go North up the row-end column first). pos and q_g are multicast down the chain; the
+    # first control wavelet turns the chain top's switch so that v_g, k_g reach only the top
+    # (which relays them down to the owner of pos), the second turns it back.
+    # v needs no RoPE: it goes out (async) while the row end ropes q and k; the task kvk (blocked
+    # until that send is done, activated after the RoPE) then sends k, the control, q
+    pd.append(f".dsd r_grp, mem1d, base=acc, len={G * hd}")
+    pd.append(f".dsd r_k, mem1d, base=acc + {2 * G * hd}, len={hd}")
+    pd.append(f".dsd r_v, mem1d, base=acc + {2 * (G + 1) * hd}, len={hd}")
     for g in range(NKV):
-        pd.append(f".dsd r_out{g}, fabout, color={FL.C_ATT + g}, len={(G + 2) * hd}")
-    pc = []
+        pd.append(f".dsd r_out{g}, fabout, color={FL.C_ATT + g}, len={G * hd}")
+        pd.append(f".dsd r_kvout{g}, fabout, color={FL.C_ATT + g}, len={hd}")
+    pd.append(f"""    .if pe_x == {q.n_cols} - 1
+    .task kvk, local, blocked
+    .endif""")
+    pc = ["    ld32 r2, [r0 + posv]", f"    addi r9, r0, {NOP_ID}"]
+    for g in range(NKV):
+        pc.append(f"""    {"." if g == 0 else ".el"}if pe_y == {g}
+    send {FL.C_ATT + g}, r2
+    sendc {FL.C_ATT + g}, r9
+    ldsd a3, r_v
+    ldsd d3, r_kvout{g}
+    mov32 d3, a3 async ut1 unblock kvk""")
+    pc.append("    .endif")
     for hh in range(G + 1):
         base = 2 * hh * hd
         pc.append(f"""    addi r5, r0, acc + {base}
@@ -622,11 +640,18 @@ g16: .zero {D}, f16
     ldsd a2, r_t2
     ldsd b2, r_t3
     fadds d1, a2, b2""")
-    pc.append("    ld32 r2, [r0 + posv]")
-    pc.append("    ldsd a0, r_grp")
+    pc.append("""    activate kvk
+    exit
+kvk:
+    block kvk""")
+    pc.append(f"    addi r9, r0, {NOP_ID}")
     for g in range(NKV):
         pc.append(f"""    {"." if g == 0 else ".el"}if pe_y == {g}
-    send {FL.C_ATT + g}, r2
+    ldsd a0, r_k
+    ldsd d0, r_kvout{g}
+    mov32 d0, a0
+    sendc {FL.C_ATT + g}, r9
+    ldsd a0, r_grp
     ldsd d0, r_out{g}
     mov32 d0, a0""")
     pc.append("    .endif")
@@ -1187,6 +1212,30 @@ def attention_program(lay: Layout, sl_o: list[int] | None = None, xo: int | None
     NQKV = (G + 2) * HD
     NRED = G + G * HD
     DIVMAGIC = -(-(1 << 20) // P)
+    # the chain PE divides pos by P with this multiply-shift: exact for every pos < S x P
+    assert all((p * DIVMAGIC) >> 20 == p // P for p in range(S * P))
+    # r5 = pos // P, r6 = pos % P (a shift and a mask when P is a power of two)
+    if P & (P - 1) == 0:
+        pdiv = f"""    srli r5, r1, {P.bit_length() - 1}
+    andi r6, r1, {P - 1}"""
+        # the chain top relays k, v unless it owns pos: decide with the fewest instructions
+        # (the row end's stream waits for it); its count of positions is then pos // P
+        ptop = f"""    .if LAST && {P} > 1
+    andi r6, r1, {P - 1}
+    addi r2, r0, M
+    bne r6, r2, kv_relay
+    .endif"""
+        ptopn = f"""    .if LAST && {P} > 1
+    srli r10, r1, {P.bit_length() - 1}
+    .endif"""
+    else:
+        ptop = ptopn = ""
+        pdiv = f"""    li r4, {DIVMAGIC}
+    mul r5, r1, r4
+    srli r5, r5, 20
+    addi r4, r0, {P}
+    mul r6, r5, r4
+    sub r6, r1, r6"""
     scale = _f(1.0 / np.sqrt(HD))
     transit = "\n".join(f"""        .if pe_x < {g}
             .route {FL.C_ATT + g}, west -> east
@@ -1214,6 +1263,18 @@ def attention_program(lay: Layout, sl_o: list[int] | None = None, xo: int | None
     .endif"""
     else:
         odsd, oroutes, osend = "", f"        .route {GA} + pe_x % 2, ramp -> east", "    .if pe_x == 0"
+    # k, v of the new position: the chain top takes them alone (its CIN switch), and the PEs
+    # above the owner of pos (m = pos % P) relay them South on a checkerboard of two colors
+    # free in the chain, so they travel only down to the owner
+    used = ({FL.C_RES1, D0, D1, MB, GA, GA + 1} | {FL.C_ATT + g for g in range(NKV)} | set(sl_o or [])
+            | ({xo} if xo is not None else set()))
+    KV = [c for c in range(1, 24) if c not in used][:2]
+    iqs = [q for q in range(8) if q not in {(FL.C_ATT + g) % 8 for g in range(NKV)} | {D0 % 8, D1 % 8, MB % 8, GA % 8, (GA + 1) % 8}]
+    oqs = [q for q in range(8) if q not in {D0 % 8, D1 % 8, MB % 8, GA % 8, (GA + 1) % 8} | {c % 8 for c in (sl_o or [])}]
+    if len(KV) < 2 or not iqs or not oqs:
+        raise FL.FabricFitError("no colors / queues left for the k, v relay of the attention chains")
+    KV0, IQ, OQ = KV[0], iqs[0], oqs[0]
+    KV1 = KV[1]
     return f""".program attn
     M = {P} - 1 - pe_y
     FIRST = pe_y == {P} - 1
@@ -1226,7 +1287,7 @@ def attention_program(lay: Layout, sl_o: list[int] | None = None, xo: int | None
         .if {P} == 1
             .route CIN, west -> ramp
         .else
-            .route CIN, west -> ramp | south
+            .route CIN, west -> ramp | south, west -> ramp
         .endif
         .if pe_x == {NKV} - 1
 {oroutes}
@@ -1243,6 +1304,12 @@ def attention_program(lay: Layout, sl_o: list[int] | None = None, xo: int | None
     .endif
     .if {P} > 1
         .if pe_y > 0
+            .route {KV0} + ({KV1} - {KV0}) * ((pe_y + 1) % 2), north -> ramp, iq={IQ}
+        .endif
+        .if pe_y < {P} - 1
+            .route {KV0} + ({KV1} - {KV0}) * (pe_y % 2), ramp -> south, oq={OQ}
+        .endif
+        .if pe_y > 0
             .route {D0} + pe_y % 2, ramp -> north
         .endif
         .if pe_y < {P} - 1
@@ -1258,11 +1325,21 @@ def attention_program(lay: Layout, sl_o: list[int] | None = None, xo: int | None
     .endif
 
     .task step, data, color=CIN
+    .task nop, control, id={NOP_ID}
 
-    .dsd d_pkt_in, fabin, color=CIN, len={NQKV}
-    .dsd d_qkv, mem1d, base=qkv, len={NQKV}
-    .dsd d_knew, mem1d, base=qkv + {2 * G * HD}, len={HD}
-    .dsd d_vnew, mem1d, base=qkv + {2 * (G + 1) * HD}, len={HD}
+    .dsd d_pkt_in, fabin, color=CIN, len={G * HD}
+    .dsd d_qkv, mem1d, base=qkv, len={G * HD}
+    .dsd d_kv, mem1d, base=qkv + {2 * G * HD}, len={2 * HD}
+    .if LAST
+    .dsd d_kvin, fabin, color=CIN, len={2 * HD}
+    .else
+    .dsd d_kvin, fabin, color={KV0} + ({KV1} - {KV0}) * ((pe_y + 1) % 2), len={2 * HD}
+    .endif
+    .if pe_y < {P} - 1
+    .dsd d_kvout, fabout, color={KV0} + ({KV1} - {KV0}) * (pe_y % 2), len={2 * HD}
+    .endif
+    .dsd d_vnew, mem1d, base=qkv + {2 * G * HD}, len={HD}
+    .dsd d_knew, mem1d, base=qkv + {2 * (G + 1) * HD}, len={HD}
     .dsd d_kcol, mem1d, base=K, len={HD}, stride={S}
     .dsd d_vrow, mem1d, base=V, len={HD}
     .dsd d_krow, mem1d, base=K, len={S}
@@ -1305,22 +1382,16 @@ def attention_program(lay: Layout, sl_o: list[int] | None = None, xo: int | None
     .endif
 
 step:
-    ldsd d0, d_qkv
-    ldsd a0, d_pkt_in
-    mov32 d0, a0
-    st32 r1, [r0 + posv]
-    mov r10, r0
+{ptop}
+{pdiv}
     addi r2, r0, M
-    blt r1, r2, no_pos
-    sub r3, r1, r2
-    li r4, {DIVMAGIC}
-    mul r5, r3, r4
-    srli r5, r5, 20
-    addi r4, r0, {P}
-    mul r6, r5, r4
-    sub r6, r3, r6
+    mov r10, r5
+    blt r6, r2, kv_relay
     addi r10, r5, 1
-    bne r6, r0, no_pos
+    bne r6, r2, no_pos
+    ldsd d0, d_kv
+    ldsd a0, d_kvin
+    mov32 d0, a0
     ldsd d1, d_kcol
     add r7, r5, r5
     dsdadd d1, r7
@@ -1332,7 +1403,19 @@ step:
     dsdadd d1, r7
     ldsd a1, d_vnew
     fmovs d1, a1
+    beq r0, r0, no_pos
+kv_relay:
+    .if pe_y < {P} - 1
+    ldsd d0, d_kvout
+    ldsd a0, d_kvin
+    mov32 d0, a0
+    .endif
+{ptopn}
 no_pos:
+    st32 r1, [r0 + posv]
+    ldsd d0, d_qkv
+    ldsd a0, d_pkt_in
+    mov32 d0, a0
     mov r13, r0
 h_scores:
     addi r4, r0, {2 * S}
@@ -1579,6 +1662,8 @@ newton:
     mov32 d0, a0
     .endif
     .endif
+    exit
+nop:
     exit
 
     .data
