@@ -77,30 +77,10 @@ def rmsnorm(D: int, eps: float, x: str, g16: str, h: str) -> tuple[str, str, str
     return "\n".join(dsds), "\n".join(code), "\n".join(data)
 
 
-def vexp(n: str, x: str, tag: str) -> tuple[str, str]:
-    """(dsds, code): p_<tag> = exp(x) elementwise over n elements (fabric_math.exp, op by op).
-    x is overwritten (clamped, then the reduced argument). Buffers <tag>_u, _n, _p, _t16."""
-    t = tag
-    dsds = "\n".join([
-        f".dsd {t}_x, mem1d, base={x}, len={n}",
-        f".dsd {t}_u, mem1d, base={t}_ub, len={n}",
-        f".dsd {t}_n, mem1d, base={t}_nb, len={n}",
-        f".dsd {t}_p, mem1d, base={t}_pb, len={n}",
-        f".dsd {t}_ulo, mem1d, base={t}_ub, len={n}, stride=2",
-        f".dsd {t}_phi, mem1d, base={t}_pb + 1, len={n}, stride=2",
-        f".dsd {t}_t16, mem1d, base={t}_t16b, len={n}",
-    ])
-    code = f"""
-    ldsd d4, {t}_x
-    ldsd a4, {t}_x
-    ldsd b5, {t}_x
-    ldsd d5, {t}_u
-    ldsd a5, {t}_u
-    ldsd d6, {t}_n
-    ldsd b4, {t}_n
-    ldsd d7, {t}_p
-    ldsd a7, {t}_p
-    li r3, {_f(-87.0)}
+# The arithmetic of the vector exp (fabric_math.exp, op by op), shared by vexp() and the
+# attention kernel: x in d4/a4/b5 (clamped, then reduced in place), k*2^23 rounding in d5/a5,
+# n in d6/b4, the polynomial in d7/a7 (b5 = the reduced x). The callers load the DSRs.
+_VEXP_ARITH = f"""    li r3, {_f(-87.0)}
     fmaxs d4, a4, r3
     fnegs d4, a4
     li r3, {_f(-88.0)}
@@ -137,7 +117,33 @@ def vexp(n: str, x: str, tag: str) -> tuple[str, str]:
     fadds d7, a7, r3
     fmuls d7, a7, b5
     fadds d7, a7, r3
-    ldsd d3, {t}_t16
+"""
+
+
+def vexp(n: str, x: str, tag: str) -> tuple[str, str]:
+    """(dsds, code): p_<tag> = exp(x) elementwise over n elements (fabric_math.exp, op by op).
+    x is overwritten (clamped, then the reduced argument). Buffers <tag>_u, _n, _p, _t16."""
+    t = tag
+    dsds = "\n".join([
+        f".dsd {t}_x, mem1d, base={x}, len={n}",
+        f".dsd {t}_u, mem1d, base={t}_ub, len={n}",
+        f".dsd {t}_n, mem1d, base={t}_nb, len={n}",
+        f".dsd {t}_p, mem1d, base={t}_pb, len={n}",
+        f".dsd {t}_ulo, mem1d, base={t}_ub, len={n}, stride=2",
+        f".dsd {t}_phi, mem1d, base={t}_pb + 1, len={n}, stride=2",
+        f".dsd {t}_t16, mem1d, base={t}_t16b, len={n}",
+    ])
+    code = f"""
+    ldsd d4, {t}_x
+    ldsd a4, {t}_x
+    ldsd b5, {t}_x
+    ldsd d5, {t}_u
+    ldsd a5, {t}_u
+    ldsd d6, {t}_n
+    ldsd b4, {t}_n
+    ldsd d7, {t}_p
+    ldsd a7, {t}_p
+{_VEXP_ARITH}    ldsd d3, {t}_t16
     ldsd a3, {t}_ulo
     addi r3, r0, 7
     sll16 d3, a3, r3
@@ -1524,44 +1530,7 @@ h_soft:
     dsdlen d7, r10
     ldsd a7, d_p
     dsdlen a7, r10
-    li r3, -87.0
-    fmaxs d4, a4, r3
-    fnegs d4, a4
-    li r3, -88.0
-    fmaxs d4, a4, r3
-    fnegs d4, a4
-    li r3, 0x3fb8aa3b
-    fmuls d5, a4, r3
-    li r3, 0x4b400000
-    fadds d5, a5, r3
-    fsubs d6, a5, r3
-    li r3, 0xbf317200
-    fmacs d4, a4, b4, r3
-    li r3, 0xb5bfbe8e
-    fmacs d4, a4, b4, r3
-    li r3, 0x39500d01
-    fmovs d7, r3
-    li r3, 0x3ab60b61
-    fmuls d7, a7, b5
-    fadds d7, a7, r3
-    li r3, 0x3c088889
-    fmuls d7, a7, b5
-    fadds d7, a7, r3
-    li r3, 0x3d2aaaab
-    fmuls d7, a7, b5
-    fadds d7, a7, r3
-    li r3, 0x3e2aaaab
-    fmuls d7, a7, b5
-    fadds d7, a7, r3
-    li r3, 0x3f000000
-    fmuls d7, a7, b5
-    fadds d7, a7, r3
-    li r3, 0x3f800000
-    fmuls d7, a7, b5
-    fadds d7, a7, r3
-    fmuls d7, a7, b5
-    fadds d7, a7, r3
-    ldsd d3, d_t16
+{_VEXP_ARITH}    ldsd d3, d_t16
     dsdlen d3, r10
     ldsd a3, d_ulo
     dsdlen a3, r10
