@@ -5,11 +5,11 @@ The interface is shared with the pure-Python reference interpreter
 """
 from __future__ import annotations
 
-from typing import NamedTuple
 
 import numpy as np
 
 from . import errors as E
+from .records import Received
 
 try:
     from ._core import ffi, lib
@@ -30,17 +30,6 @@ FAULT_KINDS = ("none", "mem_range", "misaligned", "write_code", "dsd_length", "d
                "dsd_index")
 SYM_DTYPES = {1: np.float16, 2: np.float32, 3: np.uint16, 4: np.uint32}
 NEVER = (1 << 64) - 1
-
-
-class Received(NamedTuple):
-    """A wavelet that left the fabric through an edge port, delivered to the host."""
-    x: int
-    y: int
-    port: int
-    color: int
-    payload: int
-    ctrl: bool
-    cycle: int
 
 
 class RunResult(int):

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import NamedTuple
 
 import numpy as np
 
@@ -32,7 +31,8 @@ from wse.isa import objfile
 
 # The typed exceptions are the emulator's own (wse.emu.errors, plain Python), so that code
 # catching them works with either backend; the reference fills the same fields as the C core.
-from .errors import FaultError, HangError, WatchdogError, WseError as EmuError
+from .errors import FaultError, HangError, WatchdogError
+from .records import Received
 
 ISA = load_isa()
 
@@ -146,17 +146,6 @@ class Fault(Exception):
     def __init__(self, kind, reason):
         super().__init__(reason)
         self.kind, self.reason = kind, reason
-
-
-class Received(NamedTuple):
-    """A wavelet that left the fabric through an edge port, delivered to the host."""
-    x: int
-    y: int
-    port: int
-    color: int
-    payload: int
-    ctrl: bool
-    cycle: int
 
 
 # =============================================================================================
