@@ -273,7 +273,7 @@ def layout_plan(lay: Layout) -> FabricPlan:
     """A :class:`FabricPlan` with the layout's block columns (what :class:`FabricModel` needs)."""
     cfg = lay.config
     G = lambda t: Gemv(t.name, t.out, t.inp, t.rows, t.cols)
-    attn = Attention(cfg.n_kv_heads, cfg.group_size, cfg.head_dim, lay.context, lay.P, lay.S)
+    attn = Attention(cfg.n_kv_heads, cfg.group_size, cfg.head_dim, lay.context, lay.P, lay.S, active_up=True)
     layer = LayerPlan(G(lay.qkv), attn, G(lay.o), G(lay.gu), G(lay.down), lay.fs, lay.width, lay.height)
     origins = tuple(lay.origin(l) for l in range(cfg.n_layers))
     return FabricPlan(cfg, lay.context, lay.arch, layer, G(lay.lm), lay.grid, origins, (0, lay.lm_y), lay.per_row)

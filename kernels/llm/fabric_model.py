@@ -18,7 +18,8 @@ Summation orders mirrored here:
 * Attention, per KV head: position p on chain PE ``p % P`` slot ``p // P``; scores
   ``s = s + K[d, :] * q[d]`` for d in order, times the scale; the global max; ``e = exp(s - max)``;
   per PE ``l = l + e[slot]`` and ``o = o + V[slot] * e[slot]`` in slot order; PE partials added
-  along the chain m = 0..P-1; ``o * recip(l)``.
+  along the chain m = 0..P-1 (the fabric program, ``Attention.active_up``: only the PEs with
+  m <= pos, from the last of them up to m = 0); ``o * recip(l)``.
 * SwiGLU: ``silu(gate) * up`` with the software silu.
 """
 
@@ -152,10 +153,17 @@ class FabricModel:
                 for t in range(n_used):
                     lsum = lsum + e[:, t]
                     o = o + V[:, t, :] * e[:, t, None]
-                L, O = lsum[0], o[0]
-                for pe in range(1, P):
-                    L = F32(L + lsum[pe])
-                    O = O + o[pe]
+                if a.active_up:
+                    n_act = min(pos + 1, P)
+                    L, O = lsum[n_act - 1], o[n_act - 1]
+                    for pe in range(n_act - 2, -1, -1):
+                        L = F32(L + lsum[pe])
+                        O = O + o[pe]
+                else:
+                    L, O = lsum[0], o[0]
+                    for pe in range(1, P):
+                        L = F32(L + lsum[pe])
+                        O = O + o[pe]
                 out[h] = O * fm.recip_scalar(L)
         return out.reshape(-1)
 

@@ -116,6 +116,11 @@ class Attention:
     context: int
     chain: int
     slots: int
+    # the fabric program's order: the chain end holds m = 0 and only the PEs that hold a
+    # position (m <= pos) take part, their partials added from the last one up,
+    # ((p[n-1] + p[n-2]) + ...) + p[0]; False: p[0] + p[1] + ... over the whole chain (the
+    # attention kernel of kernels/attention, the hybrid engine)
+    active_up: bool = False
 
     @property
     def n_pes(self) -> int:

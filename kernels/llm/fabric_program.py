@@ -1212,7 +1212,9 @@ def _d_loop(HD: int, S: int, U: int = 8) -> str:
 
 def attention_program(lay: Layout, sl_o: list[int] | None = None, xo: int | None = None) -> str:
     """attn_decode.s adapted: chain g = pe_x, the top PE (pe_y == 0) is the chain end; position
-    p lives on the PE with m = P - 1 - pe_y == p % P."""
+    p lives on the PE with m = pe_y == p % P. Only the PEs with m <= pos (those that hold a
+    position) take part in the max and the reductions, which start at the last of them
+    (``Attention.active_up``); k, v travel only down to the owner of pos."""
     cfg = lay.config
     P, S, HD, G, NKV = lay.P, lay.S, cfg.head_dim, cfg.group_size, cfg.n_kv_heads
     NQKV = (G + 2) * HD
@@ -1228,11 +1230,11 @@ def attention_program(lay: Layout, sl_o: list[int] | None = None, xo: int | None
         # (the row end's stream waits for it); its count of positions is then pos // P
         ptop = f"""    .if LAST && {P} > 1
     andi r6, r1, {P - 1}
-    addi r2, r0, M
-    bne r6, r2, kv_relay
+    bne r6, r0, kv_relay
     .endif"""
         ptopn = f"""    .if LAST && {P} > 1
     srli r10, r1, {P.bit_length() - 1}
+    addi r10, r10, 1
     .endif"""
     else:
         ptop = ptopn = ""
@@ -1282,7 +1284,7 @@ def attention_program(lay: Layout, sl_o: list[int] | None = None, xo: int | None
     KV0, IQ, OQ = KV[0], iqs[0], oqs[0]
     KV1 = KV[1]
     return f""".program attn
-    M = {P} - 1 - pe_y
+    M = pe_y
     FIRST = pe_y == {P} - 1
     LAST = pe_y == 0
     CIN = {FL.C_ATT} + pe_x
@@ -1391,10 +1393,12 @@ step:
 {ptop}
 {pdiv}
     addi r2, r0, M
-    mov r10, r5
-    blt r6, r2, kv_relay
     addi r10, r5, 1
-    bne r6, r2, no_pos
+    blt r2, r6, kv_relay
+    beq r6, r2, kv_own
+    mov r10, r5
+    beq r0, r0, no_pos
+kv_own:
     ldsd d0, d_kv
     ldsd a0, d_kvin
     mov32 d0, a0
@@ -1466,29 +1470,51 @@ h_scores_next:
     ldsd d0, d_M
     ldsd a0, d_mx
     fmovs d0, a0
-    .elif FIRST
+    .else
+    ; the PEs m <= pos hold positions; the last of them (m == pos or m == P - 1) starts the
+    ; chains, the PEs below it only take the maxima going by
+    ld32 r1, [r0 + posv]
+    addi r2, r0, M
+    .if !LAST
+    blt r1, r2, idle
+    .endif
+    .if !FIRST
+    bne r1, r2, mx_mid
+    .endif
+    .if LAST
+    ldsd d0, d_M
+    ldsd a0, d_mx
+    fmovs d0, a0
+    .else
     ldsd d0, d_mx_out
     ldsd a0, d_mx
     fmovs d0, a0
-    ldsd d0, d_M
-    ldsd a0, d_mb_in
-    fmovs d0, a0
-    .elif LAST
+    .endif
+    .if !FIRST
+    beq r0, r0, mx_done
+mx_mid:
+    .if LAST
     ldsd d0, d_M
     ldsd a0, d_mx_in
     ldsd b0, d_mx
     fmaxs d0, a0, b0
-    ldsd d0, d_mb_out
-    ldsd a0, d_M
-    fmovs d0, a0
     .else
     ldsd d0, d_mx_out
     ldsd a0, d_mx_in
     ldsd b0, d_mx
     fmaxs d0, a0, b0
+    .endif
+    .endif
+mx_done:
+    .if LAST
+    ldsd d0, d_mb_out
+    ldsd a0, d_M
+    fmovs d0, a0
+    .else
     ldsd d0, d_M
     ldsd a0, d_mb_in
     fmovs d0, a0
+    .endif
     .endif
 
     mov r13, r0
@@ -1572,11 +1598,20 @@ h_soft_next:
     bne r13, r4, h_soft
 
     .if {P} > 1
-    .if FIRST
+    ld32 r1, [r0 + posv]
+    addi r2, r0, M
+    .if !FIRST
+    bne r1, r2, red_mid
+    .endif
+    .if !LAST
     ldsd d0, d_red_out
     ldsd a0, d_red
     fmovs d0, a0
-    .elif LAST
+    .endif
+    .if !FIRST
+    beq r0, r0, red_done
+red_mid:
+    .if LAST
     ldsd d0, d_red
     ldsd a0, d_red_in
     ldsd b0, d_red
@@ -1587,6 +1622,8 @@ h_soft_next:
     ldsd b0, d_red
     fadds d0, a0, b0
     .endif
+    .endif
+red_done:
     .endif
 
     .if LAST
@@ -1632,6 +1669,13 @@ newton:
     .endif
     .endif
     exit
+    .if {P} > 1 && !LAST
+idle:
+    ldsd d0, d_M
+    ldsd a0, d_mb_in
+    fmovs d0, a0
+    exit
+    .endif
 nop:
     exit
 

@@ -101,6 +101,18 @@ def test_fabric_engine_tiny_bit_exact(weight_bytes, grid):
     assert all(c > 5000 for c in dec.stats.cycles)
 
 
+def test_fabric_engine_tiny_bit_exact_past_the_chain_length():
+    """Positions 0 .. 2P + 3: the attention chains first grow PE by PE (only the PEs that hold a
+    position take part), then every PE holds one or more positions; bit-exact at every step."""
+    pytest.importorskip("wse.emu", reason="the emulator package is not importable")
+    w = tiny_weights()
+    dec = FabricDecoder(w, arch="wse3")
+    P = dec.layout.P
+    assert P > 2
+    toks = [(37 * i + 11) % w.config.vocab for i in range(2 * P + 4)]
+    _check_bit_exact(w, dec, toks)
+
+
 def test_fabric_engine_sliced_buses_vs_whole_bus(monkeypatch):
     """Sliced buses (each GEMV PE receives only [pos, its slice]) and the whole-bus fallback
     (multicast, sink / keep / sink; used when a row has no colors left) are both bit-exact, and
