@@ -83,6 +83,8 @@ class Layout:
     qkv: GemvTile      # block-row g = KV group g: rows (G+2)*hd = [q heads of g; k_g; v_g]
     o: GemvTile
     gu: GemvTile       # block-row f: [gate slice f; up slice f], rows = 2*fs
+    # block (i, f): output rows i*rows.., inputs f*fs..; placed transposed: output slice i is
+    # column x_down + i, input slice f is the row of gate/up block-row f (cols == fs)
     down: GemvTile
     lm: GemvTile
     P: int             # attention chain length (PEs per KV head)
@@ -117,11 +119,16 @@ class Layout:
 
     @property
     def width(self) -> int:
-        return self.x_down + self.down.n_cols
+        return self.x_down + self.down.n_rows
 
     @property
     def height(self) -> int:
-        return max(self.P, self.gu.n_rows, self.qkv.n_rows, self.down.n_rows, self.o.n_rows, 1)
+        return max(self.P, self.gu.n_rows, self.qkv.n_rows, self.o.n_rows, 1)
+
+    def gu_y(self, f: int) -> int:
+        """Band-relative row of gate/up block-row f (= down input slice f): bottom up, so that
+        the down columns add their block partials f = 0, 1, .. South -> North."""
+        return self.gu.n_rows - 1 - f
 
     @property
     def n_bands_rows(self) -> int:
@@ -198,26 +205,36 @@ def _grid_tile(name: str, out: int, inp: int, wb: int, max_rows: int) -> GemvTil
     return GemvTile(name, out, inp, best[1], best[2])
 
 
-def _gu_tile(cfg: LlamaConfig, wb: int, max_rows: int) -> GemvTile:
+def _gu_tile(cfg: LlamaConfig, wb: int, max_rows: int) -> tuple[GemvTile, GemvTile]:
+    """gate/up as R block-rows [gate slice f; up slice f] x C block columns, and the down
+    projection transposed next to it: output slice i in column i, input slice f (= act_f, fs
+    values) in the row of gate/up block-row f, so the row end f hands act_f East to its own row
+    of down PEs and the down partials add up the columns. Shapes by a wavelet-hop estimate."""
     best = None
     for fs in _divisors(cfg.ffn_dim):
         R = cfg.ffn_dim // fs
         if R > max_rows:
             continue
+        rd = [r for r in _divisors(cfg.dim) if 2 * r * fs <= wb and 4 * r + 2 * r * fs + 4 * fs <= 38000]
+        if not rd:
+            continue
+        rd = max(rd)
+        K = cfg.dim // rd
         for c in _divisors(cfg.dim):
             if 4 * fs * c > wb or 4 * fs * c + 40 * fs + 4 * c > 38000:
                 continue
             C = cfg.dim // c
-            # hops: row reductions, the slices down the columns and along row 0, the act gather
-            # up the row-end column
+            # hops: gate/up row reductions, the slices down the columns and along row 0, act_f
+            # along the down row, the down partials up the columns, the parts into the residual
             cost = (4 * cfg.ffn_dim * (C - 1) + 2 * cfg.dim * R + c * C * (C - 1) // 2
-                    + cfg.ffn_dim * (R + 1))
+                    + 2 * K * (fs + 1) * R + 2 * cfg.dim * (R - 1) + cfg.dim * (K - 1))
             if best is None or cost < best[0]:
-                best = (cost, fs, c)
+                best = (cost, fs, c, rd)
     if best is None:
         raise FabricFitError("gate/up: no block fits")
-    _, fs, c = best
-    return GemvTile("gate_up", 2 * cfg.ffn_dim, cfg.dim, 2 * fs, c)
+    _, fs, c, rd = best
+    return (GemvTile("gate_up", 2 * cfg.ffn_dim, cfg.dim, 2 * fs, c),
+            GemvTile("down", cfg.dim, cfg.ffn_dim, rd, fs))
 
 
 def make_layout(cfg: LlamaConfig, *, arch: str = "wse2", context: int = MIN_CONTEXT,
@@ -234,8 +251,7 @@ def make_layout(cfg: LlamaConfig, *, arch: str = "wse2", context: int = MIN_CONT
     per_pe = max(1, kv_bytes // (8 * hd))
     P = math.ceil(context / per_pe)
     S = math.ceil(context / P)
-    gu = _gu_tile(cfg, weight_bytes, max(P, 1))
-    down = _grid_tile("down", cfg.dim, cfg.ffn_dim, weight_bytes, max(P, gu.n_rows, qkv.n_rows))
+    gu, down = _gu_tile(cfg, weight_bytes, max(P, 1))
     o = _grid_tile("o", cfg.dim, cfg.q_dim, weight_bytes, max(P, gu.n_rows, qkv.n_rows))
     g = _tile("lm_head", cfg.vocab, cfg.dim, budget=weight_bytes)
     lm = GemvTile("lm_head", cfg.vocab, cfg.dim, g.rows, g.cols)
@@ -274,6 +290,7 @@ def layout_plan(lay: Layout) -> FabricPlan:
     cfg = lay.config
     G = lambda t: Gemv(t.name, t.out, t.inp, t.rows, t.cols)
     attn = Attention(cfg.n_kv_heads, cfg.group_size, cfg.head_dim, lay.context, lay.P, lay.S, active_up=True)
-    layer = LayerPlan(G(lay.qkv), attn, G(lay.o), G(lay.gu), G(lay.down), lay.fs, lay.width, lay.height)
+    layer = LayerPlan(G(lay.qkv), attn, G(lay.o), G(lay.gu), G(lay.down), lay.fs, lay.width, lay.height,
+                      down_x_last=True)
     origins = tuple(lay.origin(l) for l in range(cfg.n_layers))
     return FabricPlan(cfg, lay.context, lay.arch, layer, G(lay.lm), lay.grid, origins, (0, lay.lm_y), lay.per_row)

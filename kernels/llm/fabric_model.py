@@ -207,8 +207,10 @@ class FabricModel:
             emit("act", li, act)
             if hook is not None:
                 emit("ffn_out", li, chain_gemv(L.wd_t, act, pl.down.cols))
-            # the residual starts the down row's reduction (down column 0)
-            x = chain_gemv(L.wd_t, act, pl.down.cols, init=x)
+            if pl.down_x_last:   # the residual added to the down partials' sum
+                x = x + chain_gemv(L.wd_t, act, pl.down.cols)
+            else:                # the residual starts the down row's reduction (down column 0)
+                x = chain_gemv(L.wd_t, act, pl.down.cols, init=x)
             emit("resid", li, x)
             per_layer[li] = x
         self.length = pos + 1

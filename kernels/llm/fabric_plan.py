@@ -151,6 +151,9 @@ class LayerPlan:
     ffn_slice: int  # ffn indices per gate/up block-row (= down block columns)
     width: int  # strip size on the fabric
     height: int
+    # the fabric program's order for the down projection: x + (((p0 + p1) + ...)), the residual
+    # added after the block partials; False: ((x + p0) + p1) + ...
+    down_x_last: bool = False
 
     @property
     def n_pes(self) -> int:

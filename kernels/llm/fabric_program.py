@@ -511,14 +511,12 @@ def generate(lay: Layout) -> str:
     o_bus = FL.C_GA + (NKV - 1) % 2
     sl_o = slice_colors(o.n_cols, [c for c in [o_bus, 1] + list(range(16, 24)) if c not in (sl_gu or [FL.C_GB])])
     dn = lay.down
-    sl_d = slice_colors(dn.n_cols, [c for c in [FL.C_GG, 1, 4] + list(range(6, 15)) + list(range(18, 24))
-                                    if c not in (sl_gu or [FL.C_GB])])
-    # the residual x + attn goes from the O end straight to down column 0, where it starts the
-    # down row's reduction; only [pos, cos, sin] travels on to the down end (C_RES2)
-    used = {0, 2, 3, 4, 5, FL.C_GG, FL.C_GG + 1, sl_o[-1] if sl_o else o_bus} | set(sl_d or []) | set(sl_gu or [FL.C_GB])
+    # the residual x + attn goes from the O end along row 0 straight to the down end (the
+    # residual PE), which adds it to the down partials' sum; [pos, cos, sin] goes there on C_RES2
+    used = {0, 2, 3, 4, 5, FL.C_GG, FL.C_GG + 1, sl_o[-1] if sl_o else o_bus} | set(sl_gu or [FL.C_GB])
     xd = next((c for c in range(23, -1, -1) if c not in used), None)
-    if xd is None:   # FabricModel adds the residual first: the program must too
-        raise FL.FabricFitError("no color left for the residual into the down row")
+    if xd is None:
+        raise FL.FabricFitError("no color left for the residual into the down end")
     # likewise the residual x goes from norm_a straight to O column 0 (C_RES1 carries [pos, cos, sin])
     used = ({0, 2, 3, 4, xd, FL.C_D0, FL.C_D1, FL.C_MB, FL.C_GA, FL.C_GA + 1} | set(sl_q or [FL.C_QB])
             | set(range(FL.C_ATT, FL.C_ATT + NKV)) | set(sl_o or [o_bus]))
@@ -766,7 +764,7 @@ kvk:
                             bus_routes=routes, extra_routes="", post=(pd, pc, pdata), slices=sl_o,
                             red_init=xo if o.n_cols > 1 else None))
 
-    # ---- gate/up grid: silu(gate) * up at the row ends, gathered North into the down bus -------
+    # ---- gate/up grid: silu(gate) * up at the row ends, sent East to their row of down PEs -----
     fs, R = lay.fs, gu.n_rows
     ed, ec = vexp(str(fs), "sm", "e")
     pd = ed + f"""
@@ -780,11 +778,7 @@ kvk:
     .dsd s_t, mem1d, base=st, len={fs}
     .dsd s_two, mem1d, base=stwo, len={fs}
     .dsd s_act, mem1d, base=act, len={fs}
-    .dsd s_out, fabout, color={FL.C_GG} + pe_y % 2, len={fs}
-    .if pe_y < {R} - 1
-    .dsd s_fwdout, fabout, color={FL.C_GG} + pe_y % 2, len=({R} - 1 - pe_y) * {fs}
-    .dsd s_fwdin, fabin, color={FL.C_GG} + (pe_y + 1) % 2, len=({R} - 1 - pe_y) * {fs}
-    .endif"""
+    .dsd s_out, fabout, color={FL.C_GG}, len={fs}"""
     newton = """    ldsd d0, s_t
     ldsd a0, e_p
     ldsd b0, s_y
@@ -799,22 +793,6 @@ kvk:
     ldsd b0, s_t
     fmuls d0, a0, b0
 """ * 3
-    if sl_d:
-        segs = [("mem", "act", fs)] + ([("fab", FL.C_GG + 1, (R - 1) * fs)] if R > 1 else [])
-        dd, dc = send_sliced(sl_d, dn.n_cols, dn.cols, segs, "r2", tag="sd")
-        pd += "\n" + dd
-        dsend = dc + """
-    .else
-    ldsd d0, s_out
-    ldsd a0, s_act
-    mov32 d0, a0
-    .endif"""
-    else:
-        dsend = f"""    send {FL.C_GG}, r2
-    .endif
-    ldsd d0, s_out
-    ldsd a0, s_act
-    mov32 d0, a0"""
     pc = f"""    ldsd d0, s_m
     ldsd a0, s_gate
     fnegs d0, a0
@@ -848,14 +826,11 @@ kvk:
     ldsd a0, s_act
     ldsd b0, s_up
     fmuls d0, a0, b0
-    .if pe_y == 0
     ld32 r2, [r0 + posv]
-{dsend}
-    .if pe_y < {R} - 1 && (pe_y > 0 || {0 if sl_d else 1})
-    ldsd d0, s_fwdout
-    ldsd a0, s_fwdin
-    mov32 d0, a0
-    .endif"""
+    send {FL.C_GG}, r2
+    ldsd d0, s_out
+    ldsd a0, s_act
+    mov32 d0, a0"""
     pdata = "\n".join(f"{n}: .zero {fs}, f32" for n in ("sm", "sy", "st", "stwo", "act", "e_ub", "e_nb", "e_pb"))
     pdata += f"\ne_t16b: .zero {fs}, u16\n    .export act"
     routes = _bus_sliced(sl_gu, gu.n_cols, R) if sl_gu else _bus_row(FL.C_GB, gu.n_cols, R)
@@ -864,143 +839,12 @@ kvk:
 {f"        .route {xd}, west -> east" if xd is not None else ""}
     .endif
     .if pe_x == {gu.n_cols} - 1
-        .if pe_y == 0
-{_sender_routes(sl_d or [FL.C_GG])}
-        .else
-            .route {FL.C_GG} + pe_y % 2, ramp -> north
-        .endif
-        .if pe_y < {R} - 1
-            .route {FL.C_GG} + (pe_y + 1) % 2, south -> ramp
-        .endif
+        .route {FL.C_GG}, ramp -> east
     .endif"""
     out.append(gemv_program("gu", C=gu.n_cols, R=R, rows=gu.rows, cols=gu.cols, inp=D, hdr=1, bus=FL.C_GB,
                             bus_routes=routes, extra_routes=extra, post=(pd, pc, pdata), slices=sl_gu))
 
-    # ---- down grid; the row-0 end is the residual and sends the next packet -------------------
-    # block-row r holds output rows r*rows .. (r+1)*rows; the row ends gather their parts North
-    # (row r sends its part, then forwards those below, on CDG + r % 2) into the row-0 end's res
-    RD = dn.n_rows
-    used_d = {0, 2, 3, FL.C_RES2, FL.C_GG} | set(sl_d or []) | ({xd} if xd is not None else set())
-    free_d = [c for c in range(23, -1, -1) if c not in used_d]
-    if RD > 1 and len(free_d) < 2:
-        raise FL.FabricFitError("no colors left for the down grid's gather")
-    CDG = free_d[:2] if RD > 1 else []
-    pd = f"""
-    .dsd r_res, mem1d, base=res, len={PK}
-    .dsd r_resin, fabin, color={FL.C_RES2}, len={PK}
-    .dsd r_x, mem1d, base=res + {2 + 2 * hd}, len={dn.rows}
-    .dsd r_pktout, fabout, color={FL.C_PKT}, len={PK}"""
-    if RD > 1:
-        pd += f"""
-    .if pe_y == 0
-    .dsd r_below, mem1d, base=res + {2 + 2 * hd + 2 * dn.rows}, len={(RD - 1) * dn.rows}
-    .dsd r_belowin, fabin, color={CDG[1]}, len={(RD - 1) * dn.rows}
-    .else
-    .dsd r_partout, fabout, color=PCOL, len={dn.rows}
-    .if pe_y < {RD} - 1
-    .dsd r_fwdin, fabin, color=FCOL, len=({RD} - 1 - pe_y) * {dn.rows}
-    .dsd r_fwdout, fabout, color=PCOL, len=({RD} - 1 - pe_y) * {dn.rows}
-    .endif
-    .endif"""
-    if xd is not None:
-        pd += f"""
-    .dsd r_reshdr, mem1d, base=res, len={1 + hd}
-    .dsd r_hdrin, fabin, color={FL.C_RES2}, len={1 + hd}
-    .dsd r_xin, fabin, color={xd}, len={D}"""
-        radd = f"""    .if pe_y == 0
-    ldsd d0, r_reshdr
-    ldsd a0, r_hdrin
-    mov32 d0, a0
-    .endif
-    .if {dn.n_cols} == 1
-    ldsd d0, r_x
-    ldsd a0, r_xin
-    mov32 d0, a0
-    ldsd d0, r_x
-    ldsd a0, r_x
-    ldsd b0, g_acc
-    fadds d0, a0, b0
-    .else
-    ldsd d0, r_x
-    ldsd a0, g_acc
-    fmovs d0, a0
-    .endif"""
-        assert RD == 1 or dn.n_cols > 1
-    else:
-        assert RD == 1
-        radd = """    ldsd d0, r_res
-    ldsd a0, r_resin
-    mov32 d0, a0
-    ldsd d0, r_x
-    ldsd a0, r_x
-    ldsd b0, g_acc
-    fadds d0, a0, b0"""
-    if RD > 1:
-        pc = f"""{radd}
-    .if pe_y == 0
-    ldsd d0, r_below
-    ldsd a0, r_belowin
-    mov32 d0, a0
-    ldsd d0, r_pktout
-    ldsd a0, r_res
-    mov32 d0, a0
-    .else
-    ldsd d0, r_partout
-    ldsd a0, r_x
-    mov32 d0, a0
-    .if pe_y < {RD} - 1
-    ldsd d0, r_fwdout
-    ldsd a0, r_fwdin
-    mov32 d0, a0
-    .endif
-    .endif"""
-    else:
-        pc = f"""{radd}
-    ldsd d0, r_pktout
-    ldsd a0, r_res
-    mov32 d0, a0"""
-    pdata = f"res: .zero {PK}, f32\n    .export res"
-    routes = _bus_sliced(sl_d, dn.n_cols, RD) if sl_d else _bus_row(FL.C_GG, dn.n_cols, RD)
-    if RD > 1:
-        routes.insert(0, f"    PCOL = (pe_y % 2 == 0) ? {CDG[0]} : {CDG[1]}\n    FCOL = (pe_y % 2 == 0) ? {CDG[1]} : {CDG[0]}")
-    if xd is not None:
-        sth = "ramp | south" if RD > 1 else "ramp"
-        routes.append(f"""    .if pe_x == 0
-        .if pe_y == 0
-            .route {xd}, west -> {sth}
-        .elif pe_y < {RD} - 1
-            .route {xd}, north -> ramp | south
-        .else
-            .route {xd}, north -> ramp
-        .endif
-    .endif""")
-    routes += [f"""    .if pe_x < {dn.n_cols} - 1
-        .if pe_y == 0
-            .route {FL.C_RES2}, west -> east
-        .endif
-    .elif pe_y == 0
-        .route {FL.C_RES2}, west -> ramp
-        .if SOUTH
-            .route {FL.C_PKT}, ramp -> south
-        .else
-            .route {FL.C_PKT}, ramp -> east
-        .endif
-    .elif SOUTH
-        .route {FL.C_PKT}, north -> south
-    .endif"""]
-    if RD > 1:
-        routes.append(f"""    .if pe_x == {dn.n_cols} - 1
-        .if pe_y > 0
-            .route PCOL, ramp -> north
-        .endif
-        .if pe_y < {RD} - 1
-            .route FCOL, south -> ramp
-        .endif
-    .endif""")
-    out.append(gemv_program("down", C=dn.n_cols, R=RD, rows=dn.rows, cols=dn.cols, inp=cfg.ffn_dim, hdr=1,
-                            bus=FL.C_GG, bus_routes=routes, extra_routes="", post=(pd, pc, pdata),
-                            params="SOUTH = 0", slices=sl_d,
-                            red_init=xd if xd is not None and dn.n_cols > 1 else None))
+    out.append(down_program(lay, xd))
 
     # ---- final norm --------------------------------------------------------------------------
     nd, nc, ndata = rmsnorm(D, eps, "pkt + 2 + " + str(2 * hd), "g16", "hb")
@@ -1160,13 +1004,13 @@ tok: .zero 1, u32
         out.append(f".place attn{m}, {X(lay.x_attn, NKV)}, {y0}, {NKV}, {lay.P}")
         out.append(f".place o{m}, {X(lay.x_o, o.n_cols)}, {y0}, {o.n_cols}, {o.n_rows}")
         out.append(f".place gu{m}, {X(lay.x_gu, gu.n_cols)}, {y0}, {gu.n_cols}, {R}")
-        out.append(f".place down{m}, {X(lay.x_down, dn.n_cols)}, {y0}, {dn.n_cols}, {dn.n_rows}, SOUTH={int(turns[l])}")
+        out.append(f".place down{m}, {X(lay.x_down, dn.n_rows)}, {y0}, {dn.n_rows}, {R}, SOUTH={int(turns[l])}")
         if turns[l]:
             xr = X(lay.width - 1)
             lane = y0 + lay.height
             last = l == cfg.n_layers - 1
-            if lay.height > dn.n_rows:
-                out.append(f".place t_ns, {xr}, {y0 + dn.n_rows}, 1, {lay.height - dn.n_rows}")
+            if lay.height > R:
+                out.append(f".place t_ns, {xr}, {y0 + R}, 1, {lay.height - R}")
             if not last or xr == 0:
                 out.append(f".place t_ns, {xr}, {lane}, 1, 1")
             else:
@@ -1177,6 +1021,174 @@ tok: .zero 1, u32
     out.append(f".place final, 0, {lay.lm_y}, 1, 1")
     out.append(f".place lm, 1, {lay.lm_y}, {lm.n_cols}, {RL}")
     return "\n".join(out) + "\n"
+
+
+def down_program(lay: Layout, xd: int) -> str:
+    """The down projection, transposed next to the gate/up grid: K columns (output slice i =
+    pe_x) x R rows (pe_y = the row of gate/up block-row f = R - 1 - pe_y). Each PE gets
+    [pos, act_f] from its row's gate/up row end (West, multicast along the row), multiplies its
+    rows x fs block, and the partials run up the column (checkerboard C_RA/C_RB), so the top PE
+    of column i holds ((p0 + p1) + ...) for its output rows. The top PEs pass their parts East
+    (PE i forwards those of the PEs West of it, then sends its own, on a checkerboard of two
+    colors) into the residual PE (the top of the last column), which receives [pos, cos, sin] on
+    C_RES2 and x + attn on ``xd`` from the O end, adds the parts and sends the next packet."""
+    cfg = lay.config
+    D, hd = cfg.dim, cfg.head_dim
+    PK = 1 + hd + D
+    dn = lay.down
+    K, R, rows, cols = dn.n_rows, dn.n_cols, dn.rows, dn.cols
+    used = {0, 2, 3, FL.C_RES2, FL.C_GG, xd}
+    free = [c for c in range(23, -1, -1) if c not in used]
+    if K > 1 and len(free) < 2:
+        raise FL.FabricFitError("no colors left for the down parts")
+    PG = free[:2] if K > 1 else [0, 0]
+    spin = PG[1] if (K - 1) % 2 == 0 else PG[0]   # the residual PE's input of the parts
+    A, RA = FL.C_GG, FL.C_RA
+    lines = [f""".program down, SOUTH = 0
+    LASTX = pe_x == {K} - 1
+    .if LASTX
+        .route {A}, west -> ramp
+    .else
+        .route {A}, west -> ramp | east
+    .endif
+    .if pe_y > 0
+        .route {RA} + pe_y % 2, ramp -> north
+    .endif
+    .if pe_y < {R} - 1
+        .route {RA} + (pe_y + 1) % 2, south -> ramp
+    .endif
+    .if pe_y == 0
+        .if LASTX
+            .route {FL.C_RES2}, west -> ramp
+            .route {xd}, west -> ramp
+            .if SOUTH
+                .route {FL.C_PKT}, ramp -> south
+            .else
+                .route {FL.C_PKT}, ramp -> east
+            .endif
+        .else
+            .route {FL.C_RES2}, west -> east
+            .route {xd}, west -> east
+        .endif
+    .elif LASTX && SOUTH
+        .route {FL.C_PKT}, north -> south
+    .endif"""]
+    if K > 1:
+        lines.append(f"""    .if pe_y == 0
+        .if !LASTX
+            .route (pe_x % 2 == 0) ? {PG[0]} : {PG[1]}, ramp -> east
+        .endif
+        .if pe_x > 0
+            .route (pe_x % 2 == 0) ? {PG[1]} : {PG[0]}, west -> ramp
+        .endif
+    .endif""")
+    lines.append(f"""    .task go, data, color={A}
+    .dsd g_acc, mem1d, base=acc, len={rows}
+    .dsd g_w, mem1d, base=W, len={rows}
+    .dsd g_xs, mem1d, base=xs, len={cols}
+    .dsd g_xin, fabin, color={A}, len={cols}
+    .if pe_y > 0
+    .dsd g_redout, fabout, color={RA} + pe_y % 2, len={rows}
+    .endif
+    .if pe_y < {R} - 1
+    .dsd g_redin, fabin, color={RA} + (pe_y + 1) % 2, len={rows}
+    .endif
+    .if pe_y == 0 && LASTX
+    .dsd r_res, mem1d, base=res, len={PK}
+    .dsd r_reshdr, mem1d, base=res, len={1 + hd}
+    .dsd r_hdrin, fabin, color={FL.C_RES2}, len={1 + hd}
+    .dsd r_x, mem1d, base=res + {2 + 2 * hd}, len={D}
+    .dsd r_xin, fabin, color={xd}, len={D}
+    .dsd r_xown, mem1d, base=res + {2 + 2 * hd + 2 * (K - 1) * rows}, len={rows}
+    .dsd r_pktout, fabout, color={FL.C_PKT}, len={PK}
+    .if {K} > 1
+    .dsd r_xlo, mem1d, base=res + {2 + 2 * hd}, len={(K - 1) * rows}
+    .dsd r_sp, mem1d, base=sp, len={(K - 1) * rows}
+    .dsd r_spin, fabin, color={spin}, len={(K - 1) * rows}
+    .endif
+    .elif pe_y == 0
+    .dsd r_partout, fabout, color=(pe_x % 2 == 0) ? {PG[0]} : {PG[1]}, len={rows}
+    .if pe_x > 0
+    .dsd r_fwdin, fabin, color=(pe_x % 2 == 0) ? {PG[1]} : {PG[0]}, len=pe_x * {rows}
+    .dsd r_fwdout, fabout, color=(pe_x % 2 == 0) ? {PG[0]} : {PG[1]}, len=pe_x * {rows}
+    .endif
+    .endif
+
+go:
+    st32 r1, [r0 + posv]
+    ldsd d0, g_xs
+    ldsd a0, g_xin
+    mov32 d0, a0
+    ldsd d1, g_acc
+    ldsd a1, g_acc
+    ldsd b1, g_w
+    fmovs d1, r0
+    addi r12, r0, xs
+{_col_loop(rows, cols)}
+    .if pe_y == {R} - 1 && pe_y > 0
+    ldsd d2, g_redout
+    ldsd a2, g_acc
+    fmovs d2, a2
+    .elif pe_y > 0
+    ldsd d2, g_redout
+    ldsd a2, g_redin
+    ldsd b2, g_acc
+    fadds d2, a2, b2
+    .elif {R} > 1
+    ldsd d2, g_acc
+    ldsd a2, g_redin
+    ldsd b2, g_acc
+    fadds d2, a2, b2
+    .endif
+    .if pe_y == 0 && LASTX
+    ldsd d0, r_reshdr
+    ldsd a0, r_hdrin
+    mov32 d0, a0
+    ldsd d0, r_x
+    ldsd a0, r_xin
+    mov32 d0, a0
+    .if {K} > 1
+    ldsd d0, r_sp
+    ldsd a0, r_spin
+    mov32 d0, a0
+    ldsd d0, r_xlo
+    ldsd a0, r_xlo
+    ldsd b0, r_sp
+    fadds d0, a0, b0
+    .endif
+    ldsd d0, r_xown
+    ldsd a0, r_xown
+    ldsd b0, g_acc
+    fadds d0, a0, b0
+    ldsd d0, r_pktout
+    ldsd a0, r_res
+    mov32 d0, a0
+    .elif pe_y == 0
+    .if pe_x > 0
+    ldsd d0, r_fwdout
+    ldsd a0, r_fwdin
+    mov32 d0, a0
+    .endif
+    ldsd d0, r_partout
+    ldsd a0, g_acc
+    mov32 d0, a0
+    .endif
+    exit
+
+    .data
+posv: .zero 1, u32
+acc:  .zero {rows}, f32
+xs:   .zero {cols}, f32
+    .if pe_y == 0 && LASTX
+res:  .zero {PK}, f32
+sp:   .zero {max(1, (K - 1) * rows)}, f32
+    .export res
+    .endif
+W:    .space {rows * cols}, f16
+    .export acc, W, posv
+.endprogram
+""")
+    return "\n".join(lines)
 
 
 def _mirror(text: str) -> str:
@@ -1750,9 +1762,11 @@ class FabricProgram:
             R = gu.n_rows
             wgu = np.concatenate([np.concatenate([L.w_gate[i * fs:(i + 1) * fs], L.w_up[i * fs:(i + 1) * fs]])
                                   for i in range(R)], axis=0)
-            f.write("W", fl(self._blocks(wgu, gu.rows, gu.cols)), rect=(X(lay.x_gu, gu.n_cols), y0, gu.n_cols, R))
-            d = lay.down
-            f.write("W", fl(self._blocks(L.w_down, d.rows, d.cols)), rect=(X(lay.x_down, d.n_cols), y0, d.n_cols, d.n_rows))
+            # block-row f at band row R - 1 - f (lay.gu_y)
+            f.write("W", fl(self._blocks(wgu, gu.rows, gu.cols)[::-1]), rect=(X(lay.x_gu, gu.n_cols), y0, gu.n_cols, R))
+            d = lay.down   # block (i, f) at column x_down + i, row R - 1 - f
+            bd = self._blocks(L.w_down, d.rows, d.cols).transpose(1, 0, 2)[::-1]
+            f.write("W", fl(bd), rect=(X(lay.x_down, d.n_rows), y0, d.n_rows, R))
         f.write("g16", self.weights.out_norm.astype(np.float16), rect=(0, lay.lm_y, 1, 1))
         lm = lay.lm
         f.write("W", self._blocks(self.weights.output_weight, lm.rows, lm.cols),
