@@ -280,14 +280,45 @@ static uint64_t heap_pop(u64vec *h) {
     return top;
 }
 
+static inline void cal_add(wse_fabric_t *f, uint32_t k, uint32_t i) {
+    uint64_t *w = &f->cal_bm[(size_t)k * f->cal_nw + (i >> 6)], bit = 1ull << (i & 63);
+    if (*w & bit) return;
+    *w |= bit;
+    f->cal_sum[(size_t)k * f->cal_ns + (i >> 12)] |= 1ull << ((i >> 6) & 63);
+    f->cal_n[k]++;
+}
+
+/* move the entries of bucket k into f->cal_cur (ascending) and empty the bucket */
+static void cal_take(wse_fabric_t *f, uint32_t k) {
+    uint64_t *bm = f->cal_bm + (size_t)k * f->cal_nw, *sum = f->cal_sum + (size_t)k * f->cal_ns;
+    if (grow((void **)&f->cal_cur.v, &f->cal_cur.cap, f->cal_n[k], sizeof(uint64_t))) f->cal_n[k] = 0;
+    size_t o = 0, cap = f->cal_cur.cap;
+    for (uint32_t j = 0; j < f->cal_ns; j++) {
+        uint64_t sw = sum[j];
+        if (!sw) continue;
+        sum[j] = 0;
+        while (sw) {
+            uint32_t wi = j * 64 + (uint32_t)__builtin_ctzll(sw);
+            sw &= sw - 1;
+            uint64_t w = bm[wi];
+            bm[wi] = 0;
+            while (w) {
+                if (o < cap) f->cal_cur.v[o++] = (uint64_t)wi * 64 + (uint64_t)__builtin_ctzll(w);
+                w &= w - 1;
+            }
+        }
+    }
+    f->cal_cur.n = o;
+    f->cal_n[k] = 0;
+}
+
 static void sched(wse_fabric_t *f, pe_t *p, uint64_t t) {
     if (t < f->t) t = f->t;
     if (p->sched_t == t) return;
     p->sched_t = t;
     if (t - f->t < CAL) {
-        u64vec *b = &f->cal[t & (CAL - 1)];
         f->cal_t[t & (CAL - 1)] = t;
-        vec_push(b, p->idx);
+        cal_add(f, (uint32_t)(t & (CAL - 1)), p->idx);
     } else {
         heap_push(&f->heap, (t << 24) | p->idx);
     }
@@ -296,7 +327,7 @@ static void sched(wse_fabric_t *f, pe_t *p, uint64_t t) {
 static uint64_t next_event_t(wse_fabric_t *f) {
     uint64_t best = NEVER;
     for (int i = 0; i < CAL; i++)
-        if (f->cal[i].n && f->cal_t[i] < best) best = f->cal_t[i];
+        if (f->cal_n[i] && f->cal_t[i] < best) best = f->cal_t[i];
     if (f->heap.n && (f->heap.v[0] >> 24) < best) best = f->heap.v[0] >> 24;
     return best;
 }
@@ -332,6 +363,7 @@ static void unpark(wse_fabric_t *f, pe_t *p, uint32_t c) {
     uint64_t end = f->t + (uint64_t)visited_now(f, p, c);
     p->st_stalls += end - p->park_t[c];
     p->parked &= ~(1u << c);
+    f->parkd[p->idx] = p->parked;
     f->rwake[p->idx] = 0;             /* its router must look at c again */
 }
 
@@ -439,7 +471,7 @@ void wse__free_program(wse_fabric_t *f) {
     f->arena = NULL; f->images = NULL; f->n_images = 0; f->n_placed = 0; f->loaded = 0;
     f->t = 0; f->last_active = 0; f->faulted = 0;
     f->ract_n = 0; f->rnew_n = 0;
-    for (int i = 0; i < CAL; i++) f->cal[i].n = 0;
+    for (uint32_t k = 0; k < CAL; k++) if (f->cal_n[k]) cal_take(f, k);
     f->heap.n = 0;
     f->buffered = 0; f->host_pending = 0;
     f->st_hops = f->st_host_in = f->st_host_out = 0;
@@ -459,7 +491,15 @@ int wse_open(unsigned int width, unsigned int height, int arch, wse_fabric **out
     f->sram_words = f->P.sram_words;
     f->pes = (pe_t **)calloc((size_t)width * height, sizeof(pe_t *));
     f->rwake = (uint64_t *)calloc((size_t)width * height, sizeof(uint64_t));
-    if (!f->pes || !f->rwake) { free(f->pes); free(f->rwake); free(f); return WSE_NOMEM; }
+    f->parkd = (uint32_t *)calloc((size_t)width * height, sizeof(uint32_t));
+    f->cal_nw = (uint32_t)(((size_t)width * height + 63) / 64);
+    f->cal_ns = (f->cal_nw + 63) / 64;
+    f->cal_bm = (uint64_t *)calloc((size_t)CAL * f->cal_nw, sizeof(uint64_t));
+    f->cal_sum = (uint64_t *)calloc((size_t)CAL * f->cal_ns, sizeof(uint64_t));
+    if (!f->pes || !f->rwake || !f->parkd || !f->cal_bm || !f->cal_sum) {
+        free(f->pes); free(f->rwake); free(f->parkd); free(f->cal_bm); free(f->cal_sum); free(f);
+        return WSE_NOMEM;
+    }
     *out = f;
     return WSE_OK;
 }
@@ -467,9 +507,9 @@ int wse_open(unsigned int width, unsigned int height, int arch, wse_fabric **out
 void wse_close(wse_fabric *f) {
     if (!f) return;
     wse__free_program(f);
-    free(f->pes); free(f->rwake);
+    free(f->pes); free(f->rwake); free(f->parkd);
     free(f->ract); free(f->rnew);
-    for (int i = 0; i < CAL; i++) free(f->cal[i].v);
+    free(f->cal_bm); free(f->cal_sum); free(f->cal_cur.v);
     free(f->heap.v); free(f->stall_pes); free(f->out); free(f->tr);
     free(f->sort_tmp);
     free(f);
@@ -484,6 +524,7 @@ int wse_load(wse_fabric *f, const unsigned char *data, unsigned long long len) {
     if (st != WSE_OK) return st;
     relocate_pes(f);
     memset(f->rwake, 0, (size_t)f->W * f->H * sizeof(uint64_t));   /* every router: look now */
+    memset(f->parkd, 0, (size_t)f->W * f->H * sizeof(uint32_t));
     static const int DX[4] = { 0, 1, 0, -1 }, DY[4] = { -1, 0, 1, 0 };
     for (size_t i = 0; i < (size_t)f->W * f->H; i++) {
         pe_t *p = f->pes[i];
@@ -492,6 +533,7 @@ int wse_load(wse_fabric *f, const unsigned char *data, unsigned long long len) {
             int64_t nx = (int64_t)p->x + DX[k], ny = (int64_t)p->y + DY[k];
             p->nb_edge[k] = nx < 0 || ny < 0 || nx >= (int64_t)f->W || ny >= (int64_t)f->H;
             p->nb[k] = p->nb_edge[k] ? NULL : f->pes[(size_t)ny * f->W + (size_t)nx];
+            p->nbi[k] = p->nb[k] ? p->nb[k]->idx : NB_NONE;
         }
         if (p->activated & p->img->local_mask) sched(f, p, 0);
     }
@@ -1086,6 +1128,7 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
             f->cycle_stalls++;
             if (full) {
                 p->parked |= 1u << c;
+                f->parkd[p->idx] = p->parked;
                 p->park_t[c] = t + 1;
             } else {
                 *rwake = t + 1;             /* waits for a port: look again next cycle */
@@ -1102,8 +1145,10 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
         used |= tx;
         /* room in rb[c], or a new switch position: the neighbours parked on c may go on */
         if (!from_oq || w.ctrl)
-            for (int pi = 0; pi < 4; pi++)
-                if (p->nb[pi]) wake(f, p->nb[pi], c);
+            for (int pi = 0; pi < 4; pi++) {
+                uint32_t ni = p->nbi[pi];
+                if (ni != NB_NONE && ((f->parkd[ni] >> c) & 1)) unpark(f, f->pes[ni], c);
+            }
         for (int pi = 0; pi < 4; pi++) {
             if (!(tx & (1u << pi))) continue;
             f->st_hops++; p->st_hops++;
@@ -1194,41 +1239,6 @@ static int cmp_u64(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 DEFINE_SORT_IDX(sort_idx32, uint32_t)
-DEFINE_SORT_IDX(sort_idx64, uint64_t)
-
-/* A calendar bucket is the concatenation of a few ascending runs: each phase schedules CEs in
-   PE index order, so a bucket holds one run per (cycle, phase) that scheduled into it, plus the
-   heap's overflow. A bottom-up merge of these natural runs sorts it in O(n log runs); with many
-   runs, the radix sort. Same ascending order either way. */
-static void sort_bucket(wse_fabric_t *f, uint64_t *v, size_t n) {
-    size_t runs = 1;
-    for (size_t i = 1; i < n; i++) runs += v[i] < v[i - 1];
-    if (runs == 1) return;
-    if (runs > 16 || grow((void **)&f->sort_tmp, &f->sort_cap, n, sizeof(uint64_t))) {
-        sort_idx64(f, v, n);
-        return;
-    }
-    uint64_t *src = v, *dst = f->sort_tmp;
-    while (runs > 1) {
-        size_t i = 0, o = 0;
-        runs = 0;
-        while (i < n) {
-            /* merge the run [i, ae) with the next one [ae, be) */
-            size_t ae = i + 1;
-            while (ae < n && src[ae] >= src[ae - 1]) ae++;
-            size_t be = ae;
-            if (be < n) { be++; while (be < n && src[be] >= src[be - 1]) be++; }
-            size_t x = i, y = ae;
-            while (x < ae && y < be) dst[o++] = src[y] < src[x] ? src[y++] : src[x++];
-            while (x < ae) dst[o++] = src[x++];
-            while (y < be) dst[o++] = src[y++];
-            i = be;
-            runs++;
-        }
-        uint64_t *tmp = src; src = dst; dst = tmp;
-    }
-    if (src != v) memcpy(v, src, n * sizeof(uint64_t));
-}
 
 /* prefetching for the visits of phase 1 and 2 (no effect on the results) */
 #define PF_FAR 8
@@ -1865,25 +1875,23 @@ static void ce_event(wse_fabric_t *f, pe_t *p, uint64_t t) {
 }
 
 static void phase2(wse_fabric_t *f, uint64_t t) {
-    u64vec *b = &f->cal[t & (CAL - 1)];
-    while (f->heap.n && (f->heap.v[0] >> 24) == t) vec_push(b, heap_pop(&f->heap) & 0xffffffu);
-    if (!b->n) return;
-    if (b->n > 1) sort_bucket(f, b->v, b->n);
-    /* entries scheduled during this phase go to later buckets; this one is stable */
-    size_t n = b->n;
-    for (size_t i = 0; i < n; i++) {
-        if (i + PF_FAR < n) prefetch_pe_ce(f->pes[b->v[i + PF_FAR]]);
-        if (i + PF_MID < n) prefetch_cols(f->pes[b->v[i + PF_MID]]);
-        if (i + PF_NEAR < n) prefetch_heads(f->pes[b->v[i + PF_NEAR]]);
-        pe_t *p = f->pes[b->v[i]];
-        ce_event(f, p, t);
-        if (f->faulted) { b->n = 0; return; }
+    uint32_t k = (uint32_t)(t & (CAL - 1));
+    while (f->heap.n && (f->heap.v[0] >> 24) == t) { cal_add(f, k, (uint32_t)(heap_pop(&f->heap) & 0xffffffu)); f->cal_t[k] = t; }
+    /* entries scheduled during this phase go to later buckets (own events are >= t+1); the
+       loop would visit any that came for t all the same, in a further round */
+    while (f->cal_n[k]) {
+        cal_take(f, k);
+        const uint64_t *v = f->cal_cur.v;
+        size_t n = f->cal_cur.n;
+        for (size_t i = 0; i < n; i++) {
+            if (i + PF_FAR < n) prefetch_pe_ce(f->pes[v[i + PF_FAR]]);
+            if (i + PF_MID < n) prefetch_cols(f->pes[v[i + PF_MID]]);
+            if (i + PF_NEAR < n) prefetch_heads(f->pes[v[i + PF_NEAR]]);
+            pe_t *p = f->pes[v[i]];
+            ce_event(f, p, t);
+            if (f->faulted) { if (f->cal_n[k]) cal_take(f, k); return; }
+        }
     }
-    /* anything appended at time t during the phase (cannot happen: own events are >= t+1) */
-    if (b->n > n) {
-        for (size_t i = n; i < b->n; i++) { pe_t *p = f->pes[b->v[i]]; ce_event(f, p, t); }
-    }
-    b->n = 0;
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -15,6 +15,7 @@
 #define RUN_MAX 4096
 #define NEVER UINT64_MAX
 #define MSG_LEN 65536
+#define NB_NONE UINT32_MAX
 
 typedef struct { uint64_t ready; uint32_t payload; uint32_t ctrl; } wl_t;
 
@@ -102,6 +103,7 @@ typedef struct pe {
     uint32_t qmask;             /* colors with a wavelet in rb or oq */
     uint32_t parked;            /* colors whose candidate waits on a full queue (see park_t) */
     uint32_t idx;
+    uint32_t ncols;             /* entries in cols (read by the prefetches of both phases) */
     uint8_t in_ract;            /* in the active router list (or queued to join) */
     uint8_t mstate;
     uint8_t ut_mask;            /* microthreads holding an op */
@@ -110,6 +112,7 @@ typedef struct pe {
     image_t *img;
     int8_t cslot[NCOLORS];      /* index in cols of each color's route, -1: none */
     uint8_t nb_edge[4];         /* 1 when that port points off the fabric (to the host) */
+    uint32_t nbi[4];            /* index of nb[k] (NB_NONE when nb[k] is NULL) */
     uint64_t sched_t;           /* dedupe: last time queued in the calendar */
     uint64_t visit_t;           /* dedupe: last time visited in phase 2 */
     uint64_t next_t;
@@ -120,7 +123,6 @@ typedef struct pe {
     /* --- the rest --- */
     uint32_t x, y;
     uint16_t *mem;
-    uint32_t ncols;
     uint32_t regs[16];
     uint64_t activated, blocked;
     uint64_t task_start;
@@ -176,14 +178,24 @@ typedef struct wse_fabric {
        visits before it are skipped, see phase1). One dense array, so that skipping a router
        does not touch its pe_t. */
     uint64_t *rwake;
+    /* parkd[i]: a copy of pes[i]->parked (one dense array, so that a move checks its neighbours'
+       parked colors without touching their pe_t) */
+    uint32_t *parkd;
     /* where the current cycle is (for the stalls owed by parked colors): phase 0 between
        cycles, 1 routers (visiting PE index cur_r), 2 CEs; park_rem: on a fault during the visit
        of cur_r, the colors that visit had not reached yet */
     int phase;
     uint32_t cur_r, park_rem;
     /* CE events: calendar of buckets for the next CAL cycles and a heap beyond */
-    u64vec cal[CAL];            /* entries: pe index (the bucket's time is implied) */
+    /* bucket k is a bitmap over PE indices (cal_nw words at cal_bm + k * cal_nw; bit i of the
+       summary word j, at cal_sum + k * cal_ns, says word 64 j + i is non-zero): an insertion is
+       O(1), a PE scheduled twice for the same cycle is one entry, and the phase reads the
+       bucket in ascending index order without sorting */
+    uint64_t *cal_bm, *cal_sum;
+    uint32_t cal_nw, cal_ns;
+    uint32_t cal_n[CAL];        /* entries in each bucket */
     uint64_t cal_t[CAL];        /* time the bucket holds (valid when non-empty) */
+    u64vec cal_cur;             /* the PE indices of the bucket being visited, ascending */
     u64vec heap;                /* entries: (t << 21) | pe index ... stored as pairs */
     /* counters */
     uint64_t buffered;          /* wavelets in rb, oq, iq */
