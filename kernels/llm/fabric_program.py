@@ -608,10 +608,22 @@ g16: .zero {D}, f16
     .task kvk, local, blocked
     .endif""")
     pc = ["    ld32 r2, [r0 + posv]", f"    addi r9, r0, {NOP_ID}"]
+    # pos >= P - 1 (every chain PE holds positions): pos, control, v, k, control, q; pos and q
+    # are multicast down the chain. pos < P - 1: control (turns the chain top's switch to RAMP
+    # only), pos, v, k, q, control: the chain top relays them down to the owner of pos
+    pc.append(f"    addi r3, r0, {lay.P - 1}\n    blt r2, r3, hdr_relay")
     for g in range(NKV):
         pc.append(f"""    {"." if g == 0 else ".el"}if pe_y == {g}
     send {FL.C_ATT + g}, r2
+    sendc {FL.C_ATT + g}, r9""")
+    pc.append("    .endif\n    beq r0, r0, hdr_done\nhdr_relay:")
+    for g in range(NKV):
+        pc.append(f"""    {"." if g == 0 else ".el"}if pe_y == {g}
     sendc {FL.C_ATT + g}, r9
+    send {FL.C_ATT + g}, r2""")
+    pc.append("    .endif\nhdr_done:")
+    for g in range(NKV):
+        pc.append(f"""    {"." if g == 0 else ".el"}if pe_y == {g}
     ldsd a3, r_v
     ldsd d3, r_kvout{g}
     mov32 d3, a3 async ut1 unblock kvk""")
@@ -648,16 +660,23 @@ g16: .zero {D}, f16
     exit
 kvk:
     block kvk""")
-    pc.append(f"    addi r9, r0, {NOP_ID}")
+    pc.append(f"    addi r9, r0, {NOP_ID}\n    ld32 r2, [r0 + posv]\n    addi r3, r0, {lay.P - 1}")
     for g in range(NKV):
         pc.append(f"""    {"." if g == 0 else ".el"}if pe_y == {g}
     ldsd a0, r_k
     ldsd d0, r_kvout{g}
     mov32 d0, a0
+    blt r2, r3, q_relay
     sendc {FL.C_ATT + g}, r9
     ldsd a0, r_grp
     ldsd d0, r_out{g}
-    mov32 d0, a0""")
+    mov32 d0, a0
+    exit
+q_relay:
+    ldsd a0, r_grp
+    ldsd d0, r_out{g}
+    mov32 d0, a0
+    sendc {FL.C_ATT + g}, r9""")
     pc.append("    .endif")
     pdata = "\n".join(f"rt{i}: .zero {hd // 2}, f32" for i in range(4))
     routes = _bus_sliced(sl_q, q.n_cols, NKV) if sl_q else _bus_row(FL.C_QB, q.n_cols, NKV)
@@ -1295,11 +1314,14 @@ def attention_program(lay: Layout, sl_o: list[int] | None = None, xo: int | None
         raise FL.FabricFitError("no colors / queues left for the k, v relay of the attention chains")
     KV0, IQ, OQ = KV[0], iqs[0], oqs[0]
     KV1 = KV[1]
+    QCH = next(c for c in (16, 8, 4, 2, 1) if (G * HD) % c == 0)   # q relay chunk
     return f""".program attn
     M = pe_y
     FIRST = pe_y == {P} - 1
     LAST = pe_y == 0
     CIN = {FL.C_ATT} + pe_x
+    KVIN = {KV0} + ({KV1} - {KV0}) * ((pe_y + 1) % 2)
+    KVOUT = {KV0} + ({KV1} - {KV0}) * (pe_y % 2)
     .if LAST
         .route {FL.C_RES1}, west -> east
 {f"        .route {xo}, west -> east" if xo is not None else ""}
@@ -1335,17 +1357,13 @@ def attention_program(lay: Layout, sl_o: list[int] | None = None, xo: int | None
         .if pe_y < {P} - 1
             .route {D0} + (pe_y + 1) % 2, south -> ramp
         .endif
-        .if LAST
-            .route {MB}, ramp -> south
-        .elif FIRST
-            .route {MB}, north -> ramp
-        .else
-            .route {MB}, north -> ramp | south
-        .endif
     .endif
 
     .task step, data, color=CIN
     .task nop, control, id={NOP_ID}
+    .if {P} > 1 && !LAST
+    .task rstep, data, color=KVIN
+    .endif
 
     .dsd d_pkt_in, fabin, color=CIN, len={G * HD}
     .dsd d_qkv, mem1d, base=qkv, len={G * HD}
@@ -1357,6 +1375,16 @@ def attention_program(lay: Layout, sl_o: list[int] | None = None, xo: int | None
     .endif
     .if pe_y < {P} - 1
     .dsd d_kvout, fabout, color={KV0} + ({KV1} - {KV0}) * (pe_y % 2), len={2 * HD}
+    .dsd d_qchout, fabout, color=KVOUT, len={QCH}
+    .dsd d_qch, mem1d, base=qkv, len={QCH}
+    .if LAST
+    .dsd d_qchin, fabin, color=CIN, len={QCH}
+    .else
+    .dsd d_qchin, fabin, color=KVIN, len={QCH}
+    .endif
+    .endif
+    .if !LAST
+    .dsd d_qin, fabin, color=KVIN, len={G * HD}
     .endif
     .dsd d_vnew, mem1d, base=qkv + {2 * G * HD}, len={HD}
     .dsd d_knew, mem1d, base=qkv + {2 * (G + 1) * HD}, len={HD}
@@ -1394,14 +1422,48 @@ def attention_program(lay: Layout, sl_o: list[int] | None = None, xo: int | None
             .dsd d_mx_in, fabin, color={D0} + (pe_y + 1) % 2, len={G}
             .dsd d_red_in, fabin, color={D0} + (pe_y + 1) % 2, len={NRED}
         .endif
-        .if LAST
-            .dsd d_mb_out, fabout, color={MB}, len={G}
-        .else
-            .dsd d_mb_in, fabin, color={MB}, len={G}
+        .if pe_y < {P} - 1
+            .dsd d_mb_out, fabout, color=KVOUT, len={G}
+        .endif
+        .if !LAST
+            .dsd d_mb_in, fabin, color=KVIN, len={G}
         .endif
     .endif
 
+    .if {P} > 1 && !LAST
+rstep:
+    ; relay mode (pos < P - 1): [pos, v, k, q] come from the PE above on the relay color, only
+    ; to the PEs m <= pos, each of which holds one position (slot 0); the owner m == pos is last
+    st32 r1, [r0 + posv]
+    ldsd a6, d_qin
+    addi r10, r0, 1
+    mov r5, r0
+    mov r14, r0
+    addi r2, r0, M
+    beq r1, r2, kv_own
+    .if pe_y < {P} - 1
+    addi r14, r0, 1
+    send KVOUT, r1
+    .endif
+    beq r0, r0, kv_relay
+    .endif
 step:
+    st32 r1, [r0 + posv]
+    ldsd a6, d_pkt_in
+    mov r14, r0
+    .if LAST && {P} > 1
+    ; pos < P - 1: the row end turned this switch to RAMP only for the whole packet; relay
+    ; [pos, v, k, q] down to the owner m == pos
+    addi r2, r0, {P - 1}
+    bge r1, r2, t_bcast
+    addi r10, r0, 1
+    mov r5, r0
+    beq r1, r0, kv_own
+    addi r14, r0, 1
+    send KVOUT, r1
+    beq r0, r0, kv_relay
+t_bcast:
+    .endif
 {ptop}
 {pdiv}
     addi r2, r0, M
@@ -1434,10 +1496,30 @@ kv_relay:
     .endif
 {ptopn}
 no_pos:
-    st32 r1, [r0 + posv]
+    .if pe_y < {P} - 1
+    bne r14, r0, q_relay
+    .endif
     ldsd d0, d_qkv
-    ldsd a0, d_pkt_in
+    mov32 d0, a6
+    .if pe_y < {P} - 1
+    beq r0, r0, q_done
+q_relay:
+    ; relay q in chunks of {QCH} (receive a chunk, send it on): the PE below starts after one
+    ; chunk instead of after all of q
+    ldsd d0, d_qch
+    ldsd a0, d_qchin
+    ldsd d1, d_qchout
+    ldsd a1, d_qch
+    addi r11, r0, {G * HD // QCH}
+qc_loop:
     mov32 d0, a0
+    mov32 d1, a1
+    dsdaddi d0, {2 * QCH}
+    dsdaddi a1, {2 * QCH}
+    addi r11, r11, -1
+    bne r11, r0, qc_loop
+q_done:
+    .endif
     mov r13, r0
 h_scores:
     addi r4, r0, {2 * S}
@@ -1487,9 +1569,6 @@ h_scores_next:
     ; chains, the PEs below it only take the maxima going by
     ld32 r1, [r0 + posv]
     addi r2, r0, M
-    .if !LAST
-    blt r1, r2, idle
-    .endif
     .if !FIRST
     bne r1, r2, mx_mid
     .endif
@@ -1518,14 +1597,17 @@ mx_mid:
     .endif
     .endif
 mx_done:
-    .if LAST
-    ldsd d0, d_mb_out
-    ldsd a0, d_M
-    fmovs d0, a0
-    .else
+    .if !LAST
     ldsd d0, d_M
     ldsd a0, d_mb_in
     fmovs d0, a0
+    .endif
+    .if pe_y < {P} - 1
+    bge r2, r1, mb_done
+    ldsd d0, d_mb_out
+    ldsd a0, d_M
+    fmovs d0, a0
+mb_done:
     .endif
     .endif
 
@@ -1681,13 +1763,6 @@ newton:
     .endif
     .endif
     exit
-    .if {P} > 1 && !LAST
-idle:
-    ldsd d0, d_M
-    ldsd a0, d_mb_in
-    fmovs d0, a0
-    exit
-    .endif
 nop:
     exit
 
