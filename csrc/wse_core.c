@@ -10,7 +10,9 @@
  * op over memory is one C loop; fabric ops move one element per cycle.
  * Memory layout: after the load of a large fabric the pe_t + col_t of all PEs live in one
  * huge-page block in index order (relocate_pes; separate allocations cost a TLB miss per
- * structure per visit), and both phases prefetch the state of the PEs a few visits ahead.
+ * structure per visit). Neither phase prefetches: the PEs of a busy stretch of cycles stay in
+ * the caches, and software prefetches (with the loads they need) made the SmolLM2 decode ~6%
+ * slower.
  */
 #define _DEFAULT_SOURCE 1
 #include <math.h>
@@ -1240,35 +1242,6 @@ static int cmp_u64(const void *a, const void *b) {
 }
 DEFINE_SORT_IDX(sort_idx32, uint32_t)
 
-/* prefetching for the visits of phase 1 and 2 (no effect on the results) */
-#define PF_FAR 8
-#define PF_MID 5
-#define PF_NEAR 2
-static inline void prefetch_pe(const pe_t *p) {
-    if (!p) return;
-    const char *c = (const char *)p;
-    __builtin_prefetch(c, 1);
-    __builtin_prefetch(c + CACHE_LINE, 1);
-    __builtin_prefetch(c + 2 * CACHE_LINE, 1);
-}
-static inline void prefetch_pe_ce(const pe_t *p) {    /* phase 2: up to p->mem */
-    if (!p) return;
-    const char *c = (const char *)p;
-    for (size_t o = 0; o <= offsetof(pe_t, mem); o += CACHE_LINE) __builtin_prefetch(c + o, 1);
-}
-static inline void prefetch_cols(const pe_t *p) {
-    if (!p || !p->ncols) return;
-    __builtin_prefetch(p->cols, 1);
-}
-/* the head slots of the first color's queues (their header is in the cache by now) */
-static inline void prefetch_heads(const pe_t *p) {
-    if (!p || !p->ncols) return;
-    const col_t *cs = p->cols;
-    __builtin_prefetch(&cs->rb.w[cs->rb.head], 1);
-    __builtin_prefetch(&cs->oq.w[cs->oq.head], 1);
-    __builtin_prefetch(&cs->iq.w[cs->iq.head], 1);
-}
-
 static void phase1(wse_fabric_t *f, uint64_t t) {
     /* merge newly active routers */
     if (f->rnew_n) {
@@ -1286,11 +1259,6 @@ static void phase1(wse_fabric_t *f, uint64_t t) {
     size_t keep = 0;
     const size_t n = f->ract_n;      /* routers that become active now join at the next cycle */
     for (size_t i = 0; i < n; i++) {
-        /* a busy cycle visits thousands of routers whose state is not in the L2 cache: ask for
-           the PE structure a few visits ahead, and for its col_t once the pe_t is there */
-        if (i + PF_FAR < n) prefetch_pe(f->pes[f->ract[i + PF_FAR]]);
-        if (i + PF_MID < n) prefetch_cols(f->pes[f->ract[i + PF_MID]]);
-        if (i + PF_NEAR < n) prefetch_heads(f->pes[f->ract[i + PF_NEAR]]);
         uint64_t rw = f->rwake[f->ract[i]];
         if (rw > t) {
             /* nothing it holds can move before rw: this visit would change nothing (no move,
@@ -1884,9 +1852,6 @@ static void phase2(wse_fabric_t *f, uint64_t t) {
         const uint64_t *v = f->cal_cur.v;
         size_t n = f->cal_cur.n;
         for (size_t i = 0; i < n; i++) {
-            if (i + PF_FAR < n) prefetch_pe_ce(f->pes[v[i + PF_FAR]]);
-            if (i + PF_MID < n) prefetch_cols(f->pes[v[i + PF_MID]]);
-            if (i + PF_NEAR < n) prefetch_heads(f->pes[v[i + PF_NEAR]]);
             pe_t *p = f->pes[v[i]];
             ce_event(f, p, t);
             if (f->faulted) { if (f->cal_n[k]) cal_take(f, k); return; }
