@@ -256,7 +256,8 @@ def make_layout(cfg: LlamaConfig, *, arch: str = "wse2", context: int = MIN_CONT
     S = math.ceil(context / P)
     gu, down = _gu_tile(cfg, weight_bytes, max(P, 1))
     o = _grid_tile("o", cfg.dim, cfg.q_dim, weight_bytes, max(P, gu.n_rows, qkv.n_rows))
-    g = _tile("lm_head", cfg.vocab, cfg.dim, budget=weight_bytes)
+    # the LM head may take 1/8 more weight SRAM too (fewer block columns, shorter row reductions)
+    g = _tile("lm_head", cfg.vocab, cfg.dim, budget=weight_bytes + weight_bytes // 8)
     lm = GemvTile("lm_head", cfg.vocab, cfg.dim, g.rows, g.cols)
     max_w, max_h = MAX_FABRIC[arch]
     if grid is not None:
