@@ -1357,6 +1357,13 @@ def attention_program(lay: Layout, sl_o: list[int] | None = None, xo: int | None
         .if pe_y < {P} - 1
             .route {D0} + (pe_y + 1) % 2, south -> ramp
         .endif
+        .if LAST
+            .route {MB}, ramp -> south
+        .elif FIRST
+            .route {MB}, north -> ramp
+        .else
+            .route {MB}, north -> ramp | south
+        .endif
     .endif
 
     .task step, data, color=CIN
@@ -1427,6 +1434,9 @@ def attention_program(lay: Layout, sl_o: list[int] | None = None, xo: int | None
         .endif
         .if !LAST
             .dsd d_mb_in, fabin, color=KVIN, len={G}
+            .dsd d_mbc_in, fabin, color={MB}, len={G}
+        .else
+            .dsd d_mbc_out, fabout, color={MB}, len={G}
         .endif
     .endif
 
@@ -1597,6 +1607,23 @@ mx_mid:
     .endif
     .endif
 mx_done:
+    ; the maxima back down: multicast (MB) when every PE holds positions (pos >= P - 1), else
+    ; relayed down to the PEs m < pos
+    addi r3, r0, {P - 1}
+    .if LAST
+    blt r1, r3, mb_relay
+    ldsd d0, d_mbc_out
+    ldsd a0, d_M
+    fmovs d0, a0
+    beq r0, r0, mb_done
+    .else
+    blt r1, r3, mb_relay
+    ldsd d0, d_M
+    ldsd a0, d_mbc_in
+    fmovs d0, a0
+    beq r0, r0, mb_done
+    .endif
+mb_relay:
     .if !LAST
     ldsd d0, d_M
     ldsd a0, d_mb_in
@@ -1607,8 +1634,8 @@ mx_done:
     ldsd d0, d_mb_out
     ldsd a0, d_M
     fmovs d0, a0
-mb_done:
     .endif
+mb_done:
     .endif
 
     mov r13, r0
