@@ -209,10 +209,19 @@ def _gu_tile(cfg: LlamaConfig, wb: int, max_rows: int) -> tuple[GemvTile, GemvTi
     """gate/up as R block-rows [gate slice f; up slice f] x C block columns, and the down
     projection transposed next to it: output slice i in column i, input slice f (= act_f, fs
     values) in the row of gate/up block-row f, so the row end f hands act_f East to its own row
-    of down PEs and the down partials add up the columns. Shapes by a wavelet-hop estimate."""
-    # gate/up blocks may take 1/8 more weight SRAM than the budget: fewer block columns (row
-    # reductions); the row ends' buffers still fit 48 KiB (the assembler checks every PE)
-    wb_gu = wb + wb // 8
+    of down PEs and the down partials add up the columns. Shapes by a wavelet-hop estimate.
+    gate/up blocks may take 1/8 more weight SRAM than the budget when that saves block columns
+    (row-reduction hops; the row ends' buffers still fit 48 KiB, the assembler checks every PE),
+    else the budget's shape is kept (fewer columns per PE, fewer cycles)."""
+    gu, down = _gu_tile_wb(cfg, wb, wb, max_rows)
+    try:
+        gu2, down2 = _gu_tile_wb(cfg, wb, wb + wb // 8, max_rows)
+    except FabricFitError:
+        return gu, down
+    return (gu2, down2) if gu2.n_cols < gu.n_cols else (gu, down)
+
+
+def _gu_tile_wb(cfg: LlamaConfig, wb: int, wb_gu: int, max_rows: int) -> tuple[GemvTile, GemvTile]:
     best = None
     for fs in _divisors(cfg.ffn_dim):
         R = cfg.ffn_dim // fs
@@ -224,7 +233,7 @@ def _gu_tile(cfg: LlamaConfig, wb: int, max_rows: int) -> tuple[GemvTile, GemvTi
         rd = max(rd)
         K = cfg.dim // rd
         for c in _divisors(cfg.dim):
-            if 4 * fs * c > wb_gu or 4 * fs * c + 40 * fs + 4 * c > 42000:
+            if 4 * fs * c > wb_gu or 4 * fs * c + 40 * fs + 4 * c > (38000 if wb_gu == wb else 42000):
                 continue
             C = cfg.dim // c
             # hops: gate/up row reductions, the slices down the columns and along row 0, act_f

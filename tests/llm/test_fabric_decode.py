@@ -51,7 +51,7 @@ def test_cli_json(capsys):
         assert key in out
     assert out["tokens"] == ReferenceModel(tiny_weights()).generate(list(b"Hi"), 5)
     assert out["engine"] == "fabric"
-    assert out["pes_used"] == 46 and out["grid"] == [7, 19]
+    assert out["pes_used"] == 50 and out["grid"] == [7, 19]
     assert out["cycles_per_token"] > 10_000
     assert out["projected_tokens_per_s"] == pytest.approx(850e6 / out["cycles_per_token"])
 
@@ -59,7 +59,7 @@ def test_cli_json(capsys):
 def test_cli_text_and_refusal(capsys):
     assert main(["-n", "3", "--prompt", "ab"]) == 0
     out = capsys.readouterr().out
-    assert "cycles/token:" in out and "fabric:            7 x 19, 46 PEs used" in out
+    assert "cycles/token:" in out and "fabric:            7 x 19, 50 PEs used" in out
     assert main(["--grid", "3x3", "-n", "2"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("wse-llm: error: ") and "does not fit a 3x3 fabric" in err
