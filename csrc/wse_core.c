@@ -3,9 +3,11 @@
  * Time advances cycle by cycle, but only cycles in which something can happen are simulated:
  * phase 1 visits the routers that hold wavelets (kept in a sorted active list; a router whose
  * heads cannot be ready yet is skipped, f->rwake, and a color whose candidate waits on a full
- * queue is parked until that queue pops, its stalls counted lazily, see unpark), phase 2 visits
- * the compute engines that have an event (a calendar of buckets for the next CAL cycles and a
- * binary heap beyond). A cycle in which nothing happens makes time jump to the next event.
+ * queue is parked until that queue pops, its stalls counted lazily, see unpark; a router whose
+ * colors are all parked leaves the list until an unpark or a push, ract_rejoin), phase 2 visits
+ * the compute engines that have an event (a calendar of bitmap buckets, one per cycle for the
+ * next CAL cycles, read in PE index order, and a binary heap beyond). A cycle in which nothing
+ * happens makes time jump to the next event.
  * Local instructions execute in runs (one dispatch loop over predecoded instructions); a tensor
  * op over memory is one C loop; fabric ops move one element per cycle.
  * Memory layout: after the load of a large fabric the pe_t + col_t of all PEs live in one
@@ -334,9 +336,10 @@ static uint64_t next_event_t(wse_fabric_t *f) {
     return best;
 }
 
+/* p->in_ract: 0 not active, 1 in ract (or f->late), 2 in rnew only (joins at the next cycle) */
 static void ract_add(wse_fabric_t *f, pe_t *p) {
     if (p->in_ract) return;
-    p->in_ract = 1;
+    p->in_ract = 2;
     if (grow((void **)&f->rnew, &f->rnew_cap, f->rnew_n + 1, sizeof(uint32_t))) return;
     f->rnew[f->rnew_n++] = p->idx;
 }
@@ -361,12 +364,27 @@ static inline int visited_now(const wse_fabric_t *f, const pe_t *p, uint32_t c) 
     return p->idx < f->cur_r || (p->idx == f->cur_r && !((f->park_rem >> c) & 1));
 }
 
+/* A router whose colors are all parked (and no host wavelet waits) leaves the active list (its
+   visits would all be skipped); an unpark brings it back: in phase 1, behind the router being
+   visited, it is visited in this cycle (as a skipped router of the list would be), otherwise
+   it joins at the next cycle. */
+static void ract_rejoin(wse_fabric_t *f, pe_t *p) {
+    if (f->phase != 1 || p->idx <= f->cur_r) { ract_add(f, p); return; }
+    /* (if it waits in rnew too, the merge drops that entry: in_ract is 1 by then) */
+    if (grow((void **)&f->late, &f->late_cap, f->late_n + 1, sizeof(uint32_t))) return;
+    p->in_ract = 1;
+    size_t k = f->late_n++;
+    while (k > f->late_h && f->late[k - 1] > p->idx) { f->late[k] = f->late[k - 1]; k--; }
+    f->late[k] = p->idx;
+}
+
 static void unpark(wse_fabric_t *f, pe_t *p, uint32_t c) {
     uint64_t end = f->t + (uint64_t)visited_now(f, p, c);
     p->st_stalls += end - p->park_t[c];
     p->parked &= ~(1u << c);
     f->parkd[p->idx] = p->parked;
     f->rwake[p->idx] = 0;             /* its router must look at c again */
+    if (p->in_ract != 1) ract_rejoin(f, p);
 }
 
 /* something that may free p's parked color c happened (an iq[c] pop at p, or an rb[c] pop or
@@ -472,7 +490,7 @@ void wse__free_program(wse_fabric_t *f) {
     wse__arena_free(f->arena);
     f->arena = NULL; f->images = NULL; f->n_images = 0; f->n_placed = 0; f->loaded = 0;
     f->t = 0; f->last_active = 0; f->faulted = 0;
-    f->ract_n = 0; f->rnew_n = 0;
+    f->ract_n = 0; f->rnew_n = 0; f->late_h = f->late_n = 0;
     for (uint32_t k = 0; k < CAL; k++) if (f->cal_n[k]) cal_take(f, k);
     f->heap.n = 0;
     f->buffered = 0; f->host_pending = 0;
@@ -510,7 +528,7 @@ void wse_close(wse_fabric *f) {
     if (!f) return;
     wse__free_program(f);
     free(f->pes); free(f->rwake); free(f->parkd);
-    free(f->ract); free(f->rnew);
+    free(f->ract); free(f->rnew); free(f->ract2); free(f->late);
     free(f->cal_bm); free(f->cal_sum); free(f->cal_cur.v);
     free(f->heap.v); free(f->stall_pes); free(f->out); free(f->tr);
     free(f->sort_tmp);
@@ -1245,6 +1263,13 @@ DEFINE_SORT_IDX(sort_idx32, uint32_t)
 static void phase1(wse_fabric_t *f, uint64_t t) {
     /* merge newly active routers */
     if (f->rnew_n) {
+        /* routers that rejoined the list in the meantime (ract_rejoin) are in it already */
+        size_t m = 0;
+        for (size_t j = 0; j < f->rnew_n; j++) {
+            pe_t *q = f->pes[f->rnew[j]];
+            if (q->in_ract == 2) { q->in_ract = 1; f->rnew[m++] = f->rnew[j]; }
+        }
+        f->rnew_n = m;
         sort_idx32(f, f->rnew, f->rnew_n);
         if (grow((void **)&f->ract, &f->ract_cap, f->ract_n + f->rnew_n, sizeof(uint32_t))) return;
         /* merge from the back */
@@ -1256,24 +1281,38 @@ static void phase1(wse_fabric_t *f, uint64_t t) {
         f->ract_n += f->rnew_n;
         f->rnew_n = 0;
     }
-    size_t keep = 0;
-    const size_t n = f->ract_n;      /* routers that become active now join at the next cycle */
-    for (size_t i = 0; i < n; i++) {
-        uint64_t rw = f->rwake[f->ract[i]];
+    /* routers that become active now join at the next cycle, except those that rejoin behind
+       the visit in progress (f->late, see ract_rejoin): both lists are visited in index order */
+    if (grow((void **)&f->ract2, &f->ract2_cap, f->ract_n + 1, sizeof(uint32_t))) return;
+    size_t keep = 0, i = 0;
+    const size_t n = f->ract_n;
+    f->late_h = f->late_n = 0;
+    for (;;) {
+        uint32_t r;
+        if (f->late_h < f->late_n && (i >= n || f->late[f->late_h] < f->ract[i])) {
+            r = f->late[f->late_h++];
+            if (grow((void **)&f->ract2, &f->ract2_cap, keep + (n - i) + 1, sizeof(uint32_t))) return;
+        } else if (i < n) r = f->ract[i++];
+        else break;
+        uint64_t rw = f->rwake[r];
         if (rw > t) {
             /* nothing it holds can move before rw: this visit would change nothing (no move,
                no stall; parked colors count their stalls by themselves) */
+            if (rw == NEVER) { f->pes[r]->in_ract = 0; continue; }
             if (rw < f->next_router_t) f->next_router_t = rw;
-            f->ract[keep++] = f->ract[i];
+            f->ract2[keep++] = r;
             continue;
         }
-        pe_t *p = f->pes[f->ract[i]];
+        pe_t *p = f->pes[r];
         f->cur_r = p->idx;
         router_step(f, p, t);
         if (f->faulted) return;
-        if (p->qmask || p->hq_ports) f->ract[keep++] = f->ract[i];
+        if ((p->qmask || p->hq_ports) && f->rwake[r] != NEVER) f->ract2[keep++] = r;
         else p->in_ract = 0;
     }
+    f->late_h = f->late_n = 0;
+    uint32_t *tmp = f->ract; f->ract = f->ract2; f->ract2 = tmp;
+    size_t tc = f->ract_cap; f->ract_cap = f->ract2_cap; f->ract2_cap = tc;
     f->ract_n = keep;
 }
 

@@ -172,6 +172,11 @@ typedef struct wse_fabric {
     /* routers */
     uint32_t *ract; size_t ract_n, ract_cap;
     uint32_t *rnew; size_t rnew_n, rnew_cap;
+    /* phase 1 writes the routers that stay active to ract2 (then the two swap); late: routers
+       that rejoin during phase 1 behind the visit in progress (an unpark), to be visited in
+       this cycle, ascending, from late_h */
+    uint32_t *ract2; size_t ract2_cap;
+    uint32_t *late; size_t late_h, late_n, late_cap;
     uint64_t next_router_t;
     /* rwake[i]: the router of PE i has nothing to do before this cycle: no unparked rb/oq head
        is ready before it and no host wavelet waits (a lower bound, lowered by every push; the
