@@ -13,7 +13,7 @@ import numpy as np
 
 
 def bench_decode(model: str = "smollm2-135m", prompt: str = "The capital of France is", n_new: int = 3,
-                 arch: str = "wse3") -> dict:
+                 arch: str = "wse3", full_chain: bool = True) -> dict:
     """Decode ``prompt`` + ``n_new`` tokens with the fabric engine and with the numpy reference.
 
     decode_wall_ms_per_token: median emulator wall time of one step (send packet, run to idle,
@@ -24,6 +24,13 @@ def bench_decode(model: str = "smollm2-135m", prompt: str = "The capital of Fran
     emulator's event counts (``Fabric.stats()``) over the whole decode divided by the steps (the
     work the program gives the emulator). The fabric tokens must equal the reference's, else
     this raises instead of reporting a time.
+
+    The prompt's positions are small, and below ``pos = chain - 1`` the attention uses only the
+    chain PEs that already hold a position (docs/decode.md), so those steps are the cheap
+    regime. With ``full_chain`` the same decoder goes on (the reference's greedy tokens, checked
+    again) until eight steps at ``pos >= chain`` have run, where every chain PE takes part as at
+    any longer context; ``decode_full_chain_*`` are the same figures over those eight steps
+    (numpy: ReferenceModel.step at the same positions).
     """
     from .fabric import FabricDecoder
     from .reference import ReferenceModel
@@ -51,6 +58,7 @@ def bench_decode(model: str = "smollm2-135m", prompt: str = "The capital of Fran
         ref.generate(ids, n_new)
         np_ms.append((time.perf_counter() - t0) * 1e3 / len(feed))
     cyc = float(np.median(dec.stats.cycles))
+    full = _full_chain(dec, ref, ids, keys) if full_chain else {}
     return {
         "decode_wall_ms_per_token": float(np.median(dec.stats.wall)) * 1e3,
         "numpy_ms_per_token": float(np.median(np_ms)),
@@ -61,6 +69,56 @@ def bench_decode(model: str = "smollm2-135m", prompt: str = "The capital of Fran
         "decode_grid": list(dec.grid),
         "decode_build_s": build_s,
         "decode_host_mem_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        **events,
+        **full,
+    }
+
+
+def _full_chain(dec, ref, ids: list, keys: tuple) -> dict:
+    """Steps at positions chain .. chain + 7 (every attention chain PE holds positions)."""
+    chain = dec.plan.layer.attn.chain
+    first, n_steps = chain, 8
+    n_new = first + n_steps + 1 - len(ids)
+    want = ref.generate(ids, n_new)
+    feed = ids + want[:-1]
+    k0 = len(dec.stats.wall)
+    fab = dec.program.fabric
+    snap = []
+    run_step = dec.program.step
+
+    def step(tok, pos):           # the fabric's event counts from the first measured position on
+        if pos == first:
+            snap.append(fab.stats())
+        return run_step(tok, pos)
+
+    dec.program.step = step
+    try:
+        got = dec.generate(ids, n_new)
+    finally:
+        del dec.program.step
+    if got != want:
+        raise AssertionError(f"bench_decode (full chain): fabric tokens {got} != reference {want}")
+    end = fab.stats()
+    events = {f"decode_full_chain_{k}_per_token": (end[k] - snap[0][k]) / n_steps for k in keys}
+    walls = dec.stats.wall[k0:][first:first + n_steps]
+    cycles = dec.stats.cycles[k0:][first:first + n_steps]
+    np_ms = []
+    for _ in range(3):
+        ref.reset()
+        ts = []
+        for pos, tok in enumerate(feed[:first + n_steps]):
+            t0 = time.perf_counter()
+            ref.step(tok, pos)
+            ts.append(time.perf_counter() - t0)
+        np_ms.append(float(np.median(ts[first:])) * 1e3)
+    w = float(np.median(walls)) * 1e3
+    n = float(np.median(np_ms))
+    return {
+        "decode_full_chain_positions": [first, first + n_steps - 1],
+        "decode_full_chain_wall_ms_per_token": w,
+        "decode_full_chain_numpy_ms_per_token": n,
+        "decode_full_chain_ratio": w / n,
+        "decode_full_chain_cycles_per_token": float(np.median(cycles)),
         **events,
     }
 
