@@ -27,7 +27,7 @@ import random
 from dataclasses import dataclass, field
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 from helpers import E, N, R, S, W, li
 from test_differential import outcome, state_diff
@@ -372,7 +372,10 @@ def test_long_backpressure_chains(seed, w, h, n_colors, max_len, delay, arch, ch
                               slow_sinks=delay, min_len=max_len // 2)
     ref, _ = run_both(obj, w, h, arch, checkpoint, describe(flows, w, h, arch))
     check_program_did_its_job(ref, flows, w, h)
-    assert total_stalls(ref, w, h) > 0
+    # Short streams on a small grid can fit in the routers' queues and never stall (e.g. seed
+    # 6511 on 3x3, wse3): the comparison above still held, but such a program is no example of
+    # backpressure, so hypothesis is told to find others instead of the test failing on it.
+    assume(total_stalls(ref, w, h) > 0)
 
 
 @settings(max_examples=15)
