@@ -1210,11 +1210,11 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
 #undef SET_PARK_REM
 }
 
-/* Sorting PE indices (keys < W*H): phase 1 merges the routers that became active in a cycle,
-   phase 2 visits a bucket's CEs in index order. qsort's comparator calls were a visible share
-   of a busy cycle, so long arrays get an LSD radix sort (digits of at most 11 bits, as few
-   passes as W*H needs) through a scratch buffer kept in the fabric; short ones an insertion
-   sort. The result is the same ascending order. */
+/* Sorting PE indices (keys < W*H): phase 1 merges the routers that became active in a cycle.
+   qsort's comparator calls were a visible share of a busy cycle, so long arrays get an LSD
+   radix sort (digits of at most 11 bits, as few passes as W*H needs) through a scratch buffer
+   kept in the fabric; short ones an insertion sort. The result is the same ascending order.
+   (Phase 2 needs no sort: calendar buckets are bitmaps read in index order.) */
 static unsigned idx_bits(const wse_fabric_t *f) {
     uint64_t m = (uint64_t)f->W * f->H - 1;
     unsigned b = 1;
@@ -1222,43 +1222,37 @@ static unsigned idx_bits(const wse_fabric_t *f) {
     return b;
 }
 
-#define DEFINE_SORT_IDX(NAME, T)                                                               \
-static void NAME(wse_fabric_t *f, T *v, size_t n) {                                            \
-    if (n < 48) {                                                                              \
-        for (size_t i = 1; i < n; i++) {                                                       \
-            T x = v[i]; size_t j = i;                                                          \
-            while (j && v[j - 1] > x) { v[j] = v[j - 1]; j--; }                                \
-            v[j] = x;                                                                          \
-        }                                                                                      \
-        return;                                                                                \
-    }                                                                                          \
-    if (grow((void **)&f->sort_tmp, &f->sort_cap, n, sizeof(uint64_t))) {                      \
-        qsort(v, n, sizeof(T), sizeof(T) == 8 ? cmp_u64 : cmp_u32);                            \
-        return;                                                                                \
-    }                                                                                          \
-    unsigned bits = idx_bits(f), passes = (bits + 10) / 11, db = (bits + passes - 1) / passes; \
-    T *src = v, *dst = (T *)(void *)f->sort_tmp;                                               \
-    uint32_t cnt[1u << 11];                                                                    \
-    for (unsigned pass = 0, sh = 0; pass < passes; pass++, sh += db) {                         \
-        uint32_t nd = 1u << db, mask = nd - 1, sum = 0;                                        \
-        memset(cnt, 0, nd * sizeof cnt[0]);                                                    \
-        for (size_t i = 0; i < n; i++) cnt[(src[i] >> sh) & mask]++;                           \
-        for (uint32_t d = 0; d < nd; d++) { uint32_t c = cnt[d]; cnt[d] = sum; sum += c; }     \
-        for (size_t i = 0; i < n; i++) dst[cnt[(src[i] >> sh) & mask]++] = src[i];             \
-        T *tmp = src; src = dst; dst = tmp;                                                    \
-    }                                                                                          \
-    if (src != v) memcpy(v, src, n * sizeof(T));                                               \
-}
-
 static int cmp_u32(const void *a, const void *b) {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return x < y ? -1 : x > y;
 }
-static int cmp_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
+
+static void sort_idx32(wse_fabric_t *f, uint32_t *v, size_t n) {
+    if (n < 48) {
+        for (size_t i = 1; i < n; i++) {
+            uint32_t x = v[i]; size_t j = i;
+            while (j && v[j - 1] > x) { v[j] = v[j - 1]; j--; }
+            v[j] = x;
+        }
+        return;
+    }
+    if (grow((void **)&f->sort_tmp, &f->sort_cap, n, sizeof(uint64_t))) {
+        qsort(v, n, sizeof(uint32_t), cmp_u32);
+        return;
+    }
+    unsigned bits = idx_bits(f), passes = (bits + 10) / 11, db = (bits + passes - 1) / passes;
+    uint32_t *src = v, *dst = (uint32_t *)(void *)f->sort_tmp;
+    uint32_t cnt[1u << 11];
+    for (unsigned pass = 0, sh = 0; pass < passes; pass++, sh += db) {
+        uint32_t nd = 1u << db, mask = nd - 1, sum = 0;
+        memset(cnt, 0, nd * sizeof cnt[0]);
+        for (size_t i = 0; i < n; i++) cnt[(src[i] >> sh) & mask]++;
+        for (uint32_t d = 0; d < nd; d++) { uint32_t c = cnt[d]; cnt[d] = sum; sum += c; }
+        for (size_t i = 0; i < n; i++) dst[cnt[(src[i] >> sh) & mask]++] = src[i];
+        uint32_t *tmp = src; src = dst; dst = tmp;
+    }
+    if (src != v) memcpy(v, src, n * sizeof(uint32_t));
 }
-DEFINE_SORT_IDX(sort_idx32, uint32_t)
 
 static void phase1(wse_fabric_t *f, uint64_t t) {
     /* merge newly active routers */
