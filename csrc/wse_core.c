@@ -1381,19 +1381,31 @@ static void end_task(wse_fabric_t *f, pe_t *p, uint64_t t) {
     sched(f, p, t + 1);
 }
 
-/* step a fabric op one element; returns 1 when an element was processed */
+/* the head of iq[c] is ready at t: returns its col_t; otherwise NULL, and when a wavelet waits
+   that is not ready yet, the CE comes back when it is */
+static inline col_t *fab_in(wse_fabric_t *f, pe_t *p, uint32_t c, uint64_t t) {
+    col_t *cs = col_of(p, c);
+    if (!cs || !cs->iq.n) return NULL;
+    uint64_t ready = q_head(&cs->iq)->ready;
+    if (ready > t) { sched(f, p, ready); return NULL; }
+    return cs;
+}
+
+/* take the head of a fabin source's iq (the low half for a 16-bit element) */
+static inline uint32_t fab_take(wse_fabric_t *f, pe_t *p, col_t *cs, uint32_t e) {
+    uint32_t payload = q_head(&cs->iq)->payload;
+    q_pop(&cs->iq);
+    f->buffered--;
+    wake(f, p, cs->color);
+    return e == 2 ? payload : (payload & 0xffffu);
+}
+
+/* step a fabric op one element; returns 1 when an element was processed. The operand shapes
+   were decoded at issue (op->fin, op->ed/ea/eb). */
 static int fab_step(wse_fabric_t *f, pe_t *p, op_t *op, uint64_t t) {
-    const dsr_t *ops[3] = { &op->d, &op->a, &op->b };
-    int types[3] = { op->td, op->t0, op->t1 };
-    col_t *cin[3] = { 0, 0, 0 };
-    for (int k = 1; k < 3; k++) {
-        if (!types[k] || ops[k]->kind != WSE_DSD_FABIN) continue;
-        col_t *cs = col_of(p, ops[k]->color);
-        if (!cs || !cs->iq.n) return 0;
-        if (q_head(&cs->iq)->ready > t) { sched(f, p, q_head(&cs->iq)->ready); return 0; }
-        cin[k] = cs;
-    }
-    col_t *cout = NULL;
+    col_t *ca = NULL, *cb = NULL, *cout = NULL;
+    if ((op->fin & 1) && !(ca = fab_in(f, p, op->a.color, t))) return 0;
+    if ((op->fin & 2) && !(cb = fab_in(f, p, op->b.color, t))) return 0;
     if (op->d.kind == WSE_DSD_FABOUT) {
         uint32_t c = op->d.color;
         cout = col_of(p, c);
@@ -1408,22 +1420,20 @@ static int fab_step(wse_fabric_t *f, pe_t *p, op_t *op, uint64_t t) {
         if (cout->oq.n >= cout->oq.cap) return 0;
     }
     uint64_t i = op->done;
-    uint32_t x[3] = { 0, 0, 0 };
-    for (int k = 1; k < 3; k++) {
-        if (!types[k]) continue;
-        uint32_t e = esize(types[k]);
-        if (cin[k]) {
-            wl_t *w = q_head(&cin[k]->iq);
-            x[k] = e == 2 ? w->payload : (w->payload & 0xffffu);
-            q_pop(&cin[k]->iq);
-            f->buffered--;
-            wake(f, p, cin[k]->color);
-        } else {
-            x[k] = mem_ld(p->mem, dsd_addr(ops[k], i, e), e);
-        }
+    uint32_t x0 = 0, x1 = 0;
+    if (ca) x0 = fab_take(f, p, ca, op->ea);
+    else if (op->ea) x0 = mem_ld(p->mem, dsd_addr(&op->a, i, op->ea), op->ea);
+    if (cb) x1 = fab_take(f, p, cb, op->eb);
+    else if (op->eb) x1 = mem_ld(p->mem, dsd_addr(&op->b, i, op->eb), op->eb);
+    /* the workload's common ops first (the same expressions as in elem) */
+    uint32_t r;
+    switch (op->opcode) {
+    case WSE_OP_FADDS_VV: r = canon_s(bf(x0) + bf(x1)); break;
+    case WSE_OP_FMOVS_V: r = canon_s(bf(x0)); break;
+    case WSE_OP_MOV32_V: r = x0; break;
+    default: r = elem(op->opcode, x0, x1, op->rs); break;
     }
-    uint32_t r = elem(op->opcode, x[1], x[2], op->rs);
-    uint32_t ed = esize(types[0]);
+    uint32_t ed = op->ed;
     if (cout) {
         q_push(&cout->oq, ed == 2 ? r : (r & 0xffffu), 0, t + 1);
         if (t + 1 < f->rwake[p->idx]) f->rwake[p->idx] = t + 1;
@@ -1599,9 +1609,12 @@ static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_
     memset(op, 0, sizeof *op);
     op->busy = 1; op->opcode = di->op; op->act = di->act; op->tid = di->tid; op->fabric = 1;
     op->n = (uint32_t)n; op->done = 0; op->d = *d;
-    op->td = in->td; op->t0 = in->t0; op->t1 = in->t1;
     if (a) op->a = *a;
     if (b) op->b = *b;
+    op->ed = (uint8_t)esize(in->td);
+    op->ea = in->t0 ? (uint8_t)esize(in->t0) : 0;
+    op->eb = in->t1 ? (uint8_t)esize(in->t1) : 0;
+    op->fin = (uint8_t)((op->ea && op->a.kind == WSE_DSD_FABIN) | (op->eb && op->b.kind == WSE_DSD_FABIN) << 1);
     op->rs = rs; op->colors = colors; op->finish_t = NEVER; op->pc = pc;
     if (di->act) {
         op->start_t = t + 1;

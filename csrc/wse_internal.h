@@ -84,7 +84,9 @@ typedef dsd_t dsr_t;
    reads come first, the operand DSRs after */
 typedef struct {
     uint8_t busy, opcode, act, tid, fabric, dir_done;
-    uint8_t td, t0, t1;       /* element types of dst, src0, src1 (from the ISA table) */
+    uint8_t ed, ea, eb;       /* element sizes in words of dst, src0, src1 (from the ISA
+                                 table's element types; ea, eb 0: the op has no such source) */
+    uint8_t fin;              /* bit 0: src0 takes from the fabric (fabin), bit 1: src1 does */
     uint32_t n, done;
     uint32_t rs;
     uint32_t colors;          /* fabric colors it uses */
