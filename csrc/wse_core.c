@@ -316,7 +316,8 @@ static void cal_take(wse_fabric_t *f, uint32_t k) {
     f->cal_n[k] = 0;
 }
 
-static void sched(wse_fabric_t *f, pe_t *p, uint64_t t) {
+/* (inline: every element of a fabric op schedules its PE for the next cycle) */
+static inline void sched(wse_fabric_t *f, pe_t *p, uint64_t t) {
     if (t < f->t) t = f->t;
     if (p->sched_t == t) return;
     p->sched_t = t;
@@ -1430,6 +1431,7 @@ static int fab_step(wse_fabric_t *f, pe_t *p, op_t *op, uint64_t t) {
     switch (op->opcode) {
     case WSE_OP_FADDS_VV: r = canon_s(bf(x0) + bf(x1)); break;
     case WSE_OP_FMOVS_V: r = canon_s(bf(x0)); break;
+    case WSE_OP_FMULS_VV: r = canon_s(bf(x0) * bf(x1)); break;
     case WSE_OP_MOV32_V: r = x0; break;
     default: r = elem(op->opcode, x0, x1, op->rs); break;
     }

@@ -121,10 +121,10 @@ typedef struct pe {
     uint64_t st_hops, st_stalls, st_recv, st_sent, st_elems;
     int32_t task;
     uint32_t pc;
+    uint16_t *mem;              /* (hot: the memory operands of fabric ops read it per element) */
     op_t mop;
     /* --- the rest --- */
     uint32_t x, y;
-    uint16_t *mem;
     uint32_t regs[16];
     uint64_t activated, blocked;
     uint64_t task_start;
