@@ -1401,14 +1401,25 @@ static inline uint32_t fab_take(wse_fabric_t *f, pe_t *p, col_t *cs, uint32_t e)
     return e == 2 ? payload : (payload & 0xffffu);
 }
 
-/* step a fabric op one element; returns 1 when an element was processed. The operand shapes
-   were decoded at issue (op->fin, op->ed/ea/eb). */
+/* the per-element fields of pe_t.mop share one cache line with pe_t.mem */
+_Static_assert(offsetof(pe_t, mem) % CACHE_LINE == 0 && offsetof(pe_t, mop) == offsetof(pe_t, mem) + 8
+               && offsetof(op_t, start_t) == OP_STEP_BYTES && 8 + OP_STEP_BYTES <= CACHE_LINE,
+               "pe_t.mem and the step fields of pe_t.mop are not in one cache line");
+
+/* address of element i of memory operand k (0 dst, 1 src0, 2 src1) of a fabric op */
+static inline int64_t op_addr(const op_t *op, uint32_t k, const dsr_t *d, uint64_t i, uint32_t e) {
+    if ((op->lin >> k) & 1) return (int64_t)op->base[k] + (int64_t)i * op->step[k];
+    return dsd_addr(d, i, e);
+}
+
+/* step a fabric op one element; returns 1 when an element was processed. It reads the fields
+   decoded at issue (the first OP_STEP_BYTES of op_t), and the DSRs only for a mem4d operand. */
 static int fab_step(wse_fabric_t *f, pe_t *p, op_t *op, uint64_t t) {
     col_t *ca = NULL, *cb = NULL, *cout = NULL;
-    if ((op->fin & 1) && !(ca = fab_in(f, p, op->a.color, t))) return 0;
-    if ((op->fin & 2) && !(cb = fab_in(f, p, op->b.color, t))) return 0;
-    if (op->d.kind == WSE_DSD_FABOUT) {
-        uint32_t c = op->d.color;
+    if ((op->fab & 1) && !(ca = fab_in(f, p, op->ca, t))) return 0;
+    if ((op->fab & 2) && !(cb = fab_in(f, p, op->cb, t))) return 0;
+    if (op->fab & 4) {
+        uint32_t c = op->cd;
         cout = col_of(p, c);
         if (!cout) {
             fault(f, p, WSE_FK_ROUTE, (int)op->pc, t, "fabout on color %u, but the PE has no route for it", c);
@@ -1423,9 +1434,9 @@ static int fab_step(wse_fabric_t *f, pe_t *p, op_t *op, uint64_t t) {
     uint64_t i = op->done;
     uint32_t x0 = 0, x1 = 0;
     if (ca) x0 = fab_take(f, p, ca, op->ea);
-    else if (op->ea) x0 = mem_ld(p->mem, dsd_addr(&op->a, i, op->ea), op->ea);
+    else if (op->ea) x0 = mem_ld(p->mem, op_addr(op, 1, &op->a, i, op->ea), op->ea);
     if (cb) x1 = fab_take(f, p, cb, op->eb);
-    else if (op->eb) x1 = mem_ld(p->mem, dsd_addr(&op->b, i, op->eb), op->eb);
+    else if (op->eb) x1 = mem_ld(p->mem, op_addr(op, 2, &op->b, i, op->eb), op->eb);
     /* the workload's common ops first (the same expressions as in elem) */
     uint32_t r;
     switch (op->opcode) {
@@ -1444,7 +1455,7 @@ static int fab_step(wse_fabric_t *f, pe_t *p, op_t *op, uint64_t t) {
         qmask_update(p, cout);
         ract_add(f, p);
     } else {
-        mem_st(p->mem, dsd_addr(&op->d, i, ed), ed, r);
+        mem_st(p->mem, op_addr(op, 0, &op->d, i, ed), ed, r);
     }
     op->done++;
     p->st_elems++;
@@ -1511,6 +1522,26 @@ static uint32_t tensor_cycles(wse_fabric_t *f, const insn_desc_t *in, uint64_t n
     uint64_t c = (n + w - 1) / w;
     if (c < 1) c = 1;
     return c > 0xffffffffull ? 0xffffffffu : (uint32_t)c;
+}
+
+/* decode the operands of a fabric op (op->d, a, b set, the rest of op zero) into the fields its
+   steps read (see op_t) */
+static void op_decode(op_t *op, const insn_desc_t *in) {
+    op->ed = (uint8_t)esize(in->td);
+    op->ea = in->t0 ? (uint8_t)esize(in->t0) : 0;
+    op->eb = in->t1 ? (uint8_t)esize(in->t1) : 0;
+    op->fab = (uint8_t)((op->ea && op->a.kind == WSE_DSD_FABIN) | (op->eb && op->b.kind == WSE_DSD_FABIN) << 1
+                        | (op->d.kind == WSE_DSD_FABOUT) << 2);
+    op->cd = op->d.color; op->ca = op->a.color; op->cb = op->b.color;
+    const dsr_t *opd[3] = { &op->d, &op->a, &op->b };
+    const uint8_t ope[3] = { op->ed, op->ea, op->eb };
+    for (int k = 0; k < 3; k++) {
+        int64_t step = (int64_t)opd[k]->stride[0] * ope[k];
+        if (opd[k]->kind != WSE_DSD_MEM1D || step != (int32_t)step) continue;
+        op->lin |= (uint8_t)(1u << k);
+        op->base[k] = opd[k]->base;
+        op->step[k] = (int32_t)step;
+    }
 }
 
 /* Set up a tensor op at pc. Returns: -1 fault; otherwise the main-thread cost (>= 1) when the op
@@ -1613,10 +1644,7 @@ static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_
     op->n = (uint32_t)n; op->done = 0; op->d = *d;
     if (a) op->a = *a;
     if (b) op->b = *b;
-    op->ed = (uint8_t)esize(in->td);
-    op->ea = in->t0 ? (uint8_t)esize(in->t0) : 0;
-    op->eb = in->t1 ? (uint8_t)esize(in->t1) : 0;
-    op->fin = (uint8_t)((op->ea && op->a.kind == WSE_DSD_FABIN) | (op->eb && op->b.kind == WSE_DSD_FABIN) << 1);
+    op_decode(op, in);
     op->rs = rs; op->colors = colors; op->finish_t = NEVER; op->pc = pc;
     if (di->act) {
         op->start_t = t + 1;

@@ -80,21 +80,30 @@ typedef struct image {
 /* DSR state: same layout as a DSD (kind 0 = never loaded) */
 typedef dsd_t dsr_t;
 
-/* a tensor operation in progress (fabric operand, or async); the fields a fabric op's step
-   reads come first, the operand DSRs after */
+/* a tensor operation in progress (fabric operand, or async). The first OP_STEP_BYTES bytes are
+   what a fabric op's step reads per element, decoded at issue (pe_t.mop starts 8 bytes into a
+   cache line, so that they share that line with pe_t.mem); the operand DSRs come last. */
 typedef struct {
-    uint8_t busy, opcode, act, tid, fabric, dir_done;
+    uint8_t opcode;
+    uint8_t fab;              /* bit 0: src0 is fabin, bit 1: src1 is fabin, bit 2: dst is fabout */
     uint8_t ed, ea, eb;       /* element sizes in words of dst, src0, src1 (from the ISA
                                  table's element types; ea, eb 0: the op has no such source) */
-    uint8_t fin;              /* bit 0: src0 takes from the fabric (fabin), bit 1: src1 does */
+    uint8_t cd, ca, cb;       /* colors of dst, src0, src1 (as in d, a, b) */
+    uint8_t lin;              /* bit 0, 1, 2: dst, src0, src1 is a mem1d DSD whose step fits 32
+                                 bits: its element i is at base[k] + i * step[k] */
+    uint8_t busy, act, tid;
     uint32_t n, done;
     uint32_t rs;
+    uint64_t finish_t;        /* when it completes (known once its last element is done) */
+    uint32_t base[3];         /* dst, src0, src1 (when lin says so) */
+    int32_t step[3];          /* stride * element size */
+    uint64_t start_t;
+    uint8_t fabric, dir_done;
     uint32_t colors;          /* fabric colors it uses */
     uint32_t pc;
-    uint64_t finish_t;        /* when it completes (known once its last element is done) */
-    uint64_t start_t;
     dsr_t d, a, b;
 } op_t;
+#define OP_STEP_BYTES 56
 
 enum { M_IDLE = 0, M_RUN = 1, M_SEND = 2, M_FABOP = 3 };
 
@@ -121,7 +130,7 @@ typedef struct pe {
     uint64_t st_hops, st_stalls, st_recv, st_sent, st_elems;
     int32_t task;
     uint32_t pc;
-    uint16_t *mem;              /* (hot: the memory operands of fabric ops read it per element) */
+    uint16_t *mem;              /* (hot: with the step fields of mop, one cache line) */
     op_t mop;
     /* --- the rest --- */
     uint32_t x, y;
