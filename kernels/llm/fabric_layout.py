@@ -80,7 +80,9 @@ class Layout:
     arch: str
     context: int
     weight_bytes: int
-    qkv: GemvTile      # block-row g = KV group g: rows (G+2)*hd = [q heads of g; k_g; v_g]
+    # KV group g = rows (G+2)*hd = [v_g; k_g; q heads of g]: block-row g, or (qkv_split == 2)
+    # block-rows 2g and 2g + 1 of (G+2)*hd/2 rows each
+    qkv: GemvTile
     o: GemvTile
     gu: GemvTile       # block-row f: [gate slice f; up slice f], rows = 2*fs
     # block (i, f): output rows i*rows.., inputs f*fs..; placed transposed: output slice i is
@@ -93,6 +95,11 @@ class Layout:
     grid: tuple[int, int]
 
     # -- the band of one layer, relative x of each role -----------------------------------------
+    @property
+    def qkv_split(self) -> int:
+        """Block-rows per KV group in the QKV grid (1 or 2)."""
+        return self.qkv.n_rows // self.config.n_kv_heads
+
     @property
     def fs(self) -> int:
         return self.gu.rows // 2
@@ -174,12 +181,22 @@ def _row_tile(name: str, out: int, inp: int, wb: int) -> GemvTile:
     return GemvTile(name, out, inp, out, max(fit))
 
 
-def _group_tile(name: str, groups: int, rows: int, inp: int, wb: int) -> GemvTile:
-    """``groups`` block-rows of ``rows`` output rows each (a grid of groups x C PEs)."""
-    fit = [c for c in _divisors(inp) if rows * c * 2 <= wb and 4 * rows + 2 * rows * c + 4 * c <= 40000]
-    if not fit:
+def _group_tile(name: str, groups: int, rows: int, inp: int, wb: int, first: int) -> GemvTile:
+    """``groups`` groups of ``rows`` output rows, each one block-row, or two block-rows of
+    ``rows / 2`` (even, and at least ``first``: the first block-row holds the group's first
+    ``first`` rows whole) when that takes fewer block columns (half the row reduction's
+    wavelets per column boundary, and fewer boundaries): a grid of groups (x 2) x C PEs."""
+    best = None
+    for split in (1, 2):
+        r = rows // split
+        if rows % split or r % 2 or r < first:
+            continue
+        fit = [c for c in _divisors(inp) if r * c * 2 <= wb and 4 * r + 2 * r * c + 4 * c <= 40000]
+        if fit and (best is None or max(fit) > best.cols):
+            best = GemvTile(name, groups * rows, inp, r, max(fit))
+    if best is None:
         raise FabricFitError(f"{name}: a column of {rows} fp16 weights does not fit {wb} bytes per PE")
-    return GemvTile(name, groups * rows, inp, rows, max(fit))
+    return best
 
 
 def _grid_tile(name: str, out: int, inp: int, wb: int, max_rows: int) -> GemvTile:
@@ -259,7 +276,7 @@ def make_layout(cfg: LlamaConfig, *, arch: str = "wse2", context: int = MIN_CONT
     if cfg.group_size > 8:
         raise FabricFitError(f"{cfg.name}: group size {cfg.group_size} > 8")
     G, hd = cfg.group_size, cfg.head_dim
-    qkv = _group_tile("qkv", cfg.n_kv_heads, (G + 2) * hd, cfg.dim, weight_bytes)
+    qkv = _group_tile("qkv", cfg.n_kv_heads, (G + 2) * hd, cfg.dim, weight_bytes, 2 * hd)
     per_pe = max(1, kv_bytes // (8 * hd))
     P = math.ceil(context / per_pe)
     S = math.ceil(context / P)

@@ -182,7 +182,7 @@ class FabricModel:
         for li, L in enumerate(self.layers):
             h = rms_norm(x, L.attn_norm, cfg.norm_eps)
             emit("attn_norm", li, h)
-            # the qkv block columns are shared by q, k and v (one block-row per KV group)
+            # the qkv block columns are shared by q, k and v (one or two block-rows per KV group)
             q = chain_gemv(L.wq_t, h, pl.qkv.cols).reshape(cfg.n_heads, hd)
             k = chain_gemv(L.wk_t, h, pl.qkv.cols).reshape(cfg.n_kv_heads, hd)
             v = chain_gemv(L.wv_t, h, pl.qkv.cols).reshape(cfg.n_kv_heads, hd)

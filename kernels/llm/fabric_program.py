@@ -585,114 +585,168 @@ g16: .zero {D}, f16
 """)
 
     # ---- QKV row: RoPE and the packets to the attention chains at the row end -----------------
-    pd = [f".dsd r_ev, mem1d, base=acc, len={hd // 2}, stride=2",
-          f".dsd r_od, mem1d, base=acc, len={hd // 2}, stride=2",
-          f".dsd r_cos, mem1d, base=hdr, len={hd // 2}",
-          f".dsd r_sin, mem1d, base=hdr + {hd}, len={hd // 2}"]
-    for i in range(4):
-        pd.append(f".dsd r_t{i}, mem1d, base=rt{i}, len={hd // 2}")
-    # block-row g (pe_y) of the QKV grid is KV group g: its row end rotates the group's q heads
-    # and k, and sends pos, control, v_g, k_g, control, q_g to chain g (East along row 0; rows
-    # g > 0 go North up the row-end column first). pos and q_g are multicast down the chain; the
-    # first control wavelet turns the chain top's switch so that v_g, k_g reach only the top
-    # (which relays them down to the owner of pos), the second turns it back.
-    # v needs no RoPE: it goes out (async) while the row end ropes q and k; the task kvk (blocked
-    # until that send is done, activated after the RoPE) then sends k, the control, q
-    pd.append(f".dsd r_grp, mem1d, base=acc, len={G * hd}")
-    pd.append(f".dsd r_k, mem1d, base=acc + {2 * G * hd}, len={hd}")
-    pd.append(f".dsd r_v, mem1d, base=acc + {2 * (G + 1) * hd}, len={hd}")
+    # block-row g (pe_y) of the QKV grid is KV group g, its rows [v_g; k_g; q heads of g]
+    # (qkv_split S = 1), or (S = 2) block-rows 2g and 2g + 1 hold the first and the second
+    # half of those rows (part 0 and part 1: v_g, k_g and the first q rows, and the other q
+    # rows). The row end of part 0 (block-row S * g) sends pos, control, v_g, k_g, control,
+    # q_g to chain g (East along row 0; rows S * g > 0 go North up the row-end column first);
+    # with S = 2 the q rows of part 1 are roped by its own row end, sent North on the color lnk
+    # and forwarded by part 0 from its input queue behind its own q rows. pos and q_g are
+    # multicast down the chain; the first control wavelet turns the chain top's switch so that
+    # v_g, k_g reach only the top (which relays them down to the owner of pos), the second
+    # turns it back. v needs no RoPE: it goes out (async) while the row end ropes k and q; the
+    # task kvk (blocked until that send is done, activated after the RoPE) then sends k, the
+    # control, q.
+    S, qr = lay.qkv_split, q.rows
+
+    def rope_segs(part: int) -> list[tuple[int, int, int]]:
+        """(first row in the PE, first cos/sin index, pairs) of the k and q heads in a part."""
+        segs = []
+        for h0 in range(hd, (G + 2) * hd, hd):       # k_g, then q heads
+            s, e = max(h0, part * qr), min(h0 + hd, (part + 1) * qr)
+            if s < e:
+                segs.append((s - part * qr, (s - h0) // 2, (e - s) // 2))
+        return segs
+
+    pd = []   # the RoPE's DSDs per segment length n (pairs) and first cos/sin index co
+    for _, co, n in rope_segs(0) + (rope_segs(1) if S == 2 else []):
+        pd += [f".dsd r_ev{n}, mem1d, base=acc, len={n}, stride=2", f".dsd r_od{n}, mem1d, base=acc, len={n}, stride=2"]
+        pd += [f".dsd r_t{i}_{n}, mem1d, base=rt{i}, len={n}" for i in range(4)]
+        pd += [f".dsd r_cos{n}_{co}, mem1d, base=hdr + {2 * co}, len={n}",
+               f".dsd r_sin{n}_{co}, mem1d, base=hdr + {hd + 2 * co}, len={n}"]
+    pd = list(dict.fromkeys(pd))
+
+    def rope(part: int) -> str:
+        code = []
+        for row, co, n in rope_segs(part):
+            code.append(f"""    addi r5, r0, acc + {2 * row}
+    addi r6, r5, 2
+    ldsd a0, r_ev{n}
+    dsdbase a0, r5
+    ldsd a1, r_od{n}
+    dsdbase a1, r6
+    ldsd b0, r_cos{n}_{co}
+    ldsd b1, r_sin{n}_{co}
+    ldsd d0, r_t0_{n}
+    fmuls d0, a0, b0
+    ldsd d0, r_t1_{n}
+    fmuls d0, a1, b1
+    ldsd d0, r_t2_{n}
+    fmuls d0, a0, b1
+    ldsd d0, r_t3_{n}
+    fmuls d0, a1, b0
+    ldsd d1, r_ev{n}
+    dsdbase d1, r5
+    ldsd a2, r_t0_{n}
+    ldsd b2, r_t1_{n}
+    fsubs d1, a2, b2
+    ldsd d1, r_od{n}
+    dsdbase d1, r6
+    ldsd a2, r_t2_{n}
+    ldsd b2, r_t3_{n}
+    fadds d1, a2, b2""")
+        return "\n".join(code)
+
+    qown = (qr if S == 2 else (G + 2) * hd) - 2 * hd      # q rows in part 0
+    pd.append(f".dsd r_v, mem1d, base=acc, len={hd}")
+    pd.append(f".dsd r_k, mem1d, base=acc + {2 * hd}, len={hd}")
+    if qown:
+        pd.append(f".dsd r_q, mem1d, base=acc + {4 * hd}, len={qown}")
     for g in range(NKV):
-        pd.append(f".dsd r_out{g}, fabout, color={FL.C_ATT + g}, len={G * hd}")
         pd.append(f".dsd r_kvout{g}, fabout, color={FL.C_ATT + g}, len={hd}")
-    pd.append(f"""    .if pe_x == {q.n_cols} - 1
+        if qown:
+            pd.append(f".dsd r_qout{g}, fabout, color={FL.C_ATT + g}, len={qown}")
+        if S == 2:
+            pd.append(f".dsd r_fwout{g}, fabout, color={FL.C_ATT + g}, len={qr}")
+    if S == 2:
+        used = {FL.C_RA, FL.C_RB, FL.C_RES1, xo} | att | set(sl_q or [FL.C_QB])
+        lnk = next(c for c in range(23, -1, -1) if c not in used)
+        pd += [f".dsd r_lnkout, fabout, color={lnk}, len={qr}", f".dsd r_lnkin, fabin, color={lnk}, len={qr}"]
+    pd.append(f"""    .if pe_x == {q.n_cols} - 1 && pe_y % {S} == 0
     .task kvk, local, blocked
     .endif""")
-    pc = ["    ld32 r2, [r0 + posv]", f"    addi r9, r0, {NOP_ID}"]
+
+    def qsend(g: int) -> str:
+        code = []
+        if qown:
+            code.append(f"    ldsd a0, r_q\n    ldsd d0, r_qout{g}\n    mov32 d0, a0")
+        if S == 2:
+            code.append(f"    ldsd a0, r_lnkin\n    ldsd d0, r_fwout{g}\n    mov32 d0, a0")
+        return "\n".join(code)
+
+    pc = []
+    if S == 2:   # part 1: rope its q rows, send them to part 0
+        pc.append(f"""    .if pe_y % 2 == 1
+{rope(1)}
+    ldsd d0, r_lnkout
+    ldsd a0, g_acc
+    mov32 d0, a0
+    .else""")
+    pc += ["    ld32 r2, [r0 + posv]", f"    addi r9, r0, {NOP_ID}"]
     # pos >= P - 1 (every chain PE holds positions): pos, control, v, k, control, q; pos and q
     # are multicast down the chain. pos < P - 1: control (turns the chain top's switch to RAMP
     # only), pos, v, k, q, control: the chain top relays them down to the owner of pos
     pc.append(f"    addi r3, r0, {lay.P - 1}\n    blt r2, r3, hdr_relay")
     for g in range(NKV):
-        pc.append(f"""    {"." if g == 0 else ".el"}if pe_y == {g}
+        pc.append(f"""    {"." if g == 0 else ".el"}if pe_y == {S * g}
     send {FL.C_ATT + g}, r2
     sendc {FL.C_ATT + g}, r9""")
     pc.append("    .endif\n    beq r0, r0, hdr_done\nhdr_relay:")
     for g in range(NKV):
-        pc.append(f"""    {"." if g == 0 else ".el"}if pe_y == {g}
+        pc.append(f"""    {"." if g == 0 else ".el"}if pe_y == {S * g}
     sendc {FL.C_ATT + g}, r9
     send {FL.C_ATT + g}, r2""")
     pc.append("    .endif\nhdr_done:")
     for g in range(NKV):
-        pc.append(f"""    {"." if g == 0 else ".el"}if pe_y == {g}
+        pc.append(f"""    {"." if g == 0 else ".el"}if pe_y == {S * g}
     ldsd a3, r_v
     ldsd d3, r_kvout{g}
     mov32 d3, a3 async ut1 unblock kvk""")
     pc.append("    .endif")
-    for hh in range(G + 1):
-        base = 2 * hh * hd
-        pc.append(f"""    addi r5, r0, acc + {base}
-    addi r6, r5, 2
-    ldsd a0, r_ev
-    dsdbase a0, r5
-    ldsd a1, r_od
-    dsdbase a1, r6
-    ldsd b0, r_cos
-    ldsd b1, r_sin
-    ldsd d0, r_t0
-    fmuls d0, a0, b0
-    ldsd d0, r_t1
-    fmuls d0, a1, b1
-    ldsd d0, r_t2
-    fmuls d0, a0, b1
-    ldsd d0, r_t3
-    fmuls d0, a1, b0
-    ldsd d1, r_ev
-    dsdbase d1, r5
-    ldsd a2, r_t0
-    ldsd b2, r_t1
-    fsubs d1, a2, b2
-    ldsd d1, r_od
-    dsdbase d1, r6
-    ldsd a2, r_t2
-    ldsd b2, r_t3
-    fadds d1, a2, b2""")
+    pc.append(rope(0))
     pc.append("""    activate kvk
     exit
 kvk:
     block kvk""")
     pc.append(f"    addi r9, r0, {NOP_ID}\n    ld32 r2, [r0 + posv]\n    addi r3, r0, {lay.P - 1}")
     for g in range(NKV):
-        pc.append(f"""    {"." if g == 0 else ".el"}if pe_y == {g}
+        pc.append(f"""    {"." if g == 0 else ".el"}if pe_y == {S * g}
     ldsd a0, r_k
     ldsd d0, r_kvout{g}
     mov32 d0, a0
     blt r2, r3, q_relay
     sendc {FL.C_ATT + g}, r9
-    ldsd a0, r_grp
-    ldsd d0, r_out{g}
-    mov32 d0, a0
+{qsend(g)}
     exit
 q_relay:
-    ldsd a0, r_grp
-    ldsd d0, r_out{g}
-    mov32 d0, a0
+{qsend(g)}
     sendc {FL.C_ATT + g}, r9""")
     pc.append("    .endif")
+    if S == 2:
+        pc.append("    .endif")
     pdata = "\n".join(f"rt{i}: .zero {hd // 2}, f32" for i in range(4))
-    routes = _bus_sliced(sl_q, q.n_cols, NKV) if sl_q else _bus_row(FL.C_QB, q.n_cols, NKV)
+    routes = _bus_sliced(sl_q, q.n_cols, q.n_rows) if sl_q else _bus_row(FL.C_QB, q.n_cols, q.n_rows)
     routes.append(f"    .if pe_y == 0\n        .route {FL.C_RES1}, west -> east\n        .route {xo}, west -> east\n    .endif")
     end_routes = []
-    for g in range(NKV):   # row 0 of the row-end column turns the packets of rows g > 0 East
+    for g in range(NKV):   # row 0 of the row-end column turns the packets of rows S * g > 0 East
         end_routes.append(f"""    .if pe_x == {q.n_cols} - 1
-        .if pe_y == {g}
+        .if pe_y == {S * g}
             .route {FL.C_ATT + g}, ramp -> {"east" if g == 0 else "north"}
         .elif pe_y == 0
             .route {FL.C_ATT + g}, south -> east
-        .elif pe_y < {g}
+        .elif pe_y < {S * g}
             .route {FL.C_ATT + g}, south -> north
         .endif
     .endif""")
-    out.append(gemv_program("qkv", C=q.n_cols, R=NKV, rows=q.rows, cols=q.cols, inp=D, hdr=1 + hd, bus=FL.C_QB,
+    if S == 2:
+        end_routes.append(f"""    .if pe_x == {q.n_cols} - 1
+        .if pe_y % 2 == 1
+            .route {lnk}, ramp -> north
+        .else
+            .route {lnk}, south -> ramp
+        .endif
+    .endif""")
+    out.append(gemv_program("qkv", C=q.n_cols, R=q.n_rows, rows=q.rows, cols=q.cols, inp=D, hdr=1 + hd, bus=FL.C_QB,
                             bus_routes=routes, extra_routes="\n".join(end_routes),
                             post=("\n".join(pd), "\n".join(pc), pdata), slices=sl_q))
 
@@ -1853,7 +1907,7 @@ class FabricProgram:
             f.write("g16", L.attn_norm.astype(np.float16), rect=(X(0), y0, 1, 1))
             parts = []
             for g in range(cfg.n_kv_heads):
-                parts += [L.wq[g * G * hd:(g + 1) * G * hd], L.wk[g * hd:(g + 1) * hd], L.wv[g * hd:(g + 1) * hd]]
+                parts += [L.wv[g * hd:(g + 1) * hd], L.wk[g * hd:(g + 1) * hd], L.wq[g * G * hd:(g + 1) * G * hd]]
             wqkv = np.concatenate(parts, axis=0)
             q = lay.qkv
             f.write("W", fl(self._blocks(wqkv, q.rows, q.cols)), rect=(X(lay.x_qkv, q.n_cols), y0, q.n_cols, q.n_rows))

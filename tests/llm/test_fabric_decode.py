@@ -86,15 +86,16 @@ def _check_bit_exact(w, dec, tokens):
 
 @pytest.mark.parametrize("weight_bytes, grid", [(2048, None), (4096, (16, 60)), (None, None)])
 def test_fabric_engine_tiny_bit_exact(weight_bytes, grid):
-    """Small weight budgets force every mechanism: GEMV chains of 8 (QKV), a 2 x 4 gate/up grid
-    with its act gather, a 4 x 4 LM head with the argmax chain; grid (16, 60) forces one layer per
+    """Small weight budgets force every mechanism: two QKV block-rows per KV group (2 x 4 PEs),
+    a 2 x 4 gate/up grid with its act gather, a 4 x 4 LM head with the argmax chain; grid (16, 60) forces one layer per
     band row, so the packet takes the lane between bands."""
     pytest.importorskip("wse.emu", reason="the emulator package is not importable")
     w = tiny_weights()
     dec = FabricDecoder(w, arch="wse3", weight_bytes=weight_bytes, grid=grid)
     lay = dec.layout
     if weight_bytes == 2048:
-        assert lay.qkv.n_cols == 4 and lay.qkv.n_rows == 2 and lay.gu.n_rows > 1 and lay.gu.n_cols > 1 and lay.lm.n_rows > 1
+        # qkv_split 2: the second block-row's q rows go out through the first's row end
+        assert lay.qkv.n_cols == 2 and lay.qkv.n_rows == 4 and lay.gu.n_rows > 1 and lay.gu.n_cols > 1 and lay.lm.n_rows > 1
     if grid is not None:
         assert lay.per_row == 1 and tuple(dec.grid) == grid
     _check_bit_exact(w, dec, [72, 105, 33, 200, 7, 7])
