@@ -13,10 +13,11 @@ strip as built"); row 0 carries the token stream West to East::
            |                  |                                     | (O end =   | (cgu x rgu)
            |                  |                                     |  norm_f)   |  | down row (cd) (down end = resid)
 
-Bands are placed ``per_row`` to a row of bands, as a snake: even rows of bands run West ->
-East, odd rows are mirrored (every role's program mirrored: East <-> West, block column j at
-the West end of its rectangle minus j) and run East -> West, so each row starts under the end
-of the previous one. Consecutive layers in a row touch (resid -> norm_a of the next layer). At
+Bands are placed ``per_row`` to a row of bands (the ``per_row`` that fits with the shortest
+path of the token packet between bands, :meth:`Layout.packet_path`, then the fewest PEs, then
+the squarest), as a snake: even rows of bands run West -> East, odd rows are mirrored (every
+role's program mirrored: East <-> West, block column j at the West end of its rectangle minus
+j) and run East -> West, so each row starts under the end of the previous one. Consecutive layers in a row touch (resid -> norm_a of the next layer). At
 the end of a row of bands the packet goes South along the resid's column, through the *lane*
 row under the band, into the next row's first norm_a; after the last layer it goes South and
 then West along the lane to the final-norm PE of the LM band (no West leg when the last row
@@ -173,6 +174,14 @@ class Layout:
         L = self.config.n_layers
         return [(l % self.per_row == self.per_row - 1) or l == L - 1 for l in range(L)]
 
+    def packet_path(self) -> int:
+        """Hops of the token packet between bands: from the end of each row of bands but the
+        last South into the next row's first norm_a (height + 1); after the last layer South
+        into the lane, West along it to x = 0 and South into the final norm."""
+        L = self.config.n_layers
+        turns = sum(self.lane_turns()[:-1])
+        return (turns + 1) * (self.height + 1) + self.role_x(L - 1, self.width - 1)
+
 
 def _row_tile(name: str, out: int, inp: int, wb: int) -> GemvTile:
     fit = [c for c in _divisors(inp) if out * c * 2 <= wb and 4 * out + 2 * out * c + 4 * c <= 40000]
@@ -294,7 +303,7 @@ def make_layout(cfg: LlamaConfig, *, arch: str = "wse2", context: int = MIN_CONT
         lay = replace(proto, per_row=per_row)
         w = max(per_row * lay.width, 1 + lm.n_cols)
         h = lay.lm_y + lm.n_rows
-        key = (w * h, abs(w - h))
+        key = (lay.packet_path(), w * h, abs(w - h))
         if w <= max_w and h <= max_h and (best is None or key < best[0]):
             best = (key, per_row, w, h)
     if best is None:
