@@ -20,3 +20,24 @@ def test_bench_decode_tiny_keys_and_full_chain():
     assert d["decode_full_chain_wavelet_hops_per_token"] > d["decode_wavelet_hops_per_token"]
     assert d["decode_full_chain_cycles_per_token"] >= d["decode_cycles_per_token"]
     assert d["decode_full_chain_ratio"] > 0
+
+
+def test_bench_decode_wall_is_the_prompt_regime(monkeypatch):
+    """decode_wall_ms_per_token is the median over the prompt + n_new steps only: the full-chain
+    run goes through the same decoder's stats afterwards (positions up to chain + 7), and once
+    mixed those steps into this figure."""
+    import numpy as np
+    from wse.kernels.llm import fabric as F
+
+    seen = []
+    orig = F.FabricDecoder.generate
+
+    def generate(self, *a, **k):
+        out = orig(self, *a, **k)
+        seen.append(list(self.stats.wall))
+        return out
+
+    monkeypatch.setattr(F.FabricDecoder, "generate", generate)
+    d = bench_decode(model="tiny", prompt="hello world", n_new=3, arch="wse2")
+    assert len(seen) == 1
+    assert d["decode_wall_ms_per_token"] == float(np.median(seen[0])) * 1e3
