@@ -114,7 +114,7 @@ typedef struct pe {
     uint32_t qmask;             /* colors with a wavelet in rb or oq */
     uint32_t parked;            /* colors whose candidate waits on a full queue (see park_t) */
     uint32_t idx;
-    uint32_t ncols;             /* entries in cols (read by the prefetches of both phases) */
+    uint32_t ncols;             /* entries in cols */
     uint8_t in_ract;            /* in the active router list (or queued to join) */
     uint8_t mstate;
     uint8_t ut_mask;            /* microthreads holding an op */
