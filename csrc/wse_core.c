@@ -796,6 +796,14 @@ static int check_elem(wse_fabric_t *f, pe_t *p, int64_t a, uint32_t e, int is_ds
     return -1;
 }
 
+/* elements in [lo, hi + e) starting at base: inside SRAM, aligned, and (for a destination)
+   outside the code, so no element can fault */
+static inline int span_ok(const wse_fabric_t *f, const pe_t *p, int64_t lo, int64_t hi, uint32_t base,
+                          uint32_t e, int is_dst) {
+    return lo >= 0 && hi + (int64_t)e <= (int64_t)f->sram_words && !(e == 2 && (base & 1))
+           && !(is_dst && lo < 2 * (int64_t)p->img->n_code);
+}
+
 /* Check every element of a memory operand in element order; returns 0 or faults. */
 static int check_mem(wse_fabric_t *f, pe_t *p, const dsr_t *d, uint64_t n, uint32_t e, int is_dst,
                      char dsr, unsigned idx, int pc, uint64_t t) {
@@ -810,9 +818,7 @@ static int check_mem(wse_fabric_t *f, pe_t *p, const dsr_t *d, uint64_t n, uint3
             if (span < 0) lo += span; else hi += span;
         }
     }
-    int ok = lo >= 0 && hi + (int64_t)e <= (int64_t)f->sram_words && !(e == 2 && (d->base & 1))
-             && !(is_dst && lo < 2 * (int64_t)p->img->n_code);
-    if (ok) return 0;
+    if (span_ok(f, p, lo, hi, d->base, e, is_dst)) return 0;
     for (uint64_t i = 0; i < n; i++)
         if (check_elem(f, p, dsd_addr(d, i, e), e, is_dst, dsr, idx, pc)) return -1;
     return 0;
@@ -1558,9 +1564,9 @@ static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_
         if (d->kind == WSE_DSD_MEM1D && a->kind == WSE_DSD_MEM1D && b->kind == WSE_DSD_MEM1D
             && d->stride[0] == 1 && a->stride[0] == 1 && b->stride[0] == 1
             && n && a->len[0] == n && b->len[0] == n
-            && !(d->base & 1) && !(a->base & 1)
-            && (uint64_t)d->base + 2 * n <= f->sram_words && (uint64_t)a->base + 2 * n <= f->sram_words
-            && (uint64_t)b->base + n <= f->sram_words && d->base >= 2 * (uint64_t)p->img->n_code
+            && span_ok(f, p, d->base, (int64_t)d->base + 2 * ((int64_t)n - 1), d->base, 2, 1)
+            && span_ok(f, p, a->base, (int64_t)a->base + 2 * ((int64_t)n - 1), a->base, 2, 0)
+            && span_ok(f, p, b->base, (int64_t)b->base + (int64_t)n - 1, b->base, 1, 0)
             && fmachs_ok(d->base, a->base, b->base, n)) {
             p->st_elems += n;
             fmachs_run((float *)(void *)(p->mem + d->base), (const float *)(const void *)(p->mem + a->base),
@@ -1640,7 +1646,7 @@ static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_
     }
     op_t *op = di->act ? &p->ut[di->ut] : &p->mop;
     memset(op, 0, sizeof *op);
-    op->busy = 1; op->opcode = di->op; op->act = di->act; op->tid = di->tid; op->fabric = 1;
+    op->busy = 1; op->opcode = di->op; op->act = di->act; op->tid = di->tid;
     op->n = (uint32_t)n; op->done = 0; op->d = *d;
     if (a) op->a = *a;
     if (b) op->b = *b;

@@ -98,7 +98,6 @@ typedef struct {
     uint32_t base[3];         /* dst, src0, src1 (when lin says so) */
     int32_t step[3];          /* stride * element size */
     uint64_t start_t;
-    uint8_t fabric, dir_done;
     uint32_t colors;          /* fabric colors it uses */
     uint32_t pc;
     dsr_t d, a, b;
