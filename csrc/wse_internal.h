@@ -11,11 +11,13 @@
 #define NCOLORS 24
 #define NTASKS 64
 #define NUT 8
-#define QCAP 8
+#define QCAP WSE_MAX_QUEUE_DEPTH   /* ring slots per queue; every preset's depths fit (isa/table.py) */
 #define RUN_MAX 4096
 #define NEVER UINT64_MAX
 #define MSG_LEN 65536
 #define NB_NONE UINT32_MAX
+
+_Static_assert(QCAP > 0 && (QCAP & (QCAP - 1)) == 0, "queue rings index with & (QCAP - 1)");
 
 typedef struct { uint64_t ready; uint32_t payload; uint32_t ctrl; } wl_t;
 

@@ -416,6 +416,7 @@ typedef struct wse_preset {
     uint32_t scalar_cycles[WSE_NUM_CLASSES]; /* 0 for tensor classes */
 } wse_preset;
 
+#define WSE_MAX_QUEUE_DEPTH 8   /* iq, oq and router depths of every preset */
 #define WSE_NUM_PRESETS 2
 #define WSE_PRESETS_INIT { \
     { "wse2", 850000000ull, 24576, 8, 24, 64, 8, {6, 6, 4, 4, 2, 2, 2, 2}, {2, 2, 6, 6, 2, 2, 2, 2}, 4, 2, 1, {0, 0, 4, 2, 2, 2, 1, 1, 1, 4, 2, 1}, {1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0} }, \

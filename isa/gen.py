@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import objfile
-from .table import Isa, load
+from .table import MAX_QUEUE_DEPTH, Isa, load
 
 BANNER = "generated from isa/isa.toml by `python -m wse.isa --write`; do not edit"
 ACT = {0: "sync", 1: "async", 2: "async, then activate", 3: "async, then unblock"}
@@ -85,6 +85,7 @@ def c_header(isa: Isa) -> str:
     w("    uint32_t scalar_cycles[WSE_NUM_CLASSES]; /* 0 for tensor classes */")
     w("} wse_preset;")
     w("")
+    w(f"#define WSE_MAX_QUEUE_DEPTH {MAX_QUEUE_DEPTH}   /* iq, oq and router depths of every preset */")
     w(f"#define WSE_NUM_PRESETS {len(isa.presets)}")
     w("#define WSE_PRESETS_INIT { \\")
     for p in isa.presets.values():

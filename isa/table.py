@@ -29,6 +29,10 @@ TENSOR_FORMS = {
     ("dd", "rs"): "s",
     ("dd", "da", "db", "rs"): "vvs",
 }
+# The deepest queue a preset may ask for: the emulator core's per-color rings hold this many
+# wavelets (csrc/wse_internal.h QCAP, from WSE_MAX_QUEUE_DEPTH in the generated header; a power
+# of two).
+MAX_QUEUE_DEPTH = 8
 PRESET_KEYS = ("clock_hz", "sram_bytes", "sram_banks", "colors", "task_ids", "microthreads",
                "iq_depth", "oq_depth", "router_depth", "hop_latency", "task_switch", "simd")
 
@@ -286,8 +290,12 @@ def parse(text: str, source: str = "<isa>") -> Isa:
             raise IsaError(f"preset {name}: simd widths must name exactly the tensor classes "
                            f"{sorted(tensor_classes)}; got {sorted(simd)}")
         for q in ("iq_depth", "oq_depth"):
-            if len(spec[q]) != 8 or any(not 1 <= d <= 64 for d in spec[q]):
-                raise IsaError(f"preset {name}: {q} must be 8 depths in 1..64")
+            if len(spec[q]) != 8 or any(not 1 <= d <= MAX_QUEUE_DEPTH for d in spec[q]):
+                raise IsaError(f"preset {name}: {q} must be 8 depths in 1..{MAX_QUEUE_DEPTH} "
+                               f"(the emulator core's queue rings hold {MAX_QUEUE_DEPTH} wavelets)")
+        if not 1 <= int(spec["router_depth"]) <= MAX_QUEUE_DEPTH:
+            raise IsaError(f"preset {name}: router_depth must be in 1..{MAX_QUEUE_DEPTH} "
+                           f"(the emulator core's queue rings hold {MAX_QUEUE_DEPTH} wavelets)")
         presets[name] = Preset(name, spec.get("doc", ""), int(spec["clock_hz"]),
                                int(spec["sram_bytes"]), int(spec["sram_banks"]),
                                int(spec["colors"]), int(spec["task_ids"]),

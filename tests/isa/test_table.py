@@ -45,6 +45,11 @@ def _mutate(old: str, new: str) -> str:
     ("h_max = 1\n", "", r"simd widths must name exactly the tensor classes"),
     ('op     = { bits = "31..24"', 'op     = { bits = "32..24"', r"31 >= HI >= LO >= 0"),
     ('m = "nop"', 'm = "Nop"', r"mnemonic 'Nop'"),
+    # the core's queue rings hold 8 wavelets: a deeper queue would overrun them
+    ("iq_depth = [8, 8, 4, 4, 4, 4, 4, 4]", "iq_depth = [9, 8, 4, 4, 4, 4, 4, 4]",
+     r"preset wse3: iq_depth must be 8 depths in 1\.\.8 \(the emulator core's queue rings"),
+    ("router_depth = 4\nhop_latency = 2\ntask_switch = 1\n[presets.wse3.simd]",
+     "router_depth = 16\nhop_latency = 2\ntask_switch = 1\n[presets.wse3.simd]", r"preset wse3: router_depth must be in 1\.\.8"),
 ])
 def test_validation_errors_are_typed_and_located(old, new, message):
     with pytest.raises(IsaError, match=message):
