@@ -1418,9 +1418,70 @@ static inline int64_t op_addr(const op_t *op, uint32_t k, const dsr_t *d, uint64
     return dsd_addr(d, i, e);
 }
 
+/* the specialised paths of fab_step (op_t.kind): the workload's 32-bit ops with their fabric
+   operands in the pattern fab (as op_t.fab: 1 src0 fabin, 4 dst fabout, 5 both) and every memory
+   operand lin. FK(o, fab) with o the index of the opcode in FK_OPS. */
+#define FK_OPS(X) X(0, WSE_OP_MOV32_V) X(1, WSE_OP_FMOVS_V) X(2, WSE_OP_FADDS_VV) X(3, WSE_OP_FMULS_VV)
+#define FK(o, fab) (1 + 3 * (o) + ((fab) == 1 ? 0 : (fab) == 4 ? 1 : 2))
+
+/* the same steps as the general path of fab_step, for a constant opcode and fab pattern */
+static inline __attribute__((always_inline))
+int fab_step_k(wse_fabric_t *f, pe_t *p, op_t *op, uint64_t t, const uint8_t opcode, const int fab) {
+    const int two = opcode == WSE_OP_FADDS_VV || opcode == WSE_OP_FMULS_VV;
+    col_t *ca = NULL, *cout = NULL;
+    if ((fab & 1) && !(ca = fab_in(f, p, op->ca, t))) return 0;
+    if (fab & 4) {
+        uint32_t c = op->cd;
+        cout = col_of(p, c);
+        if (!cout) {
+            fault(f, p, WSE_FK_ROUTE, (int)op->pc, t, "fabout on color %u, but the PE has no route for it", c);
+            f->fault.color = (int)c; return 0;
+        }
+        if (!(cout->rx[cout->pos] & PR)) {
+            fault(f, p, WSE_FK_ROUTE, (int)op->pc, t, "fabout on color %u, but RAMP is not in rx of the current position %u", c, cout->pos);
+            f->fault.color = (int)c; f->fault.port = PR; return 0;
+        }
+        if (cout->oq.n >= cout->oq.cap) return 0;
+    }
+    int64_t i = op->done;
+    uint32_t x0, x1 = 0, r;
+    if (fab & 1) x0 = fab_take(f, p, ca, 2);
+    else x0 = mem_ld(p->mem, (int64_t)op->base[1] + i * op->step[1], 2);
+    if (two) x1 = mem_ld(p->mem, (int64_t)op->base[2] + i * op->step[2], 2);
+    switch (opcode) {
+    case WSE_OP_FADDS_VV: r = canon_s(bf(x0) + bf(x1)); break;
+    case WSE_OP_FMOVS_V: r = canon_s(bf(x0)); break;
+    case WSE_OP_FMULS_VV: r = canon_s(bf(x0) * bf(x1)); break;
+    default: r = x0; break;
+    }
+    if (fab & 4) {
+        q_push(&cout->oq, r, 0, t + 1);
+        if (t + 1 < f->rwake[p->idx]) f->rwake[p->idx] = t + 1;
+        f->buffered++;
+        p->st_sent++;
+        qmask_update(p, cout);
+        ract_add(f, p);
+    } else {
+        mem_st(p->mem, (int64_t)op->base[0] + i * op->step[0], 2, r);
+    }
+    op->done++;
+    p->st_elems++;
+    f->happened = 1;
+    return 1;
+}
+
 /* step a fabric op one element; returns 1 when an element was processed. It reads the fields
    decoded at issue (the first OP_STEP_BYTES of op_t), and the DSRs only for a mem4d operand. */
 static int fab_step(wse_fabric_t *f, pe_t *p, op_t *op, uint64_t t) {
+    switch (op->kind) {
+#define FK_CASES(o, opc) \
+    case FK(o, 1): return fab_step_k(f, p, op, t, opc, 1); \
+    case FK(o, 4): return fab_step_k(f, p, op, t, opc, 4); \
+    case FK(o, 5): return fab_step_k(f, p, op, t, opc, 5);
+    FK_OPS(FK_CASES)
+#undef FK_CASES
+    default: break;
+    }
     col_t *ca = NULL, *cb = NULL, *cout = NULL;
     if ((op->fab & 1) && !(ca = fab_in(f, p, op->ca, t))) return 0;
     if ((op->fab & 2) && !(cb = fab_in(f, p, op->cb, t))) return 0;
@@ -1547,6 +1608,15 @@ static void op_decode(op_t *op, const insn_desc_t *in) {
         op->lin |= (uint8_t)(1u << k);
         op->base[k] = opd[k]->base;
         op->step[k] = (int32_t)step;
+    }
+    /* a specialised path: its fabric pattern, its memory operands lin (dst when not fabout,
+       src0 when not fabin, src1 of a two-source op) */
+    uint8_t mem = (uint8_t)((op->fab & 4 ? 0 : 1) | (op->fab & 1 ? 0 : 2) | (op->eb ? 4 : 0));
+    if ((op->fab == 1 || op->fab == 4 || op->fab == 5) && (op->lin & mem) == mem && op->ed == 2 && op->ea == 2
+        && (!op->eb || op->eb == 2)) {
+#define FK_SET(o, opc) if (op->opcode == (opc)) op->kind = (uint8_t)FK(o, op->fab);
+        FK_OPS(FK_SET)
+#undef FK_SET
     }
 }
 

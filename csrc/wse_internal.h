@@ -93,7 +93,8 @@ typedef struct {
     uint8_t cd, ca, cb;       /* colors of dst, src0, src1 (as in d, a, b) */
     uint8_t lin;              /* bit 0, 1, 2: dst, src0, src1 is a mem1d DSD whose step fits 32
                                  bits: its element i is at base[k] + i * step[k] */
-    uint8_t busy, act, tid;
+    uint8_t busy, act;
+    uint8_t kind;             /* fab_step's specialised path for this op (FK in wse_core.c), 0: none */
     uint32_t n, done;
     uint32_t rs;
     uint64_t finish_t;        /* when it completes (known once its last element is done) */
@@ -102,6 +103,7 @@ typedef struct {
     uint64_t start_t;
     uint32_t colors;          /* fabric colors it uses */
     uint32_t pc;
+    uint8_t tid;
     dsr_t d, a, b;
 } op_t;
 #define OP_STEP_BYTES 56
