@@ -1388,12 +1388,13 @@ static void end_task(wse_fabric_t *f, pe_t *p, uint64_t t) {
     sched(f, p, t + 1);
 }
 
-/* the head of iq[c] is ready at t: returns its col_t; otherwise NULL, and when a wavelet waits
-   that is not ready yet, the CE comes back when it is */
-static inline col_t *fab_in(wse_fabric_t *f, pe_t *p, uint32_t c, uint64_t t) {
-    col_t *cs = col_of(p, c);
-    if (!cs || !cs->iq.n) return NULL;
-    uint64_t ready = q_head(&cs->iq)->ready;
+/* the head of iq of the route cols[s] (s: op_t.sa or .sb) is ready at t: returns its col_t;
+   otherwise NULL, and when a wavelet waits that is not ready yet, the CE comes back when it is */
+static inline col_t *fab_in(wse_fabric_t *f, pe_t *p, int s, uint64_t t) {
+    if (s < 0) return NULL;
+    col_t *cs = &p->cols[s];
+    if (!cs->iq.n) return NULL;
+    uint64_t ready = cs->slots[2][cs->iq.head].ready;   /* q_head (iq.w is slots[2]) */
     if (ready > t) { sched(f, p, ready); return NULL; }
     return cs;
 }
@@ -1429,10 +1430,10 @@ static inline __attribute__((always_inline))
 int fab_step_k(wse_fabric_t *f, pe_t *p, op_t *op, uint64_t t, const uint8_t opcode, const int fab) {
     const int two = opcode == WSE_OP_FADDS_VV || opcode == WSE_OP_FMULS_VV;
     col_t *ca = NULL, *cout = NULL;
-    if ((fab & 1) && !(ca = fab_in(f, p, op->ca, t))) return 0;
+    if ((fab & 1) && !(ca = fab_in(f, p, op->sa, t))) return 0;
     if (fab & 4) {
-        uint32_t c = op->cd;
-        cout = col_of(p, c);
+        uint32_t c = op->d.color;
+        cout = op->sd < 0 ? NULL : &p->cols[op->sd];
         if (!cout) {
             fault(f, p, WSE_FK_ROUTE, (int)op->pc, t, "fabout on color %u, but the PE has no route for it", c);
             f->fault.color = (int)c; return 0;
@@ -1483,11 +1484,11 @@ static int fab_step(wse_fabric_t *f, pe_t *p, op_t *op, uint64_t t) {
     default: break;
     }
     col_t *ca = NULL, *cb = NULL, *cout = NULL;
-    if ((op->fab & 1) && !(ca = fab_in(f, p, op->ca, t))) return 0;
-    if ((op->fab & 2) && !(cb = fab_in(f, p, op->cb, t))) return 0;
+    if ((op->fab & 1) && !(ca = fab_in(f, p, op->sa, t))) return 0;
+    if ((op->fab & 2) && !(cb = fab_in(f, p, op->sb, t))) return 0;
     if (op->fab & 4) {
-        uint32_t c = op->cd;
-        cout = col_of(p, c);
+        uint32_t c = op->d.color;
+        cout = op->sd < 0 ? NULL : &p->cols[op->sd];
         if (!cout) {
             fault(f, p, WSE_FK_ROUTE, (int)op->pc, t, "fabout on color %u, but the PE has no route for it", c);
             f->fault.color = (int)c; return 0;
@@ -1593,13 +1594,15 @@ static uint32_t tensor_cycles(wse_fabric_t *f, const insn_desc_t *in, uint64_t n
 
 /* decode the operands of a fabric op (op->d, a, b set, the rest of op zero) into the fields its
    steps read (see op_t) */
-static void op_decode(op_t *op, const insn_desc_t *in) {
+static void op_decode(op_t *op, const insn_desc_t *in, const pe_t *p) {
     op->ed = (uint8_t)esize(in->td);
     op->ea = in->t0 ? (uint8_t)esize(in->t0) : 0;
     op->eb = in->t1 ? (uint8_t)esize(in->t1) : 0;
     op->fab = (uint8_t)((op->ea && op->a.kind == WSE_DSD_FABIN) | (op->eb && op->b.kind == WSE_DSD_FABIN) << 1
                         | (op->d.kind == WSE_DSD_FABOUT) << 2);
-    op->cd = op->d.color; op->ca = op->a.color; op->cb = op->b.color;
+    op->sd = op->fab & 4 ? p->cslot[op->d.color] : -1;   /* (the routes do not change after a load) */
+    op->sa = op->fab & 1 ? p->cslot[op->a.color] : -1;
+    op->sb = op->fab & 2 ? p->cslot[op->b.color] : -1;
     const dsr_t *opd[3] = { &op->d, &op->a, &op->b };
     const uint8_t ope[3] = { op->ed, op->ea, op->eb };
     for (int k = 0; k < 3; k++) {
@@ -1720,7 +1723,7 @@ static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_
     op->n = (uint32_t)n; op->done = 0; op->d = *d;
     if (a) op->a = *a;
     if (b) op->b = *b;
-    op_decode(op, in);
+    op_decode(op, in, p);
     op->rs = rs; op->colors = colors; op->finish_t = NEVER; op->pc = pc;
     if (di->act) {
         op->start_t = t + 1;

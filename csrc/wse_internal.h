@@ -90,7 +90,8 @@ typedef struct {
     uint8_t fab;              /* bit 0: src0 is fabin, bit 1: src1 is fabin, bit 2: dst is fabout */
     uint8_t ed, ea, eb;       /* element sizes in words of dst, src0, src1 (from the ISA
                                  table's element types; ea, eb 0: the op has no such source) */
-    uint8_t cd, ca, cb;       /* colors of dst, src0, src1 (as in d, a, b) */
+    int8_t sd, sa, sb;        /* index in pe_t.cols of the route of the color of dst, src0,
+                                 src1 when fabout or fabin (-1: the PE has none) */
     uint8_t lin;              /* bit 0, 1, 2: dst, src0, src1 is a mem1d DSD whose step fits 32
                                  bits: its element i is at base[k] + i * step[k] */
     uint8_t busy, act;
