@@ -1473,7 +1473,7 @@ int fab_step_k(wse_fabric_t *f, pe_t *p, op_t *op, uint64_t t, const uint8_t opc
 
 /* step a fabric op one element; returns 1 when an element was processed. It reads the fields
    decoded at issue (the first OP_STEP_BYTES of op_t), and the DSRs only for a mem4d operand. */
-static int fab_step(wse_fabric_t *f, pe_t *p, op_t *op, uint64_t t) {
+static inline __attribute__((always_inline)) int fab_step_i(wse_fabric_t *f, pe_t *p, op_t *op, uint64_t t) {
     switch (op->kind) {
 #define FK_CASES(o, opc) \
     case FK(o, 1): return fab_step_k(f, p, op, t, opc, 1); \
@@ -1531,6 +1531,9 @@ static int fab_step(wse_fabric_t *f, pe_t *p, op_t *op, uint64_t t) {
     return 1;
 }
 
+/* (fab_step_i is inlined in mop_step, the main thread's op, which takes most elements) */
+static int fab_step(wse_fabric_t *f, pe_t *p, op_t *op, uint64_t t) { return fab_step_i(f, p, op, t); }
+
 static void op_complete(wse_fabric_t *f, pe_t *p, op_t *op) {
     if (op->act == 2) {
         if (!p->img->tasks[op->tid].defined) {
@@ -1577,7 +1580,7 @@ static int mop_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
         return 1;
     }
     if (op->n == 0) { op->finish_t = t + 1; sched(f, p, t + 1); return 0; }
-    if (fab_step(f, p, op, t)) {
+    if (fab_step_i(f, p, op, t)) {
         if (op->done == op->n) op->finish_t = t + 1;
         sched(f, p, t + 1);
     }
