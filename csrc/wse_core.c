@@ -292,27 +292,12 @@ static inline void cal_add(wse_fabric_t *f, uint32_t k, uint32_t i) {
     f->cal_n[k]++;
 }
 
-/* move the entries of bucket k into f->cal_cur (ascending) and empty the bucket */
-static void cal_take(wse_fabric_t *f, uint32_t k) {
+/* empty bucket k */
+static void cal_clear(wse_fabric_t *f, uint32_t k) {
     uint64_t *bm = f->cal_bm + (size_t)k * f->cal_nw, *sum = f->cal_sum + (size_t)k * f->cal_ns;
-    if (grow((void **)&f->cal_cur.v, &f->cal_cur.cap, f->cal_n[k], sizeof(uint64_t))) f->cal_n[k] = 0;
-    size_t o = 0, cap = f->cal_cur.cap;
-    for (uint32_t j = 0; j < f->cal_ns; j++) {
-        uint64_t sw = sum[j];
-        if (!sw) continue;
-        sum[j] = 0;
-        while (sw) {
-            uint32_t wi = j * 64 + (uint32_t)__builtin_ctzll(sw);
-            sw &= sw - 1;
-            uint64_t w = bm[wi];
-            bm[wi] = 0;
-            while (w) {
-                if (o < cap) f->cal_cur.v[o++] = (uint64_t)wi * 64 + (uint64_t)__builtin_ctzll(w);
-                w &= w - 1;
-            }
-        }
-    }
-    f->cal_cur.n = o;
+    for (uint32_t j = 0; j < f->cal_ns; j++)
+        for (uint64_t sw = sum[j]; sw; sw &= sw - 1) bm[j * 64 + (uint32_t)__builtin_ctzll(sw)] = 0;
+    memset(sum, 0, f->cal_ns * sizeof *sum);
     f->cal_n[k] = 0;
 }
 
@@ -492,7 +477,7 @@ void wse__free_program(wse_fabric_t *f) {
     f->arena = NULL; f->images = NULL; f->n_images = 0; f->n_placed = 0; f->loaded = 0;
     f->t = 0; f->last_active = 0; f->faulted = 0;
     f->ract_n = 0; f->rnew_n = 0; f->late_h = f->late_n = 0;
-    for (uint32_t k = 0; k < CAL; k++) if (f->cal_n[k]) cal_take(f, k);
+    for (uint32_t k = 0; k < CAL; k++) if (f->cal_n[k]) cal_clear(f, k);
     f->heap.n = 0;
     f->buffered = 0; f->host_pending = 0;
     f->st_hops = f->st_host_in = f->st_host_out = 0;
@@ -530,7 +515,7 @@ void wse_close(wse_fabric *f) {
     wse__free_program(f);
     free(f->pes); free(f->rwake); free(f->parkd);
     free(f->ract); free(f->rnew); free(f->ract2); free(f->late);
-    free(f->cal_bm); free(f->cal_sum); free(f->cal_cur.v);
+    free(f->cal_bm); free(f->cal_sum);
     free(f->heap.v); free(f->stall_pes); free(f->out); free(f->tr);
     free(f->sort_tmp);
     free(f);
@@ -2036,16 +2021,33 @@ static void ce_event(wse_fabric_t *f, pe_t *p, uint64_t t) {
 static void phase2(wse_fabric_t *f, uint64_t t) {
     uint32_t k = (uint32_t)(t & (CAL - 1));
     while (f->heap.n && (f->heap.v[0] >> 24) == t) { cal_add(f, k, (uint32_t)(heap_pop(&f->heap) & 0xffffffu)); f->cal_t[k] = t; }
-    /* entries scheduled during this phase go to later buckets (own events are >= t+1); the
-       loop would visit any that came for t all the same, in a further round */
+    /* the bucket's PEs in ascending index order, straight from the bitmap, each word emptied
+       before its PEs are visited. A visit schedules only its own PE, for a later cycle; one
+       scheduled for t (in a word already emptied) would be visited in a further round. */
+    uint64_t *bm = f->cal_bm + (size_t)k * f->cal_nw, *sum = f->cal_sum + (size_t)k * f->cal_ns;
     while (f->cal_n[k]) {
-        cal_take(f, k);
-        const uint64_t *v = f->cal_cur.v;
-        size_t n = f->cal_cur.n;
-        for (size_t i = 0; i < n; i++) {
-            pe_t *p = f->pes[v[i]];
-            ce_event(f, p, t);
-            if (f->faulted) { if (f->cal_n[k]) cal_take(f, k); return; }
+        for (uint32_t j = 0; j < f->cal_ns; j++) {
+            uint64_t sw = sum[j];
+            if (!sw) continue;
+            sum[j] = 0;
+            while (sw) {
+                uint32_t wi = j * 64 + (uint32_t)__builtin_ctzll(sw);
+                sw &= sw - 1;
+                uint64_t w = bm[wi];
+                bm[wi] = 0;
+                while (w) {
+                    pe_t *p = f->pes[(size_t)wi * 64 + (size_t)__builtin_ctzll(w)];
+                    w &= w - 1;
+                    f->cal_n[k]--;
+                    ce_event(f, p, t);
+                    if (f->faulted) {
+                        /* empty the bucket: what this summary word still holds, then the rest */
+                        for (; sw; sw &= sw - 1) bm[j * 64 + (uint32_t)__builtin_ctzll(sw)] = 0;
+                        cal_clear(f, k);
+                        return;
+                    }
+                }
+            }
         }
     }
 }

@@ -215,7 +215,6 @@ typedef struct wse_fabric {
     uint32_t cal_nw, cal_ns;
     uint32_t cal_n[CAL];        /* entries in each bucket */
     uint64_t cal_t[CAL];        /* time the bucket holds (valid when non-empty) */
-    u64vec cal_cur;             /* the PE indices of the bucket being visited, ascending */
     u64vec heap;                /* entries: (t << 21) | pe index ... stored as pairs */
     /* counters */
     uint64_t buffered;          /* wavelets in rb, oq, iq */
