@@ -2035,6 +2035,18 @@ static void phase2(wse_fabric_t *f, uint64_t t) {
                 sw &= sw - 1;
                 uint64_t w = bm[wi];
                 bm[wi] = 0;
+                /* prefetch, for the PEs of this word, the hot lines of pe_t (see there), then the
+                   iq header and slots of a fabric op's fabin source */
+                for (uint64_t x = w; x; x &= x - 1) {
+                    const char *q = (const char *)f->pes[(size_t)wi * 64 + (size_t)__builtin_ctzll(x)];
+                    for (int l = 0; l < 4; l++) __builtin_prefetch(q + l * CACHE_LINE);
+                }
+                for (uint64_t x = w; x; x &= x - 1) {
+                    const pe_t *q = f->pes[(size_t)wi * 64 + (size_t)__builtin_ctzll(x)];
+                    if (q->mstate != M_FABOP || q->mop.sa < 0) continue;
+                    const col_t *cs = &q->cols[q->mop.sa];
+                    __builtin_prefetch(&cs->iq); __builtin_prefetch(cs->slots[2]); __builtin_prefetch(&cs->slots[2][4]);
+                }
                 while (w) {
                     pe_t *p = f->pes[(size_t)wi * 64 + (size_t)__builtin_ctzll(w)];
                     w &= w - 1;
