@@ -368,7 +368,6 @@ static void unpark(wse_fabric_t *f, pe_t *p, uint32_t c) {
     uint64_t end = f->t + (uint64_t)visited_now(f, p, c);
     p->st_stalls += end - p->park_t[c];
     p->parked &= ~(1u << c);
-    f->parkd[p->idx] = p->parked;
     f->rwake[p->idx] = 0;             /* its router must look at c again */
     if (p->in_ract != 1) ract_rejoin(f, p);
 }
@@ -497,13 +496,12 @@ int wse_open(unsigned int width, unsigned int height, int arch, wse_fabric **out
     f->sram_words = f->P.sram_words;
     f->pes = (pe_t **)calloc((size_t)width * height, sizeof(pe_t *));
     f->rwake = (uint64_t *)calloc((size_t)width * height, sizeof(uint64_t));
-    f->parkd = (uint32_t *)calloc((size_t)width * height, sizeof(uint32_t));
     f->cal_nw = (uint32_t)(((size_t)width * height + 63) / 64);
     f->cal_ns = (f->cal_nw + 63) / 64;
     f->cal_bm = (uint64_t *)calloc((size_t)CAL * f->cal_nw, sizeof(uint64_t));
     f->cal_sum = (uint64_t *)calloc((size_t)CAL * f->cal_ns, sizeof(uint64_t));
-    if (!f->pes || !f->rwake || !f->parkd || !f->cal_bm || !f->cal_sum) {
-        free(f->pes); free(f->rwake); free(f->parkd); free(f->cal_bm); free(f->cal_sum); free(f);
+    if (!f->pes || !f->rwake || !f->cal_bm || !f->cal_sum) {
+        free(f->pes); free(f->rwake); free(f->cal_bm); free(f->cal_sum); free(f);
         return WSE_NOMEM;
     }
     *out = f;
@@ -513,7 +511,7 @@ int wse_open(unsigned int width, unsigned int height, int arch, wse_fabric **out
 void wse_close(wse_fabric *f) {
     if (!f) return;
     wse__free_program(f);
-    free(f->pes); free(f->rwake); free(f->parkd);
+    free(f->pes); free(f->rwake);
     free(f->ract); free(f->rnew); free(f->ract2); free(f->late);
     free(f->cal_bm); free(f->cal_sum);
     free(f->heap.v); free(f->stall_pes); free(f->out); free(f->tr);
@@ -530,7 +528,6 @@ int wse_load(wse_fabric *f, const unsigned char *data, unsigned long long len) {
     if (st != WSE_OK) return st;
     relocate_pes(f);
     memset(f->rwake, 0, (size_t)f->W * f->H * sizeof(uint64_t));   /* every router: look now */
-    memset(f->parkd, 0, (size_t)f->W * f->H * sizeof(uint32_t));
     static const int DX[4] = { 0, 1, 0, -1 }, DY[4] = { -1, 0, 1, 0 };
     for (size_t i = 0; i < (size_t)f->W * f->H; i++) {
         pe_t *p = f->pes[i];
@@ -539,7 +536,6 @@ int wse_load(wse_fabric *f, const unsigned char *data, unsigned long long len) {
             int64_t nx = (int64_t)p->x + DX[k], ny = (int64_t)p->y + DY[k];
             p->nb_edge[k] = nx < 0 || ny < 0 || nx >= (int64_t)f->W || ny >= (int64_t)f->H;
             p->nb[k] = p->nb_edge[k] ? NULL : f->pes[(size_t)ny * f->W + (size_t)nx];
-            p->nbi[k] = p->nb[k] ? p->nb[k]->idx : NB_NONE;
         }
         if (p->activated & p->img->local_mask) sched(f, p, 0);
     }
@@ -1152,8 +1148,9 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
             f->cycle_stalls++;
             if (full) {
                 p->parked |= 1u << c;
-                f->parkd[p->idx] = p->parked;
                 p->park_t[c] = t + 1;
+                for (int pi = 0; pi < 4; pi++)
+                    if (p->nb[pi]) p->nb[pi]->nbparked |= 1u << c;
             } else {
                 *rwake = t + 1;             /* waits for a port: look again next cycle */
                 if (!grow((void **)&f->stall_pes, &f->stall_cap, f->stall_n + 1, sizeof(uint32_t)))
@@ -1168,11 +1165,13 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
         f->buffered--;
         used |= tx;
         /* room in rb[c], or a new switch position: the neighbours parked on c may go on */
-        if (!from_oq || w.ctrl)
+        if ((!from_oq || w.ctrl) && ((p->nbparked >> c) & 1)) {
+            p->nbparked &= ~(1u << c);      /* (all of them are unparked now) */
             for (int pi = 0; pi < 4; pi++) {
-                uint32_t ni = p->nbi[pi];
-                if (ni != NB_NONE && ((f->parkd[ni] >> c) & 1)) unpark(f, f->pes[ni], c);
+                pe_t *q = p->nb[pi];
+                if (q && ((q->parked >> c) & 1)) unpark(f, q, c);
             }
+        }
         for (int pi = 0; pi < 4; pi++) {
             if (!(tx & (1u << pi))) continue;
             f->st_hops++; p->st_hops++;

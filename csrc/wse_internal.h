@@ -15,7 +15,6 @@
 #define RUN_MAX 4096
 #define NEVER UINT64_MAX
 #define MSG_LEN 65536
-#define NB_NONE UINT32_MAX
 
 _Static_assert(QCAP > 0 && (QCAP & (QCAP - 1)) == 0, "queue rings index with & (QCAP - 1)");
 
@@ -123,18 +122,19 @@ typedef struct pe {
     uint8_t mstate;
     uint8_t ut_mask;            /* microthreads holding an op */
     uint8_t hq_ports;           /* bit pi: host wavelets wait to enter through port pi */
+    uint32_t nbparked;          /* a superset of the colors a neighbour has parked: set when one
+                                   parks, cleared when a move unparks them (see router_step) */
     struct pe *nb[4];           /* neighbours N E S W (NULL: off the fabric or empty) */
     image_t *img;
     int8_t cslot[NCOLORS];      /* index in cols of each color's route, -1: none */
     uint8_t nb_edge[4];         /* 1 when that port points off the fabric (to the host) */
-    uint32_t nbi[4];            /* index of nb[k] (NB_NONE when nb[k] is NULL) */
     uint64_t sched_t;           /* dedupe: last time queued in the calendar */
     uint64_t visit_t;           /* dedupe: last time visited in phase 2 */
     uint64_t next_t;
     uint64_t st_hops, st_stalls, st_recv, st_sent, st_elems;
     int32_t task;
     uint32_t pc;
-    uint16_t *mem;              /* (hot: with the step fields of mop, one cache line) */
+    _Alignas(CACHE_LINE) uint16_t *mem;   /* (hot: with the step fields of mop, one cache line) */
     op_t mop;
     /* --- the rest --- */
     uint32_t x, y;
@@ -198,9 +198,6 @@ typedef struct wse_fabric {
        visits before it are skipped, see phase1). One dense array, so that skipping a router
        does not touch its pe_t. */
     uint64_t *rwake;
-    /* parkd[i]: a copy of pes[i]->parked (one dense array, so that a move checks its neighbours'
-       parked colors without touching their pe_t) */
-    uint32_t *parkd;
     /* where the current cycle is (for the stalls owed by parked colors): phase 0 between
        cycles, 1 routers (visiting PE index cur_r), 2 CEs; park_rem: on a fault during the visit
        of cur_r, the colors that visit had not reached yet */
