@@ -1403,6 +1403,32 @@ static inline int64_t op_addr(const op_t *op, uint32_t k, const dsr_t *d, uint64
     return dsd_addr(d, i, e);
 }
 
+/* the destination route of a fabout op whose next element may go now: NULL when its oq is
+   full, or on a fault (no route for the color, or RAMP not in its current rx) */
+static inline __attribute__((always_inline)) col_t *fab_out(wse_fabric_t *f, pe_t *p, op_t *op, uint64_t t) {
+    uint32_t c = op->d.color;
+    col_t *cout = op->sd < 0 ? NULL : &p->cols[op->sd];
+    if (!cout) {
+        fault(f, p, WSE_FK_ROUTE, (int)op->pc, t, "fabout on color %u, but the PE has no route for it", c);
+        f->fault.color = (int)c; return NULL;
+    }
+    if (!(cout->rx[cout->pos] & PR)) {
+        fault(f, p, WSE_FK_ROUTE, (int)op->pc, t, "fabout on color %u, but RAMP is not in rx of the current position %u", c, cout->pos);
+        f->fault.color = (int)c; f->fault.port = PR; return NULL;
+    }
+    return cout->oq.n >= cout->oq.cap ? NULL : cout;
+}
+
+/* an element of a fabout op into its oq (ready next cycle) */
+static inline __attribute__((always_inline)) void fab_push(wse_fabric_t *f, pe_t *p, col_t *cout, uint32_t v, uint64_t t) {
+    q_push(&cout->oq, v, 0, t + 1);
+    if (t + 1 < f->rwake[p->idx]) f->rwake[p->idx] = t + 1;
+    f->buffered++;
+    p->st_sent++;
+    qmask_update(p, cout);
+    ract_add(f, p);
+}
+
 /* the specialised paths of fab_step (op_t.kind): the workload's 32-bit ops with their fabric
    operands in the pattern fab (as op_t.fab: 1 src0 fabin, 4 dst fabout, 5 both) and every memory
    operand lin. FK(o, fab) with o the index of the opcode in FK_OPS. */
@@ -1415,19 +1441,7 @@ int fab_step_k(wse_fabric_t *f, pe_t *p, op_t *op, uint64_t t, const uint8_t opc
     const int two = opcode == WSE_OP_FADDS_VV || opcode == WSE_OP_FMULS_VV;
     col_t *ca = NULL, *cout = NULL;
     if ((fab & 1) && !(ca = fab_in(f, p, op->sa, t))) return 0;
-    if (fab & 4) {
-        uint32_t c = op->d.color;
-        cout = op->sd < 0 ? NULL : &p->cols[op->sd];
-        if (!cout) {
-            fault(f, p, WSE_FK_ROUTE, (int)op->pc, t, "fabout on color %u, but the PE has no route for it", c);
-            f->fault.color = (int)c; return 0;
-        }
-        if (!(cout->rx[cout->pos] & PR)) {
-            fault(f, p, WSE_FK_ROUTE, (int)op->pc, t, "fabout on color %u, but RAMP is not in rx of the current position %u", c, cout->pos);
-            f->fault.color = (int)c; f->fault.port = PR; return 0;
-        }
-        if (cout->oq.n >= cout->oq.cap) return 0;
-    }
+    if ((fab & 4) && !(cout = fab_out(f, p, op, t))) return 0;
     int64_t i = op->done;
     uint32_t x0, x1 = 0, r;
     if (fab & 1) x0 = fab_take(f, p, ca, 2);
@@ -1440,12 +1454,7 @@ int fab_step_k(wse_fabric_t *f, pe_t *p, op_t *op, uint64_t t, const uint8_t opc
     default: r = x0; break;
     }
     if (fab & 4) {
-        q_push(&cout->oq, r, 0, t + 1);
-        if (t + 1 < f->rwake[p->idx]) f->rwake[p->idx] = t + 1;
-        f->buffered++;
-        p->st_sent++;
-        qmask_update(p, cout);
-        ract_add(f, p);
+        fab_push(f, p, cout, r, t);
     } else {
         mem_st(p->mem, (int64_t)op->base[0] + i * op->step[0], 2, r);
     }
@@ -1470,19 +1479,7 @@ static inline __attribute__((always_inline)) int fab_step_i(wse_fabric_t *f, pe_
     col_t *ca = NULL, *cb = NULL, *cout = NULL;
     if ((op->fab & 1) && !(ca = fab_in(f, p, op->sa, t))) return 0;
     if ((op->fab & 2) && !(cb = fab_in(f, p, op->sb, t))) return 0;
-    if (op->fab & 4) {
-        uint32_t c = op->d.color;
-        cout = op->sd < 0 ? NULL : &p->cols[op->sd];
-        if (!cout) {
-            fault(f, p, WSE_FK_ROUTE, (int)op->pc, t, "fabout on color %u, but the PE has no route for it", c);
-            f->fault.color = (int)c; return 0;
-        }
-        if (!(cout->rx[cout->pos] & PR)) {
-            fault(f, p, WSE_FK_ROUTE, (int)op->pc, t, "fabout on color %u, but RAMP is not in rx of the current position %u", c, cout->pos);
-            f->fault.color = (int)c; f->fault.port = PR; return 0;
-        }
-        if (cout->oq.n >= cout->oq.cap) return 0;
-    }
+    if ((op->fab & 4) && !(cout = fab_out(f, p, op, t))) return 0;
     uint64_t i = op->done;
     uint32_t x0 = 0, x1 = 0;
     if (ca) x0 = fab_take(f, p, ca, op->ea);
@@ -1500,12 +1497,7 @@ static inline __attribute__((always_inline)) int fab_step_i(wse_fabric_t *f, pe_
     }
     uint32_t ed = op->ed;
     if (cout) {
-        q_push(&cout->oq, ed == 2 ? r : (r & 0xffffu), 0, t + 1);
-        if (t + 1 < f->rwake[p->idx]) f->rwake[p->idx] = t + 1;
-        f->buffered++;
-        p->st_sent++;
-        qmask_update(p, cout);
-        ract_add(f, p);
+        fab_push(f, p, cout, ed == 2 ? r : (r & 0xffffu), t);
     } else {
         mem_st(p->mem, op_addr(op, 0, &op->d, i, ed), ed, r);
     }
