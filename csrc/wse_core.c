@@ -260,8 +260,14 @@ static void fault(wse_fabric_t *f, pe_t *p, int kind, int pc, uint64_t t, const 
 /* ------------------------------------------------------------------------------------------ */
 /* CE event scheduling                                                                        */
 
-static void heap_push(u64vec *h, uint64_t key) {
-    if (vec_push(h, key)) return;   /* out of memory: the event is lost; cannot happen in practice */
+/* a growth that the emulation needs failed: remember the first (see wse_fabric_t.oom) */
+static void nomem(wse_fabric_t *f, const char *what) {
+    if (!f->oom) { f->oom = what; f->oom_t = f->t; }
+}
+
+static void heap_push(wse_fabric_t *f, uint64_t key) {
+    u64vec *h = &f->heap;
+    if (vec_push(h, key)) { nomem(f, "the event calendar"); return; }
     size_t i = h->n - 1;
     while (i) {
         size_t par = (i - 1) / 2;
@@ -310,7 +316,7 @@ static inline void sched(wse_fabric_t *f, pe_t *p, uint64_t t) {
         f->cal_t[t & (CAL - 1)] = t;
         cal_add(f, (uint32_t)(t & (CAL - 1)), p->idx);
     } else {
-        heap_push(&f->heap, (t << 24) | p->idx);
+        heap_push(f, (t << 24) | p->idx);
     }
 }
 
@@ -326,7 +332,7 @@ static uint64_t next_event_t(wse_fabric_t *f) {
 static void ract_add(wse_fabric_t *f, pe_t *p) {
     if (p->in_ract) return;
     p->in_ract = 2;
-    if (grow((void **)&f->rnew, &f->rnew_cap, f->rnew_n + 1, sizeof(uint32_t))) return;
+    if (grow((void **)&f->rnew, &f->rnew_cap, f->rnew_n + 1, sizeof(uint32_t))) { nomem(f, "the list of active routers"); return; }
     f->rnew[f->rnew_n++] = p->idx;
 }
 
@@ -357,7 +363,7 @@ static inline int visited_now(const wse_fabric_t *f, const pe_t *p, uint32_t c) 
 static void ract_rejoin(wse_fabric_t *f, pe_t *p) {
     if (f->phase != 1 || p->idx <= f->cur_r) { ract_add(f, p); return; }
     /* (if it waits in rnew too, the merge drops that entry: in_ract is 1 by then) */
-    if (grow((void **)&f->late, &f->late_cap, f->late_n + 1, sizeof(uint32_t))) return;
+    if (grow((void **)&f->late, &f->late_cap, f->late_n + 1, sizeof(uint32_t))) { nomem(f, "the list of active routers"); return; }
     p->in_ract = 1;
     size_t k = f->late_n++;
     while (k > f->late_h && f->late[k - 1] > p->idx) { f->late[k] = f->late[k - 1]; k--; }
@@ -474,7 +480,7 @@ void wse__free_program(wse_fabric_t *f) {
     block_free(f->pe_block_map, f->pe_block_len); f->pe_block_map = NULL; f->pe_block_len = 0;
     wse__arena_free(f->arena);
     f->arena = NULL; f->images = NULL; f->n_images = 0; f->n_placed = 0; f->loaded = 0;
-    f->t = 0; f->last_active = 0; f->faulted = 0;
+    f->t = 0; f->last_active = 0; f->faulted = 0; f->oom = NULL; f->oom_t = 0;
     f->ract_n = 0; f->rnew_n = 0; f->late_h = f->late_n = 0;
     for (uint32_t k = 0; k < CAL; k++) if (f->cal_n[k]) cal_clear(f, k);
     f->heap.n = 0;
@@ -539,6 +545,7 @@ int wse_load(wse_fabric *f, const unsigned char *data, unsigned long long len) {
         }
         if (p->activated & p->img->local_mask) sched(f, p, 0);
     }
+    if (f->oom) { wse__set_msg(f, "out of host memory while loading (growing %s)", f->oom); return WSE_NOMEM; }
     return WSE_OK;
 }
 
@@ -693,6 +700,7 @@ int wse_send(wse_fabric *f, unsigned int x, unsigned int y, unsigned int port,
     if (n) f->rwake[p->idx] = 0;
     f->host_pending += n;
     if (n) ract_add(f, p);
+    if (f->oom) { wse__set_msg(f, "out of host memory while queueing host wavelets (growing %s); load the program again", f->oom); return WSE_NOMEM; }
     return WSE_OK;
 }
 
@@ -708,7 +716,7 @@ int wse_received_read(const wse_fabric *f, unsigned long long start, unsigned lo
 /* trace                                                                                      */
 
 static void trace(wse_fabric_t *f, int kind, pe_t *p, uint32_t a, uint32_t b, uint64_t t0, uint64_t t1) {
-    if (grow((void **)&f->tr, &f->tr_cap, f->tr_n + 1, sizeof(wse_trace_event))) return;
+    if (grow((void **)&f->tr, &f->tr_cap, f->tr_n + 1, sizeof(wse_trace_event))) { nomem(f, "the trace buffer"); return; }
     wse_trace_event *e = &f->tr[f->tr_n++];
     e->kind = kind; e->x = p->x; e->y = p->y; e->a = a; e->b = b; e->t0 = t0; e->t1 = t1;
 }
@@ -1155,6 +1163,7 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
                 *rwake = t + 1;             /* waits for a port: look again next cycle */
                 if (!grow((void **)&f->stall_pes, &f->stall_cap, f->stall_n + 1, sizeof(uint32_t)))
                     f->stall_pes[f->stall_n++] = p->idx;
+                else nomem(f, "the list of stalled routers");
             }
             continue;
         }
@@ -1185,7 +1194,7 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
                 if (!grow((void **)&f->out, &f->out_cap, f->out_n + 1, sizeof(wse_host_wavelet))) {
                     wse_host_wavelet *o = &f->out[f->out_n++];
                     o->x = p->x; o->y = p->y; o->port = 1u << pi; o->color = c; o->payload = w.payload; o->ctrl = w.ctrl; o->cycle = t;
-                }
+                } else nomem(f, "the buffer of wavelets sent to the host");
                 f->st_host_out++;
             }
         }
@@ -1268,7 +1277,7 @@ static void phase1(wse_fabric_t *f, uint64_t t) {
         }
         f->rnew_n = m;
         sort_idx32(f, f->rnew, f->rnew_n);
-        if (grow((void **)&f->ract, &f->ract_cap, f->ract_n + f->rnew_n, sizeof(uint32_t))) return;
+        if (grow((void **)&f->ract, &f->ract_cap, f->ract_n + f->rnew_n, sizeof(uint32_t))) { nomem(f, "the list of active routers"); return; }
         /* merge from the back */
         size_t i = f->ract_n, j = f->rnew_n, k = f->ract_n + f->rnew_n;
         while (j) {
@@ -1280,7 +1289,7 @@ static void phase1(wse_fabric_t *f, uint64_t t) {
     }
     /* routers that become active now join at the next cycle, except those that rejoin behind
        the visit in progress (f->late, see ract_rejoin): both lists are visited in index order */
-    if (grow((void **)&f->ract2, &f->ract2_cap, f->ract_n + 1, sizeof(uint32_t))) return;
+    if (grow((void **)&f->ract2, &f->ract2_cap, f->ract_n + 1, sizeof(uint32_t))) { nomem(f, "the list of active routers"); return; }
     size_t keep = 0, i = 0;
     const size_t n = f->ract_n;
     f->late_h = f->late_n = 0;
@@ -1288,7 +1297,7 @@ static void phase1(wse_fabric_t *f, uint64_t t) {
         uint32_t r;
         if (f->late_h < f->late_n && (i >= n || f->late[f->late_h] < f->ract[i])) {
             r = f->late[f->late_h++];
-            if (grow((void **)&f->ract2, &f->ract2_cap, keep + (n - i) + 1, sizeof(uint32_t))) return;
+            if (grow((void **)&f->ract2, &f->ract2_cap, keep + (n - i) + 1, sizeof(uint32_t))) { nomem(f, "the list of active routers"); return; }
         } else if (i < n) r = f->ract[i++];
         else break;
         uint64_t rw = f->rwake[r];
@@ -2216,9 +2225,23 @@ int wse_run(wse_fabric *f, unsigned long long stop_at, unsigned long long max_cy
     return rc;
 }
 
+/* the run stops where a growth failed (nothing after it is emulated on a state that lost
+   something); the fabric refuses further runs until it is loaded again */
+static int run_nomem(wse_fabric_t *f) {
+    wse__set_msg(f, "out of host memory at cycle %llu: growing %s failed, so the emulated state is incomplete "
+                 "and the run stopped; free memory (or turn tracing off) and load the program again",
+                 (unsigned long long)f->oom_t, f->oom);
+    return WSE_NOMEM;
+}
+
 static int run_loop(wse_fabric_t *f, uint64_t stop_at, uint64_t max_cycles) {
     if (!f->loaded) { wse__set_msg(f, "no program is loaded"); return WSE_BAD_ARG; }
     if (f->faulted) { wse__set_msg(f, "the fabric stopped on a fault; load it again"); return WSE_FAULT; }
+    if (f->oom) {
+        wse__set_msg(f, "the fabric ran out of host memory at cycle %llu (growing %s) and its state is incomplete; load it again",
+                     (unsigned long long)f->oom_t, f->oom);
+        return WSE_NOMEM;
+    }
     f->msg[0] = 0;
     uint64_t start_t = f->t;
     f->last_active = start_t;
@@ -2236,9 +2259,11 @@ static int run_loop(wse_fabric_t *f, uint64_t stop_at, uint64_t max_cycles) {
         f->phase = 1;
         phase1(f, t);
         if (f->faulted) return WSE_FAULT;
+        if (f->oom) return run_nomem(f);
         f->phase = 2;
         phase2(f, t);
         if (f->faulted) return WSE_FAULT;
+        if (f->oom) return run_nomem(f);
         f->phase = 0;
         if (f->happened) { f->last_active = t + 1; f->t = t + 1; continue; }
         uint64_t nt = next_event_t(f);

@@ -184,6 +184,9 @@ typedef struct wse_fabric {
     uint64_t last_active;       /* 1 + last cycle in which something happened */
     int happened;
     int faulted;
+    /* an allocation that a run needed failed (what it was for; NULL: none) and the cycle: the
+       state is incomplete, so the run stops with WSE_NOMEM and the fabric must be loaded again */
+    const char *oom; uint64_t oom_t;
     /* routers */
     uint32_t *ract; size_t ract_n, ract_cap;
     uint32_t *rnew; size_t rnew_n, rnew_cap;
