@@ -34,8 +34,42 @@ from .errors import MissingPackageError
 HF_INSTALL = "pip install torch==2.13.0 transformers accelerate"
 
 
+def _is_wse_kernels_dir(d: Path) -> bool:
+    """Is ``d`` the source folder of ``wse.kernels`` (the top-level ``kernels/`` of a checkout)?"""
+    return (d / "__init__.py").is_file() and (d / "llm" / "hf_compare.py").is_file()
+
+
+def _unshadow_hub_kernels() -> None:
+    """transformers 5.x imports the PyPI package ``kernels`` (HF hub kernels). With the root of a
+    checkout of this repository on ``sys.path`` (``python -m`` run from the root, as the README's
+    test command does), the folder ``kernels/``, which is the source of ``wse.kernels``, shadows
+    that package and transformers fails with "cannot import name ... from 'kernels'". Import the
+    package once with those entries out of the path, so that ``sys.modules['kernels']`` is the
+    real one; nothing changes when it is not installed or nothing shadows it."""
+    import importlib
+    import sys
+
+    mod = sys.modules.get("kernels")
+    if mod is not None and not _is_wse_kernels_dir(Path(getattr(mod, "__file__", None) or ".").resolve().parent):
+        return
+    shadows = [p for p in sys.path if _is_wse_kernels_dir(Path(p or ".").resolve() / "kernels")]
+    if not shadows:
+        return
+    saved = list(sys.path)
+    sys.modules.pop("kernels", None)
+    try:
+        sys.path[:] = [p for p in sys.path if p not in shadows]
+        try:
+            importlib.import_module("kernels")
+        except ImportError:
+            sys.modules.pop("kernels", None)   # not installed: transformers does not import it
+    finally:
+        sys.path[:] = saved
+
+
 def require_hf():
     """Import and return ``(torch, transformers)``, or raise :class:`MissingPackageError`."""
+    _unshadow_hub_kernels()
     try:
         import torch
         import transformers
