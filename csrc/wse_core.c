@@ -980,6 +980,35 @@ static int fmachs_fast(uint16_t *mem, uint32_t d, uint32_t a, uint32_t b, uint64
     return 1;
 }
 
+/* A memory-only op whose operands are all mem1d (any strides, unit ones included), with one loop
+   per tensor op: its opcode, element sizes and expression (elem with a constant opcode) are
+   fixed in the loop instead of a switch per element. The loads, stores and element order are
+   the generic loop's, so any overlap of the operands reads what earlier elements wrote, as
+   there. Returns 0 (nothing done) when an operand is not mem1d. */
+static int tensor_mem1d(uint16_t *mem, uint8_t op, const dsr_t *d, const dsr_t *a, const dsr_t *b,
+                        uint32_t rs, uint64_t n) {
+    if (d->kind != WSE_DSD_MEM1D || (a && a->kind != WSE_DSD_MEM1D) || (b && b->kind != WSE_DSD_MEM1D)) return 0;
+    switch (op) {
+#define TM_CASE(NAME, opc, mask, match, cls, sync, form, td, t0, t1, mn) \
+    case opc: \
+        if ((opc) >= 0x80 && (td) != 0) { \
+            const uint32_t ed_ = esize(td), e0_ = esize(t0), e1_ = esize(t1); \
+            int64_t pd = d->base, pa = (t0) ? a->base : 0, pb = (t1) ? b->base : 0; \
+            const int64_t sd = (int64_t)d->stride[0] * ed_, sa = (t0) ? (int64_t)a->stride[0] * e0_ : 0, \
+                          sb = (t1) ? (int64_t)b->stride[0] * e1_ : 0; \
+            for (uint64_t i = 0; i < n; i++, pd += sd, pa += sa, pb += sb) { \
+                uint32_t x0 = (t0) ? mem_ld(mem, pa, e0_) : 0, x1 = (t1) ? mem_ld(mem, pb, e1_) : 0; \
+                mem_st(mem, pd, ed_, elem((uint8_t)(opc), x0, x1, rs)); \
+            } \
+            return 1; \
+        } \
+        return 0;
+    WSE_INSN_LIST(TM_CASE)
+#undef TM_CASE
+    default: return 0;
+    }
+}
+
 /* The memory-only op: all elements now. Operands already checked. */
 static void tensor_mem_all(pe_t *p, uint8_t op, const insn_desc_t *in, const dsr_t *d, const dsr_t *a,
                            const dsr_t *b, uint32_t rs, uint64_t n, int unit_all) {
@@ -1009,6 +1038,7 @@ static void tensor_mem_all(pe_t *p, uint8_t op, const insn_desc_t *in, const dsr
             }
             return;
         }
+        if (tensor_mem1d(mem, op, d, has0 ? a : NULL, has1 ? b : NULL, rs, n)) return;
         for (uint64_t i = 0; i < n; i++) {
             uint32_t x0 = has0 ? mem_ld(mem, (int64_t)a->base + (int64_t)(i * e0), e0) : 0;
             uint32_t x1 = has1 ? mem_ld(mem, (int64_t)b->base + (int64_t)(i * e1), e1) : 0;
@@ -1016,6 +1046,7 @@ static void tensor_mem_all(pe_t *p, uint8_t op, const insn_desc_t *in, const dsr
         }
         return;
     }
+    if (tensor_mem1d(mem, op, d, has0 ? a : NULL, has1 ? b : NULL, rs, n)) return;
     for (uint64_t i = 0; i < n; i++) {
         uint32_t x0 = has0 ? mem_ld(mem, dsd_addr(a, i, e0), e0) : 0;
         uint32_t x1 = has1 ? mem_ld(mem, dsd_addr(b, i, e1), e1) : 0;
