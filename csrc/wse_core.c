@@ -329,11 +329,15 @@ static uint64_t next_event_t(wse_fabric_t *f) {
 }
 
 /* p->in_ract: 0 not active, 1 in ract (or f->late), 2 in rnew only (joins at the next cycle) */
-static void ract_add(wse_fabric_t *f, pe_t *p) {
-    if (p->in_ract) return;
+/* (ract_add is called for every wavelet pushed into a neighbour, which is mostly active
+   already: the test is inline, the rest out of line) */
+static __attribute__((noinline)) void ract_join(wse_fabric_t *f, pe_t *p) {
     p->in_ract = 2;
     if (grow((void **)&f->rnew, &f->rnew_cap, f->rnew_n + 1, sizeof(uint32_t))) { nomem(f, "the list of active routers"); return; }
     f->rnew[f->rnew_n++] = p->idx;
+}
+static inline void ract_add(wse_fabric_t *f, pe_t *p) {
+    if (!p->in_ract) ract_join(f, p);
 }
 
 /* Parked colors. docs/timing.md counts one stall per waiting router candidate per cycle. A
