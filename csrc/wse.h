@@ -12,7 +12,7 @@
 #ifndef WSE_H
 #define WSE_H
 
-#define WSE_API_VERSION 1
+#define WSE_API_VERSION 2
 
 typedef struct wse_fabric wse_fabric;
 
@@ -69,6 +69,12 @@ typedef struct wse_fault_info {
     char file[256];
     char insn[96];            /* the instruction disassembled */
     char reason[512];
+    /* the last instructions the PE's main thread executed before the fault, oldest first (at
+       most 16, across tasks; the faulting one is not among them): own cycle, pc, word */
+    int n_recent;
+    unsigned long long recent_cycle[16];
+    unsigned int recent_pc[16];
+    unsigned int recent_word[16];
 } wse_fault_info;
 
 typedef struct wse_stats {

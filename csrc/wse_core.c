@@ -254,7 +254,29 @@ static void fault(wse_fabric_t *f, pe_t *p, int kind, int pc, uint64_t t, const 
         }
     }
     APP("  reason: %s\n", fi->reason);
+    if (p && p->hist_n) {
+        uint32_t nr = p->hist_n < NHIST ? p->hist_n : NHIST;
+        APP("  the last %u instructions PE (%u,%u) executed before (oldest first):\n", nr, p->x, p->y);
+        for (uint32_t j = 0; j < nr; j++) {
+            uint32_t slot = (p->hist_n - nr + j) & (NHIST - 1), hpc = p->hist[slot].pc;
+            fi->recent_cycle[j] = p->hist[slot].t; fi->recent_pc[j] = hpc;
+            fi->recent_word[j] = hpc < p->img->n_code ? p->img->dec[hpc].word : 0;
+            char txt[96] = "?";
+            if (hpc < p->img->n_code) wse_disasm(fi->recent_word[j], txt, sizeof txt);
+            APP("    cycle %llu  pc %u: %s", (unsigned long long)p->hist[slot].t, hpc, txt);
+            const line_t *l = hpc < p->img->n_code ? line_for(p->img, hpc) : NULL;
+            if (l) APP("    at %s:%u:%u", l->file, l->line, l->col);
+            APP("\n");
+        }
+        fi->n_recent = (int)nr;
+    }
 #undef APP
+}
+
+/* the main thread executed the instruction at pc in cycle t (see pe_t.hist) */
+static inline void hist_add(pe_t *p, uint32_t pc, uint64_t t) {
+    uint32_t k = p->hist_n++ & (NHIST - 1);
+    p->hist[k].t = t; p->hist[k].pc = pc;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1812,6 +1834,8 @@ static void ce_run(wse_fabric_t *f, pe_t *p, uint64_t t0, uint64_t cost) {
         }
         const dinsn_t *di = &code[pc];
         uint8_t op = di->op;
+        const uint32_t ipc = pc;
+        const uint64_t own = cost;       /* the instruction's own cycle is t0 + own */
         switch (op) {
         case WSE_OP_NOP: pc++; break;
         case WSE_OP_RDCYC: WR(di->r1, (uint32_t)(t0 + cost)); pc++; break;
@@ -1898,6 +1922,7 @@ static void ce_run(wse_fabric_t *f, pe_t *p, uint64_t t0, uint64_t cost) {
             {
                 uint64_t t = t0;
                 if (op == WSE_OP_EXIT) {
+                    hist_add(p, pc, t);
                     count++; p->run_n = count; p->pc = pc;
                     f->happened = 1;
                     end_task(f, p, t);
@@ -1954,6 +1979,7 @@ static void ce_run(wse_fabric_t *f, pe_t *p, uint64_t t0, uint64_t cost) {
             if (c < 0) return;
             if (c == 0) {
                 /* synchronous fabric op at t0: holds the main thread */
+                hist_add(p, pc, t0);
                 count++; p->run_n = count;
                 f->happened = 1;
                 p->mstate = M_FABOP;
@@ -1967,6 +1993,7 @@ static void ce_run(wse_fabric_t *f, pe_t *p, uint64_t t0, uint64_t cost) {
             break;
         }
         }
+        hist_add(p, ipc, t0 + own);
         count++;
         cost++;
         if (op >= 0x80) cost--;    /* a tensor op's cost was added above */
@@ -2039,6 +2066,7 @@ static void ce_event(wse_fabric_t *f, pe_t *p, uint64_t t) {
         int ok;
         if (send_try(f, p, di->r1, p->regs[di->r2], di->op == WSE_OP_SENDC, p->pc, t, &ok)) return;
         if (!ok) return;
+        hist_add(p, p->pc, t);
         commit_run(p);
         p->run_t0 = t;
         p->run_n = 1;

@@ -11,6 +11,7 @@
 #define NCOLORS 24
 #define NTASKS 64
 #define NUT 8
+#define NHIST 16                 /* = the size of wse_fault_info.recent_* */
 #define QCAP WSE_MAX_QUEUE_DEPTH   /* ring slots per queue; every preset's depths fit (isa/table.py) */
 #define RUN_MAX 4096
 #define NEVER UINT64_MAX
@@ -139,6 +140,10 @@ typedef struct pe {
     /* --- the rest --- */
     uint32_t x, y;
     uint32_t regs[16];
+    /* the last NHIST instructions the main thread executed (own cycle, pc), for fault reports;
+       hist_n counts them all (the ring holds the last NHIST) */
+    uint32_t hist_n;
+    struct { uint64_t t; uint32_t pc; } hist[NHIST];
     uint64_t activated, blocked;
     uint64_t task_start;
     uint32_t send_payload; uint8_t send_color, send_ctrl;

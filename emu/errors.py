@@ -29,14 +29,16 @@ class FaultError(WseError):
 
     def __init__(self, report: str, kind: str, reason: str, cycle: int, pe=None, task=None,
                  pc=None, insn=None, line=None, task_name=None, address=None, color=None,
-                 port=None, code=None):
+                 port=None, code=None, trace=None):
         super().__init__(report)
         self.report = report
         self.kind, self.reason, self.cycle = kind, reason, cycle
         self.pe, self.task, self.pc, self.insn, self.line = pe, task, pc, insn, line
         self.task_name, self.address, self.color, self.port, self.code = (
             task_name, address, color, port, code)
-        self.trace: list = []
+        # the instructions the PE executed before the fault, oldest first: (own cycle, pc,
+        # instruction text); the C core keeps the last 16, the reference interpreter 32
+        self.trace: list = list(trace or [])
 
 
 class HangError(WseError):

@@ -17,7 +17,7 @@ except ImportError as e:  # pragma: no cover - a broken install
     raise E.CoreVersionError(
         "the emulator core wse.emu._core is not built; reinstall with `pip install -e .`") from e
 
-API_VERSION = 1
+API_VERSION = 2
 if lib.wse_api_version() != API_VERSION or lib.WSE_API_VERSION != API_VERSION:
     raise E.CoreVersionError(f"wse.emu._core has API version {lib.wse_api_version()}, this "
                              f"package needs {API_VERSION}; rebuild it (`pip install -e .`)")
@@ -61,6 +61,12 @@ def _stats_dict(s) -> dict:
         "cycles", "instructions", "busy_cycles", "idle_cycles", "wavelets_sent",
         "wavelets_received", "wavelet_hops", "stalls", "tasks", "tensor_elements", "host_in",
         "host_out", "pes")}
+
+
+def _disasm(word: int) -> str:
+    buf = ffi.new("char[96]")
+    lib.wse_disasm(int(word), buf, 96)
+    return _str(buf)
 
 
 def _str(buf) -> str:
@@ -122,7 +128,9 @@ class Fabric:
                 fi.task if fi.task >= 0 else None, fi.pc if fi.pc >= 0 else None,
                 _str(fi.insn) or None, line, _str(fi.task_name) or None,
                 fi.address if fi.address >= 0 else None, fi.color if fi.color >= 0 else None,
-                fi.port or None, fi.code if fi.kind == lib.WSE_FK_TRAP else None)
+                fi.port or None, fi.code if fi.kind == lib.WSE_FK_TRAP else None,
+                trace=[(int(fi.recent_cycle[i]), int(fi.recent_pc[i]), _disasm(fi.recent_word[i]))
+                       for i in range(fi.n_recent)])
         if st == lib.WSE_HANG:
             raise E.HangError(self.cycle, msg)
         if st == lib.WSE_WATCHDOG:

@@ -311,3 +311,63 @@ def test_sparse_1024x1024_fits():
     assert f.pe_state(500, 500)["mem"] is None
     grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     assert grown_kib < 200 * 1024        # ~8 MB of pointers, not 48 GiB of SRAM
+
+
+def _history_program():
+    """Task main: a loop of 3 rounds, a memory-only tensor op, then activates task `more` and
+    exits; `more` counts down again and loads from outside SRAM (the fault)."""
+    b = ImageBuilder("t")
+    b.alloc("x", "f32", 8)
+    b.dsd("mem1d", base="x", length=8)
+    b.label("main")
+    b.emit("ldsd", dsr=0, dsdidx=0)
+    li(b, 2, 3)
+    b.label("loop")
+    b.emit("addi", r1=2, r2=2, imm16=-1)
+    b.emit("bne", r1=2, r2=0, target="loop")
+    b.emit("fmovs", dd=0, rs=2)
+    b.emit("activate", tid=1)
+    b.emit("exit")
+    b.label("more")
+    li(b, 2, 2)
+    b.label("loop2")
+    b.emit("addi", r1=2, r2=2, imm16=-1)
+    b.emit("bne", r1=2, r2=0, target="loop2")
+    li(b, 4, 30000)
+    b.emit("ld16", r1=3, r2=4, imm16=0)
+    b.emit("exit")
+    b.task(0, "main", activated=True)
+    b.task(1, "more")
+    return b.build()
+
+
+def test_fault_report_lists_the_instructions_before_it():
+    """The core's FaultError carries the PE's last instructions (own cycle, pc, text), oldest
+    first and without the faulting one, across the task switch; they are the reference
+    interpreter's (which keeps 32) for the last 16, and the report prints them with their
+    source lines."""
+    from wse.emu.reference import ReferenceFabric
+
+    img = _history_program()
+    with pytest.raises(FaultError) as e:
+        make({(0, 0): img}).run()
+    core = e.value
+    with pytest.raises(Exception) as r:
+        make({(0, 0): img}, cls=ReferenceFabric).run()
+    ref = r.value
+    assert core.kind == ref.kind == "mem_range" and core.pc == ref.pc
+    assert len(ref.trace) > 16 and len(core.trace) == 16
+    assert [(c, pc) for c, pc, _ in core.trace] == [(c, pc) for c, pc, _ in ref.trace[-16:]]
+    cycles = [c for c, _, _ in core.trace]
+    assert cycles == sorted(cycles) and core.trace[-1][1] == core.pc - 1
+    assert core.trace[-1][2].startswith("ori")            # the low half of li r4, 30000
+    assert "bne" in {t.split()[0] for _, _, t in core.trace}
+    report = str(core)
+    assert "the last 16 instructions PE (0,0) executed before (oldest first):" in report
+    assert f"pc {core.trace[0][1]}: {core.trace[0][2]}" in report and "at <builder>:1:1" in report
+
+
+def test_fault_report_history_is_short_after_few_instructions():
+    e = fault_of(one(lambda b: (li(b, 2, 30000), b.emit("ld16", r1=3, r2=2, imm16=0))))
+    assert [pc for _, pc, _ in e.trace] == [0, 1] and [t.split()[0] for _, _, t in e.trace] == ["lui", "ori"]
+    assert "the last 2 instructions" in str(e)
