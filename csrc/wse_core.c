@@ -1011,7 +1011,7 @@ static int fmachs_fast(uint16_t *mem, uint32_t d, uint32_t a, uint32_t b, uint64
    fixed in the loop instead of a switch per element. The loads, stores and element order are
    the generic loop's, so any overlap of the operands reads what earlier elements wrote, as
    there. Returns 0 (nothing done) when an operand is not mem1d. */
-static int tensor_mem1d(uint16_t *mem, uint8_t op, const dsr_t *d, const dsr_t *a, const dsr_t *b,
+static __attribute__((flatten)) int tensor_mem1d(uint16_t *mem, uint8_t op, const dsr_t *d, const dsr_t *a, const dsr_t *b,
                         uint32_t rs, uint64_t n) {
     if (d->kind != WSE_DSD_MEM1D || (a && a->kind != WSE_DSD_MEM1D) || (b && b->kind != WSE_DSD_MEM1D)) return 0;
     switch (op) {
