@@ -221,8 +221,7 @@ static void fault(wse_fabric_t *f, pe_t *p, int kind, int pc, uint64_t t, const 
     f->faulted = 1;
     wse_fault_info *fi = &f->fault;
     memset(fi, 0, sizeof *fi);
-    (void)t;
-    fi->kind = kind; fi->cycle = f->t; fi->color = -1; fi->address = -1; fi->pc = pc; fi->task = -1;
+    fi->kind = kind; fi->cycle = t; fi->color = -1; fi->address = -1; fi->pc = pc; fi->task = -1;
     fi->x = p ? (int)p->x : -1; fi->y = p ? (int)p->y : -1;
     va_list ap;
     va_start(ap, fmt);
@@ -241,7 +240,7 @@ static void fault(wse_fabric_t *f, pe_t *p, int kind, int pc, uint64_t t, const 
     char *m = f->msg;
     size_t n = sizeof f->msg, k = 0;
 #define APP(...) do { if (k < n) { int w_ = snprintf(m + k, n - k, __VA_ARGS__); if (w_ > 0) k += (size_t)w_; } } while (0)
-    APP("fault at cycle %llu: %s\n", (unsigned long long)f->t, FK_NAMES[kind]);
+    APP("fault at cycle %llu: %s\n", (unsigned long long)t, FK_NAMES[kind]);
     if (p) {
         APP("  PE (%u,%u)", p->x, p->y);
         if (p->task >= 0) APP(", task %d%s%s%s", p->task, fi->task_name[0] ? " (" : "", fi->task_name, fi->task_name[0] ? ")" : "");
@@ -794,7 +793,8 @@ static inline int is_fab(const dsr_t *d) { return d->kind == WSE_DSD_FABIN || d-
 
 /* Check one element (range, then alignment, then code for a destination). The operand is named
    dsr + idx ("d0", "a3"...) in the report. */
-static int check_elem(wse_fabric_t *f, pe_t *p, int64_t a, uint32_t e, int is_dst, char dsr, unsigned idx, int pc) {
+static int check_elem(wse_fabric_t *f, pe_t *p, int64_t a, uint32_t e, int is_dst, char dsr, unsigned idx, int pc,
+                      uint64_t t) {
     int range = a < 0 || a + (int64_t)e > (int64_t)f->sram_words;
     int align = !range && e == 2 && (a & 1);
     int code = !range && !align && is_dst && a < 2 * (int64_t)p->img->n_code;
@@ -802,11 +802,11 @@ static int check_elem(wse_fabric_t *f, pe_t *p, int64_t a, uint32_t e, int is_ds
     char which[8];
     snprintf(which, sizeof which, "%c%u", dsr, idx);
     if (range)
-        fault(f, p, WSE_FK_MEM_RANGE, pc, 0, "%s operand: element address %lld is outside SRAM; legal range [0, %u)", which, (long long)a, f->sram_words - e + 1);
+        fault(f, p, WSE_FK_MEM_RANGE, pc, t, "%s operand: element address %lld is outside SRAM; legal range [0, %u)", which, (long long)a, f->sram_words - e + 1);
     else if (align)
-        fault(f, p, WSE_FK_MISALIGNED, pc, 0, "%s operand: 32-bit element at odd word address %lld", which, (long long)a);
+        fault(f, p, WSE_FK_MISALIGNED, pc, t, "%s operand: 32-bit element at odd word address %lld", which, (long long)a);
     else
-        fault(f, p, WSE_FK_WRITE_CODE, pc, 0, "%s operand: element at word %lld is in the code region [0, %u)", which, (long long)a, 2 * p->img->n_code);
+        fault(f, p, WSE_FK_WRITE_CODE, pc, t, "%s operand: element at word %lld is in the code region [0, %u)", which, (long long)a, 2 * p->img->n_code);
     f->fault.address = a;
     return -1;
 }
@@ -835,7 +835,7 @@ static int check_mem(wse_fabric_t *f, pe_t *p, const dsr_t *d, uint64_t n, uint3
     }
     if (span_ok(f, p, lo, hi, d->base, e, is_dst)) return 0;
     for (uint64_t i = 0; i < n; i++)
-        if (check_elem(f, p, dsd_addr(d, i, e), e, is_dst, dsr, idx, pc)) return -1;
+        if (check_elem(f, p, dsd_addr(d, i, e), e, is_dst, dsr, idx, pc, t)) return -1;
     return 0;
 }
 
@@ -1907,7 +1907,7 @@ static void ce_run(wse_fabric_t *f, pe_t *p, uint64_t t0, uint64_t cost) {
         case WSE_OP_LDSD:
             if ((uint32_t)di->imm >= img->n_dsd) {
                 p->pc = pc;
-                fault(f, p, WSE_FK_DSD_INDEX, (int)pc, t0, "DSD index %d is outside the image's table (%u entries)", di->imm, img->n_dsd);
+                fault(f, p, WSE_FK_DSD_INDEX, (int)pc, t0 + own, "DSD index %d is outside the image's table (%u entries)", di->imm, img->n_dsd);
                 return;
             }
             p->dsr[di->r1] = img->dsd[di->imm]; pc++; break;

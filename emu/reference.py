@@ -143,9 +143,10 @@ def fault_error(kind, reason, cycle, pe=None, task=None, pc=None, insn=None, lin
 class Fault(Exception):
     """Raised inside the interpreter with a kind and a reason; the fabric adds the where."""
 
-    def __init__(self, kind, reason):
+    def __init__(self, kind, reason, cycle=None):
         super().__init__(reason)
         self.kind, self.reason = kind, reason
+        self.cycle = cycle          # set by run_main: the faulting instruction's own cycle
 
 
 # =============================================================================================
@@ -1026,6 +1027,8 @@ class ReferenceFabric:
         insn = pe.insn_text(pc) if pe is not None else None
         line = pe.line(pc) if pe is not None and pc is not None else None
         trace = list(pe.trace) if pe is not None else []
+        if f.cycle is not None:
+            t = f.cycle
         return fault_error(f.kind, f.reason, t, (pe.x, pe.y) if pe else None, task, pc, insn,
                            line, trace)
 
@@ -1073,13 +1076,18 @@ class ReferenceFabric:
         count = 0
         while True:
             if not 0 <= pe.pc < len(pe.decoded):
-                raise Fault("pc_range", f"pc {pe.pc} is outside the code (0..{len(pe.decoded) - 1})")
+                raise Fault("pc_range", f"pc {pe.pc} is outside the code (0..{len(pe.decoded) - 1})",
+                            cycle=t0 + cost)
             d = pe.decoded[pe.pc]
             if cost > 0 and stops_run(pe, d):
                 break                             # it executes at t0 + cost, at its exact cycle
             t = t0 + cost                         # the instruction's own cycle
             pe.next_pc = pe.pc + 1
-            res = SEM[d.insn.key](self, pe, d.values, t)
+            try:
+                res = SEM[d.insn.key](self, pe, d.values, t)
+            except Fault as f:                    # a fault is reported at its instruction's cycle
+                f.cycle = t
+                raise
             if res == WAIT:                       # send into a full oq: wait, nothing happened
                 break
             pe.trace.append((t, pe.pc, pe.insn_text(pe.pc)))

@@ -204,7 +204,7 @@ def fault_of(img, w=1, h=1, extra=None):
     return e.value
 
 
-@pytest.mark.parametrize("build,kind,words", [
+FAULT_CASES = [
     (lambda b: (li(b, 2, 30000), b.emit("ld16", r1=3, r2=2, imm16=0)), "mem_range", ["30000", "outside SRAM"]),
     (lambda b: (li(b, 2, 101), b.emit("ld32", r1=3, r2=2, imm16=0)), "misaligned", ["odd"]),
     (lambda b: b.emit("st16", r1=3, r2=0, imm16=1), "write_code", ["code"]),
@@ -214,7 +214,10 @@ def fault_of(img, w=1, h=1, extra=None):
     (lambda b: b.emit("ldsd", dsr=0, dsdidx=5), "dsd_index", ["5"]),
     (lambda b: b.emit("fmovs", dd=0, da=0), "dsd_kind", ["empty"]),
     (lambda b: b.emit("send", color=3, rq=0), "route", ["no route"]),
-])
+]
+
+
+@pytest.mark.parametrize("build,kind,words", FAULT_CASES)
 def test_fault_reports(build, kind, words):
     e = fault_of(one(build))
     assert e.kind == kind and e.pe == (0, 0) and e.task == 0
@@ -225,6 +228,41 @@ def test_fault_reports(build, kind, words):
     for w in words:
         assert w in str(e), (w, str(e))
     assert "PE (0,0)" in str(e) and f"pc {e.pc}" in str(e) and "task 0 (main)" in str(e)
+
+
+@pytest.mark.parametrize("build,kind,words", FAULT_CASES)
+def test_fault_cycle_is_the_instructions_own(build, kind, words):
+    """A fault is reported at the faulting instruction's own cycle: the task starts at cycle 1
+    and each earlier instruction of these programs costs 1, so it is 1 + the instructions before
+    it. The reference interpreter reports the same cycle."""
+    from wse.emu.reference import ReferenceFabric
+
+    img = one(build)
+    core = fault_of(img)
+    f = make({(0, 0): img}, 1, 1, cls=ReferenceFabric)
+    with pytest.raises(FaultError) as r:
+        f.run()
+    assert core.kind == r.value.kind == kind
+    assert core.cycle == r.value.cycle == 1 + len(core.trace), (core.cycle, r.value.cycle, core.trace)
+    assert str(core).startswith(f"fault at cycle {core.cycle}:")
+
+
+def test_fault_cycle_late_in_a_run():
+    """The fault of _history_program's ld16 comes 8 instructions into a run that starts at cycle
+    17: it is reported at its own cycle 25 (one after the last instruction in the history), by
+    both emulators, while the fabric's cycle stays at the run's first."""
+    from wse.emu.reference import ReferenceFabric
+
+    img = _history_program()
+    out = []
+    for cls in (Fabric, ReferenceFabric):
+        f = make({(0, 0): img}, cls=cls)
+        with pytest.raises(FaultError) as e:
+            f.run()
+        out.append((e.value.cycle, e.value.trace[-1][0], f.cycle))
+    assert out[0] == out[1]
+    cycle, last, fabric_cycle = out[0]
+    assert cycle == last + 1 and fabric_cycle < cycle, out
 
 
 def test_fault_dsd_length_and_ut_busy_and_queue_busy():
