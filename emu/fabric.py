@@ -5,6 +5,8 @@ The interface is shared with the pure-Python reference interpreter
 """
 from __future__ import annotations
 
+import contextlib
+import itertools
 
 import numpy as np
 
@@ -21,6 +23,51 @@ API_VERSION = 2
 if lib.wse_api_version() != API_VERSION or lib.WSE_API_VERSION != API_VERSION:
     raise E.CoreVersionError(f"wse.emu._core has API version {lib.wse_api_version()}, this "
                              f"package needs {API_VERSION}; rebuild it (`pip install -e .`)")
+
+_copies = itertools.count()
+
+
+def load_core(path):
+    """Load another build of the C core (a ``_core*.so`` built by ``setup.py build_ext``) beside
+    the installed one, to compare two builds in one process (``wse-bench --against``). Returns
+    the module (``.ffi``, ``.lib``) for ``use_core``. Its API version must be this package's."""
+    import importlib.machinery
+    import importlib.util
+    from pathlib import Path
+
+    p = Path(path)
+    if not p.is_file():
+        raise E.CoreVersionError(f"no core to load at {path}: give the path of a built _core*.so "
+                                 f"(python setup.py build_ext --inplace writes emu/_core.abi3.so)")
+    name = f"wse_core_copy{next(_copies)}._core"    # (the init symbol is PyInit__core)
+    try:
+        loader = importlib.machinery.ExtensionFileLoader(name, str(p))
+        spec = importlib.util.spec_from_file_location(name, str(p), loader=loader)
+        mod = importlib.util.module_from_spec(spec)
+        loader.exec_module(mod)
+        version = mod.lib.wse_api_version()
+    except (ImportError, OSError, AttributeError) as e:
+        raise E.CoreVersionError(f"{path} is not a wse core: {e}") from e
+    if version != API_VERSION:
+        raise E.CoreVersionError(f"the core at {path} has API version {version}, this package "
+                                 f"needs {API_VERSION}")
+    return mod
+
+
+@contextlib.contextmanager
+def use_core(core):
+    """Inside the block, Fabric objects are created and driven with ``core`` (from load_core;
+    None: the installed one). A Fabric must only be used under the core that created it (cffi
+    refuses another core's handle with a TypeError). Not thread-safe: for benchmarks."""
+    global ffi, lib
+    old = ffi, lib
+    if core is not None:
+        ffi, lib = core.ffi, core.lib
+    try:
+        yield
+    finally:
+        ffi, lib = old
+
 
 ARCHES = ("wse2", "wse3")
 PORTS = {"north": 1, "east": 2, "south": 4, "west": 8, "ramp": 16}

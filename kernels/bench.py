@@ -14,6 +14,12 @@ Keys:
 - gemv: 4096x4096 fp16 on 64x64 PEs (wse3): gemv_cycles, gemv_utilization, gemv_wall_s,
   gemv_pe_cycles_per_s, gemv_numpy_wall_s, gemv_wall_ratio (emulator / numpy).
 - decode: SmolLM2-135M decode (see wse.kernels.llm.fabric_bench), when that module exists.
+- ab (with --against CORE.so): this build of the C core against another, in one process, on
+  interleaved SmolLM2 decode steps, --repeats rounds (wse.kernels.llm.fabric_bench.compare_cores):
+  ab_ratio (median of this step / other step; below 1 this core is faster), ab_ratio_q1/q3,
+  ab_ratio_rounds, ab_this_ms_per_step, ab_other_ms_per_step, ab_stats_identical. For changes to the core:
+  build the old one apart (a checkout of the old commit, `python setup.py build_ext
+  --inplace`) and pass its emu/_core.abi3.so.
 """
 from __future__ import annotations
 
@@ -24,7 +30,7 @@ import sys
 
 import click
 
-SECTIONS = ("core", "gemv", "decode")
+SECTIONS = ("core", "gemv", "decode", "ab")
 
 
 def bench_core(repeats: int) -> dict:
@@ -67,9 +73,13 @@ def bench_decode(repeats: int) -> dict:
               help="Run only these sections (repeatable). Default: all.")
 @click.option("--repeats", default=3, show_default=True, type=click.IntRange(1, 20),
               help="Runs per figure; times are medians.")
-def main(as_json: bool, only: tuple[str, ...], repeats: int) -> None:
+@click.option("--against", metavar="CORE.so", type=click.Path(dir_okay=False),
+              help="Also compare this C core with another build of it (section ab).")
+def main(as_json: bool, only: tuple[str, ...], repeats: int, against: str | None) -> None:
     """Measure the emulator (core), the GEMV kernel and the decode; print the figures."""
-    want = only or SECTIONS
+    if "ab" in only and not against:
+        raise click.UsageError("--only ab needs --against CORE.so (the other build of the core)")
+    want = only or (SECTIONS if against else SECTIONS[:-1])
     out: dict = {}
     try:
         if "core" in want:
@@ -78,6 +88,9 @@ def main(as_json: bool, only: tuple[str, ...], repeats: int) -> None:
             out.update(bench_gemv(repeats))
         if "decode" in want:
             out.update(bench_decode(repeats))
+        if "ab" in want:
+            from wse.kernels.llm.fabric_bench import compare_cores
+            out.update(compare_cores(against, rounds=repeats))
     except Exception as e:  # a benchmark that fails must say so, not print a traceback
         click.echo(f"wse-bench: error: {type(e).__name__}: {e}", err=True)
         sys.exit(1)

@@ -119,5 +119,84 @@ def _full_chain(dec, ref, ids: list, keys: tuple) -> dict:
     }
 
 
+def compare_cores(other, model: str = "smollm2-135m", prompt: str = "The capital of France is",
+                  n_new: int = 8, arch: str = "wse3", rounds: int = 3) -> dict:
+    """This core against another build of it (``other``: the path of a ``_core*.so``), in one
+    process. Each round builds one decoder per core (this one first in even rounds, the other
+    first in odd ones: the first may get a different memory placement) and runs the prompt +
+    ``n_new`` steps on both, interleaved (A B, then B A at the next position), each step timed
+    in CPU time (time.process_time: a descheduled process is not charged).
+
+    ab_ratio is the median, over the steps after the first of every round, of (this step /
+    other step): below 1 this core is faster. ab_ratio_q1/q3 are the quartiles of the same
+    ratios and ab_ratio_rounds the median of each round (their spread is the noise: a core
+    against a copy of itself gives 0.98-1.02 per round on the shared 2-core machine).
+    ab_stats_identical says whether the two fabrics' statistics (cycles, hops, instructions,
+    stalls...) were equal after every round; the tokens of both must equal the numpy
+    reference's, else this raises.
+    """
+    import gc
+
+    from wse.emu.fabric import load_core, use_core
+
+    from .fabric import FabricDecoder
+    from .reference import ReferenceModel
+    from .tokenizer import load_tokenizer
+    from .weights import load_weights
+
+    core = load_core(other)
+    w = load_weights(model)
+    ids = load_tokenizer(model).encode(prompt)
+    want = ReferenceModel(w).generate(ids, n_new)
+    feed = ids + want[:-1]
+    cores = (None, core)
+    ms: tuple[list, list] = ([], [])
+    ratios, per_round, identical = [], [], True
+    for rnd in range(rounds):
+        decs = [None, None]
+        for k in ((0, 1) if rnd % 2 == 0 else (1, 0)):
+            with use_core(cores[k]):
+                decs[k] = FabricDecoder(w, arch=arch)
+        step_ms: tuple[list, list] = ([], [])
+        got: tuple[list, list] = ([], [])
+        for pos, tok in enumerate(feed):
+            for k in ((0, 1) if pos % 2 == 0 else (1, 0)):
+                with use_core(cores[k]):
+                    t0 = time.process_time()
+                    nxt = decs[k].step(tok, pos)
+                    step_ms[k].append((time.process_time() - t0) * 1e3)
+                if pos >= len(ids) - 1:
+                    got[k].append(nxt)
+        for k in (0, 1):
+            if got[k] != want:
+                raise AssertionError(f"compare_cores: {'the other' if k else 'this'} core's "
+                                     f"tokens {got[k]} != reference {want}")
+        stats = []
+        for c, d in zip(cores, decs):
+            with use_core(c):
+                stats.append(d.program.fabric.stats())
+        identical = identical and stats[0] == stats[1]
+        r = [a / b for a, b in zip(step_ms[0][1:], step_ms[1][1:])]
+        ratios += r
+        per_round.append(float(np.median(r)))
+        for k in (0, 1):
+            ms[k].extend(step_ms[k][1:])
+        decs = stats = None     # (each fabric's wse_close is bound to its own core)
+        gc.collect()            # one round's fabrics are freed before the next round's are built
+    q1, med, q3 = (float(x) for x in np.percentile(ratios, [25, 50, 75]))
+    return {
+        "ab_core": str(other),
+        "ab_model": model,
+        "ab_steps": len(ratios),
+        "ab_this_ms_per_step": float(np.median(ms[0])),
+        "ab_other_ms_per_step": float(np.median(ms[1])),
+        "ab_ratio": med,
+        "ab_ratio_q1": q1,
+        "ab_ratio_q3": q3,
+        "ab_ratio_rounds": per_round,
+        "ab_stats_identical": identical,
+    }
+
+
 if __name__ == "__main__":
     print(json.dumps(bench_decode(), indent=2))

@@ -41,3 +41,59 @@ def test_bench_decode_wall_is_the_prompt_regime(monkeypatch):
     d = bench_decode(model="tiny", prompt="hello world", n_new=3, arch="wse2")
     assert len(seen) == 1
     assert d["decode_wall_ms_per_token"] == float(np.median(seen[0])) * 1e3
+
+
+def test_compare_cores_a_against_itself():
+    """wse-bench --against: a second copy of the installed core, loaded beside it, decodes the
+    tiny model step for step with it; both give the reference's tokens (compare_cores raises
+    otherwise) and end with identical statistics, and the per-step ratio is reported with its
+    quartiles."""
+    import wse.emu._core as installed
+    from wse.kernels.llm.fabric_bench import compare_cores
+
+    d = compare_cores(installed.__file__, model="tiny", prompt="hello world", n_new=4, arch="wse2",
+                      rounds=2)
+    assert d["ab_stats_identical"] is True
+    assert len(d["ab_ratio_rounds"]) == 2 and all(r > 0 for r in d["ab_ratio_rounds"])
+    assert d["ab_steps"] >= 8            # 2 rounds of the prompt + 4 new tokens, less the first step
+    assert 0 < d["ab_ratio_q1"] <= d["ab_ratio"] <= d["ab_ratio_q3"]
+    assert d["ab_this_ms_per_step"] > 0 and d["ab_other_ms_per_step"] > 0
+
+
+def test_load_core_refuses_what_is_not_a_core(tmp_path):
+    import pytest
+
+    from wse.emu import fabric as FB
+    from wse.emu.errors import CoreVersionError
+
+    with pytest.raises(CoreVersionError, match="no core to load"):
+        FB.load_core(tmp_path / "missing.so")
+    bad = tmp_path / "_core.so"
+    bad.write_bytes(b"not an ELF file")
+    with pytest.raises(CoreVersionError, match="is not a wse core"):
+        FB.load_core(bad)
+
+
+def test_use_core_restores_the_installed_core():
+    import wse.emu._core as installed
+    from wse.emu import fabric as FB
+
+    other = FB.load_core(installed.__file__)
+    assert other.lib is not installed.lib
+    with FB.use_core(other):
+        assert FB.lib is other.lib
+        f = FB.Fabric(2, 2)
+    assert FB.lib is installed.lib
+    with FB.use_core(other):
+        assert f.cycle == 0         # a fabric is driven under the core that created it
+
+
+def test_bench_cli_against_errors():
+    from click.testing import CliRunner
+
+    from wse.kernels.bench import main
+
+    r = CliRunner().invoke(main, ["--only", "ab"])
+    assert r.exit_code == 2 and "--only ab needs --against" in r.output
+    r = CliRunner().invoke(main, ["--only", "ab", "--against", "/nonexistent/_core.so"])
+    assert r.exit_code == 1 and "no core to load at /nonexistent/_core.so" in r.output
