@@ -162,14 +162,22 @@ def main(argv=None) -> int:
         print(f"wse-emu: error: {e}", file=sys.stderr)
         return 2
     status = 0
+    fault_cycle = None
     try:
         fab.run(max_cycles=args.max_cycles)
     except (E.FaultError, E.HangError, E.WatchdogError) as e:
         print(str(e).rstrip(), file=sys.stderr)
         status = 1
+        if isinstance(e, E.FaultError):
+            fault_cycle = e.cycle
     st = fab.stats()
+    note = ""
+    if fault_cycle is not None and fault_cycle != st["cycles"]:
+        # a run of local instructions executes in the event at its first cycle (docs/timing.md)
+        note = (f"; the fabric stopped at the first cycle of the run that faulted, "
+                f"the fault is at cycle {fault_cycle}")
     print(f"cycles: {st['cycles']}  ({st['cycles'] / fab.clock_hz * 1e6:.3f} us at "
-          f"{fab.clock_hz / 1e6:g} MHz, {fab.arch})")
+          f"{fab.clock_hz / 1e6:g} MHz, {fab.arch}){note}")
     print(f"instructions: {st['instructions']}  wavelet hops: {st['wavelet_hops']}")
     if args.stats:
         for k, v in st.items():

@@ -60,6 +60,23 @@ def test_fault_and_watchdog_exit_nonzero(tmp_path, capsys):
     assert "watchdog" in capsys.readouterr().err
 
 
+def test_fault_inside_a_run_summary_names_both_cycles(tmp_path, capsys):
+    """A fault 3 instructions into a run: the report gives the fault's own cycle, and the
+    summary says that the fabric's cycle (where it stopped) is the run's first."""
+    b = ImageBuilder("m")
+    b.label("main")
+    li(b, 2, 30000)
+    b.emit("ld16", r1=3, r2=2, imm16=0)
+    b.emit("exit")
+    b.task(0, "main", activated=True)
+    p = tmp_path / "m.wso"
+    p.write_bytes(obj_bytes({(0, 0): b.build()}, 1, 1))
+    assert main([str(p)]) == 1
+    cap = capsys.readouterr()
+    assert cap.err.startswith("fault at cycle 3:")        # task switch 1, then lui, ori
+    assert "cycles: 1  (" in cap.out and "the fault is at cycle 3" in cap.out
+
+
 @pytest.mark.parametrize("args", [
     ["missing.wso"],
     ["{bad}"],
