@@ -151,6 +151,51 @@ def build_fabric_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _Stream:
+    """The generated text as it comes, with a progress bar, without one overwriting the other.
+
+    - stdout and stderr both terminals (the usual case: one screen): one status line on stderr,
+      the bar and the end of the text so far, redrawn at each token; at the end the line is
+      cleared and the whole text goes to stdout. (Text on stdout and a carriage-return bar on
+      stderr would share the screen's last line, and each bar would wipe out the text.)
+    - stdout not a terminal (piped, redirected): the text streams into it, and the bar goes to
+      stderr when that is a terminal.
+    - stderr not a terminal: no bar (a log gets no carriage returns).
+    """
+
+    def __init__(self, n: int):
+        self.n = n
+        self.err_tty = sys.stderr.isatty()
+        self.one_screen = self.err_tty and sys.stdout.isatty()
+        self.text = ""
+
+    def add(self, piece: str, i: int) -> None:
+        self.text += piece
+        bar = f"[{'#' * int(20 * (i + 1) / self.n):<20}] {i + 1}/{self.n}"
+        if self.one_screen:
+            import shutil
+            room = shutil.get_terminal_size((80, 24)).columns - len(bar) - 2
+            tail = "".join(c if c.isprintable() else " " for c in self.text)
+            tail = tail[-room:] if room > 0 else ""
+            sys.stderr.write(f"\r\033[K{bar} {tail}")
+            sys.stderr.flush()
+            return
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+        if self.err_tty:
+            sys.stderr.write(f"\r{bar}")
+            sys.stderr.flush()
+
+    def end(self) -> None:
+        if self.one_screen:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+            sys.stdout.write(self.text)
+        elif self.err_tty:
+            sys.stderr.write("\n")
+        print()
+
+
 def _cmd_fabric(args) -> int:
     import json
 
@@ -169,17 +214,14 @@ def _cmd_fabric(args) -> int:
         text = tok.apply_chat_template([{"role": "user", "content": args.prompt}])
     ids = tok.encode(text)
     shown = []
+    stream = _Stream(args.n)
 
     def on_token(t, i):
         if args.json:
             return
         piece = tok.decode(shown + [t])[len(tok.decode(shown)):] if shown else tok.decode([t])
         shown.append(t)
-        bar = "#" * int(20 * (i + 1) / args.n)
-        sys.stdout.write(piece)
-        sys.stdout.flush()
-        sys.stderr.write(f"\r[{bar:<20}] {i + 1}/{args.n}")
-        sys.stderr.flush()
+        stream.add(piece, i)
 
     new = dec.generate(ids, args.n, on_token=on_token)
     st = dec.stats
@@ -197,8 +239,7 @@ def _cmd_fabric(args) -> int:
     if args.json:
         print(json.dumps(result))
         return 0
-    sys.stderr.write("\n")
-    print()
+    stream.end()
     print(f"tokens:            {new}")
     how = {"model": "estimated by the plan", "hybrid": "attention emulated + plan estimate",
            "fabric": "emulated"}[dec.engine]

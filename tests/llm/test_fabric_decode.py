@@ -6,7 +6,9 @@ order, same software math), so the tests below compare tokens, logits and every 
 residual (read from the down-end PE's memory) for exact equality; against the float32 reference
 (BLAS order, libm exp) and HF transformers the tolerances are stated per test."""
 
+import io
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -167,3 +169,40 @@ def test_fabric_layout_refuses_too_many_kv_heads():
 
     with pytest.raises(FabricFitError, match="KV heads"):
         make_layout(TINY.replace(n_kv_heads=8, n_heads=8))
+
+
+class _Term(io.StringIO):
+    """A text stream that says it is a terminal."""
+
+    def isatty(self):
+        return True
+
+
+def _json_text(capsys, argv):
+    assert main(argv + ["--json"]) == 0
+    return json.loads(capsys.readouterr().out)["text"]
+
+
+def test_cli_streams_text_without_the_bar_wiping_it(capsys, monkeypatch):
+    """Generated text and progress bar: piped stdout gets the text as it comes (no bar in a log);
+    on one terminal the bar and the end of the text share a status line on stderr, and the whole
+    text goes to stdout at the end, so no carriage return ever lands on the text."""
+    argv = ["--model", "tiny", "--prompt", "Hi", "-n", "4"]
+    text = _json_text(capsys, argv)
+    assert main(argv) == 0
+    cap = capsys.readouterr()
+    assert cap.out.startswith(text + "\n") and "\r" not in cap.out + cap.err
+    out, err = _Term(), _Term()
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", err)
+    assert main(argv) == 0
+    assert out.getvalue().startswith(text + "\n") and "\r" not in out.getvalue()
+    lines = err.getvalue().split("\r\033[K")
+    assert [ln.split("] ")[1].split()[0] for ln in lines[1:-1]] == ["1/4", "2/4", "3/4", "4/4"]
+    assert lines[-1] == ""                       # the status line is cleared at the end
+    out2, err2 = io.StringIO(), _Term()          # piped stdout, terminal stderr: bar only there
+    monkeypatch.setattr(sys, "stdout", out2)
+    monkeypatch.setattr(sys, "stderr", err2)
+    assert main(argv) == 0
+    assert out2.getvalue().startswith(text + "\n")
+    assert err2.getvalue().count("\r[") == 4 and err2.getvalue().endswith("4/4\n")
