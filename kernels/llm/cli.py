@@ -49,6 +49,25 @@ def _cmd_info(args) -> int:
     return 0
 
 
+def _eos(args, tok):
+    """The EOS id to stop after, or None: --stop-at-eos / --no-stop-at-eos, else stop in --chat
+    (the end of the assistant's turn) and run all -n tokens otherwise."""
+    stop = args.chat if args.stop_at_eos is None else args.stop_at_eos
+    if not stop:
+        return None
+    if tok.eos_id is None:
+        raise LLMError(f"model {args.model!r} has no EOS token to stop at; drop --stop-at-eos")
+    return tok.eos_id
+
+
+def _stop_args(p) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--stop-at-eos", dest="stop_at_eos", action="store_true", default=None,
+                   help="stop after the EOS token (the default with --chat)")
+    g.add_argument("--no-stop-at-eos", dest="stop_at_eos", action="store_false",
+                   help="generate all -n tokens, also with --chat")
+
+
 def _cmd_generate(args) -> int:
     _, ref, tok = _load(args.model)
     text = args.prompt
@@ -58,7 +77,7 @@ def _cmd_generate(args) -> int:
         text = tok.apply_chat_template([{"role": "user", "content": args.prompt}])
     ids = tok.encode(text)
     t0 = time.perf_counter()
-    new = ref.generate(ids, args.n, eos_id=tok.eos_id if args.stop_at_eos else None)
+    new = ref.generate(ids, args.n, eos_id=_eos(args, tok))
     dt = time.perf_counter() - t0
     if args.ids:
         print("prompt ids:", ids)
@@ -105,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("-n", type=int, default=32, help="new tokens (default 32)")
     sp.add_argument("--chat", action="store_true", help="wrap the prompt in the model's chat template")
     sp.add_argument("--ids", action="store_true", help="also print the token ids")
-    sp.add_argument("--stop-at-eos", action="store_true", help="stop after the EOS token")
+    _stop_args(sp)
     sp.set_defaults(func=_cmd_generate)
 
     sp = sub.add_parser("compare-hf", help="per-step max |logit difference| reference vs HF transformers")
@@ -139,7 +158,8 @@ def build_fabric_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", "-m", default="tiny", help="tiny, smollm2-135m, or a Llama .gguf path (default: tiny)")
     p.add_argument("--prompt", "-p", default=DEFAULT_PROMPT)
     p.add_argument("--chat", action="store_true", help="wrap the prompt in the model's chat template")
-    p.add_argument("-n", type=int, default=32, help="new tokens (default 32)")
+    p.add_argument("-n", type=int, default=32, help="new tokens (default 32; fewer when it stops at EOS)")
+    _stop_args(p)
     p.add_argument("--grid", default="auto", help="auto (smallest fabric that fits) or WxH")
     p.add_argument("--arch", default="wse2", choices=("wse2", "wse3"))
     p.add_argument("--context", type=int, default=2048, help="KV-cache positions (default 2048)")
@@ -213,6 +233,7 @@ def _cmd_fabric(args) -> int:
             raise LLMError(f"model {args.model!r} has no chat template")
         text = tok.apply_chat_template([{"role": "user", "content": args.prompt}])
     ids = tok.encode(text)
+    eos = _eos(args, tok)
     shown = []
     stream = _Stream(args.n)
 
@@ -223,7 +244,7 @@ def _cmd_fabric(args) -> int:
         shown.append(t)
         stream.add(piece, i)
 
-    new = dec.generate(ids, args.n, on_token=on_token)
+    new = dec.generate(ids, args.n, on_token=on_token, eos_id=eos)
     st = dec.stats
     cycles = float(np.mean(st.cycles)) if st.cycles else 0.0
     result = {

@@ -2,6 +2,7 @@
 traceback) for a bad GGUF path, an unknown model and a missing package."""
 
 import importlib.metadata
+import json
 
 import pytest
 
@@ -75,3 +76,39 @@ def test_compare_hf_tiny(capsys):
     last = out.strip().splitlines()[-1]
     assert last.startswith("max over 6 steps: ") and last.endswith("greedy tokens match")
     assert float(last.split()[4]) < 1e-4
+
+
+def test_stop_at_eos_resolution():
+    """--chat stops after EOS (the end of the assistant's turn) unless --no-stop-at-eos; without
+    --chat all -n tokens run unless --stop-at-eos; a model without EOS refuses --stop-at-eos."""
+    from types import SimpleNamespace as NS
+
+    from wse.kernels.llm.errors import LLMError
+
+    tok = NS(eos_id=2)
+    for chat, flag, want in [(True, None, 2), (True, False, None), (False, None, None),
+                             (False, True, 2), (True, True, 2)]:
+        assert cli._eos(NS(chat=chat, stop_at_eos=flag, model="m"), tok) == want
+    with pytest.raises(LLMError, match="has no EOS token"):
+        cli._eos(NS(chat=False, stop_at_eos=True, model="tiny"), NS(eos_id=None))
+
+
+def test_stop_at_eos_cli_errors(capsys):
+    code, _, err = run(capsys, "--model", "tiny", "--stop-at-eos", "-n", "2")
+    assert code == 2 and "has no EOS token to stop at" in err and err.count("\n") == 1
+    with pytest.raises(SystemExit):
+        cli.main(["--stop-at-eos", "--no-stop-at-eos"])
+
+
+def test_chat_stops_at_the_end_of_the_turn(capsys, smollm2_path):
+    """SmolLM2-Instruct answers in a few tokens and ends its turn with <|im_end|> (EOS, id 2):
+    with --chat the decode stops there, on the fabric command and on the reference's."""
+    code, out, err = run(capsys, "generate", "-m", "smollm2-135m", "--chat", "-p", "What is 2+2?",
+                         "-n", "40", "--ids")
+    assert code == 0
+    new = json.loads(out.split("new ids:")[1].split("\n")[0])
+    assert new[-1] == 2 and 2 not in new[:-1] and len(new) < 40, new
+    code, out, _ = run(capsys, "--model", "smollm2-135m", "--chat", "-p", "What is 2+2?", "-n", "40",
+                       "--arch", "wse3", "--json")
+    assert code == 0
+    assert json.loads(out)["tokens"] == new
