@@ -31,8 +31,6 @@
 #define WSE_HAVE_F16C_PATH 1
 #endif
 
-typedef struct { uint8_t op; uint32_t mask, match; uint8_t cls, sync, form, td, t0, t1; const char *mn; } insn_desc_t;
-const insn_desc_t *wse__insn_by_op(uint8_t op);
 int wse__decode(uint32_t w, dinsn_t *d);
 
 static const wse_preset PRESETS[WSE_NUM_PRESETS] = WSE_PRESETS_INIT;

@@ -50,6 +50,18 @@ static inline void q_init_cols(col_t *cols, uint32_t n) {
     }
 }
 
+/* An instruction's row of the ISA table (wse_isa.h, generated from isa/isa.toml), and the rows
+   indexed by opcode: a constant table, so the lookup is one load (no table built at run time). */
+typedef struct { uint8_t op; uint32_t mask, match; uint8_t cls, sync, form, td, t0, t1; const char *mn; } insn_desc_t;
+#define WSE_INSN_ROW_(NAME, OPC, MASK, MATCH, CLS, SYNC, FORM, TD, T0, T1, MN) \
+    [OPC] = { OPC, MASK, MATCH, CLS, SYNC, FORM, TD, T0, T1, MN },
+static const insn_desc_t WSE_INSN_BY_OP[256] = { WSE_INSN_LIST(WSE_INSN_ROW_) };
+#undef WSE_INSN_ROW_
+/* the row of opcode op, NULL when no instruction has it */
+static inline const insn_desc_t *wse__insn_by_op(uint8_t op) {
+    return WSE_INSN_BY_OP[op].mn ? &WSE_INSN_BY_OP[op] : NULL;
+}
+
 /* predecoded instruction */
 typedef struct {
     uint8_t op, r1, r2, r3, rs, act, ut, tid;

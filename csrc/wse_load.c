@@ -88,28 +88,10 @@ static uint32_t crc32_z(const uint8_t *p, size_t n) {
 }
 
 /* ---- instruction decode (from wse_isa.h) ---- */
-typedef struct { uint8_t op; uint32_t mask, match; uint8_t cls, sync, form, td, t0, t1; const char *mn; } insn_desc_t;
-#define X(NAME, OPC, MASK, MATCH, CLS, SYNC, FORM, TD, T0, T1, MN) { OPC, MASK, MATCH, CLS, SYNC, FORM, TD, T0, T1, MN },
-static const insn_desc_t INSNS[] = { WSE_INSN_LIST(X) };
-#undef X
-#define NINSNS (sizeof INSNS / sizeof INSNS[0])
-
-const insn_desc_t *wse__insn_by_op(uint8_t op) {
-    static const insn_desc_t *by_op[256];
-    static int init = 0;   /* idempotent, read-only table: benign */
-    if (!init) {
-        for (size_t i = 0; i < NINSNS; i++) by_op[INSNS[i].op] = &INSNS[i];
-        init = 1;
-    }
-    return by_op[op];
-}
-
 /* Decode a word into d; returns 0 when it is not a legal instruction. */
 int wse__decode(uint32_t w, dinsn_t *d) {
     uint8_t op = (uint8_t)WSE_F_OP(w);
-    const insn_desc_t *in = NULL;
-    for (size_t i = 0; i < NINSNS; i++)
-        if (INSNS[i].op == op) { in = &INSNS[i]; break; }
+    const insn_desc_t *in = wse__insn_by_op(op);
     if (!in || (w & in->mask) != in->match) return 0;
     memset(d, 0, sizeof *d);
     d->op = op;
