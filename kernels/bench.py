@@ -70,13 +70,14 @@ def bench_decode(repeats: int) -> dict:
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--only", multiple=True, type=click.Choice(SECTIONS),
-              help="Run only these sections (repeatable). Default: all.")
+              help="Run only these sections (repeatable). Default: all (ab only with --against).")
 @click.option("--repeats", default=3, show_default=True, type=click.IntRange(1, 20),
               help="Runs per figure; times are medians.")
 @click.option("--against", metavar="CORE.so", type=click.Path(dir_okay=False),
               help="Also compare this C core with another build of it (section ab).")
 def main(as_json: bool, only: tuple[str, ...], repeats: int, against: str | None) -> None:
-    """Measure the emulator (core), the GEMV kernel and the decode; print the figures."""
+    """Measure the emulator (core), the GEMV kernel and the decode, and with --against compare
+    this build of the C core with another (ab); print the figures."""
     if "ab" in only and not against:
         raise click.UsageError("--only ab needs --against CORE.so (the other build of the core)")
     want = only or (SECTIONS if against else SECTIONS[:-1])
