@@ -190,12 +190,8 @@ static const char *task_name(const image_t *img, int tid) {
 
 /* The mnemonic of an opcode, from the generated ISA list. */
 static const char *opcode_mnemonic(uint8_t opcode) {
-    switch (opcode) {
-#define X(NAME, OP, MASK, MATCH, CLS, SYNC, FORM, TD, TA, TB, MN) case OP: return MN;
-    WSE_INSN_LIST(X)
-#undef X
-    default: return "?";
-    }
+    const insn_desc_t *in = wse__insn_by_op(opcode);
+    return in ? in->mn : "?";
 }
 
 static const line_t *line_for(const image_t *img, uint32_t pc) {
