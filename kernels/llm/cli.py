@@ -13,6 +13,7 @@ to a Llama GGUF file. Errors (missing package, bad GGUF path, ...) print one lin
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import time
 from typing import Optional, Sequence
@@ -193,10 +194,8 @@ class _Stream:
         self.text += piece
         bar = f"[{'#' * int(20 * (i + 1) / self.n):<20}] {i + 1}/{self.n}"
         if self.one_screen:
-            import shutil
             room = shutil.get_terminal_size((80, 24)).columns - len(bar) - 2
-            tail = "".join(c if c.isprintable() else " " for c in self.text)
-            tail = tail[-room:] if room > 0 else ""
+            tail = "".join(c if c.isprintable() else " " for c in self.text[-room:]) if room > 0 else ""
             sys.stderr.write(f"\r\033[K{bar} {tail}")
             sys.stderr.flush()
             return
