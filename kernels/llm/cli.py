@@ -163,7 +163,8 @@ def build_fabric_parser() -> argparse.ArgumentParser:
     _stop_args(p)
     p.add_argument("--grid", default="auto", help="auto (smallest fabric that fits) or WxH")
     p.add_argument("--arch", default="wse2", choices=("wse2", "wse3"))
-    p.add_argument("--context", type=int, default=2048, help="KV-cache positions (default 2048)")
+    p.add_argument("--context", type=int, default=None,
+                   help="KV-cache positions (default 2048, or the model's max_context when shorter)")
     p.add_argument("--engine", default="fabric", choices=("fabric", "model", "hybrid"),
                    help="fabric (default): the whole step on the emulator; model: numpy mirror of the "
                    "mapping, estimated cycles; hybrid: attention on the emulator, the rest the numpy "

@@ -39,6 +39,21 @@ from .weights import ModelWeights
 ENGINES = ("fabric", "model", "hybrid")
 
 
+def resolve_context(cfg, context: Optional[int]) -> int:
+    """The KV-cache positions to plan for: ``context``, or by default the mapping's minimum
+    (2048) or the model's own ``max_context`` when that is shorter. A context longer than the
+    model's ``max_context`` (GGUF ``llama.context_length``) is refused, as the reference does."""
+    from .fabric_plan import MIN_CONTEXT
+
+    if context is None:
+        return min(MIN_CONTEXT, cfg.max_context)
+    if not 1 <= context <= cfg.max_context:
+        raise LLMError(f"context {context} is outside 1..{cfg.max_context}: {cfg.name} supports "
+                       f"{cfg.max_context} positions (its max_context, a GGUF's llama.context_length); "
+                       f"give a context of at most {cfg.max_context}")
+    return context
+
+
 @dataclass
 class DecodeStats:
     steps: int = 0
@@ -70,10 +85,11 @@ class _HybridModel(FabricModel):
 
 class FabricDecoder:
     def __init__(self, weights: ModelWeights, *, grid: Optional[tuple[int, int]] = None, arch: str = "wse2",
-                 context: int = 2048, engine: str = "fabric", backend: Optional[str] = None,
+                 context: Optional[int] = None, engine: str = "fabric", backend: Optional[str] = None,
                  weight_bytes: Optional[int] = None):
         if engine not in ENGINES:
             raise LLMError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+        context = resolve_context(weights.config, context)
         self.config = weights.config
         self.arch = arch
         self.engine = engine

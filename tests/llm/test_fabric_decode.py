@@ -46,6 +46,29 @@ def test_small_grid_is_refused():
         FabricDecoder(tiny_weights(), grid=(5, 5))
 
 
+def test_context_follows_the_model(capsys):
+    """The default context is 2048, or the model's max_context when shorter (a smaller fabric);
+    a context longer than the model's max_context is refused, as the reference refuses it."""
+    import dataclasses
+
+    from wse.kernels.llm.config import TINY
+    from wse.kernels.llm.errors import LLMError
+
+    short = tiny_weights(config=dataclasses.replace(TINY, max_context=512))
+    dec = FabricDecoder(short, engine="model")
+    assert dec.plan.context == 512
+    assert FabricDecoder(tiny_weights(), engine="model").plan.context == 2048
+    assert dec.plan.layer.attn.chain * dec.plan.layer.attn.slots < 2048
+    with pytest.raises(LLMError, match=r"context 4096 is outside 1\.\.2048: tiny supports 2048 positions"):
+        FabricDecoder(tiny_weights(), engine="model", context=4096)
+    with pytest.raises(LLMError, match="outside 1..512"):
+        FabricDecoder(short, context=513)
+    assert main(["--context", "4096", "-n", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("wse-llm: error: context 4096 is outside 1..2048")
+    assert "Traceback" not in err
+
+
 def test_cli_json(capsys):
     assert main(["--model", "tiny", "--prompt", "Hi", "-n", "5", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -114,6 +137,38 @@ def test_fabric_engine_tiny_bit_exact_past_the_chain_length():
     assert P > 2
     toks = [(37 * i + 11) % w.config.vocab for i in range(2 * P + 4)]
     _check_bit_exact(w, dec, toks)
+
+
+def test_fabric_engine_tiny_bit_exact_to_the_end_of_the_context():
+    """All 2048 positions of the context the issue asks for (tiny: 2 chains x 8 PEs, 256
+    positions each, so every slot of every chain PE is written and attended over): next token and
+    logits equal FabricModel's at every step, and the float32 reference's within 5e-5 (logits up
+    to ~7; measured worst 1.5e-5 over the 2048 steps: the fabric's block summation order and
+    software exp against BLAS and libm); the step's cycles grow with the positions each PE
+    attends over; position 2048 is refused in one line. (~20 s: tiny steps take ~2 ms on the
+    emulator and ~4 ms in the numpy mirror at the end of the context.)"""
+    pytest.importorskip("wse.emu", reason="the emulator package is not importable")
+    from wse.kernels.llm.errors import LLMError
+
+    w = tiny_weights()
+    dec = FabricDecoder(w, arch="wse3")
+    a = dec.plan.layer.attn
+    assert a.chain * a.slots == 2048
+    model = FabricModel(w, dec.plan)
+    ref = ReferenceModel(w)
+    worst = 0.0
+    for pos in range(2048):
+        t = (37 * pos + 11) % w.config.vocab
+        tok, logits = dec.step(t, pos, want_logits=True)
+        want = model.step(t, pos)
+        assert tok == want.token and np.array_equal(logits, want.logits), pos
+        worst = max(worst, float(np.max(np.abs(logits - ref.step(t, pos)))))
+    assert worst < 5e-5
+    for l in range(w.config.n_layers):
+        assert np.array_equal(dec.program.layer_output(l), want.layers[l])
+    assert dec.stats.cycles[-1] > 1.5 * dec.stats.cycles[a.chain]
+    with pytest.raises(LLMError, match="position 2048 out of range 0..2047"):
+        dec.step(5, 2048)
 
 
 def test_fabric_engine_sliced_buses_vs_whole_bus(monkeypatch):

@@ -137,7 +137,9 @@ def test_step_argument_errors(tiny):
     with pytest.raises(LLMError, match="token id 256 out of range"):
         ref.step(256, 0)
     with pytest.raises(LLMError, match="position 128 out of range"):
-        ref.step(1, 128)
+        ReferenceModel(tiny, max_context=128).step(1, 128)
+    with pytest.raises(LLMError, match="position 2048 out of range"):
+        ref.step(1, 2048)
     with pytest.raises(LLMError, match="max_context"):
         ReferenceModel(tiny, max_context=10_000)
     with pytest.raises(LLMError, match="exceed max_context"):
