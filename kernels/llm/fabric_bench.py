@@ -1,6 +1,8 @@
 """Benchmark of the all-fabric SmolLM2 decode (``wse.kernels.llm.fabric_bench``).
 
     python -m wse.kernels.llm.fabric_bench       # prints the dict as JSON
+    python -m wse.kernels.llm.fabric_bench --context-check [MODEL [POSITIONS]]
+        # the whole context, checked at every step (check_context; ~35 min for SmolLM2)
 """
 
 from __future__ import annotations
@@ -198,5 +200,55 @@ def compare_cores(other, model: str = "smollm2-135m", prompt: str = "The capital
     }
 
 
+def check_context(model: str = "smollm2-135m", positions: int | None = None,
+                  prompt: str = "The capital of France is", arch: str = "wse3",
+                  every: int = 128, progress=None) -> dict:
+    """Greedy decode of ``prompt`` on the fabric through ``positions`` positions (default: the
+    whole context the decoder plans, 2048 for both built-in models), checking every step: the
+    token and logits must equal FabricModel's (the numpy mirror of the fabric's arithmetic) bit
+    for bit, and the logits are compared with the float32 ReferenceModel (worst absolute
+    difference reported). ``progress`` (a callable) gets a dict every ``every`` positions and at
+    the last. Returns {positions, mismatches, worst_vs_reference, cycles_first, cycles_last,
+    wall_s}; mismatches counts the steps whose token or logits differ from FabricModel's.
+    """
+    from .fabric import FabricDecoder
+    from .fabric_model import FabricModel
+    from .reference import ReferenceModel
+    from .tokenizer import load_tokenizer
+    from .weights import load_weights
+
+    w = load_weights(model)
+    ids = load_tokenizer(model).encode(prompt)
+    dec = FabricDecoder(w, arch=arch)
+    a = dec.plan.layer.attn
+    n = positions if positions is not None else a.chain * a.slots
+    mirror = FabricModel(w, dec.plan)
+    ref = ReferenceModel(w, max_context=max(n, 1))
+    t0 = time.perf_counter()
+    worst, bad, nxt = 0.0, 0, None
+    for pos in range(n):
+        tok = ids[pos] if pos < len(ids) else nxt
+        nxt, logits = dec.step(tok, pos, want_logits=True)
+        want = mirror.step(tok, pos)
+        if nxt != want.token or not np.array_equal(logits, want.logits):
+            bad += 1
+        worst = max(worst, float(np.max(np.abs(logits - ref.step(tok, pos)))))
+        if progress is not None and (pos % every == 0 or pos == n - 1):
+            progress({"pos": pos, "mismatches": bad, "worst_vs_reference": worst,
+                      "cycles": dec.stats.cycles[-1], "elapsed_s": time.perf_counter() - t0})
+    return {"model": model, "positions": n, "mismatches": bad, "worst_vs_reference": worst,
+            "cycles_first": dec.stats.cycles[0], "cycles_last": dec.stats.cycles[-1],
+            "wall_s": time.perf_counter() - t0}
+
+
 if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) > 1 and sys.argv[1] == "--context-check":
+        rest = sys.argv[2:]
+        out = check_context(rest[0] if rest else "smollm2-135m",
+                            int(rest[1]) if len(rest) > 1 else None,
+                            progress=lambda d: print(json.dumps(d), flush=True))
+        print(json.dumps(out, indent=2))
+        sys.exit(1 if out["mismatches"] else 0)
     print(json.dumps(bench_decode(), indent=2))

@@ -97,3 +97,29 @@ def test_bench_cli_against_errors():
     assert r.exit_code == 2 and "--only ab needs --against" in r.output
     r = CliRunner().invoke(main, ["--only", "ab", "--against", "/nonexistent/_core.so"])
     assert r.exit_code == 1 and "no core to load at /nonexistent/_core.so" in r.output
+
+
+def test_check_context_tiny_counts_mismatches_and_reports_progress(monkeypatch):
+    """check_context (the whole-context command) runs greedy steps, compares each with the numpy
+    mirror bit for bit and with the float32 reference (5e-5: the tiny test's bound), and reports
+    progress; a mirror that disagrees at one step is counted, not hidden."""
+    from wse.kernels.llm import fabric_model
+    from wse.kernels.llm.fabric_bench import check_context
+
+    seen = []
+    out = check_context("tiny", 70, every=32, progress=seen.append)
+    assert out["positions"] == 70 and out["mismatches"] == 0
+    assert 0 < out["worst_vs_reference"] < 5e-5
+    assert [d["pos"] for d in seen] == [0, 32, 64, 69]
+    assert out["cycles_last"] > out["cycles_first"]
+
+    real = fabric_model.FabricModel.step
+
+    def off_at_5(self, token, pos):
+        r = real(self, token, pos)
+        if pos == 5:
+            r.logits[0] += 1.0
+        return r
+
+    monkeypatch.setattr(fabric_model.FabricModel, "step", off_at_5)
+    assert check_context("tiny", 8)["mismatches"] == 1
