@@ -209,7 +209,11 @@ def check_context(model: str = "smollm2-135m", positions: int | None = None,
     for bit, and the logits are compared with the float32 ReferenceModel (worst absolute
     difference reported). ``progress`` (a callable) gets a dict every ``every`` positions and at
     the last. Returns {positions, mismatches, worst_vs_reference, cycles_first, cycles_last,
-    wall_s}; mismatches counts the steps whose token or logits differ from FabricModel's.
+    wall_s, last8_*}; mismatches counts the steps whose token or logits differ from
+    FabricModel's; last8_wall_ms_per_token / last8_numpy_ms_per_token / last8_ratio are the
+    medians of the fabric's step (``dec.stats.wall``) and of ReferenceModel.step over the last
+    eight positions, timed one after the other in this process (the end-of-context counterpart
+    of bench_decode's decode_ratio).
     """
     from .fabric import FabricDecoder
     from .fabric_model import FabricModel
@@ -226,19 +230,27 @@ def check_context(model: str = "smollm2-135m", positions: int | None = None,
     ref = ReferenceModel(w, max_context=max(n, 1))
     t0 = time.perf_counter()
     worst, bad, nxt = 0.0, 0, None
+    ref_ms: list = []
     for pos in range(n):
         tok = ids[pos] if pos < len(ids) else nxt
         nxt, logits = dec.step(tok, pos, want_logits=True)
         want = mirror.step(tok, pos)
         if nxt != want.token or not np.array_equal(logits, want.logits):
             bad += 1
-        worst = max(worst, float(np.max(np.abs(logits - ref.step(tok, pos)))))
+        t1 = time.perf_counter()
+        r = ref.step(tok, pos)
+        ref_ms.append((time.perf_counter() - t1) * 1e3)
+        worst = max(worst, float(np.max(np.abs(logits - r))))
         if progress is not None and (pos % every == 0 or pos == n - 1):
             progress({"pos": pos, "mismatches": bad, "worst_vs_reference": worst,
                       "cycles": dec.stats.cycles[-1], "elapsed_s": time.perf_counter() - t0})
+    wall_ms = float(np.median(dec.stats.wall[-8:])) * 1e3
+    np_ms = float(np.median(ref_ms[-8:]))
     return {"model": model, "positions": n, "mismatches": bad, "worst_vs_reference": worst,
             "cycles_first": dec.stats.cycles[0], "cycles_last": dec.stats.cycles[-1],
-            "wall_s": time.perf_counter() - t0}
+            "wall_s": time.perf_counter() - t0, "last8_positions": [max(0, n - 8), n - 1],
+            "last8_wall_ms_per_token": wall_ms, "last8_numpy_ms_per_token": np_ms,
+            "last8_ratio": wall_ms / np_ms}
 
 
 if __name__ == "__main__":

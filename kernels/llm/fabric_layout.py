@@ -55,27 +55,6 @@ MAX_KV = 4
 
 
 @dataclass(frozen=True)
-class GemvTile:
-    name: str
-    out: int          # total output rows
-    inp: int
-    rows: int         # rows per block (one block-row = a chain of cols PEs)
-    cols: int
-
-    @property
-    def n_rows(self) -> int:
-        return self.out // self.rows
-
-    @property
-    def n_cols(self) -> int:
-        return self.inp // self.cols
-
-    @property
-    def n_pes(self) -> int:
-        return self.n_rows * self.n_cols
-
-
-@dataclass(frozen=True)
 class Layout:
     config: LlamaConfig
     arch: str
@@ -83,13 +62,13 @@ class Layout:
     weight_bytes: int
     # KV group g = rows (G+2)*hd = [v_g; k_g; q heads of g]: block-row g, or (qkv_split == 2)
     # block-rows 2g and 2g + 1 of (G+2)*hd/2 rows each
-    qkv: GemvTile
-    o: GemvTile
-    gu: GemvTile       # block-row f: [gate slice f; up slice f], rows = 2*fs
+    qkv: Gemv
+    o: Gemv
+    gu: Gemv       # block-row f: [gate slice f; up slice f], rows = 2*fs
     # block (i, f): output rows i*rows.., inputs f*fs..; placed transposed: output slice i is
     # column x_down + i, input slice f is the row of gate/up block-row f (cols == fs)
-    down: GemvTile
-    lm: GemvTile
+    down: Gemv
+    lm: Gemv
     P: int             # attention chain length (PEs per KV head)
     S: int             # KV slots per attention PE
     per_row: int
@@ -183,14 +162,14 @@ class Layout:
         return (turns + 1) * (self.height + 1) + self.role_x(L - 1, self.width - 1)
 
 
-def _row_tile(name: str, out: int, inp: int, wb: int) -> GemvTile:
+def _row_tile(name: str, out: int, inp: int, wb: int) -> Gemv:
     fit = [c for c in _divisors(inp) if out * c * 2 <= wb and 4 * out + 2 * out * c + 4 * c <= 40000]
     if not fit:
         raise FabricFitError(f"{name}: a column of {out} fp16 weights does not fit {wb} bytes per PE")
-    return GemvTile(name, out, inp, out, max(fit))
+    return Gemv(name, out, inp, out, max(fit))
 
 
-def _group_tile(name: str, groups: int, rows: int, inp: int, wb: int, first: int) -> GemvTile:
+def _group_tile(name: str, groups: int, rows: int, inp: int, wb: int, first: int) -> Gemv:
     """``groups`` groups of ``rows`` output rows, each one block-row, or two block-rows of
     ``rows / 2`` (even, and at least ``first``: the first block-row holds the group's first
     ``first`` rows whole) when that takes fewer block columns (half the row reduction's
@@ -202,13 +181,13 @@ def _group_tile(name: str, groups: int, rows: int, inp: int, wb: int, first: int
             continue
         fit = [c for c in _divisors(inp) if r * c * 2 <= wb and 4 * r + 2 * r * c + 4 * c <= 40000]
         if fit and (best is None or max(fit) > best.cols):
-            best = GemvTile(name, groups * rows, inp, r, max(fit))
+            best = Gemv(name, groups * rows, inp, r, max(fit))
     if best is None:
         raise FabricFitError(f"{name}: a column of {rows} fp16 weights does not fit {wb} bytes per PE")
     return best
 
 
-def _grid_tile(name: str, out: int, inp: int, wb: int, max_rows: int) -> GemvTile:
+def _grid_tile(name: str, out: int, inp: int, wb: int, max_rows: int) -> Gemv:
     """An out x inp GEMV whose output is the residual (O, down) as a grid of R block-rows x C
     block columns, R chosen to minimise the wavelet hops: row reductions out x (C - 1), the
     input slices down the columns inp x (R - 1), the residual down column 0 out x (R - 1), the
@@ -228,10 +207,10 @@ def _grid_tile(name: str, out: int, inp: int, wb: int, max_rows: int) -> GemvTil
             best = (cost, rows, c)
     if best is None:
         raise FabricFitError(f"{name}: a column of {out} fp16 weights does not fit {wb} bytes per PE")
-    return GemvTile(name, out, inp, best[1], best[2])
+    return Gemv(name, out, inp, best[1], best[2])
 
 
-def _gu_tile(cfg: LlamaConfig, wb: int, max_rows: int) -> tuple[GemvTile, GemvTile]:
+def _gu_tile(cfg: LlamaConfig, wb: int, max_rows: int) -> tuple[Gemv, Gemv]:
     """gate/up as R block-rows [gate slice f; up slice f] x C block columns, and the down
     projection transposed next to it: output slice i in column i, input slice f (= act_f, fs
     values) in the row of gate/up block-row f, so the row end f hands act_f East to its own row
@@ -247,7 +226,7 @@ def _gu_tile(cfg: LlamaConfig, wb: int, max_rows: int) -> tuple[GemvTile, GemvTi
     return (gu2, down2) if gu2.n_cols < gu.n_cols else (gu, down)
 
 
-def _gu_tile_wb(cfg: LlamaConfig, wb: int, wb_gu: int, max_rows: int) -> tuple[GemvTile, GemvTile]:
+def _gu_tile_wb(cfg: LlamaConfig, wb: int, wb_gu: int, max_rows: int) -> tuple[Gemv, Gemv]:
     best = None
     for fs in _divisors(cfg.ffn_dim):
         R = cfg.ffn_dim // fs
@@ -271,8 +250,8 @@ def _gu_tile_wb(cfg: LlamaConfig, wb: int, wb_gu: int, max_rows: int) -> tuple[G
     if best is None:
         raise FabricFitError("gate/up: no block fits")
     _, fs, c, rd = best
-    return (GemvTile("gate_up", 2 * cfg.ffn_dim, cfg.dim, 2 * fs, c),
-            GemvTile("down", cfg.dim, cfg.ffn_dim, rd, fs))
+    return (Gemv("gate_up", 2 * cfg.ffn_dim, cfg.dim, 2 * fs, c),
+            Gemv("down", cfg.dim, cfg.ffn_dim, rd, fs))
 
 
 def make_layout(cfg: LlamaConfig, *, arch: str = "wse2", context: int = MIN_CONTEXT,
@@ -293,7 +272,7 @@ def make_layout(cfg: LlamaConfig, *, arch: str = "wse2", context: int = MIN_CONT
     o = _grid_tile("o", cfg.dim, cfg.q_dim, weight_bytes, max(P, gu.n_rows, qkv.n_rows))
     # the LM head may take 1/8 more weight SRAM too (fewer block columns, shorter row reductions)
     g = _tile("lm_head", cfg.vocab, cfg.dim, budget=weight_bytes + weight_bytes // 8)
-    lm = GemvTile("lm_head", cfg.vocab, cfg.dim, g.rows, g.cols)
+    lm = Gemv("lm_head", cfg.vocab, cfg.dim, g.rows, g.cols)
     max_w, max_h = MAX_FABRIC[arch]
     if grid is not None:
         max_w, max_h = min(max_w, grid[0]), min(max_h, grid[1])
@@ -327,9 +306,8 @@ def make_layout(cfg: LlamaConfig, *, arch: str = "wse2", context: int = MIN_CONT
 def layout_plan(lay: Layout) -> FabricPlan:
     """A :class:`FabricPlan` with the layout's block columns (what :class:`FabricModel` needs)."""
     cfg = lay.config
-    G = lambda t: Gemv(t.name, t.out, t.inp, t.rows, t.cols)
     attn = Attention(cfg.n_kv_heads, cfg.group_size, cfg.head_dim, lay.context, lay.P, lay.S, active_up=True)
-    layer = LayerPlan(G(lay.qkv), attn, G(lay.o), G(lay.gu), G(lay.down), lay.fs, lay.width, lay.height,
+    layer = LayerPlan(lay.qkv, attn, lay.o, lay.gu, lay.down, lay.fs, lay.width, lay.height,
                       down_x_last=True)
     origins = tuple(lay.origin(l) for l in range(cfg.n_layers))
-    return FabricPlan(cfg, lay.context, lay.arch, layer, G(lay.lm), lay.grid, origins, (0, lay.lm_y), lay.per_row)
+    return FabricPlan(cfg, lay.context, lay.arch, layer, lay.lm, lay.grid, origins, (0, lay.lm_y), lay.per_row)

@@ -112,6 +112,7 @@ def test_check_context_tiny_counts_mismatches_and_reports_progress(monkeypatch):
     assert 0 < out["worst_vs_reference"] < 5e-5
     assert [d["pos"] for d in seen] == [0, 32, 64, 69]
     assert out["cycles_last"] > out["cycles_first"]
+    assert out["last8_positions"] == [62, 69] and out["last8_ratio"] > 0
 
     real = fabric_model.FabricModel.step
 
