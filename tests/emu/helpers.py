@@ -48,3 +48,19 @@ def single(build, arch="wse2", cls=Fabric, setup=None):
     b.task(0, "main", activated=True)
     img = b.build()
     return make({(0, 0): img}, arch=arch, cls=cls), b
+
+
+def regs_after(build, cls=Fabric):
+    """The registers of PE (0, 0) after `single(build)` ran to the end."""
+    f, _ = single(build, cls=cls)
+    f.run()
+    return f.pe_state(0, 0)["regs"]
+
+
+def binop(mn, a, b, cls=Fabric):
+    """r3 = mn(a, b) on a 1x1 fabric of class cls."""
+    def body(bb):
+        li(bb, 1, a)
+        li(bb, 2, b)
+        bb.emit(mn, r1=3, r2=1, r3=2)
+    return regs_after(body, cls)[3]

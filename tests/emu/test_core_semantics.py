@@ -2,23 +2,9 @@
 import numpy as np
 import pytest
 
-from helpers import fbits, hbits, li, single
+from helpers import binop, fbits, hbits, li, regs_after, single
 
 M32 = 0xFFFFFFFF
-
-
-def regs_after(build):
-    f, _ = single(build)
-    f.run()
-    return f.pe_state(0, 0)["regs"]
-
-
-def binop(mn, a, b):
-    def build(bb):
-        li(bb, 2, a)
-        li(bb, 3, b)
-        bb.emit(mn, r1=4, r2=2, r3=3)
-    return regs_after(build)[4]
 
 
 @pytest.mark.parametrize("a,b", [(0xFFFFFFFF, 1), (0x80000000, 0x80000000), (7, 9), (0, 0xFFFFFFFF)])

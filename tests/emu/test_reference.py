@@ -11,58 +11,27 @@ from wse.isa.builder import ImageBuilder
 from wse.emu.reference import (FaultError, HangError, ReferenceFabric, WatchdogError, bits16,
                                bits32, f16, f32)
 
-N, E, S, W, R = 1, 2, 4, 8, 16
+from helpers import E, N, R, S, W, fbits, hbits, li  # noqa: F401  (the port bits, for the tests below)
+from helpers import binop as _binop, make as _make, regs_after as _regs_after, single as _single
 
 
 # --------------------------------------------------------------------------------------------
-# helpers
-def li(b, r, v):
-    v &= 0xFFFFFFFF
-    b.emit("lui", r1=r, uimm16=v >> 16)
-    b.emit("ori", r1=r, r2=r, uimm16=v & 0xFFFF)
-
-
-def fbits(x):
-    return int(np.float32(x).view(np.uint32))
-
-
-def hbits(x):
-    return int(np.float16(x).view(np.uint16))
-
-
+# helpers: those of tests/emu/helpers.py on the reference interpreter
 def make(images, w=None, h=None, arch="wse2"):
-    w = w or max(x for x, _ in images) + 1
-    h = h or max(y for _, y in images) + 1
-    obj = objfile.ObjectFile.from_pe_images(arch, w, h, images)
-    f = ReferenceFabric(w, h, arch)
-    f.load(obj.to_bytes())
-    return f
+    return _make(images, w, h, arch, cls=ReferenceFabric)
 
 
 def single(build, arch="wse2"):
     """A 1x1 fabric running one activated task whose body `build(b)` emits (exit appended)."""
-    b = ImageBuilder("t")
-    b.label("main")
-    build(b)
-    b.emit("exit")
-    b.task(0, "main", activated=True)
-    img = b.build()
-    f = make({(0, 0): img}, arch=arch)
-    return f, b
+    return _single(build, arch, cls=ReferenceFabric)
 
 
 def regs_after(build):
-    f, _ = single(build)
-    f.run()
-    return f.pe_state(0, 0)["regs"]
+    return _regs_after(build, ReferenceFabric)
 
 
 def binop(mn, a, b):
-    def body(bb):
-        li(bb, 1, a)
-        li(bb, 2, b)
-        bb.emit(mn, r1=3, r2=1, r3=2)
-    return regs_after(body)[3]
+    return _binop(mn, a, b, ReferenceFabric)
 
 
 # --------------------------------------------------------------------------------------------
