@@ -36,7 +36,7 @@ from .fabric_plan import (MAX_FABRIC, MIN_CONTEXT, WEIGHT_BYTES, KV_BYTES, Atten
                           Gemv, LayerPlan, _divisors, _tile)
 
 # ---- colors (24 available; a PE has at most one route per color) -------------------------------
-C_PKT = 0      # token packet [pos, cos, sin, x]: resid -> norm_a (and the lanes), host -> layer 0
+C_PKT = 0      # token packet [pos, cos, sin, x]: resid -> norm_a (and the lanes); host -> layer 0 [pos, x]
 C_QB = 1       # QKV bus [pos, cos, sin, h]
 C_RA = 2       # GEMV row reduction, checkerboard
 C_RB = 3
@@ -143,10 +143,10 @@ class Layout:
 
     @property
     def n_pes(self) -> int:
-        """PEs that compute (transit PEs of the lanes not counted)."""
+        """PEs that compute or hold data (the RoPE table's; transit PEs of the lanes not counted)."""
         c = self.config
         per_layer = 1 + self.qkv.n_pes + c.n_kv_heads * self.P + self.o.n_pes + self.gu.n_pes + self.down.n_pes
-        return c.n_layers * per_layer + 1 + self.lm.n_pes
+        return c.n_layers * per_layer + 1 + self.lm.n_pes + rope_table_shape(self)[1]
 
     def lane_turns(self) -> list[bool]:
         """Per layer: does its output go South into the lane (True) or East (False)?"""
@@ -254,6 +254,19 @@ def _gu_tile_wb(cfg: LlamaConfig, wb: int, wb_gu: int, max_rows: int) -> tuple[G
             Gemv("down", cfg.dim, cfg.ffn_dim, rd, fs))
 
 
+def rope_table_shape(lay: Layout) -> tuple[int, int]:
+    """(rows per table PE, table PEs): the [cos, sin] rows of the context (hd fp32 each) in
+    blocks of at most WEIGHT_BYTES, one block per PE in the column under layer 0's norm_a."""
+    hd = lay.config.head_dim
+    rows = min(lay.context, max(1, WEIGHT_BYTES // (4 * hd)))
+    T = -(-lay.context // rows)
+    if T > lay.height - 1:
+        raise FabricFitError(f"the RoPE table ({lay.context} rows of {hd} fp32) needs {T} PEs under "
+                                f"norm_a of layer 0, and the layer band has {lay.height - 1} rows there; "
+                                f"give a shorter context")
+    return rows, T
+
+
 def make_layout(cfg: LlamaConfig, *, arch: str = "wse2", context: int = MIN_CONTEXT,
                 weight_bytes: int = WEIGHT_BYTES, kv_bytes: int = KV_BYTES,
                 grid: Optional[tuple[int, int]] = None) -> Layout:
@@ -277,6 +290,7 @@ def make_layout(cfg: LlamaConfig, *, arch: str = "wse2", context: int = MIN_CONT
     if grid is not None:
         max_w, max_h = min(max_w, grid[0]), min(max_h, grid[1])
     proto = Layout(cfg, arch, context, weight_bytes, qkv, o, gu, down, lm, P, S, 1, (0, 0))
+    rope_table_shape(proto)        # refuses a band too short for the RoPE table
     best = None
     for per_row in range(1, cfg.n_layers + 1):
         lay = replace(proto, per_row=per_row)

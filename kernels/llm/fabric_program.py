@@ -525,6 +525,12 @@ def generate(lay: Layout) -> str:
         raise FL.FabricFitError("no color left for the residual into the O row")
     sl_lm = slice_colors(lm.n_cols, [FL.C_LB, 21, 22, 23, 1] + list(range(4, 18)))
 
+    # ---- the RoPE table (layer 0's norm_a looks the row of pos up on the fabric) -------------
+    RR, T = FL.rope_table_shape(lay)
+    free = [c for c in range(23, -1, -1)
+            if c not in {FL.C_PKT, FL.C_RES1, xo} | set(sl_q or [FL.C_QB])]
+    c_tq, c_tr = free[0], free[1]
+
     # ---- norm_a ------------------------------------------------------------------------------
     nd, nc, ndata = rmsnorm(D, eps, "pkt + 2 + " + str(2 * hd), "g16", "hb")
     if sl_q:
@@ -539,11 +545,17 @@ def generate(lay: Layout) -> str:
     ldsd a0, a_h
     mov32 d0, a0"""
         qroutes = f"    .route {FL.C_QB}, ramp -> east"
-    out.append(f""".program norm_a, IN_NORTH = 0
+    out.append(f""".program norm_a, IN_NORTH = 0, TABLE = 0
+    ; TABLE (layer 0): the host sends [pos, x]; the row [cos, sin] of pos comes from the table
+    ; PEs below (pos goes South on {c_tq}, the row comes back North on {c_tr})
     .if IN_NORTH
         .route {FL.C_PKT}, north -> ramp
     .else
         .route {FL.C_PKT}, west -> ramp
+    .endif
+    .if TABLE
+        .route {c_tq}, ramp -> south
+        .route {c_tr}, south -> ramp
     .endif
 {qroutes}
     .route {FL.C_RES1}, ramp -> east
@@ -559,13 +571,32 @@ def generate(lay: Layout) -> str:
     .dsd a_res, fabout, color={FL.C_RES1}, len={1 + hd}
     .dsd a_xout, fabout, color={xo}, len={D}
     .dsd a_x, mem1d, base=pkt + {2 + 2 * hd}, len={D}
+    .if TABLE
+    .dsd a_pos, mem1d, base=pkt, len=1
+    .dsd a_tq, fabout, color={c_tq}, len=1
+    .dsd a_cs, mem1d, base=pkt + 2, len={hd}
+    .dsd a_tr, fabin, color={c_tr}, len={hd}
+    .dsd a_xin, fabin, color={FL.C_PKT}, len={D}
+    .endif
 {nd}
 {sd}
 go:
     st32 r1, [r0 + pkt]
+    .if TABLE
+    ldsd d0, a_tq
+    ldsd a0, a_pos
+    mov32 d0, a0
+    ldsd d0, a_cs
+    ldsd a0, a_tr
+    mov32 d0, a0
+    ldsd d0, a_x
+    ldsd a0, a_xin
+    mov32 d0, a0
+    .else
     ldsd d0, a_rest
     ldsd a0, a_in
     mov32 d0, a0
+    .endif
 {nc}
 {qsend}
     ldsd d0, a_res
@@ -581,6 +612,40 @@ hb:  .zero {D}, f32
 {ndata}
 g16: .zero {D}, f16
     .export pkt, hb, g16
+.endprogram
+""")
+
+    # table PE k (pe_y = k, under layer 0's norm_a) holds the rows k*RR .. k*RR + RR - 1 of
+    # [cos, sin]; every table PE sees pos, the one that holds its row sends it North
+    out.append(f""".program rope_tab
+    .if pe_y < rect_h - 1
+        .route {c_tq}, north -> ramp | south
+        .route {c_tr}, ramp | south -> north
+    .else
+        .route {c_tq}, north -> ramp
+        .route {c_tr}, ramp -> north
+    .endif
+    .task look, data, color={c_tq}
+    .dsd t_out, fabout, color={c_tr}, len={hd}
+    .dsd t_row, mem1d, base=tab, len={hd}
+look:                               ; r1 = pos
+    li r2, pe_y * {RR}
+    blt r1, r2, look_done
+    li r3, (pe_y + 1) * {RR}
+    bge r1, r3, look_done
+    sub r3, r1, r2
+    addi r4, r0, {2 * hd}
+    mul r3, r3, r4
+    addi r3, r3, tab
+    ldsd d0, t_out
+    ldsd a0, t_row
+    dsdbase a0, r3
+    mov32 d0, a0
+look_done:
+    exit
+    .data
+tab: .zero {RR * hd}, f32
+    .export tab
 .endprogram
 """)
 
@@ -1072,7 +1137,9 @@ tok: .zero 1, u32
         X = lambda a, n=1: lay.role_x(l, a, n)
         in_north = 1 if (l > 0 and turns[l - 1]) else 0
         out.append(f"; layer {l}")
-        out.append(f".place norm_a{m}, {X(0)}, {y0}, 1, 1, IN_NORTH={in_north}")
+        out.append(f".place norm_a{m}, {X(0)}, {y0}, 1, 1, IN_NORTH={in_north}, TABLE={int(l == 0)}")
+        if l == 0:
+            out.append(f".place rope_tab, {X(0)}, {y0 + 1}, 1, {T}")
         out.append(f".place qkv{m}, {X(lay.x_qkv, q.n_cols)}, {y0}, {q.n_cols}, {q.n_rows}")
         out.append(f".place attn{m}, {X(lay.x_attn, NKV)}, {y0}, {NKV}, {lay.P}")
         out.append(f".place o{m}, {X(lay.x_o, o.n_cols)}, {y0}, {o.n_cols}, {o.n_rows}")
@@ -1918,7 +1985,8 @@ out:  .zero {G * HD}, f32
 # host side
 class FabricProgram:
     """The assembled decode on one emulated fabric: weights written once, then
-    :meth:`step` streams ``[pos, cos row, sin row, embedding row]`` into layer 0 and reads the
+    :meth:`step` streams ``[pos, embedding row]`` into layer 0 (whose norm_a looks the RoPE row
+    of pos up in the table PEs under it) and reads the
     next token id from the last LM row end (the argmax was done on the fabric)."""
 
     def __init__(self, weights, lay: Layout, *, backend=None):
@@ -1932,6 +2000,7 @@ class FabricProgram:
         self.fabric = Fabric.from_object(self.obj)
         self.cos, self.sin = rope_tables(lay.context, self.config.head_dim, self.config.rope_theta)
         self._write_weights()
+        self._write_rope_table()
         self.cycles = 0
 
     # -- weights ---------------------------------------------------------------------------------
@@ -1973,11 +2042,18 @@ class FabricProgram:
         f.write("W", self._blocks(self.weights.output_weight, lm.rows, lm.cols),
                 rect=(1, lay.lm_y, lm.n_cols, lm.n_rows))
 
+    def _write_rope_table(self) -> None:
+        """The rows [cos[p], sin[p]] (the reference's table) into the table PEs, once."""
+        rows, T = FL.rope_table_shape(self.lay)
+        tab = np.zeros((T * rows, self.config.head_dim), np.float32)
+        tab[:self.lay.context] = np.concatenate([self.cos, self.sin], axis=1)
+        x0, y0 = self.lay.origin(0)
+        self.fabric.write("tab", tab.reshape(T, 1, -1), rect=(x0, y0 + 1, 1, T))
+
     # -- one step --------------------------------------------------------------------------------
     def step(self, token_id: int, pos: int) -> int:
         emb = self.weights.tok_embd[int(token_id)].astype(np.float32)
-        pkt = np.concatenate([np.array([pos], np.uint32), self.cos[pos].view(np.uint32),
-                              self.sin[pos].view(np.uint32), emb.view(np.uint32)])
+        pkt = np.concatenate([np.array([pos], np.uint32), emb.view(np.uint32)])
         f = self.fabric
         c0 = f.cycle
         f.send(FL.C_PKT, 0, 0, "west", pkt)

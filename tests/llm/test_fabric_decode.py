@@ -76,7 +76,7 @@ def test_cli_json(capsys):
         assert key in out
     assert out["tokens"] == ReferenceModel(tiny_weights()).generate(list(b"Hi"), 5)
     assert out["engine"] == "fabric"
-    assert out["pes_used"] == 50 and out["grid"] == [7, 19]
+    assert out["pes_used"] == 54 and out["grid"] == [7, 19]   # 50 computing + 4 RoPE table PEs
     assert out["cycles_per_token"] > 10_000
     assert out["projected_tokens_per_s"] == pytest.approx(850e6 / out["cycles_per_token"])
 
@@ -84,7 +84,7 @@ def test_cli_json(capsys):
 def test_cli_text_and_refusal(capsys):
     assert main(["-n", "3", "--prompt", "ab"]) == 0
     out = capsys.readouterr().out
-    assert "cycles/token:" in out and "fabric:            7 x 19, 50 PEs used" in out
+    assert "cycles/token:" in out and "fabric:            7 x 19, 54 PEs used" in out
     assert main(["--grid", "3x3", "-n", "2"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("wse-llm: error: ") and "does not fit a 3x3 fabric" in err
@@ -217,6 +217,41 @@ def test_fabric_engine_tiny_vs_hf(tmp_path):
     c = compare_with_hf(FabricDecoder(w), hf, list(b"Hello wafer"), 32)
     assert c.tokens_match and len(c.ref_new) == 32
     assert c.max_abs_diff.max() < 1e-3
+
+
+def test_fabric_rope_table_lives_on_the_fabric(monkeypatch):
+    """The host sends [pos, embedding row] only (1 + dim wavelets): layer 0's norm_a looks the
+    RoPE row of pos up in the table PEs under it, written once and equal to the reference's
+    table; the steps stay bit-exact (every table PE's rows are used by the 2048-position test
+    above); a band too short for the table is refused in one line."""
+    pytest.importorskip("wse.emu", reason="the emulator package is not importable")
+    from types import SimpleNamespace
+
+    from wse.kernels.llm.config import TINY
+    from wse.kernels.llm.fabric_layout import rope_table_shape
+    from wse.kernels.llm.reference import rope_tables
+
+    w = tiny_weights()
+    cfg = w.config
+    dec = FabricDecoder(w, arch="wse3")
+    f, lay = dec.program.fabric, dec.layout
+    rows, T = rope_table_shape(lay)
+    assert (rows, T) == (512, 4) and lay.context == 2048
+    tab = f.read("tab", rect=(0, 1, 1, T)).reshape(T * rows, cfg.head_dim)
+    assert np.array_equal(tab, np.concatenate(rope_tables(2048, cfg.head_dim, cfg.rope_theta), axis=1))
+    sent = []
+    real = type(f).send
+
+    def spy(self, color, x, y, port, data):
+        sent.append((x, y, port, len(data)))
+        return real(self, color, x, y, port, data)
+
+    monkeypatch.setattr(type(f), "send", spy)
+    _check_bit_exact(w, dec, [3, 1, 4, 1, 5])
+    assert sent == [(0, 0, "west", 1 + cfg.dim)] * 5
+    with pytest.raises(FabricFitError, match="the RoPE table .2048 rows of 16 fp32. needs 4 PEs under "
+                                             "norm_a of layer 0, and the layer band has 2 rows there"):
+        rope_table_shape(SimpleNamespace(config=TINY, context=2048, height=3))
 
 
 def test_fabric_layout_refuses_too_many_kv_heads():
