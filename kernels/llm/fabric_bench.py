@@ -215,6 +215,7 @@ def check_context(model: str = "smollm2-135m", positions: int | None = None,
     eight positions, timed one after the other in this process (the end-of-context counterpart
     of bench_decode's decode_ratio).
     """
+    from .errors import LLMError
     from .fabric import FabricDecoder
     from .fabric_model import FabricModel
     from .reference import ReferenceModel
@@ -224,8 +225,9 @@ def check_context(model: str = "smollm2-135m", positions: int | None = None,
     w = load_weights(model)
     ids = load_tokenizer(model).encode(prompt)
     dec = FabricDecoder(w, arch=arch)
-    a = dec.plan.layer.attn
-    n = positions if positions is not None else a.chain * a.slots
+    n = positions if positions is not None else dec.layout.context
+    if not 1 <= n <= dec.layout.context:
+        raise LLMError(f"check_context: {n} positions; {model} is planned for 1..{dec.layout.context}")
     mirror = FabricModel(w, dec.plan)
     ref = ReferenceModel(w, max_context=max(n, 1))
     t0 = time.perf_counter()
@@ -256,11 +258,19 @@ def check_context(model: str = "smollm2-135m", positions: int | None = None,
 if __name__ == "__main__":
     import sys
 
+    from .errors import LLMError
+
     if len(sys.argv) > 1 and sys.argv[1] == "--context-check":
         rest = sys.argv[2:]
-        out = check_context(rest[0] if rest else "smollm2-135m",
-                            int(rest[1]) if len(rest) > 1 else None,
-                            progress=lambda d: print(json.dumps(d), flush=True))
+        try:
+            if len(rest) > 2 or (len(rest) == 2 and not rest[1].isdigit()):
+                raise LLMError(f"expected --context-check [MODEL [POSITIONS]], got {' '.join(rest)}")
+            out = check_context(rest[0] if rest else "smollm2-135m",
+                                int(rest[1]) if len(rest) > 1 else None,
+                                progress=lambda d: print(json.dumps(d), flush=True))
+        except LLMError as e:
+            print(f"fabric_bench: error: {e}", file=sys.stderr)
+            sys.exit(2)
         print(json.dumps(out, indent=2))
         sys.exit(1 if out["mismatches"] else 0)
     print(json.dumps(bench_decode(), indent=2))

@@ -262,8 +262,8 @@ def rope_table_shape(lay: Layout) -> tuple[int, int]:
     T = -(-lay.context // rows)
     if T > lay.height - 1:
         raise FabricFitError(f"the RoPE table ({lay.context} rows of {hd} fp32) needs {T} PEs under "
-                                f"norm_a of layer 0, and the layer band has {lay.height - 1} rows there; "
-                                f"give a shorter context")
+                             f"norm_a of layer 0, and the layer band has {lay.height - 1} rows there; "
+                             f"give a shorter context")
     return rows, T
 
 

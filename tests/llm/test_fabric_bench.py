@@ -1,6 +1,8 @@
 """The decode benchmark (``wse.kernels.llm.fabric_bench``, the ``decode`` section of
 ``wse-bench --json``) on the tiny model: its keys and the two position regimes it reports."""
 
+import pytest
+
 from wse.kernels.llm.fabric_bench import bench_decode
 
 
@@ -113,6 +115,9 @@ def test_check_context_tiny_counts_mismatches_and_reports_progress(monkeypatch):
     assert [d["pos"] for d in seen] == [0, 32, 64, 69]
     assert out["cycles_last"] > out["cycles_first"]
     assert out["last8_positions"] == [62, 69] and out["last8_ratio"] > 0
+    from wse.kernels.llm.errors import LLMError
+    with pytest.raises(LLMError, match="3000 positions; tiny is planned for 1..2048"):
+        check_context("tiny", 3000)
 
     real = fabric_model.FabricModel.step
 
