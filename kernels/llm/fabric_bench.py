@@ -11,6 +11,7 @@ import json
 import resource
 import time
 
+import click
 import numpy as np
 
 
@@ -255,22 +256,39 @@ def check_context(model: str = "smollm2-135m", positions: int | None = None,
             "last8_ratio": wall_ms / np_ms}
 
 
-if __name__ == "__main__":
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--context-check", "context_check", is_flag=True,
+              help="Decode greedily through the whole context (or POSITIONS), checking every step "
+                   "against FabricModel bit for bit and against the float32 reference; exit 1 on a "
+                   "mismatch (~35 min for SmolLM2).")
+@click.argument("model", required=False)
+@click.argument("positions", required=False, type=int)
+def main(context_check: bool, model: str | None, positions: int | None) -> None:
+    """Benchmark of the all-fabric SmolLM2 decode: prints bench_decode's figures as JSON
+    (emulator and numpy ms per token, their ratio at positions 0-6 and 32-39, cycles, PEs).
+
+    With --context-check [MODEL [POSITIONS]] (MODEL: tiny, smollm2-135m or a GGUF path; default
+    smollm2-135m): the whole-context check, one JSON progress line every 128 positions, then the
+    result."""
     import sys
 
     from .errors import LLMError
 
-    if len(sys.argv) > 1 and sys.argv[1] == "--context-check":
-        rest = sys.argv[2:]
-        try:
-            if len(rest) > 2 or (len(rest) == 2 and not rest[1].isdigit()):
-                raise LLMError(f"expected --context-check [MODEL [POSITIONS]], got {' '.join(rest)}")
-            out = check_context(rest[0] if rest else "smollm2-135m",
-                                int(rest[1]) if len(rest) > 1 else None,
-                                progress=lambda d: print(json.dumps(d), flush=True))
-        except LLMError as e:
-            print(f"fabric_bench: error: {e}", file=sys.stderr)
-            sys.exit(2)
-        print(json.dumps(out, indent=2))
-        sys.exit(1 if out["mismatches"] else 0)
-    print(json.dumps(bench_decode(), indent=2))
+    if not context_check:
+        if model is not None:
+            raise click.UsageError("MODEL and POSITIONS go with --context-check; the benchmark "
+                                   "always decodes smollm2-135m")
+        print(json.dumps(bench_decode(), indent=2))
+        return
+    try:
+        out = check_context(model or "smollm2-135m", positions,
+                            progress=lambda d: print(json.dumps(d), flush=True))
+    except LLMError as e:
+        click.echo(f"fabric_bench: error: {e}", err=True)
+        sys.exit(2)
+    print(json.dumps(out, indent=2))
+    sys.exit(1 if out["mismatches"] else 0)
+
+
+if __name__ == "__main__":
+    main(prog_name="python -m wse.kernels.llm.fabric_bench")

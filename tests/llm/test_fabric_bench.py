@@ -129,3 +129,33 @@ def test_check_context_tiny_counts_mismatches_and_reports_progress(monkeypatch):
 
     monkeypatch.setattr(fabric_model.FabricModel, "step", off_at_5)
     assert check_context("tiny", 8)["mismatches"] == 1
+
+
+def test_fabric_bench_cli_help_and_bad_arguments_exit_2_in_one_line():
+    """`python -m wse.kernels.llm.fabric_bench` is a click command: --help prints the usage
+    instead of starting the benchmark, and every bad argument is one message with exit 2."""
+    import json
+
+    from click.testing import CliRunner
+
+    from wse.kernels.llm.fabric_bench import main
+
+    r = CliRunner()
+    out = r.invoke(main, ["--help"])
+    assert out.exit_code == 0 and "--context-check" in out.output and "[MODEL] [POSITIONS]" in out.output
+    for args, msg in ((["--bogus"], "No such option"),
+                      (["tiny"], "MODEL and POSITIONS go with --context-check"),
+                      (["--context-check", "tiny", "x"], "'x' is not a valid integer"),
+                      (["--context-check", "tiny", "3000"], "3000 positions; tiny is planned for 1..2048"),
+                      (["--context-check", "tiny", "0"], "0 positions; tiny is planned for 1..2048"),
+                      (["--context-check", "nosuch", "3"], "unknown model 'nosuch'")):
+        out = r.invoke(main, args)
+        assert out.exit_code == 2, (args, out.output)
+        assert msg in out.output and "Traceback" not in out.output, (args, out.output)
+    out = r.invoke(main, ["--context-check", "tiny", "3"])
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    assert json.loads(lines[0])["pos"] == 0
+    res = json.loads("\n".join(lines[lines.index("{"):]))
+    # 5e-5: the tiny test's bound, as in the check above
+    assert res["positions"] == 3 and res["mismatches"] == 0 and 0 < res["worst_vs_reference"] < 5e-5
