@@ -96,6 +96,11 @@ def compare(sizes=((64, 1, 64), (1, 64, 64), (16, 16, 64), (64, 1, 1), (32, 32, 
 
 
 if __name__ == "__main__":
+    import argparse
+
+    argparse.ArgumentParser(prog="python -m wse.kernels.collectives.run",
+                            description="Measured cycles of the collective kernels beside the cost "
+                            "model's T, for rows, columns and rectangles (docs/kernels.md).").parse_args()
     print(f"{'W x H':>9} {'n':>5} {'scheme':>9} {'cycles':>8} {'model T':>8} {'ratio':>6}")
     for row in compare():
         print(f"{row['w']:>4} x {row['h']:<3} {row['n']:>5} {row['scheme']:>9} {row['cycles']:>8} "

@@ -28,3 +28,18 @@ def test_large_fabric_multicast_matches_recorded_figures_and_reload():
     fab.load(data)                    # frees the block, builds a new one
     assert _run(fab) == EXPECTED
     assert int(fab.read("sink", rect=(39, 29, 1, 1)).ravel()[0]) == 63 + 7
+
+
+def test_perf_command_help_and_bad_argument(capsys):
+    """`python -m wse.emu.perf --help` prints the usage without measuring; a stray argument is a
+    usage error (exit 2), not silently ignored."""
+    import pytest
+
+    from wse.emu.perf import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["--help"])
+    assert e.value.code == 0 and "--json" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as e:
+        main(["--bogus"])
+    assert e.value.code == 2 and "unrecognized arguments: --bogus" in capsys.readouterr().err
