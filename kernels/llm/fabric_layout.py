@@ -74,6 +74,16 @@ class Layout:
     per_row: int
     grid: tuple[int, int]
 
+    @property
+    def bcast_from(self) -> int:
+        """The first position whose ``[pos, q]`` is multicast to every attention chain PE; below
+        it the chain top relays the packet down to the owner of pos only (docs/decode.md). A relay
+        takes two moves and two element steps per word and PE (receive, send on) for the pos + 1
+        PEs that hold a position, the multicast one of each for all P, so the multicast is the
+        cheaper from pos + 1 > P / 2 on (and the owner gets q after ~pos cycles instead of after
+        pos + 1 relayed 16-word chunks). At pos >= P - 1 every PE holds a position."""
+        return min(self.P // 2, self.P - 1)
+
     # -- the band of one layer, relative x of each role -----------------------------------------
     @property
     def qkv_split(self) -> int:

@@ -748,10 +748,10 @@ tab: .zero {RR * hd}, f32
     mov32 d0, a0
     .else""")
     pc += ["    ld32 r2, [r0 + posv]", f"    addi r9, r0, {NOP_ID}"]
-    # pos >= P - 1 (every chain PE holds positions): pos, control, v, k, control, q; pos and q
-    # are multicast down the chain. pos < P - 1: control (turns the chain top's switch to RAMP
-    # only), pos, v, k, q, control: the chain top relays them down to the owner of pos
-    pc.append(f"    addi r3, r0, {lay.P - 1}\n    blt r2, r3, hdr_relay")
+    # pos >= bcast_from: pos, control, v, k, control, q; pos and q are multicast down the chain.
+    # pos < bcast_from: control (turns the chain top's switch to RAMP only), pos, v, k, q,
+    # control: the chain top relays them down to the owner of pos
+    pc.append(f"    addi r3, r0, {lay.bcast_from}\n    blt r2, r3, hdr_relay")
     for g in range(NKV):
         pc.append(f"""    {"." if g == 0 else ".el"}if pe_y == {S * g}
     send {FL.C_ATT + g}, r2
@@ -773,7 +773,7 @@ tab: .zero {RR * hd}, f32
     exit
 kvk:
     block kvk""")
-    pc.append(f"    addi r9, r0, {NOP_ID}\n    ld32 r2, [r0 + posv]\n    addi r3, r0, {lay.P - 1}")
+    pc.append(f"    addi r9, r0, {NOP_ID}\n    ld32 r2, [r0 + posv]\n    addi r3, r0, {lay.bcast_from}")
     for g in range(NKV):
         pc.append(f"""    {"." if g == 0 else ".el"}if pe_y == {S * g}
     ldsd a0, r_k
@@ -1480,6 +1480,7 @@ def attention_program(lay: Layout, sl_o: list[int] | None = None, xo: int | None
     M = pe_y
     FIRST = pe_y == {P} - 1
     LAST = pe_y == 0
+    BCAST = {lay.bcast_from}
     CIN = {FL.C_ATT} + pe_x
     KVIN = {KV0} + ({KV1} - {KV0}) * ((pe_y + 1) % 2)
     KVOUT = {KV0} + ({KV1} - {KV0}) * (pe_y % 2)
@@ -1607,7 +1608,7 @@ def attention_program(lay: Layout, sl_o: list[int] | None = None, xo: int | None
 
     .if {P} > 1 && !LAST
 rstep:
-    ; relay mode (pos < P - 1): [pos, v, k, q] come from the PE above on the relay color, only
+    ; relay mode (pos < BCAST): [pos, v, k, q] come from the PE above on the relay color, only
     ; to the PEs m <= pos, each of which holds one position (slot 0); the owner m == pos is last
     st32 r1, [r0 + posv]
     ldsd a6, d_qin
@@ -1627,9 +1628,9 @@ step:
     ldsd a6, d_pkt_in
     mov r14, r0
     .if LAST && {P} > 1
-    ; pos < P - 1: the row end turned this switch to RAMP only for the whole packet; relay
+    ; pos < BCAST: the row end turned this switch to RAMP only for the whole packet; relay
     ; [pos, v, k, q] down to the owner m == pos
-    addi r2, r0, {P - 1}
+    addi r2, r0, BCAST
     bge r1, r2, t_bcast
     addi r10, r0, 1
     mov r5, r0
@@ -1694,6 +1695,13 @@ qc_loop:
     addi r11, r11, -1
     bne r11, r0, qc_loop
 q_done:
+    .endif
+    .if !LAST
+    ; BCAST <= pos < P - 1: [pos, q] reached every PE, but those below the owner (m > pos) hold
+    ; no position and take no part in the chains
+    ld32 r4, [r0 + posv]
+    addi r3, r0, M
+    blt r4, r3, no_part
     .endif
     mov r13, r0
 h_scores:
@@ -1955,6 +1963,7 @@ newton:
     .endif
     .endif
     exit
+no_part:
 nop:
     exit
 

@@ -191,6 +191,35 @@ def test_fabric_engine_sliced_buses_vs_whole_bus(monkeypatch):
     assert got["sliced"] < 0.8 * got["whole"], got
 
 
+def test_fabric_engine_attention_multicast_from_half_the_chain(monkeypatch):
+    """From pos = bcast_from (P / 2) on, [pos, q] is multicast to every chain PE instead of
+    relayed down to the owner; the PEs below the owner receive it and take part in nothing else.
+    Against the relay up to P - 1 (the layout before): bit-exact both ways, the same cycles below
+    bcast_from and fewer from it to P - 2 (the owner gets q after ~pos hops instead of pos + 1
+    relayed chunks); from P - 1 on the two take the same path (within a few cycles)."""
+    pytest.importorskip("wse.emu", reason="the emulator package is not importable")
+    from wse.kernels.llm import fabric_layout
+
+    w = tiny_weights()
+    cyc = {}
+    for mode in ("multicast", "relay"):
+        if mode == "relay":
+            monkeypatch.setattr(fabric_layout.Layout, "bcast_from", property(lambda self: self.P - 1))
+        dec = FabricDecoder(w, arch="wse3")
+        P = dec.layout.P
+        if mode == "multicast":
+            B = dec.layout.bcast_from
+        _check_bit_exact(w, dec, [(37 * i + 11) % w.config.vocab for i in range(P + 2)])
+        cyc[mode] = dec.stats.cycles
+    assert P == 8 and 0 < B == P // 2 < P - 1
+    m, r = cyc["multicast"], cyc["relay"]
+    assert all(m[p] == r[p] for p in range(B)), (m, r)
+    assert all(m[p] < r[p] for p in range(B, P - 1)), (m, r)
+    # from P - 1 on: the same path; a few cycles apart at most, because router state (which of
+    # a color's two queues goes first) carries over from the earlier steps
+    assert all(abs(m[p] - r[p]) <= 8 for p in range(P - 1, P + 2)), (m, r)
+
+
 def test_fabric_engine_tiny_greedy_vs_reference():
     """40 greedy tokens equal the float32 reference; logits within 5e-5 (FabricModel's measured
     distance to the reference is 5e-6, docs/decode.md)."""
