@@ -209,8 +209,8 @@ def check_context(model: str = "smollm2-135m", positions: int | None = None,
     token and logits must equal FabricModel's (the numpy mirror of the fabric's arithmetic) bit
     for bit, and the logits are compared with the float32 ReferenceModel (worst absolute
     difference reported). ``progress`` (a callable) gets a dict every ``every`` positions and at
-    the last. Returns {positions, mismatches, worst_vs_reference, cycles_first, cycles_last,
-    wall_s, last8_*}; mismatches counts the steps whose token or logits differ from
+    the last (among its keys the step's cycles and wavelet hops). Returns {positions,
+    mismatches, worst_vs_reference, cycles_first, cycles_last, wall_s, last8_*}; mismatches counts the steps whose token or logits differ from
     FabricModel's; last8_wall_ms_per_token / last8_numpy_ms_per_token / last8_ratio are the
     medians of the fabric's step (``dec.stats.wall``) and of ReferenceModel.step over the last
     eight positions, timed one after the other in this process (the end-of-context counterpart
@@ -236,7 +236,9 @@ def check_context(model: str = "smollm2-135m", positions: int | None = None,
     ref_ms: list = []
     for pos in range(n):
         tok = ids[pos] if pos < len(ids) else nxt
+        hops0 = dec.program.fabric.stats()["wavelet_hops"]
         nxt, logits = dec.step(tok, pos, want_logits=True)
+        hops = dec.program.fabric.stats()["wavelet_hops"] - hops0
         want = mirror.step(tok, pos)
         if nxt != want.token or not np.array_equal(logits, want.logits):
             bad += 1
@@ -246,7 +248,7 @@ def check_context(model: str = "smollm2-135m", positions: int | None = None,
         worst = max(worst, float(np.max(np.abs(logits - r))))
         if progress is not None and (pos % every == 0 or pos == n - 1):
             progress({"pos": pos, "mismatches": bad, "worst_vs_reference": worst,
-                      "cycles": dec.stats.cycles[-1], "elapsed_s": time.perf_counter() - t0})
+                      "cycles": dec.stats.cycles[-1], "wavelet_hops": hops, "elapsed_s": time.perf_counter() - t0})
     wall_ms = float(np.median(dec.stats.wall[-8:])) * 1e3
     np_ms = float(np.median(ref_ms[-8:]))
     return {"model": model, "positions": n, "mismatches": bad, "worst_vs_reference": worst,
@@ -261,15 +263,17 @@ def check_context(model: str = "smollm2-135m", positions: int | None = None,
               help="Decode greedily through the whole context (or POSITIONS), checking every step "
                    "against FabricModel bit for bit and against the float32 reference; exit 1 on a "
                    "mismatch (~35 min for SmolLM2).")
+@click.option("--every", type=click.IntRange(min=1), default=128, show_default=True,
+              help="With --context-check: a progress line (with the step's cycles) every N positions.")
 @click.argument("model", required=False)
 @click.argument("positions", required=False, type=int)
-def main(context_check: bool, model: str | None, positions: int | None) -> None:
+def main(context_check: bool, every: int, model: str | None, positions: int | None) -> None:
     """Benchmark of the all-fabric SmolLM2 decode: prints bench_decode's figures as JSON
     (emulator and numpy ms per token, their ratio at positions 0-6 and 32-39, cycles, PEs).
 
     With --context-check [MODEL [POSITIONS]] (MODEL: tiny, smollm2-135m or a GGUF path; default
-    smollm2-135m): the whole-context check, one JSON progress line every 128 positions, then the
-    result."""
+    smollm2-135m): the whole-context check, one JSON progress line every --every positions, then
+    the result."""
     import sys
 
     from .errors import LLMError
@@ -281,7 +285,7 @@ def main(context_check: bool, model: str | None, positions: int | None) -> None:
         print(json.dumps(bench_decode(), indent=2))
         return
     try:
-        out = check_context(model or "smollm2-135m", positions,
+        out = check_context(model or "smollm2-135m", positions, every=every,
                             progress=lambda d: print(json.dumps(d), flush=True))
     except LLMError as e:
         click.echo(f"fabric_bench: error: {e}", err=True)

@@ -113,6 +113,8 @@ def test_check_context_tiny_counts_mismatches_and_reports_progress(monkeypatch):
     assert out["positions"] == 70 and out["mismatches"] == 0
     assert 0 < out["worst_vs_reference"] < 5e-5
     assert [d["pos"] for d in seen] == [0, 32, 64, 69]
+    # the step's own hops: more once the chains are full (pos >= P - 1 = 7) than at position 0
+    assert 0 < seen[0]["wavelet_hops"] < seen[1]["wavelet_hops"]
     assert out["cycles_last"] > out["cycles_first"]
     assert out["last8_positions"] == [62, 69] and out["last8_ratio"] > 0
     from wse.kernels.llm.errors import LLMError
@@ -148,14 +150,15 @@ def test_fabric_bench_cli_help_and_bad_arguments_exit_2_in_one_line():
                       (["--context-check", "tiny", "x"], "'x' is not a valid integer"),
                       (["--context-check", "tiny", "3000"], "3000 positions; tiny is planned for 1..2048"),
                       (["--context-check", "tiny", "0"], "0 positions; tiny is planned for 1..2048"),
-                      (["--context-check", "nosuch", "3"], "unknown model 'nosuch'")):
+                      (["--context-check", "nosuch", "3"], "unknown model 'nosuch'"),
+                      (["--context-check", "--every", "0", "tiny"], "--every")):
         out = r.invoke(main, args)
         assert out.exit_code == 2, (args, out.output)
         assert msg in out.output and "Traceback" not in out.output, (args, out.output)
-    out = r.invoke(main, ["--context-check", "tiny", "3"])
+    out = r.invoke(main, ["--context-check", "--every", "1", "tiny", "3"])
     assert out.exit_code == 0, out.output
     lines = out.output.splitlines()
-    assert json.loads(lines[0])["pos"] == 0
+    assert [json.loads(x)["pos"] for x in lines[:3]] == [0, 1, 2]
     res = json.loads("\n".join(lines[lines.index("{"):]))
     # 5e-5: the tiny test's bound, as in the check above
     assert res["positions"] == 3 and res["mismatches"] == 0 and 0 < res["worst_vs_reference"] < 5e-5
