@@ -31,8 +31,9 @@ def bench_decode(model: str = "smollm2-135m", prompt: str = "The capital of Fran
     The prompt's positions are small, and below ``pos = chain - 1`` the attention uses only the
     chain PEs that already hold a position (docs/decode.md), so those steps are the cheap
     regime. With ``full_chain`` the same decoder goes on (the reference's greedy tokens, checked
-    again) until eight steps at ``pos >= chain`` have run, where every chain PE takes part as at
-    any longer context; ``decode_full_chain_*`` are the same figures over those eight steps
+    again) through positions 2 chain - 8 .. 2 chain - 1 (``_full_chain``), where every chain PE
+    takes part as at any longer context and the k, v relay is longest; ``decode_full_chain_*``
+    are the same figures over those eight steps
     (numpy: ReferenceModel.step at the same positions).
     """
     from .fabric import FabricDecoder
@@ -80,9 +81,14 @@ def bench_decode(model: str = "smollm2-135m", prompt: str = "The capital of Fran
 
 
 def _full_chain(dec, ref, ids: list, keys: tuple) -> dict:
-    """Steps at positions chain .. chain + 7 (every attention chain PE holds positions)."""
+    """Steps at positions 2 chain - 8 .. 2 chain - 1 (SmolLM2: 56-63; tiny: 8-15): every attention
+    chain PE holds positions, and the owner of pos (m = pos % chain) is among the last eight of
+    the chain, so ``v, k`` are relayed through the most CEs (docs/decode.md): the dearest steps
+    of the full-chain regime, which repeats every ``chain`` positions (the attention's own work
+    grows with the context on both sides, the fabric's and numpy's)."""
     chain = dec.plan.layer.attn.chain
-    first, n_steps = chain, 8
+    n_steps = 8
+    first = max(chain, 2 * chain - n_steps)
     n_new = first + n_steps + 1 - len(ids)
     want = ref.generate(ids, n_new)
     feed = ids + want[:-1]
