@@ -1,7 +1,7 @@
 """Benchmark of the all-fabric SmolLM2 decode (``wse.kernels.llm.fabric_bench``).
 
     python -m wse.kernels.llm.fabric_bench       # prints the dict as JSON
-    python -m wse.kernels.llm.fabric_bench --context-check [MODEL [POSITIONS]]
+    python -m wse.kernels.llm.fabric_bench --context-check [--every N] [MODEL [POSITIONS]]
         # the whole context, checked at every step (check_context; ~35 min for SmolLM2)
 """
 
@@ -216,8 +216,8 @@ def check_context(model: str = "smollm2-135m", positions: int | None = None,
     for bit, and the logits are compared with the float32 ReferenceModel (worst absolute
     difference reported). ``progress`` (a callable) gets a dict every ``every`` positions and at
     the last (among its keys the step's cycles and wavelet hops). Returns {positions,
-    mismatches, worst_vs_reference, cycles_first, cycles_last, wall_s, last8_*}; mismatches counts the steps whose token or logits differ from
-    FabricModel's; last8_wall_ms_per_token / last8_numpy_ms_per_token / last8_ratio are the
+    mismatches, worst_vs_reference, cycles_first, cycles_last, wall_s, last8_*}; mismatches
+    counts the steps whose token or logits differ from FabricModel's; last8_wall_ms_per_token / last8_numpy_ms_per_token / last8_ratio are the
     medians of the fabric's step (``dec.stats.wall``) and of ReferenceModel.step over the last
     eight positions, timed one after the other in this process (the end-of-context counterpart
     of bench_decode's decode_ratio).
@@ -254,7 +254,8 @@ def check_context(model: str = "smollm2-135m", positions: int | None = None,
         worst = max(worst, float(np.max(np.abs(logits - r))))
         if progress is not None and (pos % every == 0 or pos == n - 1):
             progress({"pos": pos, "mismatches": bad, "worst_vs_reference": worst,
-                      "cycles": dec.stats.cycles[-1], "wavelet_hops": hops, "elapsed_s": time.perf_counter() - t0})
+                      "cycles": dec.stats.cycles[-1], "wavelet_hops": hops,
+                      "elapsed_s": time.perf_counter() - t0})
     wall_ms = float(np.median(dec.stats.wall[-8:])) * 1e3
     np_ms = float(np.median(ref_ms[-8:]))
     return {"model": model, "positions": n, "mismatches": bad, "worst_vs_reference": worst,
@@ -275,7 +276,7 @@ def check_context(model: str = "smollm2-135m", positions: int | None = None,
 @click.argument("positions", required=False, type=int)
 def main(context_check: bool, every: int, model: str | None, positions: int | None) -> None:
     """Benchmark of the all-fabric SmolLM2 decode: prints bench_decode's figures as JSON
-    (emulator and numpy ms per token, their ratio at positions 0-6 and 32-39, cycles, PEs).
+    (emulator and numpy ms per token, their ratio at positions 0-6 and 56-63, cycles, PEs).
 
     With --context-check [MODEL [POSITIONS]] (MODEL: tiny, smollm2-135m or a GGUF path; default
     smollm2-135m): the whole-context check, one JSON progress line every --every positions, then

@@ -1698,10 +1698,8 @@ q_done:
     .endif
     .if !LAST
     ; BCAST <= pos < P - 1: [pos, q] reached every PE, but those below the owner (m > pos) hold
-    ; no position and take no part in the chains
-    ld32 r4, [r0 + posv]
-    addi r3, r0, M
-    blt r4, r3, no_part
+    ; no position (r10 == 0, only there) and take no part in the chains
+    beq r10, r0, no_part
     .endif
     mov r13, r0
 h_scores:
@@ -2001,13 +1999,11 @@ class FabricProgram:
     def __init__(self, weights, lay: Layout, *, backend=None):
         from wse.asm import assemble_text
         from wse.emu import Fabric
-        from .reference import rope_tables
 
         self.weights, self.lay, self.config = weights, lay, weights.config
         self.source = generate(lay)
         self.obj = bytes(assemble_text(self.source, filename=f"<decode {self.config.name}>", arch=lay.arch))
         self.fabric = Fabric.from_object(self.obj)
-        self.cos, self.sin = rope_tables(lay.context, self.config.head_dim, self.config.rope_theta)
         self._write_weights()
         self._write_rope_table()
         self.cycles = 0
@@ -2053,9 +2049,12 @@ class FabricProgram:
 
     def _write_rope_table(self) -> None:
         """The rows [cos[p], sin[p]] (the reference's table) into the table PEs, once."""
+        from .reference import rope_tables
+
         rows, T = FL.rope_table_shape(self.lay)
+        cos, sin = rope_tables(self.lay.context, self.config.head_dim, self.config.rope_theta)
         tab = np.zeros((T * rows, self.config.head_dim), np.float32)
-        tab[:self.lay.context] = np.concatenate([self.cos, self.sin], axis=1)
+        tab[:self.lay.context] = np.concatenate([cos, sin], axis=1)
         x0, y0 = self.lay.origin(0)
         self.fabric.write("tab", tab.reshape(T, 1, -1), rect=(x0, y0 + 1, 1, T))
 
