@@ -162,7 +162,9 @@ def build_fabric_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", type=int, default=32, help="new tokens (default 32; fewer when it stops at EOS)")
     _stop_args(p)
     p.add_argument("--grid", default="auto", help="auto (smallest fabric that fits) or WxH")
-    p.add_argument("--arch", default="wse2", choices=("wse2", "wse3"))
+    p.add_argument("--arch", default="wse2", choices=("wse2", "wse3"),
+                   help="machine preset: SIMD widths, queue depths and the clock of the projected "
+                   "tokens/s (default wse2, 850 MHz; wse-bench's decode uses wse3, 1.1 GHz)")
     p.add_argument("--context", type=int, default=None,
                    help="KV-cache positions (default 2048, or the model's max_context when shorter)")
     p.add_argument("--engine", default="fabric", choices=("fabric", "model", "hybrid"),
