@@ -1382,6 +1382,7 @@ class Session:
         self.errors: list[Diagnostic] = []
         self.reported_files: set = set()
         self.fabric = None
+        self.fabric_implicit = False        # no .fabric directive: the 1x1 default
         self.fabric_pos = None
         self.programs: dict[str, ProgramInfo] = {}
         self.placements: list[Placement] = []
@@ -1506,6 +1507,7 @@ class Session:
                 self.fail(self.errors)
             if self.fabric is None:
                 self.fabric = (1, 1)
+                self.fabric_implicit = True
             if not self.placements:
                 self.fail([self.diag("nothing is placed: add `.place PROGRAM, X, Y [, W, H]`",
                                      Pos(filename, 1, 1, 1))])
@@ -1548,8 +1550,11 @@ class Session:
         diags = []
         for pl in self.placements:
             if pl.x + pl.w > W or pl.y + pl.h > H:
+                hint = ([f"the source has no `.fabric W, H` directive, so the fabric is 1x1: add "
+                         f"`.fabric {max(W, pl.x + pl.w)}, {max(H, pl.y + pl.h)}` (or larger) before the placements"]
+                        if self.fabric_implicit else [])
                 diags.append(self.diag(f"placement of `{pl.prog.name}` at ({pl.x}, {pl.y}) size "
-                                       f"{pl.w}x{pl.h} does not fit the {W}x{H} fabric", pl.pos))
+                                       f"{pl.w}x{pl.h} does not fit the {W}x{H} fabric", pl.pos, hint))
                 continue
             pl.prog.n_pes += pl.w * pl.h
             for yy in range(pl.y, pl.y + pl.h):
