@@ -814,7 +814,7 @@ static inline int span_ok(const wse_fabric_t *f, const pe_t *p, int64_t lo, int6
 }
 
 /* A mem1d operand of n >= 1 elements of e words: every element inside SRAM, aligned and (for
-   a destination) outside the code, so that none can fault (check_mem's first test). */
+   a destination) outside the code, so that none can fault (check_mem's first test for mem1d). */
 static inline int mem1d_ok(const wse_fabric_t *f, const pe_t *p, const dsr_t *d, uint64_t n, uint32_t e, int is_dst) {
     int64_t last = (int64_t)d->base + (int64_t)(n - 1) * d->stride[0] * (int64_t)e;
     return last >= (int64_t)d->base ? span_ok(f, p, d->base, last, d->base, e, is_dst)
@@ -1673,6 +1673,18 @@ static void op_decode(op_t *op, const insn_desc_t *in, const pe_t *p) {
 /* Set up a tensor op at pc. Returns: -1 fault; otherwise the main-thread cost (>= 1) when the op
    was memory-only or async, or 0 when it is a synchronous fabric op now held in p->mop.
    Checks in the order of the Clarifications: ut busy, DSR kinds, counts, memory, queue busy. */
+/* A memory-only op whose operands are checked: all its elements now (unit: every operand
+   unit-stride); returns its cycles. */
+static inline uint32_t mem_op_now(wse_fabric_t *f, pe_t *p, const dinsn_t *di, const insn_desc_t *in,
+                                  const dsr_t *d, const dsr_t *a, const dsr_t *b, uint32_t rs, uint64_t n, int unit,
+                                  uint64_t t) {
+    p->st_elems += n;
+    tensor_mem_all(p, di->op, in, d, a, b, rs, n, unit);
+    uint32_t cyc = tensor_cycles(f, in, n, unit);
+    if (f->tracing) trace(f, 2, p, di->op, di->act ? di->ut : 8, t, t + cyc);
+    return cyc;
+}
+
 static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_t pc, uint64_t t) {
     const insn_desc_t *in = wse__insn_by_op(di->op);
     /* The GEMV column loop's op (a decode issues ~0.7M per step): a synchronous fmachs over
@@ -1709,12 +1721,8 @@ static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_
         if (n && (!a || a->len[0] == n) && (!b || b->len[0] == n)
             && mem1d_ok(f, p, d, n, esize(in->td), 1) && (!a || mem1d_ok(f, p, a, n, esize(in->t0), 0))
             && (!b || mem1d_ok(f, p, b, n, esize(in->t1), 0))) {
-            p->st_elems += n;
             int unit = d->stride[0] == 1 && (!a || a->stride[0] == 1) && (!b || b->stride[0] == 1);
-            tensor_mem_all(p, di->op, in, d, a, b, rs, n, unit);
-            uint32_t cyc = tensor_cycles(f, in, n, unit);
-            if (f->tracing) trace(f, 2, p, di->op, 8, t, t + cyc);
-            return cyc;
+            return mem_op_now(f, p, di, in, d, a, b, rs, n, unit, t);
         }
     }
     if (di->act && (p->ut_mask >> di->ut & 1)) {
@@ -1767,11 +1775,8 @@ static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_
         f->fault.color = c; return -1;
     }
     if (!fabric) {
-        p->st_elems += n;
         int unit = dsd_unit(d) && (!a || dsd_unit(a)) && (!b || dsd_unit(b));
-        tensor_mem_all(p, di->op, in, d, a, b, rs, n, unit);
-        uint32_t cyc = tensor_cycles(f, in, n, unit);
-        if (f->tracing) trace(f, 2, p, di->op, di->act ? di->ut : 8, t, t + cyc);
+        uint32_t cyc = mem_op_now(f, p, di, in, d, a, b, rs, n, unit, t);
         if (!di->act) return cyc;
         op_t *op = &p->ut[di->ut];
         memset(op, 0, sizeof *op);

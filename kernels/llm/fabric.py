@@ -19,8 +19,8 @@ runs greedy decode steps. Two engines, both following the mapping's tiling and s
     the host streams ``[pos, embedding row]`` into layer 0 (the RoPE row comes from an on-fabric
     table) and reads the next token id that the LM head's argmax chain stored in its last row
     end (the logits, on request, from the LM row ends' memory). No host arithmetic between or
-    inside layers; cycles are the emulated cycles of the step. Its numbers equal :class:`FabricModel` with the layout's tiling
-    bit for bit (tests/llm/test_fabric_decode.py).
+    inside layers; cycles are the emulated cycles of the step. Its numbers equal
+    :class:`FabricModel` with the layout's tiling bit for bit (tests/llm/test_fabric_decode.py).
 """
 
 from __future__ import annotations
