@@ -20,6 +20,9 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from wse.asm import AssemblyError
+from wse.emu import WseError
+
 from .errors import LLMError
 
 DEFAULT_PROMPT = "The capital of France is"
@@ -288,6 +291,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except LLMError as exc:
         print(f"wse-llm: error: {exc}", file=sys.stderr)
         return 2
+    except MemoryError as exc:
+        print(f"wse-llm: error: out of host memory ({exc or 'numpy'}); the emulated fabric holds every "
+              f"PE's SRAM and the host copies of the weights: free memory, or give a shorter --context",
+              file=sys.stderr)
+        return 3
+    except (AssemblyError, WseError) as exc:
+        # the decode program is generated: an error in it is a bug of wse, not of the input
+        print(f"wse-llm: internal error: the generated decode program failed ({type(exc).__name__}); "
+              f"please report it with this command line. The report:\n{exc}", file=sys.stderr)
+        return 4
     except BrokenPipeError:  # output piped into `head` and closed early
         return 0
 

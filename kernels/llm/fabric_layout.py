@@ -298,6 +298,14 @@ def make_layout(cfg: LlamaConfig, *, arch: str = "wse2", context: int = MIN_CONT
     lm = Gemv("lm_head", cfg.vocab, cfg.dim, g.rows, g.cols)
     max_w, max_h = MAX_FABRIC[arch]
     if grid is not None:
+        if grid[0] > max_w or grid[1] > max_h:
+            # the emulator could run it, but the cycles and tokens/s it reports would be those
+            # of a wafer that does not exist (plan_model refuses it too)
+            other = [f"--arch {a} ({w}x{h})" for a, (w, h) in MAX_FABRIC.items()
+                     if a != arch and grid[0] <= w and grid[1] <= h]
+            raise FabricFitError(
+                f"a {grid[0]}x{grid[1]} grid is larger than the {arch} wafer ({max_w}x{max_h}); give a grid "
+                f"within it or --grid auto" + (f", or use {other[0]}" if other else ""))
         max_w, max_h = min(max_w, grid[0]), min(max_h, grid[1])
     proto = Layout(cfg, arch, context, weight_bytes, qkv, o, gu, down, lm, P, S, 1, (0, 0))
     rope_table_shape(proto)        # refuses a band too short for the RoPE table

@@ -91,6 +91,45 @@ def test_cli_text_and_refusal(capsys):
     assert main(["--grid", "banana"]) == 2
 
 
+def test_grid_beyond_the_wafer_is_refused(capsys):
+    """A given grid larger than the preset's wafer is refused before anything is built (its
+    cycles and tokens/s would be those of a wafer that does not exist); the message names the
+    wafer and the preset whose wafer would hold the grid. 5000x5000 is also past the object
+    format's 4096 limit: it used to reach the assembler and end in a traceback."""
+    assert main(["--grid", "760x1000", "-n", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("wse-llm: error: a 760x1000 grid is larger than the wse2 wafer (757x996)")
+    assert "--arch wse3 (762x1172)" in err and "Traceback" not in err
+    assert main(["--grid", "5000x5000", "-n", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "larger than the wse2 wafer" in err and "--arch" not in err
+    with pytest.raises(FabricFitError, match="larger than the wse3 wafer"):
+        make_layout(tiny_weights().config, arch="wse3", grid=(763, 10))
+    assert make_layout(tiny_weights().config, arch="wse2", grid=(757, 996)).grid == (757, 996)
+
+
+@pytest.mark.parametrize("exc, code, words", [
+    (MemoryError(), 3, "out of host memory"),
+    ("fault", 4, "internal error: the generated decode program failed (FaultError)"),
+])
+def test_cli_reports_host_and_emulator_failures_without_a_traceback(capsys, monkeypatch, exc, code, words):
+    """Out of host memory, or an emulator error in the generated program (a bug of wse): one
+    message and a distinct exit status, never a traceback; the core's report is kept."""
+    from wse.emu import FaultError
+    if exc == "fault":
+        exc = FaultError("fault at PE (3,4) task main pc 7: memory access out of range", "mem_range",
+                         "memory access out of range", 123, pe=(3, 4))
+
+    def boom(self, *a, **k):
+        raise exc
+    monkeypatch.setattr(FabricDecoder, "step", boom)
+    assert main(["-n", "2", "--prompt", "ab"]) == code
+    err = capsys.readouterr().err
+    assert err.startswith("wse-llm: ") and words in err and "Traceback" not in err
+    if code == 4:
+        assert "fault at PE (3,4) task main pc 7" in err
+
+
 # ---- the all-fabric engine ----------------------------------------------------------------------
 from wse.kernels.llm.fabric_layout import layout_plan, make_layout  # noqa: E402
 from wse.kernels.llm.fabric_model import FabricModel  # noqa: E402
