@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 import numpy as np
@@ -115,6 +116,16 @@ def write_trace(fab: Fabric, path: str, task_names=lambda x, y: {}) -> int:
     return len(events)
 
 
+def _check_writable(path: str, what: str) -> None:
+    d = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise UsageError(f"{what}: {path} is a directory; give a file name")
+    if not os.path.isdir(d):
+        raise UsageError(f"{what}: the folder {d} does not exist")
+    if not os.access(d, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        raise UsageError(f"{what}: {path} is not writable")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="wse-emu", description="Run a wse object file (.wso).")
     ap.add_argument("program", help="the object file (.wso)")
@@ -151,10 +162,21 @@ def main(argv=None) -> int:
                 raise UsageError(f"{sym}: rectangle {rect} is outside the {fab.width}x{fab.height} fabric")
         for sym, rect, path in inputs:
             try:
+                with open(path, "rb") as fh:
+                    if fh.read(6) != b"\x93NUMPY":
+                        raise UsageError(f"--input {sym}: {path} is not a .npy file (it does not start with "
+                                         f"the .npy magic); write the array with numpy.save")
                 arr = np.load(path, allow_pickle=False)
-            except (OSError, ValueError) as e:
-                raise UsageError(f"--input {sym}: cannot read {path}: {e}") from None
+            except (OSError, ValueError, EOFError) as e:   # EOFError: an empty or cut file
+                raise UsageError(f"--input {sym}: cannot read {path} as a .npy array: {e}") from None
             fab.write(sym, arr, rect=rect)
+        # what is saved after the run is checked before it, so that a long run is not lost to a
+        # typo in a symbol or a path
+        for sym, rect, path in outputs:
+            fab.read(sym, rect=rect)
+            _check_writable(path, f"--output {sym}")
+        if args.trace:
+            _check_writable(args.trace, "--trace")
         for spec in args.launch or []:
             t, rect = _split_at(spec, "--launch")
             fab.launch(int(t) if t.isdigit() else t, rect=rect)

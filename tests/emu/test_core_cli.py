@@ -89,6 +89,12 @@ def test_fault_inside_a_run_summary_names_both_cycles(tmp_path, capsys):
     ["{good}", "--launch", "nosuchtask"],
     ["{good}", "--arch", "wse3"],
     ["{good}", "--max-cycles", "-5"],
+    ["{good}", "--input", "x={empty}"],
+    ["{good}", "--input", "x={text}"],
+    ["{good}", "--output", "nosuchsym={tmp}/y.npy"],
+    ["{good}", "--output", "x={tmp}/no/such/dir/y.npy"],
+    ["{good}", "--output", "x={tmp}"],
+    ["{good}", "--trace", "{tmp}/no/such/dir/t.json"],
 ])
 def test_bad_input_no_traceback(tmp_path, capsys, args):
     good = tmp_path / "g.wso"
@@ -99,7 +105,12 @@ def test_bad_input_no_traceback(tmp_path, capsys, args):
     np.save(npy, np.zeros(4, np.float32))
     npy_bad = tmp_path / "bad.npy"
     np.save(npy_bad, np.zeros((3, 3, 3), np.float32))
-    subst = dict(good=good, bad=bad, npy=npy, npy_bad_shape=npy_bad, missing_npy=tmp_path / "no.npy")
+    (tmp_path / "empty.npy").write_bytes(b"")
+    (tmp_path / "text.npy").write_text("1 2 3 4\n")
+    subst = dict(good=good, bad=bad, npy=npy, npy_bad_shape=npy_bad, missing_npy=tmp_path / "no.npy",
+                 empty=tmp_path / "empty.npy", text=tmp_path / "text.npy", tmp=tmp_path)
     rc = main([a.format(**subst) for a in args])
-    err = capsys.readouterr().err
-    assert rc == 2 and "Traceback" not in err and "error" in err
+    cap = capsys.readouterr()
+    assert rc == 2 and "Traceback" not in cap.err and "error" in cap.err
+    # every bad argument is caught before the run: nothing ran, nothing was lost
+    assert "cycles:" not in cap.out
