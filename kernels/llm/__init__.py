@@ -11,7 +11,7 @@
 from .config import SMOLLM2_135M, TINY, LlamaConfig, get_config
 from .errors import ConfigError, GGUFError, LLMError, MissingPackageError
 from .reference import ReferenceModel, StepOutput, apply_rope, rms_norm
-from .tokenizer import ByteTokenizer, GGUFTokenizer, load_tokenizer, tokenizer_from_gguf
+from .tokenizer import ByteTokenizer, GGUFTokenizer, load_model, load_tokenizer, tokenizer_from_gguf
 from .weights import LayerWeights, ModelWeights, load_gguf, load_weights, smollm2_gguf_path, tiny_weights
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "rms_norm",
     "ByteTokenizer",
     "GGUFTokenizer",
+    "load_model",
     "load_tokenizer",
     "tokenizer_from_gguf",
     "LayerWeights",

@@ -30,19 +30,16 @@ DEFAULT_PROMPT = "The capital of France is"
 
 def _load(model: str):
     from .reference import ReferenceModel
-    from .tokenizer import load_tokenizer
-    from .weights import load_weights
+    from .tokenizer import load_model
 
-    weights = load_weights(model)
-    return weights, ReferenceModel(weights), load_tokenizer(model)
+    weights, tok = load_model(model)
+    return weights, ReferenceModel(weights), tok
 
 
 def _cmd_info(args) -> int:
-    from .tokenizer import load_tokenizer
-    from .weights import load_weights
+    from .tokenizer import load_model
 
-    w = load_weights(args.model)
-    tok = load_tokenizer(args.model)
+    w, tok = load_model(args.model)
     cfg = w.config
     print(f"source:         {w.source}")
     for name in ("n_layers", "dim", "n_heads", "n_kv_heads", "head_dim", "ffn_dim", "vocab", "rope_theta", "norm_eps", "tie_embeddings", "max_context"):
@@ -225,12 +222,10 @@ def _cmd_fabric(args) -> int:
     import json
 
     from .fabric import FabricDecoder
-    from .tokenizer import load_tokenizer
-    from .weights import load_weights
+    from .tokenizer import load_model
 
     grid = _parse_grid(args.grid)
-    weights = load_weights(args.model)
-    tok = load_tokenizer(args.model)
+    weights, tok = load_model(args.model)
     dec = FabricDecoder(weights, grid=grid, arch=args.arch, context=args.context, engine=args.engine)
     text = args.prompt
     if args.chat:

@@ -38,11 +38,10 @@ def bench_decode(model: str = "smollm2-135m", prompt: str = "The capital of Fran
     """
     from .fabric import FabricDecoder
     from .reference import ReferenceModel
-    from .tokenizer import load_tokenizer
-    from .weights import load_weights
+    from .tokenizer import load_model
 
-    w = load_weights(model)
-    ids = load_tokenizer(model).encode(prompt)
+    w, tok = load_model(model)
+    ids = tok.encode(prompt)
     ref = ReferenceModel(w)
     want = ref.generate(ids, n_new)
     t0 = time.perf_counter()
@@ -150,12 +149,11 @@ def compare_cores(other, model: str = "smollm2-135m", prompt: str = "The capital
 
     from .fabric import FabricDecoder
     from .reference import ReferenceModel
-    from .tokenizer import load_tokenizer
-    from .weights import load_weights
+    from .tokenizer import load_model
 
     core = load_core(other)
-    w = load_weights(model)
-    ids = load_tokenizer(model).encode(prompt)
+    w, tok = load_model(model)
+    ids = tok.encode(prompt)
     want = ReferenceModel(w).generate(ids, n_new)
     feed = ids + want[:-1]
     cores = (None, core)
@@ -226,11 +224,10 @@ def check_context(model: str = "smollm2-135m", positions: int | None = None,
     from .fabric import FabricDecoder
     from .fabric_model import FabricModel
     from .reference import ReferenceModel
-    from .tokenizer import load_tokenizer
-    from .weights import load_weights
+    from .tokenizer import load_model
 
-    w = load_weights(model)
-    ids = load_tokenizer(model).encode(prompt)
+    w, tok = load_model(model)
+    ids = tok.encode(prompt)
     dec = FabricDecoder(w, arch=arch)
     n = positions if positions is not None else dec.layout.context
     if not 1 <= n <= dec.layout.context:

@@ -32,8 +32,9 @@ from __future__ import annotations
 import os
 from typing import Any, Optional, Sequence, Union
 
+from .config import get_config
 from .errors import GGUFError, MissingPackageError
-from .weights import gguf_metadata, open_gguf, resolve_model
+from .weights import ModelWeights, gguf_metadata, load_gguf, open_gguf, resolve_model, tiny_weights
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -189,9 +190,11 @@ class GGUFTokenizer:
 Tokenizer = Union[ByteTokenizer, GGUFTokenizer]
 
 
-def tokenizer_from_gguf(path: PathLike) -> GGUFTokenizer:
-    """Build the tokenizer described by a GGUF file's ``tokenizer.*`` metadata."""
-    reader = open_gguf(path)
+def tokenizer_from_gguf(path: PathLike, reader=None) -> GGUFTokenizer:
+    """Build the tokenizer described by a GGUF file's ``tokenizer.*`` metadata (``reader``: the
+    file already opened by ``open_gguf``)."""
+    if reader is None:
+        reader = open_gguf(path)
     keys = [
         "tokenizer.ggml.model",
         "tokenizer.ggml.pre",
@@ -228,6 +231,22 @@ def load_tokenizer(model: PathLike = "tiny") -> Tokenizer:
     if kind == "tiny":
         return ByteTokenizer()
     return tokenizer_from_gguf(path)
+
+
+def load_model(model: PathLike = "tiny") -> tuple[ModelWeights, Tokenizer]:
+    """The weights and the tokenizer of ``tiny``, ``smollm2-135m`` or a GGUF file path, reading
+    the file once: ``gguf.GGUFReader`` parses every metadata field when it opens a file
+    (SmolLM2's 49,152 tokens and 48,900 merges take seconds), so ``load_weights`` followed by
+    ``load_tokenizer`` would parse it twice."""
+    kind, path = resolve_model(model)
+    if kind == "tiny":
+        return tiny_weights(), ByteTokenizer()
+    reader = open_gguf(path)
+    if kind == "smollm2-135m":
+        w = load_gguf(path, expect=get_config("smollm2-135m"), name="smollm2-135m", reader=reader)
+    else:
+        w = load_gguf(path, reader=reader)
+    return w, tokenizer_from_gguf(path, reader=reader)
 
 
 def byte_vocab_gguf_metadata() -> dict[str, Any]:

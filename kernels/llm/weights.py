@@ -355,15 +355,18 @@ _LAYER_TENSORS = {
 }
 
 
-def load_gguf(path: PathLike, *, expect: Optional[LlamaConfig] = None, name: Optional[str] = None) -> ModelWeights:
+def load_gguf(path: PathLike, *, expect: Optional[LlamaConfig] = None, name: Optional[str] = None,
+              reader=None) -> ModelWeights:
     """Load a Llama GGUF file into :class:`ModelWeights` (float16, Q/K kept in GGUF layout).
 
     ``expect``: a configuration whose shape fields (:data:`~wse.kernels.llm.config.SHAPE_FIELDS`)
     the file must match; ``rope_theta``, ``norm_eps`` and ``max_context`` are always the file's.
     Raises :class:`GGUFError` for a missing/unreadable/non-Llama file or missing tensors.
+    ``reader``: the file already opened by :func:`open_gguf` (see ``load_model``).
     """
     p = Path(path)
-    reader = open_gguf(p)
+    if reader is None:
+        reader = open_gguf(p)
     label = name or p.name
     meta = gguf_metadata(reader)
     tensors = {t.name: t for t in reader.tensors}

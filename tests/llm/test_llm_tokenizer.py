@@ -108,6 +108,34 @@ def test_load_tokenizer_tiny():
     assert isinstance(load_tokenizer("tiny"), ByteTokenizer)
 
 
+def test_load_model_reads_the_file_once(tiny, tmp_path, monkeypatch):
+    """load_model gives what load_weights and load_tokenizer give, from one GGUFReader (it parses
+    every metadata field when it opens a file: seconds for SmolLM2's vocabulary)."""
+    import numpy as np
+
+    import wse.kernels.llm.tokenizer as tkmod
+    import wse.kernels.llm.weights as wmod
+    from wse.kernels.llm import load_model, load_weights
+
+    path = write_gguf(tiny, tmp_path / "t.gguf", tokenizer_meta=byte_vocab_gguf_metadata())
+    want_w, want_t = load_weights(path), load_tokenizer(path)
+    opened = []
+    real = wmod.open_gguf
+
+    def counting(p):
+        opened.append(p)
+        return real(p)
+    monkeypatch.setattr(wmod, "open_gguf", counting)
+    monkeypatch.setattr(tkmod, "open_gguf", counting)
+    w, tok = load_model(path)
+    assert len(opened) == 1
+    assert w.config == want_w.config and np.array_equal(w.tok_embd, want_w.tok_embd)
+    assert all(np.array_equal(a.wq, b.wq) and np.array_equal(a.w_down, b.w_down) for a, b in zip(w.layers, want_w.layers))
+    assert tok.encode("Zürich 42") == want_t.encode("Zürich 42") == ByteTokenizer().encode("Zürich 42")
+    w0, t0 = load_model("tiny")
+    assert isinstance(t0, ByteTokenizer) and w0.config.name == "tiny"
+
+
 # ----------------------------------------------------------------------------------------------
 # SmolLM2
 # ----------------------------------------------------------------------------------------------
