@@ -34,7 +34,7 @@ from typing import Iterable, Mapping
 import numpy as np
 
 Coord = tuple[int, int]
-PerPe = Mapping[Coord, np.ndarray]
+PerPe = Mapping[Coord, np.ndarray] | np.ndarray
 
 
 
@@ -73,9 +73,16 @@ def _assemble_cached(text: str, filename: str, items: tuple, arch: str) -> bytes
 
 def assemble(source: str | Path, defines: Mapping[str, object] | None = None,
              arch: str = "wse3") -> bytes:
-    """Assemble a kernel file with layout defines; returns the object file's bytes (cached
-    per source text, defines and arch). `.include` is searched beside the source."""
+    """Assemble a kernel with layout defines; returns the object file's bytes (cached per
+    source text, defines and arch). `source` is a path to a .s file (`.include` is searched
+    beside it) or the assembly text itself (a str with a newline; `.include` is searched in
+    the current folder, and diagnostics name it `<source>`)."""
+    if isinstance(source, str) and "\n" in source:
+        return _assemble_cached(source, "<source>", _define_items(defines), arch)
     p = Path(source)
+    if not p.is_file():
+        raise FileNotFoundError(f"no kernel file {str(p)!r}: pass the path of a .s file, or the "
+                                f"assembly text itself")
     return _assemble_cached(p.read_text(), str(p), _define_items(defines), arch)
 
 
@@ -135,8 +142,10 @@ def run_kernel(source: str | Path, defines: Mapping[str, object] | None = None,
                max_cycles: int | None = None, backend: str | None = None) -> KernelRun:
     """Assemble `source` with `defines`, write `inputs`, run until idle, read `outputs`.
 
-    inputs: symbol -> {(x, y): array}; each array is converted to the symbol's type and
-    written from the symbol's first element (it may be shorter than the symbol).
+    source: a path to a .s file, or the assembly text itself (see :func:`assemble`).
+    inputs: symbol -> {(x, y): array}, or symbol -> one array for every PE that exports the
+    symbol; each array is converted to the symbol's type and written from the symbol's first
+    element (it may be shorter than the symbol).
     outputs: symbol names (read on every PE that exports them) or symbol -> PEs.
     launch: a task name to activate on every PE that has it (the kernels in this package
     activate their entry task at load and need none).
@@ -146,6 +155,11 @@ def run_kernel(source: str | Path, defines: Mapping[str, object] | None = None,
     obj = load_object(data)
     fab = make_fabric(data, obj, arch, backend)
     for sym, per_pe in (inputs or {}).items():
+        if not isinstance(per_pe, Mapping):
+            pes = pes_with(obj, sym)
+            if not pes:
+                raise KeyError(f"no PE exports the symbol {sym!r}")
+            per_pe = {c: per_pe for c in pes}
         _write_per_pe(fab, sym, per_pe)
     if launch is not None:
         fab.launch(launch)

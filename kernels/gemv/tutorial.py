@@ -39,6 +39,7 @@ def one_pe(a, x, b):
 # the printed outputs: python -m wse.kernels.gemv.tutorial --refresh-doc docs/tutorial.md).
 FILE_MARK = "<!-- file: "
 RUN_MARK = "<!-- run -->"
+SHELL_MARK = "<!-- shell -->"   # a shell session: `$ command` lines, each followed by its output
 
 
 def doc_blocks(text: str) -> list[tuple[str, str, str]]:
@@ -49,7 +50,7 @@ def doc_blocks(text: str) -> list[tuple[str, str, str]]:
     i = 0
     while i < len(lines):
         ln = lines[i].strip()
-        if ln.startswith(FILE_MARK) or ln == RUN_MARK:
+        if ln.startswith(FILE_MARK) or ln in (RUN_MARK, SHELL_MARK):
             j = i + 1
             if not lines[j].startswith("```"):
                 raise ValueError(f"line {j + 1}: a fenced block must follow {ln!r}")
@@ -57,16 +58,30 @@ def doc_blocks(text: str) -> list[tuple[str, str, str]]:
             while not lines[k].startswith("```"):
                 k += 1
             body = lines[j + 1:k]
-            if ln == RUN_MARK:
+            if ln in (RUN_MARK, SHELL_MARK):
                 if not body or not body[0].startswith("$ "):
                     raise ValueError(f"line {j + 2}: a run block starts with '$ command'")
-                out.append(("run", body[0][2:], "\n".join(body[1:])))
+                if ln == RUN_MARK:
+                    out.append(("run", body[0][2:], "\n".join(body[1:])))
+                else:
+                    out.append(("shell", "", "\n".join(body)))
             else:
                 out.append(("file", ln[len(FILE_MARK):-len("-->")].strip(), "\n".join(body)))
             i = k + 1
         else:
             i += 1
     return out
+
+
+def shell_steps(body: str) -> list[tuple[str, str]]:
+    """(command, expected output) for each `$ command` of a shell block."""
+    steps: list[tuple[str, list[str]]] = []
+    for line in body.split("\n"):
+        if line.startswith("$ "):
+            steps.append((line[2:], []))
+        else:
+            steps[-1][1].append(line)
+    return [(c, "\n".join(o)) for c, o in steps]
 
 
 def run_command(cmd: str) -> str:

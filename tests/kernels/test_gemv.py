@@ -107,8 +107,29 @@ def test_tutorial():
     for kind, arg, body in blocks:
         if kind == "file":
             assert body in (root / arg).read_text(), f"excerpt not found verbatim in {arg}"
-        else:
+        elif kind == "run":
             assert run_command(arg) == body, f"output of {arg!r} differs from the tutorial"
+
+
+def test_tutorial_shell_sessions(tmp_path):
+    """The tutorial's shell sessions (wse-as, wse-emu and python one-liners typed from the
+    repository root) print what the tutorial shows; they run in a scratch folder that sees the
+    repository's kernels/, with this interpreter's scripts first on PATH."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    from wse.kernels.gemv.tutorial import doc_blocks, shell_steps
+    root = Path(__file__).resolve().parents[2]
+    blocks = [b for k, _, b in doc_blocks((root / "docs" / "tutorial.md").read_text()) if k == "shell"]
+    assert blocks
+    (tmp_path / "kernels").symlink_to(root / "kernels")
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    for body in blocks:
+        for cmd, want in shell_steps(body):
+            r = subprocess.run(cmd, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+            assert r.returncode == 0, f"{cmd!r} failed: {r.stderr}"
+            assert r.stdout.rstrip("\n") == want, f"output of {cmd!r} differs from the tutorial"
 
 
 def test_bench_gemv_small():
@@ -133,3 +154,25 @@ def test_bench_layout_fits():
     assert len(pes_with(obj, "A")) == 64 * 64
     assert obj.image_at(63, 63).symbol("A").count == 64 * 64
     assert pes_with(obj, "x") == [(px, 0) for px in range(64)]
+
+
+def test_run_kernel_takes_text_or_path_and_one_array_for_every_pe(tmp_path):
+    """run_kernel as docs/tutorial.md describes it: the source as a path or as the assembly
+    text, and an input as one array for every PE that exports the symbol or as {(x, y): array};
+    the three forms give the same y. A path that does not exist and a symbol nobody exports are
+    one-line errors that say what to pass."""
+    from wse.kernels.driver import kernel_source, run_kernel
+    path = kernel_source("gemv/one_pe.s")
+    a = (np.arange(48).reshape(8, 6) / 8).astype(np.float16)
+    x = np.ones(6, np.float32)
+    want = a.astype(np.float32).sum(axis=1)
+    d = {"MB": 8, "NB": 6}
+    r1 = run_kernel(path, d, {"A": {(0, 0): a.ravel(order="F")}, "x": {(0, 0): x}}, ["y"])
+    r2 = run_kernel(path.read_text(), d, {"A": a.ravel(order="F"), "x": x}, ["y"])
+    r3 = run_kernel(str(path), d, {"A": a.ravel(order="F"), "x": x}, ["y"])
+    for r in (r1, r2, r3):
+        assert np.array_equal(r.outputs["y"][(0, 0)], want) and r.cycles == 49
+    with pytest.raises(FileNotFoundError, match="pass the path of a .s file, or the assembly text"):
+        run_kernel(str(tmp_path / "nope.s"), d)
+    with pytest.raises(KeyError, match="no PE exports the symbol 'nosuch'"):
+        run_kernel(path, d, {"nosuch": x})
