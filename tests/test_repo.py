@@ -47,7 +47,9 @@ def test_docs_link_to_files_that_exist():
 
 
 def test_readme_taste_is_a_faithful_excerpt_and_its_output_is_real(tmp_path):
+    import shlex
     import subprocess
+    import sys
     section = README.split("## A taste of the assembly language")[1].split("## Documentation")[0]
     blocks = re.findall(r"```\n(.*?)\n```", section, re.S)
     source = (ROOT / "kernels" / "examples" / "hello.s").read_text().split("\n")
@@ -60,8 +62,10 @@ def test_readme_taste_is_a_faithful_excerpt_and_its_output_is_real(tmp_path):
     out = []
     for line in console:
         if line.startswith("$ "):
-            r = subprocess.run(line[2:].replace("kernels/", str(ROOT / "kernels") + "/").split(),
-                               cwd=tmp_path, capture_output=True, text=True, timeout=60)
+            argv = shlex.split(line[2:].replace("kernels/", str(ROOT / "kernels") + "/"))
+            if argv[0] == "python":
+                argv[0] = sys.executable
+            r = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=60)
             assert r.returncode == 0, r.stderr
             out += r.stdout.strip().split("\n") if r.stdout.strip() else []
     assert out == [l for l in console if not l.startswith("$ ")]
