@@ -186,11 +186,16 @@ class Walker:
         return v
 
     def undefined_error(self, e: Undefined, scope):
+        if e.message.startswith("unknown symbol") and e.name in PORTS:
+            return AsmError(f"`{e.name}` is a port name, which means something only inside a `.route`'s "
+                            f"RX -> TX; compute a port set there, e.g. `.route C, west -> ramp | "
+                            f"(pe_x < W - 1 ? east : 0)`", e.pos, e.notes)
         if e.message.startswith("unknown symbol"):
             cands = set(scope.names()) if scope is not None else set()
             if self.ev.builtins:
                 cands |= set(self.ev.builtins)
             cands |= set(BUILTIN_NAMES) if self.mode == "program" else set()
+            cands.discard(e.name)      # never "did you mean" the name itself
             s = suggest(e.name, cands)
             return AsmError(e.message + (f"; {s}" if s else ""), e.pos, e.notes)
         return AsmError(e.message, e.pos, e.notes)
