@@ -7,15 +7,17 @@
 ;@ define SCHEME=1
 ;@ define SEGX=2
 ;@ define SEGY=2
+;@ define RX=2
+;@ define RY=1
 ;
-; Defines: W, H, N, OP, SCHEME, SEGX, SEGY exactly as in reduce.s.
+; Defines: W, H, N, OP, SCHEME, SEGX, SEGY, RX, RY exactly as in reduce.s.
 ;
-; Layout: the reduce of reduce.s to (0, 0) (colors 0-15), then a broadcast of the result from
-; (0, 0) (color 16): East along row 0, and South from every PE of row 0
-; ((0,0): ramp -> east|south, (x,0): west -> ramp|east|south, (x,y>0): north -> ramp|south).
+; Layout: the reduce of reduce.s to the root (RX, RY) (colors 0-15 for the root (0, 0)), then a
+; broadcast of the result from the root (color C_BC, 16 for the root (0, 0)): East and West
+; along row RY, and North and South from every PE of row RY (collectives.inc, bcast_routes).
 ;
-; Tasks: main (local, activated at load): the reduce steps, then (0, 0) sends vec on color
-;        16 and every other PE receives it into vec; all synchronous; then exit. A PE reaches
+; Tasks: main (local, activated at load): the reduce steps, then the root sends vec on color
+;        C_BC and every other PE receives it into vec; all synchronous; then exit. A PE reaches
 ;        its broadcast receive only after its own reduce steps, and wavelets that arrive
 ;        earlier wait in its input queue (back-pressure), so the two phases need no barrier.
 ; DSRs: d1, a1, b1.
@@ -29,21 +31,29 @@ SEGX = 1
 .ifndef SEGY
 SEGY = 1
 .endif
+.ifndef RX
+RX = 0
+.endif
+.ifndef RY
+RY = 0
+.endif
 .include "collectives.inc"
-C_B = 16
+.if C_BC > 23
+    .error "this tree all-reduce needs more than the 24 colors (ceil(log2) of each side of the root, per phase, and one to broadcast): use the chain or two-phase scheme, or a root nearer a corner"
+.endif
 
 .fabric W, H
 
 .program allreduce
     .task main, local, start
     .dsd dvec, mem1d, base=vec, len=N
-    bcast_routes C_B, W, H
+    bcast_routes C_BC, W, H, RX, RY
 main:
-    line_reduce pe_x, W, SCHEME, SEGX, 0, 0
-    .if pe_x == 0
-    line_reduce pe_y, H, SCHEME, SEGY, 8, 1
+    root_reduce pe_x, W, RX, SCHEME, SEGX, 0, 0
+    .if pe_x == RX
+    root_reduce pe_y, H, RY, SCHEME, SEGY, CBY, 1
     .endif
-    bcast_code C_B, W, H
+    bcast_code C_BC, W, H, RX, RY
     exit
 
     .data

@@ -1,14 +1,16 @@
-; bcast.s: broadcast (multicast) the fp32 vector of PE (0, 0) to every PE of a W x H
+; bcast.s: broadcast (multicast) the fp32 vector of the root PE (RX, RY) (default (0, 0)) to
+; every PE of a W x H
 ; Defines used by the objdump round-trip test (tests/asm/test_roundtrip.py):
 ;@ define W=4
 ;@ define H=3
 ;@ define N=5
 ; rectangle (H = 1: a row, W = 1: a column).
 ;
-; Defines: W, H, N (elements).
+; Defines: W, H, N (elements), RX, RY (the root, default 0, 0).
 ;
 ; Layout: one color, C_B = 0, and one wavelet per element: the root's CE sends each element
-; once and the routers copy it (multicast):
+; once and the routers copy it (multicast) East and West along row RY, and North and South from
+; every PE of row RY (collectives.inc, bcast_routes). With the root (0, 0):
 ;
 ;   (0,0) -> (1,0) -> (2,0)      (0,0): ramp -> east|south
 ;     v        v        v        (x,0): west -> ramp|east|south  (the last column: no east)
@@ -22,6 +24,15 @@
 .error "define W, H and N"
 .endif
 OP = 0
+.ifndef RX
+RX = 0
+.endif
+.ifndef RY
+RY = 0
+.endif
+.if RX < 0 || RX >= W || RY < 0 || RY >= H
+    .error "the root (RX, RY) must be a PE of the W x H rectangle"
+.endif
 .include "collectives.inc"
 C_B = 0
 
@@ -30,9 +41,9 @@ C_B = 0
 .program bcast
     .task main, local, start
     .dsd dvec, mem1d, base=vec, len=N
-    bcast_routes C_B, W, H
+    bcast_routes C_B, W, H, RX, RY
 main:
-    bcast_code C_B, W, H
+    bcast_code C_B, W, H, RX, RY
     exit
 
     .data

@@ -24,13 +24,22 @@ class CollectiveResult:
     run: KernelRun
 
 
-def _defines(w, h, n, op="sum", scheme="chain", seg_x=None, seg_y=None) -> dict:
+def _check_root(root, w, h) -> tuple[int, int]:
+    rx, ry = (int(v) for v in root)
+    if not (0 <= rx < w and 0 <= ry < h):
+        raise ValueError(f"root {(rx, ry)} is not a PE of the {w} x {h} rectangle")
+    return rx, ry
+
+
+def _defines(w, h, n, op="sum", scheme="chain", seg_x=None, seg_y=None, root=(0, 0)) -> dict:
     if op not in _OP_ID:
         raise ValueError(f"op {op!r}: one of {OPS}")
     if scheme not in _SCHEME_ID:
         raise ValueError(f"scheme {scheme!r}: one of {SCHEMES}")
+    rx, ry = _check_root(root, w, h)
     return {"W": w, "H": h, "N": n, "OP": _OP_ID[op], "SCHEME": _SCHEME_ID[scheme],
-            "SEGX": seg_x or default_segment(w), "SEGY": seg_y or default_segment(h)}
+            "SEGX": seg_x or default_segment(w, rx), "SEGY": seg_y or default_segment(h, ry),
+            "RX": rx, "RY": ry}
 
 
 def _inputs(data: np.ndarray) -> dict:
@@ -38,60 +47,67 @@ def _inputs(data: np.ndarray) -> dict:
     return {"vec": {(x, y): data[y, x] for y in range(h) for x in range(w)}}
 
 
-def broadcast(root_vec: np.ndarray, w: int, h: int, arch: str = "wse3") -> CollectiveResult:
-    """Every PE of the w x h rectangle receives (0, 0)'s vector."""
+def broadcast(root_vec: np.ndarray, w: int, h: int, arch: str = "wse3",
+              root: tuple[int, int] = (0, 0)) -> CollectiveResult:
+    """Every PE of the w x h rectangle receives the root's vector (root = (x, y))."""
     v = np.asarray(root_vec, dtype=np.float32).reshape(-1)
     n = v.size
-    r = run_kernel(kernel_source("collectives/bcast.s"), {"W": w, "H": h, "N": n},
-                   {"vec": {(0, 0): v}}, ["vec"], arch=arch)
+    rx, ry = _check_root(root, w, h)
+    r = run_kernel(kernel_source("collectives/bcast.s"), {"W": w, "H": h, "N": n, "RX": rx, "RY": ry},
+                   {"vec": {(rx, ry): v}}, ["vec"], arch=arch)
     out = np.stack([np.stack([r.outputs["vec"][(x, y)] for x in range(w)]) for y in range(h)])
     return CollectiveResult(out, r.cycles, r)
 
 
 def reduce(data: np.ndarray, op: str = "sum", scheme: str = "chain", seg_x: int | None = None,
-           seg_y: int | None = None, arch: str = "wse3") -> CollectiveResult:
-    """Reduce data[y, x, :] over the rectangle to PE (0, 0); returns its vector."""
+           seg_y: int | None = None, arch: str = "wse3", root: tuple[int, int] = (0, 0)) -> CollectiveResult:
+    """Reduce data[y, x, :] over the rectangle to the root PE (x, y); returns its vector."""
     data = np.asarray(data, dtype=np.float32)
     h, w, n = data.shape
-    d = _defines(w, h, n, op, scheme, seg_x, seg_y)
-    r = run_kernel(kernel_source("collectives/reduce.s"), d, _inputs(data), {"vec": [(0, 0)]},
+    d = _defines(w, h, n, op, scheme, seg_x, seg_y, root)
+    rx, ry = d["RX"], d["RY"]
+    r = run_kernel(kernel_source("collectives/reduce.s"), d, _inputs(data), {"vec": [(rx, ry)]},
                    arch=arch)
-    return CollectiveResult(r.outputs["vec"][(0, 0)].astype(np.float32), r.cycles, r)
+    return CollectiveResult(r.outputs["vec"][(rx, ry)].astype(np.float32), r.cycles, r)
 
 
 def allreduce(data: np.ndarray, op: str = "sum", scheme: str = "chain", seg_x: int | None = None,
-              seg_y: int | None = None, arch: str = "wse3") -> CollectiveResult:
-    """Every PE ends with the reduction of all vectors; returns the (H, W, n) result."""
+              seg_y: int | None = None, arch: str = "wse3", root: tuple[int, int] = (0, 0)) -> CollectiveResult:
+    """Every PE ends with the reduction of all vectors (reduced to ``root``, then broadcast from
+    it); returns the (H, W, n) result."""
     data = np.asarray(data, dtype=np.float32)
     h, w, n = data.shape
-    d = _defines(w, h, n, op, scheme, seg_x, seg_y)
+    d = _defines(w, h, n, op, scheme, seg_x, seg_y, root)
     r = run_kernel(kernel_source("collectives/allreduce.s"), d, _inputs(data), ["vec"], arch=arch)
     out = np.stack([np.stack([r.outputs["vec"][(x, y)] for x in range(w)]) for y in range(h)])
     return CollectiveResult(out.astype(np.float32), r.cycles, r)
 
 
 def predicted_reduce_cycles(w: int, h: int, n: int, scheme: str, arch: str = "wse3",
-                            seg_x=None, seg_y=None) -> float:
+                            seg_x=None, seg_y=None, root: tuple[int, int] = (0, 0)) -> float:
     """T of the wafer-scale reduce cost model for this kernel's tree (see model.reduce_cost)."""
     from wse.isa import load
     p = load().presets[arch]
+    rx, ry = _check_root(root, w, h)
     return predicted_T(reduce_cost(w, h, n, scheme, hop_latency=p.hop_latency, t_r=1,
-                                   seg_x=seg_x or default_segment(w),
-                                   seg_y=seg_y or default_segment(h)))
+                                   seg_x=seg_x or default_segment(w, rx),
+                                   seg_y=seg_y or default_segment(h, ry), root=(rx, ry)))
 
 
 def compare(sizes=((64, 1, 64), (1, 64, 64), (16, 16, 64), (64, 1, 1), (32, 32, 256)),
             arch: str = "wse3", seed: int = 0) -> list[dict]:
-    """Measured reduce-sum cycles of every scheme beside the cost model's prediction."""
+    """Measured reduce-sum cycles of every scheme beside the cost model's prediction, to the
+    root (0, 0) and to the middle PE (w // 2, h // 2)."""
     rng = np.random.default_rng(seed)
     rows = []
     for w, h, n in sizes:
         data = rng.standard_normal((h, w, n)).astype(np.float32)
-        for scheme in SCHEMES:
-            r = reduce(data, "sum", scheme, arch=arch)
-            t = predicted_reduce_cycles(w, h, n, scheme, arch)
-            rows.append({"w": w, "h": h, "n": n, "scheme": scheme, "cycles": r.cycles,
-                         "model": t, "ratio": r.cycles / t})
+        for root in ((0, 0), (w // 2, h // 2)):
+            for scheme in SCHEMES:
+                r = reduce(data, "sum", scheme, arch=arch, root=root)
+                t = predicted_reduce_cycles(w, h, n, scheme, arch, root=root)
+                rows.append({"w": w, "h": h, "n": n, "root": root, "scheme": scheme,
+                             "cycles": r.cycles, "model": t, "ratio": r.cycles / t})
     return rows
 
 
@@ -101,9 +117,10 @@ if __name__ == "__main__":
     argparse.ArgumentParser(prog="python -m wse.kernels.collectives.run",
                             description="Measured cycles of the collective kernels beside the cost "
                             "model's T, for rows, columns and rectangles (docs/kernels.md).").parse_args()
-    print(f"{'W x H':>9} {'n':>5} {'scheme':>9} {'cycles':>8} {'model T':>8} {'ratio':>6}")
+    print(f"{'W x H':>9} {'n':>5} {'root':>9} {'scheme':>9} {'cycles':>8} {'model T':>8} {'ratio':>6}")
     for row in compare():
-        print(f"{row['w']:>4} x {row['h']:<3} {row['n']:>5} {row['scheme']:>9} {row['cycles']:>8} "
+        root = f"({row['root'][0]}, {row['root'][1]})"
+        print(f"{row['w']:>4} x {row['h']:<3} {row['n']:>5} {root:>9} {row['scheme']:>9} {row['cycles']:>8} "
               f"{row['model']:>8.0f} {row['ratio']:>6.2f}")
 
 
@@ -124,6 +141,13 @@ def table_rows(arch: str = "wse3") -> list[dict]:
                          "pes": f"{w}x{h}", "cycles": r.cycles,
                          "model": predicted_reduce_cycles(w, h, n, scheme, arch),
                          "notes": "to (0, 0); model = cost model T"})
+    data = rng.standard_normal((1, 64, 64)).astype(np.float32)
+    for scheme in SCHEMES:
+        r = reduce(data, "sum", scheme, arch=arch, root=(32, 0))
+        rows.append({"kernel": f"reduce sum, {scheme}", "problem": "64 fp32 per PE",
+                     "pes": "64x1", "cycles": r.cycles,
+                     "model": predicted_reduce_cycles(64, 1, 64, scheme, arch, root=(32, 0)),
+                     "notes": "to (32, 0): both halves at once, the root takes one after the other"})
     data = rng.standard_normal((16, 16, 64)).astype(np.float32)
     for scheme in SCHEMES:
         r = allreduce(data, "sum", scheme, arch=arch)
