@@ -31,12 +31,6 @@ SEGX = 1
 .ifndef SEGY
 SEGY = 1
 .endif
-.ifndef RX
-RX = 0
-.endif
-.ifndef RY
-RY = 0
-.endif
 .include "collectives.inc"
 .if C_BC > 23
     .error "this tree all-reduce needs more than the 24 colors (ceil(log2) of each side of the root, per phase, and one to broadcast): use the chain or two-phase scheme, or a root nearer a corner"

@@ -24,15 +24,6 @@
 .error "define W, H and N"
 .endif
 OP = 0
-.ifndef RX
-RX = 0
-.endif
-.ifndef RY
-RY = 0
-.endif
-.if RX < 0 || RX >= W || RY < 0 || RY >= H
-    .error "the root (RX, RY) must be a PE of the W x H rectangle"
-.endif
 .include "collectives.inc"
 C_B = 0
 

@@ -43,12 +43,6 @@ SEGX = 1
 .ifndef SEGY
 SEGY = 1
 .endif
-.ifndef RX
-RX = 0
-.endif
-.ifndef RY
-RY = 0
-.endif
 .include "collectives.inc"
 .if CBY + NCY > 24
     .error "this tree reduce needs more than the 24 colors (ceil(log2) of each side of the root, per phase): use the chain or two-phase scheme, or a root nearer a corner"
