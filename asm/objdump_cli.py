@@ -43,8 +43,12 @@ def main(objfile, output):
         click.echo(internal_error(e), err=True)
         sys.exit(2)
     if output:
-        with open(output, "w", encoding="utf-8") as f:
-            f.write(text)
+        try:
+            with open(output, "w", encoding="utf-8") as f:
+                f.write(text)
+        except OSError as e:
+            click.echo(f"error: cannot write {output}: {e.strerror or e}", err=True)
+            sys.exit(1)
     else:
         click.echo(text, nl=False)
 

@@ -635,11 +635,36 @@ int wse_mem_write(wse_fabric *f, unsigned int x, unsigned int y, unsigned int ad
 int wse_symbol_rect(wse_fabric *f, const char *name, unsigned int x0, unsigned int y0,
                     unsigned int w, unsigned int h, unsigned int words, unsigned short *buf,
                     int write) {
-    if (!f || !name || !buf) return WSE_BAD_ARG;
+    if (!f) return WSE_BAD_ARG;
+    if (!name || !buf) { wse__set_msg(f, "wse_symbol_rect: a null name or buffer"); return WSE_BAD_ARG; }
     if ((uint64_t)x0 + w > f->W || (uint64_t)y0 + h > f->H || !w || !h) {
         wse__set_msg(f, "rectangle (%u,%u) %ux%u is not inside the %ux%u fabric", x0, y0, w, h, f->W, f->H);
         return WSE_BAD_ARG;
     }
+    /* one transfer is one element type and, for a read, one length: the caller sized the
+       buffer from the first PE's symbol, so a PE whose symbol differs would be misread */
+    const sym_t *s0 = NULL;
+    unsigned int x_0 = 0, y_0 = 0;
+    for (unsigned int yy = 0; yy < h; yy++)
+        for (unsigned int xx = 0; xx < w; xx++) {
+            pe_t *p = get_pe(f, x0 + xx, y0 + yy);
+            if (!p) return WSE_NOT_FOUND;
+            const sym_t *s = find_sym(p->img, name);
+            if (!s || s->type == WSE_SYM_TASK) {
+                wse__set_msg(f, "PE (%u,%u) (image %s) has no data symbol '%s'", p->x, p->y, p->img->name, name);
+                return WSE_NOT_FOUND;
+            }
+            if (!s0) { s0 = s; x_0 = p->x; y_0 = p->y; continue; }
+            if (s->type != s0->type || (!write && s->count != s0->count)) {
+                static const char *TN[] = { "?", "f16", "f32", "u16", "u32", "task" };
+                wse__set_msg(f, "symbol '%s' is %s[%u] on PE (%u,%u) but %s[%u] on PE (%u,%u): a rectangle %s "
+                             "needs one %s on every PE; %s the PEs separately", name,
+                             s0->type < 6 ? TN[s0->type] : "?", s0->count, x_0, y_0, s->type < 6 ? TN[s->type] : "?",
+                             s->count, p->x, p->y, write ? "write" : "read", write ? "element type" : "type and length",
+                             write ? "write" : "read");
+                return WSE_BAD_ARG;
+            }
+        }
     for (unsigned int yy = 0; yy < h; yy++)
         for (unsigned int xx = 0; xx < w; xx++) {
             pe_t *p = get_pe(f, x0 + xx, y0 + yy);
@@ -2424,9 +2449,13 @@ int wse_stats_get(const wse_fabric *f, wse_stats *out) {
 }
 
 int wse_pe_stats(const wse_fabric *f, unsigned int x, unsigned int y, wse_stats *out) {
-    if (!f || !out) return WSE_BAD_ARG;
+    if (!f) return WSE_BAD_ARG;
+    if (!out) { wse__set_msg((wse_fabric_t *)f, "wse_pe_stats: a null output"); return WSE_BAD_ARG; }
     memset(out, 0, sizeof *out);
-    if (x >= f->W || y >= f->H) return WSE_BAD_ARG;
+    if (x >= f->W || y >= f->H) {
+        wse__set_msg((wse_fabric_t *)f, "PE (%u,%u) is outside the %ux%u fabric", x, y, f->W, f->H);
+        return WSE_BAD_ARG;
+    }
     const pe_t *p = f->pes[(size_t)y * f->W + x];
     out->cycles = f->t;
     if (!p) return WSE_OK;
@@ -2445,8 +2474,12 @@ static void q_dump(const q_t *q, int *n, wse_qentry *out) {
 
 int wse_pe_state_get(const wse_fabric *f, unsigned int x, unsigned int y, wse_pe_state *out,
                      unsigned short *mem_out) {
-    if (!f || !out) return WSE_BAD_ARG;
-    if (x >= f->W || y >= f->H) return WSE_BAD_ARG;
+    if (!f) return WSE_BAD_ARG;
+    if (!out) { wse__set_msg((wse_fabric_t *)f, "wse_pe_state_get: a null output"); return WSE_BAD_ARG; }
+    if (x >= f->W || y >= f->H) {
+        wse__set_msg((wse_fabric_t *)f, "PE (%u,%u) is outside the %ux%u fabric", x, y, f->W, f->H);
+        return WSE_BAD_ARG;
+    }
     memset(out, 0, sizeof *out);
     out->pc = -1; out->task = -1;
     const pe_t *p = f->pes[(size_t)y * f->W + x];

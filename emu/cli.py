@@ -32,10 +32,8 @@ class UsageError(Exception):
 
 def _rect(text: str, what: str):
     """`X,Y` or `X,Y,W,H` -> (x, y, w, h)."""
-    try:
-        nums = [int(v) for v in text.split(",")]
-    except ValueError:
-        nums = []
+    parts = text.split(",")
+    nums = [int(v) for v in parts] if all(v.strip().isascii() and v.strip().isdigit() for v in parts) else []
     if len(nums) == 2:
         nums += [1, 1]
     if len(nums) != 4 or min(nums) < 0 or nums[2] == 0 or nums[3] == 0:
@@ -44,9 +42,12 @@ def _rect(text: str, what: str):
 
 
 def _split_at(spec: str, what: str):
-    name, _, rect = spec.partition("@")
+    name, at, rect = spec.partition("@")
     if not name:
         raise UsageError(f"{what} {spec!r}: the name is missing")
+    if at and not rect:
+        raise UsageError(f"{what} {spec!r}: the rectangle after @ is missing (X,Y or X,Y,W,H; "
+                         f"leave out @ for the whole fabric)")
     return name, (_rect(rect, f"{what} {spec!r}") if rect else None)
 
 
@@ -116,6 +117,19 @@ def write_trace(fab: Fabric, path: str, task_names=lambda x, y: {}) -> int:
     return len(events)
 
 
+def _save(path: str, arr, what: str) -> None:
+    """np.save, naming the file on failure and leaving no partial file behind."""
+    full = path if path.endswith(".npy") else path + ".npy"
+    try:
+        np.save(full, arr)
+    except OSError as e:
+        try:
+            os.remove(full)
+        except OSError:
+            pass
+        raise UsageError(f"{what}: cannot write {full}: {e.strerror or e}") from None
+
+
 def _check_writable(path: str, what: str) -> None:
     d = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
@@ -148,8 +162,8 @@ def main(argv=None) -> int:
     try:
         inputs = _pairs(args.input, "--input")
         outputs = _pairs(args.output, "--output")
-        if args.max_cycles is not None and args.max_cycles <= 0:
-            raise UsageError("--max-cycles must be positive")
+        if args.max_cycles is not None and not 0 < args.max_cycles < 2**64 - 1:
+            raise UsageError("--max-cycles must be 1 .. 2**64-2")
         try:
             with open(args.program, "rb") as fh:
                 data = fh.read()
@@ -169,6 +183,9 @@ def main(argv=None) -> int:
                 arr = np.load(path, allow_pickle=False)
             except (OSError, ValueError, EOFError) as e:   # EOFError: an empty or cut file
                 raise UsageError(f"--input {sym}: cannot read {path} as a .npy array: {e}") from None
+            except MemoryError:
+                raise UsageError(f"--input {sym}: {path} declares an array too large for this "
+                                 f"machine's memory") from None
             fab.write(sym, arr, rect=rect)
         # what is saved after the run is checked before it, so that a long run is not lost to a
         # typo in a symbol or a path
@@ -179,7 +196,7 @@ def main(argv=None) -> int:
             _check_writable(args.trace, "--trace")
         for spec in args.launch or []:
             t, rect = _split_at(spec, "--launch")
-            fab.launch(int(t) if t.isdigit() else t, rect=rect)
+            fab.launch(int(t) if t.isascii() and t.isdigit() else t, rect=rect)
     except (UsageError, E.WseError, ValueError, TypeError) as e:
         print(f"wse-emu: error: {e}", file=sys.stderr)
         return 2
@@ -207,11 +224,11 @@ def main(argv=None) -> int:
     try:
         if status == 0:
             for sym, rect, path in outputs:
-                np.save(path, fab.read(sym, rect=rect))
+                _save(path, fab.read(sym, rect=rect), f"--output {sym}")
         if args.trace:
             n = write_trace(fab, args.trace, _task_names(data))
             print(f"trace: {n} events -> {args.trace}")
-    except (E.WseError, OSError) as e:
+    except (E.WseError, OSError, UsageError) as e:
         print(f"wse-emu: error: {e}", file=sys.stderr)
         return 2
     return status

@@ -120,25 +120,79 @@ def _str(buf) -> str:
     return ffi.string(buf).decode("utf-8", "replace")
 
 
+U32 = 0xFFFFFFFF
+U64 = 0xFFFFFFFFFFFFFFFF
+
+
+def _int(what: str, v, lo: int, hi: int) -> int:
+    """``v`` as an int in lo..hi, or BadArgError naming ``what`` (floats, bools, strings and
+    None are refused rather than truncated or converted)."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+        raise E.BadArgError(f"{what} must be an integer, got {v!r}")
+    v = int(v)
+    if not lo <= v <= hi:
+        raise E.BadArgError(f"{what} {v} is out of range {lo}..{hi}")
+    return v
+
+
+def _name(what: str, v) -> bytes:
+    if not isinstance(v, str):
+        raise E.BadArgError(f"{what} must be a str, got {v!r}")
+    if "\0" in v or not v:
+        raise E.BadArgError(f"{what} {v!r} is empty or holds a NUL character")
+    return v.encode()
+
+
+# numpy kinds a host array may have: booleans, integers, floats
+_NUMERIC = "biuf"
+
+
+def _host_array(what: str, array, dt: np.dtype) -> np.ndarray:
+    """``array`` converted to the element type ``dt`` of ``what`` (e.g. "symbol 'x'"), refusing what the conversion
+    would change silently: non-numeric data (None, strings, objects, dates, records), complex
+    numbers, floats into an integer symbol, integers outside the type's range, and finite
+    values that overflow fp16/fp32 to infinity."""
+    arr = np.asarray(array)
+    if arr.dtype.kind not in _NUMERIC:
+        raise E.BadArgError(f"{what} takes {dt.name} values; got {arr.dtype} data, not numbers: give an "
+                            f"integer or float array")
+    if dt.kind in "ui":
+        if arr.dtype.kind == "f":
+            raise E.BadArgError(f"{what} takes {dt.name} values; got a {arr.dtype.name} array (convert it "
+                                f"explicitly, e.g. .view() for bits or .astype() to round)")
+        if arr.size and arr.dtype.kind in "iu":
+            info = np.iinfo(dt)
+            lo, hi = int(arr.min()), int(arr.max())
+            if lo < info.min or hi > info.max:
+                raise E.BadArgError(f"{what} takes {dt.name} values ({info.min}..{info.max}); the array has "
+                                    f"values {lo}..{hi}")
+        return np.ascontiguousarray(arr, dtype=dt)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.ascontiguousarray(arr, dtype=dt)
+    if arr.size and (arr.dtype.kind in "iu" or arr.dtype.itemsize > dt.itemsize):
+        bad = np.isinf(out) & (np.isfinite(arr) if arr.dtype.kind == "f" else True)
+        if bad.any():
+            v = arr.reshape(-1)[np.flatnonzero(bad.reshape(-1))[0]].item()
+            raise E.BadArgError(f"{what} takes {dt.name} values; {v!r} overflows it to infinity "
+                                f"(largest finite: {float(np.finfo(dt).max):g})")
+    return out
+
+
 class Fabric:
     """A W x H fabric of PEs run by the C core. See docs/emulator.md."""
 
     def __init__(self, width: int, height: int, arch: str = "wse2", trace: bool = False):
         if arch not in ARCHES:
             raise E.BadArgError(f"unknown arch {arch!r}; one of {', '.join(ARCHES)}")
-        try:
-            width, height = int(width), int(height)
-        except (TypeError, ValueError):
-            raise E.BadArgError(f"bad fabric size {width!r} x {height!r}") from None
-        if not (1 <= width <= 4096 and 1 <= height <= 4096):
-            raise E.BadArgError(f"fabric size {width}x{height} is out of range 1..4096")
+        width, height = _int("fabric width", width, 1, 4096), _int("fabric height", height, 1, 4096)
+        self._handle = None
         out = ffi.new("wse_fabric **")
         st = lib.wse_open(width, height, ARCHES.index(arch), out)
         if st == lib.WSE_NOMEM:
             raise MemoryError("wse_open: out of memory")
         if st != lib.WSE_OK:
             raise E.BadArgError(f"wse_open failed with status {st}")
-        self._f = ffi.gc(out[0], lib.wse_close)
+        self._handle = ffi.gc(out[0], lib.wse_close)
         self.width, self.height, self.arch = width, height, arch
         clk = ffi.new("unsigned long long *")
         words = ffi.new("unsigned int *")
@@ -148,6 +202,26 @@ class Fabric:
         self._recv_cache: list[Received] = []
         if trace:
             self.enable_trace(True)
+
+    # -- the core's handle ---------------------------------------------------------------------
+    @property
+    def _f(self):
+        if self._handle is None:
+            raise E.BadArgError("the fabric is closed")
+        return self._handle
+
+    def close(self) -> None:
+        """Free the fabric's memory now (else when the object is collected). Any later call
+        raises BadArgError; closing twice is harmless."""
+        if self._handle is not None:
+            h, self._handle = self._handle, None
+            ffi.release(h)
+
+    def __enter__(self) -> "Fabric":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     # -- errors ------------------------------------------------------------------------------
     def _msg(self) -> str:
@@ -223,9 +297,11 @@ class Fabric:
         if rect is None:
             return 0, 0, self.width, self.height
         try:
-            x, y, w, h = (int(v) for v in rect)
+            x, y, w, h = rect
         except (TypeError, ValueError):
             raise E.BadArgError(f"rect must be (x, y, w, h), got {rect!r}") from None
+        x, y = _int("rect x", x, 0, U32), _int("rect y", y, 0, U32)
+        w, h = _int("rect width", w, 0, U32), _int("rect height", h, 0, U32)
         if not (x >= 0 and y >= 0 and w > 0 and h > 0 and x + w <= self.width
                 and y + h <= self.height):
             raise E.BadArgError(f"rectangle {rect} is outside the {self.width}x{self.height} fabric")
@@ -236,7 +312,7 @@ class Fabric:
         if not hasattr(self, "_sym_out"):
             self._sym_out = (ffi.new("unsigned int *"), ffi.new("unsigned int *"), ffi.new("int *"))
         v, c, t = self._sym_out
-        self._check(lib.wse_symbol(self._f, x, y, name.encode(), v, c, t))
+        self._check(lib.wse_symbol(self._f, x, y, _name("symbol name", name), v, c, t))
         if t[0] not in SYM_DTYPES:
             raise E.NotFoundError(f"PE ({x},{y}) has no data symbol {name!r} (it is a task)")
         return int(v[0]), int(c[0]), np.dtype(SYM_DTYPES[t[0]])
@@ -247,10 +323,7 @@ class Fabric:
         self._need_loaded()
         x0, y0, w, h = self._rect(rect)
         _, count, dt = self._sym(x0, y0, symbol)
-        arr = np.asarray(array)
-        if arr.dtype.kind in "fc" and dt.kind in "ui":
-            raise E.BadArgError(f"{symbol} holds {dt.name}; got a {arr.dtype.name} array")
-        arr = np.ascontiguousarray(arr, dtype=dt)
+        arr = _host_array(f"symbol {symbol!r}", array, dt)
         if arr.ndim == 3:
             if arr.shape[:2] != (h, w):
                 raise E.BadArgError(f"array shape {arr.shape} does not match the rectangle "
@@ -286,12 +359,18 @@ class Fabric:
         return out
 
     def read_mem(self, x: int, y: int, addr: int, n: int) -> np.ndarray:
+        """n 16-bit words of PE (x, y)'s SRAM from word address addr."""
+        x, y = _int("x", x, 0, self.width - 1), _int("y", y, 0, self.height - 1)
+        addr, n = _int("addr", addr, 0, U32), _int("n", n, 0, self.sram_words)
         out = np.zeros(n, dtype=np.uint16)
         self._check(lib.wse_mem_read(self._f, x, y, addr, n, ffi.from_buffer("unsigned short[]", out)))
         return out
 
     def write_mem(self, x: int, y: int, addr: int, words) -> None:
-        arr = np.ascontiguousarray(words, dtype=np.uint16).reshape(-1)
+        """Write 16-bit words (integers 0..65535) into PE (x, y)'s SRAM from word address addr."""
+        x, y = _int("x", x, 0, self.width - 1), _int("y", y, 0, self.height - 1)
+        addr = _int("addr", addr, 0, U32)
+        arr = _host_array("write_mem", words, np.dtype(np.uint16)).reshape(-1)
         self._check(lib.wse_mem_write(self._f, x, y, addr, arr.size,
                                       ffi.from_buffer("unsigned short[]", arr)))
 
@@ -302,13 +381,14 @@ class Fabric:
         self._need_loaded()
         x0, y0, w, h = self._rect(rect)
         if isinstance(task, str):
+            tname = _name("task name", task)
             ids: dict[int, list] = {}
             tid = ffi.new("int *")
             for yy in range(y0, y0 + h):
                 for xx in range(x0, x0 + w):
                     if not lib.wse_pe_placed(self._f, xx, yy):
                         continue
-                    if lib.wse_task_id(self._f, xx, yy, task.encode(), tid) == lib.WSE_OK:
+                    if lib.wse_task_id(self._f, xx, yy, tname, tid) == lib.WSE_OK:
                         ids.setdefault(int(tid[0]), []).append((xx, yy))
             if not ids:
                 raise E.NotFoundError(f"no PE in the rectangle defines task {task!r}")
@@ -319,21 +399,32 @@ class Fabric:
                     for xx, yy in pes:
                         self._check(lib.wse_launch(self._f, t, xx, yy, 1, 1))
             return
-        self._check(lib.wse_launch(self._f, int(task), x0, y0, w, h))
+        self._check(lib.wse_launch(self._f, _int("task id", task, 0, 63), x0, y0, w, h))
 
     def send(self, color: int, x: int, y: int, port, payloads, control: bool = False) -> None:
         """Queue wavelets to enter PE (x, y) through its edge `port` ("north"... or a mask).
-        Float payload arrays are sent as their bits (fp16 zero-extended)."""
+        Payloads are 32-bit: integers 0..2**32-1 (or down to -2**31, as two's complement);
+        float arrays are sent as their bits: fp16 zero-extended, fp32 as is, and float64 (a
+        Python list of floats) rounded to fp32 first."""
         self._need_loaded()
         if isinstance(port, str):
             if port.lower() not in PORTS or port.lower() == "ramp":
                 raise E.BadArgError(f"port {port!r} is not one of north, east, south, west")
             port = PORTS[port.lower()]
+        port = _int("port", port, 0, U32)
+        color = _int("color", color, 0, 23)
+        x, y = _int("x", x, 0, self.width - 1), _int("y", y, 0, self.height - 1)
         arr = np.asarray(payloads).reshape(-1)
+        if arr.dtype.kind not in _NUMERIC:
+            raise E.BadArgError(f"payloads must be integers or floats, got {arr.dtype} data")
         if arr.dtype.kind == "f":
+            if arr.dtype.itemsize == 8:
+                arr = _host_array("send", arr, np.dtype(np.float32))
             arr = arr.view({2: np.uint16, 4: np.uint32}[arr.dtype.itemsize])
-        arr = np.ascontiguousarray(arr.astype(np.uint64) & 0xFFFFFFFF, dtype=np.uint32)
-        self._check(lib.wse_send(self._f, int(x), int(y), int(port), int(color),
+        elif arr.size and (int(arr.min()) < -(1 << 31) or int(arr.max()) > U32):
+            raise E.BadArgError(f"payloads must fit 32 bits (-2**31..2**32-1); got {int(arr.min())}..{int(arr.max())}")
+        arr = np.ascontiguousarray(arr.astype(np.int64) & U32, dtype=np.uint32)
+        self._check(lib.wse_send(self._f, x, y, port, color,
                                  ffi.from_buffer("unsigned int[]", arr), arr.size,
                                  1 if control else 0))
 
@@ -364,7 +455,7 @@ class Fabric:
     def run(self, max_cycles: int | None = None) -> RunResult:
         """Run until idle. Raises FaultError, HangError or WatchdogError (cycle >= max_cycles)."""
         self._need_loaded()
-        mc = 0 if max_cycles is None else max(1, int(max_cycles))
+        mc = 0 if max_cycles is None else _int("max_cycles", max_cycles, 1, U64 - 1)
         self._check(lib.wse_run(self._f, NEVER, mc), "run")
         return RunResult(self.cycle, self.stats(), self.clock_hz)
 
@@ -372,7 +463,11 @@ class Fabric:
         """Execute every cycle < `cycle` and stop at that boundary. Returns whether the fabric
         is idle there. Raises FaultError or HangError."""
         self._need_loaded()
-        st = lib.wse_run(self._f, int(cycle), 0)
+        cycle = _int("cycle", cycle, 0, U64 - 1)
+        if cycle < self.cycle:
+            raise E.BadArgError(f"cycle {cycle} is before the fabric's cycle {self.cycle}: run_until "
+                                f"only goes forward")
+        st = lib.wse_run(self._f, cycle, 0)
         self._check(st, "run_until")
         return bool(lib.wse_is_idle(self._f))
 
@@ -385,14 +480,14 @@ class Fabric:
         return d
 
     def pe_stats(self, x: int, y: int) -> dict:
+        x, y = _int("x", x, 0, self.width - 1), _int("y", y, 0, self.height - 1)
         s = ffi.new("wse_stats *")
         self._check(lib.wse_pe_stats(self._f, x, y, s))
         return _stats_dict(s)
 
     def pe_state(self, x: int, y: int) -> dict:
         """A snapshot of PE (x, y) with the keys shared with the reference interpreter."""
-        if not (0 <= x < self.width and 0 <= y < self.height):
-            raise E.BadArgError(f"PE ({x},{y}) is outside the fabric")
+        x, y = _int("x", x, 0, self.width - 1), _int("y", y, 0, self.height - 1)
         st = ffi.new("wse_pe_state *")
         mem = np.zeros(self.sram_words, dtype=np.uint16)
         self._check(lib.wse_pe_state_get(self._f, x, y, st,
@@ -444,7 +539,7 @@ def parse_grid(grid) -> tuple[int, int]:
     """(w, h) from "WxH" or a pair."""
     if isinstance(grid, str):
         parts = grid.lower().split("x")
-        if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        if len(parts) != 2 or not all(p.strip().isascii() and p.strip().isdigit() for p in parts):
             raise E.BadArgError(f"bad grid {grid!r}: expected WxH, e.g. 64x64")
         w, h = int(parts[0]), int(parts[1])
     else:

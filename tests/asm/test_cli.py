@@ -74,6 +74,14 @@ def test_objdump_rejects_garbage(tmp_path):
     assert r.exit_code == 1 and "not a valid object file" in r.output
 
 
+def test_objdump_output_that_cannot_be_written(tmp_path):
+    """-o into a missing folder: one line naming the file, exit 1 (it was a traceback)."""
+    out = tmp_path / "a.wso"
+    assert run_as([str(HERE / "ok_layout_two.s"), "-o", str(out)]).exit_code == 0
+    r = CliRunner().invoke(objdump_cli.main, [str(out), "-o", str(tmp_path / "no" / "x.s")])
+    assert r.exit_code == 1 and r.output.startswith("error: cannot write ") and "Traceback" not in r.output
+
+
 def test_internal_error_is_one_line(monkeypatch, tmp_path):
     import wse.asm.cli as c
 

@@ -95,6 +95,12 @@ def test_fault_inside_a_run_summary_names_both_cycles(tmp_path, capsys):
     ["{good}", "--output", "x={tmp}/no/such/dir/y.npy"],
     ["{good}", "--output", "x={tmp}"],
     ["{good}", "--trace", "{tmp}/no/such/dir/t.json"],
+    ["{good}", "--max-cycles", "18446744073709551616"],
+    ["{good}", "--launch", "4294967296"],
+    ["{good}", "--launch", "main@"],
+    ["{good}", "--grid", "\u00b2x2"],
+    ["{good}", "--input", "x={huge}"],
+    ["{good}", "--input", "x={strings}"],
 ])
 def test_bad_input_no_traceback(tmp_path, capsys, args):
     good = tmp_path / "g.wso"
@@ -107,8 +113,12 @@ def test_bad_input_no_traceback(tmp_path, capsys, args):
     np.save(npy_bad, np.zeros((3, 3, 3), np.float32))
     (tmp_path / "empty.npy").write_bytes(b"")
     (tmp_path / "text.npy").write_text("1 2 3 4\n")
+    np.save(tmp_path / "h.npy", np.ones(4, np.float32))    # a header that declares 1e11 elements
+    (tmp_path / "huge.npy").write_bytes((tmp_path / "h.npy").read_bytes().replace(b"(4,)", b"(99999999999,)")[:200])
+    np.save(tmp_path / "strings.npy", np.array(["ab", "cd"]))
     subst = dict(good=good, bad=bad, npy=npy, npy_bad_shape=npy_bad, missing_npy=tmp_path / "no.npy",
-                 empty=tmp_path / "empty.npy", text=tmp_path / "text.npy", tmp=tmp_path)
+                 empty=tmp_path / "empty.npy", text=tmp_path / "text.npy", tmp=tmp_path,
+                 huge=tmp_path / "huge.npy", strings=tmp_path / "strings.npy")
     rc = main([a.format(**subst) for a in args])
     cap = capsys.readouterr()
     assert rc == 2 and "Traceback" not in cap.err and "error" in cap.err

@@ -167,6 +167,30 @@ def test_async_fabric_op_and_unblock():
     assert f.pe_state(0, 0)["regs"][9] == 1 and f.pe_state(0, 0)["ut"] == [None] * 8
 
 
+def test_send_python_floats_as_fp32_bits_and_nothing_for_an_empty_list():
+    """A list of Python floats (float64 to numpy) goes out as fp32 bits, as an fp32 array
+    would (it used to fail with KeyError: '8'); an empty list sends nothing."""
+    b = ImageBuilder("rx")
+    b.alloc("buf", "u32", 4)
+    b.dsd("mem1d", base="buf", length=4)
+    b.dsd("fabin", length=4, color=6)
+    b.label("main")
+    b.emit("ldsd", dsr=0, dsdidx=0)
+    b.emit("ldsd", dsr=8, dsdidx=1)
+    b.emit("mov32", dd=0, da=0)
+    b.emit("exit")
+    b.task(0, "main", activated=True)
+    b.route(6, (W, R))
+    f = make({(0, 0): b.build()})
+    f.send(6, 0, 0, "west", [])
+    f.send(6, 0, 0, "west", [1.5, -2.0])
+    f.send(6, 0, 0, "west", np.array([0.25, 3.0], np.float32))
+    f.run()
+    want = np.array([1.5, -2.0, 0.25, 3.0], np.float32).view(np.uint32)
+    assert list(f.read("buf")[0, 0]) == list(want)
+    assert f.pe_state(0, 0)["stats"]["wavelets_received"] == 4
+
+
 def test_deterministic():
     payloads = list(range(50))
     imgs = {(0, 0): sender(2, payloads), (1, 0): forwarder(2, W, E), (2, 0): summer(2, nops=7)}
