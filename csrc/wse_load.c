@@ -132,6 +132,14 @@ int wse__decode(uint32_t w, dinsn_t *d) {
 }
 
 /* ---- strings ---- */
+/* a name the assembler can write back: [A-Za-z_][A-Za-z0-9_]* (wse-objdump prints it as is) */
+static int is_ident(const char *s) {
+    if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_')) return 0;
+    for (s++; *s; s++)
+        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_')) return 0;
+    return 1;
+}
+
 static const char *str_at(rd_t *r, const char *strtab, size_t len, uint32_t off) {
     if (r->bad) return "";
     if (off >= len) { rd_fail(r, "string offset %u is outside STRTAB (%zu bytes)", off, len); return ""; }
@@ -293,6 +301,11 @@ int wse__load(wse_fabric_t *f, const uint8_t *data, size_t len) {
             if (d->ndim < 1 || d->ndim > (d->kind == WSE_DSD_MEM4D ? 4 : 1)) { rd_fail(&r2, "DSD %u: ndim %u is invalid for its kind", di, d->ndim); break; }
             if ((d->kind == WSE_DSD_FABIN || d->kind == WSE_DSD_FABOUT) && d->color > 23) { rd_fail(&r2, "DSD %u: color %u is not 0..23", di, d->color); break; }
             if ((d->kind == WSE_DSD_MEM1D || d->kind == WSE_DSD_MEM4D) && d->base >= words) { rd_fail(&r2, "DSD %u: base %u is outside SRAM", di, d->base); break; }
+            int unused_ok = 1;
+            for (int k = d->ndim; k < 4; k++) if ((k && d->len[k] != 1) || d->stride[k]) unused_ok = 0;
+            if (d->kind == WSE_DSD_FABIN || d->kind == WSE_DSD_FABOUT) { if (d->base || d->stride[0]) unused_ok = 0; }
+            else if (d->color) unused_ok = 0;
+            if (!unused_ok) { rd_fail(&r2, "DSD %u: unused fields must be 0 (lengths 1)", di); break; }
         }
         uint32_t n_task = rd_count(&r2, 8, "task");
         for (uint32_t ti = 0; ti < n_task && !r2.bad; ti++) {
@@ -300,7 +313,7 @@ int wse__load(wse_fabric_t *f, const uint8_t *data, size_t len) {
             uint32_t entry = rd_u32(&r2);
             if (r2.bad) break;
             if (tid >= 64 || img->tasks[tid].defined) { rd_fail(&r2, "task id %u is out of range or listed twice", tid); break; }
-            if (kind > 2 || (kind == WSE_TASK_DATA && color > 23) || (fl & ~3)) {
+            if (kind > 2 || (kind == WSE_TASK_DATA ? color > 23 : color != 255) || (fl & ~3)) {
                 rd_fail(&r2, "task %u: bad kind/color/flags", tid); break;
             }
             if (n_code == 0 || entry >= n_code) { rd_fail(&r2, "task %u: entry %u is outside the code", tid, entry); break; }
@@ -373,9 +386,10 @@ int wse__load(wse_fabric_t *f, const uint8_t *data, size_t len) {
         uint8_t typ = rd_u8(&rs); rd_u8(&rs); rd_u8(&rs); rd_u8(&rs);
         if (rs.bad) break;
         if (im >= n_img || typ < 1 || typ > 5) { rd_fail(&rs, "bad image %u or type %u", im, typ); break; }
-        str_at(&rs, strcopy, strlen_, name);
+        const char *nm = str_at(&rs, strcopy, strlen_, name);
+        if (!rs.bad && !is_ident(nm)) { rd_fail(&rs, "symbol name at %u is not an identifier", name); break; }
         if (typ == WSE_SYM_TASK) {
-            if (value >= 64) rd_fail(&rs, "task symbol with id %u", value);
+            if (value >= 64 || count) rd_fail(&rs, "task symbol with id %u and count %u (must be 0)", value, count);
         } else {
             uint64_t e = (typ == WSE_SYM_F32 || typ == WSE_SYM_U32) ? 2 : 1;
             if ((uint64_t)value + (uint64_t)count * e > words || (e == 2 && value % 2))

@@ -7,6 +7,7 @@ output of wse-objdump reproduces the file byte for byte.
 """
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -296,6 +297,16 @@ class _Reader:
         return n
 
 
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def _ident(name: str, what: str) -> str:
+    """A name wse-objdump prints as is must be one the assembler reads back."""
+    if not _IDENT.match(name):
+        raise ObjectFormatError(f"{what}: the name {name!r} is not an identifier")
+    return name
+
+
 def _string(strtab: bytes, off: int, what: str) -> str:
     if off >= len(strtab):
         raise ObjectFormatError(f"{what}: string offset {off} is outside STRTAB ({len(strtab)} bytes)")
@@ -394,6 +405,11 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
                 raise ObjectFormatError(f"{what}: DSD {di}: ndim {ndim} is invalid for its kind")
             if kind in (DSD_FABIN, DSD_FABOUT) and color > 23:
                 raise ObjectFormatError(f"{what}: DSD {di}: color {color} is not 0..23")
+            lens, strides = (l0, l1, l2, l3), (s0, s1, s2, s3)
+            fab = kind in (DSD_FABIN, DSD_FABOUT)
+            if (any((k and lens[k] != 1) or strides[k] for k in range(ndim, 4))
+                    or (fab and (base or s0)) or (not fab and color)):
+                raise ObjectFormatError(f"{what}: DSD {di}: unused fields must be 0 (lengths 1)")
             if kind in (DSD_MEM1D, DSD_MEM4D) and base >= words:
                 raise ObjectFormatError(f"{what}: DSD {di}: base {base} is outside SRAM")
             img.dsds.append(Dsd(kind, color, base, (l0, l1, l2, l3), (s0, s1, s2, s3), ndim))
@@ -405,7 +421,7 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
             if tid >= 64 or tid in seen:
                 raise ObjectFormatError(f"{what}: task id {tid} is out of range or listed twice")
             seen.add(tid)
-            if kind > 2 or (kind == 1 and color > 23) or fl & ~3:
+            if kind > 2 or (color > 23 if kind == 1 else color != 255) or fl & ~3:
                 raise ObjectFormatError(f"{what}: task {tid}: bad kind/color/flags")
             if entry >= max(n_code, 1) or n_code == 0:
                 raise ObjectFormatError(f"{what}: task {tid}: entry {entry} is outside the code")
@@ -456,15 +472,16 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
         name, img, value, count, typ = r.take("IIIIB3x")
         if img >= len(images) or typ not in SYM_TYPES:
             raise ObjectFormatError(f"SYMBOLS: bad image {img} or type {typ}")
+        sname = _ident(_string(strtab, name, "SYMBOLS"), "SYMBOLS")
         if typ == SYM_CODES["task"]:
-            if value >= 64:
-                raise ObjectFormatError(f"SYMBOLS: task symbol with id {value}")
+            if value >= 64 or count:
+                raise ObjectFormatError(f"SYMBOLS: task symbol with id {value} and count {count} (must be 0)")
         else:
             e = 2 if SYM_TYPES[typ] in ("f32", "u32") else 1
             if value + count * e > words or (e == 2 and value % 2):
                 raise ObjectFormatError(f"SYMBOLS: symbol at {value} with {count} elements is outside "
                                         f"SRAM or misaligned")
-        images[img].symbols.append(Symbol(_string(strtab, name, "SYMBOLS"), SYM_TYPES[typ], value, count))
+        images[img].symbols.append(Symbol(sname, SYM_TYPES[typ], value, count))
     if r.pos != r.end:
         raise ObjectFormatError("SYMBOLS: unexpected bytes at the end of the section")
 

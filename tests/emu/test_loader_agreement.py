@@ -77,3 +77,64 @@ def test_corrupted_files_get_the_same_verdict(data):
     c_ok, c_msg = _c_accepts(blob)
     p_ok, p_msg = _py_accepts(blob)
     assert c_ok == p_ok, f"C loader: {c_ok} {c_msg!r}; Python reader: {p_ok} {p_msg!r}"
+
+
+def _edit(fn) -> bytes:
+    """GOOD read, changed by fn(obj), written back (a well-formed file with one bad field)."""
+    import dataclasses
+    from wse.isa.objfile import write
+    obj = read(GOOD)
+    fn(obj, dataclasses)
+    return write(obj)
+
+
+def _bad_unused_len(obj, dc):
+    img = obj.images[0]
+    d = img.dsds[0]
+    img.dsds[0] = dc.replace(d, lens=(d.lens[0], 1, 5, 1))
+
+
+def _bad_fab_stride(obj, dc):
+    img = obj.images[0]
+    i = next(k for k, d in enumerate(img.dsds) if d.kind == 3)
+    img.dsds[i] = dc.replace(img.dsds[i], strides=(2, 0, 0, 0))
+
+
+def _bad_local_color(obj, dc):
+    img = obj.images[0]
+    i = next(k for k, t in enumerate(img.tasks) if t.kind == 0)
+    img.tasks[i] = dc.replace(img.tasks[i], color=100)
+
+
+def _bad_task_count(obj, dc):
+    img = obj.images[0]
+    i = next(k for k, s in enumerate(img.symbols) if s.type == "task")
+    img.symbols[i] = dc.replace(img.symbols[i], count=3)
+
+
+def _bad_name(obj, dc):
+    img = obj.images[0]
+    i = next(k for k, s in enumerate(img.symbols) if s.name == "buf")
+    img.symbols[i] = dc.replace(img.symbols[i], name="8uf")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("edit, words", [
+    (_bad_unused_len, "unused fields must be 0"),
+    (_bad_fab_stride, "unused fields must be 0"),
+    (_bad_local_color, "bad kind/color/flags"),
+    (_bad_task_count, "must be 0"),
+    (_bad_name, "not an identifier"),
+])
+def test_fields_with_fixed_values_are_checked_by_both(edit, words):
+    """Fields docs/object-format.md fixes (unused DSD lengths 1 and strides 0, a fabric DSD's
+    base and stride 0, a memory DSD's color 0, a non-data task's color 255, a task symbol's
+    count 0) and symbol names wse-objdump could not print back as source are refused by both
+    readers (an adversarial pass found files both accepted whose listing re-assembled to other
+    bytes or not at all)."""
+    data = _edit(edit)
+    c_ok, c_msg = _c_accepts(data)
+    p_ok, p_msg = _py_accepts(data)
+    assert not c_ok and not p_ok and words in c_msg and words in p_msg, (c_msg, p_msg)
