@@ -286,7 +286,8 @@ def open_gguf(path: PathLike):
     try:
         return gguf.GGUFReader(p, "r")
     except Exception as exc:  # the reader raises ValueError, struct/numpy errors, ... on bad input
-        raise GGUFError(f"{p} is not a readable GGUF file: {type(exc).__name__}: {exc}") from None
+        raise GGUFError(f"{p} is not a readable GGUF file (truncated, corrupt or not GGUF): the gguf "
+                        f"reader said {type(exc).__name__}: {exc}") from None
 
 
 def _field_value(fld) -> Any:
