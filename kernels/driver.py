@@ -37,6 +37,54 @@ Coord = tuple[int, int]
 PerPe = Mapping[Coord, np.ndarray] | np.ndarray
 
 
+# ---------------------------------------------------------------------------------------------
+# Checking what the drivers are given (every driver goes through these: a bad argument is a
+# ValueError/TypeError that names it, not an error from deep inside numpy or a hang)
+def check_int(what: str, v, lo: int | None = None, hi: int | None = None) -> int:
+    """``v`` as an int (a Python or numpy integer; floats, bools and strings are refused, not
+    truncated) in lo..hi."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{what} must be an integer, got {v!r}")
+    v = int(v)
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        rng = f"{lo if lo is not None else '..'}..{hi if hi is not None else ''}"
+        raise ValueError(f"{what} must be in {rng}, got {v}")
+    return v
+
+
+def check_grid(grid, what: str = "grid") -> tuple[int, int]:
+    """(w, h) from a pair of positive integers."""
+    try:
+        w, h = grid
+    except (TypeError, ValueError):
+        raise TypeError(f"{what} must be a pair (w, h), got {grid!r}") from None
+    return check_int(f"{what} width", w, 1, 4096), check_int(f"{what} height", h, 1, 4096)
+
+
+def host_array(what: str, x, dtype, shape: tuple | None = None) -> np.ndarray:
+    """``x`` as a C-contiguous array of ``dtype``, refusing what the conversion would change
+    silently: non-numbers (None, strings, objects), complex numbers, and finite values that
+    overflow fp16/fp32 to infinity. ``shape``: the expected shape, None entries free (a
+    1-D ``shape=(n,)`` also refuses (n, 1) and scalars)."""
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{what} must be a real numeric array, got {arr.dtype} data")
+    if shape is not None:
+        if arr.ndim != len(shape) or any(e is not None and g != e for g, e in zip(arr.shape, shape)):
+            want = "(" + ", ".join("any" if e is None else str(e) for e in shape) + ("," if len(shape) == 1 else "") + ")"
+            raise ValueError(f"{what} has shape {arr.shape}; expected {want}")
+    dt = np.dtype(dtype)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.ascontiguousarray(arr, dtype=dt)
+    if dt.kind == "f" and arr.size:
+        bad = np.isinf(out) & (np.isfinite(arr) if arr.dtype.kind == "f" else True)
+        if bad.any():
+            v = arr.reshape(-1)[np.flatnonzero(bad.reshape(-1))[0]].item()
+            raise ValueError(f"{what}: {v!r} overflows {dt.name} to infinity (largest finite "
+                             f"{float(np.finfo(dt).max):g})")
+    return out
+
+
 
 # ---------------------------------------------------------------------------------------------
 # Locating and assembling kernels
@@ -121,6 +169,8 @@ def make_fabric(data: bytes, obj, arch: str, backend: str | None = None):
     Both implement docs/timing.md exactly, so results and cycles are the same."""
     import os
     backend = backend or os.environ.get("WSE_EMU") or "auto"
+    if backend not in ("c", "reference", "auto"):
+        raise ValueError(f"backend {backend!r}: one of 'c', 'reference' (or None for the default)")
     F = None
     if backend in ("c", "auto"):
         try:
@@ -160,16 +210,25 @@ def run_kernel(source: str | Path, defines: Mapping[str, object] | None = None,
             if not pes:
                 raise KeyError(f"no PE exports the symbol {sym!r}")
             per_pe = {c: per_pe for c in pes}
+        for c in per_pe:
+            if not (isinstance(c, tuple) and len(c) == 2):
+                raise TypeError(f"inputs[{sym!r}]: keys are (x, y) PE coordinates, got {c!r}")
         _write_per_pe(fab, sym, per_pe)
     if launch is not None:
         fab.launch(launch)
     c0 = fab.cycle
     fab.run(max_cycles=max_cycles)
     cycles = fab.cycle - c0
+    if isinstance(outputs, str):
+        raise TypeError(f"outputs must be a list of symbol names (or symbol -> PEs), got the str "
+                        f"{outputs!r}: write [{outputs!r}]")
     if isinstance(outputs, Mapping):
         want = {k: list(v) for k, v in outputs.items()}
     else:
         want = {k: pes_with(obj, k) for k in outputs}
+        missing = [k for k, pes in want.items() if not pes]
+        if missing:
+            raise KeyError(f"no PE exports the symbol {missing[0]!r}")
     out: dict[str, dict[Coord, np.ndarray]] = {}
     for sym, pes in want.items():
         out[sym] = _read_per_pe(fab, sym, pes)
@@ -230,7 +289,10 @@ def ceil_div(a: int, b: int) -> int:
 def split_vector(v: np.ndarray, parts: int, chunk: int | None = None) -> list[np.ndarray]:
     """Cut v into `parts` pieces of `chunk` (default ceil(len/parts)) elements, zero padded."""
     v = np.asarray(v)
-    chunk = chunk or ceil_div(len(v), parts)
+    if v.ndim != 1:
+        raise ValueError(f"split_vector takes a 1-D vector, got shape {v.shape}")
+    parts = check_int("parts", parts, 1)
+    chunk = ceil_div(len(v), parts) if chunk is None else check_int("chunk", chunk, 0)
     if chunk * parts < len(v):
         raise ValueError(f"{parts} chunks of {chunk} cannot hold {len(v)} elements")
     p = np.zeros(chunk * parts, dtype=v.dtype)
@@ -240,6 +302,7 @@ def split_vector(v: np.ndarray, parts: int, chunk: int | None = None) -> list[np
 
 def join_vector(chunks: Iterable[np.ndarray], n: int) -> np.ndarray:
     """Concatenate chunks and drop the padding beyond n elements."""
+    n = check_int("n", n, 0)
     return np.concatenate([np.asarray(c).reshape(-1) for c in chunks])[:n]
 
 
@@ -247,9 +310,17 @@ def split_blocks(a: np.ndarray, kx: int, ky: int, order: str = "F",
                  mb: int | None = None, nb: int | None = None) -> dict[Coord, np.ndarray]:
     """Cut an M x N matrix into ky x kx blocks of mb x nb (zero padded); PE (px, py) gets
     block rows py, block column px, flattened column-major (order "F") or row-major ("C")."""
+    a = np.asarray(a)
+    if a.ndim != 2:
+        raise ValueError(f"split_blocks takes a 2-D matrix, got shape {a.shape}")
+    if order not in ("F", "C"):
+        raise ValueError(f"order {order!r}: 'F' (column-major) or 'C' (row-major)")
+    kx, ky = check_int("kx", kx, 1), check_int("ky", ky, 1)
     m, n = a.shape
-    mb = mb or ceil_div(m, ky)
-    nb = nb or ceil_div(n, kx)
+    mb = ceil_div(m, ky) if mb is None else check_int("mb", mb, 1)
+    nb = ceil_div(n, kx) if nb is None else check_int("nb", nb, 1)
+    if mb * ky < m or nb * kx < n:
+        raise ValueError(f"{ky} x {kx} blocks of {mb} x {nb} cannot hold a {m} x {n} matrix")
     p = np.zeros((mb * ky, nb * kx), dtype=a.dtype)
     p[:m, :n] = a
     blocks = p.reshape(ky, mb, kx, nb)
@@ -262,6 +333,13 @@ def split_blocks(a: np.ndarray, kx: int, ky: int, order: str = "F",
 def join_blocks(blocks: Mapping[Coord, np.ndarray], kx: int, ky: int, mb: int, nb: int,
                 m: int, n: int, order: str = "F") -> np.ndarray:
     """Inverse of split_blocks."""
+    if order not in ("F", "C"):
+        raise ValueError(f"order {order!r}: 'F' (column-major) or 'C' (row-major)")
+    kx, ky, mb, nb = (check_int(k, v, 1) for k, v in (("kx", kx), ("ky", ky), ("mb", mb), ("nb", nb)))
+    m, n = check_int("m", m, 0, mb * ky), check_int("n", n, 0, nb * kx)
+    missing = [(px, py) for py in range(ky) for px in range(kx) if (px, py) not in blocks]
+    if missing:
+        raise KeyError(f"no block for PE {missing[0]}")
     rows = []
     for py in range(ky):
         rows.append(np.concatenate([np.asarray(blocks[(px, py)]).reshape((mb, nb), order=order)
@@ -281,4 +359,5 @@ def col_of(chunks: Iterable[np.ndarray], x: int = 0, y0: int = 0) -> dict[Coord,
 
 def rect(w: int, h: int, x0: int = 0, y0: int = 0) -> list[Coord]:
     """The PEs of a w x h rectangle, row-major."""
+    w, h = check_int("w", w, 0), check_int("h", h, 0)
     return [(x, y) for y in range(y0, y0 + h) for x in range(x0, x0 + w)]

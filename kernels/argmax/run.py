@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from wse.kernels.lib.host import Result, run, scatter
+from wse.kernels.lib.host import Result, grid_of, run, scatter, vector
 
 F32 = np.float32
 
 
 def argmax(x, grid=(1, 1), **kw) -> Result:
     """Result.out = (value, index) as PE (0, 0) holds them (every PE holds the same pair)."""
-    w, h = grid
-    x = np.asarray(x, F32).reshape(-1)
+    w, h = grid_of(grid)
+    x = vector("x", x)
     n = len(x)
     r = run("argmax/argmax.s", {"N": n, "W": w, "H": h}, {"x": scatter(x, w, h)},
             ["value", "index"], **kw)

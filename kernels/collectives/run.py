@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..driver import KernelRun, kernel_source, run_kernel
+from ..driver import KernelRun, check_int, host_array, kernel_source, run_kernel
 from .model import OPS, SCHEMES, default_segment, predicted_T, reduce_cost
 
 _SCHEME_ID = {s: i for i, s in enumerate(SCHEMES)}
@@ -25,7 +25,11 @@ class CollectiveResult:
 
 
 def _check_root(root, w, h) -> tuple[int, int]:
-    rx, ry = (int(v) for v in root)
+    try:
+        rx, ry = root
+    except (TypeError, ValueError):
+        raise TypeError(f"root must be a PE (x, y), got {root!r}") from None
+    rx, ry = check_int("root x", rx), check_int("root y", ry)
     if not (0 <= rx < w and 0 <= ry < h):
         raise ValueError(f"root {(rx, ry)} is not a PE of the {w} x {h} rectangle")
     return rx, ry
@@ -37,9 +41,19 @@ def _defines(w, h, n, op="sum", scheme="chain", seg_x=None, seg_y=None, root=(0,
     if scheme not in _SCHEME_ID:
         raise ValueError(f"scheme {scheme!r}: one of {SCHEMES}")
     rx, ry = _check_root(root, w, h)
+    seg_x = None if seg_x is None else check_int("seg_x", seg_x, 1)
+    seg_y = None if seg_y is None else check_int("seg_y", seg_y, 1)
     return {"W": w, "H": h, "N": n, "OP": _OP_ID[op], "SCHEME": _SCHEME_ID[scheme],
             "SEGX": seg_x or default_segment(w, rx), "SEGY": seg_y or default_segment(h, ry),
             "RX": rx, "RY": ry}
+
+
+def _data(data) -> np.ndarray:
+    """(H, W, n) fp32, every PE's vector."""
+    data = host_array("data", data, np.float32, (None, None, None))
+    if 0 in data.shape:
+        raise ValueError(f"data has shape {data.shape}; every dimension must be at least 1 ((H, W, n))")
+    return data
 
 
 def _inputs(data: np.ndarray) -> dict:
@@ -50,8 +64,11 @@ def _inputs(data: np.ndarray) -> dict:
 def broadcast(root_vec: np.ndarray, w: int, h: int, arch: str = "wse3",
               root: tuple[int, int] = (0, 0)) -> CollectiveResult:
     """Every PE of the w x h rectangle receives the root's vector (root = (x, y))."""
-    v = np.asarray(root_vec, dtype=np.float32).reshape(-1)
+    v = host_array("root_vec", root_vec, np.float32, (None,))
     n = v.size
+    if not n:
+        raise ValueError("root_vec is empty")
+    w, h = check_int("w", w, 1, 4096), check_int("h", h, 1, 4096)
     rx, ry = _check_root(root, w, h)
     r = run_kernel(kernel_source("collectives/bcast.s"), {"W": w, "H": h, "N": n, "RX": rx, "RY": ry},
                    {"vec": {(rx, ry): v}}, ["vec"], arch=arch)
@@ -62,7 +79,7 @@ def broadcast(root_vec: np.ndarray, w: int, h: int, arch: str = "wse3",
 def reduce(data: np.ndarray, op: str = "sum", scheme: str = "chain", seg_x: int | None = None,
            seg_y: int | None = None, arch: str = "wse3", root: tuple[int, int] = (0, 0)) -> CollectiveResult:
     """Reduce data[y, x, :] over the rectangle to the root PE (x, y); returns its vector."""
-    data = np.asarray(data, dtype=np.float32)
+    data = _data(data)
     h, w, n = data.shape
     d = _defines(w, h, n, op, scheme, seg_x, seg_y, root)
     rx, ry = d["RX"], d["RY"]
@@ -75,7 +92,7 @@ def allreduce(data: np.ndarray, op: str = "sum", scheme: str = "chain", seg_x: i
               seg_y: int | None = None, arch: str = "wse3", root: tuple[int, int] = (0, 0)) -> CollectiveResult:
     """Every PE ends with the reduction of all vectors (reduced to ``root``, then broadcast from
     it); returns the (H, W, n) result."""
-    data = np.asarray(data, dtype=np.float32)
+    data = _data(data)
     h, w, n = data.shape
     d = _defines(w, h, n, op, scheme, seg_x, seg_y, root)
     r = run_kernel(kernel_source("collectives/allreduce.s"), d, _inputs(data), ["vec"], arch=arch)

@@ -7,22 +7,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from wse.kernels.lib.host import Result, gather, run, scatter
+from wse.kernels.lib.host import Result, gather, grid_of, run, scatter, vector
 
 F32 = np.float32
 _OPS = {"add": 0, "mul": 1, "scale": 2, "residual": 3}
 
 
 def _binary(op: str, x, y, grid, alpha=None, **kw) -> Result:
-    w, h = grid
-    x = np.asarray(x, F32).reshape(-1)
+    w, h = grid_of(grid)
+    names = {"residual": ("h", "f")}.get(op, ("x", "y"))
+    x = vector(names[0], x)
     n = len(x)
-    y = np.zeros(n, F32) if y is None else np.asarray(y, F32).reshape(-1)
-    if len(y) != n:
-        raise ValueError(f"x has {n} elements, y {len(y)}")
+    y = np.zeros(n, F32) if y is None else vector(names[1], y, n)
     inputs = {"x": scatter(x, w, h), "y": scatter(y, w, h)}
-    if alpha is not None:
-        inputs["alpha"] = {pe: np.array([alpha], F32) for pe in inputs["x"]}
+    if op == "scale":
+        if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float, np.integer, np.floating)):
+            raise TypeError(f"alpha must be a number, got {alpha!r}")
+        inputs["alpha"] = {pe: vector("alpha", [alpha]) for pe in inputs["x"]}
     outsym = "x" if op == "residual" else "z"
     r = run("elementwise/elementwise.s", {"N": n, "W": w, "H": h, "OP": _OPS[op]},
             inputs, [outsym], **kw)
@@ -51,8 +52,8 @@ def residual_add(h, f, grid=(1, 1), **kw) -> Result:
 
 def silu(x, grid=(1, 1), **kw) -> Result:
     """x / (1 + exp(-x)), with exp and the reciprocal in software."""
-    w, h = grid
-    x = np.asarray(x, F32).reshape(-1)
+    w, h = grid_of(grid)
+    x = vector("x", x)
     n = len(x)
     r = run("elementwise/silu.s", {"N": n, "W": w, "H": h, "GLU": 0},
             {"x": scatter(x, w, h)}, ["z"], **kw)
@@ -61,12 +62,10 @@ def silu(x, grid=(1, 1), **kw) -> Result:
 
 def swiglu(gate, up, grid=(1, 1), **kw) -> Result:
     """silu(gate) * up."""
-    w, h = grid
-    g = np.asarray(gate, F32).reshape(-1)
-    u = np.asarray(up, F32).reshape(-1)
+    w, h = grid_of(grid)
+    g = vector("gate", gate)
     n = len(g)
-    if len(u) != n:
-        raise ValueError(f"gate has {n} elements, up {len(u)}")
+    u = vector("up", up, n)
     r = run("elementwise/silu.s", {"N": n, "W": w, "H": h, "GLU": 1},
             {"x": scatter(g, w, h), "y": scatter(u, w, h)}, ["z"], **kw)
     return Result(gather(r.outputs["z"], n, w, h), r.cycles, r)

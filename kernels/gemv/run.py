@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..driver import KernelRun, ceil_div, col_of, join_vector, kernel_source, row_of, \
-    run_kernel, split_blocks, split_vector
+from ..driver import KernelRun, ceil_div, check_int, col_of, host_array, join_vector, \
+    kernel_source, row_of, run_kernel, split_blocks, split_vector
 
 SRAM_WORDS = 24576
 CODE_WORDS_BUDGET = 1024   # generous bound on the kernels' code + DSD-free data, in words
@@ -40,6 +40,8 @@ def check_fits(mb: int, nb: int) -> None:
 
 
 def defines_for(m: int, n: int, kx: int, ky: int) -> dict:
+    kx, ky = check_int("kx", kx, 1, 4096), check_int("ky", ky, 1, 4096)
+    m, n = check_int("M", m, 1), check_int("N", n, 1)
     mb, nb = gemv_blocks(m, n, kx, ky)
     check_fits(mb, nb)
     return {"KX": kx, "KY": ky, "MB": mb, "NB": nb}
@@ -48,14 +50,14 @@ def defines_for(m: int, n: int, kx: int, ky: int) -> dict:
 def gemv(a: np.ndarray, x: np.ndarray, b: np.ndarray | None = None, kx: int = 1, ky: int = 1,
          arch: str = "wse3", max_cycles: int | None = None) -> GemvResult:
     """y = A x (+ b) on kx x ky PEs. a: M x N (converted to fp16); x: N; b: M (fp32)."""
-    a = np.asarray(a, dtype=np.float16)
+    a = host_array("A", a, np.float16, (None, None))
     m, n = a.shape
     d = defines_for(m, n, kx, ky)
-    mb, nb = d["MB"], d["NB"]
-    xs = split_vector(np.asarray(x, dtype=np.float32), kx, nb)
+    kx, ky, mb, nb = d["KX"], d["KY"], d["MB"], d["NB"]
+    xs = split_vector(host_array(f"x (A is {m} x {n})", x, np.float32, (n,)), kx, nb)
     inputs = {"A": split_blocks(a, kx, ky, order="F", mb=mb, nb=nb), "x": row_of(xs, y=0)}
     if b is not None:
-        inputs["y"] = col_of(split_vector(np.asarray(b, dtype=np.float32), ky, mb), x=0)
+        inputs["y"] = col_of(split_vector(host_array(f"b (A is {m} x {n})", b, np.float32, (m,)), ky, mb), x=0)
     outs = {"y": [(kx - 1, py) for py in range(ky)]}
     r = run_kernel(kernel_source("gemv/gemv.s"), d, inputs, outs, arch=arch, max_cycles=max_cycles)
     y = join_vector([r.outputs["y"][(kx - 1, py)] for py in range(ky)], m)
@@ -65,14 +67,14 @@ def gemv(a: np.ndarray, x: np.ndarray, b: np.ndarray | None = None, kx: int = 1,
 def gemv_t(a: np.ndarray, x: np.ndarray, b: np.ndarray | None = None, kx: int = 1, ky: int = 1,
            arch: str = "wse3", max_cycles: int | None = None) -> GemvResult:
     """y = A^T x (+ b) with A stored exactly as for gemv(). x: M; b: N."""
-    a = np.asarray(a, dtype=np.float16)
+    a = host_array("A", a, np.float16, (None, None))
     m, n = a.shape
     d = defines_for(m, n, kx, ky)
-    mb, nb = d["MB"], d["NB"]
-    xs = split_vector(np.asarray(x, dtype=np.float32), ky, mb)
+    kx, ky, mb, nb = d["KX"], d["KY"], d["MB"], d["NB"]
+    xs = split_vector(host_array(f"x (A^T of a {m} x {n} A)", x, np.float32, (m,)), ky, mb)
     inputs = {"A": split_blocks(a, kx, ky, order="F", mb=mb, nb=nb), "x": col_of(xs, x=0)}
     if b is not None:
-        inputs["y"] = row_of(split_vector(np.asarray(b, dtype=np.float32), kx, nb), y=0)
+        inputs["y"] = row_of(split_vector(host_array(f"b (A^T of a {m} x {n} A)", b, np.float32, (n,)), kx, nb), y=0)
     outs = {"y": [(px, ky - 1) for px in range(kx)]}
     r = run_kernel(kernel_source("gemv/gemv_t.s"), d, inputs, outs, arch=arch, max_cycles=max_cycles)
     y = join_vector([r.outputs["y"][(px, ky - 1)] for px in range(kx)], n)

@@ -22,6 +22,23 @@ class Result(NamedTuple):
     run: object          # the driver's KernelRun (fabric, stats, raw per-PE outputs)
 
 
+def vector(what: str, v, n: int | None = None) -> np.ndarray:
+    """A driver's 1-D fp32 input: refuses 2-D arrays (they used to be flattened), scalars,
+    empty vectors, non-numbers, complex numbers and fp32 overflow; ``n``: the length it must
+    have."""
+    v = driver.host_array(what, v, np.float32, (None,))
+    if not len(v):
+        raise ValueError(f"{what} is empty")
+    if n is not None and len(v) != n:
+        raise ValueError(f"{what} has {len(v)} elements; expected {n}")
+    return v
+
+
+def grid_of(grid) -> tuple[int, int]:
+    """(w, h) of a driver's ``grid`` argument."""
+    return driver.check_grid(grid)
+
+
 def partition(n: int, w: int, h: int) -> list[tuple[int, int]]:
     """(offset, length) of each PE's piece, in row-major PE order."""
     p = w * h

@@ -31,7 +31,7 @@ from typing import Optional
 
 import numpy as np
 
-from .errors import LLMError
+from .errors import LLMError, check_index, check_prompt
 from .fabric_model import FabricModel
 from .fabric_plan import FabricPlan, plan_model
 from .weights import ModelWeights
@@ -112,6 +112,7 @@ class FabricDecoder:
         else:
             self.model = FabricModel(weights, self.plan)
         self.stats = DecodeStats()
+        self._length = 0     # positions cached on the fabric (the fabric engine)
 
     @property
     def pes_used(self) -> int:
@@ -130,10 +131,13 @@ class FabricDecoder:
     def step(self, token_id: int, pos: int, *, want_logits: bool = False):
         """Feed one token at ``pos``; return the next token id (and the logits on request)."""
         if self.engine == "fabric":
-            if not 0 <= pos < self.plan.context:
-                raise LLMError(f"position {pos} out of range 0..{self.plan.context - 1}")
+            token_id = check_index("token id", token_id, self.config.vocab)
+            pos = check_index("position", pos, self.plan.context)
+            if pos > self._length:
+                raise LLMError(f"position {pos} skips ahead: only {self._length} positions are cached")
             t0 = time.perf_counter()
             tok = self.program.step(token_id, pos)
+            self._length = pos + 1
             logits = self.program.logits() if want_logits else None
             self.stats.steps += 1
             self.stats.cycles.append(int(self.program.cycles))
@@ -161,10 +165,7 @@ class FabricDecoder:
         With ``return_logits`` returns ``(new, logits)`` with ``len(prompt) + n - 1`` rows, the
         protocol of ``ReferenceModel.generate`` (so :func:`hf_compare.compare_with_hf` takes a
         FabricDecoder as its first model)."""
-        if not prompt_ids:
-            raise LLMError("the prompt encodes to no tokens")
-        if len(prompt_ids) + n > self.plan.context:
-            raise LLMError(f"prompt ({len(prompt_ids)}) + {n} tokens exceed the context {self.plan.context}")
+        prompt_ids = check_prompt(prompt_ids, n, self.plan.context)
         if self.model is not None:
             self.model.reset()
         rows = []

@@ -41,7 +41,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 from .config import LlamaConfig
-from .errors import LLMError
+from .errors import LLMError, check_index, check_prompt
 from .weights import LayerWeights, ModelWeights
 
 F32 = np.float32
@@ -188,9 +188,15 @@ class ReferenceModel:
         cfg = weights.config
         self.weights = weights
         self.config: LlamaConfig = cfg
-        self.max_context = int(max_context or cfg.max_context)
-        if self.max_context <= 0 or self.max_context > cfg.max_context:
-            raise LLMError(f"max_context must be in 1..{cfg.max_context}, got {max_context}")
+        if max_context is None:
+            self.max_context = cfg.max_context
+        else:
+            try:
+                self.max_context = check_index("max_context", max_context, cfg.max_context + 1)
+            except LLMError:
+                raise LLMError(f"max_context must be in 1..{cfg.max_context}, got {max_context!r}") from None
+            if self.max_context == 0:
+                raise LLMError(f"max_context must be in 1..{cfg.max_context}, got 0")
         self.kv_dtype = np.dtype(kv_dtype)
         if self.kv_dtype not in (np.dtype(np.float32), np.dtype(np.float16)):
             raise LLMError(f"kv_dtype must be float32 or float16, got {self.kv_dtype}")
@@ -214,12 +220,8 @@ class ReferenceModel:
     def step(self, token_id: int, pos: int, *, return_layers: bool = False, hook: Optional[Hook] = None):
         """Run one decode step; return the float32 logits, or a :class:`StepOutput`."""
         cfg = self.config
-        token_id = int(token_id)
-        pos = int(pos)
-        if not 0 <= token_id < cfg.vocab:
-            raise LLMError(f"token id {token_id} out of range 0..{cfg.vocab - 1}")
-        if not 0 <= pos < self.max_context:
-            raise LLMError(f"position {pos} out of range 0..{self.max_context - 1}")
+        token_id = check_index("token id", token_id, cfg.vocab)
+        pos = check_index("position", pos, self.max_context)
         if pos > self.length:
             raise LLMError(f"position {pos} skips ahead: only {self.length} positions are cached")
         emit = hook if hook is not None else (lambda name, layer, value: None)
@@ -304,10 +306,7 @@ class ReferenceModel:
         the output of the step that fed the i-th token of ``prompt_ids + new_ids`` (the last new
         token is not fed, so there are ``len(prompt) + len(new) - 1`` rows).
         """
-        if not prompt_ids:
-            raise LLMError("generate needs at least one prompt token")
-        if len(prompt_ids) + n > self.max_context:
-            raise LLMError(f"prompt ({len(prompt_ids)}) + {n} new tokens exceed max_context {self.max_context}")
+        prompt_ids = check_prompt(prompt_ids, n, self.max_context)
         rows = list(self.prefill(prompt_ids))
         new: list[int] = []
         pos = len(prompt_ids)

@@ -33,7 +33,7 @@ import os
 from typing import Any, Optional, Sequence, Union
 
 from .config import get_config
-from .errors import GGUFError, MissingPackageError
+from .errors import GGUFError, LLMError, MissingPackageError, check_index
 from .weights import ModelWeights, gguf_metadata, load_gguf, open_gguf, resolve_model, tiny_weights
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -70,13 +70,15 @@ class ByteTokenizer:
     chat_template: Optional[str] = None
 
     def encode(self, text: str, *, add_bos: Optional[bool] = None) -> list[int]:
+        if not isinstance(text, str):
+            raise LLMError(f"encode takes a str, got {text!r}")
         return list(text.encode("utf-8"))
 
     def decode(self, ids: Sequence[int], *, skip_special: bool = False) -> str:
-        return bytes(int(i) for i in ids).decode("utf-8", errors="replace")
+        return bytes(check_index("token id", i, 256) for i in ids).decode("utf-8", errors="replace")
 
     def token_to_str(self, token_id: int) -> str:
-        return bytes([token_id]).decode("latin-1")
+        return bytes([check_index("token id", token_id, 256)]).decode("latin-1")
 
 
 class GGUFTokenizer:
@@ -158,13 +160,16 @@ class GGUFTokenizer:
     def encode(self, text: str, *, add_bos: Optional[bool] = None) -> list[int]:
         """Token ids of ``text``; special tokens written in the text (``<|im_start|>``) map to
         their ids. A BOS id is prepended when ``add_bos`` (default: the file's ``add_bos_token``)."""
+        if not isinstance(text, str):
+            raise LLMError(f"encode takes a str, got {text!r}")
         ids = self._tk.encode(text, add_special_tokens=False).ids
         if (self.add_bos if add_bos is None else add_bos) and self.bos_id is not None:
             ids = [self.bos_id] + ids
         return ids
 
     def decode(self, ids: Sequence[int], *, skip_special: bool = False) -> str:
-        return self._tk.decode([int(i) for i in ids], skip_special_tokens=skip_special)
+        n = len(self.tokens)
+        return self._tk.decode([check_index("token id", i, n) for i in ids], skip_special_tokens=skip_special)
 
     def token_to_str(self, token_id: int) -> str:
         return self.decode([token_id])

@@ -3,18 +3,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from wse.kernels.lib.host import Result, gather, run, scatter
+from wse.kernels.lib.host import Result, gather, grid_of, run, scatter, vector
 
 F32 = np.float32
 
 
 def rmsnorm(x, g, eps: float = 1e-5, grid=(1, 1), **kw) -> Result:
-    w, h = grid
-    x = np.asarray(x, F32).reshape(-1)
-    g = np.asarray(g, F32).reshape(-1)
+    w, h = grid_of(grid)
+    x = vector("x", x)
     n = len(x)
-    if len(g) != n:
-        raise ValueError(f"x has {n} elements, g {len(g)}")
+    g = vector("g", g, n)
+    if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, (int, float, np.integer, np.floating)) or not eps >= 0:
+        raise ValueError(f"eps must be a number >= 0, got {eps!r}")
     eps_bits = int(np.array(eps, F32).view(np.uint32))
     r = run("norm/rmsnorm.s", {"N": n, "W": w, "H": h, "EPS_BITS": eps_bits},
             {"x": scatter(x, w, h), "g": scatter(g, w, h)}, ["y", "rinv"], **kw)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from wse.kernels.lib.host import Result, gather, run, scatter
+from wse.kernels import driver
+from wse.kernels.lib.host import Result, gather, grid_of, run, scatter, vector
 from wse.kernels.lib.model import rope_pieces
 
 F32 = np.float32
@@ -15,13 +16,15 @@ def frequencies(head_dim: int, theta: float) -> np.ndarray:
 
 
 def rope(x, pos: int, head_dim: int, theta: float = 10000.0, grid=(1, 1), **kw) -> Result:
-    w, h = grid
-    x = np.asarray(x, F32).reshape(-1)
+    w, h = grid_of(grid)
+    x = vector("x", x)
     n = len(x)
+    head_dim = driver.check_int("head_dim", head_dim, 2)
     if n % head_dim or head_dim % 2:
         raise ValueError(f"N={n} must be a multiple of an even head_dim={head_dim}")
-    if not 0 <= pos < 2 ** 17:
-        raise ValueError("rope.s supports 0 <= pos < 2^17")
+    pos = driver.check_int("pos", pos, 0, 2 ** 17 - 1)
+    if isinstance(theta, (bool, np.bool_)) or not isinstance(theta, (int, float, np.integer, np.floating)) or not theta > 0:
+        raise ValueError(f"theta must be a number > 0, got {theta!r}")
     freq = np.tile(frequencies(head_dim, theta), n // head_dim)      # one per pair
     pieces = rope_pieces(freq).reshape(-1)                            # 4 per pair
     inputs = {"x": scatter(x, w, h, group=2), "freq": scatter(pieces, w, h, group=4),

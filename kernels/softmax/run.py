@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from wse.kernels.lib.host import Result, gather, run, scatter
+from wse.kernels.lib.host import Result, gather, grid_of, run, scatter, vector
 
 F32 = np.float32
 
 
 def softmax(x, grid=(1, 1), **kw) -> Result:
     """Result.out = softmax(x); Result.run.outputs["stats"] holds each PE's (max, sum)."""
-    w, h = grid
-    x = np.asarray(x, F32).reshape(-1)
+    w, h = grid_of(grid)
+    x = vector("x", x)
     n = len(x)
     r = run("softmax/softmax.s", {"N": n, "W": w, "H": h}, {"x": scatter(x, w, h)},
             ["y", "stats"], **kw)

@@ -62,6 +62,10 @@ def smollm2_ref(smollm2_weights):
 
 
 def _require_hf():
+    # the repository's kernels/ folder would shadow the `kernels` package transformers imports
+    # when the tests run from the repository root (python -m pytest puts it on sys.path)
+    from wse.kernels.llm.hf_compare import _unshadow_hub_kernels
+    _unshadow_hub_kernels()
     torch = pytest.importorskip("torch", reason=HF_REASON)
     pytest.importorskip("transformers", reason=HF_REASON)
     return torch

@@ -91,6 +91,26 @@ def test_cli_text_and_refusal(capsys):
     assert main(["--grid", "banana"]) == 2
 
 
+def test_fabric_engine_refuses_what_the_reference_refuses():
+    """The fabric engine checks token ids and positions as ReferenceModel does: a negative id
+    used to wrap to the last embedding row, a position past the cached ones attended over
+    stale slots, and floats were truncated."""
+    from wse.kernels.llm.errors import LLMError
+    d = FabricDecoder(tiny_weights())
+    for call, words in ((lambda: d.step(-1, 0), "token id -1 out of range 0..255"),
+                        (lambda: d.step(256, 0), "token id 256 out of range"),
+                        (lambda: d.step(72.9, 0), "token id must be an integer"),
+                        (lambda: d.step(72, 2), "position 2 skips ahead: only 0 positions are cached"),
+                        (lambda: d.generate([72], -3), "must be at least 1, got -3")):
+        with pytest.raises(LLMError, match=words):
+            call()
+    a = d.step(72, 0)
+    assert d.step(105, 1) == ReferenceModel(tiny_weights()).generate([72, 105], 1)[0] and a >= 0
+    assert d.step(72, 0) == a                 # going back (overwriting) is allowed
+    with pytest.raises(LLMError, match="position 2 skips ahead: only 1 positions are cached"):
+        d.step(1, 2)
+
+
 def test_grid_beyond_the_wafer_is_refused(capsys):
     """A given grid larger than the preset's wafer is refused before anything is built (its
     cycles and tokens/s would be those of a wafer that does not exist); the message names the

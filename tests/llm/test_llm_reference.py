@@ -142,8 +142,18 @@ def test_step_argument_errors(tiny):
         ref.step(1, 2048)
     with pytest.raises(LLMError, match="max_context"):
         ReferenceModel(tiny, max_context=10_000)
-    with pytest.raises(LLMError, match="exceed max_context"):
+    with pytest.raises(LLMError, match="exceed the context 8"):
         ReferenceModel(tiny, max_context=8).generate([1, 2, 3], 6)
+    # refused rather than truncated or defaulted (an adversarial pass found these accepted)
+    with pytest.raises(LLMError, match="token id must be an integer, got 72.9"):
+        ref.step(72.9, 0)
+    with pytest.raises(LLMError, match="position must be an integer"):
+        ref.step(72, 0.5)
+    with pytest.raises(LLMError, match="max_context must be in 1..2048, got 0"):
+        ReferenceModel(tiny, max_context=0)
+    with pytest.raises(LLMError, match="n \\(new tokens\\) must be at least 1, got 0"):
+        ref.generate([1, 2], 0)
+    assert ref.generate(np.array([72, 105]), 3) == ref.generate([72, 105], 3)   # a numpy prompt
 
 
 def test_generate_is_greedy_and_deterministic(tiny):

@@ -1,0 +1,73 @@
+"""The kernel drivers check what they are given and name it: wrong shapes and lengths, floats
+where integers belong, complex or non-numeric data, fp16/fp32 overflow, bad grids, roots and
+segments. Each case here was found by an adversarial pass over the public APIs, where it
+returned a wrong result silently (zero-padded x, inf, a dropped imaginary part, a truncated
+root), hung, or failed deep inside numpy."""
+import numpy as np
+import pytest
+
+from wse.kernels import driver
+from wse.kernels.attention.run import AttentionChain
+from wse.kernels.collectives.run import broadcast, reduce
+from wse.kernels.elementwise.run import add, scale
+from wse.kernels.gemv.run import gemv, gemv_t
+from wse.kernels.norm.run import rmsnorm
+from wse.kernels.rope.run import rope
+
+A = np.ones((12, 10), np.float16)
+X16 = np.ones(16, np.float32)
+D = np.ones((2, 3, 4), np.float32)
+
+CASES = [
+    (lambda: gemv(A, np.ones(5)), ValueError, r"x \(A is 12 x 10\) has shape \(5,\); expected \(10,\)"),
+    (lambda: gemv(A, np.ones(10), b=np.ones(5)), ValueError, r"b \(A is 12 x 10\) has shape \(5,\); expected \(12,\)"),
+    (lambda: gemv_t(A, np.ones(10)), ValueError, r"expected \(12,\)"),
+    (lambda: gemv(np.full((4, 4), 1e6), np.ones(4)), ValueError, "overflows float16 to infinity"),
+    (lambda: gemv(np.ones((4, 4)) * 1j, np.ones(4)), TypeError, "real numeric array, got complex128"),
+    (lambda: gemv(A, np.ones(10), kx=0), ValueError, "kx must be in 1..4096, got 0"),
+    (lambda: gemv(A, np.ones(10), kx=2.0), TypeError, "kx must be an integer, got 2.0"),
+    (lambda: reduce(D, scheme="twophase", seg_x=-1), ValueError, "seg_x must be in 1.., got -1"),
+    (lambda: reduce(np.ones((3, 4))), ValueError, r"data has shape \(3, 4\)"),
+    (lambda: reduce(D, root=1), TypeError, "root must be a PE"),
+    (lambda: broadcast(X16, 2, 2, root=(0.7, 0)), TypeError, "root x must be an integer, got 0.7"),
+    (lambda: add(np.array([1e300]), np.array([1.0])), ValueError, "overflows float32"),
+    (lambda: add(np.ones((2, 3)), np.ones((3, 2))), ValueError, r"x has shape \(2, 3\); expected \(any,\)"),
+    (lambda: add(X16, X16[:3]), ValueError, "y has 3 elements; expected 16"),
+    (lambda: add(X16, X16, grid=2), TypeError, "grid must be a pair"),
+    (lambda: scale(X16, None), TypeError, "alpha must be a number, got None"),
+    (lambda: rmsnorm(X16, X16, eps="a"), ValueError, "eps must be a number"),
+    (lambda: rope(X16, 2.7, 8), TypeError, "pos must be an integer, got 2.7"),
+    (lambda: rope(X16, 1, 8, theta=0), ValueError, "theta must be a number > 0"),
+    (lambda: AttentionChain(2, 4, 8, 2).step(0, np.ones(3), np.ones(8), np.ones(8)), ValueError,
+     r"q has shape \(3,\); expected \(2, 8\) or \(16,\)"),
+    (lambda: AttentionChain(2, 4, 8, 2).step(1, np.ones(16), np.ones(8), np.ones(8)), ValueError,
+     "position 1 skips ahead: nothing is cached yet"),
+    (lambda: AttentionChain(0, 4, 8, 2), ValueError, "P must be in 1..4096, got 0"),
+    (lambda: driver.split_vector(X16, 0), ValueError, "parts must be in 1.., got 0"),
+    (lambda: driver.split_blocks(np.ones((4, 4)), 2, 1, order="X"), ValueError, "order 'X'"),
+    (lambda: driver.join_blocks({(0, 0): np.ones(4)}, 2, 1, 2, 2, 2, 4), KeyError, r"no block for PE \(1, 0\)"),
+    (lambda: driver.join_vector([X16], -1), ValueError, "n must be in 0.., got -1"),
+    (lambda: driver.run_kernel(driver.kernel_source("gemv/one_pe.s"), {"MB": 8, "NB": 6}, {}, "y"), TypeError,
+     r"outputs must be a list of symbol names .* write \['y'\]"),
+    (lambda: driver.run_kernel(driver.kernel_source("gemv/one_pe.s"), {"MB": 8, "NB": 6}, {}, ["nosuch"]), KeyError,
+     "no PE exports the symbol 'nosuch'"),
+    (lambda: driver.run_kernel(driver.kernel_source("gemv/one_pe.s"), {"MB": 8, "NB": 6}, {}, ["y"], backend="bogus"),
+     ValueError, "backend 'bogus'"),
+    (lambda: driver.run_kernel(driver.kernel_source("gemv/one_pe.s"), {"MB": 8, "NB": 6}, {"x": {0: X16[:6]}}, ["y"]),
+     TypeError, r"inputs\['x'\]: keys are \(x, y\) PE coordinates, got 0"),
+]
+
+
+@pytest.mark.parametrize("call, exc, words", CASES, ids=[str(i) for i in range(len(CASES))])
+def test_bad_arguments_are_named(call, exc, words):
+    with pytest.raises(exc, match=words):
+        call()
+
+
+def test_valid_calls_still_work():
+    """The checks refuse nothing the drivers handled before: a gemv on 2 x 3 PEs, a reduce to
+    a middle root, a scale by a numpy float, a rope at an int64 position."""
+    assert np.array_equal(gemv(A, np.ones(10), kx=2, ky=3).y, np.full(12, 10, np.float32))
+    assert np.array_equal(reduce(D, root=(np.int64(2), 1)).out, np.full(4, 6, np.float32))
+    assert np.array_equal(scale(X16, np.float32(2.0), grid=(2, 2)).out, 2 * X16)
+    assert rope(X16, np.int64(3), 8).out.shape == (16,)
