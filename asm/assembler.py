@@ -1553,6 +1553,21 @@ class Session:
         W, H = self.fabric
         grid = {}
         diags = []
+        # a program parameter named like a top-level constant or -D define would be shadowed by
+        # it (names resolve through the scopes before the per-PE values): say so
+        for prog in self.programs.values():
+            for pn, _, ppos in prog.params:
+                r = prog.scope.find(pn) if prog.scope is not None else None
+                if r is not None and r[0] == "sym" and r[1].kind in ("const", "lazy"):
+                    where = r[1].pos
+                    src = (f"the define -D {pn}" if where is not None and where.file == "<command line>"
+                           else f"the top-level constant at {where}" if where is not None else "a top-level constant")
+                    diags.append(self.diag(
+                        f"parameter `{pn}` of program `{prog.name}` has the name of {src}, which would "
+                        f"hide it inside the program", ppos,
+                        [f"rename the parameter or the constant (a `.ifndef {pn}` default at the top "
+                         f"level does not give the parameter a default: write `.program {prog.name}, "
+                         f"{pn} = VALUE`)"]))
         for pl in self.placements:
             if pl.x + pl.w > W or pl.y + pl.h > H:
                 hint = ([f"the source has no `.fabric W, H` directive, so the fabric is 1x1: add "
