@@ -710,11 +710,29 @@ class ProgramWalk(Walker):
         a = self.int_value(s.args[0], scope, what="address", lo=0, hi=self.s.preset.sram_words)
         self.data.append(DataItem("org", count=a, pos=s.args[0].pos))
 
+    def arg_name(self, node, scope):
+        """The name a directive declares or exports, with macro arguments substituted: inside a
+        macro, `.task NAME` / `.dsd NAME` / `.export NAME` act on the name the caller passed for
+        the parameter NAME. Returns (Name node, the scope the name belongs to)."""
+        depth = 0
+        while type(node) is Name and scope is not None and depth < 64:
+            r = scope.find(node.name)
+            if r is None or r[0] != "arg":
+                break
+            ast, scope = r[1]
+            if type(ast) is not Name:
+                raise AsmError(f"`{node.name}` stands for a name here, but the macro was given "
+                               f"an expression for it", node.pos)
+            node = ast
+            depth += 1
+        return node, scope
+
     def d_task(self, s, scope):
         if len(s.args) < 2 or type(s.args[0]) is not Name or type(s.args[1]) is not Name:
             raise AsmError("`.task` takes a name and a kind: .task NAME, data|local|control "
                            "[, color=C] [, id=N] [, entry=E] [, start] [, blocked]", s.namepos)
-        name = s.args[0].name
+        nm = self.arg_name(s.args[0], scope)[0]
+        name = nm.name
         kind = s.args[1].name
         if kind not in TASK_KINDS:
             sg = suggest(kind, TASK_KINDS)
@@ -737,11 +755,11 @@ class ProgramWalk(Walker):
             raise AsmError(f"data task `{name}` needs `color=C` (the color whose wavelets run it)", s.namepos)
         if kind != "data" and "color" in opts:
             raise AsmError(f"only a data task has a color; `{name}` is a {kind} task", opts["color"].pos)
-        self.check_name(name, s.args[0].pos)
+        self.check_name(name, nm.pos)
         if name in self.task_syms:
-            raise AsmError(f"task `{name}` is already declared", s.args[0].pos,
+            raise AsmError(f"task `{name}` is already declared", nm.pos,
                            [f"first declared at {self.task_syms[name].pos}"])
-        sym = Sym("task", None, s.args[0].pos)
+        sym = Sym("task", None, nm.pos)
         self.task_syms[name] = sym
         self.tasks.append(dict(name=name, sym=sym, kind=kind, opts=opts, flags=flags, scope=scope,
                                pc=len(self.code), pos=s.namepos, ctx=self.ctx()))
@@ -761,7 +779,8 @@ class ProgramWalk(Walker):
             sg = suggest(kind, DSD_KINDS)
             raise AsmError(f"unknown DSD kind `{kind}`; expected mem1d, mem4d, fabin or fabout" +
                            (f" ({sg})" if sg else ""), s.args[1].pos)
-        self.define(scope, s.args[0].name, Sym("dsd", len(self.dsds)), s.args[0].pos)
+        nm, nscope = self.arg_name(s.args[0], scope)
+        self.define(nscope, nm.name, Sym("dsd", len(self.dsds)), nm.pos)
         self.dsds.append(dict(stmt=s, kind=kind, scope=scope, ctx=self.ctx()))
 
     def d_export(self, s, scope):
@@ -769,12 +788,14 @@ class ProgramWalk(Walker):
             raise AsmError("`.export` takes names: .export NAME [, NAME]... or .export NAME, TYPE, COUNT",
                            s.namepos)
         if len(s.args) == 3 and type(s.args[1]) is Name and s.args[1].name in ("f16", "f32", "u16", "u32", "task"):
-            self.exports.append((s.args[0], s.args[1].name, s.args[2], scope, self.ctx()))
+            nm, nscope = self.arg_name(s.args[0], scope)
+            self.exports.append((nm, s.args[1].name, s.args[2], nscope if nm is not s.args[0] else scope, self.ctx()))
             return
         for a in s.args:
             if type(a) is not Name:
                 raise AsmError("`.export` takes names", a.pos)
-            self.exports.append((a, None, None, scope, self.ctx()))
+            nm, nscope = self.arg_name(a, scope)
+            self.exports.append((nm, None, None, nscope, self.ctx()))
 
     def d_loc(self, s, scope):
         if not s.args:
