@@ -389,9 +389,12 @@ class Walker:
             raise AsmError('`.include` takes one string: .include "file"', s.namepos)
         name = s.args[0].value
         sf, real = self.s.find_include(name, s.namepos, s.args[0].pos)
-        if real in self.include_stack or len(self.include_stack) >= MAX_INCLUDE_DEPTH:
+        if real in self.include_stack:
             chain = " -> ".join(self.s.display.get(p, p) for p in self.include_stack + [real])
             raise AsmError(f"include cycle: {chain}", s.args[0].pos)
+        if len(self.include_stack) >= MAX_INCLUDE_DEPTH:
+            raise AsmError(f"includes are nested too deeply (the limit is {MAX_INCLUDE_DEPTH} files, "
+                           f"counting the main file)", s.args[0].pos)
         if sf.errors:
             return   # reported once by the session
         self.include_stack.append(real)
@@ -1145,6 +1148,10 @@ class ProgramWalk(Walker):
         for it in self.code:
             loc, forced = it.loc
             if loc is None:
+                # after a bare .loc: an empty-file record ends the previous record's range
+                # (without it, these instructions would report the previous position)
+                if prev is not None:
+                    lines.append(of.Line(it.pc, "", 0, 0))
                 prev = None
                 continue
             if forced or loc != prev:

@@ -201,7 +201,8 @@ static const line_t *line_for(const image_t *img, uint32_t pc) {
         uint32_t mid = (lo + hi) / 2;
         if (img->lines[mid].pc <= pc) { best = &img->lines[mid]; lo = mid + 1; } else hi = mid;
     }
-    return best;
+    /* a record with an empty file marks instructions without a source position (a bare .loc) */
+    return best && best->file && best->file[0] ? best : NULL;
 }
 
 static const char *FK_NAMES[] = { "none", "memory access out of range", "misaligned access",

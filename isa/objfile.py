@@ -501,11 +501,12 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
 
 
 def line_for(img: Image, pc: int) -> Line | None:
-    """The source line covering pc (the last entry with entry.pc <= pc)."""
+    """The source line covering pc (the last entry with entry.pc <= pc); None when there is
+    none or it has an empty file (which marks instructions without a position: a bare .loc)."""
     best = None
     for ln in img.lines:
         if ln.pc <= pc:
             best = ln
         else:
             break
-    return best
+    return best if best is not None and best.file else None

@@ -36,3 +36,23 @@ def test_objdump_round_trip(path):
     text = disassemble(data)
     again = assemble_text(text, "objdump.s")
     assert again == data, "re-assembling the objdump output gave different bytes"
+
+
+def test_bare_loc_leaves_the_following_instructions_without_a_position():
+    """A bare `.loc` ends the previous position's range with an empty-file LINES record: the
+    trap after it is reported without a source line (it was reported at foo.c:10:2, the nop's),
+    and wse-objdump prints the bare `.loc` back, byte for byte."""
+    import pytest
+    from wse.asm import assemble_text, disassemble
+    from wse.emu import Fabric, FaultError
+    from wse.isa import objfile as of
+    src = '    .task main, local, start\nmain:\n    .loc "foo.c", 10, 2\n    nop\n    .loc\n    trap 7\n'
+    data = assemble_text(src, "loc.s")
+    img = of.read(data).images[0]
+    assert [(ln.pc, ln.file, ln.line) for ln in img.lines] == [(0, "foo.c", 10), (1, "", 0)]
+    assert of.line_for(img, 0).file == "foo.c" and of.line_for(img, 1) is None
+    with pytest.raises(FaultError) as e:
+        Fabric.from_object(data).run()
+    assert e.value.line is None and "pc 1: trap 7\n" in str(e.value)     # no "at foo.c" on the trap
+    assert "pc 0: nop    at foo.c:10:2" in str(e.value)                    # the nop keeps its own
+    assert assemble_text(disassemble(data), "rt.s") == data
