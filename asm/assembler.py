@@ -758,6 +758,10 @@ class ProgramWalk(Walker):
             raise AsmError(f"data task `{name}` needs `color=C` (the color whose wavelets run it)", s.namepos)
         if kind != "data" and "color" in opts:
             raise AsmError(f"only a data task has a color; `{name}` is a {kind} task", opts["color"].pos)
+        if kind == "data" and "start" in flags:
+            raise AsmError(f"data task `{name}` cannot be `start`: it runs once per wavelet of its color, "
+                           f"not when activated (activated, it would wait for a wavelet that may never come)",
+                           s.namepos)
         self.check_name(name, nm.pos)
         if name in self.task_syms:
             raise AsmError(f"task `{name}` is already declared", nm.pos,
@@ -1334,7 +1338,7 @@ class ProgramWalk(Walker):
                 values[fname] = fi * 8 + idx if isa.fields[fname].kind == "dsr" else idx
             else:
                 ast, sc = payload
-                values[fname] = self.field_value(ast, sc, it.pc, fname, isa)
+                values[fname] = self.field_value(ast, sc, it.pc, fname, isa, activate=insn.mnemonic == "activate")
         if it.asy is not None:
             a = it.asy
             if a.ut not in UTS:
@@ -1350,7 +1354,7 @@ class ProgramWalk(Walker):
                     raise AsmError(f"expected `activate` or `unblock` after the microthread, got `{a.action}`" +
                                    (f"; {sg}" if sg else ""), a.actpos)
                 values["act"] = 2 if a.action == "activate" else 3
-                values["tid"] = self.field_value(a.task, it.scope, it.pc, "tid", isa)
+                values["tid"] = self.field_value(a.task, it.scope, it.pc, "tid", isa, activate=a.action == "activate")
         try:
             return isa_encode(insn, values, isa)
         except Exception as e:   # EncodeError: should have been caught by field_value
@@ -1365,7 +1369,7 @@ class ProgramWalk(Walker):
                 return self.task_syms[ast.name]
         return None
 
-    def field_value(self, ast, scope, pc, fname, isa):
+    def field_value(self, ast, scope, pc, fname, isa, activate=False):
         f = isa.fields[fname]
         if f.kind == "task":
             t = self.task_name(ast, scope)
@@ -1373,7 +1377,19 @@ class ProgramWalk(Walker):
                 if t.value is None:
                     raise AsmError(f"task `{ast.name}` has no id (see the error at its declaration)",
                                    self.fix_pos(ast.pos))
+                if activate:
+                    rec = next((r for r in self.tasks if r["sym"] is t), None)
+                    if rec is not None and rec["kind"] == "data":
+                        raise AsmError(f"`{rec['name']}` is a data task: it runs once per wavelet of its "
+                                       f"color, and activating it would leave it waiting for one; activate "
+                                       f"a local or control task", self.fix_pos(ast.pos))
                 return t.value
+            nm, nsc = self.arg_name(ast, scope) if type(ast) is Name else (ast, scope)
+            r = nsc.find(nm.name) if type(nm) is Name and nsc is not None else None
+            if r is not None and r[0] == "sym" and r[1].kind in ("label", "dlabel", "dsd"):
+                what = {"label": "a code label", "dlabel": "a data label", "dsd": "a DSD"}[r[1].kind]
+                raise AsmError(f"`{nm.name}` is {what}, not a task: name a task declared with `.task` "
+                               f"(or give a task id as a number)", self.fix_pos(ast.pos))
         v = self.value(ast, scope, pc)
         pos = self.fix_pos(ast.pos)
         if isinstance(v, float):

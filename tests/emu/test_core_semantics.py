@@ -316,8 +316,9 @@ def test_hang_report_names_an_activated_data_task():
     from wse.asm import assemble_text
     from wse.emu import Fabric
     from wse.emu.errors import HangError
-    src = (".task main, local, start\n.task d, data, color=2\n.route 2, west -> ramp\n"
-           "main:\n activate d\n exit\nd:\n exit\n")
+    # (by its id: wse-as refuses `activate d` for a data task named in the source)
+    src = (".task main, local, start\n.task d, data, color=2, id=1\n.route 2, west -> ramp\n"
+           "main:\n activate 1\n exit\nd:\n exit\n")
     fab = Fabric.from_object(assemble_text(src, "a.s"))
     try:
         fab.run()
