@@ -642,8 +642,9 @@ int wse_symbol_rect(wse_fabric *f, const char *name, unsigned int x0, unsigned i
         wse__set_msg(f, "rectangle (%u,%u) %ux%u is not inside the %ux%u fabric", x0, y0, w, h, f->W, f->H);
         return WSE_BAD_ARG;
     }
-    /* one transfer is one element type and, for a read, one length: the caller sized the
-       buffer from the first PE's symbol, so a PE whose symbol differs would be misread */
+    /* every PE is checked before any is touched (a failed write changes nothing). One
+       transfer is one element type and, for a read, one length: the caller sized the buffer
+       from the first PE's symbol, so a PE whose symbol differs would be misread */
     const sym_t *s0 = NULL;
     unsigned int x_0 = 0, y_0 = 0;
     for (unsigned int yy = 0; yy < h; yy++)
@@ -655,8 +656,8 @@ int wse_symbol_rect(wse_fabric *f, const char *name, unsigned int x0, unsigned i
                 wse__set_msg(f, "PE (%u,%u) (image %s) has no data symbol '%s'", p->x, p->y, p->img->name, name);
                 return WSE_NOT_FOUND;
             }
-            if (!s0) { s0 = s; x_0 = p->x; y_0 = p->y; continue; }
-            if (s->type != s0->type || (!write && s->count != s0->count)) {
+            if (!s0) { s0 = s; x_0 = p->x; y_0 = p->y; }
+            else if (s->type != s0->type || (!write && s->count != s0->count)) {
                 static const char *TN[] = { "?", "f16", "f32", "u16", "u32", "task" };
                 wse__set_msg(f, "symbol '%s' is %s[%u] on PE (%u,%u) but %s[%u] on PE (%u,%u): a rectangle %s "
                              "needs one %s on every PE; %s the PEs separately", name,
@@ -665,21 +666,16 @@ int wse_symbol_rect(wse_fabric *f, const char *name, unsigned int x0, unsigned i
                              write ? "write" : "read");
                 return WSE_BAD_ARG;
             }
-        }
-    for (unsigned int yy = 0; yy < h; yy++)
-        for (unsigned int xx = 0; xx < w; xx++) {
-            pe_t *p = get_pe(f, x0 + xx, y0 + yy);
-            if (!p) return WSE_NOT_FOUND;
-            const sym_t *s = find_sym(p->img, name);
-            if (!s || s->type == WSE_SYM_TASK) {
-                wse__set_msg(f, "PE (%u,%u) (image %s) has no data symbol '%s'", p->x, p->y, p->img->name, name);
-                return WSE_NOT_FOUND;
-            }
             uint32_t e = (s->type == WSE_SYM_F32 || s->type == WSE_SYM_U32) ? 2 : 1;
             if ((uint64_t)words > (uint64_t)s->count * e) {
                 wse__set_msg(f, "symbol '%s' at PE (%u,%u) has %u elements (%u words); %u words asked", name, p->x, p->y, s->count, s->count * e, words);
                 return WSE_BAD_ARG;
             }
+        }
+    for (unsigned int yy = 0; yy < h; yy++)
+        for (unsigned int xx = 0; xx < w; xx++) {
+            pe_t *p = f->pes[(size_t)(y0 + yy) * f->W + x0 + xx];     /* checked above */
+            const sym_t *s = find_sym(p->img, name);
             unsigned short *b = buf + ((size_t)yy * w + xx) * words;
             if (write) memcpy(p->mem + s->value, b, (size_t)words * 2);
             else memcpy(b, p->mem + s->value, (size_t)words * 2);

@@ -108,3 +108,21 @@ def test_close_and_context_manager():
     with pytest.raises(BadArgError, match="the fabric is closed"):
         f.run()
     f.close()   # twice is harmless
+
+
+def test_a_failed_rectangle_write_changes_nothing():
+    """Every PE of the rectangle is checked before any is written: a write too long for the
+    second PE's symbol (f32[4] there, f32[8] on the first) leaves the first as it was (the
+    core used to copy PE by PE and fail half way)."""
+    imgs = {}
+    for x, count in enumerate((8, 4)):
+        b = ImageBuilder(f"p{x}")
+        b.alloc("buf", "f32", count)
+        b.label("main")
+        b.emit("exit")
+        b.task(0, "main")
+        imgs[(x, 0)] = b.build()
+    f = Fabric.from_object(obj_bytes(imgs, 2, 1))
+    with pytest.raises(BadArgError, match=r"symbol 'buf' at PE \(1,0\) has 4 elements"):
+        f.write("buf", np.arange(6, dtype=np.float32))
+    assert not f.read("buf", rect=(0, 0, 1, 1)).any()
