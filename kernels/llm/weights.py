@@ -441,6 +441,8 @@ def resolve_model(model: PathLike) -> tuple[str, Optional[Path]]:
     """``(kind, path)`` for a model spec: ``("tiny", None)``, ``("smollm2-135m", gguf path)`` or
     ``("gguf", path)`` for a file path. Raises :class:`GGUFError`/:class:`MissingPackageError`.
     """
+    if not isinstance(model, (str, os.PathLike)):
+        raise GGUFError(f"model must be 'tiny', 'smollm2-135m' or the path of a Llama .gguf file, got {model!r}")
     spec = os.fspath(model)
     if spec == "tiny":
         return "tiny", None
@@ -485,6 +487,11 @@ def write_gguf(
     ``eos_id``, ``add_bos``.
     """
     gguf = _import_gguf()
+    if not isinstance(weights, ModelWeights):
+        raise TypeError(f"write_gguf takes ModelWeights (e.g. tiny_weights()), got {type(weights).__name__}")
+    if tokenizer_meta is not None and "tokens" not in tokenizer_meta:
+        raise ValueError("tokenizer_meta needs at least 'tokens' (see gguf_tokenizer_metadata and "
+                         "byte_vocab_gguf_metadata in wse.kernels.llm.tokenizer)")
     cfg = weights.config
     qt = getattr(gguf.GGMLQuantizationType, qtype, None)
     if qt is None or qtype not in ("F32", "F16", "Q8_0", "Q4_1"):

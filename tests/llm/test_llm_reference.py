@@ -154,6 +154,11 @@ def test_step_argument_errors(tiny):
     with pytest.raises(LLMError, match="n \\(new tokens\\) must be at least 1, got 0"):
         ref.generate([1, 2], 0)
     assert ref.generate(np.array([72, 105]), 3) == ref.generate([72, 105], 3)   # a numpy prompt
+    from wse.kernels.llm.weights import load_weights, write_gguf
+    with pytest.raises(LLMError, match="model must be 'tiny', 'smollm2-135m' or the path"):
+        load_weights(None)
+    with pytest.raises(ValueError, match="tokenizer_meta needs at least 'tokens'"):
+        write_gguf(tiny, "/nonexistent/x.gguf", tokenizer_meta={})
 
 
 def test_generate_is_greedy_and_deterministic(tiny):
