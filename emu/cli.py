@@ -117,6 +117,34 @@ def write_trace(fab: Fabric, path: str, task_names=lambda x, y: {}) -> int:
     return len(events)
 
 
+def _load_npy(path: str, what: str) -> np.ndarray:
+    """np.load of a .npy file, after checking its header against the file: a file that is not
+    .npy, or whose header declares more data than it holds (cut, or corrupt: a header can claim
+    terabytes), is a UsageError before anything is allocated."""
+    from numpy.lib import format as npf
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(6) != b"\x93NUMPY":
+                raise UsageError(f"{what}: {path} is not a .npy file (it does not start with the .npy "
+                                 f"magic); write the array with numpy.save")
+            fh.seek(0)
+            version = npf.read_magic(fh)
+            shape, _, dtype = (npf.read_array_header_1_0(fh) if version == (1, 0)
+                               else npf.read_array_header_2_0(fh))
+            if dtype.hasobject:
+                raise UsageError(f"{what}: {path} holds Python objects, not numbers")
+            need = int(np.prod(shape, dtype=object)) * dtype.itemsize
+            have = os.fstat(fh.fileno()).st_size - fh.tell()
+            if need > have:
+                raise UsageError(f"{what}: {path} declares a {dtype} array of shape {shape} ({need} bytes) "
+                                 f"but holds {have} bytes of data: the file is cut or corrupt")
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as e:   # EOFError: an empty or cut file
+        raise UsageError(f"{what}: cannot read {path} as a .npy array: {e}") from None
+    except MemoryError:
+        raise UsageError(f"{what}: {path} declares an array too large for this machine's memory") from None
+
+
 def _save(path: str, arr, what: str) -> None:
     """np.save, naming the file on failure and leaving no partial file behind."""
     full = path if path.endswith(".npy") else path + ".npy"
@@ -141,6 +169,15 @@ def _check_writable(path: str, what: str) -> None:
 
 
 def main(argv=None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:    # the output piped into `head` and closed early: not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def _main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="wse-emu", description="Run a wse object file (.wso).")
     ap.add_argument("program", help="the object file (.wso)")
     ap.add_argument("--grid", help="fabric size WxH (default: the object's)")
@@ -175,18 +212,7 @@ def main(argv=None) -> int:
             if rect and (rect[0] + rect[2] > fab.width or rect[1] + rect[3] > fab.height):
                 raise UsageError(f"{sym}: rectangle {rect} is outside the {fab.width}x{fab.height} fabric")
         for sym, rect, path in inputs:
-            try:
-                with open(path, "rb") as fh:
-                    if fh.read(6) != b"\x93NUMPY":
-                        raise UsageError(f"--input {sym}: {path} is not a .npy file (it does not start with "
-                                         f"the .npy magic); write the array with numpy.save")
-                arr = np.load(path, allow_pickle=False)
-            except (OSError, ValueError, EOFError) as e:   # EOFError: an empty or cut file
-                raise UsageError(f"--input {sym}: cannot read {path} as a .npy array: {e}") from None
-            except MemoryError:
-                raise UsageError(f"--input {sym}: {path} declares an array too large for this "
-                                 f"machine's memory") from None
-            fab.write(sym, arr, rect=rect)
+            fab.write(sym, _load_npy(path, f"--input {sym}"), rect=rect)
         # what is saved after the run is checked before it, so that a long run is not lost to a
         # typo in a symbol or a path
         for sym, rect, path in outputs:
