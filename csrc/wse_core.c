@@ -1197,9 +1197,8 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
         col_t *ncs[4] = { 0, 0, 0, 0 };
         static const int DX[4] = { 0, 1, 0, -1 }, DY[4] = { -1, 0, 1, 0 };
         static const uint32_t OPP[4] = { PS, PW, PN, PE_ };
-        const uint32_t txp = tx & 15u;      /* the fabric ports; visited in order N, E, S, W */
-        for (uint32_t pm = txp; pm; pm &= pm - 1) {
-            const int pi = __builtin_ctz(pm);
+        for (int pi = 0; pi < 4; pi++) {
+            if (!(tx & (1u << pi))) continue;
             if (p->nb_edge[pi]) continue;  /* to the host */
             pe_t *q = p->nb[pi];
             if (!q) {
@@ -1230,10 +1229,8 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
         }
         /* stall checks: a full destination queue parks the color (see unpark) */
         int full = 0;
-        for (uint32_t pm = txp; pm; pm &= pm - 1) {
-            const int pi = __builtin_ctz(pm);
+        for (int pi = 0; pi < 4; pi++)
             if (ncs[pi] && ncs[pi]->rb.n >= ncs[pi]->rb.cap) full = 1;
-        }
         if ((tx & PR) && cs->iq.n >= cs->iq.cap) full = 1;
         if (full || (tx & used)) {
             p->st_stalls++;
@@ -1265,8 +1262,8 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
                 if (q && ((q->parked >> c) & 1)) unpark(f, q, c);
             }
         }
-        for (uint32_t pm = txp; pm; pm &= pm - 1) {
-            const int pi = __builtin_ctz(pm);
+        for (int pi = 0; pi < 4; pi++) {
+            if (!(tx & (1u << pi))) continue;
             f->st_hops++; p->st_hops++;
             if (ncs[pi]) {
                 q_push(&ncs[pi]->rb, w.payload, w.ctrl, t + hop);
