@@ -22,7 +22,8 @@ def _default_root() -> Path:
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Repository root (default: the tree this package was loaded from).")
 def main(mode: str | None, root: Path | None) -> None:
-    """Regenerate (--write) or check (--check) the files derived from isa/isa.toml."""
+    """Regenerate (--write) or check (--check) the files derived from isa/isa.toml (the one of
+    this package; --root says where the derived files are)."""
     try:
         isa = load()
     except IsaError as e:
@@ -34,12 +35,22 @@ def main(mode: str | None, root: Path | None) -> None:
         sys.exit(2)
     stale = []
     for path, text in outputs(root, isa).items():
-        old = path.read_text(encoding="utf-8") if path.exists() else None
+        try:
+            old = path.read_text(encoding="utf-8") if path.exists() else None
+        except UnicodeDecodeError:
+            old = None                      # not the generated text: stale
+        except OSError as e:
+            click.echo(f"error: cannot read {path}: {e.strerror or e}", err=True)
+            sys.exit(2)
         if old != text:
             stale.append(path)
             if mode == "write":
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(text, encoding="utf-8")
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_text(text, encoding="utf-8")
+                except OSError as e:
+                    click.echo(f"error: cannot write {path}: {e.strerror or e}", err=True)
+                    sys.exit(2)
     if mode == "write":
         for p in stale:
             click.echo(f"wrote {p.relative_to(root)}")

@@ -80,6 +80,14 @@ def main(as_json: bool, only: tuple[str, ...], repeats: int, against: str | None
     this build of the C core with another (ab); print the figures."""
     if "ab" in only and not against:
         raise click.UsageError("--only ab needs --against CORE.so (the other build of the core)")
+    if against:
+        if only and "ab" not in only:
+            raise click.UsageError("--against is for the ab section: add --only ab (or leave --only out)")
+        from wse.emu.fabric import load_core
+        try:
+            load_core(against)     # checked before the minutes of the other sections
+        except Exception as e:
+            raise click.UsageError(f"--against: {e}") from None
     want = only or (SECTIONS if against else SECTIONS[:-1])
     out: dict = {}
     try:

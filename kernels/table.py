@@ -55,9 +55,9 @@ def render(rows: list[dict]) -> str:
     return "\n".join(out) + "\n"
 
 
-def splice(text: str, table: str) -> str:
+def splice(text: str, table: str, name: str = "docs/kernels.md") -> str:
     if BEGIN not in text or END not in text:
-        raise SystemExit(f"docs/kernels.md lacks the markers {BEGIN!r} ... {END!r}")
+        raise ValueError(f"{name} lacks the markers {BEGIN!r} ... {END!r}")
     head, rest = text.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
     return head + BEGIN + "\n" + table + END + tail
@@ -73,6 +73,16 @@ def main(argv=None) -> int:
     ap.add_argument("--check", action="store_true", help="fail if the file's table is stale")
     ap.add_argument("--print", dest="print_only", action="store_true", help="print the table only")
     args = ap.parse_args(argv)
+    if args.print_only and args.check:
+        ap.error("--print and --check exclude each other")
+    doc = args.doc or default_doc()
+    text = None
+    if not args.print_only:      # the file is read (and its markers checked) before the kernels run
+        try:
+            text = doc.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            ap.error(f"cannot read {doc}: {getattr(e, 'strerror', None) or e}")
+        splice(text, "", str(doc))
     rows = []
     for fn in providers():
         rows.extend(fn())
@@ -80,9 +90,7 @@ def main(argv=None) -> int:
     if args.print_only:
         sys.stdout.write(table)
         return 0
-    doc = args.doc or default_doc()
-    text = doc.read_text()
-    new = splice(text, table)
+    new = splice(text, table, str(doc))
     if args.check:
         if new != text:
             print(f"{doc}: the kernel table is stale; run python -m wse.kernels.table", file=sys.stderr)
@@ -94,4 +102,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from wse.kernels._cli import guarded
+    sys.exit(guarded("python -m wse.kernels.table", main))

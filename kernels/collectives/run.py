@@ -128,17 +128,24 @@ def compare(sizes=((64, 1, 64), (1, 64, 64), (16, 16, 64), (64, 1, 1), (32, 32, 
     return rows
 
 
-if __name__ == "__main__":
-    import argparse
-
-    argparse.ArgumentParser(prog="python -m wse.kernels.collectives.run",
-                            description="Measured cycles of the collective kernels beside the cost "
-                            "model's T, for rows, columns and rectangles (docs/kernels.md).").parse_args()
+def _main() -> None:
     print(f"{'W x H':>9} {'n':>5} {'root':>9} {'scheme':>9} {'cycles':>8} {'model T':>8} {'ratio':>6}")
     for row in compare():
         root = f"({row['root'][0]}, {row['root'][1]})"
         print(f"{row['w']:>4} x {row['h']:<3} {row['n']:>5} {root:>9} {row['scheme']:>9} {row['cycles']:>8} "
               f"{row['model']:>8.0f} {row['ratio']:>6.2f}")
+
+
+if __name__ == "__main__":
+    import argparse
+    import sys
+
+    from wse.kernels._cli import guarded
+
+    argparse.ArgumentParser(prog="python -m wse.kernels.collectives.run",
+                            description="Measured cycles of the collective kernels beside the cost "
+                            "model's T, for rows, columns and rectangles (docs/kernels.md).").parse_args()
+    sys.exit(guarded("python -m wse.kernels.collectives.run", _main))
 
 
 def table_rows(arch: str = "wse3") -> list[dict]:

@@ -53,4 +53,12 @@ def bench_gemv(m: int = 4096, n: int = 4096, kx: int = 64, ky: int = 64, arch: s
 
 
 if __name__ == "__main__":
-    print(json.dumps(bench_gemv(), indent=2))
+    import argparse
+    import sys
+
+    from wse.kernels._cli import guarded
+
+    argparse.ArgumentParser(prog="python -m wse.kernels.gemv.bench",
+                            description="The GEMV benchmark of wse-bench: 4096 x 4096 fp16 on 64 x 64 PEs "
+                            "(wse3), printed as JSON (cycles, utilization, wall time beside numpy).").parse_args()
+    sys.exit(guarded("python -m wse.kernels.gemv.bench", lambda: print(json.dumps(bench_gemv(), indent=2))))

@@ -133,12 +133,25 @@ def main(argv=None) -> int:
     if argv is None:
         argv = sys.argv[1:]
     if argv[:1] == ["--refresh-doc"]:
+        if len(argv) != 2:
+            ap.error("--refresh-doc takes the document: --refresh-doc docs/tutorial.md")
         refresh_doc(argv[1])
         return 0
     args = ap.parse_args(argv)
     m, n, kx, ky = DEFAULTS[args.step]
-    m, n = args.m or m, args.n or n
-    kx, ky = args.kx or kx, args.ky or ky
+    m, n = (m if args.m is None else args.m), (n if args.n is None else args.n)
+    kx, ky = (kx if args.kx is None else args.kx), (ky if args.ky is None else args.ky)
+    for name, v, hi in (("--m", m, 1 << 16), ("--n", n, 1 << 16), ("--kx", kx, 4096), ("--ky", ky, 4096)):
+        if not 1 <= v <= hi:
+            ap.error(f"{name} must be in 1..{hi}, got {v}")
+    rows, cols = (n, m) if args.step == 6 else (m, n)
+    if kx > cols or ky > rows:
+        ap.error(f"a {m} x {n} matrix on {kx} x {ky} PEs leaves PEs without work: use kx <= {cols} "
+                 f"and ky <= {rows}")
+    if args.seed < 0:
+        ap.error(f"--seed must be >= 0, got {args.seed}")
+    if args.step == 1 and m * n + 2 * (m + n) > 20000:
+        ap.error(f"step 1 keeps A on one PE: {m} x {n} does not fit its SRAM; use a later step")
     rng = np.random.default_rng(args.seed)
     a = rng.uniform(-1, 1, (m, n)).astype(np.float16)
     transpose = args.step == 6
@@ -168,4 +181,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from wse.kernels._cli import guarded
+    sys.exit(guarded("python -m wse.kernels.gemv.tutorial", main))

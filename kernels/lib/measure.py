@@ -121,11 +121,17 @@ def measure_rope(n_pos: int = 64, head_dim: int = 128, theta: float = 10000.0, s
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    ap = argparse.ArgumentParser(prog="python -m wse.kernels.lib.measure", description=__doc__.split("\n")[1])
     ap.add_argument("--per-pe", type=int, default=256)
     ap.add_argument("--grid", type=int, nargs=2, default=(4, 4))
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
+    if not 1 <= a.per_pe <= 4096:
+        ap.error(f"--per-pe must be in 1..4096 (values per PE; a PE's SRAM holds the inputs and outputs), got {a.per_pe}")
+    if not all(1 <= v <= 64 for v in a.grid):
+        ap.error(f"--grid W H must be in 1..64 each, got {a.grid[0]} {a.grid[1]}")
+    if a.seed < 0:
+        ap.error(f"--seed must be >= 0, got {a.seed}")
     for fn in FNS:
         r = measure(fn, a.per_pe, tuple(a.grid), a.seed)
         for name in ("exp", "rcp", "rsqrt", "sin", "cos", "sin|x|<=8", "cos|x|<=8"):
@@ -140,4 +146,7 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    from wse.kernels._cli import guarded
+    sys.exit(guarded("python -m wse.kernels.lib.measure", main))

@@ -98,8 +98,13 @@ def test_bench_cli_against_errors():
 
     r = CliRunner().invoke(main, ["--only", "ab"])
     assert r.exit_code == 2 and "--only ab needs --against" in r.output
-    r = CliRunner().invoke(main, ["--only", "ab", "--against", "/nonexistent/_core.so"])
-    assert r.exit_code == 1 and "no core to load at /nonexistent/_core.so" in r.output
+    # a bad core is a usage error at once, before the minutes of the other sections (it used
+    # to surface only after them, and with --only core not at all)
+    for args in (["--only", "ab"], [], ["--json"]):
+        r = CliRunner().invoke(main, args + ["--against", "/nonexistent/_core.so"])
+        assert r.exit_code == 2 and "no core to load at /nonexistent/_core.so" in r.output
+    r = CliRunner().invoke(main, ["--only", "core", "--against", "/nonexistent/_core.so"])
+    assert r.exit_code == 2 and "--against is for the ab section" in r.output
 
 
 def test_check_context_tiny_counts_mismatches_and_reports_progress(monkeypatch):
