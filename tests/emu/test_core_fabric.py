@@ -140,23 +140,31 @@ def test_host_send_into_data_task_and_control_activation():
     assert s["stats"]["wavelets_received"] == 4
 
 
-def test_async_fabric_op_and_unblock():
-    """fabin -> memory on a microthread, which unblocks a task when done."""
-    b = ImageBuilder("async")
+def fabin_receiver(name: str, **mov32) -> ImageBuilder:
+    """A PE whose `main` receives 4 u32 wavelets of color 6 (from the West) into `buf` with
+    one mov32 (extra fields, e.g. an async action, in ``mov32``) and exits; the caller adds
+    tasks or code after it."""
+    b = ImageBuilder(name)
     b.alloc("buf", "u32", 4)
     b.dsd("mem1d", base="buf", length=4)
     b.dsd("fabin", length=4, color=6)
     b.label("main")
     b.emit("ldsd", dsr=0, dsdidx=0)
     b.emit("ldsd", dsr=8, dsdidx=1)
-    b.emit("mov32", dd=0, da=0, act=3, ut=2, tid=5)
+    b.emit("mov32", dd=0, da=0, **mov32)
     b.emit("exit")
+    b.task(0, "main", activated=True)
+    b.route(6, (W, R))
+    return b
+
+
+def test_async_fabric_op_and_unblock():
+    """fabin -> memory on a microthread, which unblocks a task when done."""
+    b = fabin_receiver("async", act=3, ut=2, tid=5)
     b.label("done")
     b.emit("addi", r1=9, r2=0, imm16=1)
     b.emit("exit")
-    b.task(0, "main", activated=True)
     b.task(5, "done", activated=True, blocked=True)
-    b.route(6, (W, R))
     f = make({(0, 0): b.build()})
     f.send(6, 0, 0, "west", [10, 20, 30, 40])
     f.run_until(5)             # issued at cycle 3 (after the two ldsd); 4 elements pending
@@ -170,18 +178,7 @@ def test_async_fabric_op_and_unblock():
 def test_send_python_floats_as_fp32_bits_and_nothing_for_an_empty_list():
     """A list of Python floats (float64 to numpy) goes out as fp32 bits, as an fp32 array
     would (it used to fail with KeyError: '8'); an empty list sends nothing."""
-    b = ImageBuilder("rx")
-    b.alloc("buf", "u32", 4)
-    b.dsd("mem1d", base="buf", length=4)
-    b.dsd("fabin", length=4, color=6)
-    b.label("main")
-    b.emit("ldsd", dsr=0, dsdidx=0)
-    b.emit("ldsd", dsr=8, dsdidx=1)
-    b.emit("mov32", dd=0, da=0)
-    b.emit("exit")
-    b.task(0, "main", activated=True)
-    b.route(6, (W, R))
-    f = make({(0, 0): b.build()})
+    f = make({(0, 0): fabin_receiver("rx").build()})
     f.send(6, 0, 0, "west", [])
     f.send(6, 0, 0, "west", [1.5, -2.0])
     f.send(6, 0, 0, "west", np.array([0.25, 3.0], np.float32))
@@ -322,20 +319,10 @@ def test_route_fault_and_empty_pe():
 
 
 def test_hang_reports_who_waits_on_what():
-    b = ImageBuilder("h")
-    b.alloc("buf", "u32", 4)
-    b.dsd("mem1d", base="buf", length=4)
-    b.dsd("fabin", length=4, color=6)
-    b.label("main")
-    b.emit("ldsd", dsr=0, dsdidx=0)
-    b.emit("ldsd", dsr=8, dsdidx=1)
-    b.emit("mov32", dd=0, da=0)
-    b.emit("exit")
+    b = fabin_receiver("h")
     b.label("blk")
     b.emit("exit")
-    b.task(0, "main", activated=True)
     b.task(5, "blk", activated=True, blocked=True)
-    b.route(6, (W, R))
     f = make({(0, 0): b.build()})
     f.send(6, 0, 0, "west", [1, 2])
     with pytest.raises(HangError) as e:
