@@ -32,9 +32,8 @@ from __future__ import annotations
 import os
 from typing import Any, Optional, Sequence, Union
 
-from .config import get_config
 from .errors import GGUFError, LLMError, MissingPackageError, check_index
-from .weights import ModelWeights, gguf_metadata, load_gguf, open_gguf, resolve_model, tiny_weights
+from .weights import ModelWeights, gguf_metadata, load_weights, open_gguf, resolve_model
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -245,13 +244,9 @@ def load_model(model: PathLike = "tiny") -> tuple[ModelWeights, Tokenizer]:
     ``load_tokenizer`` would parse it twice."""
     kind, path = resolve_model(model)
     if kind == "tiny":
-        return tiny_weights(), ByteTokenizer()
+        return load_weights(model), ByteTokenizer()
     reader = open_gguf(path)
-    if kind == "smollm2-135m":
-        w = load_gguf(path, expect=get_config("smollm2-135m"), name="smollm2-135m", reader=reader)
-    else:
-        w = load_gguf(path, reader=reader)
-    return w, tokenizer_from_gguf(path, reader=reader)
+    return load_weights(model, reader=reader), tokenizer_from_gguf(path, reader=reader)
 
 
 def byte_vocab_gguf_metadata() -> dict[str, Any]:

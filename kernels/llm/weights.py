@@ -456,14 +456,15 @@ def resolve_model(model: PathLike) -> tuple[str, Optional[Path]]:
     raise GGUFError(f"unknown model {spec!r}: use one of {', '.join(BUILTIN_CONFIGS)} or a path to a Llama .gguf file")
 
 
-def load_weights(model: PathLike = "tiny") -> ModelWeights:
-    """Weights for ``tiny``, ``smollm2-135m`` or a Llama GGUF file path."""
+def load_weights(model: PathLike = "tiny", *, reader=None) -> ModelWeights:
+    """Weights for ``tiny``, ``smollm2-135m`` or a Llama GGUF file path (``reader``: the file
+    already opened by :func:`open_gguf`)."""
     kind, path = resolve_model(model)
     if kind == "tiny":
         return tiny_weights()
     if kind == "smollm2-135m":
-        return load_gguf(path, expect=get_config("smollm2-135m"), name="smollm2-135m")
-    return load_gguf(path)
+        return load_gguf(path, expect=get_config("smollm2-135m"), name="smollm2-135m", reader=reader)
+    return load_gguf(path, reader=reader)
 
 
 # --------------------------------------------------------------------------------------------
