@@ -172,6 +172,9 @@ int wse_symbol_rect(wse_fabric *f, const char *name, unsigned int x0, unsigned i
 
 /* Tasks. */
 int wse_task_id(wse_fabric *f, unsigned int x, unsigned int y, const char *name, int *tid);
+/* The kind (0 local, 1 data, 2 control) and, for a data task, the color of task tid of PE (x, y);
+   WSE_NOT_FOUND if the PE does not define it. */
+int wse_task_kind(wse_fabric *f, unsigned int x, unsigned int y, int tid, int *kind, int *color);
 int wse_launch(wse_fabric *f, int tid, unsigned int x0, unsigned int y0, unsigned int w,
                unsigned int h);
 

@@ -693,6 +693,18 @@ int wse_task_id(wse_fabric *f, unsigned int x, unsigned int y, const char *name,
     return WSE_OK;
 }
 
+int wse_task_kind(wse_fabric *f, unsigned int x, unsigned int y, int tid, int *kind, int *color) {
+    if (!f || !kind || !color) return WSE_BAD_ARG;
+    if (tid < 0 || tid >= NTASKS) { wse__set_msg(f, "task id %d is not 0..63", tid); return WSE_BAD_ARG; }
+    pe_t *p = get_pe(f, x, y);
+    if (!p) return WSE_NOT_FOUND;
+    const task_t *tk = &p->img->tasks[tid];
+    if (!tk->defined) { wse__set_msg(f, "PE (%u,%u) (image %s) has no task %d", x, y, p->img->name, tid); return WSE_NOT_FOUND; }
+    *kind = tk->kind;
+    *color = tk->color;
+    return WSE_OK;
+}
+
 int wse_launch(wse_fabric *f, int tid, unsigned int x0, unsigned int y0, unsigned int w, unsigned int h) {
     if (!f) return WSE_BAD_ARG;
     if (tid < 0 || tid >= NTASKS) { wse__set_msg(f, "task id %d is not 0..63", tid); return WSE_BAD_ARG; }
@@ -700,13 +712,33 @@ int wse_launch(wse_fabric *f, int tid, unsigned int x0, unsigned int y0, unsigne
         wse__set_msg(f, "rectangle (%u,%u) %ux%u is not inside the %ux%u fabric", x0, y0, w, h, f->W, f->H);
         return WSE_BAD_ARG;
     }
+    /* a data task runs only for wavelets of its color: its activated bit would just stay set
+       and end the run in a hang (timing.md, Clarifications), so it is refused, before any PE
+       is changed */
+    for (unsigned int yy = y0; yy < y0 + h; yy++)
+        for (unsigned int xx = x0; xx < x0 + w; xx++) {
+            pe_t *p = f->pes[(size_t)yy * f->W + xx];
+            if (p && p->img->tasks[tid].defined && p->img->tasks[tid].kind == WSE_TASK_DATA) {
+                wse__set_msg(f, "task %d of PE (%u,%u) (image %s) is a data task: it runs when a wavelet of "
+                             "color %u reaches the PE, not when launched; send one (Fabric.send) or "
+                             "launch a local task", tid, xx, yy, p->img->name, p->img->tasks[tid].color);
+                return WSE_BAD_ARG;
+            }
+        }
     unsigned int n = 0;
     for (unsigned int yy = y0; yy < y0 + h; yy++)
         for (unsigned int xx = x0; xx < x0 + w; xx++) {
             pe_t *p = f->pes[(size_t)yy * f->W + xx];
             if (!p || !p->img->tasks[tid].defined) continue;
             p->activated |= 1ull << tid;
-            sched(f, p, f->t);
+            /* not sched(): after a run, sched_t and visit_t may still name the current cycle
+               (the run's last, empty cycle was visited, then the cycle was wound back to the
+               last active one), and their dedupes would drop this event; the calendar's bitmap
+               makes the add idempotent anyway */
+            p->sched_t = f->t;
+            p->visit_t = NEVER;      /* and the visit of that cycle is not a visit of this event */
+            f->cal_t[f->t & (CAL - 1)] = f->t;
+            cal_add(f, (uint32_t)(f->t & (CAL - 1)), p->idx);
             n++;
         }
     if (!n) { wse__set_msg(f, "no PE in the rectangle (%u,%u) %ux%u defines task %d", x0, y0, w, h, tid); return WSE_NOT_FOUND; }
@@ -818,7 +850,7 @@ static int check_elem(wse_fabric_t *f, pe_t *p, int64_t a, uint32_t e, int is_ds
     char which[8];
     snprintf(which, sizeof which, "%c%u", dsr, idx);
     if (range)
-        fault(f, p, WSE_FK_MEM_RANGE, pc, t, "%s operand: element address %lld is outside SRAM; legal range [0, %u)", which, (long long)a, f->sram_words - e + 1);
+        fault(f, p, WSE_FK_MEM_RANGE, pc, t, "%s operand: element address %lld is outside SRAM (%u 16-bit words: a %u-byte element starts at word 0..%u)", which, (long long)a, f->sram_words, 2 * e, f->sram_words - e);
     else if (align)
         fault(f, p, WSE_FK_MISALIGNED, pc, t, "%s operand: 32-bit element at odd word address %lld", which, (long long)a);
     else
@@ -1703,7 +1735,8 @@ static inline uint32_t mem_op_now(wse_fabric_t *f, pe_t *p, const dinsn_t *di, c
     p->st_elems += n;
     tensor_mem_all(p, di->op, in, d, a, b, rs, n, unit);
     uint32_t cyc = tensor_cycles(f, in, n, unit);
-    if (f->tracing) trace(f, 2, p, di->op, di->act ? di->ut : 8, t, t + cyc);
+    /* an async op is traced once, when its microthread completes it (ut_step) */
+    if (f->tracing && !di->act) trace(f, 2, p, di->op, 8, t, t + cyc);
     return cyc;
 }
 
@@ -1828,7 +1861,7 @@ static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_
 
 static inline int mem_fault_chk(wse_fabric_t *f, pe_t *p, int64_t a, uint32_t e, int store, uint32_t pc, uint64_t t) {
     if (a < 0 || a + (int64_t)e > (int64_t)f->sram_words) {
-        fault(f, p, WSE_FK_MEM_RANGE, (int)pc, t, "address %lld is outside SRAM; legal range [0, %u)", (long long)a, f->sram_words - e + 1);
+        fault(f, p, WSE_FK_MEM_RANGE, (int)pc, t, "address %lld is outside SRAM (%u 16-bit words: a %u-byte access starts at word 0..%u)", (long long)a, f->sram_words, 2 * e, f->sram_words - e);
         f->fault.address = a; return 1;
     }
     if (e == 2 && (a & 1)) {

@@ -392,12 +392,19 @@ class Fabric:
                         ids.setdefault(int(tid[0]), []).append((xx, yy))
             if not ids:
                 raise E.NotFoundError(f"no PE in the rectangle defines task {task!r}")
-            if len(ids) == 1:
-                self._check(lib.wse_launch(self._f, next(iter(ids)), x0, y0, w, h))
-            else:
-                for t, pes in ids.items():
-                    for xx, yy in pes:
-                        self._check(lib.wse_launch(self._f, t, xx, yy, 1, 1))
+            kind, color = ffi.new("int *"), ffi.new("int *")
+            for t, pes in ids.items():      # every PE first: a refused launch changes nothing
+                for xx, yy in pes:
+                    self._check(lib.wse_task_kind(self._f, xx, yy, t, kind, color))
+                    if kind[0] == 1:
+                        raise E.BadArgError(
+                            f"task {task!r} of PE ({xx},{yy}) is a data task: it runs when a wavelet "
+                            f"of color {color[0]} reaches the PE, not when launched; send one "
+                            f"(Fabric.send) or launch a local task")
+            # PE by PE: another PE of the rectangle may define a different task under the same id
+            for t, pes in ids.items():
+                for xx, yy in pes:
+                    self._check(lib.wse_launch(self._f, t, xx, yy, 1, 1))
             return
         self._check(lib.wse_launch(self._f, _int("task id", task, 0, 63), x0, y0, w, h))
 

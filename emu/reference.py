@@ -1488,7 +1488,7 @@ class ReferenceFabric:
         it. Takes no cycles."""
         self._check_loaded()
         x0, y0, w, h = self._rect(rect)
-        n = 0
+        hits = []
         for yy in range(y0, y0 + h):
             for xx in range(x0, x0 + w):
                 pe = self.pe_at(xx, yy)
@@ -1501,8 +1501,14 @@ class ReferenceFabric:
                         continue
                     tid = s.value
                 if tid in pe.tasks:
-                    pe.activated |= 1 << tid
-                    n += 1
+                    if pe.tasks[tid].kind == 1:     # as the C core: a data task is not launched
+                        raise ValueError(f"task {task!r} of PE ({xx},{yy}) is a data task: it runs "
+                                         f"when a wavelet of color {pe.tasks[tid].color} reaches the PE, "
+                                         f"not when launched")
+                    hits.append((pe, tid))
+        for pe, tid in hits:
+            pe.activated |= 1 << tid
+        n = len(hits)
         if n == 0:
             raise KeyError(f"no PE in the rectangle defines task {task!r}")
 

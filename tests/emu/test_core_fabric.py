@@ -226,7 +226,7 @@ def fault_of(img, w=1, h=1, extra=None):
 
 
 FAULT_CASES = [
-    (lambda b: (li(b, 2, 30000), b.emit("ld16", r1=3, r2=2, imm16=0)), "mem_range", ["30000", "outside SRAM"]),
+    (lambda b: (li(b, 2, 30000), b.emit("ld16", r1=3, r2=2, imm16=0)), "mem_range", ["30000", "outside SRAM (24576 16-bit words: a 2-byte access starts at word 0..24575)"]),
     (lambda b: (li(b, 2, 101), b.emit("ld32", r1=3, r2=2, imm16=0)), "misaligned", ["odd"]),
     (lambda b: b.emit("st16", r1=3, r2=0, imm16=1), "write_code", ["code"]),
     (lambda b: b.emit("trap", uimm16=0x42), "trap", ["0x42"]),

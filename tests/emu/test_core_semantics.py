@@ -326,3 +326,77 @@ def test_hang_report_names_an_activated_data_task():
         assert "activated data tasks" in str(e) and "1(d)" in str(e)
     else:
         raise AssertionError("expected a hang")
+
+
+RELAUNCH = """
+    .task main, local, start
+main:
+    rdcyc r1
+    ld32 r2, [count]
+    addi r2, r2, 1
+    st32 r2, [count]
+    st32 r1, [when]
+    exit
+    .data
+count: .u32 0
+when:  .u32 0
+    .export count, when
+"""
+
+
+@pytest.mark.parametrize("pause", [False, True])
+def test_launch_between_runs_runs_the_task_at_the_current_cycle(pause):
+    """Host calls take no cycles: a task launched after a run ends (or while it is paused by
+    run_until) is picked at the fabric's cycle, on the C core as on the reference. The C core
+    used to drop that event when the PE's last event was the run's final, empty cycle (its
+    scheduler and visit dedupes still named that cycle), and the second run hung."""
+    from wse.asm import assemble_text
+    from wse.emu import Fabric
+    from wse.emu.reference import ReferenceFabric
+    obj = assemble_text(RELAUNCH)
+    got = []
+    for fab in (Fabric(1, 1), ReferenceFabric(1, 1)):
+        fab.load(obj)
+        first = int(fab.run())
+        fab.launch("main")
+        if pause:
+            assert fab.run_until(first + 2) is False
+        second = int(fab.run())
+        got.append((first, second, int(fab.read("count")[0, 0, 0]), int(fab.read("when")[0, 0, 0])))
+    assert got[0] == got[1]
+    first, second, count, when = got[0]
+    assert count == 2 and second == 2 * first and when == first + 1
+
+
+def test_trace_records_each_tensor_op_once():
+    """A memory-only op is traced at issue when synchronous and at completion when async (it
+    was recorded at both, so --trace showed the async op twice): one span per op, with its
+    microthread, from issue to the finishing cycle."""
+    from wse.asm import assemble_text
+    from wse.emu import Fabric
+    from wse.emu.cli import _mnemonic
+    src = """
+    .task main, local, start
+    .task done, local
+    .dsd Ds, mem1d, base=S0, len=10
+    .dsd As, mem1d, base=S1, len=10
+main:
+    ldsd d0, Ds
+    ldsd a0, As
+    ldsd b0, As
+    fadds d0, a0, b0 async ut3 activate done
+    fadds d0, a0, b0
+    exit
+done:
+    exit
+    .data
+S0: .fill f32, 10, 0.0
+S1: .fill f32, 10, 1.0
+"""
+    fab = Fabric.from_object(assemble_text(src))
+    fab.enable_trace()
+    fab.run()
+    ops = [(_mnemonic(a), b, t0, t1) for kind, _, _, a, b, t0, t1 in fab.trace_events() if kind == 2]
+    assert sorted((m, ut) for m, ut, _, _ in ops) == [("fadds", 3), ("fadds", 8)]
+    spans = {ut: (t0, t1) for _, ut, t0, t1 in ops}
+    assert spans[3][1] - spans[3][0] == 5 and spans[8][0] == spans[3][0] + 1   # wse2: 10 fp32 / 2

@@ -126,3 +126,29 @@ def test_a_failed_rectangle_write_changes_nothing():
     with pytest.raises(BadArgError, match=r"symbol 'buf' at PE \(1,0\) has 4 elements"):
         f.write("buf", np.arange(6, dtype=np.float32))
     assert not f.read("buf", rect=(0, 0, 1, 1)).any()
+
+
+def test_launching_a_data_task_is_refused_and_changes_nothing():
+    """A data task's activated bit would stay set and end the run in a hang (timing.md): both
+    the C core and the reference refuse it, by name or id, before touching any PE."""
+    from helpers import E as EAST, R as RAMP, W as WEST, obj_bytes
+    from wse.emu.reference import ReferenceFabric
+    from wse.isa.builder import ImageBuilder
+    a = ImageBuilder("a")             # task 1 is local here ...
+    a.label("go")
+    a.emit("exit")
+    a.task(1, "go")
+    b = ImageBuilder("b")             # ... and a data task here, under the same name
+    b.label("go")
+    b.emit("exit")
+    b.task(1, "go", kind="data", color=3)
+    b.route(3, (WEST, RAMP))
+    data = obj_bytes({(0, 0): a.build(), (1, 0): b.build()}, 2, 1)
+    for fab in (Fabric(2, 1), ReferenceFabric(2, 1)):
+        fab.load(data)
+        for task in ("go", 1):
+            with pytest.raises(ValueError, match=r"task .* of PE \(1,0\).* is a data task.*color 3"):
+                fab.launch(task)
+        assert fab.pe_state(0, 0)["activated"] == 0        # nothing was activated
+        fab.launch("go", rect=(0, 0, 1, 1))                 # the local task alone is fine
+        assert fab.pe_state(0, 0)["activated"] == 2
