@@ -2,7 +2,7 @@
 
     wse-emu --grid 64x64 [--arch wse2|wse3] PROG.wso [--max-cycles N]
             [--input SYM[@RECT]=FILE.npy ...] [--output SYM[@RECT]=FILE.npy ...]
-            [--launch TASK[@RECT]] [--stats] [--trace FILE.json]
+            [--launch TASK[@RECT]] [--received FILE.npy] [--stats] [--trace FILE.json]
 
 RECT selects PEs: `X,Y` (one PE) or `X,Y,W,H`; without it, every PE of the fabric (each must
 have the symbol or task).
@@ -190,6 +190,9 @@ def _main(argv=None) -> int:
                     help="save a symbol after the run, shape (h, w, n)")
     ap.add_argument("--launch", action="append", metavar="TASK[@X,Y[,W,H]]",
                     help="activate a task (name or id)")
+    ap.add_argument("--received", metavar="FILE.npy",
+                    help="save the wavelets that left the fabric through its edges (a structured "
+                         "array: x, y, port, color, payload, ctrl, cycle), also after a fault")
     ap.add_argument("--stats", action="store_true", help="print all statistics")
     ap.add_argument("--trace", metavar="FILE.json", help="write a Chrome/Perfetto trace")
     try:
@@ -212,7 +215,16 @@ def _main(argv=None) -> int:
             if rect and (rect[0] + rect[2] > fab.width or rect[1] + rect[3] > fab.height):
                 raise UsageError(f"{sym}: rectangle {rect} is outside the {fab.width}x{fab.height} fabric")
         for sym, rect, path in inputs:
-            fab.write(sym, _load_npy(path, f"--input {sym}"), rect=rect)
+            arr = _load_npy(path, f"--input {sym}")
+            count = fab.read(sym, rect=rect).shape[2]
+            n = arr.shape[-1] if arr.ndim == 3 else arr.size
+            if arr.ndim in (0, 1, 3) and n != count:
+                # Fabric.write writes a prefix when given fewer; on the command line that is
+                # nearly always a wrong file or symbol, so the whole symbol is asked for
+                raise UsageError(f"--input {sym}: {sym} has {count} elements per PE but {path} gives "
+                                 f"{n}; --input writes the whole symbol (Fabric.write in Python "
+                                 f"can write its first elements only)")
+            fab.write(sym, arr, rect=rect)
         # what is saved after the run is checked before it, so that a long run is not lost to a
         # typo in a symbol or a path
         for sym, rect, path in outputs:
@@ -220,6 +232,8 @@ def _main(argv=None) -> int:
             _check_writable(path, f"--output {sym}")
         if args.trace:
             _check_writable(args.trace, "--trace")
+        if args.received:
+            _check_writable(args.received, "--received")
         for spec in args.launch or []:
             t, rect = _split_at(spec, "--launch")
             fab.launch(int(t) if t.isascii() and t.isdigit() else t, rect=rect)
@@ -244,6 +258,9 @@ def _main(argv=None) -> int:
     print(f"cycles: {st['cycles']}  ({st['cycles'] / fab.clock_hz * 1e6:.3f} us at "
           f"{fab.clock_hz / 1e6:g} MHz, {fab.arch}){note}")
     print(f"instructions: {st['instructions']}  wavelet hops: {st['wavelet_hops']}")
+    if st["host_out"]:
+        print(f"host: {st['host_out']} wavelet{'s' if st['host_out'] != 1 else ''} left the fabric "
+              + (f"-> {args.received}" if args.received else "(--received FILE.npy saves them)"))
     if args.stats:
         for k, v in st.items():
             print(f"  {k}: {v}")
@@ -251,6 +268,8 @@ def _main(argv=None) -> int:
         if status == 0:
             for sym, rect, path in outputs:
                 _save(path, fab.read(sym, rect=rect), f"--output {sym}")
+        if args.received:
+            _save(args.received, fab.received_array(), "--received")
         if args.trace:
             n = write_trace(fab, args.trace, _task_names(data))
             print(f"trace: {n} events -> {args.trace}")

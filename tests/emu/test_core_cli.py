@@ -124,3 +124,50 @@ def test_bad_input_no_traceback(tmp_path, capsys, args):
     assert rc == 2 and "Traceback" not in cap.err and "error" in cap.err
     # every bad argument is caught before the run: nothing ran, nothing was lost
     assert "cycles:" not in cap.out
+
+
+def edge_prog():
+    """PE (0,0) sends 3 wavelets East on color 2 to PE (1,0), which has a data task on color 2
+    and passes them East again, off the fabric."""
+    from helpers import E as EAST, R as RAMP, W as WEST
+    s = ImageBuilder("s")
+    s.label("main")
+    for v in (5, 6, 7):
+        li(s, 2, v)
+        s.emit("send", color=2, rq=2)
+    s.emit("exit")
+    s.task(0, "main", activated=True)
+    s.route(2, (RAMP, EAST))
+    r = ImageBuilder("r")
+    r.alloc("y", "u32", 4)
+    r.label("on_data")
+    r.emit("exit")
+    r.task(2, "on_data", kind="data", color=2)
+    r.route(2, (WEST, RAMP | EAST))
+    return obj_bytes({(0, 0): s.build(), (1, 0): r.build()}, 2, 1)
+
+
+def test_wavelets_off_the_fabric_are_counted_and_saved(tmp_path, capsys):
+    p = tmp_path / "e.wso"
+    p.write_bytes(edge_prog())
+    assert main([str(p)]) == 0
+    assert "host: 3 wavelets left the fabric (--received FILE.npy saves them)" in capsys.readouterr().out
+    rec = tmp_path / "rec.npy"
+    assert main([str(p), "--received", str(rec)]) == 0
+    assert f"-> {rec}" in capsys.readouterr().out
+    got = np.load(rec)
+    assert list(got["payload"]) == [5, 6, 7] and set(got["x"]) == {1} and set(got["color"]) == {2}
+    assert list(got["port"]) == [2, 2, 2] and list(got["cycle"]) == sorted(got["cycle"])
+
+
+def test_short_input_array_and_data_task_launch_are_refused(tmp_path, capsys):
+    p = tmp_path / "e.wso"
+    p.write_bytes(edge_prog())
+    two = tmp_path / "two.npy"
+    np.save(two, np.ones(2, np.uint32))
+    assert main([str(p), "--input", f"y@1,0={two}"]) == 2
+    err = capsys.readouterr().err
+    assert "y has 4 elements per PE but" in err and "gives 2" in err
+    assert main([str(p), "--launch", "on_data@1,0"]) == 2
+    err = capsys.readouterr().err
+    assert "is a data task" in err and "color 2" in err and "Traceback" not in err
