@@ -196,6 +196,10 @@ def isa_doc(isa: Isa) -> str:
         cost = f"{c.cycles} cycle" if not c.tensor else "max(1, ceil(n / SIMD width)) cycles"
         w(f"| {c.name} | {cost} | {c.doc} |")
     w("")
+    w("The tensor costs are those of an op over memory operands that are all unit-stride; with any "
+      "other memory operand the width is 1, and an op with a fabric operand takes at least one cycle "
+      "per element, as the wavelets come (timing.md, *Instruction costs*).")
+    w("")
     w("## Encoding fields")
     w("")
     w("| field | bits | kind | meaning |")
@@ -207,8 +211,9 @@ def isa_doc(isa: Isa) -> str:
     w("")
     w("Operand forms of tensor ops: `vv` vector-vector, `vs` vector-scalar (a register broadcast), "
       "`v` unary, `s` fill from a register, `vvs` multiply-accumulate with a scalar. Each may end "
-      "with `async utN [activate T | unblock T]`. **sync** marks instructions that end a run of local "
-      "instructions (timing.md).")
+      "with `async utN [activate T | unblock T]`. **sync** marks instructions that a run of local "
+      "instructions stops before: each executes at its own cycle as the first instruction of the next run, which "
+      "goes on after it (timing.md, *Runs of local instructions* and *Clarifications*).")
     w("")
     w("| mnemonic | operands | opcode | class | types (dst, src0, src1) | encoding | semantics |")
     w("|---|---|---|---|---|---|---|")
