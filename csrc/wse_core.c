@@ -1727,6 +1727,16 @@ static void op_decode(op_t *op, const insn_desc_t *in, const pe_t *p) {
 /* Set up a tensor op at pc. Returns: -1 fault; otherwise the main-thread cost (>= 1) when the op
    was memory-only or async, or 0 when it is a synchronous fabric op now held in p->mop.
    Checks in the order of the Clarifications: ut busy, DSR kinds, counts, memory, queue busy. */
+/* min(cap, the lag in elements) when the contiguous source [s, s + n es) starts before the
+   contiguous destination [d, d + n ed) and overlaps it (1 for a source of another element size);
+   else cap */
+static inline uint32_t lag_width(uint32_t d, uint32_t ed, uint32_t s, uint32_t es, uint64_t n, uint32_t cap) {
+    if (s >= d || (uint64_t)s + n * es <= d) return cap;
+    uint32_t lag = es == ed ? (d - s) / ed : 1;
+    if (!lag) lag = 1;
+    return lag < cap ? lag : cap;
+}
+
 /* A memory-only op whose operands are checked: all its elements now (unit: every operand
    unit-stride); returns its cycles. */
 static inline uint32_t mem_op_now(wse_fabric_t *f, pe_t *p, const dinsn_t *di, const insn_desc_t *in,
@@ -1735,6 +1745,16 @@ static inline uint32_t mem_op_now(wse_fabric_t *f, pe_t *p, const dinsn_t *di, c
     p->st_elems += n;
     tensor_mem_all(p, di->op, in, d, a, b, rs, n, unit);
     uint32_t cyc = tensor_cycles(f, in, n, unit);
+    if (unit && n > 1) {
+        /* a recurrence: a source that starts L < width elements before the destination and
+           overlaps it reads, in element order, what this op wrote L elements earlier, so at most
+           L elements go per cycle (timing.md, Instruction costs) */
+        uint32_t ed = esize(in->td), cap = UINT32_MAX;
+        if (in->t0 && a) cap = lag_width(d->base, ed, a->base, esize(in->t0), n, cap);
+        if (in->t1 && b) cap = lag_width(d->base, ed, b->base, esize(in->t1), n, cap);
+        uint32_t w = f->P.simd[in->cls];
+        if (cap < w) cyc = (uint32_t)((n + cap - 1) / cap);
+    }
     /* an async op is traced once, when its microthread completes it (ut_step) */
     if (f->tracing && !di->act) trace(f, 2, p, di->op, 8, t, t + cyc);
     return cyc;

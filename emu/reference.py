@@ -939,6 +939,13 @@ def tensor(fab, pe, v, t, insn):
         op.done = n
         unit = all(o.unit for o in ops if o is not None)
         width = fab.preset.simd[insn.cls] if unit else 1
+        if unit and n > 1:
+            # a recurrence: a source starting L elements before the destination and overlapping
+            # it gives at most L elements per cycle (1 if its element size differs)
+            d0, dst = ops[0].addrs[0], ops[0]
+            for o in ops[1:]:
+                if o is not None and o.addrs[0] < d0 < o.addrs[0] + n * o.e:
+                    width = min(width, max(1, (d0 - o.addrs[0]) // dst.e) if o.e == dst.e else 1)
         cost = max(1, math.ceil(n / width))
         if not v["act"]:
             return cost

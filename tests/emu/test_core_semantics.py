@@ -400,3 +400,53 @@ S1: .fill f32, 10, 1.0
     assert sorted((m, ut) for m, ut, _, _ in ops) == [("fadds", 3), ("fadds", 8)]
     spans = {ut: (t0, t1) for _, ut, t0, t1 in ops}
     assert spans[3][1] - spans[3][0] == 5 and spans[8][0] == spans[3][0] + 1   # wse2: 10 fp32 / 2
+
+
+@pytest.mark.parametrize("arch,lag,n,want", [
+    ("wse2", 1, 15, 15),     # a running sum: one element per cycle
+    ("wse3", 1, 15, 15),
+    ("wse3", 2, 14, 7),      # fp32 width 4 on wse3, capped at the lag of 2
+    ("wse3", 3, 13, 5),
+    ("wse3", 4, 12, 3),      # a lag of the full width costs nothing extra
+    ("wse3", -1, 15, 4),     # a source after the destination reads unwritten elements: full width
+])
+def test_recurrence_cost_is_capped_by_its_lag(arch, lag, n, want):
+    """timing.md, Instruction costs: y[L:] = y[:-L] + y[L:] in place is a recurrence whose
+    element i needs element i - L of the same op, so it goes min(width, L) elements per cycle
+    (the kernel-author walk-through found a prefix sum costed at the full SIMD width). The C
+    core and the reference agree on the cycles and on the values (the sums run in order)."""
+    from wse.asm import assemble_text
+    from wse.emu import Fabric
+    from wse.emu.reference import ReferenceFabric
+    dst, src = (lag, 0) if lag > 0 else (0, -lag)
+    src_text = f"""
+    .task main, local, start
+    .dsd D, mem1d, base=y + {2 * dst}, len={n}
+    .dsd A, mem1d, base=y + {2 * src}, len={n}
+main:
+    rdcyc r1
+    ldsd d0, D
+    ldsd a0, A
+    ldsd b0, D
+    fadds d0, a0, b0
+    rdcyc r2
+    sub r3, r2, r1
+    st32 r3, [cost]
+    exit
+    .data
+y: .fill f32, 16, 1.0
+cost: .u32 0
+    .export y, cost
+"""
+    obj = assemble_text(src_text, arch=arch)
+    res = []
+    for fab in (Fabric(1, 1, arch), ReferenceFabric(1, 1, arch)):
+        fab.load(obj)
+        fab.run()
+        res.append((int(fab.read("cost")[0, 0, 0]) - 4, fab.read("y").ravel().tolist()))
+    assert res[0] == res[1]
+    assert res[0][0] == want
+    y = np.ones(16, np.float32)
+    for i in range(n):                       # the sequential semantics ("like a C loop")
+        y[dst + i] = y[src + i] + y[dst + i]
+    assert res[0][1] == y.tolist()
