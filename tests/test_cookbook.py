@@ -141,6 +141,29 @@ def test_async_square_without_input_hangs():
         fab.run()
 
 
+@pytest.mark.parametrize("n,first_b", [(1, 0), (4, 2), (16, 3), (100, 99)])
+def test_async_join(n, first_b):
+    """y = a + b only once both receives have finished, whichever finishes last: b arrives
+    partly (first_b values), the fabric hangs with ut1 waiting and y untouched, then the rest
+    completes it; with a last instead, ut0 is the one that waits."""
+    rng = np.random.default_rng(n)
+    a = rng.standard_normal(n).astype(np.float32)
+    b = rng.standard_normal(n).astype(np.float32)
+    for late, early, (c_late, port_late), (c_early, port_early) in (
+            (b, a, (2, "north"), (1, "west")), (a, b, (1, "west"), (2, "north"))):
+        fab = _fabric("async_join.s", N=n)
+        fab.send(c_early, 0, 0, port_early, early)
+        if first_b:
+            fab.send(c_late, 0, 0, port_late, late[:first_b])
+        with pytest.raises(HangError, match=f"waits for wavelets on color {c_late}"):
+            fab.run()
+        assert not fab.read("y").any()
+        fab.send(c_late, 0, 0, port_late, late[first_b:])
+        fab.run()
+        assert np.array_equal(fab.read("y")[0, 0], a + b)
+        assert fab.pe_state(0, 0)["regs"][10] == 0
+
+
 def test_assembly_md_worked_example_runs_as_shown(tmp_path):
     """docs/assembly.md's first example (send.s) and the commands shown after it."""
     text = (ROOT / "docs" / "assembly.md").read_text()
