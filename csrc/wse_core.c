@@ -267,6 +267,27 @@ static void fault(wse_fabric_t *f, pe_t *p, int kind, int pc, uint64_t t, const 
 #undef APP
 }
 
+/* append to the fault report the last (up to 4) instructions of PE q, the neighbour a faulting
+   wavelet came from: the report's PE is the receiver, whose own history is usually unrelated */
+static void fault_add_sender(wse_fabric_t *f, const pe_t *q) {
+    if (!q || !q->hist_n) return;
+    char *m = f->msg;
+    size_t n = sizeof f->msg, k = strlen(m);
+#define APP(...) do { if (k < n) { int w_ = snprintf(m + k, n - k, __VA_ARGS__); if (w_ > 0) k += (size_t)w_; } } while (0)
+    uint32_t nr = q->hist_n < 4 ? q->hist_n : 4;
+    APP("  the wavelet came from PE (%u,%u), whose last %u instructions were (oldest first):\n", q->x, q->y, nr);
+    for (uint32_t j = 0; j < nr; j++) {
+        uint32_t slot = (q->hist_n - nr + j) & (NHIST - 1), hpc = q->hist[slot].pc;
+        char txt[96] = "?";
+        if (hpc < q->img->n_code) wse_disasm(q->img->dec[hpc].word, txt, sizeof txt);
+        APP("    cycle %llu  pc %u: %s", (unsigned long long)q->hist[slot].t, hpc, txt);
+        const line_t *l = hpc < q->img->n_code ? line_for(q->img, hpc) : NULL;
+        if (l) APP("    at %s:%u:%u", l->file, l->line, l->col);
+        APP("\n");
+    }
+#undef APP
+}
+
 /* the main thread executed the instruction at pc in cycle t (see pe_t.hist) */
 static inline void hist_add(pe_t *p, uint32_t pc, uint64_t t) {
     uint32_t k = p->hist_n++ & (NHIST - 1);
@@ -1253,6 +1274,7 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
                     k = strlen(f->msg);
                     snprintf(f->msg + k, sizeof f->msg - k, "  route: color %u position %u rx = %s\n", c, qc->pos, rxs);
                 }
+                fault_add_sender(f, p);
                 f->fault.color = (int)c; f->fault.port = (int)OPP[pi];
                 SET_PARK_REM();
                 return;

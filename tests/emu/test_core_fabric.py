@@ -310,6 +310,9 @@ def test_fault_dsd_length_and_ut_busy_and_queue_busy():
 def test_route_fault_and_empty_pe():
     e = fault_of(sender(3, [1], tx=E), 2, 1, {(1, 0): forwarder(3, N, S)})
     assert e.kind == "route" and e.pe == (1, 0) and "WEST" in str(e)
+    # the receiver's own history says nothing about the wavelet: the sender's send is shown too
+    sent = str(e).split("the wavelet came from PE (0,0), whose last 3 instructions were")[1]
+    assert sent.splitlines()[-1].strip().startswith("cycle 3  pc 2: send 3, r2")
     b = ImageBuilder("e")
     img = sender(3, [1], tx=E)
     f = make({(0, 0): img}, 3, 1)
