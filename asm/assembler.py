@@ -1390,6 +1390,20 @@ class ProgramWalk(Walker):
                 what = {"label": "a code label", "dlabel": "a data label", "dsd": "a DSD"}[r[1].kind]
                 raise AsmError(f"`{nm.name}` is {what}, not a task: name a task declared with `.task` "
                                f"(or give a task id as a number)", self.fix_pos(ast.pos))
+            if type(nm) is Name and r is None and nm.name not in BUILTIN_NAMES:
+                sg = suggest(nm.name, [t for t in self.task_syms if t != nm.name])
+                raise AsmError(f"unknown task `{nm.name}`" + (f"; {sg}" if sg else
+                               " (declare it with `.task`, or give a task id as a number)"),
+                               self.fix_pos(nm.pos))
+        if fname == "dsdidx":
+            nm, nsc = self.arg_name(ast, scope) if type(ast) is Name else (ast, scope)
+            if type(nm) is Name and nsc is not None and nsc.find(nm.name) is None \
+                    and nm.name not in BUILTIN_NAMES:
+                dsds = {n for n in nsc.names() if (x := nsc.find(n)) and x[0] == "sym" and x[1].kind == "dsd"}
+                sg = suggest(nm.name, dsds)
+                raise AsmError(f"unknown DSD `{nm.name}`" + (f"; {sg}" if sg else
+                               " (declare it with `.dsd`, or give a DSD index as a number)"),
+                               self.fix_pos(nm.pos))
         v = self.value(ast, scope, pc)
         pos = self.fix_pos(ast.pos)
         if isinstance(v, float):

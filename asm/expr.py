@@ -132,6 +132,19 @@ class Ev:
             raise AsmError(f"expected {what}, got the float {v!r}", pos)
         return v
 
+    @staticmethod
+    def arg_pos(node, scope):
+        """The position of what `node` stands for: through macro and pseudo-instruction
+        parameters to the caller's expression (`li r3, 1e40`: the literal, not `li`)."""
+        for _ in range(100):
+            if type(node) is not Name or scope is None:
+                break
+            r = scope.find(node.name)
+            if r is None or r[0] != "arg":
+                break
+            node, scope = r[1]
+        return node.pos
+
     def lookup(self, node: Name, scope: Scope, dot):
         n = node.name
         r = scope.find(n) if scope is not None else None
@@ -306,11 +319,12 @@ class Ev:
         if fn in ("hi16", "lo16"):
             arity(1)
             v = vals[0]
+            where = self.arg_pos(args[0], scope)
             if isinstance(v, float):
-                v = f32_bits(v, args[0].pos)
+                v = f32_bits(v, where)
             if not -(1 << 31) <= v < (1 << 32):
                 raise AsmError(f"value {fmt_int(v)} does not fit 32 bits; legal: "
-                               f"-2147483648..4294967295 (-0x80000000..0xffffffff)", args[0].pos)
+                               f"-2147483648..4294967295 (-0x80000000..0xffffffff)", where)
             v &= 0xFFFFFFFF
             return (v >> 16) if fn == "hi16" else (v & 0xFFFF)
         if fn == "f32bits":

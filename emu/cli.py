@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 
 import numpy as np
@@ -87,6 +88,27 @@ def _task_names(data: bytes):
             return per_image[grid[y][x]]
         return {}
     return names
+
+
+def _suggest(data: bytes, name: str, task: bool) -> str:
+    """' (did you mean ...?)' or the object's names of that kind, for a symbol or task that a
+    PE does not have."""
+    import difflib
+    try:
+        obj = objfile.read(data)
+    except objfile.ObjectFormatError:
+        return ""
+    names = sorted({s.name for img in obj.images for s in img.symbols if (s.type == "task") == task})
+    what = "tasks" if task else "exported data symbols"
+    if not names:
+        return f"; the object has no {what}"
+    if name in names:
+        return f"; other PEs have it: give a rectangle (@X,Y[,W,H]) of PEs that do"
+    close = difflib.get_close_matches(name, names, n=3)
+    if close:
+        return "; did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+    shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+    return f"; the object's {what}: {shown}"
 
 
 def write_trace(fab: Fabric, path: str, task_names=lambda x, y: {}) -> int:
@@ -237,6 +259,14 @@ def _main(argv=None) -> int:
         for spec in args.launch or []:
             t, rect = _split_at(spec, "--launch")
             fab.launch(int(t) if t.isascii() and t.isdigit() else t, rect=rect)
+    except E.NotFoundError as e:
+        msg = e.args[0] if e.args else str(e)
+        m = re.search(r"has no (?:data )?symbol '([^']*)'|defines task '([^']*)'|has no task '([^']*)'", msg)
+        if m:
+            name = next(g for g in m.groups() if g is not None)
+            msg += _suggest(data, name, task=m.group(1) is None)
+        print(f"wse-emu: error: {msg}", file=sys.stderr)
+        return 2
     except (UsageError, E.WseError, ValueError, TypeError) as e:
         print(f"wse-emu: error: {e}", file=sys.stderr)
         return 2

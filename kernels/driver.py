@@ -147,8 +147,8 @@ class KernelRun:
     outputs: dict[str, dict[Coord, np.ndarray]]
     cycles: int
     stats: dict = field(default_factory=dict)
-    fabric: object = None
-    obj: object = None
+    fabric: object = field(default=None, repr=False)
+    obj: object = field(default=None, repr=False)     # (its repr is the whole object file)
 
 
 def pes_with(obj, symbol: str) -> list[Coord]:

@@ -107,3 +107,16 @@ def test_console_scripts_declared():
     text = (HERE.parents[1] / "pyproject.toml").read_text()
     assert 'wse-as = "wse.asm.cli:main"' in text
     assert 'wse-objdump = "wse.asm.objdump_cli:main"' in text
+
+
+def test_out_of_range_li_points_at_the_value(tmp_path):
+    """`li` is a pseudo-instruction (lui + ori of hi16/lo16 of its operand): a value that does
+    not fit is the operand's fault, so the caret is under it, not under `li`; the same through
+    a macro parameter."""
+    src = tmp_path / "li.s"
+    src.write_text(".macro put, V\n    li r4, V\n.endm\n"
+                   "    li r3, 1e40\n    li r3, 0x1ffffffff\n    put 0x2ffffffff\n")
+    r = run_as([str(src), "-o", str(tmp_path / "x.wso")])
+    assert r.exit_code == 1 and "3 errors" in r.output
+    assert "li.s:4:12" in r.output and "li.s:5:12" in r.output and "li.s:6:9" in r.output
+    assert "li.s:4:5" not in r.output and "li.s:5:5" not in r.output

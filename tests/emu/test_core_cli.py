@@ -171,3 +171,17 @@ def test_short_input_array_and_data_task_launch_are_refused(tmp_path, capsys):
     assert main([str(p), "--launch", "on_data@1,0"]) == 2
     err = capsys.readouterr().err
     assert "is a data task" in err and "color 2" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("args,hint", [
+    (["--output", "yy={tmp}/o.npy"], "has no symbol 'yy'; did you mean 'y'?"),
+    (["--output", "qqq={tmp}/o.npy"], "the object's exported data symbols: y"),
+    (["--launch", "on_dat"], "defines task 'on_dat'; did you mean 'on_data'?"),
+    (["--launch", "on_data@0,0"], "other PEs have it: give a rectangle"),
+])
+def test_unknown_names_get_suggestions(tmp_path, capsys, args, hint):
+    p = tmp_path / "e.wso"
+    p.write_bytes(edge_prog())
+    assert main([str(p)] + [a.format(tmp=tmp_path) for a in args]) == 2
+    err = capsys.readouterr().err
+    assert hint in err and "Traceback" not in err

@@ -71,3 +71,11 @@ def test_valid_calls_still_work():
     assert np.array_equal(reduce(D, root=(np.int64(2), 1)).out, np.full(4, 6, np.float32))
     assert np.array_equal(scale(X16, np.float32(2.0), grid=(2, 2)).out, 2 * X16)
     assert rope(X16, np.int64(3), 8).out.shape == (16,)
+
+
+def test_kernel_run_repr_is_short():
+    """repr(KernelRun) printed the whole object file (kilobytes of bytes) and the fabric."""
+    run = driver.run_kernel(driver.kernel_source("gemv/one_pe.s"), {"MB": 8, "NB": 6}, {}, ["y"])
+    text = repr(run)
+    assert text.startswith("KernelRun(outputs=") and "cycles=" in text
+    assert "obj=" not in text and "fabric=" not in text and len(text) < 2000
