@@ -4,6 +4,7 @@
     assemble_file(path, include_dirs=(), defines={}, arch=None) -> bytes
     disassemble(obj_bytes) -> str        # assembly that assembles back to the same bytes
     AssemblyError                        # .diagnostics: list[Diagnostic]; str() renders them
+    AssemblyWarning                      # issued with warnings.warn; .diagnostic
 
 The language is described in docs/assembly.md. Opcode tables come from wse.isa.load().
 This package does not import wse.emu.
@@ -13,9 +14,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .diag import AssemblyError, Diagnostic
+from .diag import AssemblyError, AssemblyWarning, Diagnostic
 
-__all__ = ["assemble_text", "assemble_file", "disassemble", "AssemblyError", "Diagnostic"]
+__all__ = ["assemble_text", "assemble_file", "disassemble", "AssemblyError", "AssemblyWarning",
+           "Diagnostic"]
 
 
 def _check_defines(defines):
@@ -28,6 +30,17 @@ def _check_defines(defines):
                                             f"-D {k}: the value must be a number, got {v!r}")])
         out[str(k)] = v
     return out
+
+
+def _warn(session, data: bytes) -> bytes:
+    """Issue the session's warnings (once each, in source order) and return the object."""
+    import warnings
+    seen = set()
+    for d in sorted(session.warnings, key=lambda d: (d.file or "", d.line or 0, d.col or 0)):
+        if d.key() not in seen:
+            seen.add(d.key())
+            warnings.warn(AssemblyWarning(d), stacklevel=3)
+    return data
 
 
 def _run(fn):
@@ -51,7 +64,7 @@ def assemble_text(text: str, filename: str = "<string>", include_dirs=(), define
     s = Session(include_dirs, _check_defines(defines), arch)
     if isinstance(text, (bytes, bytearray)):
         text = s.decode(bytes(text), filename)
-    return _run(lambda: s.assemble(text, filename))
+    return _warn(s, _run(lambda: s.assemble(text, filename)))
 
 
 def assemble_file(path, include_dirs=(), defines=None, arch: str | None = None) -> bytes:
@@ -68,7 +81,7 @@ def assemble_file(path, include_dirs=(), defines=None, arch: str | None = None) 
                                         f"unknown arch {arch!r}; expected wse2 or wse3")])
     s = Session(include_dirs, _check_defines(defines), arch)
     text = s.decode(data, name)
-    return _run(lambda: s.assemble(text, name))
+    return _warn(s, _run(lambda: s.assemble(text, name)))
 
 
 def disassemble(obj_bytes: bytes) -> str:

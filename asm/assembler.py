@@ -137,6 +137,7 @@ class Walker:
         self.s = session
         self.ev = Ev(builtins)
         self.errors: list[Diagnostic] = []
+        self.warnings: list[Diagnostic] = []
         self.notes: list[str] = []          # macro / include context, innermost last
         self.macro_stack: list[str] = []
         self.include_stack: list[str] = []
@@ -158,6 +159,14 @@ class Walker:
         pos = self.fix_pos(pos)
         allnotes = list(extra) + list(notes or []) + list(reversed(ctx if ctx is not None else self.notes))
         self.errors.append(self.s.diag(msg, pos, allnotes))
+
+    def warn(self, msg, pos, notes=None, ctx=None):
+        """A warning: the source assembles, but part of it cannot do what it says."""
+        pos = self.fix_pos(pos)
+        allnotes = list(notes or []) + list(reversed(ctx if ctx is not None else self.notes))
+        d = self.s.diag(msg, pos, allnotes)
+        d.severity = "warning"
+        self.warnings.append(d)
 
     # -- values ----------------------------------------------------------------------------
     def value(self, expr, scope, dot=None, defer_ok=False):
@@ -1061,6 +1070,7 @@ class ProgramWalk(Walker):
             if t["id"] is not None:
                 t["sym"].value = t["id"]
         task_recs = []
+        task_meta = []          # (task dict, its record), for the warnings below
         data_colors = {}
         for t in self.tasks:
             if t["id"] is None:
@@ -1075,16 +1085,20 @@ class ProgramWalk(Walker):
                                        t["opts"]["color"].pos)
                     data_colors[color] = t["name"]
                 entry = t["pc"]
+                t["entry_from"] = "next"
                 r = t["scope"].find(t["name"])
                 if r is not None and r[0] == "sym" and r[1].kind == "label":
                     entry = r[1].value
+                    t["entry_from"] = "label"
                 if "entry" in t["opts"]:
+                    t["entry_from"] = "entry"
                     entry = self.int_value(t["opts"]["entry"], t["scope"], dot=t["pc"], what="entry",
                                            lo=0, hi=max(0, n_code - 1))
                 if entry >= n_code:
                     raise AsmError(f"task `{t['name']}` has no code: no instruction follows it", t["pos"])
                 task_recs.append(of.Task(t["id"], TASK_KINDS[t["kind"]], entry, color,
                                          "start" in t["flags"], "blocked" in t["flags"]))
+                task_meta.append((t, task_recs[-1]))
             except AsmError as e:
                 self.error(e, ctx=t["ctx"])
 
@@ -1101,6 +1115,24 @@ class ProgramWalk(Walker):
             except AsmError as e:
                 self.error(e, ctx=r["ctx"])
 
+        # a data task runs only for wavelets its color's route delivers to the RAMP
+        ramp_colors = {rt.color for rt in routes if any(tx & 16 for _, tx in rt.positions)}
+        for t, rec in task_meta:
+            if rec.kind == 1 and rec.color not in ramp_colors and not self.errors:
+                self.warn(f"data task `{t['name']}` never runs here: no route of color {rec.color} "
+                          f"delivers to the RAMP on this PE", t["pos"],
+                          [f"add `.route {rec.color}, <port> -> ramp` on the PEs that should run it, "
+                           f"or declare the task only there (`.if`)"], ctx=t["ctx"])
+            if t["entry_from"] == "next" and not self.errors:
+                other = next((o for o, r in task_meta if o is not t and r.entry == rec.entry
+                              and o["entry_from"] != "next"), None)
+                if other is not None:
+                    self.warn(f"task `{t['name']}` has no label `{t['name']}:` and no `entry=`, so it "
+                              f"enters at the next instruction, which is the entry of task "
+                              f"`{other['name']}`", t["pos"],
+                              [f"put `{t['name']}:` before its code, or write `entry={other['name']}` "
+                               f"to share that code on purpose"], ctx=t["ctx"])
+
         dsds = []
         for d in self.dsds:
             try:
@@ -1108,6 +1140,22 @@ class ProgramWalk(Walker):
             except AsmError as e:
                 self.error(e, ctx=d["ctx"])
                 dsds.append(None)
+                continue
+            x = dsds[-1]
+            if x.kind in (of.DSD_MEM1D, of.DSD_MEM4D) and not self.errors:
+                nd = x.ndim if x.kind == of.DSD_MEM4D else 1
+                lo = hi = x.base            # its extent in words, were its elements 16-bit
+                for k in range(nd):
+                    if x.lens[k] > 0:
+                        step = (x.lens[k] - 1) * x.strides[k]
+                        lo, hi = lo + min(0, step), hi + max(0, step)
+                if all(x.lens[k] > 0 for k in range(nd)) and (lo < 0 or hi >= preset.sram_words):
+                    st = d["stmt"]
+                    self.warn(f"DSD `{st.args[0].name if type(st.args[0]) is Name else '?'}` reaches word "
+                              f"{lo if lo < 0 else hi}, outside SRAM (0..{preset.sram_words - 1}): "
+                              f"an op over it as declared faults", st.namepos,
+                              ["change its base, len or stride, or ignore this if the code sets them "
+                               "with dsdbase/dsdlen before using it"], ctx=d["ctx"])
 
         code = []
         for it in self.code:
@@ -1443,6 +1491,7 @@ class Session:
         self.display: dict[str, str] = {}          # real path -> display name
         self.texts: dict[str, list[str]] = {}      # display name -> lines
         self.errors: list[Diagnostic] = []
+        self.warnings: list[Diagnostic] = []
         self.reported_files: set = set()
         self.fabric = None
         self.fabric_implicit = False        # no .fabric directive: the 1x1 default
@@ -1706,6 +1755,12 @@ class Session:
                                    f"(pe_x={builtins['pe_x']}, pe_y={builtins['pe_y']})")
         else:
             leaf = img
+            for d in w.warnings:     # once per distinct image: the first PE that has it is named
+                if prog.n_pes > 1:
+                    d.notes.append(f"while assembling program `{prog.name}` for PE {pe} "
+                                   f"(pe_x={builtins['pe_x']}, pe_y={builtins['pe_y']}), and every "
+                                   f"PE that gets the same image")
+                self.warnings.append(d)
         if prog.trie is None:
             prog.trie = TrieNode()
         node = prog.trie

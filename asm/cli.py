@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import sys
+import warnings
 import traceback
 
 import click
 
 from . import assemble_file
-from .diag import AssemblyError
+from .diag import AssemblyError, AssemblyWarning
 
 EPILOG = """\b
 Examples:
@@ -53,7 +54,9 @@ def internal_error(exc: BaseException) -> str:
 @click.option("-D", "defines", multiple=True, help="Define a constant NAME=VALUE (repeatable).")
 @click.option("--arch", type=click.Choice(["wse2", "wse3"]), default=None,
               help="Architecture preset (overrides .arch in the source; default wse2).")
-def main(source, output, include_dirs, defines, arch):
+@click.option("--Werror", "werror", is_flag=True,
+              help="Treat warnings as errors (exit 1, no output file).")
+def main(source, output, include_dirs, defines, arch, werror):
     """Assemble SOURCE (wse assembly) into a wse object file."""
     try:
         defs = dict(_parse_define(d) for d in defines)
@@ -63,7 +66,9 @@ def main(source, output, include_dirs, defines, arch):
     if output is None:
         output = (source[:-2] if source.endswith(".s") else source) + ".wso"
     try:
-        data = assemble_file(source, include_dirs=include_dirs, defines=defs, arch=arch)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", AssemblyWarning)
+            data = assemble_file(source, include_dirs=include_dirs, defines=defs, arch=arch)
     except AssemblyError as e:
         click.echo(str(e), err=True)
         sys.exit(1)
@@ -72,6 +77,13 @@ def main(source, output, include_dirs, defines, arch):
     except BaseException as e:  # a bug: one line, no traceback
         click.echo(internal_error(e), err=True)
         sys.exit(2)
+    ws = [w.message.diagnostic for w in caught if isinstance(w.message, AssemblyWarning)]
+    if ws:
+        n = len(ws)
+        click.echo("\n\n".join(d.render() for d in ws) + f"\n\n{n} warning{'s' if n != 1 else ''}"
+                   + (" (--Werror: no output written)" if werror else ""), err=True)
+        if werror:
+            sys.exit(1)
     try:
         with open(output, "wb") as f:
             f.write(data)

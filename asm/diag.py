@@ -92,3 +92,13 @@ def fmt_range(lo: int, hi: int) -> str:
     if -10 < lo and hi < 10:
         return f"{lo}..{hi}"
     return f"{lo}..{hi} ({h(lo)}..{h(hi)})"
+
+
+class AssemblyWarning(UserWarning):
+    """The source assembled, but part of it cannot do what it says (a data task no route feeds,
+    a DSD that reaches outside SRAM, ...). `.diagnostic` is the Diagnostic; str() renders it.
+    Issued with `warnings.warn` by assemble_text/assemble_file; `wse-as` prints them."""
+
+    def __init__(self, diagnostic: Diagnostic):
+        self.diagnostic = diagnostic
+        super().__init__(diagnostic.render())

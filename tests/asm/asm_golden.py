@@ -7,6 +7,8 @@ Inline annotations (in comments):
                               instructions of a macro belong to the lines of its body);
                               text after the words is commentary
   ; error: TEXT               err files: an error on this line whose message contains TEXT
+  ; warning: TEXT             ok files: a warning on this line whose message contains TEXT
+                              (one or more); every warning of an ok file is annotated
   ; note: TEXT                err files: the error annotated last (on this or an earlier line)
                               has a note containing TEXT
 An error in an included file is matched by the line of the main file that includes it.
@@ -44,7 +46,7 @@ from pathlib import Path
 
 from wse.isa import objfile as of
 
-ANN = re.compile(r";\s*(=|error:|note:)\s*(.*)$")
+ANN = re.compile(r";\s*(=|error:|note:|warning:)\s*(.*)$")
 META = re.compile(r";@\s*(\w+)\s*(.*)$")
 KEYS = {"define", "arch", "pe", "code", "data", "chunks", "mem_words", "symbol", "task", "route", "dsd",
         "line", "nolines", "images", "name", "fabric", "placement", "same", "differ", "errors"}
@@ -121,7 +123,7 @@ def _lines_of(img: of.Image, fname: str):
 def check_ok(spec: Spec, obj: of.ObjectFile, fname: str) -> list[str]:
     errs = list(spec.problems)
     for ln, kind, text in spec.line_ann:
-        if kind != "=":
+        if kind not in ("=", "warning:"):
             errs.append(f"line {ln}: `; {kind}` annotation in an ok_ file")
     pe = (0, 0)
     img = obj.image_at(0, 0)
@@ -222,11 +224,23 @@ def check_ok(spec: Spec, obj: of.ObjectFile, fname: str) -> list[str]:
     return errs
 
 
+def check_warnings(spec: Spec, diags, fname: str) -> list[str]:
+    """An ok file's warnings against its `; warning:` annotations, both ways."""
+    want = [(ln, text) for ln, k, text in spec.line_ann if k == "warning:"]
+    errs = []
+    for ln, text in want:        # (a line in a macro body may warn once per expansion)
+        if not any(d.file == fname and d.line == ln and text in d.message for d in diags):
+            errs.append(f"line {ln}: expected a warning containing {text!r}")
+    errs += [f"unexpected warning: {d.file}:{d.line}: {d.message}" for d in diags
+             if not any(d.file == fname and d.line == ln and text in d.message for ln, text in want)]
+    return errs
+
+
 def check_err(spec: Spec, diags, fname: str) -> list[str]:
     errs = list(spec.problems)
     for ln, kind, text in spec.line_ann:
-        if kind == "=":
-            errs.append(f"line {ln}: `; =` annotation in an err_ file")
+        if kind in ("=", "warning:"):
+            errs.append(f"line {ln}: `; {kind}` annotation in an err_ file")
     expected = [(ln, text) for ln, k, text in spec.line_ann if k == "error:"]
     notes = []
     last = None

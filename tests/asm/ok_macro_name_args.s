@@ -6,7 +6,7 @@
 ;@ task id=0 kind=1 color=5
 ;@ task id=1 kind=1 color=6
 .macro mk, NAME, C
-    .task NAME, data, color=C
+    .task NAME, data, color=C   ; warning: never runs here: no route of color
 .endm
 .macro ex, SYM
     .export SYM

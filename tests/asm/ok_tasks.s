@@ -1,4 +1,4 @@
-    .task recv, data, color=4
+    .task recv, data, color=4   ; warning: data task `recv` never runs here
     .task work, local, id=10, blocked
     .task ctl, control
     .task boot, local, start

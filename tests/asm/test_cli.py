@@ -120,3 +120,51 @@ def test_out_of_range_li_points_at_the_value(tmp_path):
     assert r.exit_code == 1 and "3 errors" in r.output
     assert "li.s:4:12" in r.output and "li.s:5:12" in r.output and "li.s:6:9" in r.output
     assert "li.s:4:5" not in r.output and "li.s:5:5" not in r.output
+
+
+WARN_SRC = """\
+    .route 3, west -> ramp
+    .task main, local, start
+    .task orphan, local
+    .task shared, local, entry=main
+    .task fed, data, color=3
+    .task starved, data, color=4
+    .dsd big, mem1d, base=buf, len=100000
+    .dsd back, mem1d, base=buf, len=8, stride=-1
+    .dsd fine, mem4d, base=buf, len=[4, 2], stride=[2, 1]
+main:
+    exit
+fed:
+starved:
+    exit
+    .data
+buf: .zero 8, f32
+"""
+
+
+def test_warnings_api_and_cli(tmp_path):
+    """Code that assembles but cannot do what it says: a data task no route feeds, a task that
+    silently enters another task's code, a DSD that reaches outside SRAM as declared. Each is a
+    warning at its line (AssemblyWarning from the API; printed by wse-as, which still writes the
+    object, or fails with --Werror); the well-formed neighbours get none."""
+    import warnings
+    from wse.asm import AssemblyWarning
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data = assemble_text(WARN_SRC, "w.s")
+    got = sorted((w.message.diagnostic.line, w.message.diagnostic.message) for w in caught
+                 if isinstance(w.message, AssemblyWarning))
+    assert [line for line, _ in got] == [3, 6, 7, 8]
+    assert "task `orphan` has no label" in got[0][1] and "entry of task `main`" in got[0][1]
+    assert "data task `starved` never runs here: no route of color 4" in got[1][1]
+    assert "DSD `big` reaches word" in got[2][1] and "DSD `back` reaches word -" in got[3][1]
+    assert data[:4] == b"WSEO"
+    src = tmp_path / "w.s"
+    src.write_text(WARN_SRC)
+    out = tmp_path / "w.wso"
+    r = run_as([str(src), "-o", str(out)])
+    assert r.exit_code == 0 and out.read_bytes()[:4] == b"WSEO"
+    assert "warning: data task `starved`" in r.output and " --> " in r.output and "4 warnings" in r.output
+    out.unlink()
+    r = run_as([str(src), "-o", str(out), "--Werror"])
+    assert r.exit_code == 1 and not out.exists() and "(--Werror: no output written)" in r.output

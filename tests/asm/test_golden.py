@@ -3,14 +3,15 @@ tests/asm/err_*.s produce exactly their inline diagnostics (see golden.py for th
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import pytest
 
-from wse.asm import AssemblyError, assemble_file, disassemble, assemble_text
+from wse.asm import AssemblyError, AssemblyWarning, assemble_file, disassemble, assemble_text
 from wse.isa import objfile as of
 
-from asm_golden import Spec, check_err, check_ok
+from asm_golden import Spec, check_err, check_ok, check_warnings
 
 HERE = Path(__file__).parent
 OK = sorted(HERE.glob("ok_*.s"))
@@ -32,14 +33,20 @@ def test_ok(path):
     spec = Spec(path)
     name = _rel(path)
     try:
-        data = assemble_file(name, defines=spec.defines, arch=spec.arch)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", AssemblyWarning)
+            data = assemble_file(name, defines=spec.defines, arch=spec.arch)
     except AssemblyError as e:
         pytest.fail(f"{path.name} should assemble:\n{e}")
     obj = of.read(data)
     problems = check_ok(spec, obj, name)
+    problems += check_warnings(spec, [w.message.diagnostic for w in caught
+                                      if isinstance(w.message, AssemblyWarning)], name)
     assert not problems, "\n".join(problems)
     # and it round-trips through objdump
-    again = assemble_text(disassemble(data), "dis.s")
+    with warnings.catch_warnings():       # (the annotated warnings again, at dis.s lines)
+        warnings.simplefilter("ignore", AssemblyWarning)
+        again = assemble_text(disassemble(data), "dis.s")
     assert again == data
 
 
