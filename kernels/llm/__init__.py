@@ -6,6 +6,8 @@
 * :mod:`.reference` -- the numpy float32 decode (KV cache, per-layer outputs) the fabric is
   checked against.
 * :mod:`.hf_compare` -- optional cross-check with HF transformers (needs torch/transformers).
+* :mod:`.fabric` -- :class:`FabricDecoder`, the decode on the emulated fabric (``wse-llm``);
+  importable from here too (loaded on first use: it brings in the assembler and the emulator).
 """
 
 from .config import SMOLLM2_135M, TINY, LlamaConfig, get_config
@@ -38,4 +40,12 @@ __all__ = [
     "load_weights",
     "smollm2_gguf_path",
     "tiny_weights",
+    "FabricDecoder",
 ]
+
+
+def __getattr__(name):
+    if name == "FabricDecoder":
+        from .fabric import FabricDecoder
+        return FabricDecoder
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -78,12 +78,13 @@ def _cmd_generate(args) -> int:
         text = tok.apply_chat_template([{"role": "user", "content": args.prompt}])
     ids = tok.encode(text)
     t0 = time.perf_counter()
-    new = ref.generate(ids, args.n, eos_id=_eos(args, tok))
+    eos = _eos(args, tok)
+    new = ref.generate(ids, args.n, eos_id=eos)
     dt = time.perf_counter() - t0
     if args.ids:
         print("prompt ids:", ids)
         print("new ids:   ", new)
-    print(tok.decode(ids + new))
+    print(tok.decode(ids + (new[:-1] if new and eos is not None and new[-1] == eos else new)))
     print(f"[{len(ids)} prompt + {len(new)} new tokens in {dt:.2f} s]", file=sys.stderr)
     return 0
 
@@ -155,7 +156,11 @@ def build_fabric_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="wse-llm",
         description="Greedy decode with the fabric mapping (docs/decode.md). Subcommands "
-        "info, generate and compare-hf run the numpy reference instead.")
+        "info, generate and compare-hf run the numpy reference instead (they come first: "
+        "wse-llm info --model tiny).",
+        epilog="Exit status: 0 done; 2 bad input (a model, prompt, -n, --grid or --context that "
+        "cannot be run; one line on stderr); 3 out of host memory; 4 internal error (the generated "
+        "decode program failed to assemble or run: a bug of wse, reported in full).")
     p.add_argument("--model", "-m", default="tiny", help="tiny, smollm2-135m, or a Llama .gguf path (default: tiny)")
     p.add_argument("--prompt", "-p", default=DEFAULT_PROMPT)
     p.add_argument("--chat", action="store_true", help="wrap the prompt in the model's chat template")
@@ -173,6 +178,30 @@ def build_fabric_parser() -> argparse.ArgumentParser:
                    "mirror (see wse.kernels.llm.fabric)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return p
+
+
+class TextPieces:
+    """Token ids in, the new text of each out. A token may end inside a multi-byte character
+    (byte-level BPE): its bytes decode to U+FFFD until a later token completes the character,
+    so a piece goes only up to the last complete character, and rest() gives what is held back
+    at the end. The end-of-sequence token ends the text and is not part of it."""
+
+    def __init__(self, decode, eos=None):
+        self.decode, self.eos = decode, eos
+        self.ids: list[int] = []
+        self.done = ""
+
+    def add(self, t: int) -> str:
+        if t != self.eos:
+            self.ids.append(t)
+        stable = self.decode(self.ids).rstrip("\ufffd")
+        piece = stable[len(self.done):] if stable.startswith(self.done) else ""
+        self.done += piece
+        return piece
+
+    def rest(self) -> str:
+        text = self.decode(self.ids)
+        return text[len(self.done):] if text.startswith(self.done) else ""
 
 
 class _Stream:
@@ -221,12 +250,12 @@ class _Stream:
 def _cmd_fabric(args) -> int:
     import json
 
-    from .fabric import FabricDecoder
+    from .errors import check_prompt
+    from .fabric import FabricDecoder, resolve_context
     from .tokenizer import load_model
 
     grid = _parse_grid(args.grid)
     weights, tok = load_model(args.model)
-    dec = FabricDecoder(weights, grid=grid, arch=args.arch, context=args.context, engine=args.engine)
     text = args.prompt
     if args.chat:
         if not getattr(tok, "chat_template", None):
@@ -234,22 +263,27 @@ def _cmd_fabric(args) -> int:
         text = tok.apply_chat_template([{"role": "user", "content": args.prompt}])
     ids = tok.encode(text)
     eos = _eos(args, tok)
-    shown = []
+    # the prompt and -n against the context before the fabric is built (that takes a while)
+    check_prompt(ids, args.n, resolve_context(weights.config, args.context))
+    dec = FabricDecoder(weights, grid=grid, arch=args.arch, context=args.context, engine=args.engine)
+    pieces = TextPieces(tok.decode, eos)
     stream = _Stream(args.n)
 
     def on_token(t, i):
-        if args.json:
-            return
-        piece = tok.decode(shown + [t])[len(tok.decode(shown)):] if shown else tok.decode([t])
-        shown.append(t)
-        stream.add(piece, i)
+        if not args.json:
+            stream.add(pieces.add(t), i)
 
     new = dec.generate(ids, args.n, on_token=on_token, eos_id=eos)
+    text_ids = new[:-1] if new and eos is not None and new[-1] == eos else new
+    if not args.json:      # what was held back (an incomplete character at the very end)
+        rest = pieces.rest()
+        if rest:
+            stream.add(rest, len(new) - 1)
     st = dec.stats
     cycles = float(np.mean(st.cycles)) if st.cycles else 0.0
     result = {
         "tokens": new,
-        "text": tok.decode(new),
+        "text": tok.decode(text_ids),
         "cycles_per_token": cycles,
         "projected_tokens_per_s": dec.clock_hz / cycles if cycles else 0.0,
         "wall_s_per_token": float(np.mean(st.wall)) if st.wall else 0.0,
@@ -287,7 +321,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"wse-llm: error: {exc}", file=sys.stderr)
         return 2
     except MemoryError as exc:
-        print(f"wse-llm: error: out of host memory ({exc or 'numpy'}); the emulated fabric holds every "
+        detail = f" ({exc})" if str(exc) else ""
+        print(f"wse-llm: error: out of host memory{detail}; the emulated fabric holds every "
               f"PE's SRAM and the host copies of the weights: free memory, or give a shorter --context",
               file=sys.stderr)
         return 3

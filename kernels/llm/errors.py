@@ -52,6 +52,14 @@ def check_prompt(prompt_ids, n, context: int) -> list[int]:
     n = int(n)
     if n < 1:
         raise LLMError(f"n (new tokens) must be at least 1, got {n}")
-    if len(ids) + n > context:
-        raise LLMError(f"prompt ({len(ids)}) + {n} new tokens exceed the context {context}")
+    # the prompt takes positions 0..len-1 and every new token but the last is fed back, so the
+    # decode uses len + n - 1 positions
+    if len(ids) + n - 1 > context:
+        raise LLMError(f"prompt ({len(ids)}) + {n} new tokens exceed the context {context} (they "
+                       f"need {len(ids) + n - 1} positions)")
     return ids
+
+
+def check_eos(eos_id, vocab: int):
+    """``eos_id``: None or a token id."""
+    return None if eos_id is None else check_index("eos_id", eos_id, vocab)

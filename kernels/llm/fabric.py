@@ -31,7 +31,7 @@ from typing import Optional
 
 import numpy as np
 
-from .errors import LLMError, check_index, check_prompt
+from .errors import LLMError, check_eos, check_index, check_prompt
 from .fabric_model import FabricModel
 from .fabric_plan import FabricPlan, plan_model
 from .weights import ModelWeights
@@ -89,6 +89,17 @@ class FabricDecoder:
                  weight_bytes: Optional[int] = None):
         if engine not in ENGINES:
             raise LLMError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+        if not isinstance(weights, ModelWeights):
+            raise LLMError(f"weights must be a ModelWeights (from load_model, load_weights or "
+                           f"tiny_weights), got {type(weights).__name__}")
+        if grid is not None:
+            if not isinstance(grid, (tuple, list)) or len(grid) != 2:
+                raise LLMError(f"grid must be None (the smallest that fits) or (width, height), got {grid!r}")
+            grid = (check_index("grid width", grid[0], 1 << 20), check_index("grid height", grid[1], 1 << 20))
+            if min(grid) < 1:
+                raise LLMError(f"grid must be positive, got {grid}")
+        if context is not None:
+            context = check_index("context", context, 1 << 31)
         context = resolve_context(weights.config, context)
         self.config = weights.config
         self.arch = arch
@@ -130,11 +141,11 @@ class FabricDecoder:
 
     def step(self, token_id: int, pos: int, *, want_logits: bool = False):
         """Feed one token at ``pos``; return the next token id (and the logits on request)."""
+        token_id = check_index("token id", token_id, self.config.vocab)
+        pos = check_index("position", pos, self.plan.context)
+        if pos > self._length:
+            raise LLMError(f"position {pos} skips ahead: only {self._length} positions are cached")
         if self.engine == "fabric":
-            token_id = check_index("token id", token_id, self.config.vocab)
-            pos = check_index("position", pos, self.plan.context)
-            if pos > self._length:
-                raise LLMError(f"position {pos} skips ahead: only {self._length} positions are cached")
             t0 = time.perf_counter()
             tok = self.program.step(token_id, pos)
             self._length = pos + 1
@@ -147,6 +158,7 @@ class FabricDecoder:
         if self.engine == "hybrid":
             self.model.step_attn_cycles = 0
         out = self.model.step(token_id, pos)
+        self._length = pos + 1
         wall = time.perf_counter() - t0
         est = self.plan.cycles_per_token(pos + 1)
         if self.engine == "hybrid":
@@ -166,8 +178,10 @@ class FabricDecoder:
         protocol of ``ReferenceModel.generate`` (so :func:`hf_compare.compare_with_hf` takes a
         FabricDecoder as its first model)."""
         prompt_ids = check_prompt(prompt_ids, n, self.plan.context)
+        eos_id = check_eos(eos_id, self.config.vocab)
         if self.model is not None:
             self.model.reset()
+            self._length = 0
         rows = []
 
         def run(t, p):

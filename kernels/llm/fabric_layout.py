@@ -291,7 +291,10 @@ def make_layout(cfg: LlamaConfig, *, arch: str = "wse2", context: int = MIN_CONT
     per_pe = max(1, kv_bytes // (8 * hd))
     P = math.ceil(context / per_pe)
     S = math.ceil(context / P)
-    gu, down = _gu_tile(cfg, weight_bytes, max(P, 1))
+    # gate/up may take as many block-rows as the chain of the full context has PEs, whatever
+    # this context's chain: a short context's chain (1 PE at 64 positions) would otherwise force
+    # gate/up into so few, so long block-rows that no block fits (or many more PEs)
+    gu, down = _gu_tile(cfg, weight_bytes, max(P, math.ceil(MIN_CONTEXT / per_pe), 1))
     o = _grid_tile("o", cfg.dim, cfg.q_dim, weight_bytes, max(P, gu.n_rows, qkv.n_rows))
     # the LM head may take 1/8 more weight SRAM too (fewer block columns, shorter row reductions)
     g = _tile("lm_head", cfg.vocab, cfg.dim, budget=weight_bytes + weight_bytes // 8)

@@ -288,6 +288,9 @@ def plan_model(cfg: LlamaConfig, *, context: int = MIN_CONTEXT, arch: str = "wse
     if grid is not None:
         w, h = grid
     if w > max_w or h > max_h:
+        if grid is not None:
+            raise FabricFitError(f"a {w}x{h} grid is larger than the {arch} wafer ({max_w}x{max_h}); "
+                                 f"give a grid within it or --grid auto")
         raise FabricFitError(
             f"{cfg.name} with context {context} needs a {w}x{h} fabric, larger than the {arch} wafer ({max_w}x{max_h})")
     origins = []

@@ -41,7 +41,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 from .config import LlamaConfig
-from .errors import LLMError, check_index, check_prompt
+from .errors import LLMError, check_eos, check_index, check_prompt
 from .weights import LayerWeights, ModelWeights
 
 F32 = np.float32
@@ -185,6 +185,9 @@ class ReferenceModel:
     """
 
     def __init__(self, weights: ModelWeights, *, max_context: Optional[int] = None, kv_dtype=np.float32) -> None:
+        if not isinstance(weights, ModelWeights):
+            raise LLMError(f"weights must be a ModelWeights (from load_model, load_weights or "
+                           f"tiny_weights), got {type(weights).__name__}")
         cfg = weights.config
         self.weights = weights
         self.config: LlamaConfig = cfg
@@ -307,6 +310,7 @@ class ReferenceModel:
         token is not fed, so there are ``len(prompt) + len(new) - 1`` rows).
         """
         prompt_ids = check_prompt(prompt_ids, n, self.max_context)
+        eos_id = check_eos(eos_id, self.config.vocab)
         rows = list(self.prefill(prompt_ids))
         new: list[int] = []
         pos = len(prompt_ids)

@@ -384,3 +384,68 @@ def test_cli_streams_text_without_the_bar_wiping_it(capsys, monkeypatch):
     assert main(argv) == 0
     assert out2.getvalue().startswith(text + "\n")
     assert err2.getvalue().count("\r[") == 4 and err2.getvalue().endswith("4/4\n")
+
+
+def test_short_contexts_lay_out_on_smaller_fabrics():
+    """A shorter context plans a shorter attention chain, but the gate/up grid keeps the block-rows
+    of the full context: SmolLM2 at context 64 (a chain of 1 PE) was refused ('gate/up: no block
+    fits') and contexts 65-128 took 16,988 PEs, more than the 11,063 of 2048. Now every context
+    lays out on at most the full context's fabric, and tiny with a 1-PE chain gives the
+    reference's tokens."""
+    import dataclasses
+
+    from wse.kernels.llm.config import SMOLLM2_135M, TINY
+
+    full = make_layout(SMOLLM2_135M, arch="wse3", context=2048)
+    for c in (1, 16, 64, 65, 128, 512, 1024, 2047):
+        lay = make_layout(SMOLLM2_135M, arch="wse3", context=c)
+        assert lay.grid[0] * lay.grid[1] <= full.grid[0] * full.grid[1], c
+        assert lay.gu == full.gu and lay.P * lay.S >= c
+    w = tiny_weights(config=dataclasses.replace(TINY, max_context=64))
+    dec = FabricDecoder(w, context=64)
+    assert dec.plan.layer.attn.chain == 1
+    ids = list(b"short context")
+    assert dec.generate(ids, 6) == ReferenceModel(w).generate(ids, 6)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda w: FabricDecoder(w, grid=(4,)), "grid must be None .* or \\(width, height\\), got \\(4,\\)"),
+    (lambda w: FabricDecoder(w, grid="7x19"), "grid must be None"),
+    (lambda w: FabricDecoder(w, grid=(7.5, 19)), "grid width must be an integer, got 7.5"),
+    (lambda w: FabricDecoder(w, grid=(-7, 19)), "grid width -7 out of range"),
+    (lambda w: FabricDecoder(w, context="10"), "context must be an integer, got '10'"),
+    (lambda w: FabricDecoder(w, context=10.5), "context must be an integer, got 10.5"),
+    (lambda w: FabricDecoder(None), "weights must be a ModelWeights .* got NoneType"),
+    (lambda w: ReferenceModel("tiny"), "weights must be a ModelWeights .* got str"),
+    (lambda w: FabricDecoder(w, engine="model").step(300, 0), "token id 300 out of range"),
+    (lambda w: FabricDecoder(w, engine="model").step(-1, 0), "token id -1 out of range"),
+    (lambda w: FabricDecoder(w, engine="model").step(1.9, 0), "token id must be an integer, got 1.9"),
+    (lambda w: FabricDecoder(w, engine="model").step(1, 1), "position 1 skips ahead"),
+    (lambda w: FabricDecoder(w, engine="model").generate([1, 2], 2, eos_id="x"), "eos_id must be an integer"),
+    (lambda w: ReferenceModel(w).generate([1, 2], 2, eos_id=999), "eos_id 999 out of range"),
+    (lambda w: FabricDecoder(w, engine="model", grid=(8000, 8000)), "a 8000x8000 grid is larger than the wse2 wafer"),
+])
+def test_decoder_arguments_are_checked(make, message):
+    """Every engine checks what it is given, with an LLMError naming the argument (an audit found
+    IndexErrors and TypeErrors from deep inside, an AssemblyError quoting generated source for a
+    float grid, and the model/hybrid engines taking token -1 as 255 and 1.9 as 1)."""
+    from wse.kernels.llm import LLMError
+
+    with pytest.raises(LLMError, match=message):
+        make(tiny_weights())
+
+
+def test_context_holds_exactly_prompt_plus_new_minus_one():
+    """The last new token is not fed back, so a decode of n new tokens after a prompt of p uses
+    p + n - 1 positions: a context of exactly that is enough (it was refused)."""
+    import dataclasses
+
+    from wse.kernels.llm import LLMError
+    from wse.kernels.llm.config import TINY
+
+    w = tiny_weights(config=dataclasses.replace(TINY, max_context=16))
+    ref = ReferenceModel(w)
+    assert len(ref.generate(list(range(10)), 7)) == 7
+    with pytest.raises(LLMError, match="need 17 positions"):
+        ref.generate(list(range(10)), 8)
+    assert FabricDecoder(w, engine="model").generate(list(range(10)), 7) == ref.generate(list(range(10)), 7)

@@ -112,3 +112,43 @@ def test_chat_stops_at_the_end_of_the_turn(capsys, smollm2_path):
                        "--arch", "wse3", "--json")
     assert code == 0
     assert json.loads(out)["tokens"] == new
+
+
+def test_streamed_text_never_splits_a_character():
+    """Byte-level BPE can end a token inside a multi-byte character; its bytes decode to U+FFFD
+    until the next token completes it. The streamed pieces hold such bytes back, so they join to
+    exactly the decoded text (the stream showed U+FFFD for every split character), and the EOS
+    token ends the text without being part of it."""
+    from wse.kernels.llm.cli import TextPieces
+
+    vocab = {1: b"ok ", 2: "😀".encode()[:2], 3: "😀".encode()[2:] + b", ", 4: "é".encode()[:1],
+             5: "é".encode()[1:], 6: b"<eos>"}
+
+    def decode(ids):
+        return b"".join(vocab[i] for i in ids).decode("utf-8", errors="replace")
+
+    p = TextPieces(decode, eos=6)
+    pieces = [p.add(t) for t in (1, 2, 3, 4, 5, 2, 6)]
+    assert pieces == ["ok ", "", "😀, ", "", "é", "", ""]
+    assert "".join(pieces) + p.rest() == "ok 😀, é\ufffd" == decode([1, 2, 3, 4, 5, 2])
+    assert "\ufffd" not in "".join(pieces)
+
+
+def test_too_many_tokens_is_refused_before_the_fabric_is_built(capsys, monkeypatch):
+    """-n past the context is an input error found from the prompt alone: it is reported before
+    the fabric is built (SmolLM2 took 25 s to say so), and says how many positions it needs."""
+    from wse.kernels.llm import fabric
+
+    def no_build(*a, **k):
+        raise AssertionError("the fabric was built before the arguments were checked")
+
+    monkeypatch.setattr(fabric, "FabricDecoder", no_build)
+    code, out, err = run(capsys, "-p", "Hi", "-n", "5000")
+    assert code == 2 and "exceed the context 2048 (they need 5001 positions)" in err
+
+
+def test_help_lists_exit_codes(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    assert "Exit status: 0 done; 2 bad input" in out and "3 out of host memory" in out and "4 internal" in out

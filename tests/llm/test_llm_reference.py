@@ -143,7 +143,7 @@ def test_step_argument_errors(tiny):
     with pytest.raises(LLMError, match="max_context"):
         ReferenceModel(tiny, max_context=10_000)
     with pytest.raises(LLMError, match="exceed the context 8"):
-        ReferenceModel(tiny, max_context=8).generate([1, 2, 3], 6)
+        ReferenceModel(tiny, max_context=8).generate([1, 2, 3], 7)   # positions 0..8; [1, 2, 3], 6 fits
     # refused rather than truncated or defaulted (an adversarial pass found these accepted)
     with pytest.raises(LLMError, match="token id must be an integer, got 72.9"):
         ref.step(72.9, 0)
