@@ -25,7 +25,8 @@ enum wse_status {
     WSE_WATCHDOG = 5,    /* the cycle counter reached max_cycles */
     WSE_NOMEM = 6,       /* out of memory */
     WSE_NOT_FOUND = 7,   /* no such symbol / task / PE */
-    WSE_PAUSED = 8       /* wse_run stopped at its stop_at boundary */
+    WSE_PAUSED = 8,      /* wse_run stopped at its stop_at boundary */
+    WSE_YIELD = 9        /* wse_run_slice used up its slice at a cycle boundary; call again */
 };
 
 enum wse_fault_kind {
@@ -172,11 +173,12 @@ int wse_symbol_rect(wse_fabric *f, const char *name, unsigned int x0, unsigned i
 
 /* Tasks. */
 int wse_task_id(wse_fabric *f, unsigned int x, unsigned int y, const char *name, int *tid);
-/* The kind (0 local, 1 data, 2 control) and, for a data task, the color of task tid of PE (x, y);
-   WSE_NOT_FOUND if the PE does not define it. */
-int wse_task_kind(wse_fabric *f, unsigned int x, unsigned int y, int tid, int *kind, int *color);
 int wse_launch(wse_fabric *f, int tid, unsigned int x0, unsigned int y0, unsigned int w,
                unsigned int h);
+/* The same by name: on every PE of the rectangle whose image has a task of that name (its id
+   may differ from image to image); refused, changing nothing, if one of them is a data task. */
+int wse_launch_name(wse_fabric *f, const char *name, unsigned int x0, unsigned int y0,
+                    unsigned int w, unsigned int h);
 
 /* Host streams: queue n wavelets to enter PE (x, y) through its outward edge port. */
 int wse_send(wse_fabric *f, unsigned int x, unsigned int y, unsigned int port,
@@ -188,6 +190,13 @@ int wse_received_read(const wse_fabric *f, unsigned long long start, unsigned lo
 /* Running. stop_at: execute every cycle < stop_at, then return WSE_PAUSED (~0ULL: none).
    max_cycles: WSE_WATCHDOG when the cycle counter reaches it (0: none). */
 int wse_run(wse_fabric *f, unsigned long long stop_at, unsigned long long max_cycles);
+/* wse_run in slices: returns WSE_YIELD at a cycle boundary after `slice` visited cycles
+   (0: no limit), so that the caller can react (Ctrl-C) and call again; the slices of one run
+   give exactly the run that wse_run would. The fabric's own internal caches are left as they
+   are at a yield: call wse_run(f, wse_cycle(f), 0) (no cycle executed) before reading state
+   when a run is abandoned there. */
+int wse_run_slice(wse_fabric *f, unsigned long long stop_at, unsigned long long max_cycles,
+                  unsigned long long slice);
 unsigned long long wse_cycle(const wse_fabric *f);
 /* 1 when the fabric is idle now (timing.md "Ending a run" and its Clarifications), else 0. */
 int wse_is_idle(const wse_fabric *f);

@@ -21,6 +21,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include "wse_internal.h"
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -521,7 +524,7 @@ void wse__free_program(wse_fabric_t *f) {
     block_free(f->pe_block_map, f->pe_block_len); f->pe_block_map = NULL; f->pe_block_len = 0;
     wse__arena_free(f->arena);
     f->arena = NULL; f->images = NULL; f->n_images = 0; f->n_placed = 0; f->loaded = 0;
-    f->t = 0; f->last_active = 0; f->faulted = 0; f->oom = NULL; f->oom_t = 0;
+    f->t = 0; f->last_active = 0; f->resuming = 0; f->faulted = 0; f->oom = NULL; f->oom_t = 0;
     f->ract_n = 0; f->rnew_n = 0; f->late_h = f->late_n = 0;
     for (uint32_t k = 0; k < CAL; k++) if (f->cal_n[k]) cal_clear(f, k);
     f->heap.n = 0;
@@ -564,6 +567,11 @@ void wse_close(wse_fabric *f) {
     free(f->heap.v); free(f->stall_pes); free(f->out); free(f->tr);
     free(f->sort_tmp);
     free(f);
+#ifdef __GLIBC__
+    /* give the freed heap back to the system: glibc keeps it otherwise, and a process that
+       opens and closes many fabrics (a notebook, a sweep) kept tens of GB resident */
+    malloc_trim(0);
+#endif
 }
 
 const char *wse_message(const wse_fabric *f) { return f ? f->msg : "no fabric"; }
@@ -650,6 +658,13 @@ int wse_mem_write(wse_fabric *f, unsigned int x, unsigned int y, unsigned int ad
     pe_t *p = get_pe(f, x, y);
     if (!p) return WSE_NOT_FOUND;
     if ((uint64_t)addr + n > f->sram_words) { wse__set_msg(f, "words [%u, %llu) are outside SRAM [0, %u)", addr, (unsigned long long)addr + n, f->sram_words); return WSE_BAD_ARG; }
+    /* the code is decoded at load: a write there would show in memory and not in execution */
+    if (n && addr < 2 * (uint64_t)p->img->n_code) {
+        wse__set_msg(f, "words [%u, %llu) of PE (%u,%u) overlap its code [0, %u): the code is decoded at "
+                     "load, so it cannot be changed by a write; assemble and load a new object",
+                     addr, (unsigned long long)addr + n, x, y, 2 * p->img->n_code);
+        return WSE_BAD_ARG;
+    }
     memcpy(p->mem + addr, in, (size_t)n * 2);
     return WSE_OK;
 }
@@ -714,18 +729,6 @@ int wse_task_id(wse_fabric *f, unsigned int x, unsigned int y, const char *name,
     return WSE_OK;
 }
 
-int wse_task_kind(wse_fabric *f, unsigned int x, unsigned int y, int tid, int *kind, int *color) {
-    if (!f || !kind || !color) return WSE_BAD_ARG;
-    if (tid < 0 || tid >= NTASKS) { wse__set_msg(f, "task id %d is not 0..63", tid); return WSE_BAD_ARG; }
-    pe_t *p = get_pe(f, x, y);
-    if (!p) return WSE_NOT_FOUND;
-    const task_t *tk = &p->img->tasks[tid];
-    if (!tk->defined) { wse__set_msg(f, "PE (%u,%u) (image %s) has no task %d", x, y, p->img->name, tid); return WSE_NOT_FOUND; }
-    *kind = tk->kind;
-    *color = tk->color;
-    return WSE_OK;
-}
-
 int wse_launch(wse_fabric *f, int tid, unsigned int x0, unsigned int y0, unsigned int w, unsigned int h) {
     if (!f) return WSE_BAD_ARG;
     if (tid < 0 || tid >= NTASKS) { wse__set_msg(f, "task id %d is not 0..63", tid); return WSE_BAD_ARG; }
@@ -763,6 +766,49 @@ int wse_launch(wse_fabric *f, int tid, unsigned int x0, unsigned int y0, unsigne
             n++;
         }
     if (!n) { wse__set_msg(f, "no PE in the rectangle (%u,%u) %ux%u defines task %d", x0, y0, w, h, tid); return WSE_NOT_FOUND; }
+    return WSE_OK;
+}
+
+int wse_launch_name(wse_fabric *f, const char *name, unsigned int x0, unsigned int y0,
+                    unsigned int w, unsigned int h) {
+    if (!f || !name) return WSE_BAD_ARG;
+    if ((uint64_t)x0 + w > f->W || (uint64_t)y0 + h > f->H || !w || !h) {
+        wse__set_msg(f, "rectangle (%u,%u) %ux%u is not inside the %ux%u fabric", x0, y0, w, h, f->W, f->H);
+        return WSE_BAD_ARG;
+    }
+    /* every PE first (a refused launch changes nothing); images repeat, so the lookup of the
+       last image is kept */
+    const image_t *last = NULL;
+    int tid = -1;
+    unsigned int n = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (unsigned int yy = y0; yy < y0 + h; yy++)
+            for (unsigned int xx = x0; xx < x0 + w; xx++) {
+                pe_t *p = f->pes[(size_t)yy * f->W + xx];
+                if (!p) continue;
+                if (p->img != last) {
+                    last = p->img;
+                    const sym_t *s = find_sym(p->img, name);
+                    tid = s && s->type == WSE_SYM_TASK && s->value < NTASKS ? (int)s->value : -1;
+                }
+                if (tid < 0 || !p->img->tasks[tid].defined) continue;
+                if (!pass) {
+                    if (p->img->tasks[tid].kind == WSE_TASK_DATA) {
+                        wse__set_msg(f, "task '%s' of PE (%u,%u) is a data task: it runs when a wavelet of "
+                                     "color %u reaches the PE, not when launched; send one (Fabric.send) or "
+                                     "launch a local task", name, xx, yy, p->img->tasks[tid].color);
+                        return WSE_BAD_ARG;
+                    }
+                    n++;
+                    continue;
+                }
+                p->activated |= 1ull << tid;
+                p->sched_t = f->t;              /* as wse_launch: not sched(), see there */
+                p->visit_t = NEVER;
+                f->cal_t[f->t & (CAL - 1)] = f->t;
+                cal_add(f, (uint32_t)(f->t & (CAL - 1)), p->idx);
+            }
+    if (!n) { wse__set_msg(f, "no PE in the rectangle (%u,%u) %ux%u defines task '%s'", x0, y0, w, h, name); return WSE_NOT_FOUND; }
     return WSE_OK;
 }
 
@@ -1777,9 +1823,15 @@ static inline uint32_t mem_op_now(wse_fabric_t *f, pe_t *p, const dinsn_t *di, c
         uint32_t w = f->P.simd[in->cls];
         if (cap < w) cyc = (uint32_t)((n + cap - 1) / cap);
     }
+    /* the datapath: the op starts when the previous memory-only op has finished; the result is
+       its finishing cycle minus t (its effect stays at issue, as timing.md says) */
+    uint64_t start = p->dp_free > t ? p->dp_free : t;
+    p->dp_start = start;
+    p->dp_free = start + cyc;
     /* an async op is traced once, when its microthread completes it (ut_step) */
-    if (f->tracing && !di->act) trace(f, 2, p, di->op, 8, t, t + cyc);
-    return cyc;
+    if (f->tracing && !di->act) trace(f, 2, p, di->op, 8, start, start + cyc);
+    uint64_t total = start + cyc - t;
+    return total > 0xffffffffull ? 0xffffffffu : (uint32_t)total;
 }
 
 static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_t pc, uint64_t t) {
@@ -1801,8 +1853,10 @@ static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_
             fmachs_run((float *)(void *)(p->mem + d->base), (const float *)(const void *)(p->mem + a->base),
                        p->mem + b->base, n, bf(p->regs[di->rs]));
             uint32_t cyc = tensor_cycles(f, in, n, 1);
-            if (f->tracing) trace(f, 2, p, di->op, 8, t, t + cyc);
-            return cyc;
+            uint64_t start = p->dp_free > t ? p->dp_free : t;     /* the datapath (mem_op_now) */
+            p->dp_free = start + cyc;
+            if (f->tracing) trace(f, 2, p, di->op, 8, start, start + cyc);
+            return (uint32_t)(start + cyc - t);
         }
     }
     const dsr_t *d = &p->dsr[di->r1];
@@ -1878,7 +1932,8 @@ static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_
         op_t *op = &p->ut[di->ut];
         memset(op, 0, sizeof *op);
         op->busy = 1; op->opcode = di->op; op->act = di->act; op->tid = di->tid;
-        op->n = (uint32_t)n; op->done = (uint32_t)n; op->finish_t = t + cyc; op->start_t = t; op->pc = pc;
+        /* cyc counts from t: a wait for the datapath, then the op (mem_op_now) */
+        op->n = (uint32_t)n; op->done = (uint32_t)n; op->finish_t = t + cyc; op->start_t = p->dp_start; op->pc = pc;
         p->ut_mask |= (uint8_t)(1u << di->ut);
         sched(f, p, t + cyc);
         return 1;
@@ -2399,14 +2454,19 @@ static int watchdog(wse_fabric_t *f, uint64_t max_cycles) {
 /* Run (docs/timing.md, Clarifications "Run end"): returns WSE_OK at the first boundary at which
    the fabric is idle (or at stop_at when it is idle before), WSE_PAUSED at stop_at, WSE_HANG,
    WSE_FAULT or WSE_WATCHDOG. */
-static int run_loop(wse_fabric_t *f, uint64_t stop_at, uint64_t max_cycles);
+static int run_loop(wse_fabric_t *f, uint64_t stop_at, uint64_t max_cycles, uint64_t slice);
+
+int wse_run_slice(wse_fabric *f, unsigned long long stop_at, unsigned long long max_cycles,
+                  unsigned long long slice) {
+    if (!f) return WSE_BAD_ARG;
+    if (!f->loaded || f->faulted) return run_loop(f, stop_at, max_cycles, 0);
+    int rc = run_loop(f, stop_at, max_cycles, slice);
+    if (rc != WSE_YIELD) flush_parked(f);
+    return rc;
+}
 
 int wse_run(wse_fabric *f, unsigned long long stop_at, unsigned long long max_cycles) {
-    if (!f) return WSE_BAD_ARG;
-    if (!f->loaded || f->faulted) return run_loop(f, stop_at, max_cycles);
-    int rc = run_loop(f, stop_at, max_cycles);
-    flush_parked(f);
-    return rc;
+    return wse_run_slice(f, stop_at, max_cycles, 0);
 }
 
 /* the run stops where a growth failed (nothing after it is emulated on a state that lost
@@ -2418,7 +2478,7 @@ static int run_nomem(wse_fabric_t *f) {
     return WSE_NOMEM;
 }
 
-static int run_loop(wse_fabric_t *f, uint64_t stop_at, uint64_t max_cycles) {
+static int run_loop(wse_fabric_t *f, uint64_t stop_at, uint64_t max_cycles, uint64_t slice) {
     if (!f->loaded) { wse__set_msg(f, "no program is loaded"); return WSE_BAD_ARG; }
     if (f->faulted) { wse__set_msg(f, "the fabric stopped on a fault; load it again"); return WSE_FAULT; }
     if (f->oom) {
@@ -2428,11 +2488,19 @@ static int run_loop(wse_fabric_t *f, uint64_t stop_at, uint64_t max_cycles) {
     }
     f->msg[0] = 0;
     uint64_t start_t = f->t;
-    f->last_active = start_t;
+    /* a run that goes on after a yield keeps its last active cycle (so that its end is the
+       one a single call gives) */
+    int was_resuming = f->resuming;
+    if (!was_resuming) f->last_active = start_t;
+    f->resuming = 0;
     int blocked_only;
-    for (;;) {
+    for (uint64_t visits = 0;; visits++) {
         uint64_t t = f->t;
-        if (t >= stop_at) return WSE_PAUSED;
+        if (t >= stop_at) {
+            if (!visits) f->resuming = was_resuming;   /* nothing ran: still the same run */
+            return WSE_PAUSED;
+        }
+        if (slice && visits >= slice) { f->resuming = 1; return WSE_YIELD; }
         if (max_cycles && t >= max_cycles) {
             if (fabric_idle(f, &blocked_only)) { f->t = f->last_active; return WSE_OK; }
             return watchdog(f, max_cycles);

@@ -159,6 +159,10 @@ typedef struct pe {
     uint64_t activated, blocked;
     uint64_t task_start;
     uint32_t send_payload; uint8_t send_color, send_ctrl;
+    /* the cycle from which the PE's SIMD datapath is free: memory-only tensor ops, on the main
+       thread or a microthread, run one after another on it (timing.md, Instruction costs) */
+    uint64_t dp_free;
+    uint64_t dp_start;          /* the start of the last op on it (an async op's trace span) */
     /* run accounting (instructions count at their own cycle) */
     uint64_t run_t0;
     uint32_t run_n;
@@ -199,6 +203,7 @@ typedef struct wse_fabric {
     int loaded;
     uint64_t t;
     uint64_t last_active;       /* 1 + last cycle in which something happened */
+    int resuming;               /* the last run returned WSE_YIELD: the next goes on with it */
     int happened;
     int faulted;
     /* an allocation that a run needed failed (what it was for; NULL: none) and the cycle: the

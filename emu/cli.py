@@ -14,6 +14,7 @@ Python traceback.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -112,30 +113,41 @@ def _suggest(data: bytes, name: str, task: bool) -> str:
 
 
 def write_trace(fab: Fabric, path: str, task_names=lambda x, y: {}) -> int:
-    """Chrome trace-event JSON (Perfetto opens it): one track per PE (pid 0, tid = y*W+x),
-    tasks and tensor ops as spans, wavelet arrivals as instants. 1 cycle = 1 us of trace time."""
+    """Chrome trace-event JSON (Perfetto opens it): one process per PE (pid = y*W+x, named
+    "PE (x,y)") with a track for its main thread (tasks, its tensor ops, wavelet arrivals at the
+    RAMP) and one per microthread it used (its async ops): spans on one track never overlap
+    without nesting. 1 cycle = 1 us of trace time. Returns the number of events."""
     events = []
     seen = set()
+    mnemonic = functools.lru_cache(maxsize=None)(_mnemonic)
+
+    def track(pid, tid, x, y):
+        if (pid, tid) not in seen:
+            if (pid, -1) not in seen:
+                seen.add((pid, -1))
+                events.append({"ph": "M", "pid": pid, "name": "process_name", "args": {"name": f"PE ({x},{y})"}})
+                events.append({"ph": "M", "pid": pid, "name": "process_sort_index", "args": {"sort_index": pid}})
+            seen.add((pid, tid))
+            events.append({"ph": "M", "pid": pid, "tid": tid, "name": "thread_name",
+                           "args": {"name": "main" if tid == 0 else f"ut{tid - 1}"}})
+        return tid
+
     for kind, x, y, a, b, t0, t1 in fab.trace_events():
-        tid = y * fab.width + x
-        if tid not in seen:
-            seen.add(tid)
-            events.append({"ph": "M", "pid": 0, "tid": tid, "name": "thread_name",
-                           "args": {"name": f"PE ({x},{y})"}})
+        pid = y * fab.width + x
         if kind == 1:
             name = task_names(x, y).get(a)
-            events.append({"ph": "X", "pid": 0, "tid": tid, "name": f"task {a}" + (f" ({name})" if name else ""), "cat": "task",
-                           "ts": t0, "dur": max(t1 - t0, 0)})
+            events.append({"ph": "X", "pid": pid, "tid": track(pid, 0, x, y), "cat": "task",
+                           "name": f"task {a}" + (f" ({name})" if name else ""), "ts": t0, "dur": max(t1 - t0, 0)})
         elif kind == 2:
-            where = "main" if b == 8 else f"ut{b}"
-            events.append({"ph": "X", "pid": 0, "tid": tid, "name": f"{_mnemonic(a)} ({where})",
-                           "cat": "tensor", "ts": t0, "dur": max(t1 - t0, 0)})
+            tid = track(pid, 0 if b == 8 else 1 + b, x, y)
+            events.append({"ph": "X", "pid": pid, "tid": tid, "name": mnemonic(a), "cat": "tensor",
+                           "ts": t0, "dur": max(t1 - t0, 0)})
         elif kind == 3:
-            events.append({"ph": "i", "pid": 0, "tid": tid, "s": "t", "name": f"wavelet c{a}",
+            events.append({"ph": "i", "pid": pid, "tid": track(pid, 0, x, y), "s": "t", "name": f"wavelet c{a}",
                            "cat": "wavelet", "ts": t0, "args": {"payload": b}})
     with open(path, "w") as fh:
         json.dump({"traceEvents": events, "displayTimeUnit": "ns",
-                   "otherData": {"time_unit": "1 us = 1 cycle"}}, fh)
+                   "otherData": {"time_unit": "1 us = 1 cycle"}}, fh, separators=(",", ":"))
     return len(events)
 
 
@@ -274,6 +286,11 @@ def _main(argv=None) -> int:
     fault_cycle = None
     try:
         fab.run(max_cycles=args.max_cycles)
+    except KeyboardInterrupt:
+        st = fab.stats()
+        print(f"wse-emu: interrupted at cycle {st['cycles']} (instructions: {st['instructions']}, "
+              f"wavelet hops: {st['wavelet_hops']}); nothing was saved", file=sys.stderr)
+        return 130
     except (E.FaultError, E.HangError, E.WatchdogError) as e:
         print(str(e).rstrip(), file=sys.stderr)
         status = 1

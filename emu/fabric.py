@@ -8,6 +8,8 @@ from __future__ import annotations
 import contextlib
 import itertools
 
+import time
+
 import numpy as np
 
 from . import errors as E
@@ -199,7 +201,7 @@ class Fabric:
         lib.wse_info(self._f, ffi.NULL, ffi.NULL, ffi.NULL, clk, words)
         self.clock_hz, self.sram_words = int(clk[0]), int(words[0])
         self._loaded = False
-        self._recv_cache: list[Received] = []
+        self._recv_cache: list[np.ndarray] = []
         if trace:
             self.enable_trace(True)
 
@@ -209,6 +211,17 @@ class Fabric:
         if self._handle is None:
             raise E.BadArgError("the fabric is closed")
         return self._handle
+
+    def __copy__(self):
+        raise TypeError("a Fabric owns its emulator's state and cannot be copied (a copy would share "
+                        "it, and outlive it after close()); build another: Fabric.from_object(data)")
+
+    def __deepcopy__(self, memo):
+        self.__copy__()
+
+    def __reduce__(self):
+        raise TypeError("a Fabric cannot be pickled: save the object file and the symbols you need "
+                        "(read) instead")
 
     def close(self) -> None:
         """Free the fabric's memory now (else when the object is collected). Any later call
@@ -301,7 +314,7 @@ class Fabric:
         except (TypeError, ValueError):
             raise E.BadArgError(f"rect must be (x, y, w, h), got {rect!r}") from None
         x, y = _int("rect x", x, 0, U32), _int("rect y", y, 0, U32)
-        w, h = _int("rect width", w, 0, U32), _int("rect height", h, 0, U32)
+        w, h = _int("rect width", w, 1, U32), _int("rect height", h, 1, U32)
         if not (x >= 0 and y >= 0 and w > 0 and h > 0 and x + w <= self.width
                 and y + h <= self.height):
             raise E.BadArgError(f"rectangle {rect} is outside the {self.width}x{self.height} fabric")
@@ -381,30 +394,9 @@ class Fabric:
         self._need_loaded()
         x0, y0, w, h = self._rect(rect)
         if isinstance(task, str):
-            tname = _name("task name", task)
-            ids: dict[int, list] = {}
-            tid = ffi.new("int *")
-            for yy in range(y0, y0 + h):
-                for xx in range(x0, x0 + w):
-                    if not lib.wse_pe_placed(self._f, xx, yy):
-                        continue
-                    if lib.wse_task_id(self._f, xx, yy, tname, tid) == lib.WSE_OK:
-                        ids.setdefault(int(tid[0]), []).append((xx, yy))
-            if not ids:
-                raise E.NotFoundError(f"no PE in the rectangle defines task {task!r}")
-            kind, color = ffi.new("int *"), ffi.new("int *")
-            for t, pes in ids.items():      # every PE first: a refused launch changes nothing
-                for xx, yy in pes:
-                    self._check(lib.wse_task_kind(self._f, xx, yy, t, kind, color))
-                    if kind[0] == 1:
-                        raise E.BadArgError(
-                            f"task {task!r} of PE ({xx},{yy}) is a data task: it runs when a wavelet "
-                            f"of color {color[0]} reaches the PE, not when launched; send one "
-                            f"(Fabric.send) or launch a local task")
-            # PE by PE: another PE of the rectangle may define a different task under the same id
-            for t, pes in ids.items():
-                for xx, yy in pes:
-                    self._check(lib.wse_launch(self._f, t, xx, yy, 1, 1))
+            # by name in the core: the id may differ from image to image, and the core checks
+            # every PE (a data task refuses the launch, changing nothing) in one pass over them
+            self._check(lib.wse_launch_name(self._f, _name("task name", task), x0, y0, w, h))
             return
         self._check(lib.wse_launch(self._f, _int("task id", task, 0, 63), x0, y0, w, h))
 
@@ -435,35 +427,69 @@ class Fabric:
                                  ffi.from_buffer("unsigned int[]", arr), arr.size,
                                  1 if control else 0))
 
+    _RECV_RAW = np.dtype([("x", "<u4"), ("y", "<u4"), ("port", "<u4"), ("color", "<u4"),
+                          ("payload", "<u4"), ("ctrl", "<u4"), ("cycle", "<u8")])   # wse_host_wavelet
+    _RECV_DT = np.dtype([("x", "u4"), ("y", "u4"), ("port", "u4"), ("color", "u4"),
+                         ("payload", "u4"), ("ctrl", "?"), ("cycle", "u8")])
+
+    def _received_all(self) -> np.ndarray:
+        """Every wavelet received so far, as a structured array (read from the core in bulk:
+        a million take well under a second)."""
+        n = int(lib.wse_received_count(self._f))
+        have = sum(len(a) for a in self._recv_cache)
+        if n > have:
+            raw = np.empty(n - have, self._RECV_RAW)
+            self._check(lib.wse_received_read(self._f, have, n - have,
+                                              ffi.cast("wse_host_wavelet *", ffi.from_buffer(raw))))
+            self._recv_cache.append(raw.astype(self._RECV_DT))
+        if len(self._recv_cache) > 1:
+            self._recv_cache[:] = [np.concatenate(self._recv_cache)]
+        return self._recv_cache[0] if self._recv_cache else np.empty(0, self._RECV_DT)
+
     def received(self, color: int | None = None) -> list[Received]:
         """Wavelets the fabric delivered to the host, in order."""
-        n = int(lib.wse_received_count(self._f))
-        have = len(self._recv_cache)
-        if n > have:
-            buf = ffi.new("wse_host_wavelet[]", n - have)
-            self._check(lib.wse_received_read(self._f, have, n - have, buf))
-            for i in range(n - have):
-                r = buf[i]
-                self._recv_cache.append(Received(r.x, r.y, r.port, r.color, r.payload,
-                                                 bool(r.ctrl), int(r.cycle)))
-        return [r for r in self._recv_cache if color is None or r.color == color]
+        return list(map(Received._make, self.received_array(color).tolist()))
 
     def received_array(self, color: int | None = None) -> np.ndarray:
         """received() as a structured array (x, y, port, color, payload, ctrl, cycle)."""
-        dt = np.dtype([("x", "u4"), ("y", "u4"), ("port", "u4"), ("color", "u4"),
-                       ("payload", "u4"), ("ctrl", "?"), ("cycle", "u8")])
-        return np.array([tuple(r) for r in self.received(color)], dtype=dt)
+        arr = self._received_all()
+        if color is not None:
+            arr = arr[arr["color"] == color]
+        return arr.copy()
 
     # -- running -----------------------------------------------------------------------------
     @property
     def cycle(self) -> int:
         return int(lib.wse_cycle(self._f))
 
+    def _run_sliced(self, stop_at: int, mc: int) -> int:
+        """wse_run in slices of about 20 ms, so that Ctrl-C (KeyboardInterrupt, raised between
+        slices) stops a run that would not end: the fabric is left at that cycle boundary, and
+        run() goes on with the same run."""
+        f = self._f
+        slice_ = 1024
+        try:
+            while True:
+                t0 = time.perf_counter()
+                st = lib.wse_run_slice(f, stop_at, mc, slice_)
+                if st != lib.WSE_YIELD:
+                    return st
+                dt = time.perf_counter() - t0
+                slice_ = max(64, min(1 << 22, int(slice_ * (0.02 / dt if dt > 0 else 4))))
+        except KeyboardInterrupt:
+            lib.wse_run(f, lib.wse_cycle(f), 0)     # executes nothing; settles the core's caches
+            raise
+
     def run(self, max_cycles: int | None = None) -> RunResult:
-        """Run until idle. Raises FaultError, HangError or WatchdogError (cycle >= max_cycles)."""
+        """Run until idle. Raises FaultError, HangError or WatchdogError (cycle >= max_cycles,
+        an absolute cycle). Ctrl-C stops it at a cycle boundary (KeyboardInterrupt); run() again
+        goes on as if it had not stopped."""
         self._need_loaded()
         mc = 0 if max_cycles is None else _int("max_cycles", max_cycles, 1, U64 - 1)
-        self._check(lib.wse_run(self._f, NEVER, mc), "run")
+        if mc and mc <= self.cycle:
+            raise E.BadArgError(f"max_cycles {mc} is not after the fabric's cycle {self.cycle}: it is "
+                                f"absolute (the watchdog fires when the cycle counter reaches it)")
+        self._check(self._run_sliced(NEVER, mc), "run")
         return RunResult(self.cycle, self.stats(), self.clock_hz)
 
     def run_until(self, cycle: int) -> bool:
@@ -474,7 +500,7 @@ class Fabric:
         if cycle < self.cycle:
             raise E.BadArgError(f"cycle {cycle} is before the fabric's cycle {self.cycle}: run_until "
                                 f"only goes forward")
-        st = lib.wse_run(self._f, cycle, 0)
+        st = self._run_sliced(cycle, 0)
         self._check(st, "run_until")
         return bool(lib.wse_is_idle(self._f))
 

@@ -220,6 +220,7 @@ class PE:
         self.iq = {c: deque() for c in range(NCOLORS)}
         self.toggle = [False] * NCOLORS       # False: "rb first"
         self.ut: list[Op | None] = [None] * NUT
+        self.dp_free = 0                      # the SIMD datapath is free from this cycle
         self.op: Op | None = None             # the main thread's synchronous fabric op
         self.wake = 0                         # the main thread's next self-scheduled event
         self.task_start = 0
@@ -947,10 +948,13 @@ def tensor(fab, pe, v, t, insn):
                 if o is not None and o.addrs[0] < d0 < o.addrs[0] + n * o.e:
                     width = min(width, max(1, (d0 - o.addrs[0]) // dst.e) if o.e == dst.e else 1)
         cost = max(1, math.ceil(n / width))
+        # one SIMD datapath per PE: a memory-only op starts when the previous one has finished
+        start = max(t, pe.dp_free)
+        pe.dp_free = start + cost
         if not v["act"]:
-            return cost
-        # async: takes effect at issue, finishes cost cycles later on microthread ut
-        op.finish_at = t + cost
+            return start + cost - t               # the wait for the datapath, then the op
+        # async: takes effect at issue, finishes on microthread ut when the datapath is done
+        op.finish_at = start + cost
         pe.ut[v["ut"]] = op
         return 1                                  # the main thread goes on at the next cycle
     if v["act"]:

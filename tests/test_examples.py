@@ -54,7 +54,9 @@ def test_cli_rectangles_and_trace(tmp_path):
     spans = {e["name"] for e in events if e["ph"] == "X"}
     assert spans == {"task 0 (start)", "task 0 (row)", "task 1 (col)"}
     assert sum(e["ph"] == "i" for e in events) == 15  # one arrival per wavelet received
-    tracks = {e["args"]["name"] for e in events if e["ph"] == "M"}
-    assert tracks == {f"PE ({x},{y})" for x in range(4) for y in range(4)}
+    procs = {e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "process_name"}
+    assert procs == {f"PE ({x},{y})" for x in range(4) for y in range(4)}
+    threads = {e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "thread_name"}
+    assert threads == {"main"}                       # hello.s has no async ops
     r = _run("wse-emu", "--grid", "4x4", "h.wso", "--output", "total@3,3,2,2=x.npy", cwd=tmp_path)
     assert r.returncode == 2 and "outside the 4x4 fabric" in r.stderr and "Traceback" not in r.stderr

@@ -185,3 +185,40 @@ def test_unknown_names_get_suggestions(tmp_path, capsys, args, hint):
     assert main([str(p)] + [a.format(tmp=tmp_path) for a in args]) == 2
     err = capsys.readouterr().err
     assert hint in err and "Traceback" not in err
+
+
+def test_trace_puts_microthreads_on_their_own_tracks(tmp_path):
+    """An async op overlaps the main thread's work; on one shared track the spans overlapped
+    without nesting, which the trace format does not allow. Each PE is a process with a main
+    track and one per microthread used, and no two spans of a track overlap unless nested."""
+    from wse.asm import assemble_text
+    src = """
+    .task main, local, start
+    .task done, local
+    .dsd Ds, mem1d, base=S0, len=64
+main:
+    ldsd d0, Ds
+    ldsd a0, Ds
+    fmovs d0, a0 async ut2 activate done
+    fmovs d0, a0
+    exit
+done:
+    exit
+    .data
+S0: .fill f32, 64, 1.0
+"""
+    p = tmp_path / "t.wso"
+    p.write_bytes(assemble_text(src))
+    tr = tmp_path / "t.json"
+    assert main([str(p), "--trace", str(tr)]) == 0
+    ev = json.loads(tr.read_text())["traceEvents"]
+    names = {(e["pid"], e["tid"]): e["args"]["name"] for e in ev if e.get("name") == "thread_name"}
+    assert set(names.values()) == {"main", "ut2"}
+    assert any(e.get("name") == "process_name" and e["args"]["name"] == "PE (0,0)" for e in ev)
+    spans = [e for e in ev if e.get("ph") == "X"]
+    ut = [e for e in spans if names[(e["pid"], e["tid"])] == "ut2"]
+    assert len(ut) == 1 and ut[0]["name"] == "fmovs"
+    for key in names:
+        track = sorted((e["ts"], e["ts"] + e["dur"]) for e in spans if (e["pid"], e["tid"]) == key)
+        for (a0, a1), (b0, b1) in zip(track, track[1:]):
+            assert b0 >= a1 or b1 <= a1, (names[key], track)     # disjoint or nested

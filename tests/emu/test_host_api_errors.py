@@ -152,3 +152,66 @@ def test_launching_a_data_task_is_refused_and_changes_nothing():
         assert fab.pe_state(0, 0)["activated"] == 0        # nothing was activated
         fab.launch("go", rect=(0, 0, 1, 1))                 # the local task alone is fine
         assert fab.pe_state(0, 0)["activated"] == 2
+
+
+def test_a_fabric_cannot_be_copied_and_its_code_cannot_be_written():
+    """copy.copy shared the C handle: after close(), the copy read a new fabric's state. And a
+    write_mem over the code showed in read_mem but not in execution (the code is decoded at
+    load). Both are refused."""
+    import copy
+    import pickle
+    b = ImageBuilder("c")
+    b.alloc("out", "u32", 1)
+    b.label("main")
+    b.emit("exit")
+    b.task(0, "main", activated=True)
+    f = Fabric(1, 1)
+    f.load(obj_bytes({(0, 0): b.build()}, 1, 1))
+    for make in (copy.copy, copy.deepcopy, pickle.dumps):
+        with pytest.raises(TypeError, match="cannot be"):
+            make(f)
+    with pytest.raises(BadArgError, match=r"overlap its code \[0, 2\).*decoded at load"):
+        f.write_mem(0, 0, 1, [0x1234])
+    before = f.read_mem(0, 0, 0, 2).tolist()
+    f.write_mem(0, 0, 2, [7, 0])                      # data after the code is fine
+    assert f.read_mem(0, 0, 0, 4).tolist() == before + [7, 0]
+
+
+def test_rect_of_zero_size_names_the_size():
+    f = Fabric(2, 1)
+    b = ImageBuilder("z")
+    b.alloc("y", "f32", 2)
+    b.label("main")
+    b.emit("exit")
+    f.load(obj_bytes({(0, 0): b.build(), (1, 0): b.build()}, 2, 1))
+    with pytest.raises(BadArgError, match="rect width 0 is out of range 1.."):
+        f.write("y", [1.0, 2.0], rect=(0, 0, 0, 1))
+
+
+def test_many_received_wavelets_and_a_launch_by_name_on_a_large_sparse_fabric():
+    """received()/received_array() read the core's buffer in bulk (a million took 5.7 s one by
+    one), and launch by name runs in the core (on 2048x2048 with two PEs placed it took 4 s in
+    Python): the same records and activations as before."""
+    from helpers import E as EAST, R as RAMP, li
+    n = 50_000
+    s = ImageBuilder("s")
+    s.label("loop")
+    s.emit("addi", r1=3, r2=3, imm16=1)
+    s.emit("send", color=2, rq=3)
+    li(s, 4, n)
+    s.emit("bne", r1=3, r2=4, target="loop")
+    s.emit("exit")
+    s.task(0, "loop")
+    s.route(2, (RAMP, EAST))
+    f = Fabric(1024, 1024)
+    f.load(obj_bytes({(1023, 5): s.build(), (0, 0): s.build()}, 1024, 1024))
+    f.launch("loop", rect=(512, 0, 512, 1024))          # only (1023, 5) is in the rectangle
+    assert f.pe_state(1023, 5)["activated"] == 1 and f.pe_state(0, 0)["activated"] == 0
+    f.run()
+    got = f.received_array()
+    assert len(got) == n and got["payload"].tolist() == list(range(1, n + 1))
+    assert set(got["x"].tolist()) == {1023} and set(got["port"].tolist()) == {2}
+    assert got["ctrl"].dtype == bool and not got["ctrl"].any()
+    rec = f.received(color=2)
+    assert len(rec) == n and rec[0] == (1023, 5, 2, 2, 1, False, int(got["cycle"][0]))
+    assert type(rec[-1].payload) is int and type(rec[-1].ctrl) is bool
