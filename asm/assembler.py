@@ -1182,6 +1182,8 @@ class ProgramWalk(Walker):
         for a, typ, cnt, scope, ctx in self.exports:
             try:
                 sym = self.export(a, typ, cnt, scope, items, mem_words)
+                if sym is None:
+                    continue
                 if sym.name in seen_syms:
                     raise AsmError(f"`{sym.name}` is exported twice", a.pos)
                 seen_syms.add(sym.name)
@@ -1364,6 +1366,10 @@ class ProgramWalk(Walker):
                 break
             count += it.count
         if typ is None:
+            if self.errors:
+                # most likely its data directive was the error already reported (a count out of
+                # range, say): one error, not a second one that follows from it
+                return None
             raise AsmError(f"data label `{a.name}` has no data after it, so its type is unknown; "
                            f"write .export {a.name}, TYPE, COUNT", a.pos)
         return of.Symbol(a.name, typ, sym.value, count)
