@@ -128,12 +128,23 @@ def compare(sizes=((64, 1, 64), (1, 64, 64), (16, 16, 64), (64, 1, 1), (32, 32, 
     return rows
 
 
-def _main() -> None:
+SWEEP = tuple((g, g, n) for g in (8, 16, 32, 64) for n in (1, 16, 64, 256))
+
+
+def _main(sweep: bool = False) -> None:
     print(f"{'W x H':>9} {'n':>5} {'root':>9} {'scheme':>9} {'cycles':>8} {'model T':>8} {'ratio':>6}")
-    for row in compare():
+    rows = compare(SWEEP) if sweep else compare()
+    for row in rows:
         root = f"({row['root'][0]}, {row['root'][1]})"
         print(f"{row['w']:>4} x {row['h']:<3} {row['n']:>5} {root:>9} {row['scheme']:>9} {row['cycles']:>8} "
               f"{row['model']:>8.0f} {row['ratio']:>6.2f}")
+    print("measured / model T, min-max:")
+    for scheme in SCHEMES:
+        for middle in (False, True):
+            r = [row["ratio"] for row in rows if row["scheme"] == scheme and (row["root"] != (0, 0)) == middle]
+            if r:
+                print(f"  {scheme:>9}, root {'in the middle' if middle else 'at (0, 0)    '}: "
+                      f"{min(r):.2f}-{max(r):.2f}")
 
 
 if __name__ == "__main__":
@@ -142,10 +153,14 @@ if __name__ == "__main__":
 
     from wse.kernels._cli import guarded
 
-    argparse.ArgumentParser(prog="python -m wse.kernels.collectives.run",
-                            description="Measured cycles of the collective kernels beside the cost "
-                            "model's T, for rows, columns and rectangles (docs/kernels.md).").parse_args()
-    sys.exit(guarded("python -m wse.kernels.collectives.run", _main))
+    ap = argparse.ArgumentParser(prog="python -m wse.kernels.collectives.run",
+                                 description="Measured cycles of the collective kernels beside the cost "
+                                 "model's T, for rows, columns and rectangles (docs/kernels.md).")
+    ap.add_argument("--sweep", action="store_true",
+                    help="square grids of 8, 16, 32 and 64 PEs a side with 1, 16, 64 and 256 fp32 "
+                    "(some minutes) instead of the documented cases")
+    a = ap.parse_args()
+    sys.exit(guarded("python -m wse.kernels.collectives.run", lambda: _main(a.sweep)))
 
 
 def table_rows(arch: str = "wse3") -> list[dict]:
