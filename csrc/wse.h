@@ -12,7 +12,7 @@
 #ifndef WSE_H
 #define WSE_H
 
-#define WSE_API_VERSION 2
+#define WSE_API_VERSION 3
 
 typedef struct wse_fabric wse_fabric;
 
