@@ -1451,6 +1451,11 @@ class ProgramWalk(Walker):
                                self.fix_pos(nm.pos))
         if fname == "dsdidx":
             nm, nsc = self.arg_name(ast, scope) if type(ast) is Name else (ast, scope)
+            r = nsc.find(nm.name) if type(nm) is Name and nsc is not None else None
+            if r is not None and r[0] == "sym" and r[1].kind in ("label", "dlabel", "task"):
+                what = {"label": "a code label", "dlabel": "a data label", "task": "a task"}[r[1].kind]
+                raise AsmError(f"`{nm.name}` is {what}, not a DSD: name a DSD declared with `.dsd` "
+                               f"(or give a DSD index as a number)", self.fix_pos(nm.pos))
             if type(nm) is Name and nsc is not None and nsc.find(nm.name) is None \
                     and nm.name not in BUILTIN_NAMES:
                 dsds = {n for n in nsc.names() if (x := nsc.find(n)) and x[0] == "sym" and x[1].kind == "dsd"}
@@ -1469,6 +1474,9 @@ class ProgramWalk(Walker):
             hi = self.s.preset.colors - 1
         if f.kind == "task":
             hi = self.s.preset.task_ids - 1
+        if fname in ("off16", "tgt24") and not 0 <= v < len(self.code):
+            raise AsmError(f"{'branch' if fname == 'off16' else 'jump'} target {fmt_int(v)} is outside "
+                           f"the code: this program has instructions 0..{len(self.code) - 1}", pos)
         if fname == "off16":
             off = v - pc
             if not lo <= off <= hi:
@@ -1476,6 +1484,9 @@ class ProgramWalk(Walker):
                                f"legal: {fmt_range(lo, hi)}", pos)
             return off
         what = {"color": "color", "task": "task id"}.get(f.kind, fname)
+        if fname == "dsdidx" and lo <= v <= hi and v >= len(self.dsds):
+            raise AsmError(f"DSD index {fmt_int(v)} is outside this program's DSD table "
+                           + (f"(0..{len(self.dsds) - 1})" if self.dsds else "(it has no DSDs)"), pos)
         if not lo <= v <= hi:
             raise AsmError(f"{what} {fmt_int(v)} is out of range; legal: {fmt_range(lo, hi)}", pos)
         return v

@@ -213,14 +213,22 @@ def isa_doc(isa: Isa) -> str:
       "`v` unary, `s` fill from a register, `vvs` multiply-accumulate with a scalar. Each may end "
       "with `async utN [activate T | unblock T]`. **sync** marks instructions that a run of local "
       "instructions stops before: each executes at its own cycle as the first instruction of the next run, which "
-      "goes on after it (timing.md, *Runs of local instructions* and *Clarifications*).")
+      "goes on after it (timing.md, *Runs of local instructions* and *Clarifications*). "
+      "In assembly a branch's `off16` operand is the target instruction (a label or an index): the "
+      "assembler encodes target - pc (assembly.md). Every floating-point result that is a NaN is the "
+      "canonical NaN (0x7e00, 0x7fc00000), moves through fp ops included; `mov32`/`mov16` copy bits "
+      "(timing.md, *Clarifications*). A 16-bit integer op's scalar is the low 16 bits of `rs`; an fp16 "
+      "op's scalar is `rs` as fp32, and fp16 ops compute in fp32 and round the result to fp16 (two "
+      "roundings when the fp32 result was inexact). `ut` must be 0 in a "
+      "synchronous op and `tid` 0 unless the op activates or unblocks a task; the loaders refuse "
+      "other values.")
     w("")
     w("| mnemonic | operands | opcode | class | types (dst, src0, src1) | encoding | semantics |")
     w("|---|---|---|---|---|---|---|")
     for i in isa.insns:
         ops = ", ".join(op.text for op in i.operands if op.kind != "async")
         if any(op.kind == "async" for op in i.operands):
-            ops += " [, async]"
+            ops += " [async utN ...]"
         types = ", ".join(t or "-" for t in i.types) if i.types else ""
         sync = " **sync**" if i.sync else ""
         w(f"| `{i.mnemonic}` | `{ops}` | {i.opcode:#04x} | {i.cls}{sync} | {types} | "
