@@ -225,9 +225,13 @@ static void fault(wse_fabric_t *f, pe_t *p, int kind, int pc, uint64_t t, const 
     va_start(ap, fmt);
     vsnprintf(fi->reason, sizeof fi->reason, fmt, ap);
     va_end(ap);
-    if (p) {
+    /* a fault of a router (phase 1) belongs to no task, whatever the PE's CE is running */
+    int router = f->phase == 1;
+    if (p && !router) {
         fi->task = p->task;
         snprintf(fi->task_name, sizeof fi->task_name, "%s", task_name(p->img, p->task));
+    }
+    if (p) {
         if (pc >= 0 && (uint32_t)pc < p->img->n_code) {
             fi->word = p->img->dec[pc].word;
             wse_disasm(fi->word, fi->insn, sizeof fi->insn);
@@ -241,7 +245,8 @@ static void fault(wse_fabric_t *f, pe_t *p, int kind, int pc, uint64_t t, const 
     APP("fault at cycle %llu: %s\n", (unsigned long long)t, FK_NAMES[kind]);
     if (p) {
         APP("  PE (%u,%u)", p->x, p->y);
-        if (p->task >= 0) APP(", task %d%s%s%s", p->task, fi->task_name[0] ? " (" : "", fi->task_name, fi->task_name[0] ? ")" : "");
+        if (router) APP(", its router");
+        else if (p->task >= 0) APP(", task %d%s%s%s", p->task, fi->task_name[0] ? " (" : "", fi->task_name, fi->task_name[0] ? ")" : "");
         else APP(", no task running");
         APP("\n");
         if (pc >= 0) {
@@ -1396,8 +1401,10 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
         if (w.ctrl) cs->pos = (uint8_t)((cs->pos + 1) % cs->npos);
         cs->toggle ^= 1;
         qmask_update(p, cs);
-        if (from_oq && p->mstate != M_RUN) sched(f, p, t);   /* room appeared in oq */
-        else if (from_oq && p->ut_mask) sched(f, p, t);
+        /* room appeared in oq; or the switch moved, and a send or fabout waiting for room must
+           check the new position's route this cycle (the route check comes first) */
+        if ((from_oq || w.ctrl) && p->mstate != M_RUN) sched(f, p, t);
+        else if ((from_oq || w.ctrl) && p->ut_mask) sched(f, p, t);
         f->happened = 1;
     }
 #undef SET_PARK_REM
@@ -2480,6 +2487,12 @@ static int run_nomem(wse_fabric_t *f) {
 
 static int run_loop(wse_fabric_t *f, uint64_t stop_at, uint64_t max_cycles, uint64_t slice) {
     if (!f->loaded) { wse__set_msg(f, "no program is loaded"); return WSE_BAD_ARG; }
+    if (max_cycles && max_cycles < f->t) {
+        /* absolute: the watchdog cannot fire before now (the cycle was wound back to it) */
+        wse__set_msg(f, "max_cycles %llu is before the fabric's cycle %llu (it is absolute)",
+                     (unsigned long long)max_cycles, (unsigned long long)f->t);
+        return WSE_BAD_ARG;
+    }
     if (f->faulted) { wse__set_msg(f, "the fabric stopped on a fault; load it again"); return WSE_FAULT; }
     if (f->oom) {
         wse__set_msg(f, "the fabric ran out of host memory at cycle %llu (growing %s) and its state is incomplete; load it again",

@@ -1140,8 +1140,13 @@ class ReferenceFabric:
                                         f"({nb.x},{nb.y}), which has no program")
             r = nb.routes.get(c)
             if r is None or not r.rx & OPPOSITE[port]:
-                raise Fault("route", f"color {c}: PE ({nb.x},{nb.y}) does not accept "
-                                     f"{PORT_NAMES[OPPOSITE[port]]} in rx of its current position")
+                # reported at the PE whose route refuses it, as the C core does (timing.md)
+                f = Fault("route", f"a wavelet on color {c} from PE ({pe.x},{pe.y}) enters through "
+                                   f"{PORT_NAMES[OPPOSITE[port]].upper()}, but " +
+                                   ("this PE has no route for the color" if r is None else
+                                    "the current route's rx does not include it"))
+                f.at = nb
+                raise f
         if tx & used:                             # one wavelet per link per direction per cycle
             return False
         for port in (NORTH, EAST, SOUTH, WEST):
@@ -1228,7 +1233,7 @@ class ReferenceFabric:
                     used |= tx
                     happened = True
             except Fault as f:
-                raise self._fault(f, pe, t, router=True) from None
+                raise self._fault(f, getattr(f, "at", pe), t, router=True) from None
         return happened
 
     def phase_ces(self, t: int) -> bool:
@@ -1254,7 +1259,10 @@ class ReferenceFabric:
                 pe.ut[n] = None                   # finished: activate T / unblock T
                 act, tid = op.values["act"], op.values["tid"]
                 if act == 2:
-                    activate(pe, tid)
+                    try:
+                        activate(pe, tid)
+                    except Fault as f:            # the async op's own pc, as for its elements
+                        raise self._fault(f, pe, t, pc=op.pc) from None
                 elif act == 3:
                     pe.blocked &= ~(1 << tid)
                 happened = True
@@ -1374,6 +1382,8 @@ class ReferenceFabric:
         """Run until idle (returns the cycle), or raise FaultError / HangError /
         WatchdogError."""
         self._check_loaded()
+        if max_cycles is not None and max_cycles < self.cycle:
+            raise ValueError(f"max_cycles {max_cycles} is before the fabric's cycle {self.cycle}")
         while True:
             if self.idle():
                 return self.cycle
@@ -1481,10 +1491,14 @@ class ReferenceFabric:
         dx, dy = STEP[p]
         if self.pe_at(x, y) is None or self.pe_at(x + dx, y + dy) is not None:
             raise ValueError(f"port {PORT_NAMES[p]} of PE ({x},{y}) is not an edge of the fabric")
+        if self.pe_at(x, y).empty():
+            raise KeyError(f"PE ({x},{y}) has no program")          # as the C core
         if not 0 <= color < NCOLORS:
             raise ValueError(f"color {color} is not 0..23")
         arr = np.asarray(payloads).reshape(-1)
         if arr.dtype.kind == "f":
+            if arr.dtype.itemsize not in (2, 4):                  # float64: rounded to fp32, as C
+                arr = arr.astype(np.float32)
             arr = arr.view({2: np.uint16, 4: np.uint32}[arr.dtype.itemsize])
         q = self.host_in.setdefault((y * self.width + x, p), deque())
         for v in arr.tolist():
