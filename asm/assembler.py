@@ -1423,6 +1423,23 @@ class ProgramWalk(Walker):
                 return self.task_syms[ast.name]
         return None
 
+    def _named_operand(self, ast, scope, noun, declare, wrong_kinds, candidates):
+        """A task or DSD operand given as a name (through macro arguments) must name one: a label,
+        task or DSD of the other kind, or no symbol at all, is an error at the name."""
+        nm, nsc = self.arg_name(ast, scope) if type(ast) is Name else (ast, scope)
+        if type(nm) is not Name or nsc is None:
+            return
+        r = nsc.find(nm.name)
+        kinds = {"label": "a code label", "dlabel": "a data label", "dsd": "a DSD", "task": "a task"}
+        number = f"or give a {noun} {'id' if noun == 'task' else 'index'} as a number"
+        if r is not None and r[0] == "sym" and r[1].kind in wrong_kinds:
+            raise AsmError(f"`{nm.name}` is {kinds[r[1].kind]}, not {_article(noun)}: name {_article(noun)} "
+                           f"declared with `{declare}` ({number})", self.fix_pos(nm.pos))
+        if r is None and nm.name not in BUILTIN_NAMES:
+            sg = suggest(nm.name, [c for c in candidates() if c != nm.name])
+            raise AsmError(f"unknown {noun} `{nm.name}`" + (f"; {sg}" if sg else
+                           f" (declare it with `{declare}`, {number})"), self.fix_pos(nm.pos))
+
     def field_value(self, ast, scope, pc, fname, isa, activate=False):
         f = isa.fields[fname]
         if f.kind == "task":
@@ -1438,31 +1455,12 @@ class ProgramWalk(Walker):
                                        f"color, and activating it would leave it waiting for one; activate "
                                        f"a local or control task", self.fix_pos(ast.pos))
                 return t.value
-            nm, nsc = self.arg_name(ast, scope) if type(ast) is Name else (ast, scope)
-            r = nsc.find(nm.name) if type(nm) is Name and nsc is not None else None
-            if r is not None and r[0] == "sym" and r[1].kind in ("label", "dlabel", "dsd"):
-                what = {"label": "a code label", "dlabel": "a data label", "dsd": "a DSD"}[r[1].kind]
-                raise AsmError(f"`{nm.name}` is {what}, not a task: name a task declared with `.task` "
-                               f"(or give a task id as a number)", self.fix_pos(ast.pos))
-            if type(nm) is Name and r is None and nm.name not in BUILTIN_NAMES:
-                sg = suggest(nm.name, [t for t in self.task_syms if t != nm.name])
-                raise AsmError(f"unknown task `{nm.name}`" + (f"; {sg}" if sg else
-                               " (declare it with `.task`, or give a task id as a number)"),
-                               self.fix_pos(nm.pos))
+            self._named_operand(ast, scope, "task", ".task", ("label", "dlabel", "dsd"),
+                                lambda: self.task_syms)
         if fname == "dsdidx":
-            nm, nsc = self.arg_name(ast, scope) if type(ast) is Name else (ast, scope)
-            r = nsc.find(nm.name) if type(nm) is Name and nsc is not None else None
-            if r is not None and r[0] == "sym" and r[1].kind in ("label", "dlabel", "task"):
-                what = {"label": "a code label", "dlabel": "a data label", "task": "a task"}[r[1].kind]
-                raise AsmError(f"`{nm.name}` is {what}, not a DSD: name a DSD declared with `.dsd` "
-                               f"(or give a DSD index as a number)", self.fix_pos(nm.pos))
-            if type(nm) is Name and nsc is not None and nsc.find(nm.name) is None \
-                    and nm.name not in BUILTIN_NAMES:
-                dsds = {n for n in nsc.names() if (x := nsc.find(n)) and x[0] == "sym" and x[1].kind == "dsd"}
-                sg = suggest(nm.name, dsds)
-                raise AsmError(f"unknown DSD `{nm.name}`" + (f"; {sg}" if sg else
-                               " (declare it with `.dsd`, or give a DSD index as a number)"),
-                               self.fix_pos(nm.pos))
+            self._named_operand(ast, scope, "DSD", ".dsd", ("label", "dlabel", "task"),
+                                lambda: {n for n in scope.names() if (x := scope.find(n)) and x[0] == "sym"
+                                         and x[1].kind == "dsd"})
         v = self.value(ast, scope, pc)
         pos = self.fix_pos(ast.pos)
         if isinstance(v, float):
