@@ -377,10 +377,13 @@ int wse__load(wse_fabric_t *f, const uint8_t *data, size_t len) {
     if (!rp.bad && rp.pos != rp.end) rd_fail(&rp, "unexpected bytes at the end of the section");
 
     /* ---- SYMBOLS ---- */
-    rd_t rs = { data, soff[4], send_[4], "SYMBOLS", err, sizeof err, 0 };
+    /* (a failed PLACEMENT keeps its message: SYMBOLS is not read after it) */
+    rd_t rs = { data, soff[4], send_[4], "SYMBOLS", err, sizeof err, rp.bad };
     uint32_t n_sym = rp.bad ? 0 : rd_count(&rs, 20, "symbol");
     /* count per image first */
     size_t sym_start = rs.pos;
+    uint32_t prev_im = 0;
+    const char *prev_nm = NULL;
     for (uint32_t k = 0; k < n_sym && !rs.bad; k++) {
         uint32_t name = rd_u32(&rs), im = rd_u32(&rs), value = rd_u32(&rs), count = rd_u32(&rs);
         uint8_t typ = rd_u8(&rs); rd_u8(&rs); rd_u8(&rs); rd_u8(&rs);
@@ -388,6 +391,12 @@ int wse__load(wse_fabric_t *f, const uint8_t *data, size_t len) {
         if (im >= n_img || typ < 1 || typ > 5) { rd_fail(&rs, "bad image %u or type %u", im, typ); break; }
         const char *nm = str_at(&rs, strcopy, strlen_, name);
         if (!rs.bad && !is_ident(nm)) { rd_fail(&rs, "symbol name at %u is not an identifier", name); break; }
+        /* strictly increasing (image, name): sorted, no name twice in an image */
+        if (prev_nm && (im < prev_im || (im == prev_im && strcmp(nm, prev_nm) <= 0))) {
+            rd_fail(&rs, "entries are not sorted by (image, name), or a name repeats in an image (image %u, '%s')", im, nm);
+            break;
+        }
+        prev_im = im; prev_nm = nm;
         if (typ == WSE_SYM_TASK) {
             if (value >= 64 || count) rd_fail(&rs, "task symbol with id %u and count %u (must be 0)", value, count);
         } else {
@@ -436,6 +445,10 @@ int wse__load(wse_fabric_t *f, const uint8_t *data, size_t len) {
             uint32_t im = rd_u32(&rl), pc = rd_u32(&rl), file = rd_u32(&rl), line = rd_u32(&rl), col = rd_u32(&rl);
             image_t *img = &imgs[im];
             if (img->n_lines && img->lines[img->n_lines - 1].pc >= pc) { rd_fail(&rl, "image %u: entries are not sorted by pc", im); break; }
+            if (!strcopy[file] && (line || col)) {
+                rd_fail(&rl, "image %u pc %u: a record with no file has line and column 0, not %u:%u", im, pc, line, col);
+                break;
+            }
             line_t *l = &img->lines[img->n_lines++];
             l->pc = pc; l->file = strcopy + file; l->line = line; l->col = col;
         }

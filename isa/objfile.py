@@ -468,11 +468,18 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
 
     r = _Reader(data, *secs[SEC_SYMBOLS], "SYMBOLS")
     n = r.count(20, "symbol")
+    prev = None
     for _ in range(n):
         name, img, value, count, typ = r.take("IIIIB3x")
         if img >= len(images) or typ not in SYM_TYPES:
             raise ObjectFormatError(f"SYMBOLS: bad image {img} or type {typ}")
         sname = _ident(_string(strtab, name, "SYMBOLS"), "SYMBOLS")
+        # strictly increasing (image, name): sorted, and no name twice in an image (a lookup by
+        # name would find either)
+        if prev is not None and (img, sname.encode()) <= prev:
+            raise ObjectFormatError(f"SYMBOLS: entries are not sorted by (image, name), or a name repeats "
+                                    f"in an image (image {img}, {sname!r})")
+        prev = (img, sname.encode())
         if typ == SYM_CODES["task"]:
             if value >= 64 or count:
                 raise ObjectFormatError(f"SYMBOLS: task symbol with id {value} and count {count} (must be 0)")
@@ -494,7 +501,11 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
         prev = images[img].lines
         if prev and prev[-1].pc >= pc:
             raise ObjectFormatError(f"LINES: image {img}: entries are not sorted by pc")
-        images[img].lines.append(Line(pc, _string(strtab, f, "LINES"), line, col))
+        fname = _string(strtab, f, "LINES")
+        if not fname and (line or col):
+            raise ObjectFormatError(f"LINES: image {img} pc {pc}: a record with no file has line and "
+                                    f"column 0, not {line}:{col}")
+        images[img].lines.append(Line(pc, fname, line, col))
     if r.pos != r.end:
         raise ObjectFormatError("LINES: unexpected bytes at the end of the section")
     return ObjectFile(ARCHES[arch], width, height, images, placement)

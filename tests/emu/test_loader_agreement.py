@@ -138,3 +138,58 @@ def test_fields_with_fixed_values_are_checked_by_both(edit, words):
     c_ok, c_msg = _c_accepts(data)
     p_ok, p_msg = _py_accepts(data)
     assert not c_ok and not p_ok and words in c_msg and words in p_msg, (c_msg, p_msg)
+
+
+def _section(buf, kind):
+    for i in range(struct.unpack_from("<I", buf, 16)[0]):
+        k, off, size = struct.unpack_from("<III", buf, 32 + 12 * i)
+        if k == kind:
+            return off, size
+    raise KeyError(kind)
+
+
+def _dup_symbol(obj, dc):
+    img = obj.images[0]
+    s = next(s for s in img.symbols if s.name == "buf")
+    img.symbols.append(dc.replace(s, value=s.value + 2, count=1))
+
+
+def _fileless_line(obj, dc):
+    img = obj.images[0]
+    img.lines[0] = dc.replace(img.lines[0], file="", line=3, col=1)
+
+
+def _raw_unsorted_symbols() -> bytes:
+    buf = bytearray(GOOD)
+    off, size = _section(buf, 4)
+    n = struct.unpack_from("<I", buf, off)[0]
+    assert n >= 2
+    a, b = bytes(buf[off + 4:off + 24]), bytes(buf[off + 24:off + 44])
+    buf[off + 4:off + 24], buf[off + 24:off + 44] = b, a
+    return _fix(buf)
+
+
+def _raw_overlapping_placement() -> bytes:
+    buf = bytearray(GOOD)
+    off, size = _section(buf, 3)
+    assert struct.unpack_from("<I", buf, off)[0] >= 2
+    x, y, w, h, img = struct.unpack_from("<HHHHI", buf, off + 4)
+    struct.pack_into("<HHHHI", buf, off + 16, x, y, w, h, img)       # the second = the first
+    return _fix(buf)
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: _edit(_dup_symbol), "a name repeats in an image"),
+    (_raw_unsorted_symbols, "not sorted by (image, name)"),
+    (lambda: _edit(_fileless_line), "a record with no file has line and column 0"),
+    (_raw_overlapping_placement, "PLACEMENT"),
+])
+def test_rules_an_audit_found_unchecked(make, words):
+    """From an audit of docs/object-format.md with an independent reader: symbols must be in
+    (image, name) order with no name twice in an image (both readers took any order and
+    duplicates), a LINES record with no file has line and column 0, and a bad PLACEMENT is
+    reported as such by the C loader (it reported leftover SYMBOLS bytes instead)."""
+    data = make()
+    c_ok, c_msg = _c_accepts(data)
+    p_ok, p_msg = _py_accepts(data)
+    assert not c_ok and not p_ok and words in c_msg and words in p_msg, (c_msg, p_msg)
