@@ -208,6 +208,26 @@ static const line_t *line_for(const image_t *img, uint32_t pc) {
     return best && best->file && best->file[0] ? best : NULL;
 }
 
+/* append to f->msg the last nr instructions PE p executed, one line each with its source line
+   (and, with fi, record them in the fault info) */
+static void hist_lines(wse_fabric_t *f, const pe_t *p, uint32_t nr, wse_fault_info *fi) {
+    char *m = f->msg;
+    size_t n = sizeof f->msg, k = strlen(m);
+#define APP(...) do { if (k < n) { int w_ = snprintf(m + k, n - k, __VA_ARGS__); if (w_ > 0) k += (size_t)w_; } } while (0)
+    for (uint32_t j = 0; j < nr; j++) {
+        uint32_t slot = (p->hist_n - nr + j) & (NHIST - 1), hpc = p->hist[slot].pc;
+        uint32_t word = hpc < p->img->n_code ? p->img->dec[hpc].word : 0;
+        if (fi) { fi->recent_cycle[j] = p->hist[slot].t; fi->recent_pc[j] = hpc; fi->recent_word[j] = word; }
+        char txt[96] = "?";
+        if (hpc < p->img->n_code) wse_disasm(word, txt, sizeof txt);
+        APP("    cycle %llu  pc %u: %s", (unsigned long long)p->hist[slot].t, hpc, txt);
+        const line_t *l = hpc < p->img->n_code ? line_for(p->img, hpc) : NULL;
+        if (l) APP("    at %s:%u:%u", l->file, l->line, l->col);
+        APP("\n");
+    }
+#undef APP
+}
+
 static const char *FK_NAMES[] = { "none", "memory access out of range", "misaligned access",
     "write to code", "DSD length mismatch", "bad DSD", "route fault", "wavelet reached an empty PE",
     "microthread busy", "queue busy", "illegal instruction", "trap", "pc out of code", "bad task",
@@ -256,44 +276,25 @@ static void fault(wse_fabric_t *f, pe_t *p, int kind, int pc, uint64_t t, const 
         }
     }
     APP("  reason: %s\n", fi->reason);
+#undef APP
     if (p && p->hist_n) {
         uint32_t nr = p->hist_n < NHIST ? p->hist_n : NHIST;
-        APP("  the last %u instructions PE (%u,%u) executed before (oldest first):\n", nr, p->x, p->y);
-        for (uint32_t j = 0; j < nr; j++) {
-            uint32_t slot = (p->hist_n - nr + j) & (NHIST - 1), hpc = p->hist[slot].pc;
-            fi->recent_cycle[j] = p->hist[slot].t; fi->recent_pc[j] = hpc;
-            fi->recent_word[j] = hpc < p->img->n_code ? p->img->dec[hpc].word : 0;
-            char txt[96] = "?";
-            if (hpc < p->img->n_code) wse_disasm(fi->recent_word[j], txt, sizeof txt);
-            APP("    cycle %llu  pc %u: %s", (unsigned long long)p->hist[slot].t, hpc, txt);
-            const line_t *l = hpc < p->img->n_code ? line_for(p->img, hpc) : NULL;
-            if (l) APP("    at %s:%u:%u", l->file, l->line, l->col);
-            APP("\n");
-        }
+        k = strlen(m);
+        snprintf(m + k, n - k, "  the last %u instructions PE (%u,%u) executed before (oldest first):\n", nr, p->x, p->y);
+        hist_lines(f, p, nr, fi);
         fi->n_recent = (int)nr;
     }
-#undef APP
 }
 
 /* append to the fault report the last (up to 4) instructions of PE q, the neighbour a faulting
    wavelet came from: the report's PE is the receiver, whose own history is usually unrelated */
 static void fault_add_sender(wse_fabric_t *f, const pe_t *q) {
     if (!q || !q->hist_n) return;
-    char *m = f->msg;
-    size_t n = sizeof f->msg, k = strlen(m);
-#define APP(...) do { if (k < n) { int w_ = snprintf(m + k, n - k, __VA_ARGS__); if (w_ > 0) k += (size_t)w_; } } while (0)
     uint32_t nr = q->hist_n < 4 ? q->hist_n : 4;
-    APP("  the wavelet came from PE (%u,%u), whose last %u instructions were (oldest first):\n", q->x, q->y, nr);
-    for (uint32_t j = 0; j < nr; j++) {
-        uint32_t slot = (q->hist_n - nr + j) & (NHIST - 1), hpc = q->hist[slot].pc;
-        char txt[96] = "?";
-        if (hpc < q->img->n_code) wse_disasm(q->img->dec[hpc].word, txt, sizeof txt);
-        APP("    cycle %llu  pc %u: %s", (unsigned long long)q->hist[slot].t, hpc, txt);
-        const line_t *l = hpc < q->img->n_code ? line_for(q->img, hpc) : NULL;
-        if (l) APP("    at %s:%u:%u", l->file, l->line, l->col);
-        APP("\n");
-    }
-#undef APP
+    size_t k = strlen(f->msg);
+    snprintf(f->msg + k, sizeof f->msg - k, "  the wavelet came from PE (%u,%u), whose last %u instructions "
+             "were (oldest first):\n", q->x, q->y, nr);
+    hist_lines(f, q, nr, NULL);
 }
 
 /* the main thread executed the instruction at pc in cycle t (see pe_t.hist) */
@@ -734,6 +735,17 @@ int wse_task_id(wse_fabric *f, unsigned int x, unsigned int y, const char *name,
     return WSE_OK;
 }
 
+/* A host call between runs made PE p's CE runnable: an event at the current cycle. Not sched():
+   after a run, sched_t and visit_t may still name the current cycle (the run's last, empty
+   cycle was visited, then the cycle was wound back to the last active one), and their dedupes
+   would drop this event; the calendar's bitmap makes the add idempotent anyway. */
+static void host_wake(wse_fabric_t *f, pe_t *p) {
+    p->sched_t = f->t;
+    p->visit_t = NEVER;      /* the visit of that cycle is not a visit of this event */
+    f->cal_t[f->t & (CAL - 1)] = f->t;
+    cal_add(f, (uint32_t)(f->t & (CAL - 1)), p->idx);
+}
+
 int wse_launch(wse_fabric *f, int tid, unsigned int x0, unsigned int y0, unsigned int w, unsigned int h) {
     if (!f) return WSE_BAD_ARG;
     if (tid < 0 || tid >= NTASKS) { wse__set_msg(f, "task id %d is not 0..63", tid); return WSE_BAD_ARG; }
@@ -760,14 +772,7 @@ int wse_launch(wse_fabric *f, int tid, unsigned int x0, unsigned int y0, unsigne
             pe_t *p = f->pes[(size_t)yy * f->W + xx];
             if (!p || !p->img->tasks[tid].defined) continue;
             p->activated |= 1ull << tid;
-            /* not sched(): after a run, sched_t and visit_t may still name the current cycle
-               (the run's last, empty cycle was visited, then the cycle was wound back to the
-               last active one), and their dedupes would drop this event; the calendar's bitmap
-               makes the add idempotent anyway */
-            p->sched_t = f->t;
-            p->visit_t = NEVER;      /* and the visit of that cycle is not a visit of this event */
-            f->cal_t[f->t & (CAL - 1)] = f->t;
-            cal_add(f, (uint32_t)(f->t & (CAL - 1)), p->idx);
+            host_wake(f, p);
             n++;
         }
     if (!n) { wse__set_msg(f, "no PE in the rectangle (%u,%u) %ux%u defines task %d", x0, y0, w, h, tid); return WSE_NOT_FOUND; }
@@ -808,10 +813,7 @@ int wse_launch_name(wse_fabric *f, const char *name, unsigned int x0, unsigned i
                     continue;
                 }
                 p->activated |= 1ull << tid;
-                p->sched_t = f->t;              /* as wse_launch: not sched(), see there */
-                p->visit_t = NEVER;
-                f->cal_t[f->t & (CAL - 1)] = f->t;
-                cal_add(f, (uint32_t)(f->t & (CAL - 1)), p->idx);
+                host_wake(f, p);
             }
     if (!n) { wse__set_msg(f, "no PE in the rectangle (%u,%u) %ux%u defines task '%s'", x0, y0, w, h, name); return WSE_NOT_FOUND; }
     return WSE_OK;
@@ -1812,11 +1814,20 @@ static inline uint32_t lag_width(uint32_t d, uint32_t ed, uint32_t s, uint32_t e
     return lag < cap ? lag : cap;
 }
 
+/* The PE's datapath for a memory-only op of cyc cycles issued at t: it starts when the previous
+   one has finished (timing.md, Instruction costs); returns the start. The op's effect stays at
+   issue; its cost to the issuing thread is start + cyc - t. */
+static inline uint64_t dp_take(pe_t *p, uint64_t t, uint32_t cyc) {
+    uint64_t start = p->dp_free > t ? p->dp_free : t;
+    p->dp_free = start + cyc;
+    return start;
+}
+
 /* A memory-only op whose operands are checked: all its elements now (unit: every operand
    unit-stride); returns its cycles. */
 static inline uint32_t mem_op_now(wse_fabric_t *f, pe_t *p, const dinsn_t *di, const insn_desc_t *in,
                                   const dsr_t *d, const dsr_t *a, const dsr_t *b, uint32_t rs, uint64_t n, int unit,
-                                  uint64_t t) {
+                                  uint64_t t, uint64_t *start_out) {
     p->st_elems += n;
     tensor_mem_all(p, di->op, in, d, a, b, rs, n, unit);
     uint32_t cyc = tensor_cycles(f, in, n, unit);
@@ -1830,11 +1841,8 @@ static inline uint32_t mem_op_now(wse_fabric_t *f, pe_t *p, const dinsn_t *di, c
         uint32_t w = f->P.simd[in->cls];
         if (cap < w) cyc = (uint32_t)((n + cap - 1) / cap);
     }
-    /* the datapath: the op starts when the previous memory-only op has finished; the result is
-       its finishing cycle minus t (its effect stays at issue, as timing.md says) */
-    uint64_t start = p->dp_free > t ? p->dp_free : t;
-    p->dp_start = start;
-    p->dp_free = start + cyc;
+    uint64_t start = dp_take(p, t, cyc);
+    if (start_out) *start_out = start;
     /* an async op is traced once, when its microthread completes it (ut_step) */
     if (f->tracing && !di->act) trace(f, 2, p, di->op, 8, start, start + cyc);
     uint64_t total = start + cyc - t;
@@ -1860,8 +1868,7 @@ static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_
             fmachs_run((float *)(void *)(p->mem + d->base), (const float *)(const void *)(p->mem + a->base),
                        p->mem + b->base, n, bf(p->regs[di->rs]));
             uint32_t cyc = tensor_cycles(f, in, n, 1);
-            uint64_t start = p->dp_free > t ? p->dp_free : t;     /* the datapath (mem_op_now) */
-            p->dp_free = start + cyc;
+            uint64_t start = dp_take(p, t, cyc);
             if (f->tracing) trace(f, 2, p, di->op, 8, start, start + cyc);
             return (uint32_t)(start + cyc - t);
         }
@@ -1880,7 +1887,7 @@ static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_
             && mem1d_ok(f, p, d, n, esize(in->td), 1) && (!a || mem1d_ok(f, p, a, n, esize(in->t0), 0))
             && (!b || mem1d_ok(f, p, b, n, esize(in->t1), 0))) {
             int unit = d->stride[0] == 1 && (!a || a->stride[0] == 1) && (!b || b->stride[0] == 1);
-            return mem_op_now(f, p, di, in, d, a, b, rs, n, unit, t);
+            return mem_op_now(f, p, di, in, d, a, b, rs, n, unit, t, NULL);
         }
     }
     if (di->act && (p->ut_mask >> di->ut & 1)) {
@@ -1934,13 +1941,14 @@ static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_
     }
     if (!fabric) {
         int unit = dsd_unit(d) && (!a || dsd_unit(a)) && (!b || dsd_unit(b));
-        uint32_t cyc = mem_op_now(f, p, di, in, d, a, b, rs, n, unit, t);
+        uint64_t start;
+        uint32_t cyc = mem_op_now(f, p, di, in, d, a, b, rs, n, unit, t, &start);
         if (!di->act) return cyc;
         op_t *op = &p->ut[di->ut];
         memset(op, 0, sizeof *op);
         op->busy = 1; op->opcode = di->op; op->act = di->act; op->tid = di->tid;
         /* cyc counts from t: a wait for the datapath, then the op (mem_op_now) */
-        op->n = (uint32_t)n; op->done = (uint32_t)n; op->finish_t = t + cyc; op->start_t = p->dp_start; op->pc = pc;
+        op->n = (uint32_t)n; op->done = (uint32_t)n; op->finish_t = t + cyc; op->start_t = start; op->pc = pc;
         p->ut_mask |= (uint8_t)(1u << di->ut);
         sched(f, p, t + cyc);
         return 1;

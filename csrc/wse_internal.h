@@ -162,7 +162,6 @@ typedef struct pe {
     /* the cycle from which the PE's SIMD datapath is free: memory-only tensor ops, on the main
        thread or a microthread, run one after another on it (timing.md, Instruction costs) */
     uint64_t dp_free;
-    uint64_t dp_start;          /* the start of the last op on it (an async op's trace span) */
     /* run accounting (instructions count at their own cycle) */
     uint64_t run_t0;
     uint32_t run_n;
