@@ -201,7 +201,7 @@ class Fabric:
         lib.wse_info(self._f, ffi.NULL, ffi.NULL, ffi.NULL, clk, words)
         self.clock_hz, self.sram_words = int(clk[0]), int(words[0])
         self._loaded = False
-        self._recv_cache: list[np.ndarray] = []
+        self._recv = np.empty(0, self._RECV_DT)   # received so far
         if trace:
             self.enable_trace(True)
 
@@ -303,7 +303,7 @@ class Fabric:
         data = bytes(data)
         self._check(lib.wse_load(self._f, data, len(data)))
         self._loaded = True
-        self._recv_cache = []
+        self._recv = np.empty(0, self._RECV_DT)
 
     # -- host memory -------------------------------------------------------------------------
     def _rect(self, rect):
@@ -436,15 +436,13 @@ class Fabric:
         """Every wavelet received so far, as a structured array (read from the core in bulk:
         a million take well under a second)."""
         n = int(lib.wse_received_count(self._f))
-        have = sum(len(a) for a in self._recv_cache)
+        have = len(self._recv)
         if n > have:
             raw = np.empty(n - have, self._RECV_RAW)
             self._check(lib.wse_received_read(self._f, have, n - have,
                                               ffi.cast("wse_host_wavelet *", ffi.from_buffer(raw))))
-            self._recv_cache.append(raw.astype(self._RECV_DT))
-        if len(self._recv_cache) > 1:
-            self._recv_cache[:] = [np.concatenate(self._recv_cache)]
-        return self._recv_cache[0] if self._recv_cache else np.empty(0, self._RECV_DT)
+            self._recv = np.concatenate([self._recv, raw.astype(self._RECV_DT)])
+        return self._recv
 
     def received(self, color: int | None = None) -> list[Received]:
         """Wavelets the fabric delivered to the host, in order."""

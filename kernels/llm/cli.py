@@ -61,6 +61,11 @@ def _eos(args, tok):
     return tok.eos_id
 
 
+def _without_eos(new: list, eos) -> list:
+    """The generated ids without the EOS that ended them: it ends the text, it is not part of it."""
+    return new[:-1] if new and eos is not None and new[-1] == eos else new
+
+
 def _stop_args(p) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--stop-at-eos", dest="stop_at_eos", action="store_true", default=None,
@@ -84,7 +89,7 @@ def _cmd_generate(args) -> int:
     if args.ids:
         print("prompt ids:", ids)
         print("new ids:   ", new)
-    print(tok.decode(ids + (new[:-1] if new and eos is not None and new[-1] == eos else new)))
+    print(tok.decode(ids + _without_eos(new, eos)))
     print(f"[{len(ids)} prompt + {len(new)} new tokens in {dt:.2f} s]", file=sys.stderr)
     return 0
 
@@ -274,7 +279,6 @@ def _cmd_fabric(args) -> int:
             stream.add(pieces.add(t), i)
 
     new = dec.generate(ids, args.n, on_token=on_token, eos_id=eos)
-    text_ids = new[:-1] if new and eos is not None and new[-1] == eos else new
     if not args.json:      # what was held back (an incomplete character at the very end)
         rest = pieces.rest()
         if rest:
@@ -283,7 +287,7 @@ def _cmd_fabric(args) -> int:
     cycles = float(np.mean(st.cycles)) if st.cycles else 0.0
     result = {
         "tokens": new,
-        "text": tok.decode(text_ids),
+        "text": tok.decode(_without_eos(new, eos)),
         "cycles_per_token": cycles,
         "projected_tokens_per_s": dec.clock_hz / cycles if cycles else 0.0,
         "wall_s_per_token": float(np.mean(st.wall)) if st.wall else 0.0,
