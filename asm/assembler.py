@@ -1151,7 +1151,8 @@ class ProgramWalk(Walker):
                         lo, hi = lo + min(0, step), hi + max(0, step)
                 if all(x.lens[k] > 0 for k in range(nd)) and (lo < 0 or hi >= preset.sram_words):
                     st = d["stmt"]
-                    self.warn(f"DSD `{st.args[0].name if type(st.args[0]) is Name else '?'}` reaches word "
+                    nm = self.arg_name(st.args[0], d["scope"])[0]       # (the caller's name in a macro)
+                    self.warn(f"DSD `{nm.name if type(nm) is Name else '?'}` reaches word "
                               f"{lo if lo < 0 else hi}, outside SRAM (0..{preset.sram_words - 1}): "
                               f"an op over it as declared faults", st.namepos,
                               ["change its base, len or stride, or ignore this if the code sets them "

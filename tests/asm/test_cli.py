@@ -168,3 +168,17 @@ def test_warnings_api_and_cli(tmp_path):
     out.unlink()
     r = run_as([str(src), "-o", str(out), "--Werror"])
     assert r.exit_code == 1 and not out.exists() and "(--Werror: no output written)" in r.output
+
+
+def test_dsd_warning_inside_a_macro_names_the_callers_dsd():
+    """A DSD declared by a macro under the name its caller passed is warned about under that
+    name, not the macro parameter's."""
+    import warnings
+    from wse.asm import AssemblyWarning
+    src = ".macro mk, D\n    .dsd D, mem1d, base=0, len=100000\n.endm\n    mk huge\n" \
+          "    .task main, local, start\nmain:\n    exit\n"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assemble_text(src, "m.s")
+    msgs = [str(w.message.diagnostic.message) for w in caught if isinstance(w.message, AssemblyWarning)]
+    assert len(msgs) == 1 and msgs[0].startswith("DSD `huge` reaches word 99999")
