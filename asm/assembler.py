@@ -15,6 +15,7 @@ Structure
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ from .syntax import (Arrow, Bin, Bracket, IfBlock, Kw, MacroBlock, Name, Num, Pr
                      RepBlock, SourceFile, Stmt, Str, Un, parse_line)
 
 MAX_MACRO_DEPTH = 64
+IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 MAX_INCLUDE_DEPTH = 64
 MAX_STATEMENTS = 2_000_000
 MAX_FABRIC = 4096
@@ -140,6 +142,9 @@ class Walker:
         self.warnings: list[Diagnostic] = []
         self.notes: list[str] = []          # macro / include context, innermost last
         self.macro_stack: list[str] = []
+        # the invocations of the (non-pseudo) macros being expanded, outermost first: (macro,
+        # file, line, col); recorded with each instruction (LINES, EXPANSIONS)
+        self.expansions: list[tuple[str, str, int, int]] = []
         self.include_stack: list[str] = []
         self.pseudo_pos: Pos | None = None  # position of the pseudo-instruction being expanded
         self.trace = None
@@ -387,9 +392,11 @@ class Walker:
             return
         self.macro_stack.append(m.name)
         self.notes.append(f"in expansion of macro `{m.name}` at {s.namepos}")
+        self.expansions.append((m.name, s.namepos.file, s.namepos.line, s.namepos.col))
         try:
             self.walk(m.body, inner)
         finally:
+            self.expansions.pop()
             self.notes.pop()
             self.macro_stack.pop()
 
@@ -818,11 +825,26 @@ class ProgramWalk(Walker):
             self.loc = ("none",)
             self.loc_fresh = True
             return
-        if len(s.args) != 3 or type(s.args[0]) is not Str:
-            raise AsmError('`.loc` takes "file", LINE, COL (or nothing, for no line information)', s.namepos)
+        usage = ('`.loc` takes "file", LINE, COL, then for each macro expansion the code comes from '
+                 '(innermost first) "macro", "file", LINE, COL; or nothing, for no line information')
+        if len(s.args) < 3 or (len(s.args) - 3) % 4 or type(s.args[0]) is not Str:
+            raise AsmError(usage, s.namepos)
         line = self.int_value(s.args[1], scope, what="line", lo=0, hi=0xFFFFFFFF)
         col = self.int_value(s.args[2], scope, what="column", lo=0, hi=0xFFFFFFFF)
-        self.loc = (s.args[0].value, line, col)
+        via = []
+        for k in range(3, len(s.args), 4):
+            m, f, ln, cl = s.args[k:k + 4]
+            for a in (m, f):
+                if type(a) is not Str or not a.value:
+                    raise AsmError(usage, a.pos)
+            if not IDENT_RE.match(m.value):
+                raise AsmError(f"`.loc`: the macro name {m.value!r} is not an identifier", m.pos)
+            via.append((m.value, f.value,
+                        self.int_value(ln, scope, what="line", lo=0, hi=0xFFFFFFFF),
+                        self.int_value(cl, scope, what="column", lo=0, hi=0xFFFFFFFF)))
+        if via and not s.args[0].value:
+            raise AsmError("`.loc`: code with no file cannot come from a macro expansion", s.args[0].pos)
+        self.loc = (s.args[0].value, line, col, tuple(via))
         self.loc_fresh = True
 
     # -- instructions ----------------------------------------------------------------------
@@ -930,7 +952,7 @@ class ProgramWalk(Walker):
             self.loc_fresh = False
         else:
             p = self.pseudo_pos or s.namepos
-            loc = ((p.file, p.line, p.col), False)
+            loc = ((p.file, p.line, p.col, tuple(reversed(self.expansions))), False)
         self.code.append(CodeItem(chosen, ops, s.async_, scope, len(self.code),
                                   self.pseudo_pos or s.namepos, self.ctx(), loc))
 
@@ -1210,7 +1232,7 @@ class ProgramWalk(Walker):
                 prev = None
                 continue
             if forced or loc != prev:
-                lines.append(of.Line(it.pc, loc[0], loc[1], loc[2]))
+                lines.append(of.Line(it.pc, loc[0], loc[1], loc[2], loc[3]))
             prev = loc
         if self.errors:
             return None

@@ -137,7 +137,11 @@ def _image(img: of.Image, index: int, label: str, isa) -> list[str]:
     for pc, w in enumerate(img.code):
         ln = line_at.get(pc)
         if ln is not None:
-            out.append(f"    .loc {quote(ln.file)}, {ln.line}, {ln.col}" if ln.file else "    .loc")
+            if not ln.file:
+                out.append("    .loc")
+            else:
+                via = "".join(f", {quote(m)}, {quote(f)}, {li}, {co}" for m, f, li, co in ln.via)
+                out.append(f"    .loc {quote(ln.file)}, {ln.line}, {ln.col}{via}")
         d = decode(w, isa)
         text = format_insn(d, pc, task_names=task_names, isa=isa) if d else f".word {w:#010x}"
         out.append(f"    {text:<40} ; {pc}: {w:#010x}")

@@ -12,7 +12,7 @@
 #ifndef WSE_H
 #define WSE_H
 
-#define WSE_API_VERSION 3
+#define WSE_API_VERSION 4
 
 typedef struct wse_fabric wse_fabric;
 
@@ -160,6 +160,14 @@ int wse_pe_placed(const wse_fabric *f, unsigned int x, unsigned int y);
 /* Symbols: looked up in the image of PE (x, y). type as in the object format. */
 int wse_symbol(wse_fabric *f, unsigned int x, unsigned int y, const char *name,
                unsigned int *value, unsigned int *count, int *type);
+/* The source position of the instruction at pc in the image of PE (x, y), from the object's
+   LINES and EXPANSIONS: depth 0 gives the instruction's own file, line and column (macro
+   NULL); depth k >= 1 the k-th macro invocation it comes from, innermost first (the macro's
+   name and where it was invoked). WSE_NOT_FOUND when there is no such position (no line
+   information, or fewer than k invocations). The strings live until the next load. */
+int wse_source(const wse_fabric *f, unsigned int x, unsigned int y, unsigned int pc,
+               unsigned int depth, const char **file, unsigned int *line, unsigned int *column,
+               const char **macro);
 /* Host memory access: n words at addr of PE (x, y); takes no cycles. */
 int wse_mem_read(wse_fabric *f, unsigned int x, unsigned int y, unsigned int addr,
                  unsigned int n, unsigned short *out);

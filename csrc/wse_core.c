@@ -208,6 +208,50 @@ static const line_t *line_for(const image_t *img, uint32_t pc) {
     return best && best->file && best->file[0] ? best : NULL;
 }
 
+/* the invocation of depth k >= 1 (innermost first) that line l's instructions come from */
+static const site_t *via_at(const wse_fabric_t *f, const line_t *l, uint32_t k) {
+    uint32_t v = l ? l->via : 0;
+    while (v && v <= f->n_sites && --k) v = f->sites[v - 1].parent;
+    return v && v <= f->n_sites ? &f->sites[v - 1] : NULL;
+}
+
+/* append to m (n bytes, k used) pre, "file:line:col" of line l (nothing when l is NULL) and
+   the macro invocations it comes from: on the same line (", in `m` at file:line:col" each), or
+   with sep before each ("in expansion of macro `m` at ..."); post after it all */
+static size_t app_where(const wse_fabric_t *f, char *m, size_t n, size_t k, const line_t *l, const char *pre,
+                        const char *sep, const char *post) {
+#define APP(...) do { if (k < n) { int w_ = snprintf(m + k, n - k, __VA_ARGS__); if (w_ > 0) k += (size_t)w_; } } while (0)
+    if (!l) return k;
+    APP("%s%s:%u:%u", pre, l->file, l->line, l->col);
+    for (uint32_t d = 1; d <= 64; d++) {
+        const site_t *s = via_at(f, l, d);
+        if (!s) break;
+        if (sep) APP("%sin expansion of macro `%s` at %s:%u:%u", sep, s->macro, s->file, s->line, s->col);
+        else APP(", in `%s` at %s:%u:%u", s->macro, s->file, s->line, s->col);
+    }
+    APP("%s", post);
+#undef APP
+    return k < n ? k : n;
+}
+
+int wse_source(const wse_fabric *f, unsigned int x, unsigned int y, unsigned int pc,
+               unsigned int depth, const char **file, unsigned int *line, unsigned int *column,
+               const char **macro) {
+    if (!f || !file || !line || !column || !macro) return WSE_BAD_ARG;
+    *file = NULL; *macro = NULL; *line = *column = 0;
+    if (x >= f->W || y >= f->H) return WSE_BAD_ARG;
+    const pe_t *p = f->pes ? f->pes[(size_t)y * f->W + x] : NULL;
+    if (!p) return WSE_NOT_FOUND;
+    if (pc >= p->img->n_code) return WSE_BAD_ARG;
+    const line_t *l = line_for(p->img, pc);
+    if (!l) return WSE_NOT_FOUND;
+    if (!depth) { *file = l->file; *line = l->line; *column = l->col; return WSE_OK; }
+    const site_t *s = via_at(f, l, depth);
+    if (!s) return WSE_NOT_FOUND;
+    *file = s->file; *line = s->line; *column = s->col; *macro = s->macro;
+    return WSE_OK;
+}
+
 /* append to f->msg the last nr instructions PE p executed, one line each with its source line
    (and, with fi, record them in the fault info) */
 static void hist_lines(wse_fabric_t *f, const pe_t *p, uint32_t nr, wse_fault_info *fi) {
@@ -222,7 +266,7 @@ static void hist_lines(wse_fabric_t *f, const pe_t *p, uint32_t nr, wse_fault_in
         if (hpc < p->img->n_code) wse_disasm(word, txt, sizeof txt);
         APP("    cycle %llu  pc %u: %s", (unsigned long long)p->hist[slot].t, hpc, txt);
         const line_t *l = hpc < p->img->n_code ? line_for(p->img, hpc) : NULL;
-        if (l) APP("    at %s:%u:%u", l->file, l->line, l->col);
+        k = app_where(f, m, n, k, l, "    at ", NULL, "");
         APP("\n");
     }
 #undef APP
@@ -251,11 +295,12 @@ static void fault(wse_fabric_t *f, pe_t *p, int kind, int pc, uint64_t t, const 
         fi->task = p->task;
         snprintf(fi->task_name, sizeof fi->task_name, "%s", task_name(p->img, p->task));
     }
+    const line_t *l = NULL;
     if (p) {
         if (pc >= 0 && (uint32_t)pc < p->img->n_code) {
             fi->word = p->img->dec[pc].word;
             wse_disasm(fi->word, fi->insn, sizeof fi->insn);
-            const line_t *l = line_for(p->img, (uint32_t)pc);
+            l = line_for(p->img, (uint32_t)pc);
             if (l) { snprintf(fi->file, sizeof fi->file, "%s", l->file); fi->line = (int)l->line; fi->column = (int)l->col; }
         }
     }
@@ -271,7 +316,7 @@ static void fault(wse_fabric_t *f, pe_t *p, int kind, int pc, uint64_t t, const 
         APP("\n");
         if (pc >= 0) {
             APP("  pc %d: %s", pc, fi->insn);
-            if (fi->file[0]) APP("    at %s:%d:%d", fi->file, fi->line, fi->column);
+            k = app_where(f, m, n, k, l, "    at ", "\n      ", "");
             APP("\n");
         }
     }
@@ -529,7 +574,7 @@ void wse__free_program(wse_fabric_t *f) {
     }
     block_free(f->pe_block_map, f->pe_block_len); f->pe_block_map = NULL; f->pe_block_len = 0;
     wse__arena_free(f->arena);
-    f->arena = NULL; f->images = NULL; f->n_images = 0; f->n_placed = 0; f->loaded = 0;
+    f->arena = NULL; f->images = NULL; f->n_images = 0; f->sites = NULL; f->n_sites = 0; f->n_placed = 0; f->loaded = 0;
     f->t = 0; f->last_active = 0; f->resuming = 0; f->faulted = 0; f->oom = NULL; f->oom_t = 0;
     f->ract_n = 0; f->rnew_n = 0; f->late_h = f->late_n = 0;
     for (uint32_t k = 0; k < CAL; k++) if (f->cal_n[k]) cal_clear(f, k);
@@ -2343,9 +2388,8 @@ static void hang_report(wse_fabric_t *f) {
             char ins[96] = "";
             if (p->pc < p->img->n_code) wse_disasm(p->img->dec[p->pc].word, ins, sizeof ins);
             const line_t *ln = p->pc < p->img->n_code ? line_for(p->img, p->pc) : NULL;
-            char where[300] = "";
-            if (ln && ln->file && ln->line)
-                snprintf(where, sizeof where, "  (%s:%u:%u)", ln->file, ln->line, ln->col);
+            char where[1024] = "";
+            if (ln && ln->file && ln->line) app_where(f, where, sizeof where, 0, ln, "  (", NULL, ")");
             APP("  running task %d%s%s%s at pc %u: %s%s\n", p->task, *tn ? " (" : "", tn, *tn ? ")" : "",
                 p->pc, ins, where);
             if (p->mstate == M_SEND) {

@@ -74,7 +74,11 @@ typedef struct { uint32_t addr, n; uint16_t *w; } chunk_t;
 typedef struct { uint8_t defined, kind, color, flags; uint32_t entry; } task_t;
 typedef struct { uint8_t color, npos, iq, oq; uint8_t rx[4], tx[4]; } route_t;
 typedef struct { const char *name; uint32_t value, count; uint8_t type; } sym_t;
-typedef struct { uint32_t pc; const char *file; uint32_t line, col; } line_t;
+/* via: 0 outside macros, else 1 + the index in wse_fabric_t.sites of the innermost macro
+   invocation the instructions come from */
+typedef struct { uint32_t pc; const char *file; uint32_t line, col, via; } line_t;
+/* a macro invocation (EXPANSIONS): parent is 0 or 1 + the index of the invocation it is in */
+typedef struct { const char *macro, *file; uint32_t line, col, parent; } site_t;
 
 typedef struct image {
     const char *name;
@@ -199,6 +203,7 @@ typedef struct wse_fabric {
     image_t *images; uint32_t n_images;
     void *arena;                /* loader allocations (strings etc.) */
     char *strtab; size_t strtab_len;
+    site_t *sites; uint32_t n_sites;   /* EXPANSIONS (in the arena) */
     int loaded;
     uint64_t t;
     uint64_t last_active;       /* 1 + last cycle in which something happened */

@@ -437,12 +437,13 @@ typedef struct wse_preset {
 #define WSE_TASK_DATA 1
 #define WSE_TASK_CONTROL 2
 #define WSE_OBJ_MAGIC "WSEO"
-#define WSE_OBJ_VERSION 1
+#define WSE_OBJ_VERSION 2
 #define WSE_SEC_STRTAB 1
 #define WSE_SEC_IMAGES 2
 #define WSE_SEC_PLACEMENT 3
 #define WSE_SEC_SYMBOLS 4
 #define WSE_SEC_LINES 5
+#define WSE_SEC_EXPANSIONS 6
 #define WSE_SYM_F16 1
 #define WSE_SYM_F32 2
 #define WSE_SYM_U16 3

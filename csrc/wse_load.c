@@ -205,15 +205,16 @@ int wse__load(wse_fabric_t *f, const uint8_t *data, size_t len) {
     void *arena = NULL;
     rd_t r = { data, 16, len, "header", err, sizeof err, 0 };
     uint32_t nsec = rd_u32(&r);
-    if (nsec != 5) { wse__set_msg(f, "%u sections; version 1 has exactly 5", nsec); return WSE_LOAD_ERROR; }
-    static const char *SECN[6] = { "", "STRTAB", "IMAGES", "PLACEMENT", "SYMBOLS", "LINES" };
-    size_t soff[6], send_[6];
+#define NSEC 6
+    if (nsec != NSEC) { wse__set_msg(f, "%u sections; version %d has exactly %d", nsec, WSE_OBJ_VERSION, NSEC); return WSE_LOAD_ERROR; }
+    static const char *SECN[NSEC + 1] = { "", "STRTAB", "IMAGES", "PLACEMENT", "SYMBOLS", "LINES", "EXPANSIONS" };
+    size_t soff[NSEC + 1], send_[NSEC + 1];
     r.pos = 32; r.what = "section table";
-    for (uint32_t i = 0; i < 5; i++) {
+    for (uint32_t i = 0; i < NSEC; i++) {
         uint32_t kind = rd_u32(&r), off = rd_u32(&r), ln = rd_u32(&r);
         if (r.bad) break;
         if (kind != i + 1) { rd_fail(&r, "section %u has kind %u, expected %u (%s)", i, kind, i + 1, SECN[i + 1]); break; }
-        if (off % 4 || off < 32 + 60 || (uint64_t)off + ln > len) { rd_fail(&r, "section %s at %u+%u is misaligned or outside the file", SECN[kind], off, ln); break; }
+        if (off % 4 || off < 32 + 12 * NSEC || (uint64_t)off + ln > len) { rd_fail(&r, "section %s at %u+%u is misaligned or outside the file", SECN[kind], off, ln); break; }
         soff[kind] = off; send_[kind] = (size_t)off + ln;
     }
     if (r.bad) { wse__set_msg(f, "%s", err); return WSE_LOAD_ERROR; }
@@ -422,45 +423,70 @@ int wse__load(wse_fabric_t *f, const uint8_t *data, size_t len) {
         if (rs.pos != rs.end) rd_fail(&rs, "unexpected bytes at the end of the section");
     }
 
+    /* ---- EXPANSIONS (read before LINES, which refers to them) ---- */
+    rd_t rx = { data, soff[6], send_[6], "EXPANSIONS", err, sizeof err, rp.bad || rs.bad };
+    uint32_t n_sites = rx.bad ? 0 : rd_count(&rx, 20, "expansion");
+    site_t *sites = (site_t *)arena_alloc(&arena, sizeof(site_t) * ((size_t)n_sites + 1));
+    if (!sites) { free(grid); wse__arena_free(arena); wse__set_msg(f, "out of memory"); return WSE_NOMEM; }
+    for (uint32_t k = 1; k <= n_sites && !rx.bad; k++) {
+        uint32_t m = rd_u32(&rx), file = rd_u32(&rx), line = rd_u32(&rx), col = rd_u32(&rx), parent = rd_u32(&rx);
+        if (rx.bad) break;
+        const char *mn = str_at(&rx, strcopy, strlen_, m);
+        if (!rx.bad && !is_ident(mn)) { rd_fail(&rx, "the name %s is not an identifier", mn); break; }
+        const char *fn = rx.bad ? "" : str_at(&rx, strcopy, strlen_, file);
+        if (rx.bad) break;
+        if (!fn[0]) { rd_fail(&rx, "record %u (macro '%s') has no file", k, mn); break; }
+        if (parent >= k) { rd_fail(&rx, "record %u names parent %u, which is not an earlier record", k, parent); break; }
+        site_t *st = &sites[k - 1];
+        st->macro = mn; st->file = fn; st->line = line; st->col = col; st->parent = parent;
+    }
+    if (!rx.bad && rx.pos != rx.end) rd_fail(&rx, "unexpected bytes at the end of the section");
+
     /* ---- LINES ---- */
-    rd_t rl = { data, soff[5], send_[5], "LINES", err, sizeof err, 0 };
-    uint32_t n_lines = (rp.bad || rs.bad) ? 0 : rd_count(&rl, 20, "line");
+    rd_t rl = { data, soff[5], send_[5], "LINES", err, sizeof err, rx.bad };
+    uint32_t n_lines = (rp.bad || rs.bad || rx.bad) ? 0 : rd_count(&rl, 24, "line");
     size_t line_start = rl.pos;
     for (uint32_t k = 0; k < n_lines && !rl.bad; k++) {
         uint32_t im = rd_u32(&rl), pc = rd_u32(&rl), file = rd_u32(&rl);
-        rd_u32(&rl); rd_u32(&rl);
+        rd_u32(&rl); rd_u32(&rl); rd_u32(&rl);
         if (rl.bad) break;
         if (im >= n_img || pc >= imgs[im].n_code) { rd_fail(&rl, "image %u pc %u does not exist", im, pc); break; }
         str_at(&rl, strcopy, strlen_, file);
         imgs[im].n_lines++;
     }
-    for (uint32_t i = 0; i < n_img && !rl.bad && !rs.bad && !rp.bad; i++) {
+    for (uint32_t i = 0; i < n_img && !rl.bad && !rx.bad && !rs.bad && !rp.bad; i++) {
         imgs[i].lines = (line_t *)arena_alloc(&arena, sizeof(line_t) * (imgs[i].n_lines + 1));
         if (!imgs[i].lines) { free(grid); wse__arena_free(arena); wse__set_msg(f, "out of memory"); return WSE_NOMEM; }
         imgs[i].n_lines = 0;
     }
-    if (!rl.bad && !rs.bad && !rp.bad) {
+    if (!rl.bad && !rx.bad && !rs.bad && !rp.bad) {
         rl.pos = line_start;
         for (uint32_t k = 0; k < n_lines; k++) {
-            uint32_t im = rd_u32(&rl), pc = rd_u32(&rl), file = rd_u32(&rl), line = rd_u32(&rl), col = rd_u32(&rl);
+            uint32_t im = rd_u32(&rl), pc = rd_u32(&rl), file = rd_u32(&rl), line = rd_u32(&rl), col = rd_u32(&rl),
+                     via = rd_u32(&rl);
             image_t *img = &imgs[im];
             if (img->n_lines && img->lines[img->n_lines - 1].pc >= pc) { rd_fail(&rl, "image %u: entries are not sorted by pc", im); break; }
             if (!strcopy[file] && (line || col)) {
                 rd_fail(&rl, "image %u pc %u: a record with no file has line and column 0, not %u:%u", im, pc, line, col);
                 break;
             }
+            if (via > n_sites || (via && !strcopy[file])) {
+                rd_fail(&rl, "image %u pc %u: expansion %u does not exist (%u records) or the record has no file", im, pc, via, n_sites);
+                break;
+            }
             line_t *l = &img->lines[img->n_lines++];
-            l->pc = pc; l->file = strcopy + file; l->line = line; l->col = col;
+            l->pc = pc; l->file = strcopy + file; l->line = line; l->col = col; l->via = via;
         }
         if (!rl.bad && rl.pos != rl.end) rd_fail(&rl, "unexpected bytes at the end of the section");
     }
-    if (rp.bad || rs.bad || rl.bad) { free(grid); wse__arena_free(arena); wse__set_msg(f, "%s", err); return WSE_LOAD_ERROR; }
+    if (rp.bad || rs.bad || rx.bad || rl.bad) { free(grid); wse__arena_free(arena); wse__set_msg(f, "%s", err); return WSE_LOAD_ERROR; }
 
     /* ---- commit: build PE state ---- */
     wse__free_program(f);
     f->arena = arena;
     f->images = imgs; f->n_images = n_img;
     f->strtab = strcopy; f->strtab_len = strlen_;
+    f->sites = sites; f->n_sites = n_sites;
     for (uint32_t y = 0; y < oh; y++)
         for (uint32_t x = 0; x < ow; x++) {
             uint32_t im = grid[(size_t)y * ow + x];

@@ -24,16 +24,19 @@ class LoadError(WseError, ValueError):
 
 class FaultError(WseError):
     """The program broke a rule. Fields: kind (lower-case name of the core's wse_fault_kind),
-    reason, cycle, pe (x, y), task, task_name, pc, insn, line ("file:line:col"), address,
-    color, port, code (trap code); str() is the core's full report."""
+    reason, cycle, pe (x, y), task, task_name, pc, insn, line ("file:line:col"), expansions
+    (the macro invocations the instruction comes from, innermost first: (macro name,
+    "file:line:col" of the invocation); empty outside macros), address, color, port, code
+    (trap code); str() is the core's full report."""
 
     def __init__(self, report: str, kind: str, reason: str, cycle: int, pe=None, task=None,
                  pc=None, insn=None, line=None, task_name=None, address=None, color=None,
-                 port=None, code=None, trace=None):
+                 port=None, code=None, trace=None, expansions=()):
         super().__init__(report)
         self.report = report
         self.kind, self.reason, self.cycle = kind, reason, cycle
         self.pe, self.task, self.pc, self.insn, self.line = pe, task, pc, insn, line
+        self.expansions: list[tuple[str, str]] = list(expansions)
         self.task_name, self.address, self.color, self.port, self.code = (
             task_name, address, color, port, code)
         # the instructions the PE executed before the fault, oldest first: (own cycle, pc,

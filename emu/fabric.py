@@ -21,7 +21,7 @@ except ImportError as e:  # pragma: no cover - a broken install
     raise E.CoreVersionError(
         "the emulator core wse.emu._core is not built; reinstall with `pip install -e .`") from e
 
-API_VERSION = 3
+API_VERSION = 4
 if lib.wse_api_version() != API_VERSION or lib.WSE_API_VERSION != API_VERSION:
     raise E.CoreVersionError(f"wse.emu._core has API version {lib.wse_api_version()}, this "
                              f"package needs {API_VERSION}; rebuild it (`pip install -e .`)")
@@ -264,12 +264,41 @@ class Fabric:
                 fi.address if fi.address >= 0 else None, fi.color if fi.color >= 0 else None,
                 fi.port or None, fi.code if fi.kind == lib.WSE_FK_TRAP else None,
                 trace=[(int(fi.recent_cycle[i]), int(fi.recent_pc[i]), _disasm(fi.recent_word[i]))
-                       for i in range(fi.n_recent)])
+                       for i in range(fi.n_recent)],
+                expansions=self._expansions(fi.x, fi.y, fi.pc) if line else ())
         if st == lib.WSE_HANG:
             raise E.HangError(self.cycle, msg)
         if st == lib.WSE_WATCHDOG:
             raise E.WatchdogError(self.cycle, msg)
         raise E.WseError(f"{what}: status {st}: {msg}")
+
+    def source(self, x: int, y: int, pc: int) -> tuple[str, list[tuple[str, str]]] | None:
+        """Where the instruction at pc of PE (x, y) comes from: ("file:line:col", [(macro,
+        "file:line:col" of its invocation), ...] innermost first), or None when the object
+        has no line information for it."""
+        self._need_loaded()
+        x, y = _int("x", x, 0, self.width - 1), _int("y", y, 0, self.height - 1)
+        pc = _int("pc", pc, 0, U32)
+        if not lib.wse_pe_placed(self._f, x, y):
+            raise E.NotFoundError(f"PE ({x},{y}) has no program")
+        fp, mp = ffi.new("const char **"), ffi.new("const char **")
+        ln, col = ffi.new("unsigned int *"), ffi.new("unsigned int *")
+        st = lib.wse_source(self._f, x, y, pc, 0, fp, ln, col, mp)
+        if st == lib.WSE_BAD_ARG:
+            raise E.BadArgError(f"pc {pc} is outside the code of PE ({x},{y})")
+        if st != lib.WSE_OK:
+            return None
+        return f"{_str(fp[0])}:{ln[0]}:{col[0]}", self._expansions(x, y, pc)
+
+    def _expansions(self, x, y, pc) -> list[tuple[str, str]]:
+        out = []
+        fp, mp = ffi.new("const char **"), ffi.new("const char **")
+        ln, col = ffi.new("unsigned int *"), ffi.new("unsigned int *")
+        for depth in range(1, 65):
+            if lib.wse_source(self._f, x, y, pc, depth, fp, ln, col, mp) != lib.WSE_OK:
+                break
+            out.append((_str(mp[0]), f"{_str(fp[0])}:{ln[0]}:{col[0]}"))
+        return out
 
     def _need_loaded(self):
         if not self._loaded:

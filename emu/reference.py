@@ -123,7 +123,7 @@ def fmin(a: np.float32, b: np.float32) -> np.float32:
 
 
 def fault_error(kind, reason, cycle, pe=None, task=None, pc=None, insn=None, line=None,
-                trace=()) -> FaultError:
+                trace=(), expansions=()) -> FaultError:
     where = f"PE ({pe[0]},{pe[1]})" if pe else "fabric"
     msg = f"fault at {where}, cycle {cycle}"
     if task is not None:
@@ -133,9 +133,10 @@ def fault_error(kind, reason, cycle, pe=None, task=None, pc=None, insn=None, lin
     if insn:
         msg += f": `{insn}`"
     if line:
-        msg += f" ({line})"
+        msg += f" ({line}" + "".join(f", in `{m}` at {at}" for m, at in expansions) + ")"
     msg += f": {reason} [{kind}]"
-    e = FaultError(msg, kind, reason, cycle, pe=pe, task=task, pc=pc, insn=insn, line=line)
+    e = FaultError(msg, kind, reason, cycle, pe=pe, task=task, pc=pc, insn=insn, line=line,
+                   expansions=expansions if line else ())
     e.trace = list(trace)
     return e
 
@@ -269,6 +270,12 @@ class PE:
             return None
         ln = objfile.line_for(self.img, pc)
         return f"{ln.file}:{ln.line}:{ln.col}" if ln else None
+
+    def expansions(self, pc):
+        """The macro invocations the instruction at pc comes from, innermost first: (macro,
+        "file:line:col")."""
+        ln = objfile.line_for(self.img, pc) if self.img is not None and pc is not None else None
+        return [(m, f"{f}:{li}:{co}") for m, f, li, co in ln.via] if ln else []
 
 
 # =============================================================================================
@@ -1041,7 +1048,7 @@ class ReferenceFabric:
         if f.cycle is not None:
             t = f.cycle
         return fault_error(f.kind, f.reason, t, (pe.x, pe.y) if pe else None, task, pc, insn,
-                           line, trace)
+                           line, trace, pe.expansions(pc) if line else ())
 
     # ---- the scheduler ----------------------------------------------------------------------
     def runnable(self, pe: PE, t: int) -> list[int]:

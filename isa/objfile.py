@@ -16,10 +16,11 @@ from .codec import decode
 from .table import Isa, load
 
 MAGIC = b"WSEO"
-VERSION = 1
+VERSION = 2
 ARCHES = ("wse2", "wse3")
-SEC_STRTAB, SEC_IMAGES, SEC_PLACEMENT, SEC_SYMBOLS, SEC_LINES = 1, 2, 3, 4, 5
-SECTION_NAMES = {1: "STRTAB", 2: "IMAGES", 3: "PLACEMENT", 4: "SYMBOLS", 5: "LINES"}
+SEC_STRTAB, SEC_IMAGES, SEC_PLACEMENT, SEC_SYMBOLS, SEC_LINES, SEC_EXPANSIONS = 1, 2, 3, 4, 5, 6
+SECTION_NAMES = {1: "STRTAB", 2: "IMAGES", 3: "PLACEMENT", 4: "SYMBOLS", 5: "LINES", 6: "EXPANSIONS"}
+N_SECTIONS = len(SECTION_NAMES)
 PORTS = {"north": 1, "east": 2, "south": 4, "west": 8, "ramp": 16}
 TASK_KINDS = ("local", "data", "control")
 SYM_TYPES = {1: "f16", 2: "f32", 3: "u16", 4: "u32", 5: "task"}
@@ -82,6 +83,9 @@ class Line:
     file: str
     line: int
     col: int
+    # the macro expansions the instructions come from, innermost first: (macro, file, line,
+    # col) of each invocation; () outside macros
+    via: tuple[tuple[str, str, int, int], ...] = ()
 
 
 @dataclass
@@ -255,13 +259,30 @@ def write(obj: ObjectFile) -> bytes:
     for i, img in enumerate(obj.images):
         for ln in sorted(img.lines, key=lambda ln: ln.pc):
             lines.append((i, ln))
+    # EXPANSIONS: each distinct invocation chain once, a chain's outer invocations before it
+    # (so a record's parent has a smaller index), in the order the LINES records first need them
+    sites: dict[tuple, int] = {}
+    expb = bytearray()
+
+    def site(chain: tuple) -> int:
+        if not chain:
+            return 0
+        parent = site(chain[1:])
+        macro, file, line, col = chain[0]
+        rec = (macro, file, line, col, parent)
+        if rec not in sites:
+            sites[rec] = len(sites) + 1
+            expb.extend(struct.pack("<IIIII", st.add(macro), st.add(file), line, col, parent))
+        return sites[rec]
+
     lineb = bytearray(struct.pack("<I", len(lines)))
     for i, ln in lines:
-        lineb += struct.pack("<IIIII", i, ln.pc, st.add(ln.file), ln.line, ln.col)
+        lineb += struct.pack("<IIIIII", i, ln.pc, st.add(ln.file), ln.line, ln.col, site(ln.via))
+    expb[:0] = struct.pack("<I", len(sites))
     strtab = bytearray(st.data)
     _pad4(strtab)
     sections = [(SEC_STRTAB, strtab), (SEC_IMAGES, images), (SEC_PLACEMENT, place),
-                (SEC_SYMBOLS, symb), (SEC_LINES, lineb)]
+                (SEC_SYMBOLS, symb), (SEC_LINES, lineb), (SEC_EXPANSIONS, expb)]
     body = bytearray()
     table = bytearray()
     offset = 32 + 12 * len(sections)
@@ -340,8 +361,8 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
         raise ObjectFormatError(f"unknown arch code {arch}")
     if not (1 <= width <= 4096 and 1 <= height <= 4096):
         raise ObjectFormatError(f"fabric size {width}x{height} out of range 1..4096")
-    if nsec != 5:
-        raise ObjectFormatError(f"{nsec} sections; version 1 has exactly 5")
+    if nsec != N_SECTIONS:
+        raise ObjectFormatError(f"{nsec} sections; version {VERSION} has exactly {N_SECTIONS}")
     secs = {}
     r = _Reader(data, 32, len(data), "section table")
     for i in range(nsec):
@@ -492,10 +513,27 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
     if r.pos != r.end:
         raise ObjectFormatError("SYMBOLS: unexpected bytes at the end of the section")
 
+    # the invocation chains, read before LINES, which refers to them
+    r = _Reader(data, *secs[SEC_EXPANSIONS], "EXPANSIONS")
+    n = r.count(20, "expansion")
+    chains: list[tuple] = [()]          # index 0: outside any macro
+    for k in range(1, n + 1):
+        m, f, line, col, parent = r.take("IIIII")
+        macro = _ident(_string(strtab, m, "EXPANSIONS"), "EXPANSIONS")
+        fname = _string(strtab, f, "EXPANSIONS")
+        if not fname:
+            raise ObjectFormatError(f"EXPANSIONS: record {k} (macro {macro!r}) has no file")
+        if parent >= k:
+            raise ObjectFormatError(f"EXPANSIONS: record {k} names parent {parent}, which is not an "
+                                    f"earlier record")
+        chains.append(((macro, fname, line, col),) + chains[parent])
+    if r.pos != r.end:
+        raise ObjectFormatError("EXPANSIONS: unexpected bytes at the end of the section")
+
     r = _Reader(data, *secs[SEC_LINES], "LINES")
-    n = r.count(20, "line")
+    n = r.count(24, "line")
     for _ in range(n):
-        img, pc, f, line, col = r.take("IIIII")
+        img, pc, f, line, col, via = r.take("IIIIII")
         if img >= len(images) or pc >= len(images[img].code):
             raise ObjectFormatError(f"LINES: image {img} pc {pc} does not exist")
         prev = images[img].lines
@@ -505,7 +543,10 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
         if not fname and (line or col):
             raise ObjectFormatError(f"LINES: image {img} pc {pc}: a record with no file has line and "
                                     f"column 0, not {line}:{col}")
-        images[img].lines.append(Line(pc, fname, line, col))
+        if via >= len(chains) or (via and not fname):
+            raise ObjectFormatError(f"LINES: image {img} pc {pc}: expansion {via} does not exist "
+                                    f"({len(chains) - 1} records) or the record has no file")
+        images[img].lines.append(Line(pc, fname, line, col, chains[via]))
     if r.pos != r.end:
         raise ObjectFormatError("LINES: unexpected bytes at the end of the section")
     return ObjectFile(ARCHES[arch], width, height, images, placement)

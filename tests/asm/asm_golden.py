@@ -26,7 +26,9 @@ Whole-file annotations (`;@ KEY ARGS`, anywhere):
   ;@ task KEY=VALUE ...       a task record of the selected image with these fields
   ;@ route KEY=VALUE ...      a route record (positions=((rx, tx), ...))
   ;@ dsd INDEX KEY=VALUE ...  DSD table entry INDEX has these fields
-  ;@ line PC LINE COL         a LINES record of the selected image (file = this file)
+  ;@ line PC LINE COL [via MACRO LINE COL]...
+                              a LINES record of the selected image (file = this file),
+                              with the macro invocations its code comes from, innermost first
   ;@ nolines                  the selected image has no LINES records
   ;@ images N                 the number of distinct images
   ;@ name NAME                the selected image's name
@@ -204,8 +206,10 @@ def check_ok(spec: Spec, obj: of.ObjectFile, fname: str) -> list[str]:
                 if d is None or not all(getattr(d, k) == v for k, v in kv.items()):
                     errs.append(f"line {ln}: dsd {idx} is {d}, expected {kv}")
             elif key == "line":
-                pc, line, col = (int(v) for v in args.split())
-                if of.Line(pc, fname, line, col) not in img.lines:
+                head, *vias = args.split(" via ")
+                pc, line, col = (int(v) for v in head.split())
+                via = tuple((m, fname, int(li), int(co)) for m, li, co in (v.split() for v in vias))
+                if of.Line(pc, fname, line, col, via) not in img.lines:
                     errs.append(f"line {ln}: no LINES record pc={pc} {line}:{col} in {img.lines}")
             elif key == "nolines":
                 if img.lines:

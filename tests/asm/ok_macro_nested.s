@@ -7,3 +7,5 @@
 .endm
     outer 5
 ;@ code 0x18100006 0x1810000a
+;@ line 0 2 5 via inner 5 5 via outer 8 5
+;@ line 1 2 5 via inner 6 5 via outer 8 5

@@ -423,3 +423,88 @@ def test_fault_report_history_is_short_after_few_instructions():
     e = fault_of(one(lambda b: (li(b, 2, 30000), b.emit("ld16", r1=3, r2=2, imm16=0))))
     assert [pc for _, pc, _ in e.trace] == [0, 1] and [t.split()[0] for _, _, t in e.trace] == ["lui", "ori"]
     assert "the last 2 instructions" in str(e)
+
+
+MACRO_FAULT = """
+.fabric 2, 1
+.program p
+.macro load, addr
+    li r2, addr
+    ld32 r1, [r2]
+.endm
+.macro outer, a
+    nop
+    load a
+.endm
+.task main, local, start
+    li r3, 1
+    outer 0x7ff0
+    exit
+.endprogram
+.place p, 0, 0, 2, 1
+"""
+
+
+def test_fault_inside_macros_names_each_invocation():
+    """A fault in a macro's body names the body's line and every invocation it was expanded from
+    (object format EXPANSIONS), innermost first: in the exception's fields, in both emulators,
+    and in the core's report, for the faulting instruction and for the history before it."""
+    from wse.asm import assemble_text
+    from wse.emu.reference import ReferenceFabric
+
+    data = assemble_text(MACRO_FAULT, "mf.s")
+    want = [("load", "mf.s:10:5"), ("outer", "mf.s:14:5")]
+    errs = []
+    for cls in (Fabric, ReferenceFabric):
+        fab = cls(2, 1)
+        fab.load(data)
+        with pytest.raises(FaultError) as e:
+            fab.run()
+        errs.append(e.value)
+        assert e.value.line == "mf.s:6:5" and e.value.expansions == want, cls
+    report = str(errs[0])
+    assert ("pc 5: ld32 r1, [r2]    at mf.s:6:5\n"
+            "      in expansion of macro `load` at mf.s:10:5\n"
+            "      in expansion of macro `outer` at mf.s:14:5\n") in report
+    assert "pc 2: nop    at mf.s:9:5, in `outer` at mf.s:14:5\n" in report
+    assert "pc 4: ori r2, r2, 0x7ff0    at mf.s:5:5, in `load` at mf.s:10:5, in `outer` at mf.s:14:5\n" in report
+    assert "pc 1: ori r3, r3, 1    at mf.s:13:5\n" in report          # outside macros: as before
+    assert "(mf.s:6:5, in `load` at mf.s:10:5, in `outer` at mf.s:14:5)" in str(errs[1])
+
+    fab = Fabric.from_object(data)
+    assert fab.source(1, 0, 5) == ("mf.s:6:5", want)
+    assert fab.source(1, 0, 0) == ("mf.s:13:5", [])
+    with pytest.raises(Exception, match="pc 7 is outside the code of PE \\(1,0\\)"):
+        fab.source(1, 0, 7)
+    with pytest.raises(Exception, match="x 2 is out of range"):
+        fab.source(2, 0, 0)
+
+
+def test_hang_report_names_the_macro_invocations():
+    """A PE that waits forever inside a macro: the hang report's position carries the chain."""
+    from wse.asm import assemble_text
+
+    src = """
+.fabric 1, 1
+.program p
+.macro wait_for, c
+    .dsd inp, fabin, color=c, len=1
+    ldsd a0, inp
+    fmovs d1, a0
+.endm
+    .route 2, west -> ramp
+    .dsd out, mem1d, base=buf, len=1
+    .task main, local, start
+main:
+    ldsd d1, out
+    wait_for 2
+    exit
+    .data
+buf: .f32 0.0
+.endprogram
+.place p, 0, 0
+"""
+    fab = Fabric.from_object(assemble_text(src, "hang.s"))
+    with pytest.raises(HangError) as e:
+        fab.run()
+    assert "(hang.s:7:5, in `wait_for` at hang.s:14:5)" in str(e.value), str(e.value)

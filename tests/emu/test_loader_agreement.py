@@ -20,8 +20,15 @@ SOURCE = """
     .dsd f, fabin, color=3, len=2
     .task main, local, start
     .task got, data, color=3
+.macro setv, reg, x
+    li reg, x
+.endm
+.macro both, x
+    setv r2, x
+    setv r3, x
+.endm
 main:
-    li r2, 1.5
+    both 1.5
     ldsd d0, v
     fmovs d0, r2
     exit
@@ -176,6 +183,54 @@ def _raw_overlapping_placement() -> bytes:
     x, y, w, h, img = struct.unpack_from("<HHHHI", buf, off + 4)
     struct.pack_into("<HHHHI", buf, off + 16, x, y, w, h, img)       # the second = the first
     return _fix(buf)
+
+
+def _raw_expansion(field: int, value: int, record: int = 1) -> bytes:
+    """GOOD with field `field` (0 macro, 1 file, 2 line, 3 column, 4 parent) of EXPANSIONS
+    record `record` (1-based) set to value."""
+    buf = bytearray(GOOD)
+    off, size = _section(buf, 6)
+    assert struct.unpack_from("<I", buf, off)[0] >= 2
+    struct.pack_into("<I", buf, off + 4 + 20 * (record - 1) + 4 * field, value)
+    return _fix(buf)
+
+
+def _raw_line_via(value: int) -> bytes:
+    """GOOD with the expansion of its first LINES record that has one set to value."""
+    buf = bytearray(GOOD)
+    off, size = _section(buf, 5)
+    for k in range(struct.unpack_from("<I", buf, off)[0]):
+        at = off + 4 + 24 * k + 20
+        if struct.unpack_from("<I", buf, at)[0]:
+            struct.pack_into("<I", buf, at, value)
+            return _fix(buf)
+    raise AssertionError("no LINES record in a macro expansion")
+
+
+def test_the_good_file_has_nested_expansions():
+    obj = read(GOOD)
+    vias = {ln.via for img in obj.images for ln in img.lines if ln.via}
+    assert (("setv", "agree.s", 13, 5), ("both", "agree.s", 17, 5)) in vias, vias
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: _raw_expansion(4, 1, record=1), "not an earlier record"),
+    (lambda: _raw_expansion(4, 3, record=2), "not an earlier record"),
+    (lambda: _raw_expansion(1, 0), "has no file"),
+    (lambda: _raw_expansion(0, 0), "not an identifier"),
+    (lambda: _raw_expansion(0, 1 << 20), "outside STRTAB"),
+    (lambda: _raw_line_via(99), "expansion 99 does not exist"),
+])
+def test_expansion_records_are_checked_by_both(make, words):
+    """EXPANSIONS (object format version 2): a record's parent is an earlier record (so a chain
+    ends), it names a macro (an identifier) and a file, and a LINES record names an existing
+    one; both readers refuse the same files with the same reason."""
+    data = make()
+    c_ok, c_msg = _c_accepts(data)
+    p_ok, p_msg = _py_accepts(data)
+    assert not c_ok and not p_ok, (c_msg, p_msg)
+    if "STRTAB" not in words:
+        assert words in c_msg and words in p_msg, (c_msg, p_msg)
 
 
 @pytest.mark.parametrize("make, words", [
