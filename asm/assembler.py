@@ -914,6 +914,7 @@ class ProgramWalk(Walker):
         if forms is None:
             m = pseudos().get(s.name)
             if m is not None:
+                self.check_pseudo(m, s, scope)
                 self.expand_macro(m, s, scope)
                 return
             r = scope.find(s.name)
@@ -955,6 +956,63 @@ class ProgramWalk(Walker):
             loc = ((p.file, p.line, p.col, tuple(reversed(self.expansions))), False)
         self.code.append(CodeItem(chosen, ops, s.async_, scope, len(self.code),
                                   self.pseudo_pos or s.namepos, self.ctx(), loc))
+
+    # What to write instead of a pseudo-instruction given an operand of another kind:
+    # (pseudo, operand index, kind given) -> hint, formatted with the operands as written.
+    PSEUDO_HINTS = {
+        ("mov", 1, "expr"): "to load a constant, use `li {0}, {1}`",
+        ("mov", 1, "mem"): "to load from memory, use `ld32 {0}, {1}` (`ld16` for a 16-bit word)",
+        ("li", 1, "gpr"): "to copy a register, use `mov {0}, {1}`",
+        ("li", 1, "mem"): "to load from memory, use `ld32 {0}, {1}` (`ld16` for a 16-bit word)",
+        ("b", 0, "gpr"): "to jump to the instruction index held in a register, use `jr {0}`",
+        ("ret", 0, "gpr"): "`ret` returns through lr (r15); to jump to the index held in `{0}`, use `jr {0}`",
+    }
+
+    def check_pseudo(self, m: MacroDef, s: Stmt, scope):
+        """Check a pseudo-instruction's operands as the user wrote them, so that an error names
+        the pseudo-instruction and its usage (not the instructions it expands to, e.g. `addi`
+        for `mov`), with what to write instead where there is an obvious alternative."""
+        isa = load()
+        usage = f"usage: {s.name} " + ", ".join(p[0] for p in m.params) if m.params else f"usage: {s.name}"
+        if self.section != "text":
+            raise AsmError(f"instruction `{s.name}` in the data section (write `.text` first)", s.namepos)
+        if s.async_ is not None:
+            raise AsmError(f"`{s.name}` takes no async clause (only tensor ops do)", s.async_.pos, [usage])
+        ops = [self.classify(a, scope) for a in s.args]     # refuses NAME=VALUE, strings, arrows
+
+        def text(i):
+            p = s.args[i].pos
+            lines = self.s.texts.get(p.file) if p is not None else None
+            if lines is None or not 1 <= p.line <= len(lines):
+                return None
+            t = lines[p.line - 1][p.col - 1:p.col - 1 + p.span].strip()
+            return t or None
+
+        def hint(i, kind):
+            h = self.PSEUDO_HINTS.get((s.name, i, kind))
+            texts = [text(j) for j in range(len(s.args))]
+            if h is None or None in texts:
+                return []
+            a = s.args[i]
+            if kind == "expr" and type(a) is Name and scope.find(a.name) is None \
+                    and a.name not in BUILTIN_NAMES:
+                return []       # an unknown name (`r16`): `li` would not help
+            return [h.format(*texts)]
+
+        n = len(m.params)
+        if len(ops) != n:
+            p = ops[n][2] if len(ops) > n else s.namepos
+            extra = hint(0, ops[0][0]) if len(ops) > n and n == 0 else []
+            raise AsmError(f"`{s.name}` takes {n} operand{'s' if n != 1 else ''}, got {len(ops)}", p,
+                           [usage] + extra)
+        for i, ((pn, _, _), got) in enumerate(zip(m.params, ops)):
+            f = isa.fields.get(pn)
+            want = "gpr" if f is not None and f.kind == "gpr" else "expr"
+            if got[0] != want:
+                gdesc = f"{'dab'[got[1][0]]}-register" if got[0] == "dsr" else \
+                    {"gpr": "register", "mem": "memory operand", "expr": "expression"}[got[0]]
+                raise AsmError(f"operand `{pn}` of `{s.name}` must be {FIELD_DESC[want]}, got {_article(gdesc)}",
+                               got[2], [usage] + hint(i, got[0]))
 
     def no_form(self, s, forms, ops, isa):
         def desc(o):

@@ -182,3 +182,34 @@ def test_dsd_warning_inside_a_macro_names_the_callers_dsd():
         assemble_text(src, "m.s")
     msgs = [str(w.message.diagnostic.message) for w in caught if isinstance(w.message, AssemblyWarning)]
     assert len(msgs) == 1 and msgs[0].startswith("DSD `huge` reaches word 99999")
+
+
+def test_pseudo_instruction_errors_name_what_was_written(tmp_path):
+    """An operand error in `mov`, `li`, `ret` or `b` is reported as the user wrote it: the
+    pseudo-instruction, its usage and what to write instead, with the caret under the operand;
+    never the instruction it expands to (addi, lui/ori, jr, beq)."""
+    src = tmp_path / "p.s"
+    src.write_text("    mov r1, 5\n    exit\n")
+    r = run_as([str(src), "-o", str(tmp_path / "p.wso")])
+    assert r.exit_code == 1
+    assert r.output == (
+        "error: operand `r2` of `mov` must be a register (r0-r15), got an expression\n"
+        f" --> {src}:1:13\n"
+        "  |\n"
+        "1 |     mov r1, 5\n"
+        "  |             ^\n"
+        "  = note: usage: mov r1, r2\n"
+        "  = note: to load a constant, use `li r1, 5`\n"
+        "\n"
+        "1 error\n")
+    bad = ["mov r1, 5", "mov 5, r1", "mov r1, [r2]", "mov d0, r1", "mov r1", "mov r1, r2, r3",
+           "li r1, r2", "li 5, 5", "li r1, [r2]", "li r1", "li d1, 0", "ret r1", "ret 5",
+           "b r1", "b [r1]", "b", "b 1, 2", "li r1, 5 async ut0"]
+    for line in bad:
+        src.write_text(f"    {line}\n    exit\n")
+        r = run_as([str(src), "-o", str(tmp_path / "p.wso")])
+        name = line.split()[0]
+        assert r.exit_code == 1 and "1 error\n" in r.output, (line, r.output)
+        assert f"`{name}`" in r.output and f"usage: {name}" in r.output, (line, r.output)
+        for under in ("addi", "lui", "ori", "jr r15", "beq"):
+            assert under not in r.output, (line, r.output)
