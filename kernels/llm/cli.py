@@ -189,24 +189,69 @@ class TextPieces:
     """Token ids in, the new text of each out. A token may end inside a multi-byte character
     (byte-level BPE): its bytes decode to U+FFFD until a later token completes the character,
     so a piece goes only up to the last complete character, and rest() gives what is held back
-    at the end. The end-of-sequence token ends the text and is not part of it."""
+    at the end. The end-of-sequence token ends the text and is not part of it.
+
+    The pieces are those of decoding all the ids at every token (piece k: the decode of ids
+    0..k without its trailing U+FFFDs, less the text given so far), but each token decodes only
+    a window: the ids since the last point where all the text was given, after CONTEXT ids
+    before that point whose text was given already. Decoding a suffix of the ids alone could
+    differ from the same part of the whole decode (a decoder may drop the text's leading space
+    or apply cleanup rules across tokens), so the window's text counts only after its context's
+    own decode, and it is checked: when the window's decode does not start with that context
+    text and the text given from the window, the ids are decoded whole, as the full decode
+    would be, and the window starts again from the first id. So per token the cost is that of
+    decoding a few tokens, not all of them (which made a long generation quadratic)."""
+
+    CONTEXT = 5
 
     def __init__(self, decode, eos=None):
         self.decode, self.eos = decode, eos
         self.ids: list[int] = []
-        self.done = ""
+        self.win_start = 0      # the window is ids[win_start:]
+        self.win_context = ""   # the decode of its first ids, whose text was given before it
+        self.win_given = ""     # the text given from the window past its context
+        self.given: list[str] = []      # every piece, for the whole decode when a window fails
+
+    def _window_text(self):
+        """The window's text past its context, or None when its decode does not continue
+        the context and the text already given from it."""
+        text = self.decode(self.ids[self.win_start:])
+        if not text.startswith(self.win_context):
+            return None
+        text = text[len(self.win_context):]
+        return text if text.startswith(self.win_given) else None
+
+    def _restart(self):
+        """The window from the first id (its decode is the whole decode)."""
+        self.win_start, self.win_context = 0, ""
+        self.win_given = "".join(self.given)
 
     def add(self, t: int) -> str:
-        if t != self.eos:
-            self.ids.append(t)
-        stable = self.decode(self.ids).rstrip("\ufffd")
-        piece = stable[len(self.done):] if stable.startswith(self.done) else ""
-        self.done += piece
+        if t == self.eos:
+            return ""
+        self.ids.append(t)
+        text = self._window_text()
+        if text is None:
+            self._restart()
+            text = self._window_text()
+            if text is None:       # the whole decode no longer starts with the text given
+                return ""
+        stable = text.rstrip("\ufffd")
+        piece = stable[len(self.win_given):]
+        self.win_given = stable
+        if piece:
+            self.given.append(piece)
+        if len(stable) == len(text):       # all of it given: the window starts after it
+            self.win_start = max(0, len(self.ids) - self.CONTEXT)
+            self.win_context = self.decode(self.ids[self.win_start:])
+            self.win_given = ""
         return piece
 
     def rest(self) -> str:
-        text = self.decode(self.ids)
-        return text[len(self.done):] if text.startswith(self.done) else ""
+        # The window is the one the last add() checked: its text fails the check again only
+        # when it is all the ids and their decode no longer starts with the text given.
+        text = self._window_text()
+        return "" if text is None else text[len(self.win_given):]
 
 
 class _Stream:

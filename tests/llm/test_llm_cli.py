@@ -3,8 +3,11 @@ traceback) for a bad GGUF path, an unknown model and a missing package."""
 
 import importlib.metadata
 import json
+import re
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from wse.kernels.llm import cli
 from wse.kernels.llm import weights as W
@@ -132,6 +135,154 @@ def test_streamed_text_never_splits_a_character():
     assert pieces == ["ok ", "", "😀, ", "", "é", "", ""]
     assert "".join(pieces) + p.rest() == "ok 😀, é\ufffd" == decode([1, 2, 3, 4, 5, 2])
     assert "\ufffd" not in "".join(pieces)
+
+
+class _QuadraticPieces:
+    """TextPieces as it was: the whole decode at every token (the behaviour to keep)."""
+
+    def __init__(self, decode, eos=None):
+        self.decode, self.eos, self.ids, self.done = decode, eos, [], ""
+
+    def add(self, t):
+        if t != self.eos:
+            self.ids.append(t)
+        stable = self.decode(self.ids).rstrip("\ufffd")
+        piece = stable[len(self.done):] if stable.startswith(self.done) else ""
+        self.done += piece
+        return piece
+
+    def rest(self):
+        text = self.decode(self.ids)
+        return text[len(self.done):] if text.startswith(self.done) else ""
+
+
+def _pieces(cls, decode, ids, eos):
+    p = cls(decode, eos)
+    out = [p.add(t) for t in ids]
+    return out, p.rest()
+
+
+def _check_pieces(decode, ids, eos, whole=True):
+    """The incremental pieces are the quadratic ones, token for token; with `whole` they also
+    join (with rest()) to the decode of all the ids but the EOS, and give no U+FFFD that a later
+    token completes (a U+FFFD given is one the whole decode has at that place)."""
+    from wse.kernels.llm.cli import TextPieces
+
+    got = _pieces(TextPieces, decode, ids, eos)
+    assert got == _pieces(_QuadraticPieces, decode, ids, eos)
+    if whole:
+        pieces, rest = got
+        full = decode([t for t in ids if t != eos])
+        assert "".join(pieces) + rest == full
+        assert not "".join(pieces).endswith("\ufffd")
+
+
+def _split_utf8(text_and_junk):
+    """Byte ids: the UTF-8 bytes of texts (multi-byte characters split over ids) and stray
+    bytes (lone continuation bytes, truncated characters, 0xff)."""
+    out = []
+    for part in text_and_junk:
+        out.extend(part.encode("utf-8") if isinstance(part, str) else part)
+    return out
+
+
+_utf8_ids = st.lists(st.one_of(st.text(max_size=6), st.binary(min_size=1, max_size=3)),
+                     max_size=25).map(_split_utf8)
+
+
+@given(_utf8_ids, st.data())
+def test_text_pieces_byte_tokenizer_property(ids, data):
+    """The byte tokenizer of `tiny` (one id per byte, so every multi-byte character is split),
+    with an EOS anywhere (here a byte value, so it is also left out of the text)."""
+    from wse.kernels.llm.tokenizer import ByteTokenizer
+
+    eos = data.draw(st.one_of(st.none(), st.integers(0, 255)))
+    if ids and eos is not None and data.draw(st.booleans()):
+        ids = ids + [eos]
+    _check_pieces(ByteTokenizer().decode, ids, eos)
+
+
+@pytest.fixture(scope="module")
+def gguf_byte_tokenizer():
+    """The `tokenizers` library's byte-level BPE (as for SmolLM2) over the 256 byte tokens."""
+    from wse.kernels.llm.tokenizer import GGUFTokenizer, byte_vocab_gguf_metadata
+
+    m = byte_vocab_gguf_metadata()
+    return GGUFTokenizer(m["tokens"], m["merges"], token_types=m["token_types"], pre=m["pre"])
+
+
+@given(_utf8_ids)
+def test_text_pieces_gguf_byte_level_property(gguf_byte_tokenizer, ids):
+    _check_pieces(gguf_byte_tokenizer.decode, ids, None)
+
+
+@given(st.lists(st.one_of(st.integers(0, 49151), st.integers(0, 16), st.sampled_from([216, 218, 138])),
+                max_size=30),
+       st.text(max_size=40))
+def test_text_pieces_smollm2_property(smollm2_tokenizer, random_ids, text):
+    """SmolLM2's tokenizer: random ids (control tokens, lone UTF-8 bytes such as 218 = 0x80
+    among them), then a text's own ids, with the EOS (<|im_end|>, 2) ending it."""
+    tok = smollm2_tokenizer
+    ids = random_ids + tok.encode(text) + [tok.eos_id]
+    _check_pieces(tok.decode, ids, tok.eos_id)
+
+
+def test_text_pieces_smollm2_splits_an_emoji(smollm2_tokenizer):
+    tok = smollm2_tokenizer
+    ids = tok.encode("I like 😀 and é.") + [tok.eos_id]
+    pieces, rest = _pieces(cli.TextPieces, tok.decode, ids, tok.eos_id)
+    assert "".join(pieces) == "I like 😀 and é." and rest == ""
+    assert "" in pieces and "\ufffd" not in "".join(pieces)   # the emoji's first token is held back
+
+
+_WORDS = ["\u2581the", "\u2581cat", "s", "\u2581", ".", "\u2581.", "n't", "\xe9", "\u2581\u2581", "a", "q", ""]
+_Q, _SPACE, _DOT, _EMPTY = _WORDS.index("q"), _WORDS.index("\u2581"), _WORDS.index("."), _WORDS.index("")
+
+
+def _metaspace(ids):
+    """A SentencePiece-style decoder: U+2581 is a space, and the text's leading space is dropped
+    (so the decode of a suffix of the ids is not the same part of the whole decode)."""
+    text = "".join(_WORDS[i] for i in ids).replace("\u2581", " ")
+    return text[1:] if text.startswith(" ") else text
+
+
+def _cleanup(ids):
+    """A decoder with cleanup rules across tokens (` .` -> `.` but not after a `q`, ` n't` ->
+    `n't`): they can change text already given (TextPieces then gives what the whole decode
+    did), and a window that starts at the space of `q .` decodes differently from the whole."""
+    text = "".join(_WORDS[i] for i in ids).replace("\u2581", " ")
+    return re.sub(r"(?<!q) \.", ".", text).replace(" n't", "n't")
+
+
+@given(st.lists(st.integers(0, len(_WORDS) - 1), max_size=30))
+def test_text_pieces_window_against_leading_space_decoder(ids):
+    _check_pieces(_metaspace, ids, None)
+    assert _metaspace([1, 0]) == "cat the" and _metaspace([0]) == "the"   # a suffix would lose its space
+
+
+@given(st.lists(st.integers(0, len(_WORDS) - 1), max_size=30))
+@example([_Q, _SPACE] + [_EMPTY] * 4 + [_DOT, 0])   # the window starts at the space
+def test_text_pieces_window_against_cleanup_decoder(ids):
+    _check_pieces(_cleanup, ids, None, whole=False)
+
+
+def test_text_pieces_decodes_only_a_window():
+    """The cost of a token does not grow with the text: every decode after the first few is of
+    at most CONTEXT + 1 ids (the quadratic version decoded all of them at every token)."""
+    from wse.kernels.llm.cli import TextPieces
+    from wse.kernels.llm.tokenizer import ByteTokenizer
+
+    sizes = []
+
+    def decode(ids):
+        sizes.append(len(ids))
+        return ByteTokenizer().decode(ids)
+
+    text = ("héllo wörld 😀 " * 200).encode()
+    p = TextPieces(decode)
+    out = "".join(p.add(b) for b in text) + p.rest()
+    assert out == text.decode()
+    assert max(sizes) <= TextPieces.CONTEXT + 4 and len(sizes) <= 2 * len(text) + 1
 
 
 def test_too_many_tokens_is_refused_before_the_fabric_is_built(capsys, monkeypatch):
