@@ -508,13 +508,14 @@ class Fabric:
             raise
 
     def run(self, max_cycles: int | None = None) -> RunResult:
-        """Run until idle. Raises FaultError, HangError or WatchdogError (cycle >= max_cycles,
-        an absolute cycle). Ctrl-C stops it at a cycle boundary (KeyboardInterrupt); run() again
-        goes on as if it had not stopped."""
+        """Run until idle. Raises FaultError, HangError or WatchdogError (the cycle counter
+        reached max_cycles, an absolute cycle, with the fabric not idle there: max_cycles equal
+        to the fabric's cycle runs no cycle, and returns if the fabric is idle). Ctrl-C stops it
+        at a cycle boundary (KeyboardInterrupt); run() again goes on as if it had not stopped."""
         self._need_loaded()
         mc = 0 if max_cycles is None else _int("max_cycles", max_cycles, 1, U64 - 1)
-        if mc and mc <= self.cycle:
-            raise E.BadArgError(f"max_cycles {mc} is not after the fabric's cycle {self.cycle}: it is "
+        if mc and mc < self.cycle:
+            raise E.BadArgError(f"max_cycles {mc} is before the fabric's cycle {self.cycle}: it is "
                                 f"absolute (the watchdog fires when the cycle counter reaches it)")
         self._check(self._run_sliced(NEVER, mc), "run")
         return RunResult(self.cycle, self.stats(), self.clock_hz)

@@ -1387,10 +1387,14 @@ class ReferenceFabric:
 
     def run(self, max_cycles: int | None = None) -> int:
         """Run until idle (returns the cycle), or raise FaultError / HangError /
-        WatchdogError."""
+        WatchdogError (max_cycles is absolute: equal to the fabric's cycle, no cycle runs, and
+        the run returns if the fabric is idle)."""
         self._check_loaded()
+        if max_cycles is not None and max_cycles < 1:      # (None is no limit; as Fabric.run)
+            raise ValueError(f"max_cycles {max_cycles} is out of range 1..{2**64 - 2}")
         if max_cycles is not None and max_cycles < self.cycle:
-            raise ValueError(f"max_cycles {max_cycles} is before the fabric's cycle {self.cycle}")
+            raise ValueError(f"max_cycles {max_cycles} is before the fabric's cycle {self.cycle}: it is "
+                             f"absolute (the watchdog fires when the cycle counter reaches it)")
         while True:
             if self.idle():
                 return self.cycle

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from wse.asm import assemble_text
-from wse.emu import Fabric, FaultError
+from wse.emu import Fabric, FaultError, WatchdogError
 from wse.emu.reference import ReferenceFabric
 
 SWITCH_SEND = """
@@ -125,6 +125,38 @@ def test_max_cycles_before_now_is_refused_and_the_clock_stays():
         with pytest.raises(ValueError, match="max_cycles 50 is .*fabric's cycle 100"):
             f.run(max_cycles=50)
         assert f.cycle == 100
+
+
+@pytest.mark.parametrize("cls", [Fabric, ReferenceFabric])
+def test_max_cycles_equal_to_now_runs_no_cycle(cls):
+    """max_cycles is absolute and the watchdog fires at the boundary cycle == max_cycles unless
+    the fabric is idle there (timing.md, Run end): equal to the fabric's cycle, a run executes
+    no cycle; a busy fabric raises WatchdogError there, an idle one returns its cycle. (The C
+    core's wse_run and the reference did this; Fabric.run refused the call.)"""
+    loop = assemble_text("    .task main, local, start\nmain:\n    addi r2, r2, 1\n    b main\n")
+    f = cls(1, 1, "wse2")
+    f.load(loop)
+    f.run_until(100)
+    before = f.pe_state(0, 0)
+    with pytest.raises(WatchdogError, match="max_cycles = 100") as e:
+        f.run(max_cycles=100)
+    assert e.value.cycle == 100 and f.cycle == 100
+    after = f.pe_state(0, 0)
+    assert after["regs"] == before["regs"] and after["pc"] == before["pc"]
+    assert after["stats"]["instructions"] == before["stats"]["instructions"]
+    with pytest.raises(WatchdogError):                  # and again: still nothing runs
+        f.run(max_cycles=100)
+    assert f.cycle == 100 and f.pe_state(0, 0)["regs"] == before["regs"]
+
+    done = assemble_text("    .task main, local, start\nmain:\n    addi r2, r2, 1\n    exit\n")
+    f = cls(1, 1, "wse2")
+    f.load(done)
+    end = int(f.run())
+    assert end > 0
+    assert int(f.run(max_cycles=end)) == end and f.cycle == end
+    assert f.pe_state(0, 0)["regs"][2] == 1
+    with pytest.raises(ValueError, match=f"max_cycles {end - 1} is before the fabric's cycle {end}"):
+        f.run(max_cycles=end - 1)
 
 
 def test_reference_send_takes_python_floats():

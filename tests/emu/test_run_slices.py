@@ -70,11 +70,11 @@ def test_ctrl_c_stops_a_run_and_run_goes_on():
     assert fab.cycle == stopped + 1000
 
 
-def test_max_cycles_not_after_the_current_cycle_is_refused():
+def test_max_cycles_before_the_current_cycle_is_refused():
     fab = Fabric.from_object(assemble_text(LOOP))
     with pytest.raises(Exception, match="watchdog"):
         fab.run(max_cycles=1000)
-    with pytest.raises(ValueError, match="max_cycles 500 is not after the fabric's cycle 1000"):
+    with pytest.raises(ValueError, match="max_cycles 500 is before the fabric's cycle 1000"):
         fab.run(max_cycles=500)
 
 
