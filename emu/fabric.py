@@ -13,6 +13,11 @@ import time
 import numpy as np
 
 from . import errors as E
+# the host API's argument checks are shared with the reference interpreter (same refusals)
+from .hostargs import (ARCHES, PORT_NAMES, PORTS, U32, U64, arch_arg, color_arg,  # noqa: F401
+                       color_filter, edge_arg, fabric_size, host_array as _host_array,
+                       int_arg as _int, max_cycles_arg, name_arg, need_loaded, object_bytes,
+                       payload_words, pe_arg, port_arg, rect_arg, task_arg, until_arg, write_array)
 from .records import Received
 
 try:
@@ -71,9 +76,6 @@ def use_core(core):
         ffi, lib = old
 
 
-ARCHES = ("wse2", "wse3")
-PORTS = {"north": 1, "east": 2, "south": 4, "west": 8, "ramp": 16}
-PORT_NAMES = {v: k for k, v in PORTS.items()}
 FAULT_KINDS = ("none", "mem_range", "misaligned", "write_code", "dsd_length", "dsd_kind", "route",
                "empty_pe", "ut_busy", "queue_busy", "illegal", "trap", "pc_range", "task",
                "dsd_index")
@@ -122,71 +124,16 @@ def _str(buf) -> str:
     return ffi.string(buf).decode("utf-8", "replace")
 
 
-U32 = 0xFFFFFFFF
-U64 = 0xFFFFFFFFFFFFFFFF
-
-
-def _int(what: str, v, lo: int, hi: int) -> int:
-    """``v`` as an int in lo..hi, or BadArgError naming ``what`` (floats, bools, strings and
-    None are refused rather than truncated or converted)."""
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
-        raise E.BadArgError(f"{what} must be an integer, got {v!r}")
-    v = int(v)
-    if not lo <= v <= hi:
-        raise E.BadArgError(f"{what} {v} is out of range {lo}..{hi}")
-    return v
-
-
 def _name(what: str, v) -> bytes:
-    if not isinstance(v, str):
-        raise E.BadArgError(f"{what} must be a str, got {v!r}")
-    if "\0" in v or not v:
-        raise E.BadArgError(f"{what} {v!r} is empty or holds a NUL character")
-    return v.encode()
-
-
-# numpy kinds a host array may have: booleans, integers, floats
-_NUMERIC = "biuf"
-
-
-def _host_array(what: str, array, dt: np.dtype) -> np.ndarray:
-    """``array`` converted to the element type ``dt`` of ``what`` (e.g. "symbol 'x'"), refusing what the conversion
-    would change silently: non-numeric data (None, strings, objects, dates, records), complex
-    numbers, floats into an integer symbol, integers outside the type's range, and finite
-    values that overflow fp16/fp32 to infinity."""
-    arr = np.asarray(array)
-    if arr.dtype.kind not in _NUMERIC:
-        raise E.BadArgError(f"{what} takes {dt.name} values; got {arr.dtype} data, not numbers: give an "
-                            f"integer or float array")
-    if dt.kind in "ui":
-        if arr.dtype.kind == "f":
-            raise E.BadArgError(f"{what} takes {dt.name} values; got a {arr.dtype.name} array (convert it "
-                                f"explicitly, e.g. .view() for bits or .astype() to round)")
-        if arr.size and arr.dtype.kind in "iu":
-            info = np.iinfo(dt)
-            lo, hi = int(arr.min()), int(arr.max())
-            if lo < info.min or hi > info.max:
-                raise E.BadArgError(f"{what} takes {dt.name} values ({info.min}..{info.max}); the array has "
-                                    f"values {lo}..{hi}")
-        return np.ascontiguousarray(arr, dtype=dt)
-    with np.errstate(over="ignore", invalid="ignore"):
-        out = np.ascontiguousarray(arr, dtype=dt)
-    if arr.size and (arr.dtype.kind in "iu" or arr.dtype.itemsize > dt.itemsize):
-        bad = np.isinf(out) & (np.isfinite(arr) if arr.dtype.kind == "f" else True)
-        if bad.any():
-            v = arr.reshape(-1)[np.flatnonzero(bad.reshape(-1))[0]].item()
-            raise E.BadArgError(f"{what} takes {dt.name} values; {v!r} overflows it to infinity "
-                                f"(largest finite: {float(np.finfo(dt).max):g})")
-    return out
+    return name_arg(what, v).encode()
 
 
 class Fabric:
     """A W x H fabric of PEs run by the C core. See docs/emulator.md."""
 
     def __init__(self, width: int, height: int, arch: str = "wse2", trace: bool = False):
-        if arch not in ARCHES:
-            raise E.BadArgError(f"unknown arch {arch!r}; one of {', '.join(ARCHES)}")
-        width, height = _int("fabric width", width, 1, 4096), _int("fabric height", height, 1, 4096)
+        arch = arch_arg(arch)
+        width, height = fabric_size(width, height)
         self._handle = None
         out = ffi.new("wse_fabric **")
         st = lib.wse_open(width, height, ARCHES.index(arch), out)
@@ -301,8 +248,7 @@ class Fabric:
         return out
 
     def _need_loaded(self):
-        if not self._loaded:
-            raise E.BadArgError("no program is loaded: call load() first")
+        need_loaded(self._loaded)
 
     # -- loading -----------------------------------------------------------------------------
     @staticmethod
@@ -329,25 +275,14 @@ class Fabric:
 
     def load(self, data: bytes) -> None:
         """Load an object file (its bytes); resets the fabric to cycle 0."""
-        data = bytes(data)
+        data = object_bytes(data)
         self._check(lib.wse_load(self._f, data, len(data)))
         self._loaded = True
         self._recv = np.empty(0, self._RECV_DT)
 
     # -- host memory -------------------------------------------------------------------------
     def _rect(self, rect):
-        if rect is None:
-            return 0, 0, self.width, self.height
-        try:
-            x, y, w, h = rect
-        except (TypeError, ValueError):
-            raise E.BadArgError(f"rect must be (x, y, w, h), got {rect!r}") from None
-        x, y = _int("rect x", x, 0, U32), _int("rect y", y, 0, U32)
-        w, h = _int("rect width", w, 1, U32), _int("rect height", h, 1, U32)
-        if not (x >= 0 and y >= 0 and w > 0 and h > 0 and x + w <= self.width
-                and y + h <= self.height):
-            raise E.BadArgError(f"rectangle {rect} is outside the {self.width}x{self.height} fabric")
-        return x, y, w, h
+        return rect_arg(rect, self.width, self.height)
 
     def _sym(self, x: int, y: int, name: str):
         # out-parameters allocated once per Fabric (host transfers are often one call per PE)
@@ -365,25 +300,12 @@ class Fabric:
         self._need_loaded()
         x0, y0, w, h = self._rect(rect)
         _, count, dt = self._sym(x0, y0, symbol)
-        arr = _host_array(f"symbol {symbol!r}", array, dt)
-        if arr.ndim == 3:
-            if arr.shape[:2] != (h, w):
-                raise E.BadArgError(f"array shape {arr.shape} does not match the rectangle "
-                                    f"({h}, {w}, n)")
-            n = arr.shape[2]
-        elif arr.ndim <= 1:
-            arr = arr.reshape(-1)
-            n = arr.size
-            if h * w > 1:       # one PE: the 1-D array is already the buffer
-                arr = np.broadcast_to(arr, (h, w, n))
-        else:
-            raise E.BadArgError(f"array shape {arr.shape}: expected (n,) or (h, w, n)")
-        if n > count:
-            raise E.BadArgError(f"{symbol} has {count} elements; got {n}")
+        arr, n = write_array(symbol, array, dt, count, x0, y0, w, h)
+        if arr.ndim == 1 and h * w > 1:       # one PE: the 1-D array is already the buffer
+            arr = np.broadcast_to(arr, (h, w, n))
         words = n * dt.itemsize // 2
-        if words == 0:
-            return
-        buf = np.ascontiguousarray(arr).view(np.uint16).reshape(-1)
+        # (no words: the core still checks that every PE has the symbol, as for a longer write)
+        buf = np.ascontiguousarray(arr).view(np.uint16).reshape(-1) if words else np.zeros(1, np.uint16)
         self._check(lib.wse_symbol_rect(self._f, symbol.encode(), x0, y0, w, h, words,
                                         ffi.from_buffer("unsigned short[]", buf), 1))
 
@@ -394,15 +316,14 @@ class Fabric:
         _, count, dt = self._sym(x0, y0, symbol)
         out = np.zeros((h, w, count), dtype=dt)
         words = count * dt.itemsize // 2
-        if words:
-            buf = out.view(np.uint16).reshape(-1)
-            self._check(lib.wse_symbol_rect(self._f, symbol.encode(), x0, y0, w, h, words,
-                                            ffi.from_buffer("unsigned short[]", buf), 0))
+        buf = out.view(np.uint16).reshape(-1) if words else np.zeros(1, np.uint16)
+        self._check(lib.wse_symbol_rect(self._f, symbol.encode(), x0, y0, w, h, words,
+                                        ffi.from_buffer("unsigned short[]", buf), 0))
         return out
 
     def read_mem(self, x: int, y: int, addr: int, n: int) -> np.ndarray:
         """n 16-bit words of PE (x, y)'s SRAM from word address addr."""
-        x, y = _int("x", x, 0, self.width - 1), _int("y", y, 0, self.height - 1)
+        x, y = pe_arg(x, y, self.width, self.height)
         addr, n = _int("addr", addr, 0, U32), _int("n", n, 0, self.sram_words)
         out = np.zeros(n, dtype=np.uint16)
         self._check(lib.wse_mem_read(self._f, x, y, addr, n, ffi.from_buffer("unsigned short[]", out)))
@@ -410,7 +331,7 @@ class Fabric:
 
     def write_mem(self, x: int, y: int, addr: int, words) -> None:
         """Write 16-bit words (integers 0..65535) into PE (x, y)'s SRAM from word address addr."""
-        x, y = _int("x", x, 0, self.width - 1), _int("y", y, 0, self.height - 1)
+        x, y = pe_arg(x, y, self.width, self.height)
         addr = _int("addr", addr, 0, U32)
         arr = _host_array("write_mem", words, np.dtype(np.uint16)).reshape(-1)
         self._check(lib.wse_mem_write(self._f, x, y, addr, arr.size,
@@ -422,12 +343,13 @@ class Fabric:
         it. Takes no cycles."""
         self._need_loaded()
         x0, y0, w, h = self._rect(rect)
+        task = task_arg(task)
         if isinstance(task, str):
             # by name in the core: the id may differ from image to image, and the core checks
             # every PE (a data task refuses the launch, changing nothing) in one pass over them
-            self._check(lib.wse_launch_name(self._f, _name("task name", task), x0, y0, w, h))
+            self._check(lib.wse_launch_name(self._f, task.encode(), x0, y0, w, h))
             return
-        self._check(lib.wse_launch(self._f, _int("task id", task, 0, 63), x0, y0, w, h))
+        self._check(lib.wse_launch(self._f, task, x0, y0, w, h))
 
     def send(self, color: int, x: int, y: int, port, payloads, control: bool = False) -> None:
         """Queue wavelets to enter PE (x, y) through its edge `port` ("north"... or a mask).
@@ -435,23 +357,11 @@ class Fabric:
         float arrays are sent as their bits: fp16 zero-extended, fp32 as is, and float64 (a
         Python list of floats) rounded to fp32 first."""
         self._need_loaded()
-        if isinstance(port, str):
-            if port.lower() not in PORTS or port.lower() == "ramp":
-                raise E.BadArgError(f"port {port!r} is not one of north, east, south, west")
-            port = PORTS[port.lower()]
-        port = _int("port", port, 0, U32)
-        color = _int("color", color, 0, 23)
-        x, y = _int("x", x, 0, self.width - 1), _int("y", y, 0, self.height - 1)
-        arr = np.asarray(payloads).reshape(-1)
-        if arr.dtype.kind not in _NUMERIC:
-            raise E.BadArgError(f"payloads must be integers or floats, got {arr.dtype} data")
-        if arr.dtype.kind == "f":
-            if arr.dtype.itemsize == 8:
-                arr = _host_array("send", arr, np.dtype(np.float32))
-            arr = arr.view({2: np.uint16, 4: np.uint32}[arr.dtype.itemsize])
-        elif arr.size and (int(arr.min()) < -(1 << 31) or int(arr.max()) > U32):
-            raise E.BadArgError(f"payloads must fit 32 bits (-2**31..2**32-1); got {int(arr.min())}..{int(arr.max())}")
-        arr = np.ascontiguousarray(arr.astype(np.int64) & U32, dtype=np.uint32)
+        port = port_arg(port)
+        color = color_arg(color)
+        x, y = pe_arg(x, y, self.width, self.height)
+        edge_arg(port, x, y, self.width, self.height)
+        arr = payload_words(payloads)
         self._check(lib.wse_send(self._f, x, y, port, color,
                                  ffi.from_buffer("unsigned int[]", arr), arr.size,
                                  1 if control else 0))
@@ -479,6 +389,7 @@ class Fabric:
 
     def received_array(self, color: int | None = None) -> np.ndarray:
         """received() as a structured array (x, y, port, color, payload, ctrl, cycle)."""
+        color = color_filter(color)
         arr = self._received_all()
         if color is not None:
             arr = arr[arr["color"] == color]
@@ -513,10 +424,7 @@ class Fabric:
         to the fabric's cycle runs no cycle, and returns if the fabric is idle). Ctrl-C stops it
         at a cycle boundary (KeyboardInterrupt); run() again goes on as if it had not stopped."""
         self._need_loaded()
-        mc = 0 if max_cycles is None else _int("max_cycles", max_cycles, 1, U64 - 1)
-        if mc and mc < self.cycle:
-            raise E.BadArgError(f"max_cycles {mc} is before the fabric's cycle {self.cycle}: it is "
-                                f"absolute (the watchdog fires when the cycle counter reaches it)")
+        mc = max_cycles_arg(max_cycles, self.cycle) or 0
         self._check(self._run_sliced(NEVER, mc), "run")
         return RunResult(self.cycle, self.stats(), self.clock_hz)
 
@@ -524,10 +432,7 @@ class Fabric:
         """Execute every cycle < `cycle` and stop at that boundary. Returns whether the fabric
         is idle there. Raises FaultError or HangError."""
         self._need_loaded()
-        cycle = _int("cycle", cycle, 0, U64 - 1)
-        if cycle < self.cycle:
-            raise E.BadArgError(f"cycle {cycle} is before the fabric's cycle {self.cycle}: run_until "
-                                f"only goes forward")
+        cycle = until_arg(cycle, self.cycle)
         st = self._run_sliced(cycle, 0)
         self._check(st, "run_until")
         return bool(lib.wse_is_idle(self._f))
@@ -541,14 +446,14 @@ class Fabric:
         return d
 
     def pe_stats(self, x: int, y: int) -> dict:
-        x, y = _int("x", x, 0, self.width - 1), _int("y", y, 0, self.height - 1)
+        x, y = pe_arg(x, y, self.width, self.height)
         s = ffi.new("wse_stats *")
         self._check(lib.wse_pe_stats(self._f, x, y, s))
         return _stats_dict(s)
 
     def pe_state(self, x: int, y: int) -> dict:
         """A snapshot of PE (x, y) with the keys shared with the reference interpreter."""
-        x, y = _int("x", x, 0, self.width - 1), _int("y", y, 0, self.height - 1)
+        x, y = pe_arg(x, y, self.width, self.height)
         st = ffi.new("wse_pe_state *")
         mem = np.zeros(self.sram_words, dtype=np.uint16)
         self._check(lib.wse_pe_state_get(self._f, x, y, st,

@@ -5,9 +5,10 @@ piece of code below, commented with the spec's words, so that a reader can check
 the other. The fast C core (csrc/) implements the same rules; tests/emu/test_differential.py
 runs both in lock-step and compares their state cycle by cycle.
 
-This module imports only wse.isa, numpy, the standard library and the exception classes of
-wse.emu.errors (plain Python), so that it stays an independent statement of the semantics: it
-shares no code with the C core.
+This module imports only wse.isa, numpy, the standard library, the exception classes of
+wse.emu.errors and the host API's argument checks of wse.emu.hostargs (both plain Python, the
+checks shared with wse.emu.Fabric so that the two refuse the same arguments the same way), so
+that it stays an independent statement of the semantics: it shares no code with the C core.
 
 Layout of this file:
   1. values: 32-bit integers, fp16/fp32 with canonical NaNs
@@ -31,7 +32,8 @@ from wse.isa import objfile
 
 # The typed exceptions are the emulator's own (wse.emu.errors, plain Python), so that code
 # catching them works with either backend; the reference fills the same fields as the C core.
-from .errors import FaultError, HangError, WatchdogError
+from . import hostargs as A
+from .errors import BadArgError, FaultError, HangError, LoadError, NotFoundError, WatchdogError
 from .records import Received
 
 ISA = load_isa()
@@ -1019,8 +1021,8 @@ class ReferenceFabric:
     """The reference interpreter: same interface as the C-backed wse.emu.Fabric."""
 
     def __init__(self, width: int, height: int, arch: str = "wse2"):
-        if arch not in ISA.presets:
-            raise ValueError(f"unknown arch {arch!r}; one of {sorted(ISA.presets)}")
+        arch = A.arch_arg(arch)
+        width, height = A.fabric_size(width, height)
         self.width, self.height, self.arch = width, height, arch
         self.preset = ISA.presets[arch]
         self.cycle = 0
@@ -1390,11 +1392,7 @@ class ReferenceFabric:
         WatchdogError (max_cycles is absolute: equal to the fabric's cycle, no cycle runs, and
         the run returns if the fabric is idle)."""
         self._check_loaded()
-        if max_cycles is not None and max_cycles < 1:      # (None is no limit; as Fabric.run)
-            raise ValueError(f"max_cycles {max_cycles} is out of range 1..{2**64 - 2}")
-        if max_cycles is not None and max_cycles < self.cycle:
-            raise ValueError(f"max_cycles {max_cycles} is before the fabric's cycle {self.cycle}: it is "
-                             f"absolute (the watchdog fires when the cycle counter reaches it)")
+        max_cycles = A.max_cycles_arg(max_cycles, self.cycle)
         while True:
             if self.idle():
                 return self.cycle
@@ -1407,6 +1405,7 @@ class ReferenceFabric:
         """Execute every cycle < `cycle` and stop at that boundary (idle cycles pass too).
         Returns whether the fabric is idle there. Raises FaultError / HangError."""
         self._check_loaded()
+        cycle = A.until_arg(cycle, self.cycle)
         while self.cycle < cycle:
             if self.idle():                       # nothing can happen: let the cycles pass
                 self.cycle = cycle
@@ -1420,17 +1419,23 @@ class ReferenceFabric:
     # =========================================================================================
     # 8. The host interface
     # =========================================================================================
+    # The arguments are checked as wse.emu.Fabric checks them (wse.emu.hostargs), and what the
+    # C core checks against the loaded program is checked here with the core's messages, every
+    # PE before any is changed: a refused call changes nothing.
     def _check_loaded(self):
-        if self.obj is None:
-            raise RuntimeError("no program loaded: call load() first")
+        A.need_loaded(self.obj is not None)
 
     def load(self, data: bytes) -> None:
-        obj = objfile.read(bytes(data))
+        data = A.object_bytes(data)
+        try:
+            obj = objfile.read(data)
+        except objfile.ObjectFormatError as e:
+            raise LoadError(str(e)) from None
         if obj.arch != self.arch:
-            raise ValueError(f"the object is for {obj.arch}; this fabric is {self.arch}")
+            raise LoadError(f"the object is for {obj.arch} but the fabric is {self.arch}")
         if obj.width > self.width or obj.height > self.height:
-            raise ValueError(f"the object is laid out for {obj.width}x{obj.height}; "
-                             f"this fabric is {self.width}x{self.height}")
+            raise LoadError(f"the object was made for a {obj.width}x{obj.height} fabric; "
+                            f"this fabric is {self.width}x{self.height}")
         self.obj = obj
         self.cycle = 0
         self.hops = 0
@@ -1442,19 +1447,49 @@ class ReferenceFabric:
             pe.fab = self
 
     def _rect(self, rect):
-        if rect is None:
-            return 0, 0, self.width, self.height
-        x, y, w, h = rect
-        if not (0 <= x and 0 <= y and w > 0 and h > 0 and x + w <= self.width
-                and y + h <= self.height):
-            raise ValueError(f"rectangle {rect} is outside the {self.width}x{self.height} fabric")
-        return x, y, w, h
+        return A.rect_arg(rect, self.width, self.height)
 
-    def _symbol(self, pe: PE, name: str):
-        s = pe.img.symbol(name) if pe.img is not None else None
-        if s is None or s.type == "task":
-            raise KeyError(f"PE ({pe.x},{pe.y}) has no data symbol {name!r}")
+    def _placed(self, x: int, y: int) -> PE:
+        pe = self.pe_at(x, y)
+        if pe.empty():
+            raise NotFoundError(f"PE ({x},{y}) has no program")
+        return pe
+
+    def _first_symbol(self, x: int, y: int, name):
+        """The data symbol `name` of the rectangle's first PE (as Fabric looks it up)."""
+        name = A.name_arg("symbol name", name)
+        pe = self._placed(x, y)
+        s = pe.img.symbol(name)
+        if s is None:
+            raise NotFoundError(f"PE ({x},{y}) (image {pe.img.name}) has no symbol '{name}'")
+        if s.type == "task":
+            raise NotFoundError(f"PE ({x},{y}) has no data symbol {name!r} (it is a task)")
         return s
+
+    def _rect_symbols(self, name: str, x0: int, y0: int, w: int, h: int, words: int, write: bool):
+        """[(pe, symbol)] over the rectangle, every PE checked as the C core checks a rectangle
+        transfer of `words` words: one element type (and, to read, one length) everywhere."""
+        out, s0 = [], None
+        for yy in range(y0, y0 + h):
+            for xx in range(x0, x0 + w):
+                pe = self._placed(xx, yy)
+                s = pe.img.symbol(name)
+                if s is None or s.type == "task":
+                    raise NotFoundError(f"PE ({xx},{yy}) (image {pe.img.name}) has no data symbol '{name}'")
+                if s0 is None:
+                    s0, at = s, (xx, yy)
+                elif s.type != s0.type or (not write and s.count != s0.count):
+                    act = "write" if write else "read"
+                    raise BadArgError(f"symbol '{name}' is {s0.type}[{s0.count}] on PE ({at[0]},{at[1]}) but "
+                                      f"{s.type}[{s.count}] on PE ({xx},{yy}): a rectangle {act} needs one "
+                                      f"{'element type' if write else 'type and length'} on every PE; "
+                                      f"{act} the PEs separately")
+                e = 2 if s.type in ("f32", "u32") else 1
+                if words > s.count * e:
+                    raise BadArgError(f"symbol '{name}' at PE ({xx},{yy}) has {s.count} elements "
+                                      f"({s.count * e} words); {words} words asked")
+                out.append((pe, s))
+        return out
 
     DTYPES = {"f16": np.float16, "f32": np.float32, "u16": np.uint16, "u32": np.uint32}
 
@@ -1463,60 +1498,42 @@ class ReferenceFabric:
         broadcast to every PE, shape (h, w, n) gives each PE its own. Takes no cycles."""
         self._check_loaded()
         x0, y0, w, h = self._rect(rect)
-        for yy in range(y0, y0 + h):
-            for xx in range(x0, x0 + w):
-                pe = self.pe_at(xx, yy)
-                s = self._symbol(pe, symbol)
-                arr = np.asarray(array)
-                if arr.ndim == 3:
-                    arr = arr[yy - y0, xx - x0]
-                arr = np.ascontiguousarray(arr, dtype=self.DTYPES[s.type]).reshape(-1)
-                if arr.size > s.count:
-                    raise ValueError(f"{symbol} has {s.count} elements; got {arr.size}")
-                words = arr.view(np.uint16)
-                pe.mem[s.value:s.value + words.size] = words
+        s = self._first_symbol(x0, y0, symbol)
+        dt = np.dtype(self.DTYPES[s.type])
+        arr, n = A.write_array(symbol, array, dt, s.count, x0, y0, w, h)
+        nw = n * dt.itemsize // 2
+        for pe, s in self._rect_symbols(symbol, x0, y0, w, h, nw, True):
+            row = arr[pe.y - y0, pe.x - x0] if arr.ndim == 3 else arr
+            pe.mem[s.value:s.value + nw] = np.ascontiguousarray(row).view(np.uint16)
 
     def read(self, symbol: str, rect=None) -> np.ndarray:
         """The array `symbol` of every PE in rect, shape (h, w, count)."""
         self._check_loaded()
         x0, y0, w, h = self._rect(rect)
-        out = None
-        for yy in range(y0, y0 + h):
-            for xx in range(x0, x0 + w):
-                pe = self.pe_at(xx, yy)
-                s = self._symbol(pe, symbol)
-                dt = np.dtype(self.DTYPES[s.type])
-                nw = s.count * dt.itemsize // 2
-                vals = pe.mem[s.value:s.value + nw].copy().view(dt)
-                if out is None:
-                    out = np.zeros((h, w, s.count), dtype=dt)
-                out[yy - y0, xx - x0] = vals
+        s = self._first_symbol(x0, y0, symbol)
+        dt = np.dtype(self.DTYPES[s.type])
+        nw = s.count * dt.itemsize // 2
+        out = np.zeros((h, w, s.count), dtype=dt)
+        for pe, s in self._rect_symbols(symbol, x0, y0, w, h, nw, False):
+            out[pe.y - y0, pe.x - x0] = pe.mem[s.value:s.value + nw].copy().view(dt)
         return out
 
     def send(self, color: int, x: int, y: int, port, payloads, control: bool = False) -> None:
         """Queue wavelets to enter PE (x, y) through its edge port (pointing off the fabric)."""
         self._check_loaded()
-        p = PORT_BY_NAME[port.lower()] if isinstance(port, str) else int(port)
-        if p not in STEP:
-            raise ValueError(f"port {port!r} is not one of north, east, south, west")
-        dx, dy = STEP[p]
-        if self.pe_at(x, y) is None or self.pe_at(x + dx, y + dy) is not None:
-            raise ValueError(f"port {PORT_NAMES[p]} of PE ({x},{y}) is not an edge of the fabric")
-        if self.pe_at(x, y).empty():
-            raise KeyError(f"PE ({x},{y}) has no program")          # as the C core
-        if not 0 <= color < NCOLORS:
-            raise ValueError(f"color {color} is not 0..23")
-        arr = np.asarray(payloads).reshape(-1)
-        if arr.dtype.kind == "f":
-            if arr.dtype.itemsize not in (2, 4):                  # float64: rounded to fp32, as C
-                arr = arr.astype(np.float32)
-            arr = arr.view({2: np.uint16, 4: np.uint32}[arr.dtype.itemsize])
+        p = A.port_arg(port)
+        color = A.color_arg(color)
+        x, y = A.pe_arg(x, y, self.width, self.height)
+        A.edge_arg(p, x, y, self.width, self.height)
+        words = A.payload_words(payloads)       # (float64 rounded to fp32, as the C core)
+        self._placed(x, y)
         q = self.host_in.setdefault((y * self.width + x, p), deque())
-        for v in arr.tolist():
-            q.append((color, int(v) & MASK32, bool(control)))
+        for v in words.tolist():
+            q.append((color, v, bool(control)))
 
     def received(self, color: int | None = None) -> list[Received]:
         """Wavelets the fabric delivered to the host, in order."""
+        color = A.color_filter(color)
         return [r for r in self.host_out if color is None or r.color == color]
 
     def launch(self, task, rect=None) -> None:
@@ -1524,6 +1541,7 @@ class ReferenceFabric:
         it. Takes no cycles."""
         self._check_loaded()
         x0, y0, w, h = self._rect(rect)
+        task = A.task_arg(task)
         hits = []
         for yy in range(y0, y0 + h):
             for xx in range(x0, x0 + w):
@@ -1537,21 +1555,22 @@ class ReferenceFabric:
                         continue
                     tid = s.value
                 if tid in pe.tasks:
-                    if pe.tasks[tid].kind == 1:     # as the C core: a data task is not launched
-                        raise ValueError(f"task {task!r} of PE ({xx},{yy}) is a data task: it runs "
-                                         f"when a wavelet of color {pe.tasks[tid].color} reaches the PE, "
-                                         f"not when launched")
+                    t = pe.tasks[tid]
+                    if t.kind == 1:     # as the C core: a data task is not launched
+                        who = f"'{task}'" if isinstance(task, str) else f"{task}"
+                        image = "" if isinstance(task, str) else f" (image {pe.img.name})"
+                        raise BadArgError(f"task {who} of PE ({xx},{yy}){image} is a data task: it runs "
+                                          f"when a wavelet of color {t.color} reaches the PE, not when "
+                                          f"launched; send one (Fabric.send) or launch a local task")
                     hits.append((pe, tid))
+        if not hits:
+            who = f"'{task}'" if isinstance(task, str) else f"{task}"
+            raise NotFoundError(f"no PE in the rectangle ({x0},{y0}) {w}x{h} defines task {who}")
         for pe, tid in hits:
             pe.activated |= 1 << tid
-        n = len(hits)
-        if n == 0:
-            raise KeyError(f"no PE in the rectangle defines task {task!r}")
 
     def pe_state(self, x: int, y: int) -> dict:
-        pe = self.pe_at(x, y)
-        if pe is None:
-            raise ValueError(f"PE ({x},{y}) is outside the fabric")
+        pe = self.pe_at(*A.pe_arg(x, y, self.width, self.height))
 
         def qs(bufs):
             return {c: [(p, bool(k), r) for p, k, r in q] for c, q in bufs.items() if q}

@@ -43,7 +43,7 @@ BAD = [
     ("f.write_mem(0, 0, 100, [1.7])", "write_mem takes uint16 values; got a float64 array"),
     ("f.send(-1, 0, 0, 'west', [1])", "color -1 is out of range 0..23"),
     ("f.send(0, 10**12, 0, 'west', [1])", "x 1000000000000 is out of range 0..2"),
-    ("f.send(0, 0, 0, -1, [1])", "port -1 is out of range"),
+    ("f.send(0, 0, 0, -1, [1])", "port -1 is not one of north (1), east (2), south (4), west (8)"),
     ("f.send(0, 0, 0, 'west', [2**33])", "payloads must fit 32 bits"),
     ("f.pe_stats(3, 0)", "x 3 is out of range 0..2"),
     ("f.pe_state('0', 0)", "x must be an integer, got '0'"),
