@@ -26,17 +26,21 @@ class FaultError(WseError):
     """The program broke a rule. Fields: kind (lower-case name of the core's wse_fault_kind),
     reason, cycle, pe (x, y), task, task_name, pc, insn, line ("file:line:col"), expansions
     (the macro invocations the instruction comes from, innermost first: (macro name,
-    "file:line:col" of the invocation); empty outside macros), address, color, port, code
-    (trap code); str() is the core's full report."""
+    "file:line:col" of the invocation); empty outside macros), microthread (N when the fault
+    is in an async op running on microthread utN, after its issue: then task, task_name, pc,
+    insn, line and expansions are those of the op's issue; else None), address, color, port,
+    code (trap code); str() is the core's full report. trace holds only instructions whose own
+    cycle is before the fault's."""
 
     def __init__(self, report: str, kind: str, reason: str, cycle: int, pe=None, task=None,
                  pc=None, insn=None, line=None, task_name=None, address=None, color=None,
-                 port=None, code=None, trace=None, expansions=()):
+                 port=None, code=None, trace=None, expansions=(), microthread=None):
         super().__init__(report)
         self.report = report
         self.kind, self.reason, self.cycle = kind, reason, cycle
         self.pe, self.task, self.pc, self.insn, self.line = pe, task, pc, insn, line
         self.expansions: list[tuple[str, str]] = list(expansions)
+        self.microthread = microthread
         self.task_name, self.address, self.color, self.port, self.code = (
             task_name, address, color, port, code)
         # the instructions the PE executed before the fault, oldest first: (own cycle, pc,
