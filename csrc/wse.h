@@ -72,6 +72,9 @@ typedef struct wse_fault_info {
     char reason[512];
     /* the last instructions the PE's main thread executed before the fault, oldest first (at
        most 16, across tasks; the faulting one is not among them): own cycle, pc, word */
+    /* the microthread (0..7) whose async op faulted after its issue: task, task_name, pc,
+       word, insn and the line are then the op's issue; -1: none */
+    int microthread;
     int n_recent;
     unsigned long long recent_cycle[16];
     unsigned int recent_pc[16];

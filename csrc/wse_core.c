@@ -252,14 +252,28 @@ int wse_source(const wse_fabric *f, unsigned int x, unsigned int y, unsigned int
     return WSE_OK;
 }
 
-/* append to f->msg the last nr instructions PE p executed, one line each with its source line
-   (and, with fi, record them in the fault info) */
-static void hist_lines(wse_fabric_t *f, const pe_t *p, uint32_t nr, wse_fault_info *fi) {
+/* The main thread runs its local instructions in runs, executed at the run's first cycle
+   (timing.md), so when a fault elsewhere (a microthread, a router, another PE) stops the
+   fabric, the history may hold instructions whose own cycle is later than the fault's:
+   hist_skip counts those (the newest entries), hist_before the entries before cycle t. */
+static uint32_t hist_skip(const pe_t *p, uint64_t t) {
+    uint32_t have = p->hist_n < NHIST ? p->hist_n : NHIST, skip = 0;
+    while (skip < have && p->hist[(p->hist_n - 1 - skip) & (NHIST - 1)].t >= t) skip++;
+    return skip;
+}
+static uint32_t hist_before(const pe_t *p, uint64_t t) {
+    uint32_t have = p->hist_n < NHIST ? p->hist_n : NHIST;
+    return have - hist_skip(p, t);
+}
+
+/* append to f->msg the nr instructions PE p executed before its newest skip ones, oldest first,
+   one line each with its source line (and, with fi, record them in the fault info) */
+static void hist_lines(wse_fabric_t *f, const pe_t *p, uint32_t nr, uint32_t skip, wse_fault_info *fi) {
     char *m = f->msg;
     size_t n = sizeof f->msg, k = strlen(m);
 #define APP(...) do { if (k < n) { int w_ = snprintf(m + k, n - k, __VA_ARGS__); if (w_ > 0) k += (size_t)w_; } } while (0)
     for (uint32_t j = 0; j < nr; j++) {
-        uint32_t slot = (p->hist_n - nr + j) & (NHIST - 1), hpc = p->hist[slot].pc;
+        uint32_t slot = (p->hist_n - skip - nr + j) & (NHIST - 1), hpc = p->hist[slot].pc;
         uint32_t word = hpc < p->img->n_code ? p->img->dec[hpc].word : 0;
         if (fi) { fi->recent_cycle[j] = p->hist[slot].t; fi->recent_pc[j] = hpc; fi->recent_word[j] = word; }
         char txt[96] = "?";
@@ -289,11 +303,14 @@ static void fault(wse_fabric_t *f, pe_t *p, int kind, int pc, uint64_t t, const 
     va_start(ap, fmt);
     vsnprintf(fi->reason, sizeof fi->reason, fmt, ap);
     va_end(ap);
-    /* a fault of a router (phase 1) belongs to no task, whatever the PE's CE is running */
+    /* a fault of a router (phase 1) belongs to no task, whatever the PE's CE is running; one
+       of an async op after its issue (ut_step) to the op: the task that issued it, its pc */
     int router = f->phase == 1;
+    int ut = p && !router ? f->cur_ut : -1;
+    fi->microthread = ut;
     if (p && !router) {
-        fi->task = p->task;
-        snprintf(fi->task_name, sizeof fi->task_name, "%s", task_name(p->img, p->task));
+        fi->task = ut >= 0 ? p->ut[ut].issuer : p->task;
+        snprintf(fi->task_name, sizeof fi->task_name, "%s", task_name(p->img, fi->task));
     }
     const line_t *l = NULL;
     if (p) {
@@ -311,35 +328,53 @@ static void fault(wse_fabric_t *f, pe_t *p, int kind, int pc, uint64_t t, const 
     if (p) {
         APP("  PE (%u,%u)", p->x, p->y);
         if (router) APP(", its router");
+        else if (ut >= 0) {
+            APP(", microthread ut%d (async op issued by ", ut);
+            if (fi->task >= 0) APP("task %d%s%s%s)", fi->task, fi->task_name[0] ? " (" : "", fi->task_name, fi->task_name[0] ? ")" : "");
+            else APP("the host)");
+        }
         else if (p->task >= 0) APP(", task %d%s%s%s", p->task, fi->task_name[0] ? " (" : "", fi->task_name, fi->task_name[0] ? ")" : "");
         else APP(", no task running");
         APP("\n");
-        if (pc >= 0) {
+        if (pc >= 0 && (uint32_t)pc < p->img->n_code) {
             APP("  pc %d: %s", pc, fi->insn);
             k = app_where(f, m, n, k, l, "    at ", "\n      ", "");
             APP("\n");
+        } else if (pc >= 0) {
+            APP("  pc %d: past the end of the code (%u instructions)\n", pc, p->img->n_code);
         }
     }
     APP("  reason: %s\n", fi->reason);
 #undef APP
-    if (p && p->hist_n) {
-        uint32_t nr = p->hist_n < NHIST ? p->hist_n : NHIST;
+    uint32_t nr = p ? hist_before(p, t) : 0;
+    if (nr) {
         k = strlen(m);
-        snprintf(m + k, n - k, "  the last %u instructions PE (%u,%u) executed before (oldest first):\n", nr, p->x, p->y);
-        hist_lines(f, p, nr, fi);
+        if (nr == 1) snprintf(m + k, n - k, "  the last instruction PE (%u,%u) executed before:\n", p->x, p->y);
+        else snprintf(m + k, n - k, "  the last %u instructions PE (%u,%u) executed before (oldest first):\n", nr, p->x, p->y);
+        hist_lines(f, p, nr, hist_skip(p, t), fi);
         fi->n_recent = (int)nr;
+    } else if (p && p->hist_n) {
+        uint32_t have = p->hist_n < NHIST ? p->hist_n : NHIST;
+        k = strlen(m);
+        snprintf(m + k, n - k, "  (the last %u instructions PE (%u,%u)'s main thread executed are at cycles %llu-%llu, after "
+                 "the fault: it runs local instructions ahead, timing.md)\n", have, p->x, p->y,
+                 (unsigned long long)p->hist[(p->hist_n - have) & (NHIST - 1)].t,
+                 (unsigned long long)p->hist[(p->hist_n - 1) & (NHIST - 1)].t);
     }
 }
 
 /* append to the fault report the last (up to 4) instructions of PE q, the neighbour a faulting
    wavelet came from: the report's PE is the receiver, whose own history is usually unrelated */
 static void fault_add_sender(wse_fabric_t *f, const pe_t *q) {
-    if (!q || !q->hist_n) return;
-    uint32_t nr = q->hist_n < 4 ? q->hist_n : 4;
+    uint32_t nr = q ? hist_before(q, f->fault.cycle) : 0;
+    if (!nr) return;
+    if (nr > 4) nr = 4;
     size_t k = strlen(f->msg);
-    snprintf(f->msg + k, sizeof f->msg - k, "  the wavelet came from PE (%u,%u), whose last %u instructions "
-             "were (oldest first):\n", q->x, q->y, nr);
-    hist_lines(f, q, nr, NULL);
+    if (nr == 1) snprintf(f->msg + k, sizeof f->msg - k, "  the wavelet came from PE (%u,%u), whose last instruction "
+                          "was:\n", q->x, q->y);
+    else snprintf(f->msg + k, sizeof f->msg - k, "  the wavelet came from PE (%u,%u), whose last %u instructions "
+                  "were (oldest first):\n", q->x, q->y, nr);
+    hist_lines(f, q, nr, hist_skip(q, f->fault.cycle), NULL);
 }
 
 /* the main thread executed the instruction at pc in cycle t (see pe_t.hist) */
@@ -592,7 +627,7 @@ int wse_open(unsigned int width, unsigned int height, int arch, wse_fabric **out
         return WSE_BAD_ARG;
     wse_fabric_t *f = (wse_fabric_t *)calloc(1, sizeof(wse_fabric_t));
     if (!f) return WSE_NOMEM;
-    f->W = width; f->H = height; f->arch = arch;
+    f->W = width; f->H = height; f->arch = arch; f->cur_ut = -1;
     f->P = PRESETS[arch];
     f->sram_words = f->P.sram_words;
     f->pes = (pe_t **)calloc((size_t)width * height, sizeof(pe_t *));
@@ -1277,10 +1312,21 @@ static inline int ce_wants_iq(pe_t *p, uint32_t c) {
     return 0;
 }
 
-static void activate_ctrl(wse_fabric_t *f, pe_t *p, uint32_t payload, uint64_t t) {
+static void activate_ctrl(wse_fabric_t *f, pe_t *p, uint32_t c, uint32_t payload, int own, uint64_t t) {
     uint32_t tid = payload & 63;
     if (!p->img->tasks[tid].defined) {
-        fault(f, p, WSE_FK_TASK, -1, t, "a control wavelet (payload 0x%x) activates task %u, which PE (%u,%u) does not define", payload, tid, p->x, p->y);
+        char defs[512] = "";
+        size_t k = 0;
+        for (int i = 0; i < NTASKS && k < sizeof defs - 80; i++) {
+            if (!p->img->tasks[i].defined) continue;
+            const char *tn = task_name(p->img, i);
+            int w = snprintf(defs + k, sizeof defs - k, "%s%d%s%s%s", k ? ", " : "", i, *tn ? " (" : "", tn, *tn ? ")" : "");
+            if (w > 0) k += (size_t)w;
+        }
+        fault(f, p, WSE_FK_TASK, -1, t, "a control wavelet on color %u (payload 0x%x, %s) activates task %u, which PE (%u,%u) "
+              "does not define (its tasks: %s)", c, payload, own ? "sent by this PE's CE" : "from the fabric", tid, p->x, p->y,
+              k ? defs : "none");
+        f->fault.color = (int)c;
         return;
     }
     p->activated |= 1ull << tid;
@@ -1436,7 +1482,7 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
             p->st_recv++;
             if (w.ctrl) {
                 if (f->tracing) trace(f, 3, p, c, w.payload, t, t);
-                activate_ctrl(f, p, w.payload, t);
+                activate_ctrl(f, p, c, w.payload, from_oq, t);
                 if (f->faulted) { SET_PARK_REM(); return; }
             } else {
                 q_push(&cs->iq, w.payload, 0, t + 1);
@@ -1766,8 +1812,7 @@ static void op_complete(wse_fabric_t *f, pe_t *p, op_t *op) {
     }
 }
 
-static void ut_step(wse_fabric_t *f, pe_t *p, int u, uint64_t t) {
-    op_t *op = &p->ut[u];
+static void ut_step_(wse_fabric_t *f, pe_t *p, int u, op_t *op, uint64_t t) {
     if (op->finish_t == NEVER && t >= op->start_t) {
         if (op->n == 0) op->finish_t = t;
         else if (fab_step(f, p, op, t)) {
@@ -1783,6 +1828,14 @@ static void ut_step(wse_fabric_t *f, pe_t *p, int u, uint64_t t) {
         f->happened = 1;
         op_complete(f, p, op);
     }
+}
+
+/* (a fault while the op steps or completes is the microthread's: see fault()) */
+static void ut_step(wse_fabric_t *f, pe_t *p, int u, uint64_t t) {
+    op_t *op = &p->ut[u];
+    f->cur_ut = u;
+    ut_step_(f, p, u, op, t);
+    f->cur_ut = -1;
 }
 
 /* one event of the main thread's synchronous fabric op; returns 1 when it finished in this
@@ -1936,8 +1989,13 @@ static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_
         }
     }
     if (di->act && (p->ut_mask >> di->ut & 1)) {
-        fault(f, p, WSE_FK_UT_BUSY, (int)pc, t, "microthread ut%u is busy (opcode 0x%02x, %u of %u elements done)", di->ut,
-              p->ut[di->ut].opcode, p->ut[di->ut].done, p->ut[di->ut].n);
+        const op_t *bo = &p->ut[di->ut];
+        char at[300] = "";
+        const line_t *bl = bo->pc < p->img->n_code ? line_for(p->img, bo->pc) : NULL;
+        if (bl) snprintf(at, sizeof at, ", %s:%u:%u", bl->file, bl->line, bl->col);
+        fault(f, p, WSE_FK_UT_BUSY, (int)pc, t, "microthread ut%u is busy with the %s issued at pc %u%s (%u of %u elements "
+              "done); wait for its completion (activate or unblock a task with it) or use another microthread", di->ut,
+              opcode_mnemonic(bo->opcode), bo->pc, at, bo->done, bo->n);
         return -1;
     }
     if (!d->kind || d->kind == WSE_DSD_FABIN) {
@@ -1980,8 +2038,15 @@ static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_
     uint32_t busy_colors = 0;
     for (int u = 0; u < NUT; u++) if (p->ut_mask >> u & 1) busy_colors |= p->ut[u].colors;
     if (colors & busy_colors) {
-        int c = __builtin_ctz(colors & busy_colors);
-        fault(f, p, WSE_FK_QUEUE_BUSY, (int)pc, t, "color %d is used by an operation in progress", c);
+        int c = __builtin_ctz(colors & busy_colors), bu = 0;
+        while (bu < NUT - 1 && !((p->ut_mask >> bu & 1) && (p->ut[bu].colors >> c & 1))) bu++;
+        const op_t *bo = &p->ut[bu];
+        char at[300] = "";
+        const line_t *bl = bo->pc < p->img->n_code ? line_for(p->img, bo->pc) : NULL;
+        if (bl) snprintf(at, sizeof at, ", %s:%u:%u", bl->file, bl->line, bl->col);
+        fault(f, p, WSE_FK_QUEUE_BUSY, (int)pc, t, "color %d is used by an operation in progress: the %s on microthread "
+              "ut%d, issued at pc %u%s (%u of %u elements done)", c, opcode_mnemonic(bo->opcode), bu, bo->pc, at,
+              bo->done, bo->n);
         f->fault.color = c; return -1;
     }
     if (!fabric) {
@@ -1991,7 +2056,7 @@ static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_
         if (!di->act) return cyc;
         op_t *op = &p->ut[di->ut];
         memset(op, 0, sizeof *op);
-        op->busy = 1; op->opcode = di->op; op->act = di->act; op->tid = di->tid;
+        op->busy = 1; op->opcode = di->op; op->act = di->act; op->tid = di->tid; op->issuer = (int8_t)p->task;
         /* cyc counts from t: a wait for the datapath, then the op (mem_op_now) */
         op->n = (uint32_t)n; op->done = (uint32_t)n; op->finish_t = t + cyc; op->start_t = start; op->pc = pc;
         p->ut_mask |= (uint8_t)(1u << di->ut);
@@ -2000,7 +2065,7 @@ static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_
     }
     op_t *op = di->act ? &p->ut[di->ut] : &p->mop;
     memset(op, 0, sizeof *op);
-    op->busy = 1; op->opcode = di->op; op->act = di->act; op->tid = di->tid;
+    op->busy = 1; op->opcode = di->op; op->act = di->act; op->tid = di->tid; op->issuer = (int8_t)p->task;
     op->n = (uint32_t)n; op->done = 0; op->d = *d;
     if (a) op->a = *a;
     if (b) op->b = *b;
@@ -2065,7 +2130,14 @@ static void ce_run(wse_fabric_t *f, pe_t *p, uint64_t t0, uint64_t cost) {
     for (;;) {
         if (pc >= n_code) {
             p->pc = pc;
-            fault(f, p, WSE_FK_PC_RANGE, (int)pc, t0 + cost, "pc %u is outside the code (%u instructions)", pc, n_code);
+            if (pc == n_code && p->hist_n && p->hist[(p->hist_n - 1) & (NHIST - 1)].pc == n_code - 1) {
+                char at[300] = "";
+                const line_t *last = line_for(img, n_code - 1);
+                if (last) snprintf(at, sizeof at, ", at %s:%u:%u", last->file, last->line, last->col);
+                fault(f, p, WSE_FK_PC_RANGE, (int)pc, t0 + cost, "pc %u is outside the code (%u instructions): the task "
+                      "ran past the last instruction (pc %u%s); is an `exit` missing?", pc, n_code, n_code - 1, at);
+            } else
+                fault(f, p, WSE_FK_PC_RANGE, (int)pc, t0 + cost, "pc %u is outside the code (%u instructions)", pc, n_code);
             return;
         }
         const dinsn_t *di = &code[pc];
@@ -2410,6 +2482,11 @@ static void hang_report(wse_fabric_t *f) {
             if (!(p->ut_mask >> u & 1)) continue;
             op_t *op = &p->ut[u];
             APP("  ut%d: %s, %u of %u elements done", u, opcode_mnemonic(op->opcode), op->done, op->n);
+            if (op->pc < p->img->n_code) {
+                char where[1024] = "";
+                app_where(f, where, sizeof where, 0, line_for(p->img, op->pc), ", ", NULL, "");
+                APP(" (issued at pc %u%s)", op->pc, where);
+            }
             if (op->a.kind == WSE_DSD_FABIN || op->b.kind == WSE_DSD_FABIN)
                 APP(", waits for wavelets on color %d", op->a.kind == WSE_DSD_FABIN ? op->a.color : op->b.color);
             if (op->d.kind == WSE_DSD_FABOUT) APP(", writes color %d", op->d.color);

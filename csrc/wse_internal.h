@@ -121,6 +121,7 @@ typedef struct {
     uint32_t colors;          /* fabric colors it uses */
     uint32_t pc;
     uint8_t tid;
+    int8_t issuer;            /* the task that issued it (fault reports) */
     dsr_t d, a, b;
 } op_t;
 #define OP_STEP_BYTES 56
@@ -232,6 +233,8 @@ typedef struct wse_fabric {
        of cur_r, the colors that visit had not reached yet */
     int phase;
     uint32_t cur_r, park_rem;
+    /* phase 2: the microthread whose op is stepping or completing, -1: none (fault reports) */
+    int cur_ut;
     /* CE events: calendar of buckets for the next CAL cycles and a heap beyond */
     /* bucket k is a bitmap over PE indices (cal_nw words at cal_bm + k * cal_nw; bit i of the
        summary word j, at cal_sum + k * cal_ns, says word 64 j + i is non-zero): an insertion is

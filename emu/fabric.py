@@ -212,7 +212,8 @@ class Fabric:
                 fi.port or None, fi.code if fi.kind == lib.WSE_FK_TRAP else None,
                 trace=[(int(fi.recent_cycle[i]), int(fi.recent_pc[i]), _disasm(fi.recent_word[i]))
                        for i in range(fi.n_recent)],
-                expansions=self._expansions(fi.x, fi.y, fi.pc) if line else ())
+                expansions=self._expansions(fi.x, fi.y, fi.pc) if line else (),
+                microthread=fi.microthread if fi.microthread >= 0 else None)
         if st == lib.WSE_HANG:
             raise E.HangError(self.cycle, msg)
         if st == lib.WSE_WATCHDOG:

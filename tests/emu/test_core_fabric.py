@@ -508,3 +508,150 @@ buf: .f32 0.0
     with pytest.raises(HangError) as e:
         fab.run()
     assert "(hang.s:7:5, in `wait_for` at hang.s:14:5)" in str(e.value), str(e.value)
+
+
+def _asm_fault(src: str, name: str, cls=Fabric):
+    from wse.asm import assemble_text
+    data = assemble_text(src, name)
+    fab = cls.from_object(data) if cls is Fabric else cls(*Fabric.peek(data)[1:])
+    if cls is not Fabric:
+        fab.load(data)
+    with pytest.raises(FaultError) as e:
+        fab.run(max_cycles=100_000)
+    return e.value
+
+
+ASYNC_FAULT = (__import__("pathlib").Path(__file__).parent / "async_fault.s").read_text()
+
+
+@pytest.mark.parametrize("other_runs", [True, False])
+def test_fault_of_an_async_op_is_the_microthreads(other_runs):
+    """A fabric op on ut3 faults 40 cycles after task main issued it and exited (its fabout color
+    has no route): the fault is the microthread's, reported with the issuing task and the op's
+    pc, whether another task runs by then (other_runs) or the main thread is idle; the history
+    holds only instructions from before the fault (the main thread ran `other`'s loop ahead)."""
+    src = ASYNC_FAULT if other_runs else ASYNC_FAULT.replace("    activate other\n", "    nop\n")
+    e = _asm_fault(src, "af.s")
+    assert (e.kind, e.microthread, e.task, e.task_name, e.pc) == ("route", 3, 0, "main", 2)
+    assert e.insn.startswith("fmovs d0, a0 async ut3") and e.line.startswith("af.s:")
+    assert all(c < e.cycle for c, _, _ in e.trace)
+    report = str(e)
+    assert "PE (1,0), microthread ut3 (async op issued by task 0 (main))" in report
+    if other_runs:       # every instruction in the ring is from `other`'s loop, after the fault
+        assert not e.trace and "after the fault: it runs local instructions ahead" in report
+    else:
+        assert [pc for _, pc, _ in e.trace] == [0, 1, 2, 3, 4]
+
+
+def test_reports_of_busy_microthreads_and_colors_name_the_op():
+    src = """
+    .dsd xin, fabin, color=1, len=4
+    .dsd yin, fabin, color=2, len=4
+    .dsd dx, mem1d, base=x, len=4
+    .dsd dy, mem1d, base=y, len=4
+    .route 1, west -> ramp
+    .route 2, west -> ramp
+    .task main, local, start
+main:
+    ldsd d0, dx
+    ldsd a0, xin
+    fmovs d0, a0 async ut2
+    ldsd d1, dy
+    ldsd a1, yin
+    fmovs d1, a1 async UT
+    exit
+    .data
+x: .zero 4, f32
+y: .zero 4, f32
+"""
+    e = _asm_fault(src.replace("UT", "ut2"), "busy.s")
+    assert e.kind == "ut_busy" and e.pc == 5 and e.microthread is None and e.task_name == "main"
+    assert ("microthread ut2 is busy with the fmovs issued at pc 2, busy.s:12:5 (0 of 4 elements done); "
+            "wait for its completion") in e.reason
+    e = _asm_fault(src.replace("UT", "ut3").replace("yin, fabin, color=2", "yin, fabin, color=1"), "busy.s")
+    assert e.kind == "queue_busy" and e.color == 1
+    assert ("color 1 is used by an operation in progress: the fmovs on microthread ut2, issued at pc 2, "
+            "busy.s:12:5 (0 of 4 elements done)") in e.reason
+
+
+def test_running_off_the_end_of_the_code_says_so():
+    e = _asm_fault("""
+    .task main, local, start
+    .task second, local
+main:
+    li r2, 5
+    activate second
+    exit
+second:
+    st32 r2, [r0 + 10]
+""", "end.s")
+    assert e.kind == "pc_range" and e.pc == 5 and e.task_name == "second" and e.line is None
+    assert ("pc 5 is outside the code (5 instructions): the task ran past the last instruction (pc 4, "
+            "at end.s:9:5); is an `exit` missing?") in e.reason
+    assert "pc 5: past the end of the code (5 instructions)" in str(e)
+
+
+def test_control_wavelet_for_an_undefined_task_names_color_and_tasks():
+    e = _asm_fault("""
+.fabric 2, 1
+.program a
+    .route 3, ramp -> east
+    .task main, local, start
+main:
+    addi r2, r0, 2
+    sendc 3, r2
+    exit
+.endprogram
+.program b
+    .route 3, west -> ramp
+    .task done, control, id=1
+done:
+    exit
+.endprogram
+.place a, 0, 0
+.place b, 1, 0
+""", "ctrl.s")
+    assert e.kind == "task" and e.pe == (1, 0) and e.color == 3 and e.task is None
+    assert ("a control wavelet on color 3 (payload 0x2, from the fabric) activates task 2, which PE (1,0) "
+            "does not define (its tasks: 1 (done))") in e.reason
+
+
+def test_one_instruction_of_history_is_singular():
+    e = _asm_fault("""
+    .task main, local, start
+main:
+    ld32 r1, [r0 + 1]
+    exit
+""", "one.s")
+    assert e.kind == "misaligned" and e.trace == []
+    e = _asm_fault("""
+    .task main, local, start
+main:
+    nop
+    ld32 r1, [r0 + 1]
+    exit
+""", "one.s")
+    assert len(e.trace) == 1 and "the last instruction PE (0,0) executed before:\n" in str(e)
+
+
+def test_hang_report_gives_where_a_microthreads_op_was_issued():
+    from wse.asm import assemble_text
+    fab = Fabric.from_object(assemble_text("""
+    .route 1, west -> ramp
+    .task main, local, start
+    .task compute, local
+    .dsd xin, fabin, color=1, len=4
+    .dsd dx, mem1d, base=x, len=4
+main:
+    ldsd d0, dx
+    ldsd a0, xin
+    fmovs d0, a0 async ut1 activate compute
+    exit
+compute:
+    exit
+    .data
+x: .zero 4, f32
+""", "h.s"))
+    with pytest.raises(HangError) as e:
+        fab.run()
+    assert "ut1: fmovs, 0 of 4 elements done (issued at pc 2, h.s:10:5)" in str(e.value), str(e.value)
