@@ -163,6 +163,10 @@ int wse_pe_placed(const wse_fabric *f, unsigned int x, unsigned int y);
 /* Symbols: looked up in the image of PE (x, y). type as in the object format. */
 int wse_symbol(wse_fabric *f, unsigned int x, unsigned int y, const char *name,
                unsigned int *value, unsigned int *count, int *type);
+/* Writes into wse_message the state of the PEs that are doing or waiting for something (as in
+   a hang or watchdog report: running task, pc, source line, registers, pending ops, queued
+   wavelets), headed "state at cycle N:"; for a run stopped by the host (Ctrl-C). */
+int wse_state_report(wse_fabric *f);
 /* The source position of the instruction at pc in the image of PE (x, y), from the object's
    LINES and EXPANSIONS: depth 0 gives the instruction's own file, line and column (macro
    NULL); depth k >= 1 the k-th macro invocation it comes from, innermost first (the macro's

@@ -2438,11 +2438,14 @@ static void phase2(wse_fabric_t *f, uint64_t t) {
 /* ------------------------------------------------------------------------------------------ */
 /* run loop, hang report                                                                      */
 
-static void hang_report(wse_fabric_t *f) {
+/* the state of every PE that is doing or waiting for something (at most 64), after a first
+   line: the hang's, or with head the caller's */
+static void state_report(wse_fabric_t *f, const char *head) {
     char *m = f->msg;
     size_t n = sizeof f->msg, k = 0;
 #define APP(...) do { if (k < n - 256) { int w_ = snprintf(m + k, n - k, __VA_ARGS__); if (w_ > 0) k += (size_t)w_; } } while (0)
-    APP("hang at cycle %llu: nothing can happen any more, but the fabric is not idle\n", (unsigned long long)f->t);
+    if (head) APP("%s\n", head);
+    else APP("hang at cycle %llu: nothing can happen any more, but the fabric is not idle\n", (unsigned long long)f->t);
     int shown = 0, more = 0;
     for (size_t i = 0; i < (size_t)f->W * f->H; i++) {
         pe_t *p = f->pes[i];
@@ -2464,6 +2467,18 @@ static void hang_report(wse_fabric_t *f) {
             if (ln && ln->file && ln->line) app_where(f, where, sizeof where, 0, ln, "  (", NULL, ")");
             APP("  running task %d%s%s%s at pc %u: %s%s\n", p->task, *tn ? " (" : "", tn, *tn ? ")" : "",
                 p->pc, ins, where);
+            /* the registers that are not 0 (a loop counter, an address): small values in
+               decimal, others in hex */
+            int any = 0;
+            for (int r = 1; r < 16; r++) {
+                uint32_t v = p->regs[r];
+                if (!v) continue;
+                int32_t sv = (int32_t)v;
+                if (sv > -65536 && sv < 65536) APP("%s r%d=%d", any ? "" : "    registers:", r, sv);
+                else APP("%s r%d=0x%08x", any ? "" : "    registers:", r, v);
+                any = 1;
+            }
+            if (any) APP("\n");
             if (p->mstate == M_SEND) {
                 const dinsn_t *di = &p->img->dec[p->pc];
                 APP("    waits for room in the output queue of color %u (full)\n", di->r1);
@@ -2573,6 +2588,17 @@ static uint64_t max_ready(wse_fabric_t *f) {
         }
     }
     return m;
+}
+
+static void hang_report(wse_fabric_t *f) { state_report(f, NULL); }
+
+int wse_state_report(wse_fabric *f) {
+    if (!f) return WSE_BAD_ARG;
+    if (!f->loaded) { wse__set_msg(f, "no program is loaded"); return WSE_BAD_ARG; }
+    char head[96];
+    snprintf(head, sizeof head, "state at cycle %llu:", (unsigned long long)f->t);
+    state_report(f, head);
+    return WSE_OK;
 }
 
 static int watchdog(wse_fabric_t *f, uint64_t max_cycles) {

@@ -287,6 +287,8 @@ def _main(argv=None) -> int:
     try:
         fab.run(max_cycles=args.max_cycles)
     except KeyboardInterrupt:
+        # where it was: a program that runs forever is the usual reason for a Ctrl-C
+        print(fab.state_report().rstrip(), file=sys.stderr)
         st = fab.stats()
         print(f"wse-emu: interrupted at cycle {st['cycles']} (instructions: {st['instructions']}, "
               f"wavelet hops: {st['wavelet_hops']}); nothing was saved", file=sys.stderr)

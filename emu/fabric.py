@@ -238,6 +238,14 @@ class Fabric:
             return None
         return f"{_str(fp[0])}:{ln[0]}:{col[0]}", self._expansions(x, y, pc)
 
+    def state_report(self) -> str:
+        """What the PEs are doing or waiting for now, as a hang or watchdog report shows it
+        (running task, pc, source line, registers, pending ops, queued wavelets), headed
+        "state at cycle N:": for a run stopped by the host (wse-emu prints it on Ctrl-C)."""
+        self._need_loaded()
+        self._check(lib.wse_state_report(self._f))
+        return self._msg()
+
     def _expansions(self, x, y, pc) -> list[tuple[str, str]]:
         out = []
         fp, mp = ffi.new("const char **"), ffi.new("const char **")

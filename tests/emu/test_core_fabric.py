@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from helpers import E, N, R, S, W, li, make, obj_bytes
-from wse.emu import Fabric, FaultError, HangError, WatchdogError
+from wse.emu import BadArgError, Fabric, FaultError, HangError, WatchdogError
 from wse.isa.builder import ImageBuilder
 
 
@@ -655,3 +655,28 @@ x: .zero 4, f32
     with pytest.raises(HangError) as e:
         fab.run()
     assert "ut1: fmovs, 0 of 4 elements done (issued at pc 2, h.s:10:5)" in str(e.value), str(e.value)
+
+
+def test_state_report_and_watchdog_show_where_a_loop_spins():
+    """A loop that never ends (it counts down the wrong register): the watchdog report and the
+    state report (what wse-emu prints on Ctrl-C) give the pc, the line and the registers."""
+    from wse.asm import assemble_text
+    src = """
+    .task main, local, start
+main:
+    addi r3, r0, 100
+loop:
+    addi r4, r4, -1
+    bne r3, r0, loop
+    exit
+"""
+    fab = Fabric.from_object(assemble_text(src, "spin.s"))
+    with pytest.raises(BadArgError):
+        Fabric(1, 1).state_report()
+    with pytest.raises(WatchdogError) as e:
+        fab.run(max_cycles=5000)
+    assert "running task 0 (main) at pc 2: bne r3, r0, .-1  (spin.s:7:5)\n    registers: r3=100 r4=" in str(e.value)
+    fab.run_until(9000)
+    rep = fab.state_report()
+    assert rep.startswith("state at cycle 9000:\nPE (0,0):\n  running task 0 (main) at pc ")
+    assert "registers: r3=100 r4=" in rep and fab.cycle == 9000

@@ -89,4 +89,6 @@ def test_wse_emu_ctrl_c(tmp_path):
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=20)
     assert p.returncode == 130, (out, err)
-    assert err.startswith("wse-emu: interrupted at cycle ") and "Traceback" not in err
+    # where it was (the state report), then what was interrupted
+    assert err.startswith("state at cycle ") and "running task 0" in err and "Traceback" not in err
+    assert "\nwse-emu: interrupted at cycle " in err
