@@ -314,7 +314,14 @@ class Walker:
             inner = Scope(scope)
             if var:
                 inner.syms[var] = Sym("const", i, s.args[1].pos)
-            self.walk(b.body, inner)
+            # the iteration is part of where its code comes from (LINES, EXPANSIONS; notes)
+            self.notes.append(f"in iteration {i} of the `.rep` at {s.namepos}")
+            self.expansions.append((f".rep[{i}]", s.namepos.file, s.namepos.line, s.namepos.col))
+            try:
+                self.walk(b.body, inner)
+            finally:
+                self.expansions.pop()
+                self.notes.pop()
 
     def macro_def(self, b: MacroBlock, scope):
         s = b.stmt
@@ -825,8 +832,9 @@ class ProgramWalk(Walker):
             self.loc = ("none",)
             self.loc_fresh = True
             return
-        usage = ('`.loc` takes "file", LINE, COL, then for each macro expansion the code comes from '
-                 '(innermost first) "macro", "file", LINE, COL; or nothing, for no line information')
+        usage = ('`.loc` takes "file", LINE, COL, then for each macro expansion or .rep iteration the '
+                 'code comes from (innermost first) "macro" or ".rep[N]", "file", LINE, COL; or nothing, '
+                 'for no line information')
         if len(s.args) < 3 or (len(s.args) - 3) % 4 or type(s.args[0]) is not Str:
             raise AsmError(usage, s.namepos)
         line = self.int_value(s.args[1], scope, what="line", lo=0, hi=0xFFFFFFFF)
@@ -837,8 +845,9 @@ class ProgramWalk(Walker):
             for a in (m, f):
                 if type(a) is not Str or not a.value:
                     raise AsmError(usage, a.pos)
-            if not IDENT_RE.match(m.value):
-                raise AsmError(f"`.loc`: the macro name {m.value!r} is not an identifier", m.pos)
+            if not IDENT_RE.match(m.value) and not of.REP_RE.match(m.value):
+                raise AsmError(f"`.loc`: {m.value!r} is neither a macro name (an identifier) nor "
+                               f"`.rep[N]` (iteration N of a .rep)", m.pos)
             via.append((m.value, f.value,
                         self.int_value(ln, scope, what="line", lo=0, hi=0xFFFFFFFF),
                         self.int_value(cl, scope, what="column", lo=0, hi=0xFFFFFFFF)))

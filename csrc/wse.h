@@ -169,12 +169,13 @@ int wse_symbol(wse_fabric *f, unsigned int x, unsigned int y, const char *name,
 int wse_state_report(wse_fabric *f);
 /* The source position of the instruction at pc in the image of PE (x, y), from the object's
    LINES and EXPANSIONS: depth 0 gives the instruction's own file, line and column (macro
-   NULL); depth k >= 1 the k-th macro invocation it comes from, innermost first (the macro's
-   name and where it was invoked). WSE_NOT_FOUND when there is no such position (no line
-   information, or fewer than k invocations). The strings live until the next load. */
+   NULL); depth k >= 1 the k-th macro invocation or .rep iteration it comes from, innermost
+   first: the macro's name and where it was invoked, or macro "" and the iteration of the
+   .rep at that position. WSE_NOT_FOUND when there is no such position (no line information,
+   or fewer than k levels). The strings live until the next load. */
 int wse_source(const wse_fabric *f, unsigned int x, unsigned int y, unsigned int pc,
                unsigned int depth, const char **file, unsigned int *line, unsigned int *column,
-               const char **macro);
+               const char **macro, unsigned int *iteration);
 /* Host memory access: n words at addr of PE (x, y); takes no cycles. */
 int wse_mem_read(wse_fabric *f, unsigned int x, unsigned int y, unsigned int addr,
                  unsigned int n, unsigned short *out);

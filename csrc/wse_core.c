@@ -226,7 +226,9 @@ static size_t app_where(const wse_fabric_t *f, char *m, size_t n, size_t k, cons
     for (uint32_t d = 1; d <= 64; d++) {
         const site_t *s = via_at(f, l, d);
         if (!s) break;
-        if (sep) APP("%sin expansion of macro `%s` at %s:%u:%u", sep, s->macro, s->file, s->line, s->col);
+        if (!s->macro[0] && sep) APP("%sin iteration %u of the `.rep` at %s:%u:%u", sep, s->iteration, s->file, s->line, s->col);
+        else if (!s->macro[0]) APP(", in `.rep` iteration %u at %s:%u:%u", s->iteration, s->file, s->line, s->col);
+        else if (sep) APP("%sin expansion of macro `%s` at %s:%u:%u", sep, s->macro, s->file, s->line, s->col);
         else APP(", in `%s` at %s:%u:%u", s->macro, s->file, s->line, s->col);
     }
     APP("%s", post);
@@ -236,9 +238,9 @@ static size_t app_where(const wse_fabric_t *f, char *m, size_t n, size_t k, cons
 
 int wse_source(const wse_fabric *f, unsigned int x, unsigned int y, unsigned int pc,
                unsigned int depth, const char **file, unsigned int *line, unsigned int *column,
-               const char **macro) {
-    if (!f || !file || !line || !column || !macro) return WSE_BAD_ARG;
-    *file = NULL; *macro = NULL; *line = *column = 0;
+               const char **macro, unsigned int *iteration) {
+    if (!f || !file || !line || !column || !macro || !iteration) return WSE_BAD_ARG;
+    *file = NULL; *macro = NULL; *line = *column = *iteration = 0;
     if (x >= f->W || y >= f->H) return WSE_BAD_ARG;
     const pe_t *p = f->pes ? f->pes[(size_t)y * f->W + x] : NULL;
     if (!p) return WSE_NOT_FOUND;
@@ -248,7 +250,7 @@ int wse_source(const wse_fabric *f, unsigned int x, unsigned int y, unsigned int
     if (!depth) { *file = l->file; *line = l->line; *column = l->col; return WSE_OK; }
     const site_t *s = via_at(f, l, depth);
     if (!s) return WSE_NOT_FOUND;
-    *file = s->file; *line = s->line; *column = s->col; *macro = s->macro;
+    *file = s->file; *line = s->line; *column = s->col; *macro = s->macro; *iteration = s->iteration;
     return WSE_OK;
 }
 

@@ -77,8 +77,9 @@ typedef struct { const char *name; uint32_t value, count; uint8_t type; } sym_t;
 /* via: 0 outside macros, else 1 + the index in wse_fabric_t.sites of the innermost macro
    invocation the instructions come from */
 typedef struct { uint32_t pc; const char *file; uint32_t line, col, via; } line_t;
-/* a macro invocation (EXPANSIONS): parent is 0 or 1 + the index of the invocation it is in */
-typedef struct { const char *macro, *file; uint32_t line, col, parent; } site_t;
+/* a macro invocation, or with macro "" iteration `iteration` of a .rep (EXPANSIONS): parent is
+   0 or 1 + the index of the one it is in */
+typedef struct { const char *macro, *file; uint32_t line, col, parent, iteration; } site_t;
 
 typedef struct image {
     const char *name;

@@ -425,20 +425,23 @@ int wse__load(wse_fabric_t *f, const uint8_t *data, size_t len) {
 
     /* ---- EXPANSIONS (read before LINES, which refers to them) ---- */
     rd_t rx = { data, soff[6], send_[6], "EXPANSIONS", err, sizeof err, rp.bad || rs.bad };
-    uint32_t n_sites = rx.bad ? 0 : rd_count(&rx, 20, "expansion");
+    uint32_t n_sites = rx.bad ? 0 : rd_count(&rx, 24, "expansion");
     site_t *sites = (site_t *)arena_alloc(&arena, sizeof(site_t) * ((size_t)n_sites + 1));
     if (!sites) { free(grid); wse__arena_free(arena); wse__set_msg(f, "out of memory"); return WSE_NOMEM; }
     for (uint32_t k = 1; k <= n_sites && !rx.bad; k++) {
-        uint32_t m = rd_u32(&rx), file = rd_u32(&rx), line = rd_u32(&rx), col = rd_u32(&rx), parent = rd_u32(&rx);
+        uint32_t m = rd_u32(&rx), file = rd_u32(&rx), line = rd_u32(&rx), col = rd_u32(&rx), parent = rd_u32(&rx),
+                 it = rd_u32(&rx);
         if (rx.bad) break;
         const char *mn = str_at(&rx, strcopy, strlen_, m);
-        if (!rx.bad && !is_ident(mn)) { rd_fail(&rx, "the name %s is not an identifier", mn); break; }
+        if (rx.bad) break;
+        if (mn[0] && !is_ident(mn)) { rd_fail(&rx, "the name %s is not an identifier", mn); break; }
+        if (mn[0] && it) { rd_fail(&rx, "record %u (macro '%s') has iteration %u, not 0", k, mn, it); break; }
         const char *fn = rx.bad ? "" : str_at(&rx, strcopy, strlen_, file);
         if (rx.bad) break;
         if (!fn[0]) { rd_fail(&rx, "record %u (macro '%s') has no file", k, mn); break; }
         if (parent >= k) { rd_fail(&rx, "record %u names parent %u, which is not an earlier record", k, parent); break; }
         site_t *st = &sites[k - 1];
-        st->macro = mn; st->file = fn; st->line = line; st->col = col; st->parent = parent;
+        st->macro = mn; st->file = fn; st->line = line; st->col = col; st->parent = parent; st->iteration = it;
     }
     if (!rx.bad && rx.pos != rx.end) rd_fail(&rx, "unexpected bytes at the end of the section");
 

@@ -222,16 +222,17 @@ class Fabric:
 
     def source(self, x: int, y: int, pc: int) -> tuple[str, list[tuple[str, str]]] | None:
         """Where the instruction at pc of PE (x, y) comes from: ("file:line:col", [(macro,
-        "file:line:col" of its invocation), ...] innermost first), or None when the object
-        has no line information for it."""
+        "file:line:col" of its invocation) or (".rep[N]", "file:line:col" of the .rep) for
+        iteration N of a .rep, ...] innermost first), or None when the object has no line
+        information for it."""
         self._need_loaded()
         x, y = _int("x", x, 0, self.width - 1), _int("y", y, 0, self.height - 1)
         pc = _int("pc", pc, 0, U32)
         if not lib.wse_pe_placed(self._f, x, y):
             raise E.NotFoundError(f"PE ({x},{y}) has no program")
         fp, mp = ffi.new("const char **"), ffi.new("const char **")
-        ln, col = ffi.new("unsigned int *"), ffi.new("unsigned int *")
-        st = lib.wse_source(self._f, x, y, pc, 0, fp, ln, col, mp)
+        ln, col, it = ffi.new("unsigned int *"), ffi.new("unsigned int *"), ffi.new("unsigned int *")
+        st = lib.wse_source(self._f, x, y, pc, 0, fp, ln, col, mp, it)
         if st == lib.WSE_BAD_ARG:
             raise E.BadArgError(f"pc {pc} is outside the code of PE ({x},{y})")
         if st != lib.WSE_OK:
@@ -249,11 +250,11 @@ class Fabric:
     def _expansions(self, x, y, pc) -> list[tuple[str, str]]:
         out = []
         fp, mp = ffi.new("const char **"), ffi.new("const char **")
-        ln, col = ffi.new("unsigned int *"), ffi.new("unsigned int *")
-        for depth in range(1, 65):
-            if lib.wse_source(self._f, x, y, pc, depth, fp, ln, col, mp) != lib.WSE_OK:
+        ln, col, it = ffi.new("unsigned int *"), ffi.new("unsigned int *"), ffi.new("unsigned int *")
+        for depth in range(1, 1 << 16):
+            if lib.wse_source(self._f, x, y, pc, depth, fp, ln, col, mp, it) != lib.WSE_OK:
                 break
-            out.append((_str(mp[0]), f"{_str(fp[0])}:{ln[0]}:{col[0]}"))
+            out.append((_str(mp[0]) or f".rep[{it[0]}]", f"{_str(fp[0])}:{ln[0]}:{col[0]}"))
         return out
 
     def _need_loaded(self):

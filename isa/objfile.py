@@ -21,6 +21,8 @@ ARCHES = ("wse2", "wse3")
 SEC_STRTAB, SEC_IMAGES, SEC_PLACEMENT, SEC_SYMBOLS, SEC_LINES, SEC_EXPANSIONS = 1, 2, 3, 4, 5, 6
 SECTION_NAMES = {1: "STRTAB", 2: "IMAGES", 3: "PLACEMENT", 4: "SYMBOLS", 5: "LINES", 6: "EXPANSIONS"}
 N_SECTIONS = len(SECTION_NAMES)
+# the name of iteration N of a .rep in Line.via (the object stores macro "" and N)
+REP_RE = re.compile(r"\.rep\[(0|[1-9][0-9]{0,9})\]\Z")
 PORTS = {"north": 1, "east": 2, "south": 4, "west": 8, "ramp": 16}
 TASK_KINDS = ("local", "data", "control")
 SYM_TYPES = {1: "f16", 2: "f32", 3: "u16", 4: "u32", 5: "task"}
@@ -83,8 +85,9 @@ class Line:
     file: str
     line: int
     col: int
-    # the macro expansions the instructions come from, innermost first: (macro, file, line,
-    # col) of each invocation; () outside macros
+    # the macro expansions and .rep iterations the instructions come from, innermost first:
+    # (name, file, line, col) of each invocation or .rep directive, the name being the macro's
+    # or ".rep[N]" for iteration N; () outside both
     via: tuple[tuple[str, str, int, int], ...] = ()
 
 
@@ -268,11 +271,13 @@ def write(obj: ObjectFile) -> bytes:
         if not chain:
             return 0
         parent = site(chain[1:])
-        macro, file, line, col = chain[0]
-        rec = (macro, file, line, col, parent)
+        name, file, line, col = chain[0]
+        rep = REP_RE.match(name)
+        macro, it = ("", int(rep.group(1))) if rep else (name, 0)
+        rec = (macro, file, line, col, parent, it)
         if rec not in sites:
             sites[rec] = len(sites) + 1
-            expb.extend(struct.pack("<IIIII", st.add(macro), st.add(file), line, col, parent))
+            expb.extend(struct.pack("<IIIIII", st.add(macro), st.add(file), line, col, parent, it))
         return sites[rec]
 
     lineb = bytearray(struct.pack("<I", len(lines)))
@@ -515,18 +520,23 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
 
     # the invocation chains, read before LINES, which refers to them
     r = _Reader(data, *secs[SEC_EXPANSIONS], "EXPANSIONS")
-    n = r.count(20, "expansion")
+    n = r.count(24, "expansion")
     chains: list[tuple] = [()]          # index 0: outside any macro
     for k in range(1, n + 1):
-        m, f, line, col, parent = r.take("IIIII")
-        macro = _ident(_string(strtab, m, "EXPANSIONS"), "EXPANSIONS")
+        m, f, line, col, parent, it = r.take("IIIIII")
+        macro = _string(strtab, m, "EXPANSIONS")
+        if macro:
+            _ident(macro, "EXPANSIONS")
+            if it:
+                raise ObjectFormatError(f"EXPANSIONS: record {k} (macro {macro!r}) has iteration {it}, "
+                                        f"not 0")
         fname = _string(strtab, f, "EXPANSIONS")
         if not fname:
             raise ObjectFormatError(f"EXPANSIONS: record {k} (macro {macro!r}) has no file")
         if parent >= k:
             raise ObjectFormatError(f"EXPANSIONS: record {k} names parent {parent}, which is not an "
                                     f"earlier record")
-        chains.append(((macro, fname, line, col),) + chains[parent])
+        chains.append(((macro or f".rep[{it}]", fname, line, col),) + chains[parent])
     if r.pos != r.end:
         raise ObjectFormatError("EXPANSIONS: unexpected bytes at the end of the section")
 

@@ -680,3 +680,33 @@ loop:
     rep = fab.state_report()
     assert rep.startswith("state at cycle 9000:\nPE (0,0):\n  running task 0 (main) at pc ")
     assert "registers: r3=100 r4=" in rep and fab.cycle == 9000
+
+
+def test_fault_in_a_rep_iteration_names_the_iteration():
+    """A macro invoked in a .rep: the report says which iteration faulted (the macro's
+    invocation line is the same in all of them), in both emulators' fields."""
+    from wse.emu.reference import ReferenceFabric
+    src = """
+.macro load_row, base
+    ld32 r3, [r5 + 0]
+    addi r5, r5, base
+.endm
+    .task main, local, start
+main:
+    li r5, table
+    .rep 6, i
+        load_row 0x2000
+    .endr
+    exit
+    .data
+table: .u32 1, 2, 3, 4
+"""
+    want = ("rep.s:3:5", [("load_row", "rep.s:10:9"), (".rep[3]", "rep.s:9:5")])
+    for cls in (Fabric, ReferenceFabric):
+        e = _asm_fault(src, "rep.s", cls)
+        assert (e.kind, e.line, e.expansions) == ("mem_range", *want), cls
+    assert ("      in expansion of macro `load_row` at rep.s:10:9\n"
+            "      in iteration 3 of the `.rep` at rep.s:9:5\n") in str(_asm_fault(src, "rep.s"))
+    from wse.asm import assemble_text
+    assert Fabric.from_object(assemble_text(src, "rep.s")).source(0, 0, 2) == (
+        "rep.s:3:5", [("load_row", "rep.s:10:9"), (".rep[0]", "rep.s:9:5")])

@@ -28,7 +28,9 @@ SOURCE = """
     setv r3, x
 .endm
 main:
-    both 1.5
+    .rep 2
+        both 1.5
+    .endr
     ldsd d0, v
     fmovs d0, r2
     exit
@@ -185,13 +187,17 @@ def _raw_overlapping_placement() -> bytes:
     return _fix(buf)
 
 
-def _raw_expansion(field: int, value: int, record: int = 1) -> bytes:
-    """GOOD with field `field` (0 macro, 1 file, 2 line, 3 column, 4 parent) of EXPANSIONS
-    record `record` (1-based) set to value."""
+def _raw_expansion(field: int, value, record: int = 1) -> bytes:
+    """GOOD with field `field` (0 macro, 1 file, 2 line, 3 column, 4 parent, 5 iteration) of
+    EXPANSIONS record `record` (1-based; record 1 is the outermost `.rep` iteration, 2 the
+    `both` macro inside it) set to value (an int, or a field number to copy)."""
     buf = bytearray(GOOD)
     off, size = _section(buf, 6)
-    assert struct.unpack_from("<I", buf, off)[0] >= 2
-    struct.pack_into("<I", buf, off + 4 + 20 * (record - 1) + 4 * field, value)
+    assert struct.unpack_from("<I", buf, off)[0] >= 3
+    at = off + 4 + 24 * (record - 1)
+    if isinstance(value, str):
+        value = struct.unpack_from("<I", buf, at + 4 * int(value))[0]
+    struct.pack_into("<I", buf, at + 4 * field, value)
     return _fix(buf)
 
 
@@ -210,21 +216,23 @@ def _raw_line_via(value: int) -> bytes:
 def test_the_good_file_has_nested_expansions():
     obj = read(GOOD)
     vias = {ln.via for img in obj.images for ln in img.lines if ln.via}
-    assert (("setv", "agree.s", 13, 5), ("both", "agree.s", 17, 5)) in vias, vias
+    assert (("setv", "agree.s", 13, 5), ("both", "agree.s", 18, 9), (".rep[1]", "agree.s", 17, 5)) in vias, vias
 
 
 @pytest.mark.parametrize("make, words", [
     (lambda: _raw_expansion(4, 1, record=1), "not an earlier record"),
     (lambda: _raw_expansion(4, 3, record=2), "not an earlier record"),
     (lambda: _raw_expansion(1, 0), "has no file"),
-    (lambda: _raw_expansion(0, 0), "not an identifier"),
+    (lambda: _raw_expansion(0, "1", record=2), "not an identifier"),
+    (lambda: _raw_expansion(5, 1, record=2), "has iteration 1, not 0"),
     (lambda: _raw_expansion(0, 1 << 20), "outside STRTAB"),
     (lambda: _raw_line_via(99), "expansion 99 does not exist"),
 ])
 def test_expansion_records_are_checked_by_both(make, words):
     """EXPANSIONS (object format version 2): a record's parent is an earlier record (so a chain
-    ends), it names a macro (an identifier) and a file, and a LINES record names an existing
-    one; both readers refuse the same files with the same reason."""
+    ends), it names a macro (an identifier; "" for a .rep iteration, the only kind with an
+    iteration number) and a file, and a LINES record names an existing one; both readers refuse
+    the same files with the same reason."""
     data = make()
     c_ok, c_msg = _c_accepts(data)
     p_ok, p_msg = _py_accepts(data)
