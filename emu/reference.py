@@ -125,31 +125,69 @@ def fmin(a: np.float32, b: np.float32) -> np.float32:
 
 
 def fault_error(kind, reason, cycle, pe=None, task=None, pc=None, insn=None, line=None,
-                trace=(), expansions=()) -> FaultError:
+                trace=(), expansions=(), task_name=None, address=None, color=None, port=None,
+                code=None, microthread=None, router=False, source=None) -> FaultError:
+    """The FaultError of a fault, with the fields the C core fills (wse.emu.Fabric._check) and a
+    report that names them. trace: (own cycle, pc, text) of the instructions before the fault;
+    source(pc) gives the "file:line:col" and expansions of a trace entry, for the report."""
     where = f"PE ({pe[0]},{pe[1]})" if pe else "fabric"
     msg = f"fault at {where}, cycle {cycle}"
-    if task is not None:
-        msg += f", task {task}"
+    who = f"task {task}" + (f" ({task_name})" if task_name else "") if task is not None else None
+    if microthread is not None:
+        msg += f", microthread ut{microthread}" + (f" (async op issued by {who})" if who else "")
+    elif router:
+        msg += ", its router"
+    elif who:
+        msg += f", {who}"
+    elif pe:
+        msg += ", no task running"
     if pc is not None:
         msg += f", pc {pc}"
     if insn:
         msg += f": `{insn}`"
     if line:
-        msg += f" ({line}" + "".join(f", in `{m}` at {at}" for m, at in expansions) + ")"
-    msg += f": {reason} [{kind}]"
-    e = FaultError(msg, kind, reason, cycle, pe=pe, task=task, pc=pc, insn=insn, line=line,
-                   expansions=expansions if line else ())
-    e.trace = list(trace)
-    return e
+        msg += f" ({_where(line, expansions)})"
+    details = []
+    if color is not None:
+        details.append(f"color {color}")
+    if port is not None:
+        details.append(f"port {PORT_NAMES.get(port, port)}")
+    if address is not None:
+        details.append(f"address {address:#x}")
+    if code is not None:
+        details.append(f"code {code:#x}")
+    msg += f": {reason} [{kind}" + "".join(f"; {d}" for d in details) + "]"
+    if trace and pe:
+        msg += (f"\n  the last {len(trace)} instructions PE ({pe[0]},{pe[1]}) executed before "
+                f"(oldest first):")
+        for t, tpc, text in trace:
+            msg += f"\n    cycle {t}  pc {tpc}: {text}"
+            src = source(tpc) if source else None
+            if src and src[0]:
+                msg += f"    at {_where(*src)}"
+    return FaultError(msg, kind, reason, cycle, pe=pe, task=task, pc=pc, insn=insn, line=line,
+                      task_name=task_name, address=address, color=color, port=port, code=code,
+                      trace=trace, expansions=expansions if line else (), microthread=microthread)
+
+
+def _where(line, expansions=()) -> str:
+    """"file:line:col" and the macro invocations it was expanded from, as the C core prints
+    them: `f:l:c, in `m` at f:l:c`."""
+    return line + "".join(f", in `{m}` at {at}" for m, at in expansions)
 
 
 class Fault(Exception):
-    """Raised inside the interpreter with a kind and a reason; the fabric adds the where."""
+    """Raised inside the interpreter with a kind and a reason; the fabric adds the where. The
+    fields the C core fills per kind: address (memory faults; None for a negative element
+    address, as wse.emu.Fabric reports it), color and port (route and queue faults; port as
+    a mask), code (trap)."""
 
-    def __init__(self, kind, reason, cycle=None):
+    def __init__(self, kind, reason, cycle=None, address=None, color=None, port=None, code=None):
         super().__init__(reason)
         self.kind, self.reason = kind, reason
         self.cycle = cycle          # set by run_main: the faulting instruction's own cycle
+        self.address = address if address is None or address >= 0 else None
+        self.color, self.port, self.code = color, port, code
 
 
 # =============================================================================================
@@ -242,7 +280,10 @@ class PE:
         self.decoded = [decode(w) for w in img.code]
         self.tasks = {t.id: t for t in img.tasks}
         self.data_task_of = {t.color: t.id for t in img.tasks if t.kind == 1}
-        self.task_names = {s.value: s.name for s in img.symbols if s.type == "task"}
+        self.task_names = {}                   # id -> name: the first task symbol, as the C core
+        for s in img.symbols:
+            if s.type == "task":
+                self.task_names.setdefault(s.value, s.name)
         for t in img.tasks:
             if t.activated:
                 self.activated |= 1 << t.id
@@ -267,16 +308,25 @@ class PE:
             return None
         return format_insn(self.decoded[pc], pc, task_names=self.task_names)
 
-    def line(self, pc):
-        if self.img is None or pc is None:
+    def task_name(self, tid):
+        """The task's name from the symbol table, or None (no task, or a task without one)."""
+        return self.task_names.get(tid) if self.img is not None and tid is not None else None
+
+    def _line_for(self, pc):
+        """The LINES entry of the instruction at pc; None without one, and past the end of the
+        code (there is no instruction there to have a line)."""
+        if self.img is None or pc is None or not 0 <= pc < len(self.decoded):
             return None
-        ln = objfile.line_for(self.img, pc)
+        return objfile.line_for(self.img, pc)
+
+    def line(self, pc):
+        ln = self._line_for(pc)
         return f"{ln.file}:{ln.line}:{ln.col}" if ln else None
 
     def expansions(self, pc):
         """The macro invocations the instruction at pc comes from, innermost first: (macro,
         "file:line:col")."""
-        ln = objfile.line_for(self.img, pc) if self.img is not None and pc is not None else None
+        ln = self._line_for(pc)
         return [(m, f"{f}:{li}:{co}") for m, f, li, co in ln.via] if ln else []
 
 
@@ -312,7 +362,7 @@ def i_exit(fab, pe, v, t):
 
 @sem("trap")
 def i_trap(fab, pe, v, t):
-    raise Fault("trap", f"trap {v['uimm16']} ({v['uimm16']:#x})")
+    raise Fault("trap", f"trap {v['uimm16']} ({v['uimm16']:#x})", code=v["uimm16"])
 
 
 @sem("rdcyc")
@@ -436,11 +486,13 @@ def _addr(fab, pe, v, words: int, write: bool) -> int:
 def check_mem(fab, pe, a: int, words: int, write: bool) -> None:
     """One memory element of `words` 16-bit words at word address a (spec: DSD operands)."""
     if not 0 <= a or a + words > fab.preset.sram_words:
-        raise Fault("mem_range", f"address {a:#x} is outside SRAM (0..{fab.preset.sram_words - 1:#x})")
+        raise Fault("mem_range", f"address {a:#x} is outside SRAM (0..{fab.preset.sram_words - 1:#x})",
+                    address=a)
     if words == 2 and a % 2:
-        raise Fault("misaligned", f"32-bit access at odd word address {a:#x}")
+        raise Fault("misaligned", f"32-bit access at odd word address {a:#x}", address=a)
     if write and a < pe.code_words:
-        raise Fault("write_code", f"write to {a:#x} inside the code region [0, {pe.code_words:#x})")
+        raise Fault("write_code", f"write to {a:#x} inside the code region [0, {pe.code_words:#x})",
+                    address=a)
 
 
 def rd16(pe, a: int) -> int:
@@ -698,9 +750,10 @@ def oq_room(pe, c: int) -> bool:
     has room."""
     r = pe.routes.get(c)
     if r is None:
-        raise Fault("route", f"color {c} has no route on this PE")
+        raise Fault("route", f"color {c} has no route on this PE", color=c)
     if not r.rx & RAMP:
-        raise Fault("route", f"color {c}: RAMP is not in rx of the current position {r.pos}")
+        raise Fault("route", f"color {c}: RAMP is not in rx of the current position {r.pos}",
+                    color=c, port=RAMP)
     return len(pe.oq[c]) < pe.fab.preset.oq_depth[r.oq]
 
 
@@ -892,14 +945,15 @@ def tensor_operands(fab, pe, insn, v):
     # queue busy: two fabric sources on one color, or a color an op in progress uses
     srcs = [o.color for o in ops[1:] if o is not None and o.fabric]
     if len(srcs) != len(set(srcs)):
-        raise Fault("queue_busy", f"two fabric sources on color {srcs[0]}")
+        raise Fault("queue_busy", f"two fabric sources on color {srcs[0]}", color=srcs[0])
     mine = {o.color for o in ops if o is not None and o.fabric}
     busy = set()
     for other in [pe.op] + pe.ut:
         if other is not None:
             busy |= other.colors
     if mine & busy:
-        raise Fault("queue_busy", f"color {min(mine & busy)} is used by an operation in progress")
+        raise Fault("queue_busy", f"color {min(mine & busy)} is used by an operation in progress",
+                    color=min(mine & busy))
     # the scalar operand rs: fp32 bits for floating point ops, an integer for integer ops
     scalar = None
     if form in ("vs", "s", "vvs"):
@@ -1045,12 +1099,16 @@ class ReferenceFabric:
             task = pe.task if task is None else task
             pc = pe.pc if pc is None else pc
         insn = pe.insn_text(pc) if pe is not None else None
-        line = pe.line(pc) if pe is not None and pc is not None else None
+        line = pe.line(pc) if pe is not None else None      # None past the end of the code
         trace = list(pe.trace) if pe is not None else []
         if f.cycle is not None:
             t = f.cycle
         return fault_error(f.kind, f.reason, t, (pe.x, pe.y) if pe else None, task, pc, insn,
-                           line, trace, pe.expansions(pc) if line else ())
+                           line, trace, pe.expansions(pc) if line else (),
+                           task_name=pe.task_name(task) if pe is not None else None,
+                           address=f.address, color=f.color, port=f.port, code=f.code,
+                           router=router and pe is not None,
+                           source=(lambda p: (pe.line(p), pe.expansions(p))) if pe else None)
 
     # ---- the scheduler ----------------------------------------------------------------------
     def runnable(self, pe: PE, t: int) -> list[int]:
@@ -1136,7 +1194,8 @@ class ReferenceFabric:
     def _move_checks(self, pe: PE, c: int, tx: int, used: int) -> bool:
         """Step 3 of phase 1: faults first, then waits (Clarifications). True if it can move."""
         if tx == 0:
-            raise Fault("route", f"color {c}: the route's tx is empty at position {pe.routes[c].pos}")
+            raise Fault("route", f"color {c}: the route's tx is empty at position {pe.routes[c].pos}",
+                        color=c)
         for port in (NORTH, EAST, SOUTH, WEST):
             if not tx & port:
                 continue
@@ -1146,14 +1205,15 @@ class ReferenceFabric:
                 continue                          # off the fabric: delivered to the host
             if nb.empty():
                 raise Fault("empty_pe", f"color {c}: wavelet sent {PORT_NAMES[port]} to PE "
-                                        f"({nb.x},{nb.y}), which has no program")
+                                        f"({nb.x},{nb.y}), which has no program", color=c, port=port)
             r = nb.routes.get(c)
             if r is None or not r.rx & OPPOSITE[port]:
                 # reported at the PE whose route refuses it, as the C core does (timing.md)
                 f = Fault("route", f"a wavelet on color {c} from PE ({pe.x},{pe.y}) enters through "
                                    f"{PORT_NAMES[OPPOSITE[port]].upper()}, but " +
                                    ("this PE has no route for the color" if r is None else
-                                    "the current route's rx does not include it"))
+                                    "the current route's rx does not include it"),
+                          color=c, port=OPPOSITE[port])
                 f.at = nb
                 raise f
         if tx & used:                             # one wavelet per link per direction per cycle
@@ -1208,7 +1268,7 @@ class ReferenceFabric:
             r = pe.routes.get(c)
             if r is None or not r.rx & port:
                 raise Fault("route", f"color {c}: host wavelet enters through {PORT_NAMES[port]}, "
-                                     "which is not in rx of the current position")
+                                     "which is not in rx of the current position", color=c, port=port)
             q.popleft()
             pe.rb[c].append((payload, ctrl, t + self.preset.hop_latency))
             moved = True
