@@ -48,7 +48,7 @@ NCOLORS = 24
 NTASKS = 64
 NUT = 8
 RUN_LIMIT = 4096          # "after 4096 instructions" a run ends
-TRACE_LEN = 32            # instructions kept per PE for divergence reports
+TRACE_LEN = 32            # instructions kept per PE for fault and divergence reports
 
 # Return codes of instruction semantics that do not simply cost cycles.
 WAIT = "wait"             # could not execute (send into a full oq): nothing happened
@@ -228,12 +228,13 @@ class Op:
     """A tensor operation in progress: a fabric op (element by element), or an async memory
     op waiting for its finish cycle."""
 
-    def __init__(self, insn, values, n, operands, scalar, fn, pc):
+    def __init__(self, insn, values, n, operands, scalar, fn, pc, task=None):
         self.insn, self.values, self.n = insn, values, n
         self.operands = operands    # [dst, src0, src1] Operand or None
         self.scalar = scalar
         self.fn = fn
-        self.pc = pc
+        self.pc = pc                # the op's issue: its pc and the task that issued it (a
+        self.task = task            # fault of an async op after its issue is reported there)
         self.done = 0               # elements processed
         self.start = 0              # first cycle at which it may process an element
         self.finish_at = None       # cycle in which it finishes (known once all are done)
@@ -265,8 +266,11 @@ class PE:
         self.op: Op | None = None             # the main thread's synchronous fabric op
         self.wake = 0                         # the main thread's next self-scheduled event
         self.task_start = 0
-        self.pending_insn: list[int] = []     # own cycles of instructions not yet counted
-        self.trace = deque(maxlen=TRACE_LEN)  # (own cycle, pc, instruction text)
+        # the main thread's instructions as (own cycle, pc): those executed (a run has all its
+        # effects at its first cycle) whose own cycle is not yet before the fabric's cycle,
+        # then, once it is (counted then), the last TRACE_LEN of them
+        self.pending: deque = deque()
+        self.trace = deque(maxlen=TRACE_LEN)
         self.mem = None
         if img is None:
             return
@@ -307,6 +311,12 @@ class PE:
         if self.img is None or pc is None or not 0 <= pc < len(self.decoded):
             return None
         return format_insn(self.decoded[pc], pc, task_names=self.task_names)
+
+    def history(self, before=None) -> list:
+        """The last TRACE_LEN instructions the main thread executed whose own cycle is before
+        `before` (None: all), oldest first, as (own cycle, pc, text)."""
+        out = list(self.trace) + [e for e in self.pending if before is None or e[0] < before]
+        return [(t, pc, self.insn_text(pc)) for t, pc in out[-TRACE_LEN:]]
 
     def task_name(self, tid):
         """The task's name from the symbol table, or None (no task, or a task without one)."""
@@ -993,7 +1003,7 @@ def do_element(fab, pe, op: Op, i: int, t: int) -> None:
 def tensor(fab, pe, v, t, insn):
     """Execute a tensor op at cycle t (docs/timing.md: Instruction costs)."""
     n, ops, scalar = tensor_operands(fab, pe, insn, v)
-    op = Op(insn, v, n, ops, scalar, ELEM[insn.key], pe.pc)
+    op = Op(insn, v, n, ops, scalar, ELEM[insn.key], pe.pc, pe.task)
     fabric = any(o is not None and o.fabric for o in ops)
     if not fabric:
         # Over memory only: the whole effect happens at its first cycle; cost
@@ -1094,20 +1104,29 @@ class ReferenceFabric:
             return self.pes[y * self.width + x]
         return None
 
-    def _fault(self, f: Fault, pe: PE | None, t: int, pc=None, task=None, router=False):
-        if pe is not None and not router:
-            task = pe.task if task is None else task
-            pc = pe.pc if pc is None else pc
+    def _fault(self, f: Fault, pe: PE | None, t: int, op: Op | None = None, ut=None,
+               router=False):
+        """The FaultError of f at PE pe in cycle t (f.cycle when set): a router's (no task,
+        no pc), an async op's on microthread ut after its issue (op: reported at the op's
+        issue, its pc and the task that issued it, whatever the CE runs now), or the main
+        thread's (its task and pc)."""
+        task = pc = None
+        if pe is not None and op is not None:
+            task, pc = op.task, op.pc
+        elif pe is not None and not router:
+            task, pc = pe.task, pe.pc
         insn = pe.insn_text(pc) if pe is not None else None
         line = pe.line(pc) if pe is not None else None      # None past the end of the code
-        trace = list(pe.trace) if pe is not None else []
         if f.cycle is not None:
             t = f.cycle
+        # the main thread may have run ahead of t (a run's effects are at its first cycle):
+        # the trace holds only the instructions whose own cycle is before the fault's
+        trace = pe.history(before=t) if pe is not None else []
         return fault_error(f.kind, f.reason, t, (pe.x, pe.y) if pe else None, task, pc, insn,
                            line, trace, pe.expansions(pc) if line else (),
                            task_name=pe.task_name(task) if pe is not None else None,
                            address=f.address, color=f.color, port=f.port, code=f.code,
-                           router=router and pe is not None,
+                           router=router and pe is not None, microthread=ut,
                            source=(lambda p: (pe.line(p), pe.expansions(p))) if pe else None)
 
     # ---- the scheduler ----------------------------------------------------------------------
@@ -1168,8 +1187,7 @@ class ReferenceFabric:
                 raise
             if res == WAIT:                       # send into a full oq: wait, nothing happened
                 break
-            pe.trace.append((t, pe.pc, pe.insn_text(pe.pc)))
-            pe.pending_insn.append(t)             # counted at its own cycle
+            pe.pending.append((t, pe.pc))         # counted at its own cycle
             count += 1
             if res == HOLD:                       # a synchronous fabric op holds the thread
                 return True
@@ -1330,8 +1348,8 @@ class ReferenceFabric:
                 if act == 2:
                     try:
                         activate(pe, tid)
-                    except Fault as f:            # the async op's own pc, as for its elements
-                        raise self._fault(f, pe, t, pc=op.pc) from None
+                    except Fault as f:            # the op's fault, as for its elements
+                        raise self._fault(f, pe, t, op=op, ut=n) from None
                 elif act == 3:
                     pe.blocked &= ~(1 << tid)
                 happened = True
@@ -1339,8 +1357,8 @@ class ReferenceFabric:
                 try:
                     if step_op(self, pe, op, t):
                         happened = True
-                except Fault as f:                # report the async op's own pc
-                    raise self._fault(f, pe, t, pc=op.pc) from None
+                except Fault as f:                # the op's: its issue, on microthread n
+                    raise self._fault(f, pe, t, op=op, ut=n) from None
         # 2. the main thread
         if pe.op is not None:
             if pe.op.finish_at is not None and t >= pe.op.finish_at:
@@ -1363,9 +1381,9 @@ class ReferenceFabric:
 
     def _flush_stats(self, pe: PE) -> None:
         """Instructions are counted at their own cycle: those before the current boundary."""
-        done = [c for c in pe.pending_insn if c < self.cycle]
-        pe.stats["instructions"] += len(done)
-        pe.pending_insn = [c for c in pe.pending_insn if c >= self.cycle]
+        while pe.pending and pe.pending[0][0] < self.cycle:
+            pe.trace.append(pe.pending.popleft())
+            pe.stats["instructions"] += 1
 
     # ---- end conditions ----------------------------------------------------------------------
     def idle(self) -> bool:
@@ -1662,8 +1680,9 @@ class ReferenceFabric:
         }
 
     def trace(self, x: int, y: int) -> list:
-        """The last instructions executed on PE (x, y): (own cycle, pc, text)."""
-        return list(self.pe_at(x, y).trace)
+        """The last instructions executed on PE (x, y), also those of a run whose own cycles
+        are still ahead of the fabric's: (own cycle, pc, text)."""
+        return self.pe_at(x, y).history()
 
 
 Fabric = ReferenceFabric

@@ -238,3 +238,114 @@ def test_reports_name_the_fields():
     assert "in `boom` at <string>:6:5, in `outer` at <string>:10:5" in str(ref)
     # the instructions before the fault, with their lines
     assert "pc 0: nop" in str(ref) and "<string>:2:5" in str(ref)
+
+
+# =============================================================================================
+# faults of async ops on microthreads, after their issue
+#
+# PE (0,0) waits DELAY loop iterations, then sends one wavelet east on color 1; PE (1,0)'s task
+# main issues an async fabric op that reads color 1 and then goes on (AFTER): the op can do
+# nothing until the wavelet arrives, long after main has ended, and then faults (a fabout
+# without a route, or its completion activating an undefined task) while another task runs
+# or while the CE is idle. The fault is the op's: microthread N, at its issue (task main, the
+# op's pc), and the trace holds only instructions before the fault's cycle, although the
+# interpreter has run the main thread ahead of it.
+SENDER = """    .route 1, ramp -> east
+    .task main, local, start
+main:
+    li r2, 60
+wait:
+    addi r2, r2, -1
+    bne r2, r0, wait
+    send 1, r2
+    exit"""
+
+ASYNC_OP = """    .route 1, west -> ramp
+    .task main, local, start
+    .task other, local
+    .task done, local
+    .dsd out, fabout, color=5, len=1
+    .dsd buf, mem1d, base=data, len=1
+    .dsd in, fabin, color=1, len=1
+main:
+    ldsd d0, DST
+    ldsd a0, in
+    OP
+AFTER
+    exit
+other:
+    li r3, 2000
+spin:
+    addi r3, r3, -1
+    bne r3, r0, spin
+    exit
+done:
+    exit
+    .data
+data: .zero 2"""
+
+
+def _async_case(dst, op, after):
+    return assemble_text(_layout(SENDER, ASYNC_OP.replace("DST", dst).replace("OP", op)
+                                 .replace("AFTER", after)))
+
+
+UT_CASES = {
+    # a fabout without a route, while task `other` spins (it ran far ahead of the fault)
+    "fabout route fault while another task runs": (
+        _async_case("out", "fmovh d0, a0 async ut3 activate done", "    activate other"),
+        dict(kind="route", microthread=3, task=0, task_name="main", pc=2, color=5, port=None,
+             line="<string>:25:5", insn_has="async ut3", busy=True)),
+    # the same with the CE idle: no task runs when it faults, the op's task is named
+    "fabout route fault with the CE idle": (
+        _async_case("out", "fmovh d0, a0 async ut3", "    nop"),
+        dict(kind="route", microthread=3, task=0, task_name="main", pc=2, color=5,
+             line="<string>:25:5", insn_has="async ut3", busy=False)),
+    # the completion of an op into memory activates a task the PE does not define
+    "completion activates an undefined task while another task runs": (
+        _async_case("buf", "fmovh d0, a0 async ut6 activate 50", "    activate other"),
+        dict(kind="task", microthread=6, task=0, task_name="main", pc=2, color=None,
+             line="<string>:25:5", insn_has="async ut6 activate 50", busy=True)),
+}
+C_PENDING = pytest.mark.xfail(strict=False, reason="C core change landing separately")
+BOTH = [pytest.param(Fabric, marks=C_PENDING, id="core"), pytest.param(ReferenceFabric, id="reference")]
+
+
+@pytest.mark.parametrize("cls", BOTH)
+@pytest.mark.parametrize("name", list(UT_CASES))
+def test_async_op_fault_is_the_ops(cls, name):
+    obj, want = UT_CASES[name]
+    e = fault_of(cls, obj, (2, 1), None)
+    want = dict(want)
+    insn_has, busy = want.pop("insn_has"), want.pop("busy")
+    got = {k: getattr(e, k) for k in want}
+    assert got == want
+    assert e.pe == (1, 0) and insn_has in e.insn and e.expansions == []
+    # long after the op's issue: main has ended (and `other` has run, where it was started)
+    assert e.cycle > 60
+    # the trace: only the main thread's instructions before the fault's cycle
+    assert e.trace and all(c < e.cycle for c, _pc, _t in e.trace), e.trace
+    if busy:
+        # `other` spins 2000 times, one instruction a cycle: it runs up to the fault's cycle
+        assert e.trace[-1][0] == e.cycle - 1 and {pc for _c, pc, _t in e.trace} == {7, 8}
+    else:
+        # main's last instructions, the op's issue among them, long before the fault
+        assert [pc for _c, pc, _t in e.trace] == [0, 1, 2, 3, 4] and e.trace[-1][0] < 10
+    # the report says whose op it is
+    assert f"microthread ut{e.microthread} (async op issued by task 0 (main))" in str(e)
+
+
+def test_async_op_fault_cycle_agrees():
+    """The cycle of an async op's fault does not depend on whom it is reported against: the
+    two emulators agree on it (and on the PE and kind) today."""
+    for name, (obj, _want) in UT_CASES.items():
+        core = fault_of(Fabric, obj, (2, 1), None)
+        ref = fault_of(ReferenceFabric, obj, (2, 1), None)
+        assert (core.kind, core.cycle, core.pe, core.color) == (ref.kind, ref.cycle, ref.pe, ref.color), name
+
+
+@pytest.mark.parametrize("cls", [Fabric, ReferenceFabric])
+def test_the_running_task_is_named_when_it_faults_itself(cls):
+    """A fault at the issuing instruction (the microthread is busy) is the main thread's."""
+    e = fault_of(cls, _obj(CASES["microthread busy"][0]), (1, 1), None)
+    assert e.microthread is None and e.task == 0 and e.pc == 4
