@@ -170,6 +170,12 @@ def fault_error(kind, reason, cycle, pe=None, task=None, pc=None, insn=None, lin
                       trace=trace, expansions=expansions if line else (), microthread=microthread)
 
 
+def _ports(mask: int) -> str:
+    """A port mask as the C core prints it: EAST,RAMP ({} when empty)."""
+    return ",".join(PORT_NAMES[p].upper() for p in (NORTH, EAST, SOUTH, WEST, RAMP)
+                    if mask & p) or "{}"
+
+
 def _where(line, expansions=()) -> str:
     """"file:line:col" and the macro invocations it was expanded from, as the C core prints
     them: `f:l:c, in `m` at f:l:c`."""
@@ -1420,35 +1426,124 @@ class ReferenceFabric:
                     return True
         return False
 
+    REPORT_PES = 64          # PEs described in a hang or watchdog report, as the C core
+
     def hang_report(self) -> str:
-        lines = []
+        """The state behind a hang or a watchdog, per PE that is not at rest (the information of
+        the C core's hang_report): the running task with its pc, instruction and source line
+        (file:line:col and the macro invocations), what its main thread waits for (room in an
+        output queue, or a fabric op's wavelets), each microthread's op with the colors it
+        waits on and writes, the activated-but-blocked, activated data and blocked tasks, and
+        per color the wavelets in each buffer, the route's tx and who is full downstream; then
+        the host's wavelets that cannot enter."""
+        lines, shown, more = [], 0, 0
         for pe in self.pes:
             if pe.empty():
                 continue
-            parts = []
-            if pe.task is not None:
-                parts.append(f"running task {pe.task} at pc {pe.pc} `{pe.insn_text(pe.pc)}`")
-            if pe.op is not None:
-                parts.append(f"main thread in `{pe.insn_text(pe.op.pc)}` "
-                             f"({pe.op.done}/{pe.op.n} elements)")
-            for n, op in enumerate(pe.ut):
-                if op is not None:
-                    parts.append(f"ut{n}: `{pe.insn_text(op.pc)}` ({op.done}/{op.n} elements)")
-            for tid in range(NTASKS):
-                a, b = pe.activated >> tid & 1, pe.blocked >> tid & 1
-                if a or (b and tid in pe.tasks):
-                    parts.append(f"task {tid} {'activated ' if a else ''}{'blocked' if b else ''}".strip())
-            for c in range(NCOLORS):
-                for name, q in (("rb", pe.rb[c]), ("oq", pe.oq[c]), ("iq", pe.iq[c])):
-                    if q:
-                        parts.append(f"color {c}: {len(q)} wavelet(s) stuck in {name}")
-            if parts:
-                lines.append(f"PE ({pe.x},{pe.y}): " + "; ".join(parts))
-        for (idx, port), q in self.host_in.items():
-            if q:
-                lines.append(f"host: {len(q)} wavelet(s) waiting to enter PE "
-                             f"({idx % self.width},{idx // self.width}) {PORT_NAMES[port]}")
+            host = [(port, len(q)) for port in (NORTH, EAST, SOUTH, WEST)
+                    for q in [self.host_in.get((pe.index, port))] if q]
+            if not (pe.task is not None or pe.op is not None or pe.activated or host
+                    or any(op is not None for op in pe.ut)
+                    or any(pe.rb[c] or pe.oq[c] or pe.iq[c] for c in range(NCOLORS))):
+                continue
+            if shown >= self.REPORT_PES:
+                more += 1
+                continue
+            shown += 1
+            lines.append(f"PE ({pe.x},{pe.y}):")
+            lines += self._pe_report(pe, host)
+        if more:
+            lines.append(f"... and {more} more PEs")
         return "\n".join(lines)
+
+    def _pe_report(self, pe: PE, host) -> list[str]:
+        out = []
+
+        def named(tid):
+            n = pe.task_name(tid)
+            return f"{tid}({n})" if n else f"{tid}"
+
+        def src(pc):
+            line = pe.line(pc)
+            return _where(line, pe.expansions(pc)) if line else None
+
+        def op_waits(op):
+            """What a fabric op waits on: its fabric sources' colors; the color it writes."""
+            parts = [f"waits for wavelets on color {o.color}" for o in op.operands[1:]
+                     if o is not None and o.fabric]
+            if op.operands[0].fabric:
+                parts.append(f"writes color {op.operands[0].color}")
+            return parts
+
+        if pe.task is not None:
+            name = pe.task_name(pe.task)
+            where = src(pe.pc)
+            out.append(f"  running task {pe.task}" + (f" ({name})" if name else "") +
+                       f" at pc {pe.pc}: {pe.insn_text(pe.pc) or '(outside the code)'}" +
+                       (f"  ({where})" if where else ""))
+            if pe.op is not None:
+                op = pe.op
+                out.append(f"    fabric op: {op.done} of {op.n} elements done" +
+                           "".join(f"; {w}" for w in op_waits(op)))
+            elif pe.pc is not None and 0 <= pe.pc < len(pe.decoded):
+                d = pe.decoded[pe.pc]
+                if d.insn.key in ("send", "sendc"):
+                    c = d.values["color"]
+                    r = pe.routes.get(c)
+                    if r is not None and r.rx & RAMP and len(pe.oq[c]) >= self.preset.oq_depth[r.oq]:
+                        out.append(f"    waits for room in the output queue of color {c} (full)")
+        for n, op in enumerate(pe.ut):
+            if op is None:
+                continue
+            where = src(op.pc)
+            name = pe.task_name(op.task)
+            issue = (f"issued by task {op.task}" + (f" ({name})" if name else "") + " at "
+                     if op.task is not None else "") + f"pc {op.pc}"
+            parts = [f"{op.done} of {op.n} elements done"] + op_waits(op)
+            if op.finish_at is not None:
+                parts.append(f"finishes at cycle {op.finish_at}")
+            out.append(f"  ut{n}: {pe.insn_text(op.pc)} ({issue}" + (f", {where}" if where else "")
+                       + "), " + ", ".join(parts))
+        defined = sum(1 << tid for tid in pe.tasks)
+        data = sum(1 << tid for tid, t in pe.tasks.items() if t.kind == 1)
+        act_blocked = pe.activated & pe.blocked
+        for what, mask in (("activated but blocked tasks", act_blocked),
+                           ("activated data tasks (they run only when a wavelet arrives on their "
+                            "color)", pe.activated & ~pe.blocked & data),
+                           ("activated tasks, waiting for the CE", pe.activated & ~pe.blocked & ~data),
+                           ("blocked tasks", pe.blocked & ~act_blocked & defined)):
+            if mask:
+                out.append(f"  {what}: " + " ".join(named(t) for t in range(NTASKS) if mask >> t & 1))
+        reads = {o.color for op in [pe.op] + pe.ut if op is not None
+                 for o in op.operands[1:] if o is not None and o.fabric}
+        for c in range(NCOLORS):
+            rb, oq, iq = pe.rb[c], pe.oq[c], pe.iq[c]
+            if not (rb or oq or iq):
+                continue
+            r = pe.routes.get(c)
+            line = (f"  color {c}: router buffer {len(rb)}, output queue {len(oq)}, input queue "
+                    f"{len(iq)} wavelet(s)")
+            if r is not None:
+                line += f"; route position {r.pos} tx {_ports(r.tx)}"
+            if iq:
+                dt = pe.data_task_of.get(c)
+                if dt is not None and pe.blocked >> dt & 1:
+                    line += f"; its data task {named(dt)} is blocked"
+                elif dt is None and c not in reads:
+                    line += "; no data task or op reads it"
+            if (rb or oq) and r is not None:
+                for port in (NORTH, EAST, SOUTH, WEST):
+                    if r.tx & port:
+                        dx, dy = STEP[port]
+                        nb = self.pe_at(pe.x + dx, pe.y + dy)
+                        if nb is not None and not nb.empty() and len(nb.rb[c]) >= self.preset.router_depth:
+                            line += f"; next PE ({nb.x},{nb.y}) buffer full"
+                if r.tx & RAMP and len(iq) >= self.preset.iq_depth[r.iq]:
+                    line += "; own input queue full"
+            out.append(line)
+        for port, n in host:
+            out.append(f"  host: {n} wavelet(s) waiting to enter through {PORT_NAMES[port].upper()}")
+        return out
 
     # ---- one cycle ----------------------------------------------------------------------------
     def step(self) -> None:
@@ -1462,8 +1557,8 @@ class ReferenceFabric:
             if not pe.empty():
                 self._flush_stats(pe)
         if not (moved or executed) and not self.idle() and not self._future_events(t):
-            raise HangError(t + 1, f"hang at cycle {t + 1}: nothing can happen any more\n"
-                                   + self.hang_report())
+            raise HangError(t + 1, f"hang at cycle {t + 1}: nothing can happen any more, but "
+                                   f"the fabric is not idle\n" + self.hang_report())
 
     def run(self, max_cycles: int | None = None) -> int:
         """Run until idle (returns the cycle), or raise FaultError / HangError /
@@ -1475,8 +1570,8 @@ class ReferenceFabric:
             if self.idle():
                 return self.cycle
             if max_cycles is not None and self.cycle >= max_cycles:
-                raise WatchdogError(self.cycle, f"watchdog: the cycle counter reached "
-                                                f"max_cycles = {max_cycles}\n" + self.hang_report())
+                raise WatchdogError(self.cycle, f"watchdog: the cycle counter reached max_cycles "
+                                                f"= {max_cycles}; the state:\n" + self.hang_report())
             self.step()
 
     def run_until(self, cycle: int) -> bool:

@@ -353,7 +353,7 @@ def test_hang_blocked_task_and_watchdog():
     f = make({(0, 0): b.build()})
     with pytest.raises(HangError) as e:
         f.run()
-    assert "task 0 activated blocked" in e.value.report and e.value.cycle == 1
+    assert "activated but blocked tasks: 0(main)" in e.value.report and e.value.cycle == 1
     b = ImageBuilder("t")
     b.label("main")
     b.emit("jmp", target="main")
