@@ -1272,7 +1272,11 @@ class ReferenceFabric:
             pe.stats["wavelets_received"] += 1
             self.hops += 1
             if ctrl:                              # a control wavelet at a RAMP is not queued:
-                activate(pe, payload & 63)        # it activates task payload & 63
+                try:                              # it activates task payload & 63
+                    activate(pe, payload & 63)
+                except Fault as f:
+                    f.color = c                   # (the core reports the wavelet's color)
+                    raise
             else:
                 pe.iq[c].append((payload, ctrl, t + 1))
         if ctrl:                                  # the switch advances after it has left
