@@ -254,6 +254,24 @@ int wse_source(const wse_fabric *f, unsigned int x, unsigned int y, unsigned int
     return WSE_OK;
 }
 
+/* append pre and the registers of p that are not 0 (small values in decimal, others in hex),
+   and a newline; nothing when all are 0 */
+static size_t app_regs(char *m, size_t n, size_t k, const pe_t *p, const char *pre) {
+#define APP(...) do { if (k < n) { int w_ = snprintf(m + k, n - k, __VA_ARGS__); if (w_ > 0) k += (size_t)w_; } } while (0)
+    int any = 0;
+    for (int r = 1; r < 16; r++) {
+        uint32_t v = p->regs[r];
+        if (!v) continue;
+        int32_t sv = (int32_t)v;
+        if (sv > -65536 && sv < 65536) APP("%s r%d=%d", any ? "" : pre, r, sv);
+        else APP("%s r%d=0x%08x", any ? "" : pre, r, v);
+        any = 1;
+    }
+    if (any) APP("\n");
+#undef APP
+    return k < n ? k : n;
+}
+
 /* The main thread runs its local instructions in runs, executed at the run's first cycle
    (timing.md), so when a fault elsewhere (a microthread, a router, another PE) stops the
    fabric, the history may hold instructions whose own cycle is later than the fault's:
@@ -347,6 +365,7 @@ static void fault(wse_fabric_t *f, pe_t *p, int kind, int pc, uint64_t t, const 
         }
     }
     APP("  reason: %s\n", fi->reason);
+    if (p && !router && ut < 0) k = app_regs(m, n, k, p, "  registers:");
 #undef APP
     uint32_t nr = p ? hist_before(p, t) : 0;
     if (nr) {
@@ -2085,7 +2104,7 @@ static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_
 
 static inline int mem_fault_chk(wse_fabric_t *f, pe_t *p, int64_t a, uint32_t e, int store, uint32_t pc, uint64_t t) {
     if (a < 0 || a + (int64_t)e > (int64_t)f->sram_words) {
-        fault(f, p, WSE_FK_MEM_RANGE, (int)pc, t, "address %lld is outside SRAM (%u 16-bit words: a %u-byte access starts at word 0..%u)", (long long)a, f->sram_words, 2 * e, f->sram_words - e);
+        fault(f, p, WSE_FK_MEM_RANGE, (int)pc, t, "address %lld (0x%llx) is outside SRAM (%u 16-bit words: a %u-byte access starts at word 0..%u)", (long long)a, (unsigned long long)a, f->sram_words, 2 * e, f->sram_words - e);
         f->fault.address = a; return 1;
     }
     if (e == 2 && (a & 1)) {
@@ -2469,18 +2488,8 @@ static void state_report(wse_fabric_t *f, const char *head) {
             if (ln && ln->file && ln->line) app_where(f, where, sizeof where, 0, ln, "  (", NULL, ")");
             APP("  running task %d%s%s%s at pc %u: %s%s\n", p->task, *tn ? " (" : "", tn, *tn ? ")" : "",
                 p->pc, ins, where);
-            /* the registers that are not 0 (a loop counter, an address): small values in
-               decimal, others in hex */
-            int any = 0;
-            for (int r = 1; r < 16; r++) {
-                uint32_t v = p->regs[r];
-                if (!v) continue;
-                int32_t sv = (int32_t)v;
-                if (sv > -65536 && sv < 65536) APP("%s r%d=%d", any ? "" : "    registers:", r, sv);
-                else APP("%s r%d=0x%08x", any ? "" : "    registers:", r, v);
-                any = 1;
-            }
-            if (any) APP("\n");
+            /* the registers that are not 0 (a loop counter, an address) */
+            if (k < n - 256) k = app_regs(m, n - 256, k, p, "    registers:");
             if (p->mstate == M_SEND) {
                 const dinsn_t *di = &p->img->dec[p->pc];
                 APP("    waits for room in the output queue of color %u (full)\n", di->r1);

@@ -710,3 +710,18 @@ table: .u32 1, 2, 3, 4
     from wse.asm import assemble_text
     assert Fabric.from_object(assemble_text(src, "rep.s")).source(0, 0, 2) == (
         "rep.s:3:5", [("load_row", "rep.s:10:9"), (".rep[0]", "rep.s:9:5")])
+
+
+def test_fault_report_gives_the_registers_and_the_address_in_hex():
+    """A load through a register holding a float's bits: the report shows the address in hex
+    and the registers, so the wrong value is visible at once."""
+    e = _asm_fault("""
+    .task main, local, start
+main:
+    li r1, 3.0
+    slli r4, r1, 1
+    ld32 r5, [r4 + 10]
+    exit
+""", "regs.s")
+    assert "address 2155872266 (0x8080000a) is outside SRAM" in e.reason
+    assert "\n  registers: r1=0x40400000 r4=0x80800000\n" in str(e)
