@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import argparse
 import functools
+import io
 import json
 import os
 import re
+import stat
 import sys
 
 import numpy as np
@@ -112,11 +114,12 @@ def _suggest(data: bytes, name: str, task: bool) -> str:
     return f"; the object's {what}: {shown}"
 
 
-def write_trace(fab: Fabric, path: str, task_names=lambda x, y: {}) -> int:
-    """Chrome trace-event JSON (Perfetto opens it): one process per PE (pid = y*W+x, named
-    "PE (x,y)") with a track for its main thread (tasks, its tensor ops, wavelet arrivals at the
-    RAMP) and one per microthread it used (its async ops): spans on one track never overlap
-    without nesting. 1 cycle = 1 us of trace time. Returns the number of events."""
+def write_trace(fab: Fabric, path, task_names=lambda x, y: {}) -> int:
+    """Chrome trace-event JSON (Perfetto opens it) into `path`, a file name or a binary file
+    object: one process per PE (pid = y*W+x, named "PE (x,y)") with a track for its main thread
+    (tasks, its tensor ops, wavelet arrivals at the RAMP) and one per microthread it used (its
+    async ops): spans on one track never overlap without nesting. 1 cycle = 1 us of trace time.
+    Returns the number of events."""
     events = []
     seen = set()
     mnemonic = functools.lru_cache(maxsize=None)(_mnemonic)
@@ -145,9 +148,13 @@ def write_trace(fab: Fabric, path: str, task_names=lambda x, y: {}) -> int:
         elif kind == 3:
             events.append({"ph": "i", "pid": pid, "tid": track(pid, 0, x, y), "s": "t", "name": f"wavelet c{a}",
                            "cat": "wavelet", "ts": t0, "args": {"payload": b}})
-    with open(path, "w") as fh:
-        json.dump({"traceEvents": events, "displayTimeUnit": "ns",
-                   "otherData": {"time_unit": "1 us = 1 cycle"}}, fh, separators=(",", ":"))
+    text = json.dumps({"traceEvents": events, "displayTimeUnit": "ns",
+                       "otherData": {"time_unit": "1 us = 1 cycle"}}, separators=(",", ":"))
+    if hasattr(path, "write"):        # a binary file object
+        path.write(text.encode())
+    else:
+        with open(path, "w") as fh:
+            fh.write(text)
     return len(events)
 
 
@@ -179,27 +186,121 @@ def _load_npy(path: str, what: str) -> np.ndarray:
         raise UsageError(f"{what}: {path} declares an array too large for this machine's memory") from None
 
 
-def _save(path: str, arr, what: str) -> None:
-    """np.save, naming the file on failure and leaving no partial file behind."""
-    full = path if path.endswith(".npy") else path + ".npy"
-    try:
-        np.save(full, arr)
-    except OSError as e:
+def _write_file(path: str, what: str, write) -> None:
+    """Write exactly `path` (no suffix added) with write(file object), leaving nothing lost on
+    a failure: a regular file is written beside the target and renamed over it, so the file
+    that was there survives a failed write (disk full, ...) and no partial file is left; a
+    device or pipe (/dev/null, /dev/stdout, also when it is redirected to a file) is written in
+    place."""
+    special = os.path.abspath(path).startswith(("/dev/", "/proc/"))
+    if special or (os.path.exists(path) and not os.path.isfile(path)):
+        buf = io.BytesIO()          # numpy's save needs a seekable file; a pipe is not
+        write(buf)
         try:
-            os.remove(full)
-        except OSError:
-            pass
-        raise UsageError(f"{what}: cannot write {full}: {e.strerror or e}") from None
+            with open(path, "wb") as fh:
+                fh.write(buf.getvalue())
+        except OSError as e:
+            raise UsageError(f"{what}: cannot write {path}: {e.strerror or e}") from None
+        return
+    target = os.path.realpath(path)          # a symlink keeps pointing at the new file
+    d, base = os.path.split(target)
+    old_mode = stat.S_IMODE(os.stat(target).st_mode) if os.path.exists(target) else None
+    tmp = None
+    try:
+        for n in range(100):
+            cand = os.path.join(d, f".{base}.{os.getpid()}.{n}.partial")
+            try:
+                fd = os.open(cand, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            except FileExistsError:
+                continue
+            tmp = cand
+            break
+        else:
+            raise OSError(f"cannot create a temporary file beside {path}")
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+        if old_mode is not None:
+            os.chmod(tmp, old_mode)
+        os.replace(tmp, target)
+        tmp = None
+    except OSError as e:
+        raise UsageError(f"{what}: cannot write {path}: {e.strerror or e}"
+                         + ("; the file that was there is unchanged" if old_mode is not None else "")) from None
+    finally:                 # also on Ctrl-C while writing
+        if tmp is not None:
+            try:
+                os.remove(tmp)
+            except OSError:
+                pass
 
 
-def _check_writable(path: str, what: str) -> None:
-    d = os.path.dirname(os.path.abspath(path))
+def _save(path: str, arr, what: str) -> None:
+    """The array as .npy in exactly `path` (np.save of a name would append .npy to a name
+    without it)."""
+    _write_file(path, what, lambda fh: np.save(fh, arr, allow_pickle=False))
+
+
+def _check_writable(path: str, what: str, example: str = "out.npy") -> None:
+    """Refuse, before the run, a path that cannot be written after it: a folder (or a name
+    ending in a separator), a missing folder, a path through a file, no permission, a
+    read-only file system. A file that does not exist is created and removed to find out."""
+    seps = (os.sep, os.altsep) if os.altsep else (os.sep,)
     if os.path.isdir(path):
-        raise UsageError(f"{what}: {path} is a directory; give a file name")
+        raise UsageError(f"{what}: {path} is a folder; give a file name "
+                         f"(e.g. {os.path.join(path, example)})")
+    if path.endswith(seps):
+        raise UsageError(f"{what}: {path} ends with {path[-1]!r}, so it names a folder, not a file; "
+                         f"give a file name (e.g. {os.path.join(path, example)})")
+    d = os.path.dirname(os.path.abspath(path))
+    if not os.path.exists(d):
+        raise UsageError(f"{what}: the folder {d} of {path} does not exist; create it first "
+                         f"(mkdir -p {d})")
     if not os.path.isdir(d):
-        raise UsageError(f"{what}: the folder {d} does not exist")
-    if not os.access(d, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
-        raise UsageError(f"{what}: {path} is not writable")
+        raise UsageError(f"{what}: {path}: {d} is a file, not a folder")
+    try:
+        if os.path.exists(path):
+            if os.path.isfile(path):
+                with open(path, "r+b"):          # writable, without truncating it
+                    pass
+            elif not os.access(path, os.W_OK):
+                raise PermissionError(13, "Permission denied")
+        else:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            os.close(fd)
+            os.remove(path)
+    except OSError as e:
+        raise UsageError(f"{what}: cannot write {path}: {e.strerror or e}") from None
+
+
+def _file_key(path: str):
+    """Identity of a file for collision checks: the inode of an existing file, else the
+    resolved path of the one to be created."""
+    try:
+        st = os.stat(path)
+        return ("inode", st.st_dev, st.st_ino)
+    except OSError:
+        return ("path", os.path.normcase(os.path.realpath(path)))
+
+
+def _check_distinct(writes, reads) -> None:
+    """Refuse two outputs to one file, and an output over the object or an --input file,
+    before the run (the later write would silently replace the earlier)."""
+    seen = {}
+    for label, path in reads:
+        seen.setdefault(_file_key(path), ("r", label, path))
+    for label, path in writes:
+        key = _file_key(path)
+        prev = seen.get(key)
+        if prev is None:
+            seen[key] = ("w", label, path)
+            continue
+        kind, plabel, ppath = prev
+        same = path if path == ppath else f"{path} (the same file as {ppath})"
+        if kind == "w":
+            raise UsageError(f"{plabel} and {label} both write {same}: the second would replace "
+                             f"the first; give each its own file")
+        raise UsageError(f"{label} would overwrite {same}, {plabel}; give the output another "
+                         f"file name")
 
 
 def main(argv=None) -> int:
@@ -243,6 +344,13 @@ def _main(argv=None) -> int:
                 data = fh.read()
         except OSError as e:
             raise UsageError(f"cannot read {args.program}: {e.strerror or e}") from None
+        _check_distinct(
+            [(f"--output {sym}" + (f"@{','.join(map(str, rect))}" if rect else ""), path)
+             for sym, rect, path in outputs]
+            + [("--received", p) for p in [args.received] if p]
+            + [("--trace", p) for p in [args.trace] if p],
+            [("the object file being run", args.program)]
+            + [(f"the file of --input {sym}", path) for sym, _, path in inputs])
         grid = parse_grid(args.grid) if args.grid else None
         fab = Fabric.from_object(data, grid=grid, arch=args.arch, trace=bool(args.trace))
         for sym, rect, _ in inputs + outputs:
@@ -263,11 +371,11 @@ def _main(argv=None) -> int:
         # typo in a symbol or a path
         for sym, rect, path in outputs:
             fab.read(sym, rect=rect)
-            _check_writable(path, f"--output {sym}")
+            _check_writable(path, f"--output {sym}", f"{sym}.npy")
         if args.trace:
-            _check_writable(args.trace, "--trace")
+            _check_writable(args.trace, "--trace", "trace.json")
         if args.received:
-            _check_writable(args.received, "--received")
+            _check_writable(args.received, "--received", "received.npy")
         for spec in args.launch or []:
             t, rect = _split_at(spec, "--launch")
             fab.launch(int(t) if t.isascii() and t.isdigit() else t, rect=rect)
@@ -320,7 +428,10 @@ def _main(argv=None) -> int:
         if args.received:
             _save(args.received, fab.received_array(), "--received")
         if args.trace:
-            n = write_trace(fab, args.trace, _task_names(data))
+            names = _task_names(data)
+            counted = []
+            _write_file(args.trace, "--trace", lambda fh: counted.append(write_trace(fab, fh, names)))
+            n = counted[0]
             print(f"trace: {n} events -> {args.trace}")
     except (E.WseError, OSError, UsageError) as e:
         print(f"wse-emu: error: {e}", file=sys.stderr)

@@ -1,5 +1,6 @@
 """wse-emu: exit codes, summary, outputs, trace, and no traceback for any bad input."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -222,3 +223,115 @@ S0: .fill f32, 64, 1.0
         track = sorted((e["ts"], e["ts"] + e["dur"]) for e in spans if (e["pid"], e["tid"]) == key)
         for (a0, a1), (b0, b1) in zip(track, track[1:]):
             assert b0 >= a1 or b1 <= a1, (names[key], track)     # disjoint or nested
+
+
+@pytest.mark.parametrize("args,said", [
+    # a name ending in a separator names a folder: numpy would have written out_dir/.npy
+    (["--output", "x=out_dir/"], "--output x: out_dir/ ends with '/', so it names a folder"),
+    (["--output", "x=out_dir/"], "(e.g. out_dir/x.npy)"),
+    (["--received", "new/"], "--received: new/ ends with '/'"),
+    (["--trace", "new/"], "(e.g. new/trace.json)"),
+    (["--output", "x=."], "--output x: . is a folder; give a file name"),
+    (["--output", "x=no/such/y.npy"], "the folder {tmp}/no/such of no/such/y.npy does not exist; create it first"),
+    (["--output", "x=a.npy/y.npy"], "--output x: a.npy/y.npy: {tmp}/a.npy is a file, not a folder"),
+    (["--output", "x=" + "n" * 300 + ".npy"], "--output x: cannot write nnn"),
+])
+def test_unwritable_output_paths_are_refused_before_the_run(tmp_path, capsys, monkeypatch, args, said):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p.wso").write_bytes(prog())
+    np.save(tmp_path / "a.npy", np.zeros(4, np.float32))
+    assert main(["p.wso", "--launch", "main"] + args) == 2
+    cap = capsys.readouterr()
+    assert said.format(tmp=tmp_path) in cap.err and "Traceback" not in cap.err
+    assert "cycles:" not in cap.out                       # refused before the run
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["a.npy", "p.wso"]   # nothing left behind
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_output_into_a_read_only_folder_is_refused_before_the_run(tmp_path, capsys):
+    (tmp_path / "p.wso").write_bytes(prog())
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        assert main([str(tmp_path / "p.wso"), "--output", f"x={ro}/y.npy"]) == 2
+    finally:
+        ro.chmod(0o755)
+    cap = capsys.readouterr()
+    assert f"--output x: cannot write {ro}/y.npy: Permission denied" in cap.err
+    assert "cycles:" not in cap.out and list(ro.iterdir()) == []
+
+
+def test_output_on_a_read_only_file_system_is_refused_before_the_run(tmp_path, capsys, monkeypatch):
+    """The check creates the file (and removes it) to find out, so whatever stops the write
+    after the run (here a read-only file system, simulated; root ignores permissions) stops
+    the run before it."""
+    import errno
+    from wse.emu import cli
+    real_open = os.open
+
+    def read_only(path, *a, **k):
+        if str(path).startswith(str(tmp_path / "ro")):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return real_open(path, *a, **k)
+    (tmp_path / "ro").mkdir()
+    (tmp_path / "p.wso").write_bytes(prog())
+    monkeypatch.setattr(cli.os, "open", read_only)
+    assert main([str(tmp_path / "p.wso"), "--received", str(tmp_path / "ro" / "r.npy")]) == 2
+    cap = capsys.readouterr()
+    assert f"--received: cannot write {tmp_path}/ro/r.npy: Read-only file system" in cap.err
+    assert "cycles:" not in cap.out
+
+
+@pytest.mark.parametrize("name", ["y.txt", "y", "y.npy.bak"])
+def test_output_writes_exactly_the_file_named(tmp_path, monkeypatch, name):
+    """np.save(name) appends .npy to a name without it; wse-emu writes the name given."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p.wso").write_bytes(prog())
+    np.save(tmp_path / "x.npy", np.arange(4, dtype=np.float32))
+    assert main(["p.wso", "--input", "x=x.npy", "--output", f"y@1,1={name}", "--launch", "main",
+                 "--received", name + ".r", "--trace", name + ".t"]) == 0
+    assert sorted(f.name for f in tmp_path.iterdir()) == sorted(
+        ["p.wso", "x.npy", name, name + ".r", name + ".t"])
+    assert np.load(tmp_path / name).tolist() == [[[0, 2, 4, 6]]]
+    assert np.load(tmp_path / (name + ".r")).size == 0
+    assert "traceEvents" in json.loads((tmp_path / (name + ".t")).read_text())
+
+
+def test_output_replaces_an_existing_file_whole_and_keeps_its_mode(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p.wso").write_bytes(prog())
+    old = tmp_path / "y.npy"
+    old.write_bytes(b"x" * 10000)                 # longer than the new file: no old tail survives
+    old.chmod(0o640)
+    link = tmp_path / "link.npy"
+    link.symlink_to(old)
+    assert main(["p.wso", "--output", "x@0,0=link.npy", "--launch", "main"]) == 0
+    assert link.is_symlink()                      # the link still points at the file it named
+    assert np.load(old).shape == (1, 1, 4) and old.stat().st_mode & 0o777 == 0o640
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["link.npy", "p.wso", "y.npy"]
+
+
+@pytest.mark.parametrize("args,said", [
+    (["--output", "x=o.npy", "--received", "o.npy"], "--output x and --received both write o.npy"),
+    (["--output", "x=o.npy", "--output", "x@0,0=./o.npy"],
+     "--output x and --output x@0,0,1,1 both write ./o.npy (the same file as o.npy)"),
+    (["--output", "x=o.npy", "--trace", "o.npy"], "--output x and --trace both write o.npy"),
+    (["--received", "o.npy", "--trace", "o.npy"], "--received and --trace both write o.npy"),
+    (["--output", "x=p.wso"], "--output x would overwrite p.wso, the object file being run"),
+    (["--trace", "p.wso"], "--trace would overwrite p.wso, the object file being run"),
+    (["--input", "x=a.npy", "--output", "y=a.npy"], "--output y would overwrite a.npy, the file of --input x"),
+    (["--input", "x=a.npy", "--received", "link.npy"],
+     "--received would overwrite link.npy (the same file as a.npy), the file of --input x"),
+])
+def test_two_writes_to_one_file_or_over_an_input_are_refused(tmp_path, capsys, monkeypatch, args, said):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p.wso").write_bytes(prog())
+    np.save(tmp_path / "a.npy", np.arange(4, dtype=np.float32))
+    (tmp_path / "link.npy").symlink_to(tmp_path / "a.npy")
+    before = {f.name: f.read_bytes() for f in tmp_path.iterdir()}
+    assert main(["p.wso", "--launch", "main"] + args) == 2
+    cap = capsys.readouterr()
+    assert said in cap.err and "give" in cap.err and "Traceback" not in cap.err
+    assert "cycles:" not in cap.out
+    assert {f.name: f.read_bytes() for f in tmp_path.iterdir()} == before
