@@ -93,25 +93,71 @@ def _task_names(data: bytes):
     return names
 
 
-def _suggest(data: bytes, name: str, task: bool) -> str:
-    """' (did you mean ...?)' or the object's names of that kind, for a symbol or task that a
-    PE does not have."""
+def _at(rect) -> str:
+    """A rectangle as the options write it: @X,Y for one PE, else @X,Y,W,H."""
+    x, y, w, h = rect
+    return f"@{x},{y}" if w == h == 1 else f"@{x},{y},{w},{h}"
+
+
+def _holders(obj, name, task: bool, width: int, height: int):
+    """The rectangles (x, y, w, h) of the PEs whose program has the data symbol, or the task
+    (a name or an id), `name`."""
+    def has(img):
+        return any((s.type == "task") == task and (s.name == name or (task and s.value == name))
+                   for s in img.symbols)
+    grid = obj.pe_grid()
+    marks = [[0 if y < len(grid) and x < len(grid[y]) and grid[y][x] >= 0
+              and has(obj.images[grid[y][x]]) else -1 for x in range(width)] for y in range(height)]
+    return [r[:4] for r in objfile.rects_from_grid(marks)]
+
+
+def _suggest(data: bytes, name, task: bool, rect, fab, usage) -> str:
+    """For an option over `rect` (None: the whole fabric) that a PE there cannot serve (no
+    program, or not the symbol or task `name`): where the name is, as the rectangles to give
+    (`usage(at)` writes the option with one), or 'did you mean', or the object's names."""
     import difflib
     try:
         obj = objfile.read(data)
     except objfile.ObjectFormatError:
         return ""
+    holders = _holders(obj, name, task, fab.width, fab.height)
+    if holders:
+        x0, y0, w, h = rect or (0, 0, fab.width, fab.height)
+        inside = {(x, y) for hx, hy, hw, hh in holders for x in range(hx, hx + hw) for y in range(hy, hy + hh)}
+        if all((x, y) in inside for x in range(x0, x0 + w) for y in range(y0, y0 + h)):
+            return ""           # every PE asked for has it: the error is about something else
+        shown = " and ".join(_at(r) for r in holders[:6]) + (" and more" if len(holders) > 6 else "")
+        if len(holders) == 1:
+            one = holders[0][2] == holders[0][3] == 1
+            return (f"; the {'PE that has it is' if one else 'PEs that have it are'} {shown}: "
+                    f"write {usage(_at(holders[0]))}")
+        return (f"; the PEs that have it are {shown}: give one option per rectangle, "
+                f"e.g. {usage(_at(holders[0]))}")
     names = sorted({s.name for img in obj.images for s in img.symbols if (s.type == "task") == task})
     what = "tasks" if task else "exported data symbols"
     if not names:
         return f"; the object has no {what}"
-    if name in names:
-        return f"; other PEs have it: give a rectangle (@X,Y[,W,H]) of PEs that do"
-    close = difflib.get_close_matches(name, names, n=3)
-    if close:
-        return "; did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+    if isinstance(name, str):
+        close = difflib.get_close_matches(name, names, n=3)
+        if close:
+            return "; did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
     shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
     return f"; the object's {what}: {shown}"
+
+
+def _on_pes(data, fab, opt, name, rect, tail, task, call):
+    """call(), with an error about the PEs of the option's rectangle (a PE without a program,
+    without the symbol or task) saying which option and rectangle, and where the name is."""
+    try:
+        return call()
+    except (E.WseError, ValueError) as e:
+        msg = e.args[0] if e.args else str(e)
+        where = (f"on the rectangle {_at(rect)}" if rect else
+                 f"on every PE of the {fab.width}x{fab.height} fabric, as it has no @X,Y[,W,H]")
+        hint = ""
+        if isinstance(e, E.NotFoundError):
+            hint = _suggest(data, name, task, rect, fab, lambda at: f"{opt} {name}{at}{tail}")
+        raise UsageError(f"{opt} {name}{_at(rect) if rect else ''}{tail} ({where}): {msg}{hint}") from None
 
 
 def write_trace(fab: Fabric, path, task_names=lambda x, y: {}) -> int:
@@ -353,12 +399,15 @@ def _main(argv=None) -> int:
             + [(f"the file of --input {sym}", path) for sym, _, path in inputs])
         grid = parse_grid(args.grid) if args.grid else None
         fab = Fabric.from_object(data, grid=grid, arch=args.arch, trace=bool(args.trace))
-        for sym, rect, _ in inputs + outputs:
-            if rect and (rect[0] + rect[2] > fab.width or rect[1] + rect[3] > fab.height):
-                raise UsageError(f"{sym}: rectangle {rect} is outside the {fab.width}x{fab.height} fabric")
+        for opt, items in (("--input", inputs), ("--output", outputs)):
+            for sym, rect, _ in items:
+                if rect and (rect[0] + rect[2] > fab.width or rect[1] + rect[3] > fab.height):
+                    raise UsageError(f"{opt} {sym}{_at(rect)}: the rectangle {_at(rect)} (X,Y,W,H) "
+                                     f"reaches outside the {fab.width}x{fab.height} fabric")
         for sym, rect, path in inputs:
             arr = _load_npy(path, f"--input {sym}")
-            count = fab.read(sym, rect=rect).shape[2]
+            count = _on_pes(data, fab, "--input", sym, rect, f"={path}", False,
+                            lambda: fab.read(sym, rect=rect)).shape[2]
             n = arr.shape[-1] if arr.ndim == 3 else arr.size
             if arr.ndim in (0, 1, 3) and n != count:
                 # Fabric.write writes a prefix when given fewer; on the command line that is
@@ -366,11 +415,12 @@ def _main(argv=None) -> int:
                 raise UsageError(f"--input {sym}: {sym} has {count} elements per PE but {path} gives "
                                  f"{n}; --input writes the whole symbol (Fabric.write in Python "
                                  f"can write its first elements only)")
-            fab.write(sym, arr, rect=rect)
+            _on_pes(data, fab, "--input", sym, rect, f"={path}", False,
+                    lambda: fab.write(sym, arr, rect=rect))
         # what is saved after the run is checked before it, so that a long run is not lost to a
         # typo in a symbol or a path
         for sym, rect, path in outputs:
-            fab.read(sym, rect=rect)
+            _on_pes(data, fab, "--output", sym, rect, f"={path}", False, lambda: fab.read(sym, rect=rect))
             _check_writable(path, f"--output {sym}", f"{sym}.npy")
         if args.trace:
             _check_writable(args.trace, "--trace", "trace.json")
@@ -378,15 +428,8 @@ def _main(argv=None) -> int:
             _check_writable(args.received, "--received", "received.npy")
         for spec in args.launch or []:
             t, rect = _split_at(spec, "--launch")
-            fab.launch(int(t) if t.isascii() and t.isdigit() else t, rect=rect)
-    except E.NotFoundError as e:
-        msg = e.args[0] if e.args else str(e)
-        m = re.search(r"has no (?:data )?symbol '([^']*)'|defines task '([^']*)'|has no task '([^']*)'", msg)
-        if m:
-            name = next(g for g in m.groups() if g is not None)
-            msg += _suggest(data, name, task=m.group(1) is None)
-        print(f"wse-emu: error: {msg}", file=sys.stderr)
-        return 2
+            task = int(t) if t.isascii() and t.isdigit() else t
+            _on_pes(data, fab, "--launch", task, rect, "", True, lambda: fab.launch(task, rect=rect))
     except (UsageError, E.WseError, ValueError, TypeError) as e:
         print(f"wse-emu: error: {e}", file=sys.stderr)
         return 2

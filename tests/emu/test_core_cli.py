@@ -178,14 +178,58 @@ def test_short_input_array_and_data_task_launch_are_refused(tmp_path, capsys):
     (["--output", "yy={tmp}/o.npy"], "has no symbol 'yy'; did you mean 'y'?"),
     (["--output", "qqq={tmp}/o.npy"], "the object's exported data symbols: y"),
     (["--launch", "on_dat"], "defines task 'on_dat'; did you mean 'on_data'?"),
-    (["--launch", "on_data@0,0"], "other PEs have it: give a rectangle"),
+    (["--launch", "on_data@0,0"], "--launch on_data@0,0 (on the rectangle @0,0): "),
+    (["--launch", "on_data@0,0"], "; the PE that has it is @1,0: write --launch on_data@1,0"),
+    (["--output", "y={tmp}/o.npy"], "--output y={tmp}/o.npy (on every PE of the 2x1 fabric, as it has "
+                                    "no @X,Y[,W,H]): PE (0,0) (image s) has no symbol 'y'; "
+                                    "the PE that has it is @1,0: write --output y@1,0={tmp}/o.npy"),
+    (["--grid", "3x2", "--input", "y@1,0,2,1={tmp}/y.npy"],
+     "--input y@1,0,2,1={tmp}/y.npy (on the rectangle @1,0,2,1): PE (2,0) has no program; "
+     "the PE that has it is @1,0: write --input y@1,0={tmp}/y.npy"),
 ])
 def test_unknown_names_get_suggestions(tmp_path, capsys, args, hint):
     p = tmp_path / "e.wso"
     p.write_bytes(edge_prog())
+    np.save(tmp_path / "y.npy", np.zeros(4, np.uint32))
     assert main([str(p)] + [a.format(tmp=tmp_path) for a in args]) == 2
+    cap = capsys.readouterr()
+    assert hint.format(tmp=tmp_path) in cap.err and "Traceback" not in cap.err
+    assert "cycles:" not in cap.out
+
+
+def test_pes_without_a_program_name_the_option_its_rectangle_and_the_rectangles_to_give(tmp_path, capsys):
+    """`--grid 2x2` over an object placed on part of it: the whole-fabric default reaches PEs
+    with no program; the error says which option, over which PEs, and the rectangles to give
+    instead (several when the symbol's PEs are not one rectangle)."""
+    from wse.asm import assemble_text
+    src = """
+    .fabric 3, 2
+    .program p
+        .task main, local, start
+    main:
+        exit
+        .data
+        .export B
+    B:  .fill f32, 4, 1.0
+    .endprogram
+    .place p, 0, 0, 3, 1
+    .place p, 0, 1, 1, 1
+    """
+    p = tmp_path / "p.wso"
+    p.write_bytes(assemble_text(src))
+    a = tmp_path / "a.npy"
+    np.save(a, np.ones(4, np.float32))
+    assert main([str(p), "--grid", "3x3", "--input", f"B={a}"]) == 2
     err = capsys.readouterr().err
-    assert hint in err and "Traceback" not in err
+    assert (f"--input B={a} (on every PE of the 3x3 fabric, as it has no @X,Y[,W,H]): PE (1,1) has "
+            f"no program; the PEs that have it are @0,0,3,1 and @0,1: give one option per "
+            f"rectangle, e.g. --input B@0,0,3,1={a}") in err
+    assert main([str(p), "--output", f"B@0,0,2,2={tmp_path}/o.npy"]) == 2
+    err = capsys.readouterr().err
+    assert "--output B@0,0,2,2=" in err and "(on the rectangle @0,0,2,2): PE (1,1) has no program" in err
+    assert main([str(p), "--output", f"B@0,0,3,1={tmp_path}/o.npy", "--output", f"B@0,1={tmp_path}/p.npy"]) == 0
+    assert main([str(p), "--output", f"B@2,0,2,1={tmp_path}/o.npy"]) == 2
+    assert "--output B@2,0,2,1: the rectangle @2,0,2,1 (X,Y,W,H) reaches outside the 3x2 fabric" in capsys.readouterr().err
 
 
 def test_trace_puts_microthreads_on_their_own_tracks(tmp_path):
