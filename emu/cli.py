@@ -435,6 +435,7 @@ def _main(argv=None) -> int:
         return 2
     status = 0
     fault_cycle = None
+    stopped = None
     try:
         fab.run(max_cycles=args.max_cycles)
     except KeyboardInterrupt:
@@ -449,6 +450,8 @@ def _main(argv=None) -> int:
         status = 1
         if isinstance(e, E.FaultError):
             fault_cycle = e.cycle
+        stopped = ("faulted" if isinstance(e, E.FaultError) else "hung" if isinstance(e, E.HangError)
+                   else "was stopped by the watchdog (--max-cycles)")
     st = fab.stats()
     note = ""
     if fault_cycle is not None and fault_cycle != st["cycles"]:
@@ -464,22 +467,39 @@ def _main(argv=None) -> int:
     if args.stats:
         for k, v in st.items():
             print(f"  {k}: {v}")
-    try:
-        if status == 0:
-            for sym, rect, path in outputs:
-                _save(path, fab.read(sym, rect=rect), f"--output {sym}")
-        if args.received:
-            _save(args.received, fab.received_array(), "--received")
-        if args.trace:
+    # every file is attempted: one that cannot be written does not cost the others
+    failed = False
+
+    def attempt(write):
+        nonlocal failed
+        try:
+            write()
+        except (E.WseError, OSError, UsageError) as e:
+            print(f"wse-emu: error: {e}", file=sys.stderr)
+            failed = True
+    if stopped and outputs:
+        # the symbols hold the state where the run stopped, not its results: saving them under
+        # the names asked for results would pass them off as results
+        there = [path for _, _, path in outputs if os.path.exists(path)]
+        print(f"wse-emu: --output not written, because the run {stopped}: "
+              + ", ".join(f"{sym}{_at(rect) if rect else ''} -> {path}" for sym, rect, path in outputs)
+              + "; the symbols hold the state where it stopped, not results (Fabric.read reads it "
+                "from Python)"
+              + (f"; left as it was before this run: {', '.join(there)}" if there else ""),
+              file=sys.stderr)
+    elif status == 0:
+        for sym, rect, path in outputs:
+            attempt(lambda: _save(path, fab.read(sym, rect=rect), f"--output {sym}"))
+    if args.received:
+        attempt(lambda: _save(args.received, fab.received_array(), "--received"))
+    if args.trace:
+        def trace():
             names = _task_names(data)
             counted = []
             _write_file(args.trace, "--trace", lambda fh: counted.append(write_trace(fab, fh, names)))
-            n = counted[0]
-            print(f"trace: {n} events -> {args.trace}")
-    except (E.WseError, OSError, UsageError) as e:
-        print(f"wse-emu: error: {e}", file=sys.stderr)
-        return 2
-    return status
+            print(f"trace: {counted[0]} events -> {args.trace}")
+        attempt(trace)
+    return 2 if failed else status
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -379,3 +379,50 @@ def test_two_writes_to_one_file_or_over_an_input_are_refused(tmp_path, capsys, m
     assert said in cap.err and "give" in cap.err and "Traceback" not in cap.err
     assert "cycles:" not in cap.out
     assert {f.name: f.read_bytes() for f in tmp_path.iterdir()} == before
+
+
+@pytest.mark.parametrize("kind,args,said", [
+    ("trap", [], "because the run faulted"),
+    ("spin", ["--max-cycles", "300"], "because the run was stopped by the watchdog (--max-cycles)"),
+])
+def test_outputs_after_a_fault_are_not_written_and_stderr_says_so(tmp_path, capsys, monkeypatch, kind, args, said):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p.wso").write_bytes(prog(**{kind: True}))
+    (tmp_path / "old.npy").write_bytes(b"from an earlier run")
+    assert main(["p.wso", "--launch", "main", "--output", "y=new.npy", "--output", "x@1,0=old.npy",
+                 "--received", "r.npy", "--trace", "t.json"] + args) == 1
+    err = capsys.readouterr().err
+    assert (f"wse-emu: --output not written, {said}: y -> new.npy, x@1,0 -> old.npy; the symbols "
+            f"hold the state where it stopped, not results") in err
+    assert "left as it was before this run: old.npy" in err
+    assert not (tmp_path / "new.npy").exists()
+    assert (tmp_path / "old.npy").read_bytes() == b"from an earlier run"
+    assert np.load(tmp_path / "r.npy").size == 0 and (tmp_path / "t.json").exists()   # documented: also after a fault
+
+
+def test_a_failed_write_keeps_the_old_file_and_the_other_outputs_are_still_written(tmp_path, capsys, monkeypatch):
+    """The disk fills up while y.npy is written: the y.npy of before is kept whole, no partial
+    file is left, the error says so, and x.npy, --received and --trace are written all the same."""
+    import errno
+    from wse.emu import cli
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p.wso").write_bytes(prog())
+    (tmp_path / "y.npy").write_bytes(b"the old y")
+    real_save = np.save
+
+    def save(fh, arr, **k):
+        if arr.shape == (2, 2, 4) and arr[0, 0, 1] == 2:      # y, not x
+            fh.write(b"half")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_save(fh, arr, **k)
+    monkeypatch.setattr(cli.np, "save", save)
+    np.save(tmp_path / "in.npy", np.arange(4, dtype=np.float32))
+    assert main(["p.wso", "--launch", "main", "--input", "x=in.npy", "--output", "y=y.npy",
+                 "--output", "x=x.npy", "--received", "r.npy", "--trace", "t.json"]) == 2
+    cap = capsys.readouterr()
+    assert ("--output y: cannot write y.npy: No space left on device; the file that was there is "
+            "unchanged") in cap.err
+    assert (tmp_path / "y.npy").read_bytes() == b"the old y"
+    assert np.load(tmp_path / "x.npy").shape == (2, 2, 4) and (tmp_path / "r.npy").exists()
+    assert "trace:" in cap.out and (tmp_path / "t.json").exists()
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["in.npy", "p.wso", "r.npy", "t.json", "x.npy", "y.npy"]
