@@ -18,7 +18,6 @@ import functools
 import io
 import json
 import os
-import re
 import stat
 import sys
 
