@@ -1256,6 +1256,9 @@ class ProgramWalk(Walker):
                 self.error(e, ctx=it.ctx)
                 code.append(0)
 
+        if not self.errors:
+            self.flow_warnings(code, task_meta, isa)
+
         self.pseudo_pos = None
         for it, j, off, ch in elems:
             try:
@@ -1313,6 +1316,109 @@ class ProgramWalk(Walker):
         img.symbols = symbols
         img.lines = lines
         return img
+
+    def flow_warnings(self, code, task_meta, isa):
+        """Warnings about where the tasks' code can go, from the encoded code: code that can run
+        past the end, and a task falling through into another task's entry. Only paths from the
+        task entries are followed (a conditional branch both ways, a call into the callee and,
+        if the callee can return, on after the call; `jr` targets are unknown and end a path),
+        so code reached only through `jr` is not judged. Kept conservative: code that tasks
+        share on purpose (`entry=`, a task's own loop, a shared `exit`) is not warned about."""
+        n = len(code)
+        if not n or not task_meta:
+            return
+        f_r1, f_r2, f_off, f_tgt = (isa.fields[k] for k in ("r1", "r2", "off16", "tgt24"))
+        succ, ends = [], []      # ends[pc]: never goes on to pc + 1 (exit, trap, jmp, jr, b)
+        for pc, (it, w) in enumerate(zip(self.code, code)):
+            mn = it.insn.mnemonic
+            if mn in ("exit", "trap", "jr"):
+                succ.append(())
+                ends.append(True)
+            elif mn in ("jmp", "call"):     # (a call goes on at pc + 1 if its callee returns:
+                succ.append((f_tgt.extract(w),))  # added below)
+                ends.append(True)
+            elif mn in ("beq", "bne", "blt", "bge", "bltu", "bgeu"):
+                t = pc + f_off.extract(w)
+                if f_r1.extract(w) != f_r2.extract(w):
+                    succ.append((t, pc + 1))
+                    ends.append(False)
+                elif mn in ("beq", "bge", "bgeu"):     # r == r: always taken (`b` is beq r0, r0)
+                    succ.append((t,))
+                    ends.append(True)
+                else:                                  # r != r, r < r: never taken
+                    succ.append((pc + 1,))
+                    ends.append(False)
+            else:
+                succ.append((pc + 1,))
+                ends.append(False)
+        # a callee returns if its own code (its calls stepped over, when they return) reaches a
+        # `jr` (ret); a call of one that cannot (it ends in `exit`) does not go on at pc + 1
+        calls = {pc: succ[pc][0] for pc, it in enumerate(self.code) if it.insn.mnemonic == "call"}
+        returns = set()
+        grew = True
+        while grew:
+            grew = False
+            for t in set(calls.values()) - returns:
+                seen, todo = {t}, [t]
+                while todo:
+                    q = todo.pop()
+                    if self.code[q].insn.mnemonic == "jr":
+                        returns.add(t)
+                        grew = True
+                        break
+                    nxt = ((q + 1,) if calls[q] in returns else ()) if q in calls else succ[q]
+                    for r in nxt:
+                        if r < n and r not in seen:
+                            seen.add(r)
+                            todo.append(r)
+        for pc in calls:
+            if calls[pc] in returns:
+                succ[pc] = (succ[pc][0], pc + 1)
+                ends[pc] = False
+        entries = {}             # entry pc -> [task dict, ...] entering there
+        for t, rec in task_meta:
+            entries.setdefault(rec.entry, []).append(t)
+
+        def reach(start):
+            """The pcs a task entering at `start` can execute before it reaches another task's
+            entry (where its path is judged by the fall-through warning, not followed on)."""
+            seen, todo = {start}, [start]
+            while todo:
+                for q in succ[todo.pop()]:
+                    if q < n and q not in seen and q not in entries:
+                        seen.add(q)
+                        todo.append(q)
+            return seen
+        reached = {e: reach(e) for e in entries}
+
+        def names(ts):
+            return " and ".join(f"`{t['name']}`" for t in ts)
+
+        last = n - 1
+        if not ends[last]:
+            runners = [t for e, ts in entries.items() if last in reached[e] for t in ts]
+            if runners:
+                it = self.code[last]
+                self.warn(f"task {names(runners)} can run past the end of the code: "
+                          f"`{it.insn.mnemonic}` at pc {last} is the last instruction and can go on "
+                          f"to the next, pc {n}, which is outside the code (the emulator faults: "
+                          f"\"pc {n} is outside the code\")", it.pos,
+                          ["end the task with `exit` (or `jmp`/`jr`/`b` back into the code)"], ctx=it.ctx)
+        for e, ts in sorted(entries.items()):
+            prev = e - 1
+            if prev < 0 or ends[prev] or self.code[e].insn.mnemonic == "exit":
+                continue        # (falling onto a shared `exit` only ends the task, as meant)
+            if any(t["entry_from"] == "entry" for t in ts) or prev in reached[e]:
+                continue        # entered by entry=: shared on purpose; or its own code (a loop)
+            from_ = [o for e2, os_ in entries.items() if e2 != e and prev in reached[e2] for o in os_]
+            if not from_ or any(o["entry_from"] == "entry" for o in from_):
+                continue        # (a task entering by entry= is laid out in shared code on purpose)
+            it, at = self.code[prev], self.code[e].pos
+            self.warn(f"task {names(from_)} falls through into the entry of task {names(ts)} at "
+                      f"{at}: `{it.insn.mnemonic}` at pc {prev} can go on to the next instruction, "
+                      f"so {names(from_)} runs {names(ts)}'s code; missing `exit`?", it.pos,
+                      [f"end {names(from_)} with `exit`; if it should run that code, declare "
+                       f"{names(ts)} with `entry=` to share it on purpose"], ctx=it.ctx)
 
     def elem_words(self, v, typ, ast):
         pos = self.fix_pos(ast.pos)
