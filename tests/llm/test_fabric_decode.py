@@ -449,3 +449,19 @@ def test_context_holds_exactly_prompt_plus_new_minus_one():
     with pytest.raises(LLMError, match="need 17 positions"):
         ref.generate(list(range(10)), 8)
     assert FabricDecoder(w, engine="model").generate(list(range(10)), 7) == ref.generate(list(range(10)), 7)
+
+
+@pytest.mark.parametrize("arch", ["wse2", "wse3"])
+def test_generated_decode_assembles_without_warnings(arch):
+    """The generated decode source is held to what tests/asm/test_roundtrip.py asks of the
+    kernels under kernels/: no assembler warning (a data task no route feeds, a task running
+    past the end of its code or into another task's entry, ...)."""
+    import warnings
+    from wse.asm import AssemblyWarning, assemble_text
+    from wse.kernels.llm import TINY
+    from wse.kernels.llm.fabric_layout import make_layout
+    from wse.kernels.llm.fabric_program import generate
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", AssemblyWarning)
+        assemble_text(generate(make_layout(TINY, arch=arch)), "<decode tiny>", arch=arch)
+    assert not caught, "\n".join(str(w.message) for w in caught)
