@@ -8,8 +8,9 @@ RECT selects PEs: `X,Y` (one PE) or `X,Y,W,H`; without it, every PE of the fabri
 have the symbol or task).
 
 Exit status: 0 on completion; 1 on a fault, a hang or the watchdog (the report is printed);
-2 on bad usage or input (a missing file, a bad object, a bad --grid, a bad array). Never a
-Python traceback.
+2 on bad usage or input (a missing file, a bad object, a bad --grid, a bad array, an output
+path that cannot be written: all checked before the run), or when an output could not be
+written after it. Never a Python traceback.
 """
 from __future__ import annotations
 
@@ -382,6 +383,9 @@ def _main(argv=None) -> int:
     try:
         inputs = _pairs(args.input, "--input")
         outputs = _pairs(args.output, "--output")
+        for opt, val in (("--received", args.received), ("--trace", args.trace)):
+            if val is not None and not val.strip():
+                raise UsageError(f"{opt}: the file name is empty; give the file to write")
         if args.max_cycles is not None and not 0 < args.max_cycles < 2**64 - 1:
             raise UsageError("--max-cycles must be 1 .. 2**64-2")
         try:

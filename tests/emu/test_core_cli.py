@@ -279,6 +279,8 @@ S0: .fill f32, 64, 1.0
     (["--output", "x=no/such/y.npy"], "the folder {tmp}/no/such of no/such/y.npy does not exist; create it first"),
     (["--output", "x=a.npy/y.npy"], "--output x: a.npy/y.npy: {tmp}/a.npy is a file, not a folder"),
     (["--output", "x=" + "n" * 300 + ".npy"], "--output x: cannot write nnn"),
+    (["--received", ""], "--received: the file name is empty"),      # was silently not written
+    (["--trace", " "], "--trace: the file name is empty"),
 ])
 def test_unwritable_output_paths_are_refused_before_the_run(tmp_path, capsys, monkeypatch, args, said):
     monkeypatch.chdir(tmp_path)
