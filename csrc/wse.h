@@ -68,7 +68,8 @@ typedef struct wse_fault_info {
     unsigned int code;        /* trap code */
     char task_name[64];
     char file[256];
-    char insn[96];            /* the instruction disassembled */
+    char insn[96];            /* the instruction disassembled (task operands by name where the
+                                 image has them: `activate done`) */
     char reason[512];
     /* the last instructions the PE's main thread executed before the fault, oldest first (at
        most 16, across tasks; the faulting one is not among them): own cycle, pc, word */
@@ -79,6 +80,7 @@ typedef struct wse_fault_info {
     unsigned long long recent_cycle[16];
     unsigned int recent_pc[16];
     unsigned int recent_word[16];
+    char recent_insn[16][96]; /* their text, task operands named as in insn */
 } wse_fault_info;
 
 typedef struct wse_stats {

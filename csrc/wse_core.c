@@ -121,10 +121,22 @@ typedef struct { uint8_t op; const char *ops; } opsyn_t;
 static const opsyn_t OPSYN[] = { WSE_INSN_OPERANDS(XO) };
 #undef XO
 
+static const char *task_name(const image_t *img, int tid);
+
+/* the text of an instruction word; with img, task operands by their names where the image has
+   them (`activate done`, as wse-objdump and the reference print them), else by id */
+static void disasm_img(const image_t *img, unsigned int word, char *out, unsigned int out_len);
+
 int wse_disasm(unsigned int word, char *out, unsigned int out_len) {
     if (!out || !out_len) return WSE_BAD_ARG;
+    disasm_img(NULL, word, out, out_len);
+    return WSE_OK;
+}
+
+static void disasm_img(const image_t *img, unsigned int word, char *out, unsigned int out_len) {
+#define TASK_TXT(TID) (img && *task_name(img, (int)(TID)) ? task_name(img, (int)(TID)) : NULL)
     dinsn_t d;
-    if (!wse__decode(word, &d)) { snprintf(out, out_len, ".word 0x%08x  ; illegal instruction", word); return WSE_OK; }
+    if (!wse__decode(word, &d)) { snprintf(out, out_len, ".word 0x%08x  ; illegal instruction", word); return; }
     const insn_desc_t *in = wse__insn_by_op(d.op);
     const char *ops = "";
     for (size_t i = 0; i < sizeof OPSYN / sizeof OPSYN[0]; i++) if (OPSYN[i].op == d.op) ops = OPSYN[i].ops;
@@ -133,7 +145,7 @@ int wse_disasm(unsigned int word, char *out, unsigned int out_len) {
     char tok[16];
     int first = 1;
     const char *p = ops;
-    char suffix[48] = "";
+    char suffix[160] = "";
     while (*p) {
         size_t l = 0;
         while (p[l] && p[l] != ',' && l < sizeof tok - 1) { tok[l] = p[l]; l++; }
@@ -147,7 +159,9 @@ int wse_disasm(unsigned int word, char *out, unsigned int out_len) {
                 snprintf(suffix, sizeof suffix, " async ut%u", WSE_F_UT(w));
                 if (act >= 2) {
                     size_t sl = strlen(suffix);
-                    snprintf(suffix + sl, sizeof suffix - sl, " %s %u", act == 2 ? "activate" : "unblock", WSE_F_TID(w));
+                    const char *tn = TASK_TXT(WSE_F_TID(w));
+                    if (tn) snprintf(suffix + sl, sizeof suffix - sl, " %s %s", act == 2 ? "activate" : "unblock", tn);
+                    else snprintf(suffix + sl, sizeof suffix - sl, " %s %u", act == 2 ? "activate" : "unblock", WSE_F_TID(w));
                 }
             }
             continue;
@@ -168,6 +182,7 @@ int wse_disasm(unsigned int word, char *out, unsigned int out_len) {
         else if (!strcmp(tok, "dsr")) { unsigned v = WSE_F_DSR(w); snprintf(piece, sizeof piece, "%c%u", "dab"[v >> 3], v & 7); }
         else if (!strcmp(tok, "dsdidx")) snprintf(piece, sizeof piece, "%u", WSE_F_DSDIDX(w));
         else if (!strcmp(tok, "color")) snprintf(piece, sizeof piece, "%u", WSE_F_COLOR(w));
+        else if (!strcmp(tok, "tid") && TASK_TXT(WSE_F_TID(w))) snprintf(piece, sizeof piece, "%s", TASK_TXT(WSE_F_TID(w)));
         else if (!strcmp(tok, "tid")) snprintf(piece, sizeof piece, "%u", WSE_F_TID(w));
         else if (!strcmp(tok, "dd")) snprintf(piece, sizeof piece, "d%u", WSE_F_DD(w));
         else if (!strcmp(tok, "da")) snprintf(piece, sizeof piece, "a%u", WSE_F_DA(w));
@@ -178,7 +193,7 @@ int wse_disasm(unsigned int word, char *out, unsigned int out_len) {
     }
     if (k < sizeof buf) snprintf(buf + k, sizeof buf - k, "%s", suffix);
     snprintf(out, out_len, "%s", buf);
-    return WSE_OK;
+#undef TASK_TXT
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -297,7 +312,8 @@ static void hist_lines(wse_fabric_t *f, const pe_t *p, uint32_t nr, uint32_t ski
         uint32_t word = hpc < p->img->n_code ? p->img->dec[hpc].word : 0;
         if (fi) { fi->recent_cycle[j] = p->hist[slot].t; fi->recent_pc[j] = hpc; fi->recent_word[j] = word; }
         char txt[96] = "?";
-        if (hpc < p->img->n_code) wse_disasm(word, txt, sizeof txt);
+        if (hpc < p->img->n_code) disasm_img(p->img, word, txt, sizeof txt);
+        if (fi) snprintf(fi->recent_insn[j], sizeof fi->recent_insn[j], "%s", txt);
         APP("    cycle %llu  pc %u: %s", (unsigned long long)p->hist[slot].t, hpc, txt);
         const line_t *l = hpc < p->img->n_code ? line_for(p->img, hpc) : NULL;
         k = app_where(f, m, n, k, l, "    at ", NULL, "");
@@ -336,7 +352,7 @@ static void fault(wse_fabric_t *f, pe_t *p, int kind, int pc, uint64_t t, const 
     if (p) {
         if (pc >= 0 && (uint32_t)pc < p->img->n_code) {
             fi->word = p->img->dec[pc].word;
-            wse_disasm(fi->word, fi->insn, sizeof fi->insn);
+            disasm_img(p->img, fi->word, fi->insn, sizeof fi->insn);
             l = line_for(p->img, (uint32_t)pc);
             if (l) { snprintf(fi->file, sizeof fi->file, "%s", l->file); fi->line = (int)l->line; fi->column = (int)l->col; }
         }
@@ -2482,7 +2498,7 @@ static void state_report(wse_fabric_t *f, const char *head) {
         if (p->task >= 0) {
             const char *tn = task_name(p->img, p->task);
             char ins[96] = "";
-            if (p->pc < p->img->n_code) wse_disasm(p->img->dec[p->pc].word, ins, sizeof ins);
+            if (p->pc < p->img->n_code) disasm_img(p->img, p->img->dec[p->pc].word, ins, sizeof ins);
             const line_t *ln = p->pc < p->img->n_code ? line_for(p->img, p->pc) : NULL;
             char where[1024] = "";
             if (ln && ln->file && ln->line) app_where(f, where, sizeof where, 0, ln, "  (", NULL, ")");

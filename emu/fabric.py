@@ -114,12 +114,6 @@ def _stats_dict(s) -> dict:
         "host_out", "pes")}
 
 
-def _disasm(word: int) -> str:
-    buf = ffi.new("char[96]")
-    lib.wse_disasm(int(word), buf, 96)
-    return _str(buf)
-
-
 def _str(buf) -> str:
     return ffi.string(buf).decode("utf-8", "replace")
 
@@ -210,7 +204,7 @@ class Fabric:
                 _str(fi.insn) or None, line, _str(fi.task_name) or None,
                 fi.address if fi.address >= 0 else None, fi.color if fi.color >= 0 else None,
                 fi.port or None, fi.code if fi.kind == lib.WSE_FK_TRAP else None,
-                trace=[(int(fi.recent_cycle[i]), int(fi.recent_pc[i]), _disasm(fi.recent_word[i]))
+                trace=[(int(fi.recent_cycle[i]), int(fi.recent_pc[i]), _str(fi.recent_insn[i]))
                        for i in range(fi.n_recent)],
                 expansions=self._expansions(fi.x, fi.y, fi.pc) if line else (),
                 microthread=fi.microthread if fi.microthread >= 0 else None)

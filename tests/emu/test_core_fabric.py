@@ -511,8 +511,11 @@ buf: .f32 0.0
 
 
 def _asm_fault(src: str, name: str, cls=Fabric):
+    import warnings
     from wse.asm import assemble_text
-    data = assemble_text(src, name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")    # (the bugs are on purpose; wse-as warns of some)
+        data = assemble_text(src, name)
     fab = cls.from_object(data) if cls is Fabric else cls(*Fabric.peek(data)[1:])
     if cls is not Fabric:
         fab.load(data)
@@ -575,6 +578,20 @@ y: .zero 4, f32
 
 
 def test_running_off_the_end_of_the_code_says_so():
+    """wse-as warns of it; the fault's reason says what happened."""
+    from wse.asm import AssemblyWarning, assemble_text
+    src = """
+    .task main, local, start
+    .task second, local
+main:
+    li r2, 5
+    activate second
+    exit
+second:
+    st32 r2, [r0 + 10]
+"""
+    with pytest.warns(AssemblyWarning, match="task `second` can run past the end of the code"):
+        assemble_text(src, "end.s")
     e = _asm_fault("""
     .task main, local, start
     .task second, local
