@@ -116,9 +116,9 @@ def rect_arg(rect, width: int, height: int) -> tuple[int, int, int, int]:
         x, y, w, h = rect
     except (TypeError, ValueError):
         raise E.BadArgError(f"rect must be (x, y, w, h), got {rect!r}") from None
-    x, y = int_arg("rect x", x, 0, U32), int_arg("rect y", y, 0, U32)
+    x, y = int_arg("rect x", x, -U32, U32), int_arg("rect y", y, -U32, U32)
     w, h = int_arg("rect width", w, 1, U32), int_arg("rect height", h, 1, U32)
-    if x + w > width or y + h > height:
+    if x < 0 or y < 0 or x + w > width or y + h > height:
         raise E.BadArgError(f"rectangle {tuple(rect)} is outside the {width}x{height} fabric")
     return x, y, w, h
 
