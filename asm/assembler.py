@@ -1068,6 +1068,9 @@ class ProgramWalk(Walker):
         cur = None          # [start, words(list of (item, index) or int)]
         elems = []          # (item, element index, address) to evaluate
         items = self.data
+        owner = None        # the data label the next items belong to: (name, pos)
+        usage = {}          # owner (or (None, pos) for an unlabelled item) -> words
+        over = None         # the first item that reaches past SRAM: (item, start, end, owner)
         for i, it in enumerate(items):
             k = it.kind
             if k == "label":
@@ -1079,12 +1082,14 @@ class ProgramWalk(Walker):
                 it.addr = addr
                 if it.sym is not None:
                     it.sym.value = addr
+                    owner = (it.sym.extra, it.pos)
                 continue
             if k == "align":
                 if addr % it.count:
                     addr += it.count - addr % it.count
                     cur = None
                 hi = max(hi, addr)
+                owner = None
                 continue
             if k == "org":
                 if it.count < addr:
@@ -1094,6 +1099,7 @@ class ProgramWalk(Walker):
                 addr = it.count
                 hi = max(hi, addr)
                 cur = None
+                owner = None
                 continue
             ew = ELEM_WORDS[it.type]
             if ew == 2 and addr % 2:
@@ -1101,6 +1107,9 @@ class ProgramWalk(Walker):
                 cur = None
             it.addr = addr
             size = it.count * ew
+            usage[owner or (None, it.pos)] = usage.get(owner or (None, it.pos), 0) + size
+            if over is None and addr + size > mem_limit:
+                over = (it, addr, addr + size, owner)
             if addr + size > mem_limit + 2:
                 addr += size
                 hi = max(hi, addr)
@@ -1122,11 +1131,7 @@ class ProgramWalk(Walker):
             hi = max(hi, addr)
         mem_words = max(hi, 2 * n_code)
         if mem_words > mem_limit:
-            where = f"PE ({self.pe[0]}, {self.pe[1]})" if self.pe else "its PE"
-            self.error(f"program `{self.prog.name}` does not fit in SRAM on {where}: it needs "
-                       f"{mem_words} words ({n_code} instructions = {2 * n_code} words of code, "
-                       f"{mem_words - 2 * n_code} words of data); the {self.s.arch} PE has "
-                       f"{mem_limit} words ({preset.sram_bytes} bytes)", self.prog.pos)
+            self.sram_error(n_code, mem_words, over, usage)
             return None
 
         # tasks: explicit ids first, then the lowest free ids in declaration order
@@ -1316,6 +1321,46 @@ class ProgramWalk(Walker):
         img.symbols = symbols
         img.lines = lines
         return img
+
+    def sram_error(self, n_code, mem_words, over, usage):
+        """The program does not fit in SRAM: say so where it crosses the end (the first
+        instruction past it, or the data item that reaches past it), by how much, and what
+        takes the space."""
+        preset = self.s.preset
+        limit = preset.sram_words
+        where = f"PE ({self.pe[0]}, {self.pe[1]})" if self.pe else "its PE"
+        msg = (f"program `{self.prog.name}` does not fit in SRAM on {where}: it needs {mem_words} "
+               f"words, {mem_words - limit} more than the {limit} words ({preset.sram_bytes} bytes) "
+               f"of a {self.s.arch} PE")
+        pos, ctx = self.prog.pos, ()
+        if 2 * n_code > limit:
+            it = self.code[limit // 2]
+            msg += (f"; the code alone is {2 * n_code} words ({n_code} instructions), and this "
+                    f"instruction, pc {limit // 2}, is the first past the end")
+            pos, ctx = it.pos, it.ctx
+        elif over is not None:
+            it, start, end, own = over          # (.align and .org cannot go past the end alone)
+            d = f".{it.type}" if it.kind == "elems" else f".{it.kind}"
+            name = f"`{own[0]}` " if own else ""
+            msg += (f"; {name}(`{d}`, {end - start} words at {start}..{end - 1}) reaches past "
+                    f"the end, word {limit - 1}")
+            pos, ctx = it.pos, it.ctx
+        gap = mem_words - 2 * n_code - sum(usage.values())
+        top = sorted(usage.items(), key=lambda kv: -kv[1])
+        big = [f"`{o[0]}` {w} words ({o[1]})" if o[0] else f"{w} words at {o[1]}" for o, w in top[:3]]
+        if len(top) > 3:
+            big.append(f"{len(top) - 3} more ({sum(w for _, w in top[3:])} words)")
+        notes = [f"the space: {2 * n_code} words of code ({n_code} instruction{'s' if n_code != 1 else ''}) and "
+                 f"{mem_words - 2 * n_code} words of data" +
+                 (f" ({gap} of them gaps left by alignment, .align or .org)" if gap else "") +
+                 (f"; the largest: {', '.join(big)}" if big else "")]
+        if not self.prog.plain and pos is not self.prog.pos:
+            notes.append(f"program `{self.prog.name}` is declared at {self.prog.pos}")
+        notes.append("make the arrays smaller (or f16 instead of f32), or spread the data over more PEs "
+                     "(each PE has its own SRAM)" if 2 * n_code <= limit else
+                     "make the code shorter (a loop instead of a long .rep, a routine called instead of a "
+                     "macro expanded many times)")
+        self.error(msg, pos, notes, ctx=ctx)
 
     def flow_warnings(self, code, task_meta, isa):
         """Warnings about where the tasks' code can go, from the encoded code: code that can run
