@@ -597,6 +597,22 @@ class DataItem:
     addr: int = 0
 
 
+@dataclass
+class RouteSource:
+    """A route of an image and where it was written: the `.route` and each position's TX."""
+    route: of.Route
+    pos: Pos
+    tx_pos: list
+    ctx: tuple
+
+
+@dataclass
+class LintInfo:
+    """Attached to each CachedImage (as `.lint`; not part of the object file)."""
+    prog: str
+    routes: dict           # color -> RouteSource
+
+
 class ProgramWalk(Walker):
     mode = "program"
 
@@ -1198,6 +1214,7 @@ class ProgramWalk(Walker):
 
         routes = []
         seen_colors = {}
+        route_src = {}          # color -> RouteSource, for the checks against the layout
         for r in self.routes:
             try:
                 rt = self.route(r, preset)
@@ -1206,6 +1223,9 @@ class ProgramWalk(Walker):
                                    [f"first routed at {seen_colors[rt.color]}"])
                 seen_colors[rt.color] = r["stmt"].namepos
                 routes.append(rt)
+                st = r["stmt"]
+                route_src[rt.color] = RouteSource(rt, st.namepos, [a.b.pos for a in st.args if type(a) is Arrow],
+                                                  r["ctx"])
             except AsmError as e:
                 self.error(e, ctx=r["ctx"])
 
@@ -1320,6 +1340,7 @@ class ProgramWalk(Walker):
         img.routes = routes
         img.symbols = symbols
         img.lines = lines
+        img.lint = LintInfo(self.prog.name, route_src)      # for Session.fabric_warnings
         return img
 
     def sram_error(self, n_code, mem_words, over, usage):
@@ -1736,6 +1757,35 @@ def _article(noun: str) -> str:
     return ("an " if noun[:1] in "aeiou" else "a ") + noun
 
 
+# (port, dx, dy, the port of the neighbour that faces back), in the emulator's order N, E, S, W
+NEIGHBOURS = ((1, 0, -1, 4), (2, 1, 0, 8), (4, 0, 1, 1), (8, -1, 0, 2))
+PORT_NAMES = {1: "north", 2: "east", 4: "south", 8: "west", 16: "ramp"}
+
+
+def _ports_text(mask: int) -> str:
+    return "|".join(n for b, n in PORT_NAMES.items() if mask & b) or "0"
+
+
+def _rx_text(positions) -> str:
+    if len(positions) == 1:
+        return _ports_text(positions[0][0])
+    return ", ".join(f"{_ports_text(rx)} in position {k}" for k, (rx, _) in enumerate(positions))
+
+
+def _pe_set(pes) -> str:
+    """PEs in few words: `PE (3, 0)`, `PEs (1..7, 0)`, `PEs (0..3, 2..5)` (a full rectangle),
+    or `PE (1, 0) and 41 more PEs`. pes is sorted (row by row)."""
+    if len(pes) == 1:
+        return f"PE ({pes[0][0]}, {pes[0][1]})"
+    xs, ys = [p[0] for p in pes], [p[1] for p in pes]
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    if (x1 - x0 + 1) * (y1 - y0 + 1) == len(set(pes)):
+        def span(a, b):
+            return f"{a}..{b}" if a != b else f"{a}"
+        return f"PEs ({span(x0, x1)}, {span(y0, y1)})"
+    return f"PE ({pes[0][0]}, {pes[0][1]}) and {len(pes) - 1} more PEs"
+
+
 class Session:
     def __init__(self, include_dirs=(), defines=None, arch=None):
         self.include_dirs = [str(d) for d in include_dirs]
@@ -1975,8 +2025,108 @@ class Session:
                         pe_images[(pl.x + xx, pl.y + yy)] = leaf
         if fails or self.errors:
             self.fail(self.errors + fails)
+        self.fabric_warnings(pe_images, W, H)
         obj = of.ObjectFile.from_pe_images(self.arch, W, H, pe_images)
         return of.write(obj)
+
+    def fabric_warnings(self, pe_images, W, H):
+        """Warnings that need the whole layout, for route faults the emulator would report only
+        when the first wavelet comes: a route's TX (in any position) that sends to a neighbour
+        with no program, or to one whose route for the color never (in no position) accepts the
+        port facing the sender. A port off the edge of the fabric sends to the host and is fine.
+        PEs with the same finding at the same source are reported once, together."""
+        per_image = {}          # id(image) -> (image, [PE, ...])
+        for pe, img in pe_images.items():
+            e = per_image.get(id(img))
+            if e is None:
+                e = per_image[id(img)] = (img, [])
+            e[1].append(pe)
+        groups = {}             # finding (hashable, see _finding_diag) -> [PE, ...]
+        get = pe_images.get
+        for img, pes in per_image.values():
+            lint = getattr(img, "lint", None)
+            if lint is None:
+                continue
+            for port, dx, dy, opp in NEIGHBOURS:
+                # the routes that send out of this port: (color, source, first position that does);
+                # one whose RX is empty in every position never has a wavelet to send
+                senders = []
+                for color, src in lint.routes.items():
+                    ps = src.route.positions
+                    k = next((k for k, (_, tx) in enumerate(ps) if tx & port), None)
+                    if k is not None and any(rx for rx, _ in ps):
+                        senders.append((color, src, k))
+                if not senders:
+                    continue
+                by_nb = {}      # id(neighbour image) or None (no program) -> (image, [PE, ...])
+                for x, y in pes:
+                    nx, ny = x + dx, y + dy
+                    if 0 <= nx < W and 0 <= ny < H:         # (off the edge: to the host)
+                        nb = get((nx, ny))
+                        e = by_nb.get(id(nb) if nb is not None else None)
+                        if e is None:
+                            e = by_nb[id(nb) if nb is not None else None] = (nb, [])
+                        e[1].append((x, y))
+                for nb, nb_pes in by_nb.values():
+                    nl = getattr(nb, "lint", None)
+                    for color, src, k in senders:
+                        where = (src.tx_pos[k], src.ctx, color, port, k if len(src.route.positions) > 1 else None)
+                        if nb is None:
+                            f = ("empty",) + where + (None, None)
+                        else:
+                            theirs = nl.routes.get(color) if nl is not None else None
+                            if theirs is None:
+                                f = ("noroute",) + where + (nb.name if nl is None else nl.prog, None)
+                            elif not any(rx & opp for rx, _ in theirs.route.positions):
+                                f = ("refuses",) + where + (nl.prog, (theirs.pos, theirs.route.positions))
+                            else:
+                                continue
+                        groups.setdefault(f, []).extend(nb_pes)
+        for f, pes in groups.items():
+            self.warnings.append(self._finding_diag(f, pes))
+
+    def _finding_diag(self, f, pes):
+        """The warning for one finding of fabric_warnings and the PEs that have it. A finding is
+        (kind, position, macro context, color, ...): for a route, the port, the switch position
+        (None for a route of one position), the neighbour's program and its route's position and
+        positions; for a send, what sends, whether it is a fabout DSD, the program and its route."""
+        kind, pos, ctx = f[0], f[1], f[2]
+        pes = sorted(pes, key=lambda p: (p[1], p[0]))
+        ctx_notes = list(reversed(ctx))
+        _, _, _, color, port, k, prog, theirs = f
+        dx, dy = next((dx, dy) for p, dx, dy, _ in NEIGHBOURS if p == port)
+        opp = next(o for p, _, _, o in NEIGHBOURS if p == port)
+        pname, oname = PORT_NAMES[port], PORT_NAMES[opp]
+        nbs = [(x + dx, y + dy) for x, y in pes]
+        src, dst = _pe_set(pes), _pe_set(nbs)
+        if len(pes) > 1:
+            dst = (f"their {pname} neighbours {dst.removeprefix('PEs ')}" if dst.startswith("PEs ")
+                   else f"their {pname} neighbours (the first: {dst.split(' and ')[0]})")
+        at = f" in position {k}" if k is not None else ""
+        head = f"color {color} is routed {pname}{at} from {src} to {dst}"
+        take = f"take `{pname}` out of this TX"
+        many = len(pes) > 1
+        if kind == "empty":
+            d = self.diag(f"{head}, which {'have' if many else 'has'} no program: the first wavelet "
+                          f"that leaves this way faults (\"wavelet reached an empty PE\")", pos,
+                          [f"place a program on {_pe_set(nbs)}, or {take} (only a port "
+                           f"that faces off the edge of the fabric sends to the host)"] + ctx_notes)
+        elif kind == "noroute":
+            d = self.diag(f"{head} (program `{prog}`), which {'have' if many else 'has'} no route for "
+                          f"color {color}: the first wavelet faults there (\"... enters through "
+                          f"{oname.upper()}, but this PE has no route for the color\")", pos,
+                          [f"add `.route {color}, {oname} -> <ports>` to program `{prog}` on "
+                           f"{_pe_set(nbs)}, or {take}"] + ctx_notes)
+        else:
+            rpos, positions = theirs
+            d = self.diag(f"{head} (program `{prog}`), whose route for color {color} never accepts "
+                          f"`{oname}` (RX {_rx_text(positions)}): the first wavelet faults there "
+                          f"(\"... enters through {oname.upper()}, but the current route's rx does not "
+                          f"include it\")", pos,
+                          [f"that route is at {rpos}: add `{oname}` to the RX of the position that should "
+                           f"receive from this PE, or {take}"] + ctx_notes)
+        d.severity = "warning"
+        return d
 
     def image_for(self, prog: ProgramInfo, builtins, pe, real_main):
         node = prog.trie
