@@ -607,10 +607,21 @@ class RouteSource:
 
 
 @dataclass
+class SendSource:
+    """Code a task can reach that sends on a constant color through this PE's RAMP."""
+    what: str              # "`send` on color 3", ... or the `ldsd` of a fabout DSD
+    color: int
+    pos: Pos
+    ctx: tuple
+    fabout: bool = False
+
+
+@dataclass
 class LintInfo:
     """Attached to each CachedImage (as `.lint`; not part of the object file)."""
     prog: str
     routes: dict           # color -> RouteSource
+    sends: list            # [SendSource]
 
 
 class ProgramWalk(Walker):
@@ -1281,8 +1292,9 @@ class ProgramWalk(Walker):
                 self.error(e, ctx=it.ctx)
                 code.append(0)
 
+        succ = []
         if not self.errors:
-            self.flow_warnings(code, task_meta, isa)
+            succ = self.flow_warnings(code, task_meta, isa)
 
         self.pseudo_pos = None
         for it, j, off, ch in elems:
@@ -1340,7 +1352,7 @@ class ProgramWalk(Walker):
         img.routes = routes
         img.symbols = symbols
         img.lines = lines
-        img.lint = LintInfo(self.prog.name, route_src)      # for Session.fabric_warnings
+        img.lint = self.lint_info(code, succ, task_meta, dsds, route_src, isa)
         return img
 
     def sram_error(self, n_code, mem_words, over, usage):
@@ -1383,16 +1395,67 @@ class ProgramWalk(Walker):
                      "macro expanded many times)")
         self.error(msg, pos, notes, ctx=ctx)
 
+    def lint_info(self, code, succ, task_meta, dsds, route_src, isa):
+        """What Session.fabric_warnings needs of this image, with source positions: its routes,
+        and the sends that surely run here (`send`/`sendc`, and `ldsd` of a fabout DSD into a
+        destination DSR, which a tensor op then writes). Those are the sends in code reached from
+        the tasks that surely run on this PE: the `start` tasks, the data tasks whose color a
+        route delivers to the RAMP, and the tasks that such code activates by name (`activate`,
+        `async ... activate`). A task that only a control wavelet or the host activates may be
+        meant for other PEs of the program (a program often declares every task everywhere), so
+        its code is not judged."""
+        f_color, f_dsr, f_idx = isa.fields["color"], isa.fields["dsr"], isa.fields["dsdidx"]
+        f_tid, f_act = isa.fields["tid"], isa.fields["act"]
+        ramp_colors = {c for c, r in route_src.items() if any(tx & 16 for _, tx in r.route.positions)}
+        by_id = {rec.id: rec for _, rec in task_meta}
+        live = {rec.id for rec in by_id.values()
+                if rec.activated or rec.kind == 1 and rec.color in ramp_colors}
+        todo = [by_id[i].entry for i in live]
+        reachable = set()
+        while todo and succ:
+            pc = todo.pop()
+            if pc >= len(code) or pc in reachable:
+                continue
+            reachable.add(pc)
+            insn, w = self.code[pc].insn, code[pc]
+            tid = None
+            if insn.mnemonic == "activate":
+                tid = f_tid.extract(w)
+            elif any("act" in o.fields for o in insn.operands) and f_act.extract(w) == 2:
+                tid = f_tid.extract(w)
+            if tid in by_id and tid not in live:
+                live.add(tid)
+                todo.append(by_id[tid].entry)
+            todo.extend(succ[pc])
+        sends = []
+        for pc in sorted(reachable):
+            it, w = self.code[pc], code[pc]
+            mn = it.insn.mnemonic
+            if mn in ("send", "sendc"):
+                c = f_color.extract(w)
+                sends.append(SendSource(f"`{mn}` on color {c}", c, it.pos, it.ctx))
+            elif mn == "ldsd" and f_dsr.extract(w) < 8:         # d0-d7: a destination
+                k = f_idx.extract(w)
+                d = dsds[k] if k < len(dsds) else None
+                if d is not None and d.kind == of.DSD_FABOUT:
+                    nm = self.arg_name(self.dsds[k]["stmt"].args[0], self.dsds[k]["scope"])[0]
+                    nm = nm.name if type(nm) is Name else str(k)
+                    what = (f"`ldsd d{f_dsr.extract(w)}, {nm}` loads a fabout DSD on color {d.color} "
+                            f"for a tensor op to write")
+                    sends.append(SendSource(what, d.color, it.pos, it.ctx, fabout=True))
+        return LintInfo(self.prog.name, route_src, sends)
+
     def flow_warnings(self, code, task_meta, isa):
         """Warnings about where the tasks' code can go, from the encoded code: code that can run
         past the end, and a task falling through into another task's entry. Only paths from the
         task entries are followed (a conditional branch both ways, a call into the callee and,
         if the callee can return, on after the call; `jr` targets are unknown and end a path),
         so code reached only through `jr` is not judged. Kept conservative: code that tasks
-        share on purpose (`entry=`, a task's own loop, a shared `exit`) is not warned about."""
+        share on purpose (`entry=`, a task's own loop, a shared `exit`) is not warned about.
+        Returns the successors of each pc (for the checks of sends against the routes)."""
         n = len(code)
         if not n or not task_meta:
-            return
+            return []
         f_r1, f_r2, f_off, f_tgt = (isa.fields[k] for k in ("r1", "r2", "off16", "tgt24"))
         succ, ends = [], []      # ends[pc]: never goes on to pc + 1 (exit, trap, jmp, jr, b)
         for pc, (it, w) in enumerate(zip(self.code, code)):
@@ -1485,6 +1548,7 @@ class ProgramWalk(Walker):
                       f"so {names(from_)} runs {names(ts)}'s code; missing `exit`?", it.pos,
                       [f"end {names(from_)} with `exit`; if it should run that code, declare "
                        f"{names(ts)} with `entry=` to share it on purpose"], ctx=it.ctx)
+        return succ
 
     def elem_words(self, v, typ, ast):
         pos = self.fix_pos(ast.pos)
@@ -2033,8 +2097,9 @@ class Session:
         """Warnings that need the whole layout, for route faults the emulator would report only
         when the first wavelet comes: a route's TX (in any position) that sends to a neighbour
         with no program, or to one whose route for the color never (in no position) accepts the
-        port facing the sender. A port off the edge of the fabric sends to the host and is fine.
-        PEs with the same finding at the same source are reported once, together."""
+        port facing the sender; and a send (`send`, `sendc`, a fabout DSD) on a color whose
+        route never takes the RAMP in RX. A port off the edge of the fabric sends to the host
+        and is fine. PEs with the same finding at the same source are reported once, together."""
         per_image = {}          # id(image) -> (image, [PE, ...])
         for pe, img in pe_images.items():
             e = per_image.get(id(img))
@@ -2047,6 +2112,16 @@ class Session:
             lint = getattr(img, "lint", None)
             if lint is None:
                 continue
+            for snd in lint.sends:
+                mine = lint.routes.get(snd.color)
+                if mine is None:
+                    f = ("send_noroute", snd.pos, snd.ctx, snd.color, snd.what, snd.fabout, lint.prog, None)
+                elif not any(rx & 16 for rx, _ in mine.route.positions):
+                    f = ("send_noramp", snd.pos, snd.ctx, snd.color, snd.what, snd.fabout, lint.prog,
+                         (mine.pos, mine.route.positions))
+                else:
+                    continue
+                groups.setdefault(f, []).extend(pes)
             for port, dx, dy, opp in NEIGHBOURS:
                 # the routes that send out of this port: (color, source, first position that does);
                 # one whose RX is empty in every position never has a wavelet to send
@@ -2093,6 +2168,30 @@ class Session:
         kind, pos, ctx = f[0], f[1], f[2]
         pes = sorted(pes, key=lambda p: (p[1], p[0]))
         ctx_notes = list(reversed(ctx))
+        if kind.startswith("send"):
+            _, _, _, color, what, fabout, prog, theirs = f
+            who = _pe_set(pes)
+            fault = "fabout" if fabout else "send"
+            when = "the tensor op that writes it faults" if fabout else "it faults when it runs"
+            if kind == "send_noroute":
+                d = self.diag(f"{what}, but {who} (program `{prog}`) "
+                              f"{'has' if len(pes) == 1 else 'have'} no route for color {color}: "
+                              f"{when} (\"{fault} on color {color}, but the PE has no route for it\")", pos,
+                              [f"add `.route {color}, ramp -> <ports>` to program `{prog}` on "
+                               f"{_pe_set(pes)}, or {'give the DSD' if fabout else 'send on'} a routed "
+                               f"color"] + ctx_notes)
+            else:
+                rpos, positions = theirs
+                refusal = (f"fabout on color {color}, but RAMP is not in rx of the current position ..."
+                           if fabout else f"send on color {color}, but the current route (position ...) "
+                           f"does not receive from RAMP")
+                d = self.diag(f"{what}, but the route of color {color} on {who} "
+                              f"(program `{prog}`) never takes `ramp` in RX (RX {_rx_text(positions)}): "
+                              f"{when} (\"{refusal}\")", pos,
+                              [f"the route is at {rpos}: add `ramp` to the RX of the position in which "
+                               f"this PE sends"] + ctx_notes)
+            d.severity = "warning"
+            return d
         _, _, _, color, port, k, prog, theirs = f
         dx, dy = next((dx, dy) for p, dx, dy, _ in NEIGHBOURS if p == port)
         opp = next(o for p, _, _, o in NEIGHBOURS if p == port)

@@ -1,5 +1,6 @@
-; Layouts the route warnings must leave alone (this file has no warning): routes whose switch
-; positions take turns, and ports off the edge of the fabric (to and from the host).
+; Layouts the route and send warnings must leave alone (this file has no warning): routes
+; whose switch positions take turns, ports off the edge of the fabric (to and from the host),
+; and sends in code that may not run on every PE of a program.
 .fabric 5, 3
 
 ; Row 0: a broadcast East, then the same color turned around West by a control wavelet (as in
@@ -70,9 +71,33 @@ got:
 .place tx1, 3, 1
 .place rx1, 4, 1
 
-; A route that nothing can enter (RX empty in every position) sends nothing, wherever its TX
-; points.
+; Row 2: one program on the whole row; only PE (0, 2) routes color 7 out of its RAMP and only
+; its `main` activates `flush`, which sends on 7. The other PEs declare `flush` too, but no
+; task of theirs that surely runs (`start`, a data task fed by a route, `activate`) reaches
+; it: it is not judged there. The West edge of (0, 2) takes wavelets from the host.
+.program chain
+    .if pe_x == 0
+    .route 7, ramp | west -> east
+    .else
+    .route 7, west -> ramp
+    .endif
+    .task main, local, start
+    .task flush, local
+main:
+    .if pe_x == 0
+    activate flush
+    .endif
+    exit
+flush:
+    send 7, r1
+    exit
+.endprogram
+.place chain, 0, 2, 2, 1
+
+; A send in code that no task reaches does not run, and a route that nothing can enter (RX
+; empty in every position) sends nothing, wherever its TX points.
 .program idle
     .route 9, 0 -> north | east
+    send 11, r1
 .endprogram
 .place idle, 2, 2

@@ -1,7 +1,7 @@
 ; Warnings that need the whole layout: a route whose TX sends to a neighbour with no program,
-; or to a neighbour whose route for the color never accepts the port facing the sender. The
-; emulator faults on each only when the first wavelet goes that way. Each is reported once
-; for all the PEs that have it.
+; or to a neighbour whose route for the color never accepts the port facing the sender; and a
+; send on a color whose route never takes the RAMP in RX. The emulator faults on each only
+; when the first wavelet goes that way. Each is reported once for all the PEs that have it.
 .fabric 8, 8
 
 .program to_empty                ; (1, 0) passes color 1 East into (2, 0), where nothing is placed
@@ -49,6 +49,28 @@ got:
 .endprogram
 .place sw_sender, 3, 4
 .place sw_recv, 4, 4
+
+.program sends                   ; sends on colors this PE does not route out of its RAMP
+    .route 7, west -> ramp          ; (West is off the edge: wavelets from the host)
+    .dsd out, fabout, color=9, len=4
+    .dsd src, mem1d, base=buf, len=4
+    .task main, local, start
+    .task helper, local
+main:
+    send 8, r1                      ; warning: `send` on color 8, but PE (0, 5) (program `sends`) has no route for color 8
+    sendc 7, r1                     ; warning: `sendc` on color 7, but the route of color 7 on PE (0, 5) (program `sends`) never takes `ramp` in RX (RX west)
+    ldsd d0, out                    ; warning: `ldsd d0, out` loads a fabout DSD on color 9 for a tensor op to write, but PE (0, 5) (program `sends`) has no route for color 9
+    ldsd a0, src
+    fmovs d0, a0
+    activate helper
+    exit
+helper:                             ; activated by name from a task that runs: judged too
+    send 10, r1                     ; warning: `send` on color 10, but PE (0, 5) (program `sends`) has no route for color 10
+    exit
+    .data
+buf: .zero 4, f32
+.endprogram
+.place sends, 0, 5
 
 .program up                      ; row 7 sends North into row 6, where only (2, 6) and (5, 6)
     .route 10, ramp -> north        ; warning: color 10 is routed north from PE (0, 7) and 5 more PEs to their north neighbours (the first: PE (0, 6)), which have no program

@@ -1,4 +1,4 @@
-"""The route warnings of wse-as (docs/assembly.md, Diagnostics) against the emulator:
+"""The route and send warnings of wse-as (docs/assembly.md, Diagnostics) against the emulator:
 each warned layout faults at run time with the fault the warning names, and the same layout
 with the bug fixed assembles without a warning and runs to the end."""
 from __future__ import annotations
@@ -30,6 +30,24 @@ got:
 .place b, 1, 0
 """
 
+ONE = """\
+.program a
+    .route 1, ramp -> east
+    .dsd out, fabout, color=1, len=2
+    .dsd src, mem1d, base=buf, len=2
+    .task main, local, start
+main:
+    li r1, 7
+    send 1, r1
+    exit
+    .data
+buf: .zero 2, f32
+.endprogram
+.place a, 0, 0
+"""
+
+FABOUT = "main:\n    ldsd d0, out\n    ldsd a0, src\n    fmovs d0, a0\n    exit\n"
+
 # (id, source, the warning's line and text, the fault's kind and reason, the fix: (old, new))
 CASES = [
     ("empty_pe", TWO.replace(".place b, 1, 0\n", ""), 3,
@@ -43,6 +61,16 @@ CASES = [
      "whose route for color 1 never accepts `west` (RX north in position 0, south in position 1)",
      "route", "enters through WEST, but the current route's rx does not include it",
      ("north -> ramp, south", "west -> ramp, south")),
+    ("send_no_route", ONE.replace("    .route 1, ramp -> east\n", ""), 7,
+     "`send` on color 1, but PE (0, 0) (program `a`) has no route for color 1",
+     "route", "send on color 1, but the PE has no route for it", ("    .task", "    .route 1, ramp -> east\n    .task")),
+    ("send_no_ramp", ONE.replace("ramp -> east", "west -> east"), 8,
+     "never takes `ramp` in RX (RX west)",
+     "route", "send on color 1, but the current route (position 0) does not receive from RAMP",
+     ("west -> east", "ramp -> east")),
+    ("fabout_no_route", ONE.replace("    .route 1, ramp -> east\n", "").replace(ONE[ONE.index("main:"):ONE.index("    .data")], FABOUT), 6,
+     "`ldsd d0, out` loads a fabout DSD on color 1 for a tensor op to write, but PE (0, 0)",
+     "route", "fabout on color 1, but the PE has no route for it", ("    .task", "    .route 1, ramp -> east\n    .task")),
 ]
 
 
@@ -96,3 +124,42 @@ def test_a_route_in_a_macro_is_warned_where_it_was_invoked_too():
     _, ws = _assemble(src)
     assert len(ws) == 1 and ws[0].line == 3 and (ws[0].col, ws[0].span) == (23, 4)
     assert any("in expansion of macro `out` at r.s:6:5" in n for n in ws[0].notes), ws[0].notes
+
+
+def test_sends_are_judged_in_the_code_of_the_tasks_that_surely_run():
+    """A send is judged in the code reached from a `start` task, from a data task whose color
+    reaches the RAMP, and from the tasks these activate by name (also through `async ...
+    activate`); on a 4x1 rectangle, once for the four PEs. The code of a task that only a
+    control wavelet or the host could activate is not judged."""
+    src = """\
+.fabric 4, 1
+.program p
+    .route 1, west -> ramp
+    .dsd m, mem1d, base=buf, len=2
+    .task main, local, start
+    .task later, local
+    .task got, data, color=1
+    .task remote, control, id=9
+main:
+    ldsd d0, m
+    ldsd a0, m
+    fmovs d0, a0 async ut1 activate later
+    exit
+later:
+    send 2, r1
+    exit
+got:
+    send 3, r1
+    exit
+remote:
+    send 4, r1
+    exit
+    .data
+buf: .zero 2, f32
+.endprogram
+.place p, 0, 0, 4, 1
+"""
+    _, ws = _assemble(src)
+    got = sorted((d.line, d.message.split(":")[0]) for d in ws)
+    assert got == [(15, "`send` on color 2, but PEs (0..3, 0) (program `p`) have no route for color 2"),
+                   (18, "`send` on color 3, but PEs (0..3, 0) (program `p`) have no route for color 3")], got
