@@ -10,7 +10,8 @@ have the symbol or task).
 Exit status: 0 on completion; 1 on a fault, a hang or the watchdog (the report is printed);
 2 on bad usage or input (a missing file, a bad object, a bad --grid, a bad array, an output
 path that cannot be written: all checked before the run), or when an output could not be
-written after it. Never a Python traceback.
+written after it; 130 when interrupted (Ctrl-C: during the run, after the state report). Never a
+Python traceback.
 """
 from __future__ import annotations
 
@@ -356,6 +357,11 @@ def main(argv=None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except KeyboardInterrupt:  # outside the run (loading, writing the outputs): no traceback;
+        # outputs are written whole or not at all (a file is renamed into place when complete)
+        print("wse-emu: interrupted outside the run; the outputs not written by then were not written",
+              file=sys.stderr)
+        return 130
 
 
 def _main(argv=None) -> int:

@@ -165,7 +165,8 @@ def build_fabric_parser() -> argparse.ArgumentParser:
         "wse-llm info --model tiny).",
         epilog="Exit status: 0 done; 2 bad input (a model, prompt, -n, --grid or --context that "
         "cannot be run; one line on stderr); 3 out of host memory; 4 internal error (the generated "
-        "decode program failed to assemble or run: a bug of wse, reported in full).")
+        "decode program failed to assemble or run: a bug of wse, reported in full); 130 interrupted "
+        "(Ctrl-C; the text generated so far has been printed).")
     p.add_argument("--model", "-m", default="tiny", help="tiny, smollm2-135m, or a Llama .gguf path (default: tiny)")
     p.add_argument("--prompt", "-p", default=DEFAULT_PROMPT)
     p.add_argument("--chat", action="store_true", help="wrap the prompt in the model's chat template")
@@ -382,6 +383,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 4
     except BrokenPipeError:  # output piped into `head` and closed early
         return 0
+    except KeyboardInterrupt:  # Ctrl-C: what was generated is out already; no traceback
+        print("\nwse-llm: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

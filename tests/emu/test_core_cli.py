@@ -428,3 +428,16 @@ def test_a_failed_write_keeps_the_old_file_and_the_other_outputs_are_still_writt
     assert np.load(tmp_path / "x.npy").shape == (2, 2, 4) and (tmp_path / "r.npy").exists()
     assert "trace:" in cap.out and (tmp_path / "t.json").exists()
     assert sorted(f.name for f in tmp_path.iterdir()) == ["in.npy", "p.wso", "r.npy", "t.json", "x.npy", "y.npy"]
+
+
+def test_ctrl_c_outside_the_run_is_one_line(monkeypatch, capsys):
+    """A Ctrl-C while loading or writing the outputs (outside the run, where the state report is
+    printed): exit 130 and one line, no traceback."""
+    from wse.emu import cli
+
+    def interrupted(argv=None):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(cli, "_main", interrupted)
+    assert cli.main(["x.wso"]) == 130
+    err = capsys.readouterr().err
+    assert err == "wse-emu: interrupted outside the run; the outputs not written by then were not written\n"

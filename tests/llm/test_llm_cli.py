@@ -303,3 +303,19 @@ def test_help_lists_exit_codes(capsys):
         cli.main(["--help"])
     out = capsys.readouterr().out
     assert "Exit status: 0 done; 2 bad input" in out and "3 out of host memory" in out and "4 internal" in out
+
+
+def test_ctrl_c_ends_without_a_traceback():
+    """Ctrl-C during a long generation: exit 130 and one line on stderr, no traceback (it was a
+    KeyboardInterrupt traceback out of the decode loop)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    p = subprocess.Popen([sys.executable, "-m", "wse.kernels.llm.cli", "--model", "tiny", "--prompt", "hi",
+                          "-n", "2000"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130, (p.returncode, err[-2000:])
+    assert "wse-llm: interrupted" in err and "Traceback" not in err, err[-2000:]
