@@ -3,7 +3,7 @@ a failing case of this file): the two must agree on the outcome, its cycle, PE, 
 import numpy as np
 import pytest
 
-from wse.asm import assemble_text
+from wse.asm import AssemblyWarning, assemble_text
 from wse.emu import Fabric, FaultError, WatchdogError
 from wse.emu.reference import ReferenceFabric
 
@@ -68,8 +68,10 @@ def test_a_send_waiting_for_room_sees_the_switch_move():
 
 def test_a_route_fault_is_at_the_refusing_router_and_no_task():
     """A wavelet refused by the neighbour's route: reported at that PE (its router), with no
-    task (the reference named the sender; C the receiver's running task)."""
-    obj = assemble_text("""
+    task (the reference named the sender; C the receiver's running task). wse-as warns of the
+    mismatched routes too."""
+    with pytest.warns(AssemblyWarning, match="never accepts `west`"):
+        obj = assemble_text("""
 .fabric 2, 1
 .program a
     .route 3, ramp -> east

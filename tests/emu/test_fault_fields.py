@@ -275,8 +275,10 @@ data: .zero 2"""
 
 
 def _async_case(dst, op, after):
-    return assemble_text(_layout(SENDER, ASYNC_OP.replace("DST", dst).replace("OP", op)
-                                 .replace("AFTER", after)))
+    with warnings.catch_warnings():          # (the fault is on purpose; wse-as warns of it)
+        warnings.simplefilter("ignore")
+        return assemble_text(_layout(SENDER, ASYNC_OP.replace("DST", dst).replace("OP", op)
+                                     .replace("AFTER", after)))
 
 
 UT_CASES = {
