@@ -158,18 +158,27 @@ class Ev:
             if k in ("const", "label", "dsd"):
                 return sym.value
             if k == "lazy":
+                # memoized with whether it read a per-PE value: every read of it must set `dep`
+                # again, or an expression using a memoized PE-dependent value goes unrecorded
                 key = id(sym)
-                if key in self.memo:
-                    return self.memo[key]
+                m = self.memo.get(key)
+                if m is not None:
+                    if m[1]:
+                        self.dep = True
+                    return m[0]
                 if key in self.active:
                     raise AsmError(f"`{n}` is defined in terms of itself", node.pos)
                 self.active.add(key)
+                saved = self.dep
+                self.dep = False
                 try:
                     ast, sc, d = sym.extra
                     v = self.ev(ast, sc, d)
                 finally:
                     self.active.discard(key)
-                self.memo[key] = v
+                    dep = self.dep
+                    self.dep = saved or dep
+                self.memo[key] = (v, dep)
                 return v
             if k in ("dlabel", "task"):
                 if sym.value is None:
