@@ -11,6 +11,11 @@ Structure
   The walk is a deterministic function of those values, so a trie keyed by them maps a PE to
   an image: a new PE replays the recorded expressions with its own built-ins and, if it follows
   an existing path to a leaf, reuses that image without walking the program again.
+  A named constant computed from per-PE values (`IDX = pe_y * rect_w + pe_x`) is recorded as
+  a definition step, without its value: a replay evaluates it into an environment, and each
+  later expression that reads it is recorded with its own value. So PEs whose constants differ
+  but whose code and data come out the same (`NL = N / PES + (IDX < N % PES)`, with N a
+  multiple of PES) still share an image.
 """
 from __future__ import annotations
 
@@ -25,12 +30,15 @@ from wse.isa import objfile as of
 from wse.isa.codec import encode as isa_encode
 
 from .diag import AsmError, AssemblyError, Diagnostic, Pos, fmt_int, fmt_range
-from .expr import (BUILTIN_NAMES, DSR, GPR, PORTS, RESERVED, UTS, Ev, Scope, Sym, Undefined,
-                   compile_expr, f16_bits, f32_bits, fast_key, suggest, vkey)
+from .expr import (BUILTIN_NAMES, DSR, GPR, INT_BITS, PORTS, RESERVED, UTS, Ev, PeDep, Scope, Sym,
+                   Undefined, compile_expr, f16_bits, f32_bits, fast_key, suggest, vkey)
 from .syntax import (Arrow, Bin, Bracket, IfBlock, Kw, MacroBlock, Name, Num, ProgramBlock,
                      RepBlock, SourceFile, Stmt, Str, Un, parse_line)
 
 MAX_MACRO_DEPTH = 64
+# record PE-dependent named constants as definition steps (see the docstring); False records
+# their values, as before (for measuring the difference)
+LAZY_PE_CONSTS = True
 IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 MAX_INCLUDE_DEPTH = 64
 MAX_STATEMENTS = 2_000_000
@@ -149,6 +157,8 @@ class Walker:
         self.pseudo_pos: Pos | None = None  # position of the pseudo-instruction being expanded
         self.trace = None
         self.count = 0
+        self.n_pe_defs = 0      # PE-dependent constant definitions recorded so far
+        self.last_pe_def = None  # PeDep of the last value(..., defining=True), if PE-dependent
 
     # -- errors ----------------------------------------------------------------------------
     def fix_pos(self, pos):
@@ -174,28 +184,36 @@ class Walker:
         self.warnings.append(d)
 
     # -- values ----------------------------------------------------------------------------
-    def value(self, expr, scope, dot=None, defer_ok=False):
+    def value(self, expr, scope, dot=None, defer_ok=False, defining=False):
+        """`defining`: the value of a named constant; if it is PE-dependent, the trace gets a
+        definition step (key ("def",)) and self.last_pe_def its PeDep."""
         ev = self.ev
         saved = ev.dep
         ev.dep = False
+        self.last_pe_def = None
         try:
             v = ev.ev(expr, scope, dot)
         except Undefined as e:
             if ev.dep and not defer_ok and self.trace is not None:
-                self.trace.append((expr, scope, dot, ("err", e.message)))
+                self.trace.append((expr, scope, dot, ("err", e.message), defining))
             ev.dep = saved or ev.dep
             if not defer_ok:
                 raise self.undefined_error(e, scope) from None
             raise
         except AsmError as e:
             if ev.dep and self.trace is not None:
-                self.trace.append((expr, scope, dot, ("err", e.message)))
+                self.trace.append((expr, scope, dot, ("err", e.message), defining))
             ev.dep = saved or ev.dep
             raise
         except RecursionError:
             raise AsmError("expression is nested too deeply", getattr(expr, "pos", None)) from None
         if ev.dep and self.trace is not None:
-            self.trace.append((expr, scope, dot, vkey(v)))
+            if defining:
+                self.trace.append((expr, scope, dot, ("def",), True))
+                self.last_pe_def = PeDep(self.n_pe_defs)
+                self.n_pe_defs += 1
+            else:
+                self.trace.append((expr, scope, dot, vkey(v), False))
         ev.dep = saved or ev.dep
         return v
 
@@ -252,8 +270,8 @@ class Walker:
 
     def define_const(self, scope, name, expr, pos, dot=None):
         try:
-            v = self.value(expr, scope, dot, defer_ok=True)
-            sym = Sym("const", v)
+            v = self.value(expr, scope, dot, defer_ok=True, defining=LAZY_PE_CONSTS)
+            sym = Sym("const", v, extra=self.last_pe_def)
         except Undefined:
             sym = Sym("lazy", None, extra=(expr, scope, dot))
         self.define(scope, name, sym, pos)
@@ -2229,17 +2247,46 @@ class Session:
 
     def image_for(self, prog: ProgramInfo, builtins, pe, real_main):
         node = prog.trie
+        env = None     # builtins + {i: value of the i-th PE-dependent constant}, once needed
+        n_defs = 0
         while node is not None and node.leaf is None:
-            expr, scope, dot, fast = node.step
-            k = fast_key(fast, builtins) if fast is not None else None
-            if k is None:
-                ev = Ev(builtins)
-                try:
-                    k = vkey(ev.ev(expr, scope, dot))
-                except AsmError as e:
-                    k = ("err", e.message)
-                except Exception:
-                    k = ("exc",)
+            expr, scope, dot, fast, defining = node.step
+            if defining:
+                # a PE-dependent constant: its value goes into env, the key says only "defined"
+                if env is None:
+                    env = dict(builtins)
+                v = k = None
+                if fast is not None:
+                    try:
+                        v = fast(env)
+                        if isinstance(v, int) and v.bit_length() > INT_BITS:
+                            v = None
+                    except Exception:
+                        v = None
+                if v is None:
+                    ev = Ev(builtins)
+                    ev.pe_env = env
+                    try:
+                        v = ev.ev(expr, scope, dot)
+                    except AsmError as e:
+                        k = ("err", e.message)
+                    except Exception:
+                        k = ("exc",)
+                if k is None:
+                    env[n_defs] = v
+                    n_defs += 1
+                    k = ("def",)
+            else:
+                k = fast_key(fast, env if env is not None else builtins) if fast is not None else None
+                if k is None:
+                    ev = Ev(builtins)
+                    ev.pe_env = env
+                    try:
+                        k = vkey(ev.ev(expr, scope, dot))
+                    except AsmError as e:
+                        k = ("err", e.message)
+                    except Exception:
+                        k = ("exc",)
             node = node.children.get(k)
         if node is not None:
             return node.leaf
@@ -2269,9 +2316,9 @@ class Session:
         if prog.trie is None:
             prog.trie = TrieNode()
         node = prog.trie
-        for expr, scope_, dot, k in trace:
+        for expr, scope_, dot, k, defining in trace:
             if node.step is None:
-                node.step = (expr, scope_, dot, compile_expr(expr, scope_, builtins))
+                node.step = (expr, scope_, dot, compile_expr(expr, scope_, builtins), defining)
             nxt = node.children.get(k)
             if nxt is None:
                 nxt = TrieNode()

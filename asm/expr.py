@@ -54,6 +54,16 @@ class Sym:
         self.kind, self.value, self.pos, self.extra = kind, value, pos, extra
 
 
+class PeDep:
+    """`Sym.extra` of a constant whose value was computed from per-PE values: the `i`-th such
+    definition of the walk. Reading it counts as reading a per-PE value (so the expression that
+    reads it is recorded, not the definition's value); a replay finds its value as env[i]."""
+    __slots__ = ("i",)
+
+    def __init__(self, i: int):
+        self.i = i
+
+
 class Scope:
     __slots__ = ("syms", "parent", "margs")
 
@@ -121,6 +131,8 @@ class Ev:
         # name -> task Sym (or None); set by the program assembler so taskid(NAME) works
         self.task_lookup = None
         self.active: set = set()
+        # in a replay: builtins plus {i: value of the i-th PE-dependent constant definition}
+        self.pe_env: dict | None = None
 
     def check_int(self, v, pos):
         if isinstance(v, int) and v.bit_length() > INT_BITS:
@@ -156,6 +168,10 @@ class Ev:
             sym = x
             k = sym.kind
             if k in ("const", "label", "dsd"):
+                if k == "const" and type(sym.extra) is PeDep:
+                    self.dep = True
+                    if self.pe_env is not None:
+                        return self.pe_env[sym.extra.i]
                 return sym.value
             if k == "lazy":
                 # memoized with whether it read a per-PE value: every read of it must set `dep`
@@ -449,6 +465,9 @@ def compile_expr(node, scope, builtin_names, depth=0):
             kind, x = r
             if kind == "arg":
                 return compile_expr(x[0], x[1], builtin_names, depth + 1)
+            if x.kind == "const" and type(x.extra) is PeDep:
+                i = x.extra.i
+                return lambda b: b[i]
             if x.kind in ("const", "label", "dsd", "dlabel", "task") and x.value is not None:
                 v = x.value
                 return lambda b: v
