@@ -1,8 +1,6 @@
 """Large placements assemble fast: the program is walked once per distinct set of per-PE values."""
 from __future__ import annotations
 
-import time
-
 from wse.asm import assemble_text
 from wse.isa import objfile as of
 
@@ -36,21 +34,34 @@ y:  .zero MB, f32
 """
 
 
-def test_64x64_is_fast_and_dedupes():
-    t = time.perf_counter()
-    data = assemble_text(GEMV, "gemv.s", defines={"N": 64})
-    dt = time.perf_counter() - t
+def _walks(src, **kw) -> tuple[bytes, int]:
+    """The object, and how many times a program was walked (the costly step: a walk per distinct
+    set of per-PE values, the other PEs replay it). Counted, not timed: the standard is that
+    speed is measured by wse-bench, never by a timed test."""
+    import wse.asm.assembler as A
+    walks = []
+    orig = A.ProgramWalk.__init__
+
+    def counting(self, *a, **k):
+        walks.append(1)
+        orig(self, *a, **k)
+    A.ProgramWalk.__init__ = counting
+    try:
+        return assemble_text(src, "gemv.s", **kw), len(walks)
+    finally:
+        A.ProgramWalk.__init__ = orig
+
+
+def test_64x64_walks_once_per_distinct_pe_and_dedupes():
+    data, walks = _walks(GEMV, defines={"N": 64})
     obj = of.read(data)
     assert len(obj.images) == 3 * 4      # 3 row kinds x (first, odd, even, last) columns
-    assert dt < 3.0, f"64x64 took {dt:.2f} s"
+    assert walks <= 3 * 4, walks          # not 4096
 
 
-def test_128x128_is_fast():
-    t = time.perf_counter()
-    data = assemble_text(GEMV, "gemv.s", defines={"N": 128})
-    dt = time.perf_counter() - t
-    assert of.read(data).width == 128
-    assert dt < 5.0, f"128x128 took {dt:.2f} s"
+def test_128x128_walks_as_few_times():
+    data, walks = _walks(GEMV, defines={"N": 128})
+    assert of.read(data).width == 128 and walks <= 3 * 4, walks
 
 
 def test_per_pe_values_are_not_mixed_up():
