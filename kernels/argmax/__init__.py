@@ -1,1 +1,1 @@
-"""Argmax (value and index, ties to the lowest index) over a distributed vector."""
+"""Argmax (value and index, ties to the lowest index, NaNs ignored) over a distributed vector."""

@@ -14,12 +14,17 @@ Tolerances (u = 2^-24; 1 ulp <= 2u relative):
   (2 ulp apart); the sums differ by <= 2(N-1)u relative plus the 2 ulp of their terms; the
   final scaling is rcp (0.5 ulp) then a product (0.5) vs one division (0.5):
   rtol = 2(N-1)u + (2 + 2 + 1.5) ulp = 2(N + 10)u; atol 1e-37 for underflowing terms.
-* argmax: exact (value and index; ties go to the lowest index, like numpy.argmax).
+* argmax: exact (value and index; ties go to the lowest index, like numpy.argmax; NaNs are
+  ignored, like numpy.nanargmax, and an all-NaN input gives (x[0], 0): the rule of
+  wse.kernels.argmax.model, which must hold on every grid).
 """
 import numpy as np
+import pytest
 from hypothesis import example, given, settings, strategies as st
 
+from wse.kernels.argmax.model import argmax_model
 from wse.kernels.argmax.run import argmax
+from wse.kernels.lib.host import partition
 from wse.kernels.llm.reference import rms_norm, softmax as softmax_ref
 from wse.kernels.norm.run import rmsnorm
 from wse.kernels.softmax.run import softmax
@@ -87,3 +92,65 @@ def test_argmax(lay, seed, ties):
     (v, i), _, run = argmax(x, grid)
     assert i == int(np.argmax(x)) and v == x.max()
     assert all(int(a[0]) == i for a in run.outputs["index"].values())   # broadcast to all
+
+
+@st.composite
+def nan_case(draw):
+    """A layout and a vector with NaNs anywhere: per element a number, a repeated value (ties),
+    NaN or -inf; then some PEs' pieces made all NaN and some pieces' first elements made NaN
+    (the chunk starts, where the old scan started), or the whole vector NaN."""
+    n, (w, h) = draw(layout())
+    kinds = draw(st.lists(st.sampled_from(["num", "tie", "nan", "-inf"]), min_size=n, max_size=n))
+    seed = draw(st.integers(0, 2 ** 32 - 1))
+    x = np.random.default_rng(seed).standard_normal(n).astype(F32)
+    x[[k == "tie" for k in kinds]] = F32(2.5)
+    x[[k == "nan" for k in kinds]] = np.nan
+    x[[k == "-inf" for k in kinds]] = -np.inf
+    parts = partition(n, w, h)
+    for p in draw(st.sets(st.integers(0, w * h - 1))):          # all-NaN pieces
+        off, ln = parts[p]
+        x[off:off + ln] = np.nan
+    for p in draw(st.sets(st.integers(0, w * h - 1))):          # NaN at a piece's start
+        x[parts[p][0]] = np.nan
+    if draw(st.integers(0, 9)) == 0:
+        x[:] = np.nan
+    return x, (w, h)
+
+
+def _check_argmax(x, grid):
+    (v, i), _, run = argmax(x, grid)
+    ev, ei = argmax_model(x)
+    assert i == ei, (x, grid, i, ei)
+    assert v.tobytes() == ev.tobytes()           # the element itself (NaN bits included)
+    if not np.isnan(x).all():
+        assert v == np.nanmax(x) and not np.isnan(x[i]) and i == int(np.argmax(x == v))
+    else:
+        assert i == 0 and np.isnan(v)
+    assert all(int(a[0]) == i for a in run.outputs["index"].values())   # broadcast to all
+
+
+@pytest.mark.parametrize("grid", [(1, 1), (2, 1), (4, 1), (1, 2), (2, 2)])
+def test_argmax_nan_audit_case(grid):
+    """The audit's case: a NaN at a piece's start hid the rest of the piece ((2.0, 1) on
+    every grid but 1x1)."""
+    x = np.array([1, 2, np.nan, 9], F32)
+    (v, i), _, _ = argmax(x, grid)
+    assert (v, i) == (9.0, 3)
+
+
+@settings(max_examples=40)
+@given(nan_case())
+@example((np.array([np.nan] * 7, F32), (3, 2)))
+@example((np.array([np.nan, -np.inf, np.nan, np.nan, -np.inf], F32), (2, 2)))
+@example((np.array([np.nan, 1, np.nan, 2.5, np.nan, 2.5], F32), (3, 1)))
+@example((np.array([-0.0, 0.0, np.nan, 0.0], F32), (1, 2)))
+def test_argmax_nans(case):
+    _check_argmax(*case)
+
+
+def test_argmax_model_rule():
+    """The model itself: nanargmax's answer, lowest index on ties, (x[0], 0) for all NaN."""
+    assert argmax_model(np.array([np.nan, 3, 3], F32)) == (3.0, 1)
+    v, i = argmax_model(np.array([np.nan, np.nan], F32))
+    assert np.isnan(v) and i == 0
+    assert argmax_model(np.array([-np.inf, np.nan, -np.inf], F32)) == (-np.inf, 0)
