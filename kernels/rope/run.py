@@ -15,6 +15,30 @@ def frequencies(head_dim: int, theta: float) -> np.ndarray:
     return theta ** (-2.0 * np.arange(head_dim // 2, dtype=np.float64) / head_dim)
 
 
+POS_LIMIT = 2 ** 17 - 1    # pos * each 7-bit piece is exact in fp32 (17 + 7 = 24 bits)
+REDUCE_LIMIT = 2 ** 22     # k = round(p) by adding 1.5*2^23 is exact while p <= 2^22
+
+
+def _top_piece(head_dim: int, theta: float) -> float:
+    """The largest c0 (top 7-bit piece of freq*2/pi, fp32) over the head's frequencies."""
+    with np.errstate(over="ignore"):
+        c0 = rope_pieces(frequencies(head_dim, theta))[:, 0]
+    return float(np.max(c0.astype(np.float64)))
+
+
+def max_position(head_dim: int, theta: float) -> int:
+    """The largest position rope() accepts for head_dim and theta: below 2^17 (exact products
+    pos * piece) and with pos * c0 <= 2^22 for every frequency, c0 the top piece of freq*2/pi
+    (rope.s rounds each pos * piece to an integer number of quarter turns by adding 1.5*2^23,
+    exact only while the product stays <= 2^22; past it the angle is off by whole units and
+    the error is O(1)). theta >= 1 never binds (c0 < 1); theta < 1 does (theta=0.01,
+    head_dim=64: c0 = 55, pos <= 76260). -1 when a frequency overflows fp32."""
+    c0 = _top_piece(head_dim, theta)
+    if not np.isfinite(c0):
+        return -1
+    return int(min(POS_LIMIT, REDUCE_LIMIT // c0)) if c0 > 0 else POS_LIMIT
+
+
 def rope(x, pos: int, head_dim: int, theta: float = 10000.0, grid=(1, 1), **kw) -> Result:
     w, h = grid_of(grid)
     x = vector("x", x)
@@ -22,9 +46,18 @@ def rope(x, pos: int, head_dim: int, theta: float = 10000.0, grid=(1, 1), **kw) 
     head_dim = driver.check_int("head_dim", head_dim, 2)
     if n % head_dim or head_dim % 2:
         raise ValueError(f"N={n} must be a multiple of an even head_dim={head_dim}")
-    pos = driver.check_int("pos", pos, 0, 2 ** 17 - 1)
-    if isinstance(theta, (bool, np.bool_)) or not isinstance(theta, (int, float, np.integer, np.floating)) or not theta > 0:
-        raise ValueError(f"theta must be a number > 0, got {theta!r}")
+    pos = driver.check_int("pos", pos, 0, POS_LIMIT)
+    if isinstance(theta, (bool, np.bool_)) or not isinstance(theta, (int, float, np.integer, np.floating)) \
+            or not theta > 0 or not np.isfinite(theta):
+        raise ValueError(f"theta must be a finite number > 0, got {theta!r}")
+    if not np.isfinite(_top_piece(head_dim, theta)):
+        raise ValueError(f"theta={theta!r} with head_dim={head_dim} gives a frequency beyond fp32")
+    pos_max = max_position(head_dim, theta)
+    if pos > pos_max:
+        raise ValueError(
+            f"pos={pos} is beyond the exact angle reduction for head_dim={head_dim}, "
+            f"theta={theta!r}: pos * c0 must be <= 2^22 for every frequency's top piece c0 "
+            f"(c0 = {_top_piece(head_dim, theta):.9g} quarter turns per position), so pos <= {pos_max}")
     freq = np.tile(frequencies(head_dim, theta), n // head_dim)      # one per pair
     pieces = rope_pieces(freq).reshape(-1)                            # 4 per pair
     inputs = {"x": scatter(x, w, h, group=2), "freq": scatter(pieces, w, h, group=4),

@@ -13,11 +13,13 @@ Tolerances (u = 2^-24, the fp32 unit roundoff; 1 ulp <= 2u relative):
   x0*c -+ x1*s with 3 roundings: |err| <= (|x0| + |x1|) * (1.7e-7 + 3e-8 + 3 * 2u).
 """
 import numpy as np
+import pytest
 from hypothesis import example, given, settings, strategies as st
 
 from wse.kernels.elementwise import run as E
 from wse.kernels.llm.reference import apply_rope
-from wse.kernels.rope.run import rope
+from wse.kernels.lib.model import rope_pieces
+from wse.kernels.rope.run import frequencies, max_position, rope
 
 F32 = np.float32
 U = 2.0 ** -24
@@ -95,3 +97,31 @@ def test_rope(w, h, head_dim, heads_per_pe, pos, seed):
     pair_mag = np.repeat(np.abs(x[0::2]) + np.abs(x[1::2]), 2).astype(np.float64)
     tol = pair_mag * (1.7e-7 + 3e-8 + 6 * U)
     assert np.all(np.abs(got.astype(np.float64) - ref) <= tol)
+
+
+@pytest.mark.parametrize("theta", [0.01, 0.001])
+def test_rope_position_bound(theta):
+    """theta < 1 has frequencies above 1, and rope.s's exact quarter-turn reduction (round by
+    adding 1.5*2^23) holds only while pos * c0 <= 2^22 (c0: a frequency's top 7-bit piece of
+    freq*2/pi). At the bound the result is accurate; one past it the driver refuses (the
+    kernel's error there was O(1): 1.6 at theta=0.01, pos=131071). Tolerance as test_rope's
+    with 3e-7 for sin/cos instead of 1.7e-7: near pos * c0 = 2^22 the rounding of the last
+    piece's product (up to 4 quarter turns, half an ulp 2^-23) adds ~1.9e-7; measured max
+    2.7e-7 with the bit-exact model over random theta in 1e-5..1e5 and pos up to the bound."""
+    hd = 64
+    pm = max_position(hd, theta)
+    c0 = float(np.max(rope_pieces(frequencies(hd, theta))[:, 0]))
+    assert pm * c0 <= 2 ** 22 < (pm + 1) * c0
+    x = vec(7, 2 * hd)
+    got = rope(x, pm, hd, theta).out
+    ref = apply_rope(x.reshape(-1, hd), pm, theta).reshape(-1)
+    pair_mag = np.repeat(np.abs(x[0::2]) + np.abs(x[1::2]), 2).astype(np.float64)
+    assert np.all(np.abs(got.astype(np.float64) - ref) <= pair_mag * (3e-7 + 3e-8 + 6 * U))
+    with pytest.raises(ValueError, match=rf"pos={pm + 1} is beyond .* so pos <= {pm}"):
+        rope(x, pm + 1, hd, theta)
+
+
+def test_rope_bound_does_not_bind_for_theta_at_least_1():
+    assert max_position(64, 10000.0) == max_position(128, 1.0) == 2 ** 17 - 1
+    with pytest.raises(ValueError, match="gives a frequency beyond fp32"):
+        rope(vec(1, 64), 0, 64, 1e-300)
