@@ -11,9 +11,25 @@ import math
 
 import numpy as np
 
+from wse.asm.diag import AssemblyError
 from wse.kernels.driver import assemble, check_int, host_array, kernel_source, load_object, make_fabric
 
 C_IN = 0
+
+
+MAX_DSD_LEN = 12288     # the largest vector length a DSD holds (the assembler's limit)
+
+
+class SizeError(ValueError):
+    """The arguments are valid numbers but the kernel cannot hold them (SRAM)."""
+
+
+def _divide_ok(P: int, S: int) -> bool:
+    """attn_decode.s computes (pos - m) // P as (pos - m) * ceil(2^20 / P) >> 20 in 32 bits;
+    True if that is exact for every pos - m below P * S."""
+    x = np.arange(P * S, dtype=np.uint64)
+    prod = x * np.uint64(-(-(1 << 20) // P))
+    return bool(np.all(prod < 2 ** 32) and np.all((prod >> np.uint64(20)) == x // np.uint64(P)))
 
 
 def _f32_bits(x: float) -> int:
@@ -24,12 +40,32 @@ class AttentionChain:
     def __init__(self, P: int, S: int, head_dim: int, group: int, *, arch: str = "wse3",
                  backend: str | None = None, scale: float | None = None):
         P, S = check_int("P", P, 1, 4096), check_int("S", S, 1)
-        head_dim, group = check_int("head_dim", head_dim, 1), check_int("group", group, 1)
+        head_dim, group = check_int("head_dim", head_dim, 1), check_int("group", group, 1, 8)
+        for what, n in (("head_dim * S (the K and V slices)", head_dim * S), ("group * S (the scores)", group * S)):
+            if n > MAX_DSD_LEN:
+                raise ValueError(f"{what} = {n} is over {MAX_DSD_LEN}, the longest vector a DSD can "
+                                 f"address (P={P}, S={S}, head_dim={head_dim}, group={group})")
+        if not _divide_ok(P, S):
+            raise ValueError(f"P={P}, S={S}: the kernel finds a position's slot as (pos - m) * "
+                             f"ceil(2^20 / P) >> 20, which is not (pos - m) // P for every position "
+                             f"below P * S = {P * S}; use a power-of-two P or a smaller S")
         self.P, self.S, self.hd, self.G = P, S, head_dim, group
-        scale = 1.0 / math.sqrt(head_dim) if scale is None else scale
+        if scale is None:
+            scale = 1.0 / math.sqrt(head_dim)
+        elif isinstance(scale, (bool, np.bool_)) or not isinstance(scale, (int, float, np.integer, np.floating)):
+            raise ValueError(f"scale must be a real number (the score scale, default head_dim ** -0.5), got {scale!r}")
+        if not (math.isfinite(float(scale)) and abs(float(scale)) <= float(np.finfo(np.float32).max)):
+            raise ValueError(f"scale must be a finite number within fp32's range, got {scale!r}")
         self.length = 0      # positions 0 .. length-1 are in the cache
         self.defines = {"P": P, "S": S, "HD": head_dim, "G": group, "SCALE_BITS": _f32_bits(scale)}
-        data = assemble(kernel_source("attention/attn_decode.s"), self.defines, arch)
+        try:
+            data = assemble(kernel_source("attention/attn_decode.s"), self.defines, arch)
+        except AssemblyError as e:
+            if "does not fit in SRAM" not in str(e):
+                raise
+            raise SizeError(f"P={P}, S={S}, head_dim={head_dim}, group={group}: a PE's cache slice "
+                            f"does not fit in its SRAM on {arch}; lower S (more PEs) or head_dim:\n"
+                            f"{str(e).splitlines()[0]}") from None
         self.obj = load_object(data)
         self.fabric = make_fabric(data, self.obj, arch, backend)
         self.cycles = 0

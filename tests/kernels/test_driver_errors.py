@@ -43,6 +43,15 @@ CASES = [
     (lambda: AttentionChain(2, 4, 8, 2).step(1, np.ones(16), np.ones(8), np.ones(8)), ValueError,
      "position 1 skips ahead: nothing is cached yet"),
     (lambda: AttentionChain(0, 4, 8, 2), ValueError, "P must be in 1..4096, got 0"),
+    # the attention constructor: NaN gave an all-NaN output, 'a' a bare float() error, G=9
+    # and oversized caches only the assembler's messages; P=73, S=256 a wrong slot silently
+    (lambda: AttentionChain(2, 4, 8, 2, scale=float("nan")), ValueError, "scale must be a finite number"),
+    (lambda: AttentionChain(2, 4, 8, 2, scale="a"), ValueError, "scale must be a real number .* got 'a'"),
+    (lambda: AttentionChain(2, 4, 8, 2, scale=1e39), ValueError, "within fp32's range, got 1e\\+39"),
+    (lambda: AttentionChain(2, 4, 8, 9), ValueError, "group must be in 1..8, got 9"),
+    (lambda: AttentionChain(2, 200, 64, 8), ValueError, r"head_dim \* S .* = 12800 is over 12288"),
+    (lambda: AttentionChain(2, 1000, 12, 8), ValueError, "S=1000, head_dim=12, group=8: a PE's cache slice does not fit in its SRAM"),
+    (lambda: AttentionChain(73, 256, 8, 1), ValueError, r"P=73, S=256: .* not \(pos - m\) // P"),
     (lambda: driver.split_vector(X16, 0), ValueError, "parts must be in 1.., got 0"),
     (lambda: driver.split_blocks(np.ones((4, 4)), 2, 1, order="X"), ValueError, "order 'X'"),
     (lambda: driver.join_blocks({(0, 0): np.ones(4)}, 2, 1, 2, 2, 2, 4), KeyError, r"no block for PE \(1, 0\)"),
@@ -79,3 +88,12 @@ def test_kernel_run_repr_is_short():
     text = repr(run)
     assert text.startswith("KernelRun(outputs=") and "cycles=" in text
     assert "obj=" not in text and "fabric=" not in text and len(text) < 2000
+
+
+def test_attention_limits_accept_the_edges():
+    """The constructor's limits are the kernel's, not tighter: G=8, a numpy scale, and
+    P=72, S=256 (exact slot division) all assemble; one step runs with G=8."""
+    c = AttentionChain(1, 4, 8, 8, scale=np.float32(0.5))
+    out = c.step(0, np.ones((8, 8)), np.ones(8), np.arange(8.0))
+    assert np.array_equal(out, np.tile(np.arange(8.0, dtype=np.float32), (8, 1)))
+    AttentionChain(72, 256, 8, 1)
