@@ -92,8 +92,10 @@ def test_kernel_run_repr_is_short():
 
 def test_attention_limits_accept_the_edges():
     """The constructor's limits are the kernel's, not tighter: G=8, a numpy scale, and
-    P=72, S=256 (exact slot division) all assemble; one step runs with G=8."""
+    P=72, S=256 (exact slot division) all assemble; one step runs with G=8. With one cached
+    position every head's output is v times the chain end's Newton reciprocal of 1 (measured
+    1 - 2^-24, so rtol = 2 ulp = 2^-22)."""
     c = AttentionChain(1, 4, 8, 8, scale=np.float32(0.5))
     out = c.step(0, np.ones((8, 8)), np.ones(8), np.arange(8.0))
-    assert np.array_equal(out, np.tile(np.arange(8.0, dtype=np.float32), (8, 1)))
+    np.testing.assert_allclose(out, np.tile(np.arange(8.0), (8, 1)), rtol=2.0 ** -22, atol=0)
     AttentionChain(72, 256, 8, 1)
