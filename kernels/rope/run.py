@@ -52,6 +52,9 @@ def rope(x, pos: int, head_dim: int, theta: float = 10000.0, grid=(1, 1), **kw) 
         raise ValueError(f"theta must be a finite number > 0, got {theta!r}")
     if not np.isfinite(_top_piece(head_dim, theta)):
         raise ValueError(f"theta={theta!r} with head_dim={head_dim} gives a frequency beyond fp32")
+    if n // 2 < w * h:
+        raise ValueError(f"N={n} is {n // 2} pairs, which cannot be spread over {w}x{h} = {w * h} "
+                         f"PEs: rope keeps each (x[2i], x[2i+1]) pair on one PE and needs N/2 >= PEs")
     pos_max = max_position(head_dim, theta)
     if pos > pos_max:
         raise ValueError(

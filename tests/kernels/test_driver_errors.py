@@ -37,6 +37,8 @@ CASES = [
     (lambda: scale(X16, None), TypeError, "alpha must be a number, got None"),
     (lambda: rmsnorm(X16, X16, eps="a"), ValueError, "eps must be a number"),
     (lambda: rope(X16, 2.7, 8), TypeError, "pos must be an integer, got 2.7"),
+    (lambda: rope(np.ones(8), 1, 8, grid=(2, 4)), ValueError,
+     r"N=8 is 4 pairs, which cannot be spread over 2x4 = 8 PEs"),
     (lambda: rope(X16, 1, 8, theta=0), ValueError, "theta must be a finite number > 0"),
     (lambda: AttentionChain(2, 4, 8, 2).step(0, np.ones(3), np.ones(8), np.ones(8)), ValueError,
      r"q has shape \(3,\); expected \(2, 8\) or \(16,\)"),
