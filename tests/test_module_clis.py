@@ -18,6 +18,7 @@ BAD = [
     (["wse.kernels.table", "--doc", "/nonexistent/x.md"], "cannot read /nonexistent/x.md"),
     (["wse.kernels.table", "--print", "--check"], "--print and --check exclude each other"),
     (["wse.kernels.gemv.bench", "--bogus"], "unrecognized arguments: --bogus"),
+    (["wse.kernels.attention", "--group", "9"], "group must be in 1..8, got 9"),
 ]
 
 

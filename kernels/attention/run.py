@@ -96,3 +96,62 @@ class AttentionChain:
         self.length = pos + 1
         out = np.asarray(fab.read("out", rect=(0, self.P - 1, 1, 1)))[0, 0]
         return out.reshape(self.G, self.hd).astype(np.float32)
+
+
+SMOLLM2 = {"P": 32, "S": 64, "head_dim": 64, "group": 3}   # one KV head of SmolLM2-135M
+
+
+def measure(P: int = 32, S: int = 64, head_dim: int = 64, group: int = 3, pos: int = 40,
+            arch: str = "wse3", seed: int = 0) -> dict:
+    """Run steps 0 .. pos with standard-normal q, k, v (seed) and return the cycles of the step
+    at ``pos`` and the largest error over all steps against float64 softmax attention, relative
+    to the largest |output| of that step (max_rel_err)."""
+    chain = AttentionChain(P, S, head_dim, group, arch=arch)
+    pos = check_int("pos", pos, 0, P * S - 1)
+    rng = np.random.default_rng(seed)
+    keys = np.zeros((0, head_dim))
+    vals = np.zeros((0, head_dim))
+    worst = 0.0
+    scale = 1.0 / math.sqrt(head_dim)
+    for p in range(pos + 1):
+        q = rng.standard_normal((group, head_dim)).astype(np.float32)
+        k = rng.standard_normal(head_dim).astype(np.float32)
+        v = rng.standard_normal(head_dim).astype(np.float32)
+        out = chain.step(p, q, k, v)
+        keys, vals = np.vstack([keys, k]), np.vstack([vals, v])
+        s = (q.astype(np.float64) @ keys.T) * scale
+        e = np.exp(s - s.max(axis=-1, keepdims=True))
+        ref = (e / e.sum(axis=-1, keepdims=True)) @ vals
+        worst = max(worst, float(np.max(np.abs(out - ref)) / np.max(np.abs(ref))))
+    return {"P": P, "S": S, "head_dim": head_dim, "group": group, "arch": arch, "pos": pos,
+            "cycles": chain.cycles, "max_rel_err": worst}
+
+
+def table_rows() -> list[dict]:
+    """Rows for docs/kernels.md (python -m wse.kernels.table): the SmolLM2-sized chain."""
+    m = measure(**SMOLLM2, pos=40)
+    return [{"kernel": "attention decode", "problem": "P=32 S=64 head_dim=64 G=3, step at pos 40",
+             "pes": "1x32", "cycles": m["cycles"],
+             "notes": "AttentionChain; KV cache in SRAM, software exp/rcp"}]
+
+
+def main(argv=None) -> int:
+    import argparse
+    ap = argparse.ArgumentParser(prog="python -m wse.kernels.attention",
+                                 description="Cycles of one AttentionChain decode step and its error "
+                                             "against float64 softmax attention (defaults: the "
+                                             "SmolLM2-sized chain, P=32 S=64 head_dim=64 G=3).")
+    ap.add_argument("--P", type=int, default=32)
+    ap.add_argument("--S", type=int, default=64)
+    ap.add_argument("--head-dim", type=int, default=64)
+    ap.add_argument("--group", type=int, default=3)
+    ap.add_argument("--pos", type=int, default=40, help="the step whose cycles are printed (steps 0..pos run)")
+    ap.add_argument("--arch", default="wse3")
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args(argv)
+    m = measure(a.P, a.S, a.head_dim, a.group, a.pos, a.arch, a.seed)
+    print(f"attention decode P={m['P']} S={m['S']} head_dim={m['head_dim']} G={m['group']} ({m['arch']}): "
+          f"{m['cycles']} cycles for the step at position {m['pos']}; max relative error vs float64 "
+          f"over steps 0..{m['pos']}: {m['max_rel_err']:.2e}")
+    return 0
+

@@ -61,3 +61,14 @@ def test_position_beyond_the_cache_is_refused():
     chain = AttentionChain(2, 2, 8, 1)
     with pytest.raises(ValueError, match="beyond the cache"):
         chain.step(4, np.zeros(8), np.zeros(8), np.zeros(8))
+
+
+def test_measure_reports_the_step_and_its_error():
+    """The numbers docs/kernels.md quotes come from run.measure (python -m
+    wse.kernels.attention): the cycles of the step at pos and the error over steps 0..pos,
+    bounded like the tests above (2e-6 relative to the largest |output|)."""
+    from wse.kernels.attention.run import measure
+    m = measure(4, 8, 16, 2, pos=20)
+    assert m["pos"] == 20 and m["cycles"] > 0
+    assert 0 < m["max_rel_err"] < 2e-6
+    assert measure(4, 8, 16, 2, pos=20)["cycles"] == m["cycles"]      # deterministic
