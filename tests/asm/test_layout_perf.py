@@ -4,6 +4,8 @@ from __future__ import annotations
 from wse.asm import assemble_text
 from wse.isa import objfile as of
 
+from walks import counting_walks
+
 GEMV = """
 .fabric N, N
 .program gemv, MB = 32
@@ -35,21 +37,10 @@ y:  .zero MB, f32
 
 
 def _walks(src, **kw) -> tuple[bytes, int]:
-    """The object, and how many times a program was walked (the costly step: a walk per distinct
-    set of per-PE values, the other PEs replay it). Counted, not timed: the standard is that
-    speed is measured by wse-bench, never by a timed test."""
-    import wse.asm.assembler as A
-    walks = []
-    orig = A.ProgramWalk.__init__
-
-    def counting(self, *a, **k):
-        walks.append(1)
-        orig(self, *a, **k)
-    A.ProgramWalk.__init__ = counting
-    try:
-        return assemble_text(src, "gemv.s", **kw), len(walks)
-    finally:
-        A.ProgramWalk.__init__ = orig
+    """The object, and how many times a program was walked (counted, not timed)."""
+    with counting_walks() as walks:
+        data = assemble_text(src, "gemv.s", **kw)
+    return data, len(walks)
 
 
 def test_64x64_walks_once_per_distinct_pe_and_dedupes():

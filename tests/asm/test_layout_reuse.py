@@ -9,6 +9,8 @@ import pytest
 from wse.asm import assemble_text
 from wse.isa import objfile as of
 
+from walks import counting_walks
+
 ADDI_R1 = 0x18100000        # addi r1, r0, 0
 NOP = 0x01000000
 EXIT = 0x02000000
@@ -71,18 +73,8 @@ def test_pe_dependent_constant_that_does_not_change_the_output_is_shared():
 .endprogram
 .place p, 0, 0, 8, 8
 """
-    import wse.asm.assembler as A
-    walks = []
-    orig = A.ProgramWalk.__init__
-
-    def counting(self, *a, **k):
-        walks.append(1)
-        orig(self, *a, **k)
-    A.ProgramWalk.__init__ = counting
-    try:
+    with counting_walks() as walks:
         obj = of.read(_assemble(src, defines={"N": 128}))
-    finally:
-        A.ProgramWalk.__init__ = orig
     assert len(walks) == 1
     assert {obj.image_at(x, y).code[0] for x in range(8) for y in range(8)} == {ADDI_R1 | 2}
     obj = of.read(_assemble(src, defines={"N": 130}))       # PEs 0, 1 get one more
