@@ -133,8 +133,13 @@ int wse_disasm(unsigned int word, char *out, unsigned int out_len) {
     return WSE_OK;
 }
 
+/* task tid's name in img, NULL when img is NULL or the task has none */
+static const char *task_txt(const image_t *img, unsigned tid) {
+    const char *tn = img ? task_name(img, (int)tid) : "";
+    return *tn ? tn : NULL;
+}
+
 static void disasm_img(const image_t *img, unsigned int word, char *out, unsigned int out_len) {
-#define TASK_TXT(TID) (img && *task_name(img, (int)(TID)) ? task_name(img, (int)(TID)) : NULL)
     dinsn_t d;
     if (!wse__decode(word, &d)) { snprintf(out, out_len, ".word 0x%08x  ; illegal instruction", word); return; }
     const insn_desc_t *in = wse__insn_by_op(d.op);
@@ -159,7 +164,7 @@ static void disasm_img(const image_t *img, unsigned int word, char *out, unsigne
                 snprintf(suffix, sizeof suffix, " async ut%u", WSE_F_UT(w));
                 if (act >= 2) {
                     size_t sl = strlen(suffix);
-                    const char *tn = TASK_TXT(WSE_F_TID(w));
+                    const char *tn = task_txt(img, WSE_F_TID(w));
                     if (tn) snprintf(suffix + sl, sizeof suffix - sl, " %s %s", act == 2 ? "activate" : "unblock", tn);
                     else snprintf(suffix + sl, sizeof suffix - sl, " %s %u", act == 2 ? "activate" : "unblock", WSE_F_TID(w));
                 }
@@ -182,8 +187,11 @@ static void disasm_img(const image_t *img, unsigned int word, char *out, unsigne
         else if (!strcmp(tok, "dsr")) { unsigned v = WSE_F_DSR(w); snprintf(piece, sizeof piece, "%c%u", "dab"[v >> 3], v & 7); }
         else if (!strcmp(tok, "dsdidx")) snprintf(piece, sizeof piece, "%u", WSE_F_DSDIDX(w));
         else if (!strcmp(tok, "color")) snprintf(piece, sizeof piece, "%u", WSE_F_COLOR(w));
-        else if (!strcmp(tok, "tid") && TASK_TXT(WSE_F_TID(w))) snprintf(piece, sizeof piece, "%s", TASK_TXT(WSE_F_TID(w)));
-        else if (!strcmp(tok, "tid")) snprintf(piece, sizeof piece, "%u", WSE_F_TID(w));
+        else if (!strcmp(tok, "tid")) {
+            const char *tn = task_txt(img, WSE_F_TID(w));
+            if (tn) snprintf(piece, sizeof piece, "%s", tn);
+            else snprintf(piece, sizeof piece, "%u", WSE_F_TID(w));
+        }
         else if (!strcmp(tok, "dd")) snprintf(piece, sizeof piece, "d%u", WSE_F_DD(w));
         else if (!strcmp(tok, "da")) snprintf(piece, sizeof piece, "a%u", WSE_F_DA(w));
         else if (!strcmp(tok, "db")) snprintf(piece, sizeof piece, "b%u", WSE_F_DB(w));
@@ -193,7 +201,6 @@ static void disasm_img(const image_t *img, unsigned int word, char *out, unsigne
     }
     if (k < sizeof buf) snprintf(buf + k, sizeof buf - k, "%s", suffix);
     snprintf(out, out_len, "%s", buf);
-#undef TASK_TXT
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -249,6 +256,13 @@ static size_t app_where(const wse_fabric_t *f, char *m, size_t n, size_t k, cons
     APP("%s", post);
 #undef APP
     return k < n ? k : n;
+}
+
+/* out = pre + "file:line:col" of the instruction at pc of p's image ("" when it has none) */
+static void pc_at(const pe_t *p, uint32_t pc, const char *pre, char *out, size_t n) {
+    const line_t *l = pc < p->img->n_code ? line_for(p->img, pc) : NULL;
+    if (l) snprintf(out, n, "%s%s:%u:%u", pre, l->file, l->line, l->col);
+    else if (n) out[0] = 0;
 }
 
 int wse_source(const wse_fabric *f, unsigned int x, unsigned int y, unsigned int pc,
@@ -2027,9 +2041,8 @@ static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_
     }
     if (di->act && (p->ut_mask >> di->ut & 1)) {
         const op_t *bo = &p->ut[di->ut];
-        char at[300] = "";
-        const line_t *bl = bo->pc < p->img->n_code ? line_for(p->img, bo->pc) : NULL;
-        if (bl) snprintf(at, sizeof at, ", %s:%u:%u", bl->file, bl->line, bl->col);
+        char at[300];
+        pc_at(p, bo->pc, ", ", at, sizeof at);
         fault(f, p, WSE_FK_UT_BUSY, (int)pc, t, "microthread ut%u is busy with the %s issued at pc %u%s (%u of %u elements "
               "done); wait for its completion (activate or unblock a task with it) or use another microthread", di->ut,
               opcode_mnemonic(bo->opcode), bo->pc, at, bo->done, bo->n);
@@ -2078,9 +2091,8 @@ static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_
         int c = __builtin_ctz(colors & busy_colors), bu = 0;
         while (bu < NUT - 1 && !((p->ut_mask >> bu & 1) && (p->ut[bu].colors >> c & 1))) bu++;
         const op_t *bo = &p->ut[bu];
-        char at[300] = "";
-        const line_t *bl = bo->pc < p->img->n_code ? line_for(p->img, bo->pc) : NULL;
-        if (bl) snprintf(at, sizeof at, ", %s:%u:%u", bl->file, bl->line, bl->col);
+        char at[300];
+        pc_at(p, bo->pc, ", ", at, sizeof at);
         fault(f, p, WSE_FK_QUEUE_BUSY, (int)pc, t, "color %d is used by an operation in progress: the %s on microthread "
               "ut%d, issued at pc %u%s (%u of %u elements done)", c, opcode_mnemonic(bo->opcode), bu, bo->pc, at,
               bo->done, bo->n);
@@ -2168,9 +2180,8 @@ static void ce_run(wse_fabric_t *f, pe_t *p, uint64_t t0, uint64_t cost) {
         if (pc >= n_code) {
             p->pc = pc;
             if (pc == n_code && p->hist_n && p->hist[(p->hist_n - 1) & (NHIST - 1)].pc == n_code - 1) {
-                char at[300] = "";
-                const line_t *last = line_for(img, n_code - 1);
-                if (last) snprintf(at, sizeof at, ", at %s:%u:%u", last->file, last->line, last->col);
+                char at[300];
+                pc_at(p, n_code - 1, ", at ", at, sizeof at);
                 fault(f, p, WSE_FK_PC_RANGE, (int)pc, t0 + cost, "pc %u is outside the code (%u instructions): the task "
                       "ran past the last instruction (pc %u%s); is an `exit` missing?", pc, n_code, n_code - 1, at);
             } else

@@ -224,14 +224,12 @@ class Fabric:
         pc = _int("pc", pc, 0, U32)
         if not lib.wse_pe_placed(self._f, x, y):
             raise E.NotFoundError(f"PE ({x},{y}) has no program")
-        fp, mp = ffi.new("const char **"), ffi.new("const char **")
-        ln, col, it = ffi.new("unsigned int *"), ffi.new("unsigned int *"), ffi.new("unsigned int *")
-        st = lib.wse_source(self._f, x, y, pc, 0, fp, ln, col, mp, it)
+        st, levels = self._source_levels(x, y, pc)
         if st == lib.WSE_BAD_ARG:
             raise E.BadArgError(f"pc {pc} is outside the code of PE ({x},{y})")
-        if st != lib.WSE_OK:
+        if not levels:
             return None
-        return f"{_str(fp[0])}:{ln[0]}:{col[0]}", self._expansions(x, y, pc)
+        return levels[0][1], levels[1:]
 
     def state_report(self) -> str:
         """What the PEs are doing or waiting for now, as a hang or watchdog report shows it
@@ -241,15 +239,24 @@ class Fabric:
         self._check(lib.wse_state_report(self._f))
         return self._msg()
 
-    def _expansions(self, x, y, pc) -> list[tuple[str, str]]:
-        out = []
+    def _source_levels(self, x, y, pc) -> tuple[int, list[tuple[str, str]]]:
+        """wse_source's status at depth 0, and its answers for depths 0, 1, ... while there are
+        any: ("", "file:line:col") of the instruction, then (macro or ".rep[N]",
+        "file:line:col") of each invocation, innermost first."""
         fp, mp = ffi.new("const char **"), ffi.new("const char **")
         ln, col, it = ffi.new("unsigned int *"), ffi.new("unsigned int *"), ffi.new("unsigned int *")
-        for depth in range(1, 1 << 16):
-            if lib.wse_source(self._f, x, y, pc, depth, fp, ln, col, mp, it) != lib.WSE_OK:
+        out, first = [], None
+        for depth in range(1 << 16):
+            st = lib.wse_source(self._f, x, y, pc, depth, fp, ln, col, mp, it)
+            first = st if first is None else first
+            if st != lib.WSE_OK:
                 break
-            out.append((_str(mp[0]) or f".rep[{it[0]}]", f"{_str(fp[0])}:{ln[0]}:{col[0]}"))
-        return out
+            name = (_str(mp[0]) or f".rep[{it[0]}]") if depth else ""
+            out.append((name, f"{_str(fp[0])}:{ln[0]}:{col[0]}"))
+        return first, out
+
+    def _expansions(self, x, y, pc) -> list[tuple[str, str]]:
+        return self._source_levels(x, y, pc)[1][1:]
 
     def _need_loaded(self):
         need_loaded(self._loaded)
