@@ -12,7 +12,7 @@
 #ifndef WSE_H
 #define WSE_H
 
-#define WSE_API_VERSION 4
+#define WSE_API_VERSION 5
 
 typedef struct wse_fabric wse_fabric;
 
@@ -229,6 +229,11 @@ int wse_pe_state_get(const wse_fabric *f, unsigned int x, unsigned int y, wse_pe
 
 /* Tracing. */
 int wse_trace_enable(wse_fabric *f, int on);
+/* Record only the events of the PEs in the rectangle (x0, y0, w, h) whose span meets the cycles
+   [c0, c1) (an instant event: c0 <= t < c1). Default: the whole fabric, every cycle. The
+   rectangle must lie inside the fabric and c0 < c1; events already recorded are kept. */
+int wse_trace_window(wse_fabric *f, unsigned int x0, unsigned int y0, unsigned int w, unsigned int h,
+                     unsigned long long c0, unsigned long long c1);
 unsigned long long wse_trace_count(const wse_fabric *f);
 int wse_trace_read(const wse_fabric *f, unsigned long long start, unsigned long long n,
                    wse_trace_event *out);

@@ -679,6 +679,7 @@ int wse_open(unsigned int width, unsigned int height, int arch, wse_fabric **out
     wse_fabric_t *f = (wse_fabric_t *)calloc(1, sizeof(wse_fabric_t));
     if (!f) return WSE_NOMEM;
     f->W = width; f->H = height; f->arch = arch; f->cur_ut = -1;
+    f->tr_w = width; f->tr_h = height; f->tr_c1 = UINT64_MAX;
     f->P = PRESETS[arch];
     f->sram_words = f->P.sram_words;
     f->pes = (pe_t **)calloc((size_t)width * height, sizeof(pe_t *));
@@ -994,12 +995,34 @@ int wse_received_read(const wse_fabric *f, unsigned long long start, unsigned lo
 /* trace                                                                                      */
 
 static void trace(wse_fabric_t *f, int kind, pe_t *p, uint32_t a, uint32_t b, uint64_t t0, uint64_t t1) {
+    /* outside the window: a PE outside the rectangle, or a span that ends before c0 (an instant
+       at t counts as [t, t + 1)) or starts at or after c1 */
+    if ((uint32_t)(p->x - f->tr_x0) >= f->tr_w || (uint32_t)(p->y - f->tr_y0) >= f->tr_h
+        || t0 >= f->tr_c1 || (t1 > t0 ? t1 : t0 + 1) <= f->tr_c0)
+        return;
     if (grow((void **)&f->tr, &f->tr_cap, f->tr_n + 1, sizeof(wse_trace_event))) { nomem(f, "the trace buffer"); return; }
     wse_trace_event *e = &f->tr[f->tr_n++];
     e->kind = kind; e->x = p->x; e->y = p->y; e->a = a; e->b = b; e->t0 = t0; e->t1 = t1;
 }
 
 int wse_trace_enable(wse_fabric *f, int on) { if (!f) return WSE_BAD_ARG; f->tracing = on != 0; return WSE_OK; }
+int wse_trace_window(wse_fabric *f, unsigned int x0, unsigned int y0, unsigned int w, unsigned int h,
+                     unsigned long long c0, unsigned long long c1) {
+    if (!f) return WSE_BAD_ARG;
+    if (w < 1 || h < 1 || x0 >= f->W || y0 >= f->H || w > f->W - x0 || h > f->H - y0)
+    {
+        wse__set_msg(f, "trace window: the rectangle (%u, %u, %u, %u) is not inside the %ux%u fabric",
+                     x0, y0, w, h, f->W, f->H);
+        return WSE_BAD_ARG;
+    }
+    if (c0 >= c1)
+    {
+        wse__set_msg(f, "trace window: the cycles [%llu, %llu) are empty (the start must be below the end)", c0, c1);
+        return WSE_BAD_ARG;
+    }
+    f->tr_x0 = x0; f->tr_y0 = y0; f->tr_w = w; f->tr_h = h; f->tr_c0 = c0; f->tr_c1 = c1;
+    return WSE_OK;
+}
 unsigned long long wse_trace_count(const wse_fabric *f) { return f ? f->tr_n : 0; }
 int wse_trace_read(const wse_fabric *f, unsigned long long start, unsigned long long n, wse_trace_event *out) {
     if (!f || start + n > f->tr_n || (!out && n)) return WSE_BAD_ARG;

@@ -259,6 +259,8 @@ typedef struct wse_fabric {
     /* trace */
     int tracing;
     wse_trace_event *tr; size_t tr_n, tr_cap;
+    uint32_t tr_x0, tr_y0, tr_w, tr_h;      /* the window of wse_trace_window */
+    uint64_t tr_c0, tr_c1;
     /* reports */
     wse_fault_info fault;
     char msg[MSG_LEN];

@@ -26,7 +26,7 @@ except ImportError as e:  # pragma: no cover - a broken install
     raise E.CoreVersionError(
         "the emulator core wse.emu._core is not built; reinstall with `pip install -e .`") from e
 
-API_VERSION = 4
+API_VERSION = 5
 if lib.wse_api_version() != API_VERSION or lib.WSE_API_VERSION != API_VERSION:
     raise E.CoreVersionError(f"wse.emu._core has API version {lib.wse_api_version()}, this "
                              f"package needs {API_VERSION}; rebuild it (`pip install -e .`)")
@@ -81,6 +81,14 @@ FAULT_KINDS = ("none", "mem_range", "misaligned", "write_code", "dsd_length", "d
                "dsd_index")
 SYM_DTYPES = {1: np.float16, 2: np.float32, 3: np.uint16, 4: np.uint32}
 NEVER = (1 << 64) - 1
+
+
+# wse_trace_event as a numpy record (the core's layout, padding included)
+TRACE_DTYPE = np.dtype({
+    "names": ["kind", "x", "y", "a", "b", "t0", "t1"],
+    "formats": [np.int32, np.uint32, np.uint32, np.uint32, np.uint32, np.uint64, np.uint64],
+    "offsets": [ffi.offsetof("wse_trace_event", k) for k in ("kind", "x", "y", "a", "b", "t0", "t1")],
+    "itemsize": ffi.sizeof("wse_trace_event")})
 
 
 class RunResult(int):
@@ -496,20 +504,54 @@ class Fabric:
         }
 
     # -- tracing -----------------------------------------------------------------------------
-    def enable_trace(self, on: bool = True) -> None:
-        """Record task spans, tensor op spans and wavelet arrivals (costs memory and time)."""
+    def enable_trace(self, on: bool = True, rect=None, cycles=None) -> None:
+        """Record task spans, tensor op spans and wavelet arrivals (costs memory and time: about
+        32 bytes per event). rect=(x, y, w, h) records only those PEs, cycles=(start, end) only
+        the events whose span meets [start, end) (end None: no end); the default is the whole
+        fabric and every cycle. Events already recorded are kept."""
+        x0, y0, w, h = self._rect(rect)
+        c0, c1 = _trace_cycles(cycles)
+        self._check(lib.wse_trace_window(self._f, x0, y0, w, h, c0, c1))
         self._check(lib.wse_trace_enable(self._f, 1 if on else 0))
+
+    @property
+    def trace_count(self) -> int:
+        """The number of events recorded so far."""
+        return int(lib.wse_trace_count(self._f))
+
+    def trace_array(self, start: int = 0, count: int | None = None) -> np.ndarray:
+        """Recorded events [start, start + count) as a numpy structured array (fields kind, x,
+        y, a, b, t0, t1; the meaning as in trace_events), one copy out of the core."""
+        n = self.trace_count
+        start = _int("start", start, 0, n)
+        count = n - start if count is None else _int("count", count, 0, n - start)
+        out = np.zeros(count, dtype=TRACE_DTYPE)
+        if count:
+            self._check(lib.wse_trace_read(self._f, start, count,
+                                           ffi.cast("wse_trace_event *", ffi.from_buffer(out))))
+        return out
 
     def trace_events(self) -> list[tuple]:
         """Recorded events: (kind, x, y, a, b, t0, t1); kind 1 task (a = id), 2 tensor op
         (a = opcode, b = microthread or 8 for the main thread), 3 wavelet at the RAMP
-        (a = color, b = payload)."""
-        n = int(lib.wse_trace_count(self._f))
-        if not n:
-            return []
-        buf = ffi.new("wse_trace_event[]", n)
-        self._check(lib.wse_trace_read(self._f, 0, n, buf))
-        return [(e.kind, e.x, e.y, e.a, e.b, int(e.t0), int(e.t1)) for e in buf]
+        (a = color, b = payload). For millions of events, trace_array reads them in chunks."""
+        ev = self.trace_array()
+        return list(zip(*(ev[k].tolist() for k in TRACE_DTYPE.names)))
+
+
+def _trace_cycles(cycles) -> tuple[int, int]:
+    """(c0, c1) of enable_trace's cycles=(start, end | None)."""
+    if cycles is None:
+        return 0, U64
+    try:
+        start, end = cycles
+    except (TypeError, ValueError):
+        raise E.BadArgError(f"cycles must be (start, end), got {cycles!r}") from None
+    c0 = _int("the trace's start cycle", start, 0, U64 - 1)
+    c1 = U64 if end is None else _int("the trace's end cycle", end, 0, U64)
+    if c0 >= c1:
+        raise E.BadArgError(f"the trace's cycles [{c0}, {c1}) are empty: the start must be below the end")
+    return c0, c1
 
 
 def parse_grid(grid) -> tuple[int, int]:
