@@ -2,7 +2,8 @@
 
     wse-emu --grid 64x64 [--arch wse2|wse3] PROG.wso [--max-cycles N]
             [--input SYM[@RECT]=FILE.npy ...] [--output SYM[@RECT]=FILE.npy ...]
-            [--launch TASK[@RECT]] [--received FILE.npy] [--stats] [--trace FILE.json]
+            [--launch TASK[@RECT]] [--received FILE.npy] [--stats]
+            [--trace FILE.json [--trace-rect RECT] [--trace-cycles START:END]]
 
 RECT selects PEs: `X,Y` (one PE) or `X,Y,W,H`; without it, every PE of the fabric (each must
 have the symbol or task).
@@ -44,6 +45,18 @@ def _rect(text: str, what: str):
     if len(nums) != 4 or min(nums) < 0 or nums[2] == 0 or nums[3] == 0:
         raise UsageError(f"{what}: rectangle {text!r} must be X,Y or X,Y,W,H (non-negative, W,H > 0)")
     return tuple(nums)
+
+
+def _cycle_range(text: str) -> tuple[int, int | None]:
+    """`START:END` or `START:` -> (start, end or None)."""
+    a, colon, b = text.partition(":")
+    ok = colon and a.strip().isascii() and a.strip().isdigit() and (not b.strip() or (b.strip().isascii() and b.strip().isdigit()))
+    if not ok:
+        raise UsageError(f"--trace-cycles {text!r}: expected START:END or START: (cycles, END above START)")
+    start, end = int(a), (int(b) if b.strip() else None)
+    if end is not None and end <= start or start >= 2**64 - 1 or (end or 0) >= 2**64:
+        raise UsageError(f"--trace-cycles {text!r}: the range is empty or too large; END must be above START")
+    return start, end
 
 
 def _split_at(spec: str, what: str):
@@ -161,48 +174,70 @@ def _on_pes(data, fab, opt, name, rect, tail, task, call):
         raise UsageError(f"{opt} {name}{_at(rect) if rect else ''}{tail} ({where}): {msg}{hint}") from None
 
 
-def write_trace(fab: Fabric, path, task_names=lambda x, y: {}) -> int:
+def write_trace(fab: Fabric, path, task_names=lambda x, y: {}, chunk: int = 1 << 17) -> int:
     """Chrome trace-event JSON (Perfetto opens it) into `path`, a file name or a binary file
     object: one process per PE (pid = y*W+x, named "PE (x,y)") with a track for its main thread
     (tasks, its tensor ops, wavelet arrivals at the RAMP) and one per microthread it used (its
     async ops): spans on one track never overlap without nesting. 1 cycle = 1 us of trace time.
-    Returns the number of events."""
-    events = []
-    seen = set()
-    mnemonic = functools.lru_cache(maxsize=None)(_mnemonic)
-
-    def track(pid, tid, x, y):
-        if (pid, tid) not in seen:
-            if (pid, -1) not in seen:
-                seen.add((pid, -1))
-                events.append({"ph": "M", "pid": pid, "name": "process_name", "args": {"name": f"PE ({x},{y})"}})
-                events.append({"ph": "M", "pid": pid, "name": "process_sort_index", "args": {"sort_index": pid}})
-            seen.add((pid, tid))
-            events.append({"ph": "M", "pid": pid, "tid": tid, "name": "thread_name",
-                           "args": {"name": "main" if tid == 0 else f"ut{tid - 1}"}})
-        return tid
-
-    for kind, x, y, a, b, t0, t1 in fab.trace_events():
-        pid = y * fab.width + x
-        if kind == 1:
-            name = task_names(x, y).get(a)
-            events.append({"ph": "X", "pid": pid, "tid": track(pid, 0, x, y), "cat": "task",
-                           "name": f"task {a}" + (f" ({name})" if name else ""), "ts": t0, "dur": max(t1 - t0, 0)})
-        elif kind == 2:
-            tid = track(pid, 0 if b == 8 else 1 + b, x, y)
-            events.append({"ph": "X", "pid": pid, "tid": tid, "name": mnemonic(a), "cat": "tensor",
-                           "ts": t0, "dur": max(t1 - t0, 0)})
-        elif kind == 3:
-            events.append({"ph": "i", "pid": pid, "tid": track(pid, 0, x, y), "s": "t", "name": f"wavelet c{a}",
-                           "cat": "wavelet", "ts": t0, "args": {"payload": b}})
-    text = json.dumps({"traceEvents": events, "displayTimeUnit": "ns",
-                       "otherData": {"time_unit": "1 us = 1 cycle"}}, separators=(",", ":"))
+    The events are read from the core and written `chunk` at a time, so the host memory stays
+    bounded however long the trace. Returns the number of events written."""
     if hasattr(path, "write"):        # a binary file object
-        path.write(text.encode())
-    else:
-        with open(path, "w") as fh:
-            fh.write(text)
-    return len(events)
+        return _write_trace(fab, path, task_names, chunk)
+    with open(path, "wb") as fh:
+        return _write_trace(fab, fh, task_names, chunk)
+
+
+def _write_trace(fab: Fabric, fh, task_names, chunk: int) -> int:
+    mnemonic = functools.lru_cache(maxsize=None)(lambda op: json.dumps(_mnemonic(op)))
+
+    @functools.lru_cache(maxsize=None)
+    def task_name(x, y, a):
+        name = task_names(x, y).get(a)
+        return json.dumps(f"task {a}" + (f" ({name})" if name else ""))
+
+    seen: set = set()
+    count = 0
+    first = True
+
+    def emit(lines):
+        nonlocal first, count
+        if lines:
+            fh.write(((b"" if first else b",") + ",".join(lines).encode()))
+            first = False
+            count += len(lines)
+
+    fh.write(b'{"traceEvents":[')
+    total = fab.trace_count
+    W = fab.width
+    for start in range(0, total, chunk):
+        ev = fab.trace_array(start, min(chunk, total - start))
+        kind, xs, ys = ev["kind"].tolist(), ev["x"].tolist(), ev["y"].tolist()
+        a_s, b_s = ev["a"].tolist(), ev["b"].tolist()
+        t0s, t1s = ev["t0"].tolist(), ev["t1"].tolist()
+        out = []
+        for k, x, y, a, b, t0, t1 in zip(kind, xs, ys, a_s, b_s, t0s, t1s):
+            pid = y * W + x
+            tid = 0 if k != 2 or b == 8 else 1 + b
+            if (pid, tid) not in seen:
+                if (pid, -1) not in seen:
+                    seen.add((pid, -1))
+                    out.append(f'{{"ph":"M","pid":{pid},"name":"process_name","args":{{"name":"PE ({x},{y})"}}}}')
+                    out.append(f'{{"ph":"M","pid":{pid},"name":"process_sort_index","args":{{"sort_index":{pid}}}}}')
+                seen.add((pid, tid))
+                out.append(f'{{"ph":"M","pid":{pid},"tid":{tid},"name":"thread_name","args":{{"name":"'
+                           + ("main" if tid == 0 else f"ut{tid - 1}") + '"}}')
+            if k == 1:
+                out.append(f'{{"ph":"X","pid":{pid},"tid":0,"cat":"task","name":{task_name(x, y, a)},'
+                           f'"ts":{t0},"dur":{max(t1 - t0, 0)}}}')
+            elif k == 2:
+                out.append(f'{{"ph":"X","pid":{pid},"tid":{tid},"name":{mnemonic(a)},"cat":"tensor",'
+                           f'"ts":{t0},"dur":{max(t1 - t0, 0)}}}')
+            elif k == 3:
+                out.append(f'{{"ph":"i","pid":{pid},"tid":0,"s":"t","name":"wavelet c{a}","cat":"wavelet",'
+                           f'"ts":{t0},"args":{{"payload":{b}}}}}')
+        emit(out)
+    fh.write(b'],"displayTimeUnit":"ns","otherData":{"time_unit":"1 us = 1 cycle"}}')
+    return count
 
 
 def _load_npy(path: str, what: str) -> np.ndarray:
@@ -382,6 +417,11 @@ def _main(argv=None) -> int:
                          "array: x, y, port, color, payload, ctrl, cycle), also after a fault")
     ap.add_argument("--stats", action="store_true", help="print all statistics")
     ap.add_argument("--trace", metavar="FILE.json", help="write a Chrome/Perfetto trace")
+    ap.add_argument("--trace-rect", metavar="X,Y[,W,H]",
+                    help="trace only these PEs (default: all; with --trace)")
+    ap.add_argument("--trace-cycles", metavar="START:END",
+                    help="trace only events that meet cycles [START, END); END may be left out "
+                         "(with --trace)")
     try:
         args = ap.parse_args(argv)
     except SystemExit as e:
@@ -407,7 +447,17 @@ def _main(argv=None) -> int:
             [("the object file being run", args.program)]
             + [(f"the file of --input {sym}", path) for sym, _, path in inputs])
         grid = parse_grid(args.grid) if args.grid else None
-        fab = Fabric.from_object(data, grid=grid, arch=args.arch, trace=bool(args.trace))
+        trect = _rect(args.trace_rect, "--trace-rect") if args.trace_rect is not None else None
+        tcycles = _cycle_range(args.trace_cycles) if args.trace_cycles is not None else None
+        if (trect or tcycles) and not args.trace:
+            raise UsageError(f"{'--trace-rect' if trect else '--trace-cycles'} limits the trace: "
+                             f"give the file to write with --trace FILE.json")
+        fab = Fabric.from_object(data, grid=grid, arch=args.arch)
+        if trect and (trect[0] + trect[2] > fab.width or trect[1] + trect[3] > fab.height):
+            raise UsageError(f"--trace-rect {args.trace_rect}: the rectangle {_at(trect)} (X,Y,W,H) "
+                             f"reaches outside the {fab.width}x{fab.height} fabric")
+        if args.trace:
+            fab.enable_trace(True, rect=trect, cycles=tcycles)
         for opt, items in (("--input", inputs), ("--output", outputs)):
             for sym, rect, _ in items:
                 if rect and (rect[0] + rect[2] > fab.width or rect[1] + rect[3] > fab.height):
