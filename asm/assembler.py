@@ -1313,6 +1313,7 @@ class ProgramWalk(Walker):
         succ = []
         if not self.errors:
             succ = self.flow_warnings(code, task_meta, isa)
+            self.blocked_warnings(code, task_meta, isa)
 
         self.pseudo_pos = None
         for it, j, off, ch in elems:
@@ -1462,6 +1463,28 @@ class ProgramWalk(Walker):
                             f"for a tensor op to write")
                     sends.append(SendSource(what, d.color, it.pos, it.ctx, fabout=True))
         return LintInfo(self.prog.name, route_src, sends)
+
+    def blocked_warnings(self, code, task_meta, isa):
+        """A task declared `blocked` runs only once this PE's own code unblocks it: no control
+        wavelet, other PE or host call clears the bit. When no `unblock` and no async op's
+        `unblock` in the image names its id, it never runs (a hang, or a silent no-op)."""
+        blocked = [(t, rec) for t, rec in task_meta if rec.blocked]
+        if not blocked:
+            return
+        f_tid, f_act = isa.fields["tid"], isa.fields["act"]
+        freed = set()
+        for it, w in zip(self.code, code):
+            insn = it.insn
+            if insn.mnemonic == "unblock" or (any("act" in o.fields for o in insn.operands)
+                                              and f_act.extract(w) == 3):
+                freed.add(f_tid.extract(w))
+        for t, rec in blocked:
+            if rec.id not in freed:
+                self.warn(f"task `{t['name']}` is declared `blocked` and nothing in this program "
+                          f"unblocks it, so it never runs here (only this PE's own `unblock` or "
+                          f"`async ... unblock` clears the bit)", t["pos"],
+                          [f"add `unblock {t['name']}` where it may start (or `async utN unblock "
+                           f"{t['name']}` on the op it waits for), or drop `blocked`"], ctx=t["ctx"])
 
     def flow_warnings(self, code, task_meta, isa):
         """Warnings about where the tasks' code can go, from the encoded code: code that can run

@@ -1,5 +1,5 @@
     .task recv, data, color=4   ; warning: data task `recv` never runs here
-    .task work, local, id=10, blocked
+    .task work, local, id=10, blocked   ; warning: task `work` is declared `blocked` and nothing in this program unblocks it
     .task ctl, control
     .task boot, local, start
 recv:
