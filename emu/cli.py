@@ -468,7 +468,15 @@ def _main(argv=None) -> int:
             count = _on_pes(data, fab, "--input", sym, rect, f"={path}", False,
                             lambda: fab.read(sym, rect=rect)).shape[2]
             n = arr.shape[-1] if arr.ndim == 3 else arr.size
-            if arr.ndim in (0, 1, 3) and n != count:
+            h, w = (rect[3], rect[2]) if rect else (fab.height, fab.width)
+            if arr.ndim == 3 and (arr.shape[:2] != (h, w) or n != count):
+                # both at once: naming only n would hide a wrong (h, w), and the reverse
+                where = f"the rectangle {_at(rect)}" if rect else f"the {fab.width}x{fab.height} fabric"
+                raise UsageError(f"--input {sym}{_at(rect) if rect else ''}: {path} has shape "
+                                 f"{tuple(arr.shape)}, but {sym} on {where} needs ({h}, {w}, {count}): "
+                                 f"(height, width, the {count} elements of {sym} per PE), or "
+                                 f"({count},) for every PE")
+            if arr.ndim in (0, 1) and n != count:
                 # Fabric.write writes a prefix when given fewer; on the command line that is
                 # nearly always a wrong file or symbol, so the whole symbol is asked for
                 raise UsageError(f"--input {sym}: {sym} has {count} elements per PE but {path} gives "

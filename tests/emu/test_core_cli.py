@@ -174,6 +174,25 @@ def test_short_input_array_and_data_task_launch_are_refused(tmp_path, capsys):
     assert "is a data task" in err and "color 2" in err and "Traceback" not in err
 
 
+def test_input_array_of_the_wrong_rectangle_names_its_whole_shape(tmp_path, capsys):
+    """A (h, w, n) array that is wrong in (h, w) and in n: the error gives the array's shape and
+    the one needed, not only n (it said 'gives 2', as if only the length were wrong)."""
+    p = tmp_path / "e.wso"
+    p.write_bytes(edge_prog())
+    bad = tmp_path / "bad.npy"
+    np.save(bad, np.ones((2, 3, 2), np.uint32))
+    assert main([str(p), "--input", f"y@1,0={bad}"]) == 2
+    err = capsys.readouterr().err
+    assert "has shape (2, 3, 2)" in err and "needs (1, 1, 4)" in err and "(4,) for every PE" in err
+    np.save(bad, np.ones((2, 3, 4), np.uint32))          # right n, wrong (h, w)
+    assert main([str(p), "--input", f"y@1,0={bad}"]) == 2
+    err = capsys.readouterr().err
+    assert "has shape (2, 3, 4)" in err and "needs (1, 1, 4)" in err and "Traceback" not in err
+    np.save(bad, np.ones((1, 1, 4), np.uint32))          # right: runs
+    assert main([str(p), "--input", f"y@1,0={bad}"]) in (0, 1)
+    assert "needs" not in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("args,hint", [
     (["--output", "yy={tmp}/o.npy"], "has no symbol 'yy'; did you mean 'y'?"),
     (["--output", "qqq={tmp}/o.npy"], "the object's exported data symbols: y"),
