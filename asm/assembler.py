@@ -469,7 +469,10 @@ class Walker:
         if n == ".error":
             if len(s.args) != 1 or type(s.args[0]) is not Str:
                 raise AsmError('`.error` takes one string: .error "message"', s.namepos)
-            raise AsmError(s.args[0].value, s.namepos)
+            # it stops the walk: what follows usually uses what the check found missing (the
+            # `.ifndef N` / `.error "define N"` guard), and every use would add an error of its own
+            self.error(AsmError(s.args[0].value, s.namepos))
+            raise Stop()
         if n in (".elif", ".else", ".endif", ".endm", ".endr", ".endprogram", ".endp"):
             raise AsmError(f"unexpected `{n}`", s.namepos)
         return False
