@@ -60,3 +60,86 @@ def test_cli_rectangles_and_trace(tmp_path):
     assert threads == {"main"}                       # hello.s has no async ops
     r = _run("wse-emu", "--grid", "4x4", "h.wso", "--output", "total@3,3,2,2=x.npy", cwd=tmp_path)
     assert r.returncode == 2 and "outside the 4x4 fabric" in r.stderr and "Traceback" not in r.stderr
+
+
+# ---- scan.s, oddeven_sort.s, jacobi2d.s against numpy, over sizes and grids ----------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from wse.asm import assemble_file  # noqa: E402
+from wse.emu import Fabric  # noqa: E402
+
+
+def _fabric(name, **defines):
+    return Fabric.from_object(assemble_file(EX / name, defines=defines, arch="wse3"))
+
+
+def scan_model(x):
+    """scan.s's order in fp32: each chunk summed in sequence, then the carry (the previous
+    chunk's last result) added to every element."""
+    out = np.empty_like(x)
+    carry = None
+    for k, chunk in enumerate(x):
+        s = np.add.accumulate(chunk, dtype=np.float32)
+        out[k] = s if carry is None else s + carry
+        carry = out[k, -1]
+    return out
+
+
+@settings(max_examples=30)
+@given(p=st.integers(1, 12), n=st.integers(1, 20), seed=st.integers(0, 2**16))
+def test_scan(p, n, seed):
+    x = np.random.default_rng(seed).standard_normal((p, n)).astype(np.float32)
+    fab = _fabric("scan.s", P=p, N=n)
+    fab.write("x", x[None])
+    fab.run()
+    got = fab.read("x")[0]
+    assert np.array_equal(got, scan_model(x))
+    # and it is the prefix sum: against float64, within fp32 accumulation error
+    exact = np.cumsum(x.astype(np.float64).ravel())
+    bound = 2 * p * n * np.finfo(np.float32).eps * np.cumsum(np.abs(x.ravel()).astype(np.float64))
+    assert np.all(np.abs(got.ravel() - exact) <= bound + 1e-30)
+
+
+@settings(max_examples=30)
+@given(keys=st.lists(st.floats(-1e6, 1e6, width=32), min_size=1, max_size=24))
+def test_oddeven_sort(keys):
+    k = np.array(keys, np.float32)
+    fab = _fabric("oddeven_sort.s", P=len(k))
+    fab.write("key", k.reshape(1, -1, 1))
+    fab.run()
+    assert np.array_equal(fab.read("key").ravel(), np.sort(k))
+
+
+def test_oddeven_sort_worst_cases():
+    """Reversed and all-equal keys: the reversed row needs every one of the P phases."""
+    for k in (np.arange(16, 0, -1, dtype=np.float32), np.full(7, 2.5, np.float32),
+              np.array([0.0, -0.0, 1.0], np.float32)):
+        fab = _fabric("oddeven_sort.s", P=len(k))
+        fab.write("key", k.reshape(1, -1, 1))
+        fab.run()
+        assert np.array_equal(fab.read("key").ravel(), np.sort(k))
+
+
+def jacobi_model(g, t, wc=np.float32(0.5), wn=np.float32(0.125)):
+    """jacobi2d.s's operations in its order, in fp32, u = 0 outside the grid."""
+    for _ in range(t):
+        p = np.zeros((g.shape[0] + 2, g.shape[1] + 2), np.float32)
+        p[1:-1, 1:-1] = g
+        s = ((p[:-2, 1:-1] + p[2:, 1:-1]) + p[1:-1, 2:]) + p[1:-1, :-2]
+        g = s * wn + g * wc
+    return g
+
+
+@settings(max_examples=25)
+@given(px=st.integers(1, 4), py=st.integers(1, 4), nx=st.integers(1, 5), ny=st.integers(1, 5),
+       t=st.integers(1, 4), seed=st.integers(0, 2**16))
+def test_jacobi2d(px, py, nx, ny, t, seed):
+    g = np.random.default_rng(seed).standard_normal((py * ny, px * nx)).astype(np.float32)
+    fab = _fabric("jacobi2d.s", PX=px, PY=py, NX=nx, NY=ny, T=t)
+    u = np.zeros((py, px, ny + 2, nx + 2), np.float32)
+    u[:, :, 1:-1, 1:-1] = g.reshape(py, ny, px, nx).transpose(0, 2, 1, 3)
+    fab.write("u", u.reshape(py, px, -1))
+    fab.run()
+    got = fab.read("u").reshape(py, px, ny + 2, nx + 2)
+    block = got[:, :, 1:-1, 1:-1].transpose(0, 2, 1, 3).reshape(py * ny, px * nx)
+    assert np.array_equal(block, jacobi_model(g, t))
