@@ -2651,7 +2651,266 @@ static uint64_t max_ready(wse_fabric_t *f) {
     return m;
 }
 
-static void hang_report(wse_fabric_t *f) { state_report(f, NULL); }
+/* ---- who waits on whom (hang reports) --------------------------------------------------------
+   Each CE thread stuck on the fabric (a fabric op whose fabin color has no wavelet, one whose
+   fabout color's output queue is full, a send waiting for room) waits on other PEs' CEs: the
+   ones whose sends reach its RAMP along the routes of that color (followed upstream from its
+   route through pass-through PEs), or the ones whose RAMP its wavelets reach (downstream). A
+   hang report lists these waits and the first cycle among the PEs that wait, which is what a
+   deadlock is. emu/reference.py (wait_report) builds the same lines. */
+#define WAIT_MAX 4096            /* waits analysed */
+#define WAIT_TGT 64              /* targets kept per wait */
+#define WAIT_SHOW 16             /* wait lines printed */
+typedef struct { uint32_t pe; int8_t ut; uint8_t send, color; uint32_t t0, nt, d0, nd; } wait_t;
+typedef struct { uint8_t why; uint32_t pe; } dead_t;  /* why: 0 off the fabric, 1 no program, 2 not sent toward, 3 no route, 4 not to its CE */
+
+typedef struct {
+    wse_fabric_t *f;
+    uint32_t *stamp, gen, *queue;
+    wait_t *w; uint32_t nw;
+    uint32_t *tgt; uint32_t ntgt, cap_tgt;
+    dead_t *dead; uint32_t ndead, cap_dead;
+} waits_t;
+
+static int u32_cmp(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+static int dead_cmp(const void *a, const void *b) {
+    const dead_t *x = a, *y = b;
+    if (x->pe != y->pe) return x->pe < y->pe ? -1 : 1;
+    return (x->why > y->why) - (x->why < y->why);
+}
+
+static int wt_push_tgt(waits_t *W, uint32_t pe) {
+    if (W->ntgt == W->cap_tgt) {
+        uint32_t cap = W->cap_tgt ? 2 * W->cap_tgt : 256;
+        uint32_t *n = realloc(W->tgt, cap * sizeof *n);
+        if (!n) return -1;
+        W->tgt = n; W->cap_tgt = cap;
+    }
+    W->tgt[W->ntgt++] = pe;
+    return 0;
+}
+static int wt_push_dead(waits_t *W, uint8_t why, uint32_t pe) {
+    if (W->ndead == W->cap_dead) {
+        uint32_t cap = W->cap_dead ? 2 * W->cap_dead : 64;
+        dead_t *n = realloc(W->dead, cap * sizeof *n);
+        if (!n) return -1;
+        W->dead = n; W->cap_dead = cap;
+    }
+    W->dead[W->ndead].why = why; W->dead[W->ndead].pe = pe; W->ndead++;
+    return 0;
+}
+
+/* the CEs at the other end of color c from PE p: upstream (send = 0: whose RAMP feeds the route
+   toward p) or downstream (send = 1: whose RAMP the route delivers to). Appends to W->tgt (sorted,
+   unique) and, upstream with no producer, the dead ends to W->dead. */
+static int wt_walk(waits_t *W, wait_t *w) {
+    static const int DX[4] = { 0, 1, 0, -1 }, DY[4] = { -1, 0, 1, 0 };
+    wse_fabric_t *f = W->f;
+    pe_t *p = f->pes[w->pe];
+    uint32_t gen = ++W->gen, qh = 0, qn = 0, d0 = W->ndead;
+    w->t0 = W->ntgt; w->nt = 0; w->d0 = W->ndead; w->nd = 0;
+    if (!col_of(p, w->color)) {
+        if (!w->send && wt_push_dead(W, 3, w->pe)) return -1;
+        w->nd = W->ndead - d0;
+        return 0;
+    }
+    if (!w->send && !(col_of(p, w->color)->tx[col_of(p, w->color)->pos] & PR)) {
+        if (wt_push_dead(W, 4, w->pe)) return -1;      /* nothing reaches its CE */
+        w->nd = W->ndead - d0;
+        return 0;
+    }
+    W->stamp[w->pe] = gen;
+    W->queue[qn++] = w->pe;
+    while (qh < qn) {
+        uint32_t qi = W->queue[qh++];
+        pe_t *q = f->pes[qi];
+        col_t *cs = col_of(q, w->color);
+        /* the far side of the route: where wavelets come from (upstream) or go (downstream); a
+           RAMP there is a CE at the other end (p itself when it sends to its own RAMP) */
+        uint32_t ports = w->send ? cs->tx[cs->pos] : cs->rx[cs->pos];
+        if ((ports & PR) && w->nt < WAIT_TGT) { if (wt_push_tgt(W, qi)) return -1; w->nt++; }
+        for (int pi = 0; pi < 4; pi++) {
+            if (!(ports & (1u << pi))) continue;
+            int64_t nx = (int64_t)q->x + DX[pi], ny = (int64_t)q->y + DY[pi];
+            if (q->nb_edge[pi]) { if (!w->send && wt_push_dead(W, 0, qi)) return -1; continue; }
+            pe_t *n = pe_at(f, nx, ny);
+            if (!n) { if (!w->send && wt_push_dead(W, 1, (uint32_t)(ny * f->W + nx))) return -1; continue; }
+            col_t *ns = col_of(n, w->color);
+            uint32_t back = 1u << ((pi + 2) & 3);
+            /* upstream: n must send toward q; downstream: n must take from q */
+            if (!ns || !((w->send ? ns->rx[ns->pos] : ns->tx[ns->pos]) & back)) {
+                if (!w->send && wt_push_dead(W, 2, n->idx)) return -1;
+                continue;
+            }
+            if (W->stamp[n->idx] == gen) continue;
+            W->stamp[n->idx] = gen;
+            W->queue[qn++] = n->idx;
+        }
+    }
+    if (w->nt > 1) qsort(W->tgt + w->t0, w->nt, sizeof *W->tgt, u32_cmp);   /* (tgt may be NULL when empty) */
+    uint32_t u = 0;
+    for (uint32_t i = 0; i < w->nt; i++)
+        if (!u || W->tgt[w->t0 + u - 1] != W->tgt[w->t0 + i]) W->tgt[w->t0 + u++] = W->tgt[w->t0 + i];
+    W->ntgt = w->t0 + u; w->nt = u;
+    if (W->ndead - d0 > 1) qsort(W->dead + d0, W->ndead - d0, sizeof *W->dead, dead_cmp);
+    u = 0;
+    for (uint32_t i = d0; i < W->ndead; i++)
+        if (u == 0 || W->dead[d0 + u - 1].pe != W->dead[i].pe || W->dead[d0 + u - 1].why != W->dead[i].why)
+            W->dead[d0 + u++] = W->dead[i];
+    W->ndead = d0 + u; w->nd = u;
+    return 0;
+}
+
+static int wt_add(waits_t *W, uint32_t pe, int ut, int send, uint32_t color) {
+    for (uint32_t i = W->nw; i-- > 0 && W->w[i].pe == pe;)     /* one wait per (thread, kind, color) */
+        if (W->w[i].ut == ut && W->w[i].send == send && W->w[i].color == color) return 0;
+    if (W->nw >= WAIT_MAX) return 1;
+    wait_t *w = &W->w[W->nw++];
+    w->pe = pe; w->ut = (int8_t)ut; w->send = (uint8_t)send; w->color = (uint8_t)color;
+    return wt_walk(W, w) ? -1 : 0;
+}
+
+/* the waits of an op (the main thread's fabric op, ut = -1, or microthread ut's) */
+static int wt_op(waits_t *W, pe_t *p, const op_t *op, int ut) {
+    const dsr_t *src[2] = { &op->a, &op->b };
+    for (int s = 0; s < 2; s++) {
+        if (src[s]->kind != WSE_DSD_FABIN) continue;
+        col_t *cs = col_of(p, src[s]->color);
+        if (!cs || !cs->iq.n) { int r = wt_add(W, p->idx, ut, 0, src[s]->color); if (r) return r; }
+    }
+    if (op->d.kind == WSE_DSD_FABOUT) {
+        col_t *cs = col_of(p, op->d.color);
+        if (!cs || cs->oq.n >= cs->oq.cap) { int r = wt_add(W, p->idx, ut, 1, op->d.color); if (r) return r; }
+    }
+    return 0;
+}
+
+static int at_rest(const pe_t *q) { return q->task < 0 && !q->ut_mask && !q->activated && q->mstate == M_IDLE; }
+
+/* appends to f->msg: the waits, then the first cycle among the PEs that wait */
+static void wait_report(wse_fabric_t *f) {
+    char *m = f->msg;
+    size_t n = sizeof f->msg, k = strlen(m);
+#define APP(...) do { if (k < n - 256) { int w_ = snprintf(m + k, n - k, __VA_ARGS__); if (w_ > 0) k += (size_t)w_; } } while (0)
+    size_t npe = (size_t)f->W * f->H;
+    waits_t W = { f, calloc(npe, sizeof(uint32_t)), 0, malloc(npe * sizeof(uint32_t)),
+                  malloc(WAIT_MAX * sizeof(wait_t)), 0, NULL, 0, 0, NULL, 0, 0 };
+    uint32_t *node_of = NULL, *order = NULL, *path = NULL, *pos = NULL, *adj0 = NULL, *adj = NULL;
+    uint8_t *mark = NULL;
+    int more = 0, oom = !W.stamp || !W.queue || !W.w;
+    for (size_t i = 0; i < npe && !oom && !more; i++) {
+        pe_t *p = f->pes[i];
+        if (!p) continue;
+        int r = 0;
+        if (p->task >= 0 && p->mstate == M_SEND) r = wt_add(&W, p->idx, -1, 1, p->img->dec[p->pc].r1);
+        else if (p->task >= 0 && p->mstate == M_FABOP) r = wt_op(&W, p, &p->mop, -1);
+        for (int u = 0; u < NUT && !r; u++)
+            if (p->ut_mask >> u & 1) r = wt_op(&W, p, &p->ut[u], u);
+        if (r < 0) oom = 1; else if (r > 0) more = 1;
+    }
+    if (oom) { APP("(not enough host memory to work out who waits on whom)\n"); goto done; }
+    if (!W.nw) goto done;
+    APP("who waits on whom (along the routes of the colors):\n");
+    for (uint32_t i = 0; i < W.nw && i < WAIT_SHOW; i++) {
+        const wait_t *w = &W.w[i];
+        const pe_t *p = f->pes[w->pe];
+        char who[16] = "";
+        if (w->ut >= 0) snprintf(who, sizeof who, " ut%d", w->ut);
+        if (w->nt) {
+            APP("  PE (%u,%u)%s waits %s color %u %s", p->x, p->y, who, w->send ? "to send" : "for", w->color,
+                w->send ? "to" : "from");
+            for (uint32_t j = 0; j < w->nt; j++) { const pe_t *q = f->pes[W.tgt[w->t0 + j]]; APP("%s PE (%u,%u)", j ? "," : "", q->x, q->y); }
+            for (uint32_t j = 0; j < w->nt; j++) {
+                const pe_t *q = f->pes[W.tgt[w->t0 + j]];
+                if (at_rest(q)) APP("; nothing is running or activated on PE (%u,%u)", q->x, q->y);
+            }
+        } else if (w->send) {
+            APP("  PE (%u,%u)%s waits to send color %u, but its route leads to no CE", p->x, p->y, who, w->color);
+        } else {
+            APP("  PE (%u,%u)%s waits for color %u, but no CE sends it there:", p->x, p->y, who, w->color);
+            for (uint32_t j = 0; j < w->nd; j++) {
+                const dead_t *d = &W.dead[w->d0 + j];
+                uint32_t dx = (uint32_t)(d->pe % f->W), dy = (uint32_t)(d->pe / f->W);
+                const char *sep = j ? ";" : "";
+                switch (d->why) {
+                case 0: APP("%s PE (%u,%u)'s route takes it from outside the fabric (only the host can send it)", sep, dx, dy); break;
+                case 1: APP("%s PE (%u,%u) has no program", sep, dx, dy); break;
+                case 2: APP("%s PE (%u,%u)'s route for color %u does not send it on that way", sep, dx, dy, w->color); break;
+                case 3: APP("%s it has no route for color %u", sep, w->color); break;
+                default: APP("%s its route for color %u does not deliver to its CE (no ramp among its outputs)", sep, w->color); break;
+                }
+            }
+        }
+        APP("\n");
+    }
+    if (W.nw > WAIT_SHOW) APP("  ... and %u more waits\n", W.nw - WAIT_SHOW);
+    if (more) APP("  (only the first %d waits were analysed)\n", WAIT_MAX);
+    /* the first cycle: depth-first from each PE that waits, in index order, over the sorted
+       targets that wait themselves */
+    node_of = calloc(npe, sizeof *node_of);          /* PE -> node + 1 (0: not a node) */
+    order = malloc(W.nw * sizeof *order);            /* node -> PE */
+    adj0 = calloc((size_t)W.nw + 1, sizeof *adj0);
+    adj = malloc(((size_t)W.ntgt + 1) * sizeof *adj);
+    path = malloc(W.nw * sizeof *path);
+    pos = malloc(W.nw * sizeof *pos);
+    mark = calloc(W.nw, 1);
+    if (!node_of || !order || !adj0 || !adj || !path || !pos || !mark) {
+        APP("(not enough host memory to look for a cycle of waits)\n");
+        goto done;
+    }
+    uint32_t nn = 0;
+    for (uint32_t i = 0; i < W.nw; i++)
+        if (!i || W.w[i].pe != W.w[i - 1].pe) { order[nn] = W.w[i].pe; node_of[W.w[i].pe] = ++nn; }
+    /* adjacency per node: the sorted unique targets of its waits that wait themselves */
+    uint32_t na = 0, wi = 0;
+    for (uint32_t v = 0; v < nn; v++) {
+        uint32_t s = na;
+        adj0[v] = s;
+        for (; wi < W.nw && W.w[wi].pe == order[v]; wi++)
+            for (uint32_t j = 0; j < W.w[wi].nt; j++) {
+                uint32_t t = W.tgt[W.w[wi].t0 + j];
+                if (node_of[t]) adj[na++] = node_of[t] - 1;
+            }
+        if (na - s > 1) qsort(adj + s, na - s, sizeof *adj, u32_cmp);
+        uint32_t u = s;
+        for (uint32_t j = s; j < na; j++) if (u == s || adj[u - 1] != adj[j]) adj[u++] = adj[j];
+        na = u;
+    }
+    adj0[nn] = na;
+    /* mark: 0 not seen, 1 on the path, 2 done */
+    int found = 0;
+    for (uint32_t s = 0; s < nn && !found; s++) {
+        if (mark[s]) continue;
+        uint32_t depth = 0;
+        path[depth] = s; pos[depth] = adj0[s]; depth++; mark[s] = 1;
+        while (depth && !found) {
+            uint32_t v = path[depth - 1];
+            if (pos[depth - 1] == adj0[v + 1]) { mark[v] = 2; depth--; continue; }
+            uint32_t t = adj[pos[depth - 1]++];
+            if (mark[t] == 1) {
+                uint32_t from = 0;
+                while (path[from] != t) from++;
+                APP("  a cycle of waits:");
+                for (uint32_t j = from; j < depth; j++) APP(" PE (%u,%u) ->", f->pes[order[path[j]]]->x, f->pes[order[path[j]]]->y);
+                APP(" PE (%u,%u): %s (a deadlock)\n", f->pes[order[t]]->x, f->pes[order[t]]->y,
+                    depth - from == 1 ? "it waits for itself, so it cannot go on"
+                                      : "each waits for the next, so none of them can go on");
+                found = 1;
+            } else if (!mark[t]) {
+                path[depth] = t; pos[depth] = adj0[t]; depth++; mark[t] = 1;
+            }
+        }
+    }
+done:
+    free(W.stamp); free(W.queue); free(W.w); free(W.tgt); free(W.dead);
+    free(node_of); free(order); free(path); free(pos); free(adj0); free(adj); free(mark);
+#undef APP
+}
+
+static void hang_report(wse_fabric_t *f) { state_report(f, NULL); wait_report(f); }
 
 int wse_state_report(wse_fabric *f) {
     if (!f) return WSE_BAD_ARG;

@@ -1549,6 +1549,149 @@ class ReferenceFabric:
             out.append(f"  host: {n} wavelet(s) waiting to enter through {PORT_NAMES[port].upper()}")
         return out
 
+    WAIT_MAX, WAIT_TGT, WAIT_SHOW = 4096, 64, 16   # as the C core's wait_report
+
+    def wait_report(self) -> list[str]:
+        """Who waits on whom, after a hang (the C core's wait_report, line for line): each CE
+        thread stuck on the fabric (a fabric op whose fabin color has no wavelet, one whose
+        fabout color's output queue is full, a send waiting for room) and the PEs whose CEs are
+        at the other end of the color's routes (upstream: whose RAMP feeds the route toward it;
+        downstream: whose RAMP it reaches), then the first cycle among the PEs that wait."""
+        W = self.width
+        waits = []            # (pe, ut or -1, send, color, targets, dead ends)
+        more = False
+
+        def walk(p, send, c):
+            r = p.routes.get(c)
+            if r is None:
+                return [], ([] if send else [(p.index, 3)])
+            if not send and not r.tx & RAMP:
+                return [], [(p.index, 4)]
+            tgt, dead, seen, queue = [], set(), {p.index}, [p]
+            for q in queue:
+                rq = q.routes[c]
+                ports = rq.tx if send else rq.rx
+                if ports & RAMP and len(tgt) < self.WAIT_TGT:
+                    tgt.append(q.index)
+                for port in (NORTH, EAST, SOUTH, WEST):
+                    if not ports & port:
+                        continue
+                    dx, dy = STEP[port]
+                    n = self.pe_at(q.x + dx, q.y + dy)
+                    if n is None:
+                        dead.add((q.index, 0))
+                        continue
+                    if n.empty():
+                        dead.add((n.index, 1))
+                        continue
+                    rn = n.routes.get(c)
+                    if rn is None or not (rn.rx if send else rn.tx) & OPPOSITE[port]:
+                        dead.add((n.index, 2))
+                        continue
+                    if n.index not in seen:
+                        seen.add(n.index)
+                        queue.append(n)
+            return sorted(set(tgt)), ([] if send else sorted(dead))
+
+        def add(p, ut, send, c):
+            if any(w[0] == p.index and w[1] == ut and w[2] == send and w[3] == c for w in waits):
+                return True
+            if len(waits) >= self.WAIT_MAX:
+                return False
+            waits.append((p.index, ut, send, c) + walk(p, send, c))
+            return True
+
+        def op_waits(p, op, ut):
+            for o in op.operands[1:]:
+                if o is not None and o.fabric and not p.iq[o.color]:
+                    if not add(p, ut, False, o.color):
+                        return False
+            d = op.operands[0]
+            if d is not None and d.fabric:
+                r = p.routes.get(d.color)
+                if r is None or len(p.oq[d.color]) >= self.preset.oq_depth[r.oq]:
+                    return add(p, ut, True, d.color)
+            return True
+
+        for p in self.pes:
+            if p.empty() or more:
+                continue
+            ok = True
+            if p.task is not None and p.op is not None:
+                ok = op_waits(p, p.op, -1)
+            elif p.task is not None and p.pc is not None and 0 <= p.pc < len(p.decoded):
+                d = p.decoded[p.pc]
+                if d.insn.key in ("send", "sendc"):
+                    c = d.values["color"]
+                    r = p.routes.get(c)
+                    if r is not None and r.rx & RAMP and len(p.oq[c]) >= self.preset.oq_depth[r.oq]:
+                        ok = add(p, -1, True, c)
+            for u, op in enumerate(p.ut):
+                if ok and op is not None:
+                    ok = op_waits(p, op, u)
+            more = not ok
+        if not waits:
+            return []
+
+        def xy(i):
+            return f"PE ({i % W},{i // W})"
+
+        def at_rest(i):
+            q = self.pes[i]
+            return q.task is None and q.op is None and not any(o is not None for o in q.ut) and not q.activated
+
+        lines = ["who waits on whom (along the routes of the colors):"]
+        for pe, ut, send, c, tgt, dead in waits[:self.WAIT_SHOW]:
+            who = xy(pe) + (f" ut{ut}" if ut >= 0 else "")
+            if tgt:
+                line = (f"  {who} waits {'to send' if send else 'for'} color {c} {'to' if send else 'from'} "
+                        + ", ".join(xy(t) for t in tgt)
+                        + "".join(f"; nothing is running or activated on {xy(t)}" for t in tgt if at_rest(t)))
+            elif send:
+                line = f"  {who} waits to send color {c}, but its route leads to no CE"
+            else:
+                why = {0: lambda i: f"{xy(i)}'s route takes it from outside the fabric (only the host can send it)",
+                       1: lambda i: f"{xy(i)} has no program",
+                       2: lambda i: f"{xy(i)}'s route for color {c} does not send it on that way",
+                       3: lambda i: f"it has no route for color {c}",
+                       4: lambda i: f"its route for color {c} does not deliver to its CE (no ramp among its outputs)"}
+                line = f"  {who} waits for color {c}, but no CE sends it there: " + "; ".join(why[k](i) for i, k in dead)
+            lines.append(line)
+        if len(waits) > self.WAIT_SHOW:
+            lines.append(f"  ... and {len(waits) - self.WAIT_SHOW} more waits")
+        if more:
+            lines.append(f"  (only the first {self.WAIT_MAX} waits were analysed)")
+        # the first cycle: depth first from each PE that waits, in index order, over the sorted
+        # targets that wait themselves
+        nodes = list(dict.fromkeys(w[0] for w in waits))
+        adj = {v: sorted({t for w in waits if w[0] == v for t in w[4] if t in adj_keys})
+               for adj_keys in [set(nodes)] for v in nodes}
+        mark = {}
+        for s in nodes:
+            if s in mark:
+                continue
+            path, pos = [s], [0]
+            mark[s] = 1
+            while path:
+                v = path[-1]
+                if pos[-1] == len(adj[v]):
+                    mark[v] = 2
+                    path.pop(), pos.pop()
+                    continue
+                t = adj[v][pos[-1]]
+                pos[-1] += 1
+                if mark.get(t) == 1:
+                    cyc = path[path.index(t):] + [t]
+                    lines.append("  a cycle of waits: " + " -> ".join(xy(i) for i in cyc) + ": "
+                                 + ("it waits for itself, so it cannot go on" if len(cyc) == 2
+                                    else "each waits for the next, so none of them can go on")
+                                 + " (a deadlock)")
+                    return lines
+                if t not in mark:
+                    mark[t] = 1
+                    path.append(t), pos.append(0)
+        return lines
+
     # ---- one cycle ----------------------------------------------------------------------------
     def step(self) -> None:
         """Execute cycle self.cycle: phase 1 (routers), then phase 2 (compute engines)."""
@@ -1561,8 +1704,9 @@ class ReferenceFabric:
             if not pe.empty():
                 self._flush_stats(pe)
         if not (moved or executed) and not self.idle() and not self._future_events(t):
-            raise HangError(t + 1, f"hang at cycle {t + 1}: nothing can happen any more, but "
-                                   f"the fabric is not idle\n" + self.hang_report())
+            raise HangError(t + 1, "\n".join([f"hang at cycle {t + 1}: nothing can happen any more, "
+                                               f"but the fabric is not idle", self.hang_report()]
+                                              + self.wait_report()))
 
     def run(self, max_cycles: int | None = None) -> int:
         """Run until idle (returns the cycle), or raise FaultError / HangError /

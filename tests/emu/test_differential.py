@@ -51,6 +51,10 @@ def outcome(fab, fn):
         if name not in ("FaultError", "HangError", "WatchdogError"):
             raise
         facts = {"cycle": getattr(e, "cycle", None)}
+        if name == "HangError":
+            # who waits on whom: both emulators build these lines from the state alone
+            text = str(e)
+            facts["waits"] = text[text.find("who waits on whom"):].rstrip("\n") if "who waits on whom" in text else ""
         if name == "FaultError":
             pe = getattr(e, "pe", None)
             if pe is None and hasattr(e, "x"):
