@@ -1,6 +1,8 @@
 """The host side of docs/tutorial.md: run one step of the GEMV tutorial and print what it did.
 
     python -m wse.kernels.gemv.tutorial STEP [--m M] [--n N] [--kx KX] [--ky KY] [--seed S]
+    python -m wse.kernels.gemv.tutorial --check docs/tutorial.md        # exit 1 if stale
+    python -m wse.kernels.gemv.tutorial --refresh-doc docs/tutorial.md  # rewrite the outputs
 
 Steps: 1 one PE, all in memory (one_pe.s); 2 one PE, x as wavelets (gemv.s on 1 x 1);
 3 a column of PEs; 4 a row of PEs; 5 a rectangle with padding; 6 y = A^T x (gemv_t.s).
@@ -35,16 +37,16 @@ def one_pe(a, x, b):
 
 
 # ---------------------------------------------------------------------------------------------
-# The tutorial document: its code excerpts and its commands (used by the tests and to refresh
-# the printed outputs: python -m wse.kernels.gemv.tutorial --refresh-doc docs/tutorial.md).
+# The tutorial document: its code excerpts and its commands (used by the tests, by --check,
+# and to refresh the printed outputs: python -m wse.kernels.gemv.tutorial --refresh-doc
+# docs/tutorial.md).
 FILE_MARK = "<!-- file: "
 RUN_MARK = "<!-- run -->"
 SHELL_MARK = "<!-- shell -->"   # a shell session: `$ command` lines, each followed by its output
 
 
-def doc_blocks(text: str) -> list[tuple[str, str, str]]:
-    """(kind, arg, body) for every marked fenced block: ("file", path, excerpt) or
-    ("run", command, expected output)."""
+def _marked_blocks(text: str) -> list[tuple[int, str, str, str]]:
+    """(line of the marker, kind, arg, body) for every marked fenced block."""
     lines = text.split("\n")
     out = []
     i = 0
@@ -52,25 +54,33 @@ def doc_blocks(text: str) -> list[tuple[str, str, str]]:
         ln = lines[i].strip()
         if ln.startswith(FILE_MARK) or ln in (RUN_MARK, SHELL_MARK):
             j = i + 1
-            if not lines[j].startswith("```"):
+            if j >= len(lines) or not lines[j].startswith("```"):
                 raise ValueError(f"line {j + 1}: a fenced block must follow {ln!r}")
             k = j + 1
-            while not lines[k].startswith("```"):
+            while k < len(lines) and not lines[k].startswith("```"):
                 k += 1
+            if k == len(lines):
+                raise ValueError(f"line {j + 1}: the fenced block is not closed")
             body = lines[j + 1:k]
             if ln in (RUN_MARK, SHELL_MARK):
                 if not body or not body[0].startswith("$ "):
                     raise ValueError(f"line {j + 2}: a run block starts with '$ command'")
                 if ln == RUN_MARK:
-                    out.append(("run", body[0][2:], "\n".join(body[1:])))
+                    out.append((i + 1, "run", body[0][2:], "\n".join(body[1:])))
                 else:
-                    out.append(("shell", "", "\n".join(body)))
+                    out.append((i + 1, "shell", "", "\n".join(body)))
             else:
-                out.append(("file", ln[len(FILE_MARK):-len("-->")].strip(), "\n".join(body)))
+                out.append((i + 1, "file", ln[len(FILE_MARK):-len("-->")].strip(), "\n".join(body)))
             i = k + 1
         else:
             i += 1
     return out
+
+
+def doc_blocks(text: str) -> list[tuple[str, str, str]]:
+    """(kind, arg, body) for every marked fenced block: ("file", path, excerpt),
+    ("run", command, expected output) or ("shell", "", the session)."""
+    return [(kind, arg, body) for _, kind, arg, body in _marked_blocks(text)]
 
 
 def shell_steps(body: str) -> list[tuple[str, str]]:
@@ -100,8 +110,66 @@ def run_command(cmd: str) -> str:
     return buf.getvalue().rstrip("\n")
 
 
+def run_shell(body: str, root) -> str:
+    """Run a shell session (`$ command` lines) as a reader would from the repository root
+    ``root``, in a scratch folder that sees its kernels/, with this interpreter's scripts first
+    on PATH; return the session with each command's output as printed now."""
+    import os
+    import subprocess
+    import tempfile
+    from pathlib import Path
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "kernels").symlink_to(Path(root).resolve() / "kernels")
+        for cmd, _ in shell_steps(body):
+            r = subprocess.run(cmd, shell=True, cwd=tmp, env=env, capture_output=True, text=True, timeout=600)
+            if r.returncode != 0:
+                raise RuntimeError(f"{cmd!r} failed (exit {r.returncode}): {r.stderr.strip()}")
+            out.append("$ " + cmd)
+            if r.stdout.rstrip("\n"):
+                out.extend(r.stdout.rstrip("\n").split("\n"))
+    return "\n".join(out)
+
+
+def _root_of(doc) -> "Path":
+    from pathlib import Path
+    return Path(doc).resolve().parent.parent       # docs/tutorial.md -> the repository
+
+
+def doc_problems(path) -> list[str]:
+    """`path:line: what` for every block of the document that is stale: a code excerpt not
+    verbatim in the file it names, or a command whose output is not what the block shows."""
+    from pathlib import Path
+    root = _root_of(path)
+    problems = []
+    for line, kind, arg, body in _marked_blocks(Path(path).read_text()):
+        where = f"{path}:{line}"
+        if kind == "file":
+            f = root / arg
+            if not f.is_file():
+                problems.append(f"{where}: the excerpt names {arg}, which does not exist")
+            elif body not in f.read_text():
+                problems.append(f"{where}: the excerpt is not verbatim in {arg}: copy it again")
+        elif kind == "run":
+            if run_command(arg) != body:
+                problems.append(f"{where}: `{arg}` prints something else now: "
+                                f"python -m wse.kernels.gemv.tutorial --refresh-doc {path}")
+        else:
+            try:
+                now = run_shell(body, root)
+            except RuntimeError as e:
+                problems.append(f"{where}: the shell session fails: {e}")
+                continue
+            if now != body:
+                problems.append(f"{where}: the shell session prints something else now: "
+                                f"python -m wse.kernels.gemv.tutorial --refresh-doc {path}")
+    return problems
+
+
 def refresh_doc(path) -> None:
-    """Rewrite the output of every run block of the document with what the command prints."""
+    """Rewrite the output of every run block and shell session of the document with what the
+    commands print now (code excerpts are not touched: --check reports them)."""
     from pathlib import Path
     p = Path(path)
     lines = p.read_text().split("\n")
@@ -109,13 +177,17 @@ def refresh_doc(path) -> None:
     i = 0
     while i < len(lines):
         out.append(lines[i])
-        if lines[i].strip() == RUN_MARK:
+        mark = lines[i].strip()
+        if mark in (RUN_MARK, SHELL_MARK):
             out.append(lines[i + 1])                 # ```console
-            out.append(lines[i + 2])                 # $ command
-            out.extend(run_command(lines[i + 2][2:]).split("\n"))
-            k = i + 3
+            k = i + 2
             while not lines[k].startswith("```"):
                 k += 1
+            if mark == RUN_MARK:
+                out.append(lines[i + 2])             # $ command
+                out.extend(run_command(lines[i + 2][2:]).split("\n"))
+            else:
+                out.extend(run_shell("\n".join(lines[i + 2:k]), _root_of(p)).split("\n"))
             i = k
             continue
         i += 1
@@ -123,7 +195,11 @@ def refresh_doc(path) -> None:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m wse.kernels.gemv.tutorial")
+    ap = argparse.ArgumentParser(
+        prog="python -m wse.kernels.gemv.tutorial", description="Run one step of docs/tutorial.md.",
+        epilog="--check DOC: report every code excerpt of DOC that is not verbatim in its file and "
+               "every command whose output differs (exit 1); --refresh-doc DOC: rewrite the "
+               "outputs of DOC's commands.")
     ap.add_argument("step", type=int, choices=sorted(DEFAULTS))
     ap.add_argument("--m", type=int)
     ap.add_argument("--n", type=int)
@@ -132,11 +208,21 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     if argv is None:
         argv = sys.argv[1:]
-    if argv[:1] == ["--refresh-doc"]:
+    if argv[:1] in (["--refresh-doc"], ["--check"]):
         if len(argv) != 2:
-            ap.error("--refresh-doc takes the document: --refresh-doc docs/tutorial.md")
-        refresh_doc(argv[1])
-        return 0
+            ap.error(f"{argv[0]} takes the document: {argv[0]} docs/tutorial.md")
+        from pathlib import Path
+        if not Path(argv[1]).is_file():
+            ap.error(f"{argv[0]}: no such document: {argv[1]}")
+        if argv[0] == "--refresh-doc":
+            refresh_doc(argv[1])
+            return 0
+        problems = doc_problems(argv[1])
+        for p in problems:
+            print(p)
+        if not problems:
+            print(f"{argv[1]}: every excerpt and every output is current")
+        return 1 if problems else 0
     args = ap.parse_args(argv)
     m, n, kx, ky = DEFAULTS[args.step]
     m, n = (m if args.m is None else args.m), (n if args.n is None else args.n)
