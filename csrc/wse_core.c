@@ -2511,7 +2511,7 @@ static void phase2(wse_fabric_t *f, uint64_t t) {
 
 /* the state of every PE that is doing or waiting for something (at most 64), after a first
    line: the hang's, or with head the caller's */
-static void state_report(wse_fabric_t *f, const char *head) {
+static void state_report(wse_fabric_t *f, const char *head, int hang) {
     char *m = f->msg;
     size_t n = sizeof f->msg, k = 0;
 #define APP(...) do { if (k < n - 256) { int w_ = snprintf(m + k, n - k, __VA_ARGS__); if (w_ > 0) k += (size_t)w_; } } while (0)
@@ -2598,7 +2598,8 @@ static void state_report(wse_fabric_t *f, const char *head) {
             if (cs->iq.n) {
                 int dt = p->img->data_task_of_color[cs->color];
                 if (dt >= 0 && (p->blocked >> dt & 1)) APP("; its data task %d is blocked", dt);
-                else if (dt < 0) APP("; no data task or op reads it");
+                /* (a task still running may read it later: said only at a hang, or of an idle CE) */
+                else if (dt < 0 && (hang || p->task < 0)) APP("; no data task or op reads it");
             }
             if (cs->rb.n || cs->oq.n) {
                 /* who is full downstream? */
@@ -2910,20 +2911,20 @@ done:
 #undef APP
 }
 
-static void hang_report(wse_fabric_t *f) { state_report(f, NULL); wait_report(f); }
+static void hang_report(wse_fabric_t *f) { state_report(f, NULL, 1); wait_report(f); }
 
 int wse_state_report(wse_fabric *f) {
     if (!f) return WSE_BAD_ARG;
     if (!f->loaded) { wse__set_msg(f, "no program is loaded"); return WSE_BAD_ARG; }
     char head[96];
     snprintf(head, sizeof head, "state at cycle %llu:", (unsigned long long)f->t);
-    state_report(f, head);
+    state_report(f, head, 0);
     return WSE_OK;
 }
 
 static int watchdog(wse_fabric_t *f, uint64_t max_cycles) {
     f->t = max_cycles;
-    hang_report(f);
+    state_report(f, NULL, 0);     /* (its first line is replaced below; no waits: it may still move) */
     const char *nl = strchr(f->msg, '\n');
     size_t ml = strlen(f->msg), skip = nl ? (size_t)(nl - f->msg + 1) : ml;
     char head[160];

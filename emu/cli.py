@@ -2,7 +2,7 @@
 
     wse-emu --grid 64x64 [--arch wse2|wse3] PROG.wso [--max-cycles N]
             [--input SYM[@RECT]=FILE.npy ...] [--output SYM[@RECT]=FILE.npy ...]
-            [--launch TASK[@RECT]] [--received FILE.npy] [--stats]
+            [--launch TASK[@RECT]] [--received FILE.npy] [--stats] [--until CYCLE]
             [--trace FILE.json [--trace-rect RECT] [--trace-cycles START:END]]
 
 RECT selects PEs: `X,Y` (one PE) or `X,Y,W,H`; without it, every PE of the fabric (each must
@@ -405,6 +405,9 @@ def _main(argv=None) -> int:
     ap.add_argument("--grid", help="fabric size WxH (default: the object's)")
     ap.add_argument("--arch", choices=("wse2", "wse3"), help="default: the object's")
     ap.add_argument("--max-cycles", type=int, default=None, help="watchdog")
+    ap.add_argument("--until", type=int, default=None, metavar="CYCLE",
+                    help="stop at this cycle and print what every busy PE is doing there; "
+                         "--output then saves the symbols as they are at that cycle")
     ap.add_argument("--input", action="append", metavar="SYM[@X,Y[,W,H]]=FILE.npy",
                     help="write an array into a symbol before the run ((n,) or (h, w, n)); "
                          "@X,Y[,W,H] limits it to a rectangle of PEs")
@@ -434,6 +437,11 @@ def _main(argv=None) -> int:
                 raise UsageError(f"{opt}: the file name is empty; give the file to write")
         if args.max_cycles is not None and not 0 < args.max_cycles < 2**64 - 1:
             raise UsageError("--max-cycles must be 1 .. 2**64-2")
+        if args.until is not None and not 0 < args.until < 2**64 - 1:
+            raise UsageError("--until must be 1 .. 2**64-2 (the cycle to stop at)")
+        if args.until is not None and args.max_cycles is not None:
+            raise UsageError("--until and --max-cycles exclude each other: --until already stops "
+                             "the run at that cycle")
         try:
             with open(args.program, "rb") as fh:
                 data = fh.read()
@@ -503,8 +511,14 @@ def _main(argv=None) -> int:
     status = 0
     fault_cycle = None
     stopped = None
+    paused = None            # the state report at --until's cycle
     try:
-        fab.run(max_cycles=args.max_cycles)
+        try:
+            fab.run(max_cycles=args.until if args.until is not None else args.max_cycles)
+        except E.WatchdogError:
+            if args.until is None:
+                raise
+            paused = fab.state_report().rstrip()
     except KeyboardInterrupt:
         # where it was: a program that runs forever is the usual reason for a Ctrl-C
         print(fab.state_report().rstrip(), file=sys.stderr)
@@ -534,6 +548,11 @@ def _main(argv=None) -> int:
     if args.stats:
         for k, v in st.items():
             print(f"  {k}: {v}")
+    if paused is not None:
+        print(paused)
+        if outputs:
+            print(f"wse-emu: stopped at cycle {st['cycles']} as --until asked; --output saves the "
+                  f"symbols as they are there, not results", file=sys.stderr)
     # every file is attempted: one that cannot be written does not cost the others
     failed = False
 

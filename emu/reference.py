@@ -1432,7 +1432,7 @@ class ReferenceFabric:
 
     REPORT_PES = 64          # PEs described in a hang or watchdog report, as the C core
 
-    def hang_report(self) -> str:
+    def hang_report(self, hang: bool = True) -> str:
         """The state behind a hang or a watchdog, per PE that is not at rest (the information of
         the C core's hang_report): the running task with its pc, instruction and source line
         (file:line:col and the macro invocations), what its main thread waits for (room in an
@@ -1455,12 +1455,12 @@ class ReferenceFabric:
                 continue
             shown += 1
             lines.append(f"PE ({pe.x},{pe.y}):")
-            lines += self._pe_report(pe, host)
+            lines += self._pe_report(pe, host, hang)
         if more:
             lines.append(f"... and {more} more PEs")
         return "\n".join(lines)
 
-    def _pe_report(self, pe: PE, host) -> list[str]:
+    def _pe_report(self, pe: PE, host, hang: bool = True) -> list[str]:
         out = []
 
         def named(tid):
@@ -1533,7 +1533,8 @@ class ReferenceFabric:
                 dt = pe.data_task_of.get(c)
                 if dt is not None and pe.blocked >> dt & 1:
                     line += f"; its data task {named(dt)} is blocked"
-                elif dt is None and c not in reads:
+                elif dt is None and c not in reads and (hang or pe.task is None):
+                    # (a task still running may read it later: said at a hang, or of an idle CE)
                     line += "; no data task or op reads it"
             if (rb or oq) and r is not None:
                 for port in (NORTH, EAST, SOUTH, WEST):
@@ -1719,7 +1720,7 @@ class ReferenceFabric:
                 return self.cycle
             if max_cycles is not None and self.cycle >= max_cycles:
                 raise WatchdogError(self.cycle, f"watchdog: the cycle counter reached max_cycles "
-                                                f"= {max_cycles}; the state:\n" + self.hang_report())
+                                                f"= {max_cycles}; the state:\n" + self.hang_report(hang=False))
             self.step()
 
     def run_until(self, cycle: int) -> bool:
