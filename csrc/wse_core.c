@@ -2599,7 +2599,20 @@ static void state_report(wse_fabric_t *f, const char *head, int hang) {
                 int dt = p->img->data_task_of_color[cs->color];
                 if (dt >= 0 && (p->blocked >> dt & 1)) APP("; its data task %d is blocked", dt);
                 /* (a task still running may read it later: said only at a hang, or of an idle CE) */
-                else if (dt < 0 && (hang || p->task < 0)) APP("; no data task or op reads it");
+                else if (dt < 0 && (hang || p->task < 0)) {
+                    APP("; no data task or op reads it");
+                    /* the data tasks this PE has, on other colors: the usual slip is a wrong color */
+                    int nd = 0;
+                    for (int tid = 0; tid < 64; tid++) {
+                        if (!(p->img->data_mask >> tid & 1)) continue;
+                        const char *tn = task_name(p->img, tid);
+                        if (nd < 4) APP("%s %d%s%s%s on color %u", nd ? "," : " (its data tasks:", tid, *tn ? "(" : "",
+                                        tn, *tn ? ")" : "", p->img->tasks[tid].color);
+                        nd++;
+                    }
+                    if (nd > 4) APP(", and %d more", nd - 4);
+                    if (nd) APP(")");
+                }
             }
             if (cs->rb.n || cs->oq.n) {
                 /* who is full downstream? */

@@ -1536,6 +1536,11 @@ class ReferenceFabric:
                 elif dt is None and c not in reads and (hang or pe.task is None):
                     # (a task still running may read it later: said at a hang, or of an idle CE)
                     line += "; no data task or op reads it"
+                    # the data tasks this PE has, on other colors: the usual slip is a wrong color
+                    dts = sorted((tid, t.color) for tid, t in pe.tasks.items() if t.kind == 1)
+                    if dts:
+                        line += (" (its data tasks: " + ", ".join(f"{named(tid)} on color {tc}" for tid, tc in dts[:4])
+                                 + (f", and {len(dts) - 4} more" if len(dts) > 4 else "") + ")")
             if (rb or oq) and r is not None:
                 for port in (NORTH, EAST, SOUTH, WEST):
                     if r.tx & port:

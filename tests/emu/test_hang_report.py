@@ -172,3 +172,38 @@ def test_watchdog_with_a_fabric_op_waiting(cls):
     a = _lines_of(e.report, "(0,0)")
     assert "fabric op: 0 of 4 elements done; waits for wavelets on color 1" in a
     assert re.search(r"ut5: fmovh.*0 of 4 elements done.*, waits for wavelets on color 2", a), a
+
+
+WRONG_COLOR = """
+.fabric 2, 1
+.program a
+    .route 4, ramp -> east
+    .task main, local, start
+main:
+    li r2, 7
+    send 4, r2
+    exit
+.endprogram
+.program b
+    .route 4, west -> ramp
+    .task carry, data, color=5
+    .task main, local, start
+main:
+    exit
+carry:
+    exit
+.endprogram
+.place a, 0, 0
+.place b, 1, 0
+"""
+
+
+@pytest.mark.parametrize("cls", BOTH)
+def test_an_unread_color_names_the_data_tasks_on_other_colors(cls):
+    """The wavelet on color 4 waits for a reader; the PE's one data task listens on color 5 (the
+    newcomer's wrong color): the report names it with its color, where it used to say only that
+    nothing reads color 4."""
+    e = hang_of(cls, WRONG_COLOR, grid=(2, 1))
+    block = _lines_of(str(e), "(1,0)")
+    assert re.search(r"color 4: .*input queue 1 wavelet\(s\).*; no data task or op reads it "
+                     r"\(its data tasks: \d+\(carry\) on color 5\)", block), block
