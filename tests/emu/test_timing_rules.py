@@ -9,6 +9,8 @@ page and the emulators cannot drift apart silently.
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 import warnings
 
 import pytest
@@ -683,3 +685,49 @@ def test_time_jump_unobservable(arch):
         assert a.cycle == b.cycle
         assert sa["stats"] == sb["stats"] and sa["regs"] == sb["regs"]
         assert [r.cycle for r in a.received()] == [r.cycle for r in b.received()]
+
+
+# ---------------------------------------------------------------------------------------------
+# The worked example of docs/timing.md
+DOC = Path(__file__).resolve().parents[2] / "docs" / "timing.md"
+
+
+def _worked_example():
+    text = DOC.read_text()
+    sec = text[text.index("## Worked example"):]
+    sec = sec[:sec.index("\n## ", 1)]
+    blocks = re.findall(r"^```(\w*)\n(.*?)^```", sec, flags=re.S | re.M)
+    src = next(b for info, b in blocks if info == "asm")
+    console = next(b for info, b in blocks if info == "")
+    return src, console
+
+
+def test_worked_example():
+    src, console = _worked_example()
+    shown = {a: c for c, a in re.findall(r"cycles: (\d+) .*?, (wse\d)\)", console)}
+    hops_shown = set(re.findall(r"wavelet hops: (\d+)", console))
+    n = 4
+    for arch in ARCHES:
+        p = PRESET[arch]
+        ts, h = p.task_switch, p.hop_latency
+        t_out = ts + 2                           # the sender's fmovs, after two ldsd
+        ready = [t_out + i + 1 + h + 1 for i in range(n)]   # in the receiver's iq
+        t = ts + 4                               # the receiver's fadds, after four ldsd
+        elems = []
+        for i in range(n):
+            t = max(t, ready[i])
+            elems.append(t)
+            t += 1
+        t_exit = elems[-1] + 1 + cost(n, p.simd["s_mul"])
+        res = both(src, arch)
+        assert res["cycle"] == t_exit + 1 == int(shown[arch])
+        assert res["hops"] == 2 * n and hops_shown == {str(2 * n)}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AssemblyWarning)
+            obj = assemble_text(src, arch=arch)
+        for cls in (Fabric, ReferenceFabric):
+            f = cls(2, 1, arch)
+            f.load(obj)
+            f.run()
+            assert [float(v) for v in f.read("y", (1, 0, 1, 1)).ravel()] == [
+                (x + 0.5) ** 2 for x in (1.0, 2.0, 3.0, 4.0)]
