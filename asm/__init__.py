@@ -2,6 +2,7 @@
 
     assemble_text(text, filename="<string>", include_dirs=(), defines={}, arch=None) -> bytes
     assemble_file(path, include_dirs=(), defines={}, arch=None) -> bytes
+        include_dirs: a folder or a list of folders; defines: {name: int | float}
     disassemble(obj_bytes) -> str        # assembly that assembles back to the same bytes
     AssemblyError                        # .diagnostics: list[Diagnostic]; str() renders them
     AssemblyWarning                      # issued with warnings.warn; .diagnostic
@@ -11,6 +12,8 @@ This package does not import wse.emu.
 """
 from __future__ import annotations
 
+import os
+import re
 import sys
 from pathlib import Path
 
@@ -20,16 +23,55 @@ __all__ = ["assemble_text", "assemble_file", "disassemble", "AssemblyError", "As
            "Diagnostic"]
 
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def _fail(message: str):
+    raise AssemblyError([Diagnostic(None, None, None, 0, message)])
+
+
 def _check_defines(defines):
+    """defines as {name: int | float}: a mapping or (name, value) pairs; each name must be an
+    identifier of the language (else the source could never use it) and each value a number."""
+    try:
+        items = dict(defines or {}).items()
+    except (TypeError, ValueError):
+        _fail(f"defines must be a dict of name -> number (e.g. {{'N': 8}}), got {defines!r}")
     out = {}
-    for k, v in dict(defines or {}).items():
+    for k, v in items:
+        if not isinstance(k, str) or not _NAME.match(k):
+            _fail(f"-D {k}: {k!r} is not a name (a letter or _, then letters, digits or _), "
+                  f"so no source could use it")
         if isinstance(v, bool):
             v = int(v)
         if not isinstance(v, (int, float)):
-            raise AssemblyError([Diagnostic(None, None, None, 0,
-                                            f"-D {k}: the value must be a number, got {v!r}")])
-        out[str(k)] = v
+            _fail(f"-D {k}: the value must be a number (int or float), got {v!r}")
+        out[k] = v
     return out
+
+
+def _check_include_dirs(include_dirs):
+    """One folder (str or Path) or an iterable of them, as a list (a str is one folder, not a
+    sequence of one-letter folders)."""
+    if include_dirs is None:
+        return []
+    if isinstance(include_dirs, (str, os.PathLike)):
+        return [include_dirs]
+    if isinstance(include_dirs, bytes):
+        _fail(f"include_dirs must be a folder (str or Path) or a list of them, got {include_dirs!r}")
+    try:
+        dirs = list(include_dirs)
+    except TypeError:
+        _fail(f"include_dirs must be a folder (str or Path) or a list of them, got {include_dirs!r}")
+    for d in dirs:
+        if not isinstance(d, (str, os.PathLike)):
+            _fail(f"include_dirs must be folders (str or Path); got {d!r} among them")
+    return dirs
+
+
+def _check_arch(arch):
+    if arch is not None and arch not in ("wse2", "wse3"):
+        _fail(f"unknown arch {arch!r}; expected wse2 or wse3")
 
 
 def _warn(session, data: bytes) -> bytes:
@@ -56,30 +98,41 @@ def _run(fn):
 
 def assemble_text(text: str, filename: str = "<string>", include_dirs=(), defines=None,
                   arch: str | None = None) -> bytes:
-    """Assemble source text into the bytes of an object file. Raises AssemblyError."""
+    """Assemble source text (str, or bytes in UTF-8) into the bytes of an object file.
+
+    filename names the text in diagnostics and in the object's LINES; include_dirs is a folder
+    or a list of folders searched by ``.include`` (after the current folder); defines maps
+    names to numbers, as ``wse-as -D NAME=VALUE`` does; arch ("wse2" or "wse3") overrides the
+    source's ``.arch``. Raises AssemblyError (``.diagnostics``); warnings are issued as
+    AssemblyWarning through the warnings module."""
     from .assembler import Session
-    if arch is not None and arch not in ("wse2", "wse3"):
-        raise AssemblyError([Diagnostic(None, None, None, 0,
-                                        f"unknown arch {arch!r}; expected wse2 or wse3")])
-    s = Session(include_dirs, _check_defines(defines), arch)
+    if not isinstance(text, (str, bytes, bytearray)):
+        hint = "; for a file use assemble_file(path)" if isinstance(text, os.PathLike) else ""
+        raise TypeError(f"assemble_text takes the source text (str or bytes), got "
+                        f"{type(text).__name__}{hint}")
+    _check_arch(arch)
+    s = Session(_check_include_dirs(include_dirs), _check_defines(defines), arch)
     if isinstance(text, (bytes, bytearray)):
         text = s.decode(bytes(text), filename)
     return _warn(s, _run(lambda: s.assemble(text, filename)))
 
 
 def assemble_file(path, include_dirs=(), defines=None, arch: str | None = None) -> bytes:
-    """Assemble a file. Its name as given is the file name in diagnostics and LINES."""
+    """Assemble a file (str or Path). Its name as given is the file name in diagnostics and
+    LINES; the other arguments are assemble_text's. Raises AssemblyError."""
     from .assembler import Session
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"assemble_file takes a path (str or Path), got {type(path).__name__}"
+                        + ("; for source text use assemble_text(text)"
+                           if isinstance(path, (bytes, bytearray)) else ""))
     name = str(path)
     try:
         data = Path(path).read_bytes()
     except OSError as e:
         raise AssemblyError([Diagnostic(name, None, None, 0,
                                         f"cannot read {name}: {e.strerror or e}")]) from None
-    if arch is not None and arch not in ("wse2", "wse3"):
-        raise AssemblyError([Diagnostic(None, None, None, 0,
-                                        f"unknown arch {arch!r}; expected wse2 or wse3")])
-    s = Session(include_dirs, _check_defines(defines), arch)
+    _check_arch(arch)
+    s = Session(_check_include_dirs(include_dirs), _check_defines(defines), arch)
     text = s.decode(data, name)
     return _warn(s, _run(lambda: s.assemble(text, name)))
 
