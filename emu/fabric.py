@@ -17,8 +17,9 @@ from . import errors as E
 from .hostargs import (ARCHES, PORT_NAMES, PORTS, U32, U64, arch_arg, color_arg,  # noqa: F401
                        color_filter, edge_arg, fabric_size, host_array as _host_array,
                        int_arg as _int, max_cycles_arg, name_arg, need_loaded, object_bytes,
-                       payload_words, pe_arg, port_arg, rect_arg, task_arg, until_arg, write_array)
-from .records import Received
+                       payload_words, pe_arg, port_arg, rect_arg, start_arg, task_arg, until_arg,
+                       write_array)
+from .records import TRACE_TASK, TRACE_TENSOR, TRACE_WAVELET, Received, payloads_as  # noqa: F401
 
 try:
     from ._core import ffi, lib
@@ -158,7 +159,8 @@ class Fabric:
     @property
     def _f(self):
         if self._handle is None:
-            raise E.BadArgError("the fabric is closed")
+            raise E.BadArgError("the fabric is closed (by close() or the end of its with block): "
+                                "make another, e.g. Fabric.from_object(data)")
         return self._handle
 
     def __copy__(self):
@@ -178,6 +180,15 @@ class Fabric:
         if self._handle is not None:
             h, self._handle = self._handle, None
             ffi.release(h)
+
+    def __repr__(self) -> str:
+        if self._handle is None:
+            state = "closed"
+        elif not self._loaded:
+            state = "nothing loaded"
+        else:
+            state = f"cycle {self.cycle}"
+        return f"<Fabric {self.width}x{self.height} {self.arch}, {state}>"
 
     def __enter__(self) -> "Fabric":
         return self
@@ -273,7 +284,7 @@ class Fabric:
     @staticmethod
     def peek(data: bytes) -> tuple[str, int, int]:
         """(arch, width, height) from an object file's header (validated, checksum too)."""
-        data = bytes(data)
+        data = object_bytes(data, "peek")
         arch, w, h = ffi.new("int *"), ffi.new("unsigned int *"), ffi.new("unsigned int *")
         err = ffi.new("char[1024]")
         st = lib.wse_peek(data, len(data), arch, w, h, err, 1024)
@@ -284,7 +295,9 @@ class Fabric:
     @classmethod
     def from_object(cls, data: bytes, grid=None, arch: str | None = None,
                     trace: bool = False) -> "Fabric":
-        """A fabric of the object's size and arch (or `grid` = (w, h) / "WxH", `arch`), loaded."""
+        """A fabric of the object's size and arch (or `grid` = (w, h) / "WxH", `arch`), loaded
+        with the object (its bytes: e.g. assemble_file's result, or open(path, "rb").read())."""
+        data = object_bytes(data, "from_object")
         oarch, w, h = cls.peek(data)
         if grid is not None:
             w, h = parse_grid(grid)
@@ -402,21 +415,32 @@ class Fabric:
             self._recv = np.concatenate([self._recv, raw.astype(self._RECV_DT)])
         return self._recv
 
-    def received(self, color: int | None = None) -> list[Received]:
-        """Wavelets the fabric delivered to the host, in order."""
-        return list(map(Received._make, self.received_array(color).tolist()))
+    def received(self, color: int | None = None, start: int = 0) -> list[Received]:
+        """Wavelets the fabric delivered to the host, in order (of `color`, or every color for
+        None), from the start-th on: a script that polls a stream between run_until steps
+        passes the number it has already seen and gets only the new ones."""
+        return list(map(Received._make, self.received_array(color, start).tolist()))
 
-    def received_array(self, color: int | None = None) -> np.ndarray:
-        """received() as a structured array (x, y, port, color, payload, ctrl, cycle)."""
+    def received_array(self, color: int | None = None, start: int = 0) -> np.ndarray:
+        """received() as a numpy structured array (fields x, y, port, color, payload, ctrl,
+        cycle), a copy."""
         color = color_filter(color)
+        start = start_arg(start)
         arr = self._received_all()
         if color is not None:
             arr = arr[arr["color"] == color]
-        return arr.copy()
+        return arr[start:].copy()
+
+    def received_payloads(self, color: int | None = None, dtype="float32",
+                          start: int = 0) -> np.ndarray:
+        """The payloads of received(color, start) as a numpy array of dtype: float32 (the
+        default), int32 or uint32 reinterpret the 32 bits, float16 or uint16 take the low 16."""
+        return payloads_as(self.received_array(color, start), dtype)
 
     # -- running -----------------------------------------------------------------------------
     @property
     def cycle(self) -> int:
+        """The current cycle: every cycle before it has been executed."""
         return int(lib.wse_cycle(self._f))
 
     def _run_sliced(self, stop_at: int, mc: int) -> int:
@@ -458,6 +482,11 @@ class Fabric:
 
     # -- statistics and state ----------------------------------------------------------------
     def stats(self) -> dict:
+        """The fabric's counters since load, as a dict of ints: cycles, instructions,
+        busy_cycles and idle_cycles (summed over the PEs with a program), wavelets_sent,
+        wavelets_received, wavelet_hops, stalls, tasks, tensor_elements, host_in and host_out
+        (wavelets from / to the host), pes (PEs with a program); and seconds (a float: cycles
+        at the preset's clock_hz)."""
         s = ffi.new("wse_stats *")
         self._check(lib.wse_stats_get(self._f, s))
         d = _stats_dict(s)
@@ -465,13 +494,22 @@ class Fabric:
         return d
 
     def pe_stats(self, x: int, y: int) -> dict:
+        """stats()'s counters for PE (x, y) alone (no seconds). cycles is the fabric's cycle,
+        pes is 1 for a PE with a program (else 0, and every counter 0); host_in and host_out
+        are 0: the fabric's totals count the host's wavelets, not a PE's."""
         x, y = pe_arg(x, y, self.width, self.height)
         s = ffi.new("wse_stats *")
         self._check(lib.wse_pe_stats(self._f, x, y, s))
         return _stats_dict(s)
 
     def pe_state(self, x: int, y: int) -> dict:
-        """A snapshot of PE (x, y) with the keys shared with the reference interpreter."""
+        """A snapshot of PE (x, y) (the keys are the reference interpreter's too): regs (16
+        ints), pc and task (None when no task runs), activated and blocked (bit masks over
+        task ids: bit t is task t), dsrs (kind, color, base, 4 lengths, 4 strides each), mem
+        (the SRAM as uint16 words, None for a PE without a program), rb / oq / iq ({color:
+        [(payload, ctrl, ready cycle)]} of the router buffers, output and input queues,
+        colors with something queued only), switch ({color: switch position} of its routes),
+        ut (per microthread None or (opcode, elements done, elements in all)), stats."""
         x, y = pe_arg(x, y, self.width, self.height)
         st = ffi.new("wse_pe_state *")
         mem = np.zeros(self.sram_words, dtype=np.uint16)

@@ -87,7 +87,7 @@ def fabric_size(width, height) -> tuple[int, int]:
     return (int_arg("fabric width", width, 1, MAX_FABRIC), int_arg("fabric height", height, 1, MAX_FABRIC))
 
 
-def object_bytes(data) -> bytes:
+def object_bytes(data, what: str = "load") -> bytes:
     """The bytes of an object file given to load() (bytes, bytearray, memoryview or another
     buffer); an int would be taken by bytes() as a count of zero bytes, a str is not the file."""
     if isinstance(data, (bytes, bytearray, memoryview)):
@@ -98,7 +98,7 @@ def object_bytes(data) -> bytes:
         except TypeError:
             pass
     hint = " (a path? read the file: open(path, 'rb').read())" if isinstance(data, str) else ""
-    raise E.BadArgError(f"load takes the bytes of an object file, got {type(data).__name__}{hint}")
+    raise E.BadArgError(f"{what} takes the bytes of an object file, got {type(data).__name__}{hint}")
 
 
 def need_loaded(loaded: bool) -> None:
@@ -107,19 +107,24 @@ def need_loaded(loaded: bool) -> None:
 
 
 def rect_arg(rect, width: int, height: int) -> tuple[int, int, int, int]:
-    """(x, y, w, h) inside the fabric; None is the whole fabric."""
+    """(x, y, w, h) inside the fabric; (x, y) is the one PE there; None is the whole fabric."""
     if rect is None:
         return 0, 0, width, height
     if isinstance(rect, (str, bytes)):
-        raise E.BadArgError(f"rect must be (x, y, w, h), got {rect!r}")
+        raise E.BadArgError(f"rect must be (x, y, w, h), or (x, y) for one PE, got {rect!r}")
     try:
-        x, y, w, h = rect
-    except (TypeError, ValueError):
-        raise E.BadArgError(f"rect must be (x, y, w, h), got {rect!r}") from None
+        parts = tuple(rect)
+    except TypeError:
+        parts = ()
+    if len(parts) == 2:
+        parts += (1, 1)
+    if len(parts) != 4:
+        raise E.BadArgError(f"rect must be (x, y, w, h), or (x, y) for one PE, got {rect!r}")
+    x, y, w, h = parts
     x, y = int_arg("rect x", x, -U32, U32), int_arg("rect y", y, -U32, U32)
     w, h = int_arg("rect width", w, 1, U32), int_arg("rect height", h, 1, U32)
     if x < 0 or y < 0 or x + w > width or y + h > height:
-        raise E.BadArgError(f"rectangle {tuple(rect)} is outside the {width}x{height} fabric")
+        raise E.BadArgError(f"rectangle {(x, y, w, h)} is outside the {width}x{height} fabric")
     return x, y, w, h
 
 
@@ -168,6 +173,12 @@ def color_arg(color) -> int:
 def color_filter(color):
     """received()'s color: None (every color) or a color."""
     return None if color is None else color_arg(color)
+
+
+def start_arg(start) -> int:
+    """received()'s start: how many of the wavelets (of the color asked) to skip; past the end
+    gives none, so a script can poll with the count it has already seen."""
+    return int_arg("start", start, 0, U64)
 
 
 def payload_words(payloads) -> np.ndarray:

@@ -14,3 +14,30 @@ class Received(NamedTuple):
     payload: int
     ctrl: bool
     cycle: int
+
+
+# the kinds of trace events (Fabric.trace_array's field kind; trace_events' first element)
+TRACE_TASK = 1       # a task's span: a = task id, [t0, t1) its cycles
+TRACE_TENSOR = 2     # a tensor op's span: a = opcode, b = microthread (8: the main thread)
+TRACE_WAVELET = 3    # a wavelet at the RAMP: a = color, b = payload (raw 32 bits), t0 = t1 = cycle
+
+_PAYLOAD_DTYPES = ("uint32", "int32", "float32", "float16", "uint16")
+
+
+def payloads_as(payloads, dtype="float32"):
+    """Raw 32-bit payloads (ints, or Received records) as a numpy array of ``dtype``: float32
+    and int32/uint32 reinterpret the 32 bits; float16 and uint16 take the low 16 bits (an fp16
+    sent by a CE is zero-extended). This is what `Fabric.received_payloads` returns."""
+    import numpy as np
+    dt = np.dtype(dtype)
+    if dt.name not in _PAYLOAD_DTYPES:
+        from .errors import BadArgError
+        raise BadArgError(f"payload dtype must be one of {', '.join(_PAYLOAD_DTYPES)}, got {dt.name}")
+    if isinstance(payloads, np.ndarray) and payloads.dtype.names and "payload" in payloads.dtype.names:
+        words = payloads["payload"].astype(np.uint32)
+    else:
+        words = np.array([p.payload if isinstance(p, Received) else p for p in payloads],
+                         dtype=np.uint32).reshape(-1)
+    if dt.itemsize == 2:
+        return (words & 0xFFFF).astype(np.uint16).view(dt)
+    return words.view(dt)

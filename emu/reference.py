@@ -34,7 +34,7 @@ from wse.isa import objfile
 # catching them works with either backend; the reference fills the same fields as the C core.
 from . import hostargs as A
 from .errors import BadArgError, FaultError, HangError, LoadError, NotFoundError, WatchdogError
-from .records import Received
+from .records import Received, payloads_as
 
 ISA = load_isa()
 
@@ -1858,10 +1858,17 @@ class ReferenceFabric:
         for v in words.tolist():
             q.append((color, v, bool(control)))
 
-    def received(self, color: int | None = None) -> list[Received]:
-        """Wavelets the fabric delivered to the host, in order."""
+    def received(self, color: int | None = None, start: int = 0) -> list[Received]:
+        """Wavelets the fabric delivered to the host, in order (of `color`, or every color for
+        None), from the start-th on."""
         color = A.color_filter(color)
-        return [r for r in self.host_out if color is None or r.color == color]
+        start = A.start_arg(start)
+        return [r for r in self.host_out if color is None or r.color == color][start:]
+
+    def received_payloads(self, color: int | None = None, dtype="float32",
+                          start: int = 0) -> np.ndarray:
+        """The payloads of received(color, start) as a numpy array of dtype (Fabric's)."""
+        return payloads_as(self.received(color, start), dtype)
 
     def launch(self, task, rect=None) -> None:
         """Set the activated bit of `task` (a name or an id) on every PE in rect that defines
