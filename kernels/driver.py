@@ -20,6 +20,8 @@ The API is small and stable:
   defines); ``load_object(bytes)`` parses it;
 - ``run_kernel(source, defines, inputs, outputs, arch=, launch=, max_cycles=, backend=)``
   -> ``KernelRun`` (outputs, cycles, stats, fabric, obj);
+- ``Result(out, cycles, run)``: what every kernel driver returns; ``SizeError``: the
+  ValueError a driver raises for a problem the kernel cannot hold (checked before assembling);
 - array helpers: ``split_vector``/``join_vector`` (1-D over PEs, zero padding),
   ``split_blocks``/``join_blocks`` (2-D blocks, row- or column-major per PE), ``row_of``,
   ``col_of``, ``rect``.
@@ -29,7 +31,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, NamedTuple
 
 import numpy as np
 
@@ -278,6 +280,65 @@ def _read_per_pe(fab, sym: str, pes) -> dict[Coord, np.ndarray]:
         block = np.asarray(fab.read(sym, rect=r))
         return {(x, y): block[y - y0, x - x0] for x, y in pes}
     return {(x, y): np.asarray(fab.read(sym, rect=(x, y, 1, 1)))[0, 0] for x, y in pes}
+
+
+# ---------------------------------------------------------------------------------------------
+# The one result type of the library's drivers, and their size checks
+class Result(NamedTuple):
+    """What every driver of the kernel library returns (a tuple: ``out, cycles, run = ...``).
+
+    out: the answer as a numpy array in the caller's layout (argmax: the pair (value, index));
+    cycles: cycles of the run, from launch to idle; run: the :class:`KernelRun` (the fabric,
+    stats and the raw outputs per PE)."""
+    out: object
+    cycles: int
+    run: "KernelRun"
+
+    @property
+    def y(self):
+        """``out`` under the GEMV drivers' old name (GemvResult.y)."""
+        return self.out
+
+    @property
+    def pes(self) -> int:
+        """PEs of the rectangle the kernel ran on."""
+        obj = self.run.obj
+        return obj.width * obj.height
+
+
+class SizeError(ValueError):
+    """Valid arguments that the kernel cannot hold: too many elements for a PE's SRAM, too few
+    for the grid, too many colors. The message names the argument, the limit and the fix; the
+    drivers raise it before assembling (the assembler never sees a problem that cannot fit)."""
+
+
+def sram_words(arch: str = "wse3") -> int:
+    """Words (16-bit) of one PE's SRAM on ``arch``."""
+    from wse.isa import load
+    presets = load().presets
+    if arch not in presets:
+        raise ValueError(f"arch {arch!r}: one of {', '.join(sorted(presets))}")
+    return presets[arch].sram_words
+
+
+@functools.lru_cache(maxsize=256)
+def _probe_words(rel: str, items: tuple, arch: str) -> int:
+    data = assemble(kernel_source(rel), dict(items), arch)
+    return max(img.mem_words for img in load_object(data).images)
+
+
+def fixed_words(rel: str, defines: Mapping[str, object], per_unit: int, arch: str = "wse3") -> int:
+    """The words a kernel's PE needs besides its per-element arrays (code, constants,
+    buffers), on the PE that needs the most: the kernel is assembled with ``defines`` set for
+    one unit per PE (a size that always fits), and ``per_unit`` (the words one unit adds to
+    the arrays of the kernel's memory map) is taken off. A driver's limit is then
+    ``(sram_words - fixed) // per_unit`` units per PE (cached per defines)."""
+    return _probe_words(rel, _define_items(defines), arch) - per_unit
+
+
+def nbytes(words: int) -> str:
+    """Words (16-bit) as bytes for messages: '49,160 bytes'."""
+    return f"{2 * words:,} bytes"
 
 
 # ---------------------------------------------------------------------------------------------

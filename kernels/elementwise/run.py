@@ -1,19 +1,49 @@
 """Drivers of the element-wise kernels (``elementwise.s``, ``silu.s``).
 
 Each function lays the vector(s) out over a W x H rectangle (see :mod:`wse.kernels.lib.host`),
-runs the kernel and returns ``Result(out, cycles, run)``. Inputs are converted to fp32.
+runs the kernel and returns ``Result(out, cycles, run)``. Inputs are converted to fp32. Every
+function takes ``grid=(w, h)`` and the keywords ``arch``, ``backend``, ``max_cycles``, and
+refuses an N that its kernel cannot hold (:func:`limits`) before assembling.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from wse.kernels.lib.host import Result, gather, grid_of, run, scatter, vector
+from wse.kernels.lib.host import Limit, Result, check_size, gather, grid_of, limit, run, scatter, vector
 
 F32 = np.float32
 _OPS = {"add": 0, "mul": 1, "scale": 2, "residual": 3}
+OPS = ("add", "mul", "scale", "residual", "silu", "swiglu")
+PER_ELEMENT = 6          # words per element on a PE: x, y, z f32[CMAX] (both kernels' memory maps)
 
 
-def _binary(op: str, x, y, grid, alpha=None, **kw) -> Result:
+def _spec(op: str):
+    """(kernel, defines(n, w, h)) of an op."""
+    if op in _OPS:
+        return "elementwise/elementwise.s", lambda n, w, h: {"N": n, "W": w, "H": h, "OP": _OPS[op]}
+    if op in ("silu", "swiglu"):
+        return "elementwise/silu.s", lambda n, w, h: {"N": n, "W": w, "H": h, "GLU": int(op == "swiglu")}
+    raise ValueError(f"op {op!r}: one of {', '.join(OPS)}")
+
+
+def limits(op: str = "add", grid=(1, 1), arch: str = "wse3") -> Limit:
+    """How many elements ``op`` takes on ``grid`` (per PE and in all)."""
+    rel, defines = _spec(op)
+    return limit(rel, defines, PER_ELEMENT, grid, arch)
+
+
+def _run(op: str, n: int, w: int, h: int, inputs: dict, outsym: str, kw: dict) -> Result:
+    rel, defines = _spec(op)
+    check_size(rel, defines, PER_ELEMENT, n, (w, h), kw.get("arch", "wse3"))
+    r = run(rel, defines(n, w, h), inputs, [outsym], **kw)
+    return Result(gather(r.outputs[outsym], n, w, h), r.cycles, r)
+
+
+def _kw(arch, backend, max_cycles) -> dict:
+    return {"arch": arch, "backend": backend, "max_cycles": max_cycles}
+
+
+def _binary(op: str, x, y, grid, kw: dict, alpha=None) -> Result:
     w, h = grid_of(grid)
     names = {"residual": ("h", "f")}.get(op, ("x", "y"))
     x = vector(names[0], x)
@@ -24,51 +54,51 @@ def _binary(op: str, x, y, grid, alpha=None, **kw) -> Result:
         if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float, np.integer, np.floating)):
             raise TypeError(f"alpha must be a number, got {alpha!r}")
         inputs["alpha"] = {pe: vector("alpha", [alpha]) for pe in inputs["x"]}
-    outsym = "x" if op == "residual" else "z"
-    r = run("elementwise/elementwise.s", {"N": n, "W": w, "H": h, "OP": _OPS[op]},
-            inputs, [outsym], **kw)
-    return Result(gather(r.outputs[outsym], n, w, h), r.cycles, r)
+    return _run(op, n, w, h, inputs, "x" if op == "residual" else "z", kw)
 
 
-def add(x, y, grid=(1, 1), **kw) -> Result:
+def add(x, y, grid=(1, 1), *, arch: str = "wse3", backend: str | None = None,
+        max_cycles: int | None = None) -> Result:
     """z = x + y."""
-    return _binary("add", x, y, grid, **kw)
+    return _binary("add", x, y, grid, _kw(arch, backend, max_cycles))
 
 
-def mul(x, y, grid=(1, 1), **kw) -> Result:
+def mul(x, y, grid=(1, 1), *, arch: str = "wse3", backend: str | None = None,
+        max_cycles: int | None = None) -> Result:
     """z = x * y."""
-    return _binary("mul", x, y, grid, **kw)
+    return _binary("mul", x, y, grid, _kw(arch, backend, max_cycles))
 
 
-def scale(x, alpha: float, grid=(1, 1), **kw) -> Result:
+def scale(x, alpha: float, grid=(1, 1), *, arch: str = "wse3", backend: str | None = None,
+        max_cycles: int | None = None) -> Result:
     """z = alpha * x."""
-    return _binary("scale", x, None, grid, alpha=alpha, **kw)
+    return _binary("scale", x, None, grid, _kw(arch, backend, max_cycles), alpha=alpha)
 
 
-def residual_add(h, f, grid=(1, 1), **kw) -> Result:
+def residual_add(h, f, grid=(1, 1), *, arch: str = "wse3", backend: str | None = None,
+        max_cycles: int | None = None) -> Result:
     """h + f computed in place in h's memory (the transformer's residual stream update)."""
-    return _binary("residual", h, f, grid, **kw)
+    return _binary("residual", h, f, grid, _kw(arch, backend, max_cycles))
 
 
-def silu(x, grid=(1, 1), **kw) -> Result:
+def silu(x, grid=(1, 1), *, arch: str = "wse3", backend: str | None = None,
+        max_cycles: int | None = None) -> Result:
     """x / (1 + exp(-x)), with exp and the reciprocal in software."""
     w, h = grid_of(grid)
     x = vector("x", x)
     n = len(x)
-    r = run("elementwise/silu.s", {"N": n, "W": w, "H": h, "GLU": 0},
-            {"x": scatter(x, w, h)}, ["z"], **kw)
-    return Result(gather(r.outputs["z"], n, w, h), r.cycles, r)
+    return _run("silu", n, w, h, {"x": scatter(x, w, h)}, "z", _kw(arch, backend, max_cycles))
 
 
-def swiglu(gate, up, grid=(1, 1), **kw) -> Result:
+def swiglu(gate, up, grid=(1, 1), *, arch: str = "wse3", backend: str | None = None,
+        max_cycles: int | None = None) -> Result:
     """silu(gate) * up."""
     w, h = grid_of(grid)
     g = vector("gate", gate)
     n = len(g)
     u = vector("up", up, n)
-    r = run("elementwise/silu.s", {"N": n, "W": w, "H": h, "GLU": 1},
-            {"x": scatter(g, w, h), "y": scatter(u, w, h)}, ["z"], **kw)
-    return Result(gather(r.outputs["z"], n, w, h), r.cycles, r)
+    return _run("swiglu", n, w, h, {"x": scatter(g, w, h), "y": scatter(u, w, h)}, "z",
+                _kw(arch, backend, max_cycles))
 
 
 def table_rows() -> list[dict]:

@@ -29,7 +29,7 @@ def bench_gemv(m: int = 4096, n: int = 4096, kx: int = 64, ky: int = 64, arch: s
     x = rng.uniform(-1, 1, n).astype(np.float32)
     assemble(kernel_source("gemv/gemv.s"), defines_for(m, n, kx, ky), arch)   # warm the cache
     t0 = time.perf_counter()
-    r = gemv(a, x, kx=kx, ky=ky, arch=arch)
+    r = gemv(a, x, grid=(kx, ky), arch=arch)
     wall = time.perf_counter() - t0
     a32 = a.astype(np.float32)
     t0 = time.perf_counter()

@@ -247,10 +247,10 @@ def main(argv=None) -> int:
         y, cycles = one_pe(a, x, b)
         model = gemv_model(a, x, b, 1, 1)
     elif transpose:
-        r = gemv_t(a, x, b, kx=kx, ky=ky)
+        r = gemv_t(a, x, b, grid=(kx, ky))
         y, cycles, model = r.y, r.cycles, gemv_t_model(a, x, b, kx, ky)
     else:
-        r = gemv(a, x, b, kx=kx, ky=ky)
+        r = gemv(a, x, b, grid=(kx, ky))
         y, cycles, model = r.y, r.cycles, gemv_model(a, x, b, kx, ky)
     a64 = a.astype(np.float64)
     exact = (a64.T if transpose else a64) @ x.astype(np.float64) + b

@@ -6,9 +6,15 @@ A vector of n elements is distributed over a W x H rectangle in row-major PE ord
 a symbol that every PE reserves with ceil(n / P) elements. The .s files compute the same
 numbers from their defines (N, W, H). Runs go through the shared driver
 (:func:`wse.kernels.driver.run_kernel`).
+
+Every driver follows one convention: the problem arrays first, then ``grid=(w, h)``, then the
+keywords ``arch=``, ``backend=`` and ``max_cycles=`` (passed to the run); it returns a
+:class:`Result` ``(out, cycles, run)`` and refuses a size the kernel cannot hold with a
+:class:`SizeError` before assembling (:func:`check_size`, from the .s file's memory map).
 """
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -16,10 +22,76 @@ import numpy as np
 from wse.kernels import driver
 
 
-class Result(NamedTuple):
-    out: object          # the output array (or a tuple of them)
-    cycles: int          # cycles of the run, from launch to idle
-    run: object          # the driver's KernelRun (fabric, stats, raw per-PE outputs)
+Result = driver.Result      # (out, cycles, run): the one result type of the library's drivers
+SizeError = driver.SizeError
+
+
+class Limit(NamedTuple):
+    """A vector kernel's SRAM budget on one grid: at most ``per_pe`` units (elements, or RoPE
+    pairs) on a PE, so at most ``max_n`` elements in all; ``fixed`` words go to the code,
+    constants and buffers and ``per_unit`` words to each unit (the .s file's memory map)."""
+    per_pe: int
+    max_n: int
+    min_n: int
+    fixed: int
+    per_unit: int
+
+
+def limit(rel: str, defines, per_unit: int, grid, arch: str = "wse3", group: int = 1) -> Limit:
+    """The limits of kernels/<rel> on ``grid``. ``defines(n, w, h)``: the kernel's defines for
+    n elements; ``group``: elements per unit (2 for RoPE's pairs)."""
+    w, h = driver.check_grid(grid)
+    p = w * h
+    fixed = driver.fixed_words(rel, defines(p * group, w, h), per_unit, arch)
+    per_pe = max(0, (driver.sram_words(arch) - fixed) // per_unit)
+    return Limit(per_pe, per_pe * p * group, p * group, fixed, per_unit)
+
+
+def check_size(rel: str, defines, per_unit: int, n: int, grid, arch: str = "wse3",
+               group: int = 1, unit: str = "element") -> None:
+    """Refuse, with a :class:`SizeError` naming N, the limit and a grid that works, an N the
+    kernel cannot hold on ``grid``: fewer units than PEs (every PE needs one) or more per PE
+    than its SRAM holds. Called by the drivers before assembling."""
+    w, h = driver.check_grid(grid)
+    p, units = w * h, n // group
+    if units < p:
+        fewer = f"N={n} is {units} {unit}s, which" if group > 1 else f"N={n}"
+        fit = _shape(units)
+        raise SizeError(f"{fewer} cannot be spread over {w}x{h} = {p} PEs: every PE needs at "
+                        f"least one {unit}; use a grid of at most {units} PEs (e.g. grid={fit})")
+    lim = limit(rel, defines, per_unit, grid, arch, group)
+    cmax = -(-units // p)
+    if cmax > lim.per_pe:
+        sram = driver.sram_words(arch)
+        raise SizeError(
+            f"N={n} on {w}x{h} puts {cmax:,} {unit}s on a PE, which needs "
+            f"{driver.nbytes(lim.fixed + per_unit * cmax)}; a PE's {driver.nbytes(sram)} of SRAM holds "
+            f"at most {lim.per_pe:,} ({2 * lim.fixed:,} bytes of code and buffers, {2 * per_unit} "
+            f"bytes per {unit}), so N <= {lim.max_n:,} on {w}x{h}: use "
+            f"grid={_bigger(rel, defines, per_unit, units, w, h, arch, group)} or larger")
+
+
+def _shape(p: int) -> tuple[int, int]:
+    """A near-square (w, h) with w*h <= p (w >= h)."""
+    h = max(1, int(p ** 0.5))
+    return p // h, h
+
+
+def _bigger(rel, defines, per_unit, units, w, h, arch, group) -> tuple[int, int]:
+    """The first grid, growing w x h about evenly, that holds ``units``."""
+    lim = limit(rel, defines, per_unit, (w, h), arch, group)
+    need = -(-units // max(lim.per_pe, 1))
+    scale = (need / (w * h)) ** 0.5
+    w2 = min(4096, max(w, math.ceil(w * scale)))
+    h2 = min(4096, max(h, -(-need // w2)))
+    for _ in range(64):
+        if -(-units // (w2 * h2)) <= limit(rel, defines, per_unit, (w2, h2), arch, group).per_pe:
+            break
+        if (w2 <= h2 or h2 == 4096) and w2 < 4096:
+            w2 += 1
+        else:
+            h2 += 1
+    return w2, h2
 
 
 def vector(what: str, v, n: int | None = None) -> np.ndarray:
@@ -71,7 +143,8 @@ def gather(per_pe: dict, n: int, w: int, h: int, group: int = 1) -> np.ndarray:
                            for i, (off, ln) in enumerate(parts)])
 
 
-def run(rel: str, defines: dict, inputs: dict, outputs, **kw):
+def run(rel: str, defines: dict, inputs: dict, outputs, *, arch: str = "wse3",
+        backend: str | None = None, max_cycles: int | None = None):
     """Run kernels/<rel> with the driver; returns its KernelRun."""
     return driver.run_kernel(driver.kernel_source(rel), defines=defines, inputs=inputs,
-                             outputs=outputs, **kw)
+                             outputs=outputs, arch=arch, backend=backend, max_cycles=max_cycles)

@@ -3,12 +3,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from wse.kernels.lib.host import Result, gather, grid_of, run, scatter, vector
+from wse.kernels.lib.host import Limit, Result, check_size, gather, grid_of, limit, run, scatter, vector
 
 F32 = np.float32
+KERNEL = "norm/rmsnorm.s"
+PER_ELEMENT = 6          # words per element on a PE: x, g, y f32[CMAX] (rmsnorm.s's memory map)
 
 
-def rmsnorm(x, g, eps: float = 1e-5, grid=(1, 1), **kw) -> Result:
+def _defines(n: int, w: int, h: int, eps_bits: int = 0x3727C5AC) -> dict:
+    return {"N": n, "W": w, "H": h, "EPS_BITS": eps_bits}
+
+
+def limits(grid=(1, 1), arch: str = "wse3") -> Limit:
+    """How many elements rmsnorm() takes on ``grid`` (per PE and in all)."""
+    return limit(KERNEL, _defines, PER_ELEMENT, grid, arch)
+
+
+def rmsnorm(x, g, eps: float = 1e-5, grid=(1, 1), *, arch: str = "wse3",
+            backend: str | None = None, max_cycles: int | None = None) -> Result:
     w, h = grid_of(grid)
     x = vector("x", x)
     n = len(x)
@@ -16,8 +28,10 @@ def rmsnorm(x, g, eps: float = 1e-5, grid=(1, 1), **kw) -> Result:
     if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, (int, float, np.integer, np.floating)) or not eps >= 0:
         raise ValueError(f"eps must be a number >= 0, got {eps!r}")
     eps_bits = int(np.array(eps, F32).view(np.uint32))
-    r = run("norm/rmsnorm.s", {"N": n, "W": w, "H": h, "EPS_BITS": eps_bits},
-            {"x": scatter(x, w, h), "g": scatter(g, w, h)}, ["y", "rinv"], **kw)
+    check_size(KERNEL, _defines, PER_ELEMENT, n, (w, h), arch)
+    r = run(KERNEL, _defines(n, w, h, eps_bits),
+            {"x": scatter(x, w, h), "g": scatter(g, w, h)}, ["y", "rinv"],
+            arch=arch, backend=backend, max_cycles=max_cycles)
     return Result(gather(r.outputs["y"], n, w, h), r.cycles, r)
 
 

@@ -5,10 +5,21 @@ from __future__ import annotations
 import numpy as np
 
 from wse.kernels import driver
-from wse.kernels.lib.host import Result, gather, grid_of, run, scatter, vector
+from wse.kernels.lib.host import Limit, Result, check_size, gather, grid_of, limit, run, scatter, vector
 from wse.kernels.lib.model import rope_pieces
 
 F32 = np.float32
+KERNEL = "rope/rope.s"
+PER_PAIR = 16            # words per pair on a PE: x, y f32[2*CMAXP], freq f32[4*CMAXP] (rope.s)
+
+
+def _defines(n: int, w: int, h: int) -> dict:
+    return {"N": n, "W": w, "H": h}
+
+
+def limits(grid=(1, 1), arch: str = "wse3") -> Limit:
+    """How many elements rope() takes on ``grid``: Limit.per_pe counts pairs, max_n elements."""
+    return limit(KERNEL, _defines, PER_PAIR, grid, arch, group=2)
 
 
 def frequencies(head_dim: int, theta: float) -> np.ndarray:
@@ -39,7 +50,8 @@ def max_position(head_dim: int, theta: float) -> int:
     return int(min(POS_LIMIT, REDUCE_LIMIT // c0)) if c0 > 0 else POS_LIMIT
 
 
-def rope(x, pos: int, head_dim: int, theta: float = 10000.0, grid=(1, 1), **kw) -> Result:
+def rope(x, pos: int, head_dim: int, theta: float = 10000.0, grid=(1, 1), *, arch: str = "wse3",
+         backend: str | None = None, max_cycles: int | None = None) -> Result:
     w, h = grid_of(grid)
     x = vector("x", x)
     n = len(x)
@@ -52,9 +64,7 @@ def rope(x, pos: int, head_dim: int, theta: float = 10000.0, grid=(1, 1), **kw) 
         raise ValueError(f"theta must be a finite number > 0, got {theta!r}")
     if not np.isfinite(_top_piece(head_dim, theta)):
         raise ValueError(f"theta={theta!r} with head_dim={head_dim} gives a frequency beyond fp32")
-    if n // 2 < w * h:
-        raise ValueError(f"N={n} is {n // 2} pairs, which cannot be spread over {w}x{h} = {w * h} "
-                         f"PEs: rope keeps each (x[2i], x[2i+1]) pair on one PE and needs N/2 >= PEs")
+    check_size(KERNEL, _defines, PER_PAIR, n, (w, h), arch, group=2, unit="pair")
     pos_max = max_position(head_dim, theta)
     if pos > pos_max:
         raise ValueError(
@@ -65,7 +75,7 @@ def rope(x, pos: int, head_dim: int, theta: float = 10000.0, grid=(1, 1), **kw) 
     pieces = rope_pieces(freq).reshape(-1)                            # 4 per pair
     inputs = {"x": scatter(x, w, h, group=2), "freq": scatter(pieces, w, h, group=4),
               "pos": {pe: np.array([pos], np.uint32) for pe in scatter(x, w, h, group=2)}}
-    r = run("rope/rope.s", {"N": n, "W": w, "H": h}, inputs, ["y"], **kw)
+    r = run(KERNEL, _defines(n, w, h), inputs, ["y"], arch=arch, backend=backend, max_cycles=max_cycles)
     return Result(gather(r.outputs["y"], n, w, h, group=2), r.cycles, r)
 
 

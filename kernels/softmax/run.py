@@ -3,18 +3,31 @@ from __future__ import annotations
 
 import numpy as np
 
-from wse.kernels.lib.host import Result, gather, grid_of, run, scatter, vector
+from wse.kernels.lib.host import Limit, Result, check_size, gather, grid_of, limit, run, scatter, vector
 
 F32 = np.float32
+KERNEL = "softmax/softmax.s"
+PER_ELEMENT = 4          # words per element on a PE: x, y f32[CMAX] (softmax.s's memory map)
 
 
-def softmax(x, grid=(1, 1), **kw) -> Result:
+def _defines(n: int, w: int, h: int) -> dict:
+    return {"N": n, "W": w, "H": h}
+
+
+def limits(grid=(1, 1), arch: str = "wse3") -> Limit:
+    """How many elements softmax() takes on ``grid`` (per PE and in all)."""
+    return limit(KERNEL, _defines, PER_ELEMENT, grid, arch)
+
+
+def softmax(x, grid=(1, 1), *, arch: str = "wse3", backend: str | None = None,
+            max_cycles: int | None = None) -> Result:
     """Result.out = softmax(x); Result.run.outputs["stats"] holds each PE's (max, sum)."""
     w, h = grid_of(grid)
     x = vector("x", x)
     n = len(x)
-    r = run("softmax/softmax.s", {"N": n, "W": w, "H": h}, {"x": scatter(x, w, h)},
-            ["y", "stats"], **kw)
+    check_size(KERNEL, _defines, PER_ELEMENT, n, (w, h), arch)
+    r = run(KERNEL, _defines(n, w, h), {"x": scatter(x, w, h)}, ["y", "stats"],
+            arch=arch, backend=backend, max_cycles=max_cycles)
     return Result(gather(r.outputs["y"], n, w, h), r.cycles, r)
 
 

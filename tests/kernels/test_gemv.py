@@ -46,7 +46,7 @@ def _check(y, model, exact, bound):
 def test_gemv(shape, bias, seed):
     m, n, kx, ky = shape
     a, x, b = _data(m, n, seed, bias, n, m)
-    r = gemv(a, x, b, kx=kx, ky=ky)
+    r = gemv(a, x, b, grid=(kx, ky))
     exact = a.astype(np.float64) @ x.astype(np.float64)
     if b is not None:
         exact = exact + b
@@ -62,7 +62,7 @@ def test_gemv(shape, bias, seed):
 def test_gemv_t(shape, bias, seed):
     m, n, kx, ky = shape
     a, x, b = _data(m, n, seed, bias, m, n)
-    r = gemv_t(a, x, b, kx=kx, ky=ky)
+    r = gemv_t(a, x, b, grid=(kx, ky))
     exact = a.astype(np.float64).T @ x.astype(np.float64)
     if b is not None:
         exact = exact + b
@@ -73,7 +73,7 @@ def test_gemv_special_values():
     """Signed zeros, subnormal products and large magnitudes go through unchanged rules."""
     a = np.array([[0.0, -0.0, 65504.0], [6e-8, 1.0, -65504.0]], dtype=np.float16)
     x = np.array([-0.0, 3e-38, 1e30], dtype=np.float32)
-    r = gemv(a, x, None, kx=2, ky=1)
+    r = gemv(a, x, None, grid=(2, 1))
     model = gemv_model(a, x, None, 2, 1)
     np.testing.assert_array_equal(r.y.view(np.uint32), model.view(np.uint32))
 
@@ -82,8 +82,8 @@ def test_gemv_cycles_scale_with_block():
     """Work per PE is one fmachs of MB elements per x element: doubling the columns per PE
     must cost more cycles, and utilization stays in (0, 1]."""
     a, x, _ = _data(16, 32, 0, False, 32, 16)
-    r1 = gemv(a[:, :16], x[:16], kx=2, ky=2)
-    r2 = gemv(a, x, kx=2, ky=2)
+    r1 = gemv(a[:, :16], x[:16], grid=(2, 2))
+    r2 = gemv(a, x, grid=(2, 2))
     assert r2.cycles > r1.cycles
     for r, n in ((r1, 16), (r2, 32)):
         u = utilization(16, n, 2, 2, r.cycles)
@@ -92,8 +92,8 @@ def test_gemv_cycles_scale_with_block():
 
 def test_gemv_too_big_for_a_pe():
     a = np.zeros((400, 400), dtype=np.float16)
-    with pytest.raises(ValueError, match="words"):
-        gemv(a, np.zeros(400, np.float32), kx=1, ky=1)
+    with pytest.raises(ValueError, match=r"A is 400 x 400 on grid=\(1, 1\): a PE's 400 x 400 block needs .* use grid=\(3, 3\) or larger"):
+        gemv(a, np.zeros(400, np.float32), grid=(1, 1))
 
 
 def test_tutorial():
@@ -136,12 +136,12 @@ def test_bench_gemv_small():
     """The wse-bench entry point on a small case: its keys, a utilization in (0, 1], and
     the cycle count of the kernel it reports (it checks y against the fp32 bound itself)."""
     from wse.kernels.gemv.bench import bench_gemv
-    d = bench_gemv(m=96, n=80, kx=4, ky=3)
+    d = bench_gemv(m=96, n=80, grid=(4, 3))
     assert set(d) >= {"gemv_cycles", "gemv_utilization", "gemv_wall_s", "gemv_pe_cycles_per_s",
                       "gemv_numpy_wall_s"}
     assert 0 < d["gemv_utilization"] <= 1
     a, x, _ = _data(96, 80, 0, False, 80, 96)
-    assert d["gemv_cycles"] == gemv(a, x, kx=4, ky=3).cycles   # cycles do not depend on values
+    assert d["gemv_cycles"] == gemv(a, x, grid=(4, 3)).cycles   # cycles do not depend on values
 
 
 def test_bench_layout_fits():
