@@ -333,6 +333,7 @@ def fixed_words(rel: str, defines: Mapping[str, object], per_unit: int, arch: st
     one unit per PE (a size that always fits), and ``per_unit`` (the words one unit adds to
     the arrays of the kernel's memory map) is taken off. A driver's limit is then
     ``(sram_words - fixed) // per_unit`` units per PE (cached per defines)."""
+    sram_words(arch)                  # an unknown arch is a ValueError naming it, not an assembler error
     return _probe_words(rel, _define_items(defines), arch) - per_unit
 
 

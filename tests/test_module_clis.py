@@ -19,6 +19,21 @@ BAD = [
     (["wse.kernels.table", "--print", "--check"], "--print and --check exclude each other"),
     (["wse.kernels.gemv.bench", "--bogus"], "unrecognized arguments: --bogus"),
     (["wse.kernels.attention", "--group", "9"], "group must be in 1..8, got 9"),
+    # the kernel CLIs: a bad option, and a size the kernel cannot hold (the driver's SizeError)
+    (["wse.kernels.argmax", "--grid", "4"], "argument --grid: expected WxH, e.g. 4x2, got '4'"),
+    (["wse.kernels.argmax", "--n", "3", "--grid", "2x2"], "N=3 cannot be spread over 2x2 = 4 PEs"),
+    (["wse.kernels.softmax", "--n", "0"], "argument --n: must be in 1.., got 0"),
+    (["wse.kernels.softmax", "--n", "30000", "--grid", "1x1"], "on 1x1: use grid=("),
+    (["wse.kernels.norm", "--eps", "-1"], "argument --eps: must be a finite number >= 0"),
+    (["wse.kernels.rope", "--n", "100"], "N=100 must be a multiple of an even head_dim=64"),
+    (["wse.kernels.rope", "--pos", "200000"], "pos must be in 0..131071, got 200000"),
+    (["wse.kernels.elementwise", "div"], "argument op: invalid choice: 'div'"),
+    (["wse.kernels.elementwise", "add", "--n", "5000", "--grid", "1x1"], "use grid=(2, 1) or larger"),
+    (["wse.kernels.gemv", "--m", "400", "--n", "400", "--grid", "1x1"], "A is 400 x 400 on grid=(1, 1)"),
+    (["wse.kernels.gemv", "--arch", "wse4"], "argument --arch: invalid choice: 'wse4'"),
+    (["wse.kernels.collectives", "reduce", "--scheme", "tree", "--grid", "300x1"], "lines of up to 256"),
+    (["wse.kernels.collectives", "reduce", "--root", "5,0"], "root (5, 0) is not a PE of the 4 x 4 rectangle"),
+    (["wse.kernels.collectives"], "the following arguments are required: kind"),
 ]
 
 
@@ -26,6 +41,69 @@ BAD = [
 def test_bad_argument_is_one_line(argv, words):
     r = subprocess.run([sys.executable, "-m", *argv], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and words in r.stderr and "Traceback" not in r.stderr, r.stderr
+    if argv[0] in {f"wse.kernels.{k}" for k in ("argmax", "collectives", "elementwise", "gemv", "norm", "rope", "softmax")}:
+        assert r.stderr.count("\n") == 1 and r.stderr.startswith(f"python -m {argv[0]}: error: "), r.stderr
+
+
+# python -m wse.kernels.<name>: one small run per kernel (its default tolerance is the tests')
+KERNEL_CLIS = [
+    ["wse.kernels.argmax", "--n", "100", "--grid", "3x2", "--ties"],
+    ["wse.kernels.softmax", "--n", "100", "--grid", "2x3"],
+    ["wse.kernels.norm", "--n", "100", "--grid", "4x1", "--eps", "1e-6"],
+    ["wse.kernels.rope", "--n", "64", "--head-dim", "16", "--grid", "2x2", "--pos", "77"],
+    ["wse.kernels.elementwise", "add", "--n", "50", "--grid", "2x2"],
+    ["wse.kernels.elementwise", "swiglu", "--n", "30", "--grid", "1x3"],
+    ["wse.kernels.gemv", "--m", "30", "--n", "20", "--grid", "2x3"],
+    ["wse.kernels.gemv", "--m", "30", "--n", "20", "--grid", "2x3", "--transpose"],
+    ["wse.kernels.collectives", "allreduce", "--n", "9", "--grid", "3x2", "--scheme", "tree", "--root", "1,1"],
+    ["wse.kernels.collectives", "broadcast", "--n", "9", "--grid", "2x2", "--backend", "reference"],
+]
+
+
+@pytest.mark.parametrize("argv", KERNEL_CLIS, ids=[" ".join(a[:2]) for a in KERNEL_CLIS])
+def test_kernel_cli_runs_and_reports(argv):
+    import json
+    r = subprocess.run([sys.executable, "-m", *argv], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert "PASS" in r.stdout and " cycles" in r.stdout and "max abs error" in r.stdout
+    grid = argv[argv.index("--grid") + 1]
+    assert f"on {grid} = " in r.stdout
+    j = subprocess.run([sys.executable, "-m", *argv, "--json"], capture_output=True, text=True, timeout=120)
+    d = json.loads(j.stdout)
+    w, h = (int(v) for v in grid.split("x"))
+    assert j.returncode == 0 and d["pass"] is True and d["grid"] == [w, h] and d["pes"] == w * h
+    assert d["cycles"] > 0 and d["max_abs_err"] >= 0 and d["tolerance"]
+    assert f"{d['cycles']:,} cycles" in r.stdout                     # the same run, both ways
+    assert d["backend"] == ("reference" if "reference" in argv else "c")
+
+
+def test_kernel_cli_limits_and_help():
+    import json
+    r = subprocess.run([sys.executable, "-m", "wse.kernels.softmax", "--limits", "--grid", "1x1", "--json"],
+                       capture_output=True, text=True, timeout=60)
+    d = json.loads(r.stdout)
+    from wse.kernels.softmax.run import limits
+    assert r.returncode == 0 and d["max_n"] == limits((1, 1)).max_n > 6000 and d["min_n"] == 1
+    r = subprocess.run([sys.executable, "-m", "wse.kernels.elementwise", "--help"], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0 and "silu: rtol = 10u" in r.stdout and "Exit status: 0 PASS, 1 FAIL" in r.stdout
+    r = subprocess.run([sys.executable, "-m", "wse.kernels.collectives.run", "--help"], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0 and "--sweep" in r.stdout
+
+
+def test_kernel_cli_exit_1_on_a_numeric_failure(monkeypatch, capsys):
+    """A result outside the tolerance is FAIL and exit 1 (the model is made wrong by one ulp)."""
+    import numpy as np
+
+    import wse.kernels.llm.reference as ref
+    from wse.kernels.softmax.__main__ import main
+    good = ref.softmax
+    monkeypatch.setattr(ref, "softmax", lambda x: np.nextafter(good(x), np.float32(2)) * np.float32(1.001))
+    assert main(["--n", "40", "--grid", "2x2"]) == 1
+    assert "FAIL" in capsys.readouterr().out
+    monkeypatch.setattr(ref, "softmax", good)
+    assert main(["--n", "40", "--grid", "2x2"]) == 0
 
 
 def test_help_and_broken_pipe():

@@ -32,9 +32,13 @@ def limits(op: str = "add", grid=(1, 1), arch: str = "wse3") -> Limit:
     return limit(rel, defines, PER_ELEMENT, grid, arch)
 
 
-def _run(op: str, n: int, w: int, h: int, inputs: dict, outsym: str, kw: dict) -> Result:
+def _check(op: str, n: int, w: int, h: int, kw: dict) -> None:
     rel, defines = _spec(op)
     check_size(rel, defines, PER_ELEMENT, n, (w, h), kw.get("arch", "wse3"))
+
+
+def _run(op: str, n: int, w: int, h: int, inputs: dict, outsym: str, kw: dict) -> Result:
+    rel, defines = _spec(op)
     r = run(rel, defines(n, w, h), inputs, [outsym], **kw)
     return Result(gather(r.outputs[outsym], n, w, h), r.cycles, r)
 
@@ -49,6 +53,7 @@ def _binary(op: str, x, y, grid, kw: dict, alpha=None) -> Result:
     x = vector(names[0], x)
     n = len(x)
     y = np.zeros(n, F32) if y is None else vector(names[1], y, n)
+    _check(op, n, w, h, kw)
     inputs = {"x": scatter(x, w, h), "y": scatter(y, w, h)}
     if op == "scale":
         if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float, np.integer, np.floating)):
@@ -87,6 +92,7 @@ def silu(x, grid=(1, 1), *, arch: str = "wse3", backend: str | None = None,
     w, h = grid_of(grid)
     x = vector("x", x)
     n = len(x)
+    _check("silu", n, w, h, _kw(arch, backend, max_cycles))
     return _run("silu", n, w, h, {"x": scatter(x, w, h)}, "z", _kw(arch, backend, max_cycles))
 
 
@@ -97,6 +103,7 @@ def swiglu(gate, up, grid=(1, 1), *, arch: str = "wse3", backend: str | None = N
     g = vector("gate", gate)
     n = len(g)
     u = vector("up", up, n)
+    _check("swiglu", n, w, h, _kw(arch, backend, max_cycles))
     return _run("swiglu", n, w, h, {"x": scatter(g, w, h), "y": scatter(u, w, h)}, "z",
                 _kw(arch, backend, max_cycles))
 
