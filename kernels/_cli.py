@@ -149,6 +149,8 @@ def report(args, kernel: str, problem: dict, result, check: dict, tolerance: str
 def report_limits(args, kernel: str, lim, unit: str = "element") -> int:
     """--limits of a vector kernel (a wse.kernels.lib.host.Limit)."""
     import json
+
+    from wse.kernels import driver
     w, h = args.grid
     if args.json:
         print(json.dumps({"kernel": kernel, "grid": [w, h], "arch": args.arch, "min_n": lim.min_n,
@@ -157,6 +159,7 @@ def report_limits(args, kernel: str, lim, unit: str = "element") -> int:
     else:
         print(f"{kernel} on {w}x{h} ({args.arch}): N from {lim.min_n:,} (one {unit} per PE) to "
               f"{lim.max_n:,} (at most {lim.per_pe:,} {unit}s per PE: {2 * lim.per_unit} bytes "
-              f"each beside {2 * lim.fixed:,} bytes of code and buffers, in "
-              f"{2 * (lim.fixed + lim.per_unit * lim.per_pe):,} of the PE's SRAM)")
+              f"each beside {2 * lim.fixed:,} bytes of code and buffers: "
+              f"{2 * (lim.fixed + lim.per_unit * lim.per_pe):,} of the PE's "
+              f"{2 * driver.sram_words(args.arch):,} bytes)")
     return 0

@@ -41,7 +41,8 @@ def main(argv=None) -> int:
         if a.json:
             print(json.dumps({"kernel": a.kind, "grid": [w, h], "arch": a.arch, "max_n_per_pe": most}))
         else:
-            print(f"{a.kind} on {w}x{h} ({a.arch}, scheme {a.scheme}, root {a.root}): n up to {most:,} "
+            how = f", scheme {a.scheme}" if a.kind != "broadcast" else ""
+            print(f"{a.kind} on {w}x{h} ({a.arch}{how}, root {a.root}): n up to {most:,} "
                   f"fp32 per PE (every PE holds the whole vector: a bigger grid does not raise it)")
         return 0
     rng = np.random.default_rng(a.seed)

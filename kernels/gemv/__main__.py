@@ -42,7 +42,7 @@ def main(argv=None) -> int:
                   f"{2 * fixed} bytes of code and buffers, in {2 * sram:,} bytes; square blocks up to "
                   f"{side} x {side}, so A up to {side * ky} x {side * kx}. --m {a.m} --n {a.n}: block "
                   f"{mb} x {nb}, {2 * block_words(mb, nb):,} bytes: "
-                  f"{'fits' if info['fits'] else 'does not fit'}")
+                  f"{'fits' if info['fits'] else 'does not fit'}.")
         return 0
     rng = np.random.default_rng(a.seed)
     A = rng.uniform(-1, 1, (a.m, a.n)).astype(np.float16)
