@@ -101,7 +101,7 @@ def _grid(grid, kx, ky) -> tuple[int, int]:
     if kx is not None or ky is not None:
         if grid is not None:
             raise TypeError("pass grid=(kx, ky) or the deprecated kx=/ky=, not both")
-        warnings.warn("gemv(kx=, ky=) is deprecated: pass grid=(kx, ky)", DeprecationWarning, stacklevel=3)
+        warnings.warn("kx=/ky= are deprecated: pass grid=(kx, ky)", DeprecationWarning, stacklevel=4)
         return (check_int("kx", 1 if kx is None else kx, 1, 4096),
                 check_int("ky", 1 if ky is None else ky, 1, 4096))
     return check_grid((1, 1) if grid is None else grid)

@@ -69,12 +69,14 @@ CASES = [
 ]
 
 
+@pytest.mark.filterwarnings("ignore:kx=/ky= are deprecated:DeprecationWarning")   # kx= cases: the alias
 @pytest.mark.parametrize("call, exc, words", CASES, ids=[str(i) for i in range(len(CASES))])
 def test_bad_arguments_are_named(call, exc, words):
     with pytest.raises(exc, match=words):
         call()
 
 
+@pytest.mark.filterwarnings("ignore:kx=/ky= are deprecated:DeprecationWarning")
 def test_valid_calls_still_work():
     """The checks refuse nothing the drivers handled before: a gemv on 2 x 3 PEs, a reduce to
     a middle root, a scale by a numpy float, a rope at an int64 position."""

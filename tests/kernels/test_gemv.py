@@ -136,7 +136,7 @@ def test_bench_gemv_small():
     """The wse-bench entry point on a small case: its keys, a utilization in (0, 1], and
     the cycle count of the kernel it reports (it checks y against the fp32 bound itself)."""
     from wse.kernels.gemv.bench import bench_gemv
-    d = bench_gemv(m=96, n=80, grid=(4, 3))
+    d = bench_gemv(m=96, n=80, kx=4, ky=3)
     assert set(d) >= {"gemv_cycles", "gemv_utilization", "gemv_wall_s", "gemv_pe_cycles_per_s",
                       "gemv_numpy_wall_s"}
     assert 0 < d["gemv_utilization"] <= 1
