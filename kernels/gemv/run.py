@@ -52,19 +52,27 @@ def fits(m: int, n: int, grid, arch: str = "wse3", kernel: str = "gemv") -> bool
 
 
 def _bigger(m: int, n: int, kx: int, ky: int, arch: str, kernel: str) -> tuple[int, int]:
-    """A grid that holds A: the side with the larger block grows first."""
-    for _ in range(10000):
-        if kx >= 4096 and ky >= 4096:
-            break
-        mb, nb = gemv_blocks(m, n, kx, ky)
-        if (mb >= nb and ky < 4096) or kx >= 4096:
-            ky = min(4096, max(ky + 1, math.ceil(ky * 1.1)))
-        else:
-            kx = min(4096, max(kx + 1, math.ceil(kx * 1.1)))
-        mb, nb = gemv_blocks(m, n, kx, ky)
-        if block_words(mb, nb) + 1024 <= sram_words(arch) and fits(m, n, (kx, ky), arch, kernel):
-            break
-    return kx, ky
+    """The grid with the fewest PEs, at least kx x ky, whose blocks fit: for each ky, the
+    smallest kx by the memory map (with the code of a 3 x 3 grid, which has every PE role),
+    then checked with the grid's own code."""
+    sram, fixed = sram_words(arch), _fixed(kernel, 3, 3, arch)
+    best = None
+    for ky2 in range(ky, min(4096, max(ky, m)) + 1):
+        mb = ceil_div(m, ky2)
+        nb = (sram - fixed - 2 * mb - 1) // (mb + 2)       # the widest block beside mb rows
+        if nb < 1:
+            continue
+        kx2 = max(kx, ceil_div(n, nb))
+        while kx2 <= 4096 and _fixed(kernel, 3, 3, arch) + block_words(mb, ceil_div(n, kx2)) > sram:
+            kx2 += 1
+        if kx2 <= 4096 and (best is None or kx2 * ky2 < best[0] * best[1]):
+            best = (kx2, ky2)
+    if best is None:
+        return 4096, 4096
+    kx2, ky2 = best
+    while not fits(m, n, (kx2, ky2), arch, kernel) and kx2 < 4096:
+        kx2 += 1
+    return kx2, ky2
 
 
 def check_size(m: int, n: int, grid, arch: str = "wse3", kernel: str = "gemv") -> None:

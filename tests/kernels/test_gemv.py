@@ -92,7 +92,7 @@ def test_gemv_cycles_scale_with_block():
 
 def test_gemv_too_big_for_a_pe():
     a = np.zeros((400, 400), dtype=np.float16)
-    with pytest.raises(ValueError, match=r"A is 400 x 400 on grid=\(1, 1\): a PE's 400 x 400 block needs .* use grid=\(3, 3\) or larger"):
+    with pytest.raises(ValueError, match=r"A is 400 x 400 on grid=\(1, 1\): a PE's 400 x 400 block needs .* use grid=\(7, 1\) or larger"):
         gemv(a, np.zeros(400, np.float32), grid=(1, 1))
 
 
