@@ -144,7 +144,8 @@ def gather(per_pe: dict, n: int, w: int, h: int, group: int = 1) -> np.ndarray:
 
 
 def run(rel: str, defines: dict, inputs: dict, outputs, *, arch: str = "wse3",
-        backend: str | None = None, max_cycles: int | None = None):
+        backend: str | None = None, max_cycles: int | None = None, launch: str | None = None):
     """Run kernels/<rel> with the driver; returns its KernelRun."""
     return driver.run_kernel(driver.kernel_source(rel), defines=defines, inputs=inputs,
-                             outputs=outputs, arch=arch, backend=backend, max_cycles=max_cycles)
+                             outputs=outputs, arch=arch, backend=backend, max_cycles=max_cycles,
+                             launch=launch)

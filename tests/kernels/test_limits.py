@@ -48,6 +48,9 @@ VECTOR = {
     "add": (lambda g: E.limits("add", g), lambda n, g: E.add(vec(n), vec(n, 1), g),
             lambda n: vec(n) + vec(n, 1), "elementwise/elementwise.s",
             lambda n, w, h: {"N": n, "W": w, "H": h, "OP": 0}),
+    "scale": (lambda g: E.limits("scale", g), lambda n, g: E.scale(vec(n), 0.5, g),
+              lambda n: F32(0.5) * vec(n), "elementwise/elementwise.s",
+              lambda n, w, h: {"N": n, "W": w, "H": h, "OP": 2}),
     "silu": (lambda g: E.limits("silu", g), lambda n, g: E.silu(vec(n), g), None,
              "elementwise/silu.s", lambda n, w, h: {"N": n, "W": w, "H": h, "GLU": 0}),
     "swiglu": (lambda g: E.limits("swiglu", g), lambda n, g: E.swiglu(vec(n), vec(n, 1), g), None,
@@ -235,3 +238,33 @@ def test_runs_and_matches_or_is_refused(case, name):
     else:
         from wse.kernels.llm.reference import rms_norm
         np.testing.assert_allclose(r.out, rms_norm(x, y, 1e-5), rtol=(n + 9) * 2.0 ** -24, atol=0)
+
+
+def test_docs_quote_the_limits_and_outputs(capsys):
+    """docs/kernels.md's limits, refusal message and CLI outputs are what the code prints."""
+    import re
+    from pathlib import Path
+
+    from wse.kernels.softmax.__main__ import main as softmax_cli
+    doc = " ".join((Path(__file__).resolve().parents[2] / "docs" / "kernels.md").read_text().split())
+    one = {op: E.limits(op).max_n for op in E.OPS}
+    assert len({one[op] for op in ("add", "mul", "residual")}) == 1
+    coll = [C.limits(k, g) for g in ((1, 1), (3, 2), (16, 16)) for k in ("broadcast", "reduce", "allreduce")]
+    assert coll[:3] == [coll[0]] * 3 and coll[3:6] == coll[6:]
+    side = max(s for s in range(1, 400) if G._fixed("gemv", 1, 1, "wse3") + G.block_words(s, s) <= driver.sram_words())
+    want = (f"On one PE (`--limits --grid 1x1`): add, mul, residual {one['add']:,} elements; scale "
+            f"{one['scale']:,}; SiLU "
+            f"{one['silu']:,}; SwiGLU {one['swiglu']:,}; RMSNorm {norm_limits((1, 1)).max_n:,}; softmax "
+            f"{softmax_limits((1, 1)).max_n:,}; argmax {argmax_limits((1, 1)).max_n:,}; RoPE "
+            f"{rope_limits((1, 1)).per_pe:,} pairs (N = {rope_limits((1, 1)).max_n:,}); broadcast, reduce, "
+            f"all-reduce {coll[0]:,} fp32 per PE (on 3 x 2 or 16 x 16, chain to (0, 0): {coll[3]:,}, "
+            f"{coll[4]:,} and {coll[5]:,}); GEMV square blocks up to {side} x {side}.")
+    assert want in doc
+    with pytest.raises(driver.SizeError) as e:
+        E.add(np.ones(70000), np.ones(70000))
+    assert f"SizeError: {e.value}" in doc
+    for argv in (["--limits", "--grid", "8x8"], ["--n", "4096", "--grid", "8x8"]):
+        assert softmax_cli(argv) == 0
+        out = " ".join(capsys.readouterr().out.split())
+        assert out in doc, out
+    assert re.search(r"\| softmax \| N=4096 \| 8x8 \| 3852 \|", doc)
