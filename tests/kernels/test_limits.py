@@ -268,3 +268,14 @@ def test_docs_quote_the_limits_and_outputs(capsys):
         out = " ".join(capsys.readouterr().out.split())
         assert out in doc, out
     assert re.search(r"\| softmax \| N=4096 \| 8x8 \| 3852 \|", doc)
+
+
+def test_limits_are_per_arch():
+    """The probe assembles for the arch asked for: on wse2 the limit is wse2's own, exactly."""
+    lim = softmax_limits((2, 1), "wse2")
+    r = softmax(vec(lim.max_n), (2, 1), arch="wse2")
+    assert len(r.out) == lim.max_n and r.run.fabric is not None
+    with pytest.raises(driver.SizeError, match=rf"so N <= {lim.max_n:,} on 2x1"):
+        softmax(vec(lim.max_n + 1), (2, 1), arch="wse2")
+    with pytest.raises(AssemblyError, match="does not fit in SRAM"):
+        driver.assemble(driver.kernel_source("softmax/softmax.s"), {"N": lim.max_n + 1, "W": 2, "H": 1}, "wse2")
