@@ -12,7 +12,7 @@
 #ifndef WSE_H
 #define WSE_H
 
-#define WSE_API_VERSION 5
+#define WSE_API_VERSION 6
 
 typedef struct wse_fabric wse_fabric;
 
@@ -146,6 +146,57 @@ typedef struct wse_trace_event {
     unsigned long long t0, t1;
 } wse_trace_event;
 
+/* Who waits on whom at a hang (wse_waits). Each CE thread stuck on the fabric is one wait: */
+enum wse_wait_kind {
+    WSE_WAIT_FABIN = 1,       /* a fabric op reads the color and its input queue is empty */
+    WSE_WAIT_FABOUT = 2,      /* a fabric op writes the color and its output queue is full */
+    WSE_WAIT_SEND = 3         /* a send / sendc waits for room in the color's output queue */
+};
+/* where the color's path toward a FABIN wait ends when no CE sends it (its dead ends) */
+enum wse_dead_end {
+    WSE_DEAD_EDGE = 0,        /* the route at (x, y) takes it from outside the fabric (the host) */
+    WSE_DEAD_NO_PROGRAM = 1,  /* the neighbour (x, y) it would come from has no program */
+    WSE_DEAD_NOT_TOWARD = 2,  /* the route of PE (x, y) does not send it on toward the wait */
+    WSE_DEAD_NO_ROUTE = 3,    /* the waiting PE (x, y) has no route for the color */
+    WSE_DEAD_NO_RAMP = 4      /* the waiting PE's route does not deliver it to its CE */
+};
+
+#define WSE_WAIT_MAX 4096     /* waits analysed at a hang (wse_waits_info.truncated beyond) */
+#define WSE_WAIT_TARGETS 64   /* targets kept per wait */
+
+typedef struct wse_wait {
+    unsigned int x, y;        /* the PE whose CE waits */
+    int microthread;          /* 0..7: an async op on that microthread; -1: the main thread */
+    int kind;                 /* enum wse_wait_kind */
+    int color;                /* the color it reads (FABIN) or writes (FABOUT, SEND) */
+    int task;                 /* the task running the send or op (for an async op, the one that
+                                 issued it); -1: none */
+    int pc;                   /* the pc of the send or op (of its issue), -1: none */
+    int deadlock;             /* 1: the wait is an edge of the cycle of waits (the deadlock) */
+    /* ends[first_target ..+n_targets]: the PEs whose CEs are at the other end of the color's
+       routes (upstream: whose RAMP feeds the route toward this PE; downstream, for FABOUT and
+       SEND: whose RAMP it reaches), row-major, at most WSE_WAIT_TARGETS; their `what` is 1 when
+       nothing is running or activated there, else 0 */
+    unsigned int first_target, n_targets;
+    /* ends[first_dead ..+n_dead]: a FABIN wait with no target: where its path ends (row-major,
+       `what` an enum wse_dead_end) */
+    unsigned int first_dead, n_dead;
+    char task_name[64];       /* the task's name ("" if none) */
+} wse_wait;
+
+typedef struct wse_wait_end {
+    unsigned int x, y;
+    int what;
+} wse_wait_end;
+
+typedef struct wse_waits_info {
+    int hang;                 /* 1: the last run ended in WSE_HANG; else every field is 0 */
+    int status;               /* 0: complete; 1: out of host memory, no waits; 2: out of host
+                                 memory looking for the cycle of waits (waits complete) */
+    int truncated;            /* 1: more CE threads waited than the WSE_WAIT_MAX analysed */
+    unsigned int n_waits, n_ends, n_cycle;
+} wse_waits_info;
+
 int wse_api_version(void);
 int wse_open(unsigned int width, unsigned int height, int arch, wse_fabric **out);
 void wse_close(wse_fabric *f);
@@ -189,6 +240,17 @@ int wse_symbol_rect(wse_fabric *f, const char *name, unsigned int x0, unsigned i
                     unsigned int w, unsigned int h, unsigned int words, unsigned short *buf,
                     int write);
 
+/* The symbols of PE (x, y)'s image: *n of them (wse_symbol_count), and the i-th's name (valid
+   until the next load) and type (wse_symbol_at; WSE_BAD_ARG for i >= n). */
+int wse_symbol_count(wse_fabric *f, unsigned int x, unsigned int y, unsigned int *n);
+int wse_symbol_at(wse_fabric *f, unsigned int x, unsigned int y, unsigned int i, const char **name,
+                  int *type);
+/* The PEs whose image has the symbol `name`, row-major: kind 0 any symbol, 1 data symbols only,
+   2 tasks only. *n gets how many; xy gets the first min(n, cap) as x, y pairs (2 * cap
+   unsigned ints; NULL with cap 0 for the count alone). */
+int wse_symbol_pes(wse_fabric *f, const char *name, int kind, unsigned int *xy,
+                   unsigned long long cap, unsigned long long *n);
+
 /* Tasks. */
 int wse_task_id(wse_fabric *f, unsigned int x, unsigned int y, const char *name, int *tid);
 int wse_launch(wse_fabric *f, int tid, unsigned int x0, unsigned int y0, unsigned int w,
@@ -219,6 +281,16 @@ unsigned long long wse_cycle(const wse_fabric *f);
 /* 1 when the fabric is idle now (timing.md "Ending a run" and its Clarifications), else 0. */
 int wse_is_idle(const wse_fabric *f);
 int wse_fault_get(const wse_fabric *f, wse_fault_info *out);
+/* The waits of the last run's hang, as its report's "who waits on whom" section prints them
+   (the section is printed from these records). info gets the counts. waits, ends and cycle may
+   each be NULL with a capacity 0 (the counts alone); else they need room for n_waits, n_ends
+   and n_cycle entries (WSE_BAD_ARG otherwise). cycle: the PEs of the first cycle of waits in
+   order, each waiting on the next and the last on the first; its `what` is the index of the
+   first wait of that PE whose targets hold the next. After a run that did not hang, and
+   after a load, info is all 0. */
+int wse_waits(wse_fabric *f, wse_waits_info *info, wse_wait *waits, unsigned int cap_waits,
+              wse_wait_end *ends, unsigned int cap_ends, wse_wait_end *cycle,
+              unsigned int cap_cycle);
 
 /* Statistics and state. */
 int wse_stats_get(const wse_fabric *f, wse_stats *out);

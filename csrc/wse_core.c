@@ -647,6 +647,8 @@ static void relocate_pes(wse_fabric_t *f) {
     f->pe_block_map = pm; f->pe_block_len = pl;
 }
 
+static void waits_clear(wse_fabric_t *f);
+
 void wse__free_program(wse_fabric_t *f) {
     if (f->pes) {
         for (size_t i = 0; i < (size_t)f->W * f->H; i++) {
@@ -669,6 +671,7 @@ void wse__free_program(wse_fabric_t *f) {
     f->st_hops = f->st_host_in = f->st_host_out = 0;
     f->out_n = 0; f->tr_n = 0;
     memset(&f->fault, 0, sizeof f->fault);
+    waits_clear(f);
 }
 
 int wse_open(unsigned int width, unsigned int height, int arch, wse_fabric **out) {
@@ -777,6 +780,59 @@ int wse_symbol(wse_fabric *f, unsigned int x, unsigned int y, const char *name,
     if (value) *value = s->value;
     if (count) *count = s->count;
     if (type) *type = s->type;
+    return WSE_OK;
+}
+
+int wse_symbol_count(wse_fabric *f, unsigned int x, unsigned int y, unsigned int *n) {
+    if (!f) return WSE_BAD_ARG;
+    if (!n) { wse__set_msg(f, "wse_symbol_count: a null count"); return WSE_BAD_ARG; }
+    *n = 0;
+    pe_t *p = get_pe(f, x, y);
+    if (!p) return x >= f->W || y >= f->H ? WSE_BAD_ARG : WSE_NOT_FOUND;
+    *n = p->img->n_syms;
+    return WSE_OK;
+}
+
+int wse_symbol_at(wse_fabric *f, unsigned int x, unsigned int y, unsigned int i, const char **name,
+                  int *type) {
+    if (!f) return WSE_BAD_ARG;
+    if (!name) { wse__set_msg(f, "wse_symbol_at: a null name"); return WSE_BAD_ARG; }
+    *name = NULL;
+    pe_t *p = get_pe(f, x, y);
+    if (!p) return x >= f->W || y >= f->H ? WSE_BAD_ARG : WSE_NOT_FOUND;
+    if (i >= p->img->n_syms) {
+        wse__set_msg(f, "PE (%u,%u) (image %s) has %u symbols; there is no symbol %u", x, y, p->img->name,
+                     p->img->n_syms, i);
+        return WSE_BAD_ARG;
+    }
+    *name = p->img->syms[i].name;
+    if (type) *type = p->img->syms[i].type;
+    return WSE_OK;
+}
+
+int wse_symbol_pes(wse_fabric *f, const char *name, int kind, unsigned int *xy,
+                   unsigned long long cap, unsigned long long *n) {
+    if (!f) return WSE_BAD_ARG;
+    if (!name || !n) { wse__set_msg(f, "wse_symbol_pes: a null name or count"); return WSE_BAD_ARG; }
+    *n = 0;
+    if (!xy && cap) { wse__set_msg(f, "wse_symbol_pes: a null buffer for %llu PEs", cap); return WSE_BAD_ARG; }
+    if (kind < 0 || kind > 2) { wse__set_msg(f, "wse_symbol_pes: kind %d is not 0 (any), 1 (data) or 2 (task)", kind); return WSE_BAD_ARG; }
+    /* whether each image has it, once per image (a fabric has few images and many PEs) */
+    uint8_t *has = calloc(f->n_images ? f->n_images : 1, 1);
+    if (!has) { wse__set_msg(f, "wse_symbol_pes: out of host memory"); return WSE_NOMEM; }
+    for (uint32_t i = 0; i < f->n_images; i++) {
+        const sym_t *s = find_sym(&f->images[i], name);
+        has[i] = s && (kind == 0 || (kind == 1) == (s->type != WSE_SYM_TASK));
+    }
+    unsigned long long k = 0;
+    for (size_t i = 0; i < (size_t)f->W * f->H; i++) {
+        const pe_t *p = f->pes[i];
+        if (!p || !has[p->img - f->images]) continue;
+        if (k < cap) { xy[2 * k] = p->x; xy[2 * k + 1] = p->y; }
+        k++;
+    }
+    free(has);
+    *n = k;
     return WSE_OK;
 }
 
@@ -2671,12 +2727,14 @@ static uint64_t max_ready(wse_fabric_t *f) {
    ones whose sends reach its RAMP along the routes of that color (followed upstream from its
    route through pass-through PEs), or the ones whose RAMP its wavelets reach (downstream). A
    hang report lists these waits and the first cycle among the PEs that wait, which is what a
-   deadlock is. emu/reference.py (wait_report) builds the same lines. */
-#define WAIT_MAX 4096            /* waits analysed */
-#define WAIT_TGT 64              /* targets kept per wait */
-#define WAIT_SHOW 16             /* wait lines printed */
-typedef struct { uint32_t pe; int8_t ut; uint8_t send, color; uint32_t t0, nt, d0, nd; } wait_t;
-typedef struct { uint8_t why; uint32_t pe; } dead_t;  /* why: 0 off the fabric, 1 no program, 2 not sent toward, 3 no route, 4 not to its CE */
+   deadlock is. wait_analyse keeps them as records (wse_waits gives them to the caller) and
+   wait_print prints the report's section from those records alone. emu/reference.py
+   (wait_records) builds the same records, and wse.emu.errors.format_waits the same lines. */
+#define WAIT_MAX WSE_WAIT_MAX         /* waits analysed */
+#define WAIT_TGT WSE_WAIT_TARGETS     /* targets kept per wait */
+#define WAIT_SHOW 16                  /* wait lines printed */
+typedef struct { uint32_t pe; int8_t ut; uint8_t kind, color; uint32_t t0, nt, d0, nd; } wait_t;   /* kind: enum wse_wait_kind */
+typedef struct { uint8_t why; uint32_t pe; } dead_t;  /* why: enum wse_dead_end */
 
 typedef struct {
     wse_fabric_t *f;
@@ -2725,13 +2783,14 @@ static int wt_walk(waits_t *W, wait_t *w) {
     wse_fabric_t *f = W->f;
     pe_t *p = f->pes[w->pe];
     uint32_t gen = ++W->gen, qh = 0, qn = 0, d0 = W->ndead;
+    int send = w->kind != WSE_WAIT_FABIN;
     w->t0 = W->ntgt; w->nt = 0; w->d0 = W->ndead; w->nd = 0;
     if (!col_of(p, w->color)) {
-        if (!w->send && wt_push_dead(W, 3, w->pe)) return -1;
+        if (!send && wt_push_dead(W, 3, w->pe)) return -1;
         w->nd = W->ndead - d0;
         return 0;
     }
-    if (!w->send && !(col_of(p, w->color)->tx[col_of(p, w->color)->pos] & PR)) {
+    if (!send && !(col_of(p, w->color)->tx[col_of(p, w->color)->pos] & PR)) {
         if (wt_push_dead(W, 4, w->pe)) return -1;      /* nothing reaches its CE */
         w->nd = W->ndead - d0;
         return 0;
@@ -2744,19 +2803,19 @@ static int wt_walk(waits_t *W, wait_t *w) {
         col_t *cs = col_of(q, w->color);
         /* the far side of the route: where wavelets come from (upstream) or go (downstream); a
            RAMP there is a CE at the other end (p itself when it sends to its own RAMP) */
-        uint32_t ports = w->send ? cs->tx[cs->pos] : cs->rx[cs->pos];
+        uint32_t ports = send ? cs->tx[cs->pos] : cs->rx[cs->pos];
         if ((ports & PR) && w->nt < WAIT_TGT) { if (wt_push_tgt(W, qi)) return -1; w->nt++; }
         for (int pi = 0; pi < 4; pi++) {
             if (!(ports & (1u << pi))) continue;
             int64_t nx = (int64_t)q->x + DX[pi], ny = (int64_t)q->y + DY[pi];
-            if (q->nb_edge[pi]) { if (!w->send && wt_push_dead(W, 0, qi)) return -1; continue; }
+            if (q->nb_edge[pi]) { if (!send && wt_push_dead(W, 0, qi)) return -1; continue; }
             pe_t *n = pe_at(f, nx, ny);
-            if (!n) { if (!w->send && wt_push_dead(W, 1, (uint32_t)(ny * f->W + nx))) return -1; continue; }
+            if (!n) { if (!send && wt_push_dead(W, 1, (uint32_t)(ny * f->W + nx))) return -1; continue; }
             col_t *ns = col_of(n, w->color);
             uint32_t back = 1u << ((pi + 2) & 3);
             /* upstream: n must send toward q; downstream: n must take from q */
-            if (!ns || !((w->send ? ns->rx[ns->pos] : ns->tx[ns->pos]) & back)) {
-                if (!w->send && wt_push_dead(W, 2, n->idx)) return -1;
+            if (!ns || !((send ? ns->rx[ns->pos] : ns->tx[ns->pos]) & back)) {
+                if (!send && wt_push_dead(W, 2, n->idx)) return -1;
                 continue;
             }
             if (W->stamp[n->idx] == gen) continue;
@@ -2778,12 +2837,12 @@ static int wt_walk(waits_t *W, wait_t *w) {
     return 0;
 }
 
-static int wt_add(waits_t *W, uint32_t pe, int ut, int send, uint32_t color) {
+static int wt_add(waits_t *W, uint32_t pe, int ut, int kind, uint32_t color) {
     for (uint32_t i = W->nw; i-- > 0 && W->w[i].pe == pe;)     /* one wait per (thread, kind, color) */
-        if (W->w[i].ut == ut && W->w[i].send == send && W->w[i].color == color) return 0;
+        if (W->w[i].ut == ut && W->w[i].kind == kind && W->w[i].color == color) return 0;
     if (W->nw >= WAIT_MAX) return 1;
     wait_t *w = &W->w[W->nw++];
-    w->pe = pe; w->ut = (int8_t)ut; w->send = (uint8_t)send; w->color = (uint8_t)color;
+    w->pe = pe; w->ut = (int8_t)ut; w->kind = (uint8_t)kind; w->color = (uint8_t)color;
     return wt_walk(W, w) ? -1 : 0;
 }
 
@@ -2793,22 +2852,29 @@ static int wt_op(waits_t *W, pe_t *p, const op_t *op, int ut) {
     for (int s = 0; s < 2; s++) {
         if (src[s]->kind != WSE_DSD_FABIN) continue;
         col_t *cs = col_of(p, src[s]->color);
-        if (!cs || !cs->iq.n) { int r = wt_add(W, p->idx, ut, 0, src[s]->color); if (r) return r; }
+        if (!cs || !cs->iq.n) { int r = wt_add(W, p->idx, ut, WSE_WAIT_FABIN, src[s]->color); if (r) return r; }
     }
     if (op->d.kind == WSE_DSD_FABOUT) {
         col_t *cs = col_of(p, op->d.color);
-        if (!cs || cs->oq.n >= cs->oq.cap) { int r = wt_add(W, p->idx, ut, 1, op->d.color); if (r) return r; }
+        if (!cs || cs->oq.n >= cs->oq.cap) { int r = wt_add(W, p->idx, ut, WSE_WAIT_FABOUT, op->d.color); if (r) return r; }
     }
     return 0;
 }
 
 static int at_rest(const pe_t *q) { return q->task < 0 && !q->ut_mask && !q->activated && q->mstate == M_IDLE; }
 
-/* appends to f->msg: the waits, then the first cycle among the PEs that wait */
-static void wait_report(wse_fabric_t *f) {
-    char *m = f->msg;
-    size_t n = sizeof f->msg, k = strlen(m);
-#define APP(...) do { if (k < n - 256) { int w_ = snprintf(m + k, n - k, __VA_ARGS__); if (w_ > 0) k += (size_t)w_; } } while (0)
+static void waits_clear(wse_fabric_t *f) {
+    free(f->hw); free(f->he); free(f->hc);
+    f->hw = NULL; f->he = NULL; f->hc = NULL;
+    f->hw_n = f->he_n = f->hc_n = 0;
+    f->hw_hang = f->hw_status = f->hw_trunc = 0;
+}
+
+/* the waits at a hang into f->hw / he / hc (wse_waits): every CE thread stuck on the fabric,
+   then the first cycle among the PEs that wait */
+static void wait_analyse(wse_fabric_t *f) {
+    waits_clear(f);
+    f->hw_hang = 1;
     size_t npe = (size_t)f->W * f->H;
     waits_t W = { f, calloc(npe, sizeof(uint32_t)), 0, malloc(npe * sizeof(uint32_t)),
                   malloc(WAIT_MAX * sizeof(wait_t)), 0, NULL, 0, 0, NULL, 0, 0 };
@@ -2819,49 +2885,39 @@ static void wait_report(wse_fabric_t *f) {
         pe_t *p = f->pes[i];
         if (!p) continue;
         int r = 0;
-        if (p->task >= 0 && p->mstate == M_SEND) r = wt_add(&W, p->idx, -1, 1, p->img->dec[p->pc].r1);
+        if (p->task >= 0 && p->mstate == M_SEND) r = wt_add(&W, p->idx, -1, WSE_WAIT_SEND, p->img->dec[p->pc].r1);
         else if (p->task >= 0 && p->mstate == M_FABOP) r = wt_op(&W, p, &p->mop, -1);
         for (int u = 0; u < NUT && !r; u++)
             if (p->ut_mask >> u & 1) r = wt_op(&W, p, &p->ut[u], u);
         if (r < 0) oom = 1; else if (r > 0) more = 1;
     }
-    if (oom) { APP("(not enough host memory to work out who waits on whom)\n"); goto done; }
+    if (oom) { f->hw_status = 1; goto done; }
     if (!W.nw) goto done;
-    APP("who waits on whom (along the routes of the colors):\n");
-    for (uint32_t i = 0; i < W.nw && i < WAIT_SHOW; i++) {
+    /* the records: one per wait, their targets and dead ends in one array of ends */
+    f->hw = calloc(W.nw, sizeof *f->hw);
+    f->he = malloc(((size_t)W.ntgt + W.ndead + 1) * sizeof *f->he);
+    if (!f->hw || !f->he) { waits_clear(f); f->hw_hang = 1; f->hw_status = 1; goto done; }
+    uint32_t ne = 0;
+    for (uint32_t i = 0; i < W.nw; i++) {
         const wait_t *w = &W.w[i];
         const pe_t *p = f->pes[w->pe];
-        char who[16] = "";
-        if (w->ut >= 0) snprintf(who, sizeof who, " ut%d", w->ut);
-        if (w->nt) {
-            APP("  PE (%u,%u)%s waits %s color %u %s", p->x, p->y, who, w->send ? "to send" : "for", w->color,
-                w->send ? "to" : "from");
-            for (uint32_t j = 0; j < w->nt; j++) { const pe_t *q = f->pes[W.tgt[w->t0 + j]]; APP("%s PE (%u,%u)", j ? "," : "", q->x, q->y); }
-            for (uint32_t j = 0; j < w->nt; j++) {
-                const pe_t *q = f->pes[W.tgt[w->t0 + j]];
-                if (at_rest(q)) APP("; nothing is running or activated on PE (%u,%u)", q->x, q->y);
-            }
-        } else if (w->send) {
-            APP("  PE (%u,%u)%s waits to send color %u, but its route leads to no CE", p->x, p->y, who, w->color);
-        } else {
-            APP("  PE (%u,%u)%s waits for color %u, but no CE sends it there:", p->x, p->y, who, w->color);
-            for (uint32_t j = 0; j < w->nd; j++) {
-                const dead_t *d = &W.dead[w->d0 + j];
-                uint32_t dx = (uint32_t)(d->pe % f->W), dy = (uint32_t)(d->pe / f->W);
-                const char *sep = j ? ";" : "";
-                switch (d->why) {
-                case 0: APP("%s PE (%u,%u)'s route takes it from outside the fabric (only the host can send it)", sep, dx, dy); break;
-                case 1: APP("%s PE (%u,%u) has no program", sep, dx, dy); break;
-                case 2: APP("%s PE (%u,%u)'s route for color %u does not send it on that way", sep, dx, dy, w->color); break;
-                case 3: APP("%s it has no route for color %u", sep, w->color); break;
-                default: APP("%s its route for color %u does not deliver to its CE (no ramp among its outputs)", sep, w->color); break;
-                }
-            }
+        wse_wait *r = &f->hw[i];
+        r->x = p->x; r->y = p->y; r->microthread = w->ut; r->kind = w->kind; r->color = w->color;
+        if (w->ut >= 0) { r->task = p->ut[w->ut].issuer; r->pc = (int)p->ut[w->ut].pc; }
+        else { r->task = p->task; r->pc = (int)p->pc; }
+        if (r->task >= 0) snprintf(r->task_name, sizeof r->task_name, "%s", task_name(p->img, r->task));
+        r->first_target = ne; r->n_targets = w->nt;
+        for (uint32_t j = 0; j < w->nt; j++) {
+            const pe_t *q = f->pes[W.tgt[w->t0 + j]];
+            f->he[ne].x = q->x; f->he[ne].y = q->y; f->he[ne].what = at_rest(q); ne++;
         }
-        APP("\n");
+        r->first_dead = ne; r->n_dead = w->nd;
+        for (uint32_t j = 0; j < w->nd; j++) {
+            const dead_t *d = &W.dead[w->d0 + j];
+            f->he[ne].x = (unsigned)(d->pe % f->W); f->he[ne].y = (unsigned)(d->pe / f->W); f->he[ne].what = d->why; ne++;
+        }
     }
-    if (W.nw > WAIT_SHOW) APP("  ... and %u more waits\n", W.nw - WAIT_SHOW);
-    if (more) APP("  (only the first %d waits were analysed)\n", WAIT_MAX);
+    f->hw_n = W.nw; f->he_n = ne; f->hw_trunc = more;
     /* the first cycle: depth-first from each PE that waits, in index order, over the sorted
        targets that wait themselves */
     node_of = calloc(npe, sizeof *node_of);          /* PE -> node + 1 (0: not a node) */
@@ -2871,10 +2927,7 @@ static void wait_report(wse_fabric_t *f) {
     path = malloc(W.nw * sizeof *path);
     pos = malloc(W.nw * sizeof *pos);
     mark = calloc(W.nw, 1);
-    if (!node_of || !order || !adj0 || !adj || !path || !pos || !mark) {
-        APP("(not enough host memory to look for a cycle of waits)\n");
-        goto done;
-    }
+    if (!node_of || !order || !adj0 || !adj || !path || !pos || !mark) { f->hw_status = 2; goto done; }
     uint32_t nn = 0;
     for (uint32_t i = 0; i < W.nw; i++)
         if (!i || W.w[i].pe != W.w[i - 1].pe) { order[nn] = W.w[i].pe; node_of[W.w[i].pe] = ++nn; }
@@ -2907,11 +2960,24 @@ static void wait_report(wse_fabric_t *f) {
             if (mark[t] == 1) {
                 uint32_t from = 0;
                 while (path[from] != t) from++;
-                APP("  a cycle of waits:");
-                for (uint32_t j = from; j < depth; j++) APP(" PE (%u,%u) ->", f->pes[order[path[j]]]->x, f->pes[order[path[j]]]->y);
-                APP(" PE (%u,%u): %s (a deadlock)\n", f->pes[order[t]]->x, f->pes[order[t]]->y,
-                    depth - from == 1 ? "it waits for itself, so it cannot go on"
-                                      : "each waits for the next, so none of them can go on");
+                uint32_t len = depth - from;
+                f->hc = malloc(len * sizeof *f->hc);
+                if (!f->hc) { f->hw_status = 2; goto done; }
+                for (uint32_t j = 0; j < len; j++) {
+                    uint32_t pe = order[path[from + j]], next = order[path[from + (j + 1) % len]];
+                    f->hc[j].x = f->pes[pe]->x; f->hc[j].y = f->pes[pe]->y; f->hc[j].what = -1;
+                    /* the waits of this PE whose targets hold the next one are the cycle's edges */
+                    for (uint32_t i = 0; i < W.nw; i++) {
+                        if (W.w[i].pe != pe) continue;
+                        for (uint32_t q = 0; q < W.w[i].nt; q++)
+                            if (W.tgt[W.w[i].t0 + q] == next) {
+                                f->hw[i].deadlock = 1;
+                                if (f->hc[j].what < 0) f->hc[j].what = (int)i;
+                                break;
+                            }
+                    }
+                }
+                f->hc_n = len;
                 found = 1;
             } else if (!mark[t]) {
                 path[depth] = t; pos[depth] = adj0[t]; depth++; mark[t] = 1;
@@ -2921,10 +2987,81 @@ static void wait_report(wse_fabric_t *f) {
 done:
     free(W.stamp); free(W.queue); free(W.w); free(W.tgt); free(W.dead);
     free(node_of); free(order); free(path); free(pos); free(adj0); free(adj); free(mark);
+}
+
+/* appends to f->msg the "who waits on whom" section, from the records of wait_analyse alone */
+static void wait_print(wse_fabric_t *f) {
+    char *m = f->msg;
+    size_t n = sizeof f->msg, k = strlen(m);
+#define APP(...) do { if (k < n - 256) { int w_ = snprintf(m + k, n - k, __VA_ARGS__); if (w_ > 0) k += (size_t)w_; } } while (0)
+    if (f->hw_status == 1) { APP("(not enough host memory to work out who waits on whom)\n"); return; }
+    if (!f->hw_n) return;
+    APP("who waits on whom (along the routes of the colors):\n");
+    for (uint32_t i = 0; i < f->hw_n && i < WAIT_SHOW; i++) {
+        const wse_wait *w = &f->hw[i];
+        const wse_wait_end *tg = f->he + w->first_target, *de = f->he + w->first_dead;
+        int send = w->kind != WSE_WAIT_FABIN;
+        char who[16] = "";
+        if (w->microthread >= 0) snprintf(who, sizeof who, " ut%d", w->microthread);
+        if (w->n_targets) {
+            APP("  PE (%u,%u)%s waits %s color %d %s", w->x, w->y, who, send ? "to send" : "for", w->color,
+                send ? "to" : "from");
+            for (uint32_t j = 0; j < w->n_targets; j++) APP("%s PE (%u,%u)", j ? "," : "", tg[j].x, tg[j].y);
+            for (uint32_t j = 0; j < w->n_targets; j++)
+                if (tg[j].what) APP("; nothing is running or activated on PE (%u,%u)", tg[j].x, tg[j].y);
+        } else if (send) {
+            APP("  PE (%u,%u)%s waits to send color %d, but its route leads to no CE", w->x, w->y, who, w->color);
+        } else {
+            APP("  PE (%u,%u)%s waits for color %d, but no CE sends it there:", w->x, w->y, who, w->color);
+            for (uint32_t j = 0; j < w->n_dead; j++) {
+                const char *sep = j ? ";" : "";
+                switch (de[j].what) {
+                case WSE_DEAD_EDGE: APP("%s PE (%u,%u)'s route takes it from outside the fabric (only the host can send it)", sep, de[j].x, de[j].y); break;
+                case WSE_DEAD_NO_PROGRAM: APP("%s PE (%u,%u) has no program", sep, de[j].x, de[j].y); break;
+                case WSE_DEAD_NOT_TOWARD: APP("%s PE (%u,%u)'s route for color %d does not send it on that way", sep, de[j].x, de[j].y, w->color); break;
+                case WSE_DEAD_NO_ROUTE: APP("%s it has no route for color %d", sep, w->color); break;
+                default: APP("%s its route for color %d does not deliver to its CE (no ramp among its outputs)", sep, w->color); break;
+                }
+            }
+        }
+        APP("\n");
+    }
+    if (f->hw_n > WAIT_SHOW) APP("  ... and %u more waits\n", f->hw_n - WAIT_SHOW);
+    if (f->hw_trunc) APP("  (only the first %d waits were analysed)\n", WAIT_MAX);
+    if (f->hw_status == 2) APP("(not enough host memory to look for a cycle of waits)\n");
+    else if (f->hc_n) {
+        APP("  a cycle of waits:");
+        for (uint32_t j = 0; j < f->hc_n; j++) APP(" PE (%u,%u) ->", f->hc[j].x, f->hc[j].y);
+        APP(" PE (%u,%u): %s (a deadlock)\n", f->hc[0].x, f->hc[0].y,
+            f->hc_n == 1 ? "it waits for itself, so it cannot go on"
+                         : "each waits for the next, so none of them can go on");
+    }
 #undef APP
 }
 
-static void hang_report(wse_fabric_t *f) { state_report(f, NULL, 1); wait_report(f); }
+int wse_waits(wse_fabric *f, wse_waits_info *info, wse_wait *waits, unsigned int cap_waits,
+              wse_wait_end *ends, unsigned int cap_ends, wse_wait_end *cycle, unsigned int cap_cycle) {
+    if (!f) return WSE_BAD_ARG;
+    if (!info) { wse__set_msg(f, "wse_waits: a null info"); return WSE_BAD_ARG; }
+    struct { const void *buf; unsigned int cap, need; const char *what; } b[3] = {
+        { waits, cap_waits, f->hw_n, "waits" }, { ends, cap_ends, f->he_n, "ends" }, { cycle, cap_cycle, f->hc_n, "cycle PEs" } };
+    for (int i = 0; i < 3; i++) {
+        if (!b[i].buf && b[i].cap) { wse__set_msg(f, "wse_waits: a null buffer for %u %s", b[i].cap, b[i].what); return WSE_BAD_ARG; }
+        if (b[i].buf && b[i].cap < b[i].need) {
+            wse__set_msg(f, "wse_waits: room for %u %s, the hang has %u", b[i].cap, b[i].what, b[i].need);
+            return WSE_BAD_ARG;
+        }
+    }
+    memset(info, 0, sizeof *info);
+    info->hang = f->hw_hang; info->status = f->hw_status; info->truncated = f->hw_trunc;
+    info->n_waits = f->hw_n; info->n_ends = f->he_n; info->n_cycle = f->hc_n;
+    if (waits && f->hw_n) memcpy(waits, f->hw, f->hw_n * sizeof *waits);
+    if (ends && f->he_n) memcpy(ends, f->he, f->he_n * sizeof *ends);
+    if (cycle && f->hc_n) memcpy(cycle, f->hc, f->hc_n * sizeof *cycle);
+    return WSE_OK;
+}
+
+static void hang_report(wse_fabric_t *f) { state_report(f, NULL, 1); wait_analyse(f); wait_print(f); }
 
 int wse_state_report(wse_fabric *f) {
     if (!f) return WSE_BAD_ARG;
@@ -2989,6 +3126,7 @@ static int run_loop(wse_fabric_t *f, uint64_t stop_at, uint64_t max_cycles, uint
         return WSE_NOMEM;
     }
     f->msg[0] = 0;
+    waits_clear(f);                       /* (the waits are those of the last run's hang) */
     uint64_t start_t = f->t;
     /* a run that goes on after a yield keeps its last active cycle (so that its end is the
        one a single call gives) */

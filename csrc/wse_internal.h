@@ -263,6 +263,10 @@ typedef struct wse_fabric {
     uint64_t tr_c0, tr_c1;
     /* reports */
     wse_fault_info fault;
+    /* the last run's hang: who waits on whom (wse_waits), dropped when a run starts and at load */
+    wse_wait *hw; wse_wait_end *he, *hc;
+    uint32_t hw_n, he_n, hc_n;
+    int hw_hang, hw_status, hw_trunc;
     char msg[MSG_LEN];
 } wse_fabric_t;
 

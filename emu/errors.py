@@ -2,6 +2,8 @@
 structured fields (docs/emulator.md)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class WseError(Exception):
     """Base of every error the emulator raises."""
@@ -48,12 +50,113 @@ class FaultError(WseError):
         self.trace: list = list(trace or [])
 
 
-class HangError(WseError):
-    """Nothing can happen any more but the fabric is not idle; .report says who waits on what."""
+# Who waits on whom at a hang. The C core (csrc/wse_core.c, wait_analyse) and the reference
+# interpreter (emu/reference.py, wait_records) build these records from the state alone, and the
+# report's "who waits on whom" section is printed from them (format_waits here and the core's
+# wait_print, line for line).
+WAIT_MAX = 4096       # waits analysed (the core's WSE_WAIT_MAX)
+WAIT_TARGETS = 64     # targets kept per wait (WSE_WAIT_TARGETS)
+WAIT_SHOW = 16        # waits printed in the report
+WAIT_KINDS = ("fabin", "fabout", "send")                    # WSE_WAIT_FABIN... (1, 2, 3)
+DEAD_END_REASONS = ("edge", "no_program", "not_toward", "no_route", "no_ramp")   # WSE_DEAD_*
 
-    def __init__(self, cycle: int, report: str):
+
+
+@dataclass(frozen=True)
+class DeadEnd:
+    """Where the path of a color toward a waiting PE ends when no CE sends it. reason:
+    "edge" (PE pe's route takes it from outside the fabric: only the host can send it),
+    "no_program" (the neighbour pe it would come from has no program), "not_toward" (the route
+    of PE pe does not send it on toward the waiting PE), "no_route" (the waiting PE pe has no
+    route for the color), "no_ramp" (its route does not deliver it to its CE)."""
+    pe: tuple[int, int]
+    reason: str
+
+    def text(self, color) -> str:
+        """The words of the report for this dead end of a wait on `color`."""
+        xy = f"PE ({self.pe[0]},{self.pe[1]})"
+        return {"edge": f"{xy}'s route takes it from outside the fabric (only the host can send it)",
+                "no_program": f"{xy} has no program",
+                "not_toward": f"{xy}'s route for color {color} does not send it on that way",
+                "no_route": f"it has no route for color {color}",
+                "no_ramp": f"its route for color {color} does not deliver to its CE (no ramp among its "
+                           f"outputs)"}.get(self.reason, self.reason)
+
+
+@dataclass(frozen=True)
+class Wait:
+    """One CE thread stuck on the fabric at a hang: a line of the report's "who waits on whom".
+
+    pe: the PE (x, y) that waits. kind: "fabin" (a fabric op reads `color` and no wavelet is in
+    its input queue), "fabout" (a fabric op writes `color` and its output queue is full) or
+    "send" (a send waits for room in the output queue of `color`). microthread: N for an async
+    op on utN, None for the main thread. task, task_name, pc, line ("file:line:col"): the send
+    or op (for an async op, its issue: the task that issued it), None when unknown.
+    waits_on: the PEs whose CEs are at the other end of the color's routes, followed through
+    pass-through PEs (for "fabin", those whose RAMP feeds the route toward pe: the senders it
+    waits for; for "fabout" and "send", those whose RAMP the route reaches: the receivers that
+    should drain it), row-major (at most WAIT_TARGETS). at_rest: those of waits_on with
+    nothing running or activated. dead_ends: for a "fabin" wait that nobody can feed, where
+    its path ends (DeadEnd). deadlock: this wait is an edge of the cycle of waits
+    (HangError.deadlock). str() is its line of the report."""
+    pe: tuple[int, int]
+    kind: str
+    color: int
+    microthread: int | None = None
+    task: int | None = None
+    task_name: str | None = None
+    pc: int | None = None
+    line: str | None = None
+    waits_on: tuple[tuple[int, int], ...] = ()
+    at_rest: tuple[tuple[int, int], ...] = ()
+    dead_ends: tuple[DeadEnd, ...] = ()
+    deadlock: bool = False
+
+    def __str__(self) -> str:
+        who = f"PE ({self.pe[0]},{self.pe[1]})" + (f" ut{self.microthread}" if self.microthread is not None else "")
+        send = self.kind != "fabin"
+        if self.waits_on:
+            return (f"{who} waits {'to send' if send else 'for'} color {self.color} {'to' if send else 'from'} "
+                    + ", ".join(f"PE ({x},{y})" for x, y in self.waits_on)
+                    + "".join(f"; nothing is running or activated on PE ({x},{y})" for x, y in self.waits_on
+                              if (x, y) in self.at_rest))
+        if send:
+            return f"{who} waits to send color {self.color}, but its route leads to no CE"
+        return (f"{who} waits for color {self.color}, but no CE sends it there:"
+                + ";".join(" " + d.text(self.color) for d in self.dead_ends))
+
+
+def format_waits(waits, deadlock=(), truncated: bool = False) -> list[str]:
+    """The "who waits on whom" section of a hang report from its records (HangError.waits,
+    .deadlock, .waits_truncated): the first WAIT_SHOW waits, how many more, and the cycle."""
+    if not waits:
+        return []
+    lines = ["who waits on whom (along the routes of the colors):"]
+    lines += [f"  {w}" for w in waits[:WAIT_SHOW]]
+    if len(waits) > WAIT_SHOW:
+        lines.append(f"  ... and {len(waits) - WAIT_SHOW} more waits")
+    if truncated:
+        lines.append(f"  (only the first {WAIT_MAX} waits were analysed)")
+    if deadlock:
+        lines.append("  a cycle of waits: " + " -> ".join(f"PE ({x},{y})" for x, y in [*deadlock, deadlock[0]])
+                     + ": " + ("it waits for itself, so it cannot go on" if len(deadlock) == 1
+                               else "each waits for the next, so none of them can go on") + " (a deadlock)")
+    return lines
+
+
+class HangError(WseError):
+    """Nothing can happen any more but the fabric is not idle; .report says who waits on what.
+    Fields: cycle; report (str(e)); waits: every CE thread stuck on the fabric as a Wait (the
+    report prints the first WAIT_SHOW); deadlock: the PEs (x, y) of the first cycle of waits in
+    order, each waiting on the next and the last on the first ([] when there is none);
+    waits_truncated: more threads waited than the WAIT_MAX analysed."""
+
+    def __init__(self, cycle: int, report: str, waits=(), deadlock=(), waits_truncated: bool = False):
         super().__init__(report)
         self.cycle, self.report = cycle, report
+        self.waits: list[Wait] = list(waits)
+        self.deadlock: list[tuple[int, int]] = [tuple(pe) for pe in deadlock]
+        self.waits_truncated = bool(waits_truncated)
 
 
 class WatchdogError(WseError):

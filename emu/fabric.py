@@ -27,7 +27,7 @@ except ImportError as e:  # pragma: no cover - a broken install
     raise E.CoreVersionError(
         "the emulator core wse.emu._core is not built; reinstall with `pip install -e .`") from e
 
-API_VERSION = 5
+API_VERSION = 6
 if lib.wse_api_version() != API_VERSION or lib.WSE_API_VERSION != API_VERSION:
     raise E.CoreVersionError(f"wse.emu._core has API version {lib.wse_api_version()}, this "
                              f"package needs {API_VERSION}; rebuild it (`pip install -e .`)")
@@ -228,10 +228,43 @@ class Fabric:
                 expansions=self._expansions(fi.x, fi.y, fi.pc) if line else (),
                 microthread=fi.microthread if fi.microthread >= 0 else None)
         if st == lib.WSE_HANG:
-            raise E.HangError(self.cycle, msg)
+            waits, deadlock, truncated = self._waits()
+            raise E.HangError(self.cycle, msg, waits, deadlock, truncated)
         if st == lib.WSE_WATCHDOG:
             raise E.WatchdogError(self.cycle, msg)
         raise E.WseError(f"{what}: status {st}: {msg}")
+
+    def _waits(self) -> tuple[list, list, bool]:
+        """The last hang's waits from the core (wse_waits): ([Wait], deadlock PEs, truncated)."""
+        f = self._f
+        info = ffi.new("wse_waits_info *")
+        if lib.wse_waits(f, info, ffi.NULL, 0, ffi.NULL, 0, ffi.NULL, 0) != lib.WSE_OK:
+            raise E.WseError(f"wse_waits: {self._msg()}")
+        nw, ne, nc = info.n_waits, info.n_ends, info.n_cycle
+        ws, es, cs = (ffi.new("wse_wait[]", max(nw, 1)), ffi.new("wse_wait_end[]", max(ne, 1)),
+                      ffi.new("wse_wait_end[]", max(nc, 1)))
+        if lib.wse_waits(f, info, ws, nw, es, ne, cs, nc) != lib.WSE_OK:
+            raise E.WseError(f"wse_waits: {self._msg()}")
+        lines: dict = {}
+        out = []
+        for w in ws[0:nw]:
+            x, y, pc = int(w.x), int(w.y), int(w.pc)
+            if pc >= 0 and (x, y, pc) not in lines:
+                levels = self._source_levels(x, y, pc)[1]
+                lines[x, y, pc] = levels[0][1] if levels else None
+            tg = es[w.first_target:w.first_target + w.n_targets] if w.n_targets else []
+            dead = es[w.first_dead:w.first_dead + w.n_dead] if w.n_dead else []
+            out.append(E.Wait(
+                pe=(x, y), kind=E.WAIT_KINDS[w.kind - 1], color=int(w.color),
+                microthread=int(w.microthread) if w.microthread >= 0 else None,
+                task=int(w.task) if w.task >= 0 else None,
+                task_name=_str(w.task_name) or None if w.task >= 0 else None,
+                pc=pc if pc >= 0 else None, line=lines.get((x, y, pc)),
+                waits_on=tuple((int(e.x), int(e.y)) for e in tg),
+                at_rest=tuple((int(e.x), int(e.y)) for e in tg if e.what),
+                dead_ends=tuple(E.DeadEnd((int(e.x), int(e.y)), E.DEAD_END_REASONS[e.what]) for e in dead),
+                deadlock=bool(w.deadlock)))
+        return out, [(int(c.x), int(c.y)) for c in cs[0:nc]], bool(info.truncated)
 
     def source(self, x: int, y: int, pc: int) -> tuple[str, list[tuple[str, str]]] | None:
         """Where the instruction at pc of PE (x, y) comes from: ("file:line:col", [(macro,

@@ -32,7 +32,7 @@ from wse.isa import objfile
 
 # The typed exceptions are the emulator's own (wse.emu.errors, plain Python), so that code
 # catching them works with either backend; the reference fills the same fields as the C core.
-from . import hostargs as A
+from . import errors as E, hostargs as A
 from .errors import BadArgError, FaultError, HangError, LoadError, NotFoundError, WatchdogError
 from .records import Received, payloads_as
 
@@ -1555,16 +1555,18 @@ class ReferenceFabric:
             out.append(f"  host: {n} wavelet(s) waiting to enter through {PORT_NAMES[port].upper()}")
         return out
 
-    WAIT_MAX, WAIT_TGT, WAIT_SHOW = 4096, 64, 16   # as the C core's wait_report
+    WAIT_MAX, WAIT_TGT = E.WAIT_MAX, E.WAIT_TARGETS   # as the C core's wait_analyse
 
-    def wait_report(self) -> list[str]:
-        """Who waits on whom, after a hang (the C core's wait_report, line for line): each CE
-        thread stuck on the fabric (a fabric op whose fabin color has no wavelet, one whose
-        fabout color's output queue is full, a send waiting for room) and the PEs whose CEs are
-        at the other end of the color's routes (upstream: whose RAMP feeds the route toward it;
-        downstream: whose RAMP it reaches), then the first cycle among the PEs that wait."""
+    def wait_records(self) -> tuple[list, list, bool]:
+        """Who waits on whom, after a hang (the C core's wait_analyse, record for record): each
+        CE thread stuck on the fabric (a fabric op whose fabin color has no wavelet, one whose
+        fabout color's output queue is full, a send waiting for room) as a wse.emu.errors.Wait
+        with the PEs whose CEs are at the other end of the color's routes (upstream: whose RAMP
+        feeds the route toward it; downstream: whose RAMP it reaches), or where the path ends;
+        then the first cycle among the PEs that wait. Returns (waits, the cycle's PEs in order,
+        whether more threads waited than WAIT_MAX)."""
         W = self.width
-        waits = []            # (pe, ut or -1, send, color, targets, dead ends)
+        waits = []            # (pe, ut or -1, kind, color, task, pc, targets, dead ends)
         more = False
 
         def walk(p, send, c):
@@ -1599,24 +1601,25 @@ class ReferenceFabric:
                         queue.append(n)
             return sorted(set(tgt)), ([] if send else sorted(dead))
 
-        def add(p, ut, send, c):
-            if any(w[0] == p.index and w[1] == ut and w[2] == send and w[3] == c for w in waits):
+        def add(p, ut, kind, c, task, pc):
+            if any(w[0] == p.index and w[1] == ut and w[2] == kind and w[3] == c for w in waits):
                 return True
             if len(waits) >= self.WAIT_MAX:
                 return False
-            waits.append((p.index, ut, send, c) + walk(p, send, c))
+            waits.append((p.index, ut, kind, c, task, pc) + walk(p, kind != "fabin", c))
             return True
 
         def op_waits(p, op, ut):
+            task, pc = (p.task, p.pc) if ut < 0 else (op.task, op.pc)
             for o in op.operands[1:]:
                 if o is not None and o.fabric and not p.iq[o.color]:
-                    if not add(p, ut, False, o.color):
+                    if not add(p, ut, "fabin", o.color, task, pc):
                         return False
             d = op.operands[0]
             if d is not None and d.fabric:
                 r = p.routes.get(d.color)
                 if r is None or len(p.oq[d.color]) >= self.preset.oq_depth[r.oq]:
-                    return add(p, ut, True, d.color)
+                    return add(p, ut, "fabout", d.color, task, pc)
             return True
 
         for p in self.pes:
@@ -1631,50 +1634,22 @@ class ReferenceFabric:
                     c = d.values["color"]
                     r = p.routes.get(c)
                     if r is not None and r.rx & RAMP and len(p.oq[c]) >= self.preset.oq_depth[r.oq]:
-                        ok = add(p, -1, True, c)
+                        ok = add(p, -1, "send", c, p.task, p.pc)
             for u, op in enumerate(p.ut):
                 if ok and op is not None:
                     ok = op_waits(p, op, u)
             more = not ok
         if not waits:
-            return []
+            return [], [], False
 
-        def xy(i):
-            return f"PE ({i % W},{i // W})"
-
-        def at_rest(i):
-            q = self.pes[i]
-            return q.task is None and q.op is None and not any(o is not None for o in q.ut) and not q.activated
-
-        lines = ["who waits on whom (along the routes of the colors):"]
-        for pe, ut, send, c, tgt, dead in waits[:self.WAIT_SHOW]:
-            who = xy(pe) + (f" ut{ut}" if ut >= 0 else "")
-            if tgt:
-                line = (f"  {who} waits {'to send' if send else 'for'} color {c} {'to' if send else 'from'} "
-                        + ", ".join(xy(t) for t in tgt)
-                        + "".join(f"; nothing is running or activated on {xy(t)}" for t in tgt if at_rest(t)))
-            elif send:
-                line = f"  {who} waits to send color {c}, but its route leads to no CE"
-            else:
-                why = {0: lambda i: f"{xy(i)}'s route takes it from outside the fabric (only the host can send it)",
-                       1: lambda i: f"{xy(i)} has no program",
-                       2: lambda i: f"{xy(i)}'s route for color {c} does not send it on that way",
-                       3: lambda i: f"it has no route for color {c}",
-                       4: lambda i: f"its route for color {c} does not deliver to its CE (no ramp among its outputs)"}
-                line = f"  {who} waits for color {c}, but no CE sends it there: " + "; ".join(why[k](i) for i, k in dead)
-            lines.append(line)
-        if len(waits) > self.WAIT_SHOW:
-            lines.append(f"  ... and {len(waits) - self.WAIT_SHOW} more waits")
-        if more:
-            lines.append(f"  (only the first {self.WAIT_MAX} waits were analysed)")
         # the first cycle: depth first from each PE that waits, in index order, over the sorted
         # targets that wait themselves
         nodes = list(dict.fromkeys(w[0] for w in waits))
-        adj = {v: sorted({t for w in waits if w[0] == v for t in w[4] if t in adj_keys})
+        adj = {v: sorted({t for w in waits if w[0] == v for t in w[6] if t in adj_keys})
                for adj_keys in [set(nodes)] for v in nodes}
-        mark = {}
+        mark, cycle = {}, []
         for s in nodes:
-            if s in mark:
+            if s in mark or cycle:
                 continue
             path, pos = [s], [0]
             mark[s] = 1
@@ -1687,16 +1662,32 @@ class ReferenceFabric:
                 t = adj[v][pos[-1]]
                 pos[-1] += 1
                 if mark.get(t) == 1:
-                    cyc = path[path.index(t):] + [t]
-                    lines.append("  a cycle of waits: " + " -> ".join(xy(i) for i in cyc) + ": "
-                                 + ("it waits for itself, so it cannot go on" if len(cyc) == 2
-                                    else "each waits for the next, so none of them can go on")
-                                 + " (a deadlock)")
-                    return lines
+                    cycle = path[path.index(t):]
+                    break
                 if t not in mark:
                     mark[t] = 1
                     path.append(t), pos.append(0)
-        return lines
+        # the cycle's edges: the waits of each of its PEs whose targets hold the next one
+        edges = {(v, cycle[(i + 1) % len(cycle)]) for i, v in enumerate(cycle)}
+
+        def xy(i):
+            return (i % W, i // W)
+
+        def at_rest(i):
+            q = self.pes[i]
+            return q.task is None and q.op is None and not any(o is not None for o in q.ut) and not q.activated
+
+        reasons = E.DEAD_END_REASONS
+        out = []
+        for pe, ut, kind, c, task, pc, tgt, dead in waits:
+            p = self.pes[pe]
+            out.append(E.Wait(
+                pe=xy(pe), kind=kind, color=c, microthread=ut if ut >= 0 else None, task=task,
+                task_name=p.task_name(task) or None, pc=pc, line=p.line(pc),
+                waits_on=tuple(xy(t) for t in tgt), at_rest=tuple(xy(t) for t in tgt if at_rest(t)),
+                dead_ends=tuple(E.DeadEnd(xy(i), reasons[k]) for i, k in dead),
+                deadlock=any((pe, t) in edges for t in tgt)))
+        return out, [xy(v) for v in cycle], more
 
     # ---- one cycle ----------------------------------------------------------------------------
     def step(self) -> None:
@@ -1710,9 +1701,11 @@ class ReferenceFabric:
             if not pe.empty():
                 self._flush_stats(pe)
         if not (moved or executed) and not self.idle() and not self._future_events(t):
+            waits, deadlock, truncated = self.wait_records()
             raise HangError(t + 1, "\n".join([f"hang at cycle {t + 1}: nothing can happen any more, "
                                                f"but the fabric is not idle", self.hang_report()]
-                                              + self.wait_report()))
+                                              + E.format_waits(waits, deadlock, truncated)),
+                            waits, deadlock, truncated)
 
     def run(self, max_cycles: int | None = None) -> int:
         """Run until idle (returns the cycle), or raise FaultError / HangError /
