@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 import struct
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -22,6 +23,8 @@ from hypothesis import given, settings, strategies as st
 from wse.isa import load as load_isa, objfile
 from wse.isa.builder import ImageBuilder
 from wse.emu.reference import ReferenceFabric
+
+from helpers import chain_program as waiting_chain, chains as waiting_chains, check_records, record_diffs
 
 N, E, S, W, R = 1, 2, 4, 8, 16
 STEP = {N: (0, -1), E: (1, 0), S: (0, 1), W: (-1, 0)}
@@ -52,9 +55,12 @@ def outcome(fab, fn):
             raise
         facts = {"cycle": getattr(e, "cycle", None)}
         if name == "HangError":
-            # who waits on whom: both emulators build these lines from the state alone
+            # who waits on whom: both emulators build these lines, and the records they are
+            # printed from, from the state alone (compared field by field: end_diffs)
             text = str(e)
             facts["waits"] = text[text.find("who waits on whom"):].rstrip("\n") if "who waits on whom" in text else ""
+            check_records(e)
+            facts["wait_records"] = (tuple(e.waits), tuple(e.deadlock), e.waits_truncated)
         if name == "FaultError":
             pe = getattr(e, "pe", None)
             if pe is None and hasattr(e, "x"):
@@ -65,6 +71,20 @@ def outcome(fab, fn):
                 if facts[k] is not None and facts[k] < 0:
                     facts[k] = None
         return (name, facts)
+
+
+def end_diffs(ref_status, core_status) -> list[str]:
+    """How two end statuses differ; for two hangs, their wait records field by field."""
+    if ref_status == core_status:
+        return []
+    out = [f"end status: reference {ref_status} vs core {core_status}"]
+    if ref_status[0] == core_status[0] == "HangError":
+        def err(facts):
+            waits, deadlock, truncated = facts["wait_records"]
+            return SimpleNamespace(waits=list(waits), deadlock=list(deadlock), waits_truncated=truncated,
+                                   cycle=facts["cycle"])
+        out += record_diffs(err(core_status[1]), err(ref_status[1]))
+    return out
 
 
 def state_diff(a: dict, b: dict) -> list[str]:
@@ -148,7 +168,7 @@ def lockstep(obj_bytes, w, h, arch, host=(), max_cycles=MAX_CYCLES, describe="")
         t2 = t + CHUNK
         o1, o2 = step_both(ref, core, t2)
         s1, s2 = status(o1, ref), status(o2, core)
-        diffs = [] if s1 == s2 else [f"end status: reference {s1} vs core {s2}"]
+        diffs = end_diffs(s1, s2)
         if not ended(o1) and not ended(o2):
             diffs += compare(ref, core, w, h, f"at cycle {t2}")
         if diffs:
@@ -158,7 +178,7 @@ def lockstep(obj_bytes, w, h, arch, host=(), max_cycles=MAX_CYCLES, describe="")
             for tt in range(t + 1, t2 + 1):
                 p1, p2 = step_both(r2, c2, tt)
                 q1, q2 = status(p1, r2), status(p2, c2)
-                dd = [] if q1 == q2 else [f"end status: reference {q1} vs core {q2}"]
+                dd = end_diffs(q1, q2)
                 if not ended(p1) and not ended(p2):
                     dd += compare(r2, c2, w, h, f"at cycle boundary {tt}")
                 if dd:
@@ -576,6 +596,23 @@ def test_generated_programs_run_on_the_reference(seed, w, h, arch):
         if o[0] == "FaultError":
             assert o[1]["kind"] and o[1]["pe"] is not None
     assert results[0] == results[1]
+
+
+@settings(max_examples=100)
+@given(chain=waiting_chains(), arch=st.sampled_from(["wse2", "wse3"]))
+def test_differential_chains_that_wait_on_each_other(chain, arch):
+    """Generated programs rarely hang; these mostly do: chains and rings of PEs each receiving
+    from the one before and sending to the one after (helpers.chains). Lock-step as above, and
+    at a hang the two emulators' wait records (HangError.waits, .deadlock) are compared field by
+    field (end_diffs)."""
+    from wse.asm import assemble_text
+    w, h, path, closed, roles, head_from, counts, fillers = chain
+    src = waiting_chain(w, h, path, closed, roles, head_from, counts, fillers)
+    data = assemble_text(src, arch=arch)
+    end = lockstep(data, w, h, arch, max_cycles=2000, describe=src)
+    assert end[0] in ("ok", "HangError"), (end, src)
+    if end[0] == "HangError":      # records exactly when the report has a waits section
+        assert bool(end[1]["wait_records"][0]) == bool(end[1]["waits"]), end
 
 
 # =============================================================================================

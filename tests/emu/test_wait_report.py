@@ -15,15 +15,18 @@ from wse.asm import assemble_text
 from wse.emu import Fabric, HangError
 from wse.emu.reference import ReferenceFabric
 
+from helpers import check_records, record_diffs
+
 RECV = """    .dsd inbox{c}, fabin, color={c}, len=1
     .dsd slot{c}, mem1d, base=got, len=1
 """
 
 
 def waits(src: str, grid: tuple[int, int]) -> list[str]:
-    """The wait section of the hang report, the same from both emulators."""
+    """The wait section of the hang report, the same from both emulators, whose records
+    (HangError.waits, .deadlock) are equal field by field and print as that section."""
     data = assemble_text(src)
-    out = []
+    out, errs = [], []
     for cls in (Fabric, ReferenceFabric):
         fab = cls(*grid, "wse2")
         fab.load(data)
@@ -32,7 +35,11 @@ def waits(src: str, grid: tuple[int, int]) -> list[str]:
         text = str(e.value)
         out.append(text[text.index("who waits on whom"):].rstrip("\n").splitlines()
                    if "who waits on whom" in text else [])
+        check_records(e.value)
+        errs.append(e.value)
     assert out[0] == out[1], f"core:\n{out[0]}\nreference:\n{out[1]}"
+    diffs = record_diffs(*errs)
+    assert not diffs, "\n".join(diffs)
     return out[0]
 
 
