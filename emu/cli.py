@@ -166,6 +166,8 @@ def _on_pes(data, fab, opt, name, rect, tail, task, call):
         return call()
     except (E.WseError, ValueError) as e:
         msg = e.args[0] if e.args else str(e)
+        if getattr(e, "brief", None):
+            msg = e.brief       # the hint below says where the name is, in the options' terms
         where = (f"on the rectangle {_at(rect)}" if rect else
                  f"on every PE of the {fab.width}x{fab.height} fabric, as it has no @X,Y[,W,H]")
         hint = ""

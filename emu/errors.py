@@ -14,7 +14,16 @@ class BadArgError(WseError, ValueError):
 
 
 class NotFoundError(WseError, KeyError):
-    """No such symbol, task or PE."""
+    """No such symbol, task or PE. A read or write of a data symbol that a PE does not export
+    also has: symbol, pe (x, y), exports (that PE's data symbols, sorted), suggestion (the
+    closest of them, or None), holders (the PEs (x, y) that export it as a data symbol,
+    row-major) and brief (the message without the help that follows); else these are None."""
+
+    def __init__(self, message: str = "", symbol=None, pe=None, exports=None, suggestion=None,
+                 holders=None, brief=None):
+        super().__init__(message)
+        self.symbol, self.pe, self.exports, self.suggestion = symbol, pe, exports, suggestion
+        self.holders, self.brief = holders, brief
 
     def __str__(self) -> str:          # KeyError would quote the message
         return str(self.args[0]) if self.args else ""

@@ -16,7 +16,8 @@ from . import errors as E
 # the host API's argument checks are shared with the reference interpreter (same refusals)
 from .hostargs import (ARCHES, PORT_NAMES, PORTS, U32, U64, arch_arg, color_arg,  # noqa: F401
                        color_filter, edge_arg, fabric_size, host_array as _host_array,
-                       int_arg as _int, max_cycles_arg, name_arg, need_loaded, object_bytes,
+                       int_arg as _int, max_cycles_arg, missing_symbol, name_arg, need_loaded,
+                       object_bytes,
                        payload_words, pe_arg, port_arg, rect_arg, start_arg, task_arg, until_arg,
                        write_array)
 from .records import TRACE_TASK, TRACE_TENSOR, TRACE_WAVELET, Received, payloads_as  # noqa: F401
@@ -354,10 +355,74 @@ class Fabric:
         if not hasattr(self, "_sym_out"):
             self._sym_out = (ffi.new("unsigned int *"), ffi.new("unsigned int *"), ffi.new("int *"))
         v, c, t = self._sym_out
-        self._check(lib.wse_symbol(self._f, x, y, _name("symbol name", name), v, c, t))
+        st = lib.wse_symbol(self._f, x, y, _name("symbol name", name), v, c, t)
+        if st == lib.WSE_NOT_FOUND and lib.wse_pe_placed(self._f, x, y):
+            raise self._missing(name, x, y, self._msg())
+        self._check(st)
         if t[0] not in SYM_DTYPES:
-            raise E.NotFoundError(f"PE ({x},{y}) has no data symbol {name!r} (it is a task)")
+            raise self._missing(name, x, y, f"PE ({x},{y}) has no data symbol {name!r} (it is a task)")
         return int(v[0]), int(c[0]), np.dtype(SYM_DTYPES[t[0]])
+
+    def _missing(self, name: str, x: int, y: int, brief: str) -> E.NotFoundError:
+        """The NotFoundError of data symbol `name` missing on PE (x, y) (placed): the core's
+        message and help (hostargs.missing_symbol: the PE's data symbols, a close name, the
+        PEs that have it)."""
+        return missing_symbol(brief, name, (x, y), self._data_symbols(x, y), self._pes_with(name, 1))
+
+    def _data_symbols(self, x: int, y: int) -> list[str]:
+        """The names of the data symbols of PE (x, y)'s image."""
+        n = ffi.new("unsigned int *")
+        self._check(lib.wse_symbol_count(self._f, x, y, n))
+        name, typ = ffi.new("const char **"), ffi.new("int *")
+        out = []
+        for i in range(n[0]):
+            self._check(lib.wse_symbol_at(self._f, x, y, i, name, typ))
+            if typ[0] in SYM_DTYPES:
+                out.append(_str(name[0]))
+        return out
+
+    def _pes_with_xy(self, name: str, kind: int) -> np.ndarray:
+        """wse_symbol_pes: the PEs whose image has symbol `name` (kind 0 any, 1 data, 2 task),
+        as an (n, 2) array of x, y."""
+        nm = _name("symbol name", name)
+        n = ffi.new("unsigned long long *")
+        self._check(lib.wse_symbol_pes(self._f, nm, kind, ffi.NULL, 0, n))
+        xy = np.zeros(2 * max(n[0], 1), np.uint32)
+        if n[0]:
+            self._check(lib.wse_symbol_pes(self._f, nm, kind, ffi.from_buffer("unsigned int[]", xy),
+                                           n[0], n))
+        return xy[:2 * n[0]].reshape(-1, 2)
+
+    def _pes_with(self, name: str, kind: int) -> list[tuple[int, int]]:
+        return [(x, y) for x, y in self._pes_with_xy(name, kind).tolist()]
+
+    def pes_with(self, symbol: str) -> list[tuple[int, int]]:
+        """The PEs (x, y) whose image exports `symbol` (a data symbol or a task), in row-major
+        order: where a read or write of it (rect=(x, y)) or a launch of it can go."""
+        self._need_loaded()
+        return self._pes_with(symbol, 0)
+
+    def _rect_missing(self, name: str, x0: int, y0: int, w: int, h: int):
+        """After wse_symbol_rect said NOT_FOUND: the error of the first PE of the rectangle
+        (row-major, as the core checks them) without the data symbol, when that PE has a
+        program (else the core's own message stands)."""
+        brief = self._msg()
+        xy = self._pes_with_xy(name, 1).astype(np.int64)
+        inside = xy[(xy[:, 0] >= x0) & (xy[:, 0] < x0 + w) & (xy[:, 1] >= y0) & (xy[:, 1] < y0 + h)]
+        has = np.zeros((h, w), bool)
+        has[inside[:, 1] - y0, inside[:, 0] - x0] = True
+        i = int(np.argmin(has.reshape(-1)))
+        x, y = x0 + i % w, y0 + i // w
+        if has.all() or not lib.wse_pe_placed(self._f, x, y):
+            return E.NotFoundError(brief)
+        return missing_symbol(brief, name, (x, y), self._data_symbols(x, y), xy.tolist())
+
+    def _symbol_rect(self, symbol, x0, y0, w, h, words, buf, write):
+        st = lib.wse_symbol_rect(self._f, symbol.encode(), x0, y0, w, h, words,
+                                 ffi.from_buffer("unsigned short[]", buf), write)
+        if st == lib.WSE_NOT_FOUND:
+            raise self._rect_missing(symbol, x0, y0, w, h)
+        self._check(st)
 
     def write(self, symbol: str, array, rect=None) -> None:
         """Copy `array` into `symbol` on every PE of rect (x, y, w, h). Shape (n,) is broadcast
@@ -371,8 +436,7 @@ class Fabric:
         words = n * dt.itemsize // 2
         # (no words: the core still checks that every PE has the symbol, as for a longer write)
         buf = np.ascontiguousarray(arr).view(np.uint16).reshape(-1) if words else np.zeros(1, np.uint16)
-        self._check(lib.wse_symbol_rect(self._f, symbol.encode(), x0, y0, w, h, words,
-                                        ffi.from_buffer("unsigned short[]", buf), 1))
+        self._symbol_rect(symbol, x0, y0, w, h, words, buf, 1)
 
     def read(self, symbol: str, rect=None) -> np.ndarray:
         """`symbol` on every PE of rect, as an array of shape (h, w, count)."""
@@ -382,8 +446,7 @@ class Fabric:
         out = np.zeros((h, w, count), dtype=dt)
         words = count * dt.itemsize // 2
         buf = out.view(np.uint16).reshape(-1) if words else np.zeros(1, np.uint16)
-        self._check(lib.wse_symbol_rect(self._f, symbol.encode(), x0, y0, w, h, words,
-                                        ffi.from_buffer("unsigned short[]", buf), 0))
+        self._symbol_rect(symbol, x0, y0, w, h, words, buf, 0)
         return out
 
     def read_mem(self, x: int, y: int, addr: int, n: int) -> np.ndarray:

@@ -8,6 +8,8 @@ nothing here touches the C core.
 """
 from __future__ import annotations
 
+import difflib
+
 import numpy as np
 
 from . import errors as E
@@ -237,3 +239,41 @@ def write_array(symbol: str, array, dt: np.dtype, count: int, x: int, y: int, w:
     if n > count:
         raise E.BadArgError(f"symbol {symbol!r} at PE ({x},{y}) has {count} elements; the array gives {n}")
     return arr, n
+
+
+SHOW_SYMBOLS = 12     # a missing-symbol error lists this many of the PE's data symbols
+SHOW_HOLDERS = 6      # and of the PEs that have the symbol
+
+
+def missing_symbol(brief: str, name: str, pe: tuple[int, int], exports, holders) -> E.NotFoundError:
+    """The NotFoundError of a read or write of data symbol `name` that PE `pe` does not export:
+    the core's `brief` message, then the closest of the PE's data symbols (difflib), those
+    symbols (sorted; the first SHOW_SYMBOLS), and the PEs that export `name` as a data symbol
+    (row-major; the first SHOW_HOLDERS), or that none does. `exports`: the PE's data symbol
+    names; `holders`: the PEs (x, y) with `name` as a data symbol, row-major. The exception
+    carries them as fields: symbol, pe, exports (sorted), suggestion (None without a close
+    one), holders and brief."""
+    exports = sorted(set(exports))
+    holders = [tuple(h) for h in holders]
+    close = difflib.get_close_matches(name, exports, n=1)
+    suggestion = close[0] if close else None
+    at = f"PE ({pe[0]},{pe[1]})"
+    msg = brief + "."
+    if suggestion:
+        msg += f" Did you mean '{suggestion}'?"
+    if exports:
+        more = len(exports) - SHOW_SYMBOLS
+        msg += f" {at}'s data symbols: " + ", ".join(exports[:SHOW_SYMBOLS]) + (f" and {more} more" if more > 0 else "") + "."
+    else:
+        msg += f" {at} has no data symbols."
+    if len(holders) == 1:
+        (x, y), = holders
+        msg += f" Only PE ({x},{y}) has a data symbol '{name}' (rect=({x}, {y}) reads or writes it there)."
+    elif holders:
+        more = len(holders) - SHOW_HOLDERS
+        msg += (f" {len(holders)} PEs have a data symbol '{name}': "
+                + ", ".join(f"({x},{y})" for x, y in holders[:SHOW_HOLDERS]) + (f" and {more} more" if more > 0 else "") + ".")
+    else:
+        msg += f" No PE has a data symbol '{name}'."
+    return E.NotFoundError(msg, symbol=name, pe=tuple(pe), exports=exports, suggestion=suggestion,
+                           holders=holders, brief=brief)

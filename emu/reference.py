@@ -1775,15 +1775,29 @@ class ReferenceFabric:
             raise NotFoundError(f"PE ({x},{y}) has no program")
         return pe
 
+    def pes_with(self, symbol: str) -> list[tuple[int, int]]:
+        """The PEs (x, y) whose image exports `symbol` (a data symbol or a task), row-major."""
+        self._check_loaded()
+        return self._pes_with(A.name_arg("symbol name", symbol), data=False)
+
+    def _pes_with(self, name: str, data: bool) -> list[tuple[int, int]]:
+        return [(pe.x, pe.y) for pe in self.pes if not pe.empty()
+                for s in [pe.img.symbol(name)] if s is not None and (not data or s.type != "task")]
+
+    def _missing(self, name: str, pe: PE, brief: str) -> NotFoundError:
+        """Fabric's error for data symbol `name` missing on `pe` (hostargs.missing_symbol)."""
+        return A.missing_symbol(brief, name, (pe.x, pe.y), [s.name for s in pe.img.symbols if s.type != "task"],
+                                self._pes_with(name, data=True))
+
     def _first_symbol(self, x: int, y: int, name):
         """The data symbol `name` of the rectangle's first PE (as Fabric looks it up)."""
         name = A.name_arg("symbol name", name)
         pe = self._placed(x, y)
         s = pe.img.symbol(name)
         if s is None:
-            raise NotFoundError(f"PE ({x},{y}) (image {pe.img.name}) has no symbol '{name}'")
+            raise self._missing(name, pe, f"PE ({x},{y}) (image {pe.img.name}) has no symbol '{name}'")
         if s.type == "task":
-            raise NotFoundError(f"PE ({x},{y}) has no data symbol {name!r} (it is a task)")
+            raise self._missing(name, pe, f"PE ({x},{y}) has no data symbol {name!r} (it is a task)")
         return s
 
     def _rect_symbols(self, name: str, x0: int, y0: int, w: int, h: int, words: int, write: bool):
@@ -1795,7 +1809,7 @@ class ReferenceFabric:
                 pe = self._placed(xx, yy)
                 s = pe.img.symbol(name)
                 if s is None or s.type == "task":
-                    raise NotFoundError(f"PE ({xx},{yy}) (image {pe.img.name}) has no data symbol '{name}'")
+                    raise self._missing(name, pe, f"PE ({xx},{yy}) (image {pe.img.name}) has no data symbol '{name}'")
                 if s0 is None:
                     s0, at = s, (xx, yy)
                 elif s.type != s0.type or (not write and s.count != s0.count):

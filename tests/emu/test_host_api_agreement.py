@@ -133,6 +133,16 @@ def _check_agreement(call, loaded=True, same_message=True):
 BAD = [
     (lambda f: f.read("nope"), NotFoundError, "PE (0,0) (image a) has no symbol 'nope'"),
     (lambda f: f.read("main"), NotFoundError, "has no data symbol 'main' (it is a task)"),
+    # a missing symbol: the closest name, the PE's data symbols and the PEs that have it
+    (lambda f: f.read("ou"), NotFoundError, "PE (0,0) (image a) has no symbol 'ou'. Did you mean 'out'? "
+     "PE (0,0)'s data symbols: buf, h, out, u. No PE has a data symbol 'ou'."),
+    (lambda f: f.read("main"), NotFoundError, "(it is a task). PE (0,0)'s data symbols: buf, h, out, u. "
+     "No PE has a data symbol 'main'."),
+    (lambda f: f.read("out", rect=(0, 0, 2, 1)), NotFoundError, "PE (1,0) (image b) has no data symbol 'out'. "
+     "PE (1,0)'s data symbols: buf, h, u. 2 PEs have a data symbol 'out': (0,0), (0,1)."),
+    (lambda f: f.write("out", [1], rect=(1, 0)), NotFoundError, "PE (1,0) (image b) has no symbol 'out'. "
+     "PE (1,0)'s data symbols: buf, h, u. 2 PEs have a data symbol 'out': (0,0), (0,1)."),
+    (lambda f: f.read("h", rect=(0, 0, 3, 1)), NotFoundError, "PE (2,0) has no program"),
     (lambda f: f.read(5), BadArgError, "symbol name must be a str, got 5"),
     (lambda f: f.read(""), BadArgError, "is empty"),
     (lambda f: f.read("buf", rect=(0, 0, 2, 1)), BadArgError,
