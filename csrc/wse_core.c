@@ -2878,7 +2878,7 @@ static void wait_analyse(wse_fabric_t *f) {
     size_t npe = (size_t)f->W * f->H;
     waits_t W = { f, calloc(npe, sizeof(uint32_t)), 0, malloc(npe * sizeof(uint32_t)),
                   malloc(WAIT_MAX * sizeof(wait_t)), 0, NULL, 0, 0, NULL, 0, 0 };
-    uint32_t *node_of = NULL, *order = NULL, *path = NULL, *pos = NULL, *adj0 = NULL, *adj = NULL;
+    uint32_t *node_of = NULL, *order = NULL, *path = NULL, *pos = NULL, *adj0 = NULL, *adj = NULL, *wfirst = NULL;
     uint8_t *mark = NULL;
     int more = 0, oom = !W.stamp || !W.queue || !W.w;
     for (size_t i = 0; i < npe && !oom && !more; i++) {
@@ -2927,10 +2927,12 @@ static void wait_analyse(wse_fabric_t *f) {
     path = malloc(W.nw * sizeof *path);
     pos = malloc(W.nw * sizeof *pos);
     mark = calloc(W.nw, 1);
-    if (!node_of || !order || !adj0 || !adj || !path || !pos || !mark) { f->hw_status = 2; goto done; }
+    wfirst = malloc(((size_t)W.nw + 1) * sizeof *wfirst);   /* node -> its first wait (they are in PE order) */
+    if (!node_of || !order || !adj0 || !adj || !path || !pos || !mark || !wfirst) { f->hw_status = 2; goto done; }
     uint32_t nn = 0;
     for (uint32_t i = 0; i < W.nw; i++)
-        if (!i || W.w[i].pe != W.w[i - 1].pe) { order[nn] = W.w[i].pe; node_of[W.w[i].pe] = ++nn; }
+        if (!i || W.w[i].pe != W.w[i - 1].pe) { order[nn] = W.w[i].pe; wfirst[nn] = i; node_of[W.w[i].pe] = ++nn; }
+    wfirst[nn] = W.nw;
     /* adjacency per node: the sorted unique targets of its waits that wait themselves */
     uint32_t na = 0, wi = 0;
     for (uint32_t v = 0; v < nn; v++) {
@@ -2964,11 +2966,10 @@ static void wait_analyse(wse_fabric_t *f) {
                 f->hc = malloc(len * sizeof *f->hc);
                 if (!f->hc) { f->hw_status = 2; goto done; }
                 for (uint32_t j = 0; j < len; j++) {
-                    uint32_t pe = order[path[from + j]], next = order[path[from + (j + 1) % len]];
+                    uint32_t cv = path[from + j], pe = order[cv], next = order[path[from + (j + 1) % len]];
                     f->hc[j].x = f->pes[pe]->x; f->hc[j].y = f->pes[pe]->y; f->hc[j].what = -1;
                     /* the waits of this PE whose targets hold the next one are the cycle's edges */
-                    for (uint32_t i = 0; i < W.nw; i++) {
-                        if (W.w[i].pe != pe) continue;
+                    for (uint32_t i = wfirst[cv]; i < wfirst[cv + 1]; i++) {
                         for (uint32_t q = 0; q < W.w[i].nt; q++)
                             if (W.tgt[W.w[i].t0 + q] == next) {
                                 f->hw[i].deadlock = 1;
@@ -2986,7 +2987,7 @@ static void wait_analyse(wse_fabric_t *f) {
     }
 done:
     free(W.stamp); free(W.queue); free(W.w); free(W.tgt); free(W.dead);
-    free(node_of); free(order); free(path); free(pos); free(adj0); free(adj); free(mark);
+    free(node_of); free(order); free(path); free(pos); free(adj0); free(adj); free(mark); free(wfirst);
 }
 
 /* appends to f->msg the "who waits on whom" section, from the records of wait_analyse alone */
