@@ -5,8 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def _rebuild(cls, args, state):
+    e = cls.__new__(cls, *args)
+    e.args = args
+    e.__dict__.update(state)
+    return e
+
+
 class WseError(Exception):
-    """Base of every error the emulator raises."""
+    """Base of every error the emulator raises. They pickle with their fields (a sweep that runs
+    fabrics in worker processes gets the HangError or FaultError back whole)."""
+
+    def __reduce__(self):
+        return _rebuild, (type(self), self.args, dict(self.__dict__))
 
 
 class BadArgError(WseError, ValueError):

@@ -287,3 +287,15 @@ got: .u32 0
     [w] = core.waits
     assert w.dead_ends == (E.DeadEnd((0, 0), reason),) and w.waits_on == ()
     assert str(w) == f"PE (0,0) waits for color 1, but no CE sends it there: {words}"
+
+
+def test_a_hang_pickles_whole():
+    """A sweep that runs fabrics in worker processes gets the HangError back with its records
+    (it raised TypeError in the parent before: the exception could not be rebuilt)."""
+    import pickle
+    core, ref = hang_both(open_deadlock(), (2, 1))
+    for e in (core, ref):
+        back = pickle.loads(pickle.dumps(e))
+        assert type(back) is HangError and str(back) == str(e)
+        assert (back.cycle, back.waits, back.deadlock, back.waits_truncated) == \
+               (e.cycle, e.waits, e.deadlock, e.waits_truncated)
