@@ -1,11 +1,13 @@
-"""Hang reports say who waits on whom (csrc/wse_core.c wait_report, emu/reference.py
-wait_report): each CE thread stuck on the fabric, the PEs at the other end of its color's
-routes (through pass-through PEs), which of those have nothing running, where a color's path
-ends without a sender, and the first cycle of waits, the deadlock itself. Before, a deadlock
-report listed each PE's wait on its own and left the reader to match colors to routes.
+"""Hang reports say who waits on whom (csrc/wse_core.c wait_analyse and wait_print,
+emu/reference.py wait_records with wse.emu.errors.format_waits): each CE thread stuck on the
+fabric, the PEs at the other end of its color's routes (through pass-through PEs), which of
+those have nothing running, where a color's path ends without a sender, and the first cycle of
+waits, the deadlock itself. Before, a deadlock report listed each PE's wait on its own and left
+the reader to match colors to routes.
 
 Every case runs on both emulators, and their "who waits on whom" sections must be equal line
-for line."""
+for line, as must the records the sections are printed from (HangError.waits, field by
+field)."""
 from __future__ import annotations
 
 import pytest
