@@ -24,7 +24,8 @@ from wse.isa import load as load_isa, objfile
 from wse.isa.builder import ImageBuilder
 from wse.emu.reference import ReferenceFabric
 
-from helpers import chain_program as waiting_chain, chains as waiting_chains, check_records, record_diffs
+from helpers import (assemble_quietly, chain_program as waiting_chain, chains as waiting_chains,
+                     check_records, record_diffs)
 
 N, E, S, W, R = 1, 2, 4, 8, 16
 STEP = {N: (0, -1), E: (1, 0), S: (0, 1), W: (-1, 0)}
@@ -605,10 +606,9 @@ def test_differential_chains_that_wait_on_each_other(chain, arch):
     from the one before and sending to the one after (helpers.chains). Lock-step as above, and
     at a hang the two emulators' wait records (HangError.waits, .deadlock) are compared field by
     field (end_diffs)."""
-    from wse.asm import assemble_text
     w, h, path, closed, roles, head_from, counts, fillers = chain
     src = waiting_chain(w, h, path, closed, roles, head_from, counts, fillers)
-    data = assemble_text(src, arch=arch)
+    data = assemble_quietly(src, arch=arch)
     end = lockstep(data, w, h, arch, max_cycles=2000, describe=src)
     assert end[0] in ("ok", "HangError"), (end, src)
     if end[0] == "HangError":      # records exactly when the report has a waits section

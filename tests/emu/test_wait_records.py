@@ -19,14 +19,14 @@ from wse.emu import errors as E
 from wse.emu.fabric import ffi, lib
 from wse.emu.reference import ReferenceFabric
 
-from helpers import chain_program, chains, check_records, record_diffs, section
+from helpers import assemble_quietly, chain_program, chains, check_records, record_diffs, section
 
 
 
 def hang_both(src: str, grid, act=None):
     """Run the program on both emulators; (core HangError, reference HangError), checked to
     agree, or None when it does not hang (then both end alike)."""
-    data = assemble_text(src)
+    data = assemble_quietly(src)
     outs = []
     for cls in (Fabric, ReferenceFabric):
         fab = cls(*grid, "wse2")
@@ -134,14 +134,14 @@ def test_records_are_those_of_the_last_run():
     """A run that hangs leaves its waits; loading again drops them (the core's wse_waits says
     so, and the next HangError is built from the next hang)."""
     fab = Fabric(2, 1, "wse2")
-    fab.load(assemble_text(SEND_INTO_A_PE_AT_REST))
+    fab.load(assemble_quietly(SEND_INTO_A_PE_AT_REST))
     with pytest.raises(HangError) as e:
         fab.run()
     info = ffi.new("wse_waits_info *")
     assert lib.wse_waits(fab._f, info, ffi.NULL, 0, ffi.NULL, 0, ffi.NULL, 0) == lib.WSE_OK
     assert (info.hang, info.status, info.truncated, info.n_waits, info.n_ends, info.n_cycle) == (1, 0, 0, 1, 1, 0)
     assert len(e.value.waits) == 1
-    fab.load(assemble_text(SEND_INTO_A_PE_AT_REST))
+    fab.load(assemble_quietly(SEND_INTO_A_PE_AT_REST))
     assert lib.wse_waits(fab._f, info, ffi.NULL, 0, ffi.NULL, 0, ffi.NULL, 0) == lib.WSE_OK
     assert (info.hang, info.n_waits, info.n_ends) == (0, 0, 0)
     fab.run_until(3)        # a run that does not hang: still none
