@@ -24,17 +24,11 @@
 ; Cost: ~6 cycles per local element (~6 per leading NaN) + the pair all-reduce.
 
 .fabric W, H
-PES = W * H
-CMAX = ceil_div(N, PES)
-.if N < PES
-    .error "argmax.s needs N >= W*H"
-.endif
 .include "../lib/allreduce1.inc"
 
 .program argmax
-    IDX = pe_y * rect_w + pe_x
-    NL = N / PES + ((IDX < N % PES) ? 1 : 0)
-    OFF = IDX * (N / PES) + min(IDX, N % PES)
+    .include "../lib/spread.inc"      ; CMAX, and this PE's piece: NL elements
+    OFF = IDX * (N / PES) + min(IDX, N % PES)   ; the index of its first element
     ar1_routes
 
     .task main, local, start

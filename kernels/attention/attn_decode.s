@@ -44,6 +44,26 @@ NQKV = (G + 2) * HD
 NRED = G + G * HD
 DIVMAGIC = ceil_div(1 << 20, P)
 
+; R = the DSD D with its length set to n = r10, one element per position that this PE holds
+; up to pos (ldsd_at_n: and its base set to the word address in the register BASE)
+.macro ldsd_n, R, D
+    ldsd R, D
+    dsdlen R, r10
+.endm
+.macro ldsd_at_n, R, D, BASE
+    ldsd R, D
+    dsdbase R, BASE
+    dsdlen R, r10
+.endm
+
+; one Horner step of e^r's polynomial, element by element: p = p * r + C (the fp32 bits C in
+; r3; d7 = a7 = p, b5 = r)
+.macro horner, C
+    li r3, C
+    fmuls d7, a7, b5
+    fadds d7, a7, r3
+.endm
+
 .fabric 1, P
 
 .program attn
@@ -157,15 +177,10 @@ h_scores:
     li r3, 0xFF800000               ; -inf
     st32 r3, [r6 + 0]
     beq r10, r0, h_scores_next
-    ldsd d2, d_sc
-    dsdbase d2, r5
-    dsdlen d2, r10
-    ldsd a2, d_sc
-    dsdbase a2, r5
-    dsdlen a2, r10
+    ldsd_at_n d2, d_sc, r5
+    ldsd_at_n a2, d_sc, r5
     fmovs d2, r0                    ; s = 0
-    ldsd b1, d_krow
-    dsdlen b1, r10
+    ldsd_n b1, d_krow
     addi r4, r0, 2 * HD
     mul r12, r13, r4
     addi r12, r12, qkv              ; &q_h[0]
@@ -179,15 +194,9 @@ d_loop:
     bne r11, r0, d_loop
     li r3, SCALE_BITS
     fmuls d2, a2, r3
-    ldsd d3, d_acc
-    dsdbase d3, r6
-    dsdlen d3, r10
-    ldsd a3, d_acc
-    dsdbase a3, r6
-    dsdlen a3, r10
-    ldsd b2, d_sc
-    dsdbase b2, r5
-    dsdlen b2, r10
+    ldsd_at_n d3, d_acc, r6
+    ldsd_at_n a3, d_acc, r6
+    ldsd_at_n b2, d_sc, r5
     fmaxs d3, a3, b2                ; mx_h = max(mx_h, s[i]) in order
 h_scores_next:
     addi r13, r13, 1
@@ -240,30 +249,18 @@ h_soft:
     addi r4, r0, 2 * S
     mul r5, r13, r4
     addi r5, r5, sc                 ; &s_h
-    ldsd d4, d_sc
-    dsdbase d4, r5
-    dsdlen d4, r10
-    ldsd a4, d_sc
-    dsdbase a4, r5
-    dsdlen a4, r10
-    ldsd b5, d_sc
-    dsdbase b5, r5
-    dsdlen b5, r10
+    ldsd_at_n d4, d_sc, r5
+    ldsd_at_n a4, d_sc, r5
+    ldsd_at_n b5, d_sc, r5
     add r8, r13, r13
     ld32 r3, [r8 + Mx]
     fsubs d4, a4, r3                ; x = s - M
-    ldsd d5, d_u
-    dsdlen d5, r10
-    ldsd a5, d_u
-    dsdlen a5, r10
-    ldsd d6, d_n
-    dsdlen d6, r10
-    ldsd b4, d_n
-    dsdlen b4, r10
-    ldsd d7, d_p
-    dsdlen d7, r10
-    ldsd a7, d_p
-    dsdlen a7, r10
+    ldsd_n d5, d_u
+    ldsd_n a5, d_u
+    ldsd_n d6, d_n
+    ldsd_n b4, d_n
+    ldsd_n d7, d_p
+    ldsd_n a7, d_p
     li r3, -87.0
     fmaxs d4, a4, r3
     fnegs d4, a4
@@ -281,48 +278,26 @@ h_soft:
     fmacs d4, a4, b4, r3            ; r
     li r3, 0x39500d01               ; 1/5040
     fmovs d7, r3
-    li r3, 0x3ab60b61               ; 1/720
-    fmuls d7, a7, b5
-    fadds d7, a7, r3
-    li r3, 0x3c088889               ; 1/120
-    fmuls d7, a7, b5
-    fadds d7, a7, r3
-    li r3, 0x3d2aaaab               ; 1/24
-    fmuls d7, a7, b5
-    fadds d7, a7, r3
-    li r3, 0x3e2aaaab               ; 1/6
-    fmuls d7, a7, b5
-    fadds d7, a7, r3
-    li r3, 0x3f000000               ; 1/2
-    fmuls d7, a7, b5
-    fadds d7, a7, r3
-    li r3, 0x3f800000               ; 1
-    fmuls d7, a7, b5
-    fadds d7, a7, r3
-    fmuls d7, a7, b5
+    horner 0x3ab60b61               ; 1/720
+    horner 0x3c088889               ; 1/120
+    horner 0x3d2aaaab               ; 1/24
+    horner 0x3e2aaaab               ; 1/6
+    horner 0x3f000000               ; 1/2
+    horner 0x3f800000               ; 1
+    fmuls d7, a7, b5                ; a last step with 1, still in r3
     fadds d7, a7, r3                ; p = e^r
-    ldsd d3, d_t16
-    dsdlen d3, r10
-    ldsd a3, d_ulo
-    dsdlen a3, r10
+    ldsd_n d3, d_t16
+    ldsd_n a3, d_ulo
     addi r3, r0, 7
     sll16 d3, a3, r3                ; n << 7 (low half of u holds n)
-    ldsd d2, d_phi
-    dsdlen d2, r10
-    ldsd a2, d_phi
-    dsdlen a2, r10
-    ldsd b3, d_t16
-    dsdlen b3, r10
+    ldsd_n d2, d_phi
+    ldsd_n a2, d_phi
+    ldsd_n b3, d_t16
     add16 d2, a2, b3                ; p * 2^n
     ; l_h = sum e (in slot order)
-    ldsd d3, d_acc
-    dsdbase d3, r6
-    dsdlen d3, r10
-    ldsd a3, d_acc
-    dsdbase a3, r6
-    dsdlen a3, r10
-    ldsd b2, d_p
-    dsdlen b2, r10
+    ldsd_at_n d3, d_acc, r6
+    ldsd_at_n a3, d_acc, r6
+    ldsd_n b2, d_p
     fadds d3, a3, b2
     ; o_h = sum_slot V[slot] * e[slot]
     ldsd d1, d_o

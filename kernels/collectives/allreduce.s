@@ -12,9 +12,10 @@
 ;
 ; Defines: W, H, N, OP, SCHEME, SEGX, SEGY, RX, RY exactly as in reduce.s.
 ;
-; Layout: the reduce of reduce.s to the root (RX, RY) (colors 0-15 for the root (0, 0)), then a
-; broadcast of the result from the root (color C_BC, 16 for the root (0, 0)): East and West
-; along row RY, and North and South from every PE of row RY (collectives.inc, bcast_routes).
+; Layout: the reduce of reduce.s to the root (RX, RY) (collectives.inc, reduce_to_root; colors
+; 0-15 for the root (0, 0)), then a broadcast of the result from the root (color C_BC, 16 for
+; the root (0, 0)): East and West along row RY, and North and South from every PE of row RY
+; (collectives.inc, bcast_routes).
 ;
 ; Tasks: main (local, activated at load): the reduce steps, then the root sends vec on color
 ;        C_BC and every other PE receives it into vec; all synchronous; then exit. A PE reaches
@@ -24,12 +25,6 @@
 ; Memory map: vec fp32[N]: the input (host), the result on every PE after the run.
 .ifndef W
 .error "define W, H, N, OP, SCHEME (and SEGX, SEGY for the two-phase scheme)"
-.endif
-.ifndef SEGX
-SEGX = 1
-.endif
-.ifndef SEGY
-SEGY = 1
 .endif
 .include "collectives.inc"
 .if C_BC > 23
@@ -43,10 +38,7 @@ SEGY = 1
     .dsd dvec, mem1d, base=vec, len=N
     bcast_routes C_BC, W, H, RX, RY
 main:
-    root_reduce pe_x, W, RX, SCHEME, SEGX, 0, 0
-    .if pe_x == RX
-    root_reduce pe_y, H, RY, SCHEME, SEGY, CBY, 1
-    .endif
+    reduce_to_root
     bcast_code C_BC, W, H, RX, RY
     exit
 

@@ -18,8 +18,9 @@
 ;   RX, RY   the root (default 0, 0)
 ;
 ; Layout: first every row reduces to its PE in column RX with the chosen scheme, then column
-; RX reduces to (RX, RY) with the same scheme (collectives.inc, root_reduce: each line is cut at
-; the root, and its two sides reduce toward it at once). The row phase uses colors 0 .. NCX-1,
+; RX reduces to (RX, RY) with the same scheme (collectives.inc, reduce_to_root, which
+; allreduce.s uses too, and root_reduce: each line is cut at the root, and its two sides
+; reduce toward it at once). The row phase uses colors 0 .. NCX-1,
 ; the column phase CBY .. CBY+NCY-1 (collectives.inc's color plan; with the root at (0, 0):
 ; 0-7 on West-bound links and 8-15 on North-bound links of column 0), so the two phases never
 ; share a route. A phase needs 2 (chain), 4 (two-phase) or ceil(log2 (P-R)) + ceil(log2 (R+1))
@@ -37,12 +38,6 @@
 .ifndef W
 .error "define W, H, N, OP, SCHEME (and SEGX, SEGY for the two-phase scheme)"
 .endif
-.ifndef SEGX
-SEGX = 1
-.endif
-.ifndef SEGY
-SEGY = 1
-.endif
 .include "collectives.inc"
 .if CBY + NCY > 24
     .error "this tree reduce needs more than the 24 colors (ceil(log2) of each side of the root, per phase): use the chain or two-phase scheme, or a root nearer a corner"
@@ -54,10 +49,7 @@ SEGY = 1
     .task main, local, start
     .dsd dvec, mem1d, base=vec, len=N
 main:
-    root_reduce pe_x, W, RX, SCHEME, SEGX, 0, 0
-    .if pe_x == RX
-    root_reduce pe_y, H, RY, SCHEME, SEGY, CBY, 1
-    .endif
+    reduce_to_root
     exit
 
     .data

@@ -20,15 +20,9 @@
 ; Cost: one fp32 tensor op over NL elements: ceil(NL / SIMD width) cycles (wse3: 4 per cycle).
 
 .fabric W, H
-PES = W * H
-CMAX = ceil_div(N, PES)
-.if N < PES
-    .error "elementwise.s needs N >= W*H"
-.endif
 
 .program ew
-    IDX = pe_y * rect_w + pe_x
-    NL = N / PES + ((IDX < N % PES) ? 1 : 0)
+    .include "../lib/spread.inc"      ; CMAX, and this PE's piece: NL elements
 
     .task main, local, start
     ldsd a0, dx

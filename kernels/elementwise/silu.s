@@ -19,15 +19,9 @@
 ;   (docs/math.md), the rest (1 + e, the product, loads, stores, loop) ~12.
 
 .fabric W, H
-PES = W * H
-CMAX = ceil_div(N, PES)
-.if N < PES
-    .error "silu.s needs N >= W*H"
-.endif
 
 .program silu
-    IDX = pe_y * rect_w + pe_x
-    NL = N / PES + ((IDX < N % PES) ? 1 : 0)
+    .include "../lib/spread.inc"      ; CMAX, and this PE's piece: NL elements
 
     .task main, local, start
     addi r10, r0, x

@@ -41,15 +41,10 @@
 ;   A  fp16[MB*NB]  the block, column-major (written by the host)
 ;   y  fp32[MB]     partial / final y; the host writes b here on column 0, zeros elsewhere
 ;   x  fp32[NB]     row 0 only: this column's slice of x
-.ifndef KX
-.error "define KX, KY, MB and NB (see the header)"
-.endif
-
-C_X = 0
-C_R0 = 1
-C_R1 = 2
-T_XTASK = 1                     ; task ids (xtask's must be the lower)
-T_REDUCE = 2
+; Source: the colors, task ids, tasks, DSDs, code and data are the macro gemv_pe of gemv.inc,
+; shared with gemv_t.s (this kernel turned by a quarter); this file gives the layout: the
+; routes, and each PE's place in the two directions.
+.include "gemv.inc"
 
 .fabric KX, KY
 
@@ -71,78 +66,10 @@ T_REDUCE = 2
         .route C_R0 + (pe_x + 1) % 2, west -> ramp          ; my West neighbour's comes in
     .endif
 
-    ; ---- tasks and DSDs -----------------------------------------------------------------
-    ; xtask must have a lower id than reduce: when the end-of-x control wavelet activates
-    ; reduce, the x elements still queued run first (the scheduler picks the lowest id).
-    .task xtask, data, color=C_X, id=T_XTASK
-    .task reduce, local, id=T_REDUCE
-    .task main, local, start
-    .task xdone, local
-
-    .dsd dy, mem1d, base=y, len=MB
-    .dsd dcol, mem1d, base=A, len=MB
-    .if pe_y == 0
-    .dsd dx, mem1d, base=x, len=NB
-    .dsd dxout, fabout, color=C_X, len=NB
-    .endif
-    .if pe_x < KX - 1
-    .dsd dsend, fabout, color=C_R0 + pe_x % 2, len=MB
-    .endif
-    .if pe_x > 0
-    .dsd drecv, fabin, color=C_R0 + (pe_x + 1) % 2, len=MB
-    .endif
-
-main:
-    ldsd d0, dy
-    ldsd a0, dy
-    ldsd b0, dcol
-    .if pe_y == 0
-    ldsd d1, dxout
-    ldsd a1, dx
-    fmovs d1, a1 async ut0 activate xdone  ; x -> C_X, one wavelet per element
-    .endif
-    exit
-
-xtask:                                   ; r1 = x_j (fp32 bits)
-    fmachs d0, a0, b0, r1                ; y = y + fp32(A[:, j]) * x_j
-    dsdaddi b0, MB                       ; next column
-    exit
-
-xdone:                                   ; the last x element has left: a control wavelet
-    addi r3, r0, T_REDUCE                ; behind it on C_X activates reduce (its payload is
-    sendc C_X, r3                        ; the task id) on every PE of this line
-    exit
-
-reduce:
-    .if KX > 1
-    .if pe_x == 0
-    ldsd d2, dsend
-    ldsd a2, dy
-    fmovs d2, a2                         ; y -> East
-    .elif pe_x < KX - 1
-    ldsd d2, dsend
-    ldsd a2, dy
-    ldsd b2, drecv
-    fadds d2, a2, b2                     ; y + West partial -> East
-    .else
-    ldsd d2, dy
-    ldsd a2, dy
-    ldsd b2, drecv
-    fadds d2, a2, b2                     ; y = y + West partial: the result
-    .endif
-    .endif
-    exit
-
-    .data
-A:  .space MB * NB, f16
-y:  .zero MB, f32
-    .if pe_y == 0
-x:  .zero NB, f32
-    .endif
-    .export A, y
-    .if pe_y == 0
-    .export x
-    .endif
+    ; ---- tasks, DSDs, code and data (gemv.inc) ------------------------------------------
+    ; x runs down the columns: the top row holds it; partial y runs East along the rows.
+    ; x element j scales column j of the block: MB contiguous words, the next MB words on.
+    gemv_pe XI=pe_y, RI=pe_x, RN=KX, YN=MB, XN=NB, ASTRIDE=1, ASTEP=MB
 .endprogram
 
 .place gemv, 0, 0, KX, KY

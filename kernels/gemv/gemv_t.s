@@ -31,15 +31,8 @@
 ; DSRs: d0/a0 = y, b0 = current row of A; d1/a1 = x send; d2/a2/b2 = reduce.
 ; Memory map: A fp16[MB*NB] (host), y fp32[NB] (host writes b on row 0, zeros elsewhere),
 ;             x fp32[MB] (column 0 only).
-.ifndef KX
-.error "define KX, KY, MB and NB (see the header)"
-.endif
-
-C_X = 0
-C_R0 = 1
-C_R1 = 2
-T_XTASK = 1                     ; task ids (xtask's must be the lower)
-T_REDUCE = 2
+; Source: as gemv.s, the routes and each PE's place here, the rest gemv.inc's gemv_pe.
+.include "gemv.inc"
 
 .fabric KX, KY
 
@@ -60,77 +53,10 @@ T_REDUCE = 2
         .route C_R0 + (pe_y + 1) % 2, north -> ramp         ; my North neighbour's comes in
     .endif
 
-    ; xtask must have a lower id than reduce: when the end-of-x control wavelet activates
-    ; reduce, the x elements still queued run first (the scheduler picks the lowest id).
-    .task xtask, data, color=C_X, id=T_XTASK
-    .task reduce, local, id=T_REDUCE
-    .task main, local, start
-    .task xdone, local
-
-    .dsd dy, mem1d, base=y, len=NB
-    .dsd drow, mem1d, base=A, len=NB, stride=MB
-    .if pe_x == 0
-    .dsd dx, mem1d, base=x, len=MB
-    .dsd dxout, fabout, color=C_X, len=MB
-    .endif
-    .if pe_y < KY - 1
-    .dsd dsend, fabout, color=C_R0 + pe_y % 2, len=NB
-    .endif
-    .if pe_y > 0
-    .dsd drecv, fabin, color=C_R0 + (pe_y + 1) % 2, len=NB
-    .endif
-
-main:
-    ldsd d0, dy
-    ldsd a0, dy
-    ldsd b0, drow
-    .if pe_x == 0
-    ldsd d1, dxout
-    ldsd a1, dx
-    fmovs d1, a1 async ut0 activate xdone  ; x -> C_X
-    .endif
-    exit
-
-xtask:                                   ; r1 = x_i (fp32 bits)
-    fmachs d0, a0, b0, r1                ; y = y + fp32(A[i, :]) * x_i
-    dsdaddi b0, 1                        ; next row: one fp16 word further
-    exit
-
-xdone:                                   ; the last x element has left: a control wavelet
-    addi r3, r0, T_REDUCE                ; behind it on C_X activates reduce (its payload is
-    sendc C_X, r3                        ; the task id) on every PE of this line
-    exit
-
-reduce:
-    .if KY > 1
-    .if pe_y == 0
-    ldsd d2, dsend
-    ldsd a2, dy
-    fmovs d2, a2                         ; y -> South
-    .elif pe_y < KY - 1
-    ldsd d2, dsend
-    ldsd a2, dy
-    ldsd b2, drecv
-    fadds d2, a2, b2                     ; y + North partial -> South
-    .else
-    ldsd d2, dy
-    ldsd a2, dy
-    ldsd b2, drecv
-    fadds d2, a2, b2                     ; y = y + North partial: the result
-    .endif
-    .endif
-    exit
-
-    .data
-A:  .space MB * NB, f16
-y:  .zero NB, f32
-    .if pe_x == 0
-x:  .zero MB, f32
-    .endif
-    .export A, y
-    .if pe_x == 0
-    .export x
-    .endif
+    ; x runs East along the rows: the West column holds it; partial y runs South down the
+    ; columns. x element i scales row i of the (column-major) block: NB words MB apart, the
+    ; next row one word on.
+    gemv_pe XI=pe_x, RI=pe_y, RN=KY, YN=NB, XN=MB, ASTRIDE=MB, ASTEP=1
 .endprogram
 
 .place gemv_t, 0, 0, KX, KY

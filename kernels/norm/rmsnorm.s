@@ -24,16 +24,10 @@
 ;   (rsqrt) + 2*ceil(NL/4) (two vector ops on wse3).
 
 .fabric W, H
-PES = W * H
-CMAX = ceil_div(N, PES)
-.if N < PES
-    .error "rmsnorm.s needs N >= W*H"
-.endif
 .include "../lib/allreduce1.inc"
 
 .program rmsnorm
-    IDX = pe_y * rect_w + pe_x
-    NL = N / PES + ((IDX < N % PES) ? 1 : 0)
+    .include "../lib/spread.inc"      ; CMAX, and this PE's piece: NL elements
     ar1_routes
 
     .task main, local, start

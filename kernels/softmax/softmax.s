@@ -21,16 +21,10 @@
 ; Cost: ~5 cycles per element (max) + ~45 per element (exp, sum) + two all-reduces + ~35.
 
 .fabric W, H
-PES = W * H
-CMAX = ceil_div(N, PES)
-.if N < PES
-    .error "softmax.s needs N >= W*H"
-.endif
 .include "../lib/allreduce1.inc"
 
 .program softmax
-    IDX = pe_y * rect_w + pe_x
-    NL = N / PES + ((IDX < N % PES) ? 1 : 0)
+    .include "../lib/spread.inc"      ; CMAX, and this PE's piece: NL elements
     ar1_routes
 
     .task main, local, start
