@@ -122,6 +122,31 @@ def check_records(e: HangError) -> None:
 
 
 # ---- chains of PEs that wait on each other (wait records, differential tests) ----
+# PE (0,0) sends 40 wavelets East to PE (1,0), whose only task is blocked and never reads them:
+# the send waits on a full queue, and the receiver is at rest (test_hang_report, test_wait_records)
+SEND_INTO_A_PE_AT_REST = """.fabric 2, 1
+.program a
+    .route 5, ramp -> east
+    .task main, local, start
+main:
+    li r2, 40
+again:
+    send 5, r2
+    addi r2, r2, -1
+    bne r2, r0, again
+    exit
+.endprogram
+.program b
+    .route 5, west -> ramp
+    .task idle, local, blocked
+idle:
+    exit
+.endprogram
+.place a, 0, 0
+.place b, 1, 0
+"""
+
+
 def assemble_quietly(src: str, arch=None) -> bytes:
     """assemble_text without the assembler's lints: these programs route colors toward PEs
     without a program and leave tasks blocked on purpose."""

@@ -19,7 +19,7 @@ from wse.emu import errors as E
 from wse.emu.fabric import ffi, lib
 from wse.emu.reference import ReferenceFabric
 
-from helpers import assemble_quietly, chain_program, chains, check_records, record_diffs, section
+from helpers import SEND_INTO_A_PE_AT_REST, assemble_quietly, chain_program, chains, check_records, record_diffs, section
 
 
 
@@ -63,27 +63,6 @@ def test_the_deadlock_example():
     assert str(core.waits[0]) == "PE (0,0) waits for color 1 from PE (1,0)"
 
 
-SEND_INTO_A_PE_AT_REST = """.fabric 2, 1
-.program a
-    .route 5, ramp -> east
-    .task main, local, start
-main:
-    li r2, 40
-again:
-    send 5, r2
-    addi r2, r2, -1
-    bne r2, r0, again
-    exit
-.endprogram
-.program b
-    .route 5, west -> ramp
-    .task idle, local, blocked
-idle:
-    exit
-.endprogram
-.place a, 0, 0
-.place b, 1, 0
-"""
 
 
 def test_a_send_into_a_pe_at_rest():
@@ -183,13 +162,8 @@ def open_deadlock() -> str:
     return (Path(__file__).resolve().parents[2] / "kernels/examples/deadlock.s").read_text()
 
 
-def _starved_grid(w: int, h: int) -> str:
-    """Every PE of a w x h fabric reads color 1 from the west and nobody sends: w*h waits,
-    each with its dead end (the west neighbour's route does not send color 1 east)."""
-    return f""".fabric {w}, {h}
-.program s
-    .route 1, west -> ramp
-    .dsd inbox, fabin, color=1, len=1
+# a program body that reads one wavelet of color 1 into `got` (the route is the caller's)
+READ_ONE = """    .dsd inbox, fabin, color=1, len=1
     .dsd slot, mem1d, base=got, len=1
     .task main, local, start
 main:
@@ -199,7 +173,16 @@ main:
     exit
     .data
 got: .u32 0
-.endprogram
+"""
+
+
+def _starved_grid(w: int, h: int) -> str:
+    """Every PE of a w x h fabric reads color 1 from the west and nobody sends: w*h waits,
+    each with its dead end (the west neighbour's route does not send color 1 east)."""
+    return f""".fabric {w}, {h}
+.program s
+    .route 1, west -> ramp
+{READ_ONE}.endprogram
 .place s, 0, 0, {w}, {h}
 """
 
@@ -272,17 +255,7 @@ def test_a_ring_where_every_pe_receives_first_deadlocks_whole(n, passes, fabout)
     ("", "no_route", "it has no route for color 1"),
 ])
 def test_a_pe_whose_own_route_cannot_feed_it(route, reason, words):
-    src = route + """    .dsd inbox, fabin, color=1, len=1
-    .dsd slot, mem1d, base=got, len=1
-    .task main, local, start
-main:
-    ldsd d0, slot
-    ldsd a0, inbox
-    mov32 d0, a0
-    exit
-    .data
-got: .u32 0
-"""
+    src = route + READ_ONE
     core, _ = hang_both(src, (1, 1))
     [w] = core.waits
     assert w.dead_ends == (E.DeadEnd((0, 0), reason),) and w.waits_on == ()
