@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+import re
 import resource
 import time
 
@@ -262,26 +263,123 @@ def check_context(model: str = "smollm2-135m", positions: int | None = None,
             "last8_ratio": wall_ms / np_ms}
 
 
+def role_events(model: str = "smollm2-135m", prompt: str = "The capital of France is", n_new: int = 3,
+                arch: str = "wse3") -> dict:
+    """Where a decode step's work goes: the emulator's event counts per token (wavelet hops,
+    wavelets received, instructions, tensor elements, stalls; ``Fabric.pe_stats`` of every
+    placed PE) summed by role, the program a PE runs (``gu`` and its mirror ``gu_m`` are one
+    role: the mirrored half of the layers runs ``*_m`` programs), in bench_decode's two regimes:
+    ``prompt`` over the steps of ``prompt`` + ``n_new`` tokens (those before the full-chain
+    positions: tiny's chains are 8 PEs), ``full_chain`` over the
+    positions 2 chain - 8 .. 2 chain - 1 (see ``_full_chain``). The decode is fed the numpy
+    reference's greedy tokens and must produce them, else this raises. Each regime's per-role
+    counts add up to the fabric's totals over its steps (``total``)."""
+    from wse.isa import objfile
+
+    from .fabric import FabricDecoder
+    from .reference import ReferenceModel
+    from .tokenizer import load_model
+
+    w, tok = load_model(model)
+    ids = tok.encode(prompt)
+    dec = FabricDecoder(w, arch=arch)
+    chain = dec.plan.layer.attn.chain
+    first = max(chain, 2 * chain - 8)
+    n_prompt = min(len(ids) + n_new - 1, first)     # (a long prompt stops before the full chain)
+    n_pos = first + 8
+    seq = ids + ReferenceModel(w).generate(ids, max(1, n_pos + 1 - len(ids)))
+    feed = seq[:n_pos]
+    fab = dec.program.fabric
+    obj = objfile.read(dec.program.obj)
+    pes = [(x, y) for y in range(obj.height) for x in range(obj.width) if obj.image_at(x, y) is not None]
+    role = {p: re.sub(r"_m$", "", obj.image_at(*p).name) for p in pes}
+    keys = ("wavelet_hops", "wavelets_received", "instructions", "tensor_elements", "stalls")
+
+    def snap():
+        return {p: fab.pe_stats(*p) for p in pes}, fab.stats()
+
+    def per_token(a, b, steps):
+        out: dict = {}
+        for p in pes:
+            r = out.setdefault(role[p], dict.fromkeys(keys, 0))
+            for k in keys:
+                r[k] += b[0][p][k] - a[0][p][k]
+        out = {r: {k: v / steps for k, v in c.items()} for r, c in out.items()}
+        total = {k: (b[1][k] - a[1][k]) / steps for k in keys}
+        return dict(sorted(out.items(), key=lambda kv: -kv[1]["wavelet_hops"])), total
+
+    marks = {}
+    for pos, t in enumerate(feed):
+        if pos in (0, n_prompt, first):
+            marks[pos] = snap()
+        nxt = dec.step(t, pos)
+        if pos >= len(ids) - 1 and nxt != seq[pos + 1]:
+            raise AssertionError(f"role_events: at position {pos} the fabric's token is {nxt}, "
+                                 f"the reference's {seq[pos + 1]}")
+    marks["end"] = snap()
+    pr, pt = per_token(marks[0], marks[n_prompt], n_prompt)
+    fr, ft = per_token(marks[first], marks["end"], 8)
+    return {"model": model, "prompt_positions": [0, n_prompt - 1],
+            "full_chain_positions": [first, first + 7],
+            "prompt": {"roles": pr, "total": pt}, "full_chain": {"roles": fr, "total": ft}}
+
+
+def format_roles(d: dict) -> str:
+    """role_events as a table: per role, hops / received / instructions per token in the
+    prompt regime and in the full-chain regime, then the totals."""
+    a, b = d["prompt_positions"], d["full_chain_positions"]
+    head = (f"{'role':10s} {'hops':>10s} {'received':>10s} {'instr':>10s}   "
+            f"{'hops':>10s} {'received':>10s} {'instr':>10s}")
+    lines = [f"{d['model']}: events per token at positions {a[0]}-{a[1]} | at positions {b[0]}-{b[1]}", head]
+    rows = list(d["full_chain"]["roles"]) + ["total"]
+    for r in rows:
+        p = d["prompt"]["total"] if r == "total" else d["prompt"]["roles"][r]
+        f = d["full_chain"]["total"] if r == "total" else d["full_chain"]["roles"][r]
+        lines.append(f"{r:10s} {p['wavelet_hops']:10,.0f} {p['wavelets_received']:10,.0f} {p['instructions']:10,.0f}   "
+                     f"{f['wavelet_hops']:10,.0f} {f['wavelets_received']:10,.0f} {f['instructions']:10,.0f}")
+    return "\n".join(lines)
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--context-check", "context_check", is_flag=True,
               help="Decode greedily through the whole context (or POSITIONS), checking every step "
                    "against FabricModel bit for bit and against the float32 reference; exit 1 on a "
                    "mismatch (~35 min for SmolLM2).")
+@click.option("--roles", is_flag=True,
+              help="Where the work goes: events per token (hops, received, instructions) by role, "
+                   "at the prompt's positions and at the full-chain positions ([MODEL], default "
+                   "smollm2-135m).")
+@click.option("--json", "as_json", is_flag=True, help="With --roles: print the figures as JSON.")
 @click.option("--every", type=click.IntRange(min=1), default=128, show_default=True,
               help="With --context-check: a progress line (with the step's cycles) every N positions.")
 @click.argument("model", required=False)
 @click.argument("positions", required=False, type=int)
-def main(context_check: bool, every: int, model: str | None, positions: int | None) -> None:
+def main(context_check: bool, roles: bool, as_json: bool, every: int, model: str | None,
+         positions: int | None) -> None:
     """Benchmark of the all-fabric SmolLM2 decode: prints bench_decode's figures as JSON
     (emulator and numpy ms per token, their ratio at positions 0-6 and 56-63, cycles, PEs).
 
     With --context-check [MODEL [POSITIONS]] (MODEL: tiny, smollm2-135m or a GGUF path; default
     smollm2-135m): the whole-context check, one JSON progress line every --every positions, then
-    the result."""
+    the result. With --roles [MODEL]: role_events' table (or JSON with --json)."""
     import sys
 
     from .errors import LLMError
 
+    if roles and context_check:
+        raise click.UsageError("--roles and --context-check are separate runs: give one")
+    if as_json and not roles:
+        raise click.UsageError("--json goes with --roles (the benchmark always prints JSON)")
+    if roles:
+        if positions is not None:
+            raise click.UsageError("--roles takes MODEL only")
+        try:
+            d = role_events(model or "smollm2-135m")
+        except LLMError as e:
+            click.echo(f"fabric_bench: error: {e}", err=True)
+            sys.exit(2)
+        print(json.dumps(d, indent=2) if as_json else format_roles(d))
+        return
     if not context_check:
         if model is not None:
             raise click.UsageError("MODEL and POSITIONS go with --context-check; the benchmark "

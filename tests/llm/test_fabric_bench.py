@@ -168,3 +168,49 @@ def test_fabric_bench_cli_help_and_bad_arguments_exit_2_in_one_line():
     res = json.loads("\n".join(lines[lines.index("{"):]))
     # 5e-5: the tiny test's bound, as in the check above
     assert res["positions"] == 3 and res["mismatches"] == 0 and 0 < res["worst_vs_reference"] < 5e-5
+
+
+def test_role_events_tiny_add_up_and_only_attention_grows():
+    """fabric_bench --roles: per-role events per token add up to the fabric's totals in both
+    regimes, and from the prompt's positions to the full-chain ones only the attention's
+    traffic grows (every other role's hops and wavelets do not depend on the position)."""
+    from wse.kernels.llm.fabric_bench import format_roles, role_events
+
+    d = role_events(model="tiny", prompt="hello world", n_new=3, arch="wse2")
+    assert d["full_chain_positions"] == [8, 15]
+    assert d["prompt_positions"][0] == 0 and d["prompt_positions"][1] < 8
+    for regime in ("prompt", "full_chain"):
+        roles, total = d[regime]["roles"], d[regime]["total"]
+        assert {"attn", "qkv", "o", "gu", "down", "lm"} <= set(roles)
+        for k, v in total.items():
+            assert abs(sum(r[k] for r in roles.values()) - v) < 1e-6 * max(1.0, v), (regime, k)
+    pr, fr = d["prompt"]["roles"], d["full_chain"]["roles"]
+    assert fr["attn"]["wavelet_hops"] > pr["attn"]["wavelet_hops"]
+    assert fr["attn"]["wavelets_received"] > pr["attn"]["wavelets_received"]
+    for r in set(pr) - {"attn"}:
+        for k in ("wavelet_hops", "wavelets_received"):
+            assert fr[r][k] == pr[r][k], (r, k)
+    table = format_roles(d).splitlines()
+    assert table[0].startswith("tiny: events per token at positions 0-")
+    assert table[-1].split()[0] == "total" and len(table) == len(fr) + 3
+
+
+def test_fabric_bench_roles_cli():
+    import json
+
+    from click.testing import CliRunner
+
+    from wse.kernels.llm.fabric_bench import main
+
+    r = CliRunner()
+    out = r.invoke(main, ["--roles", "--json", "tiny"])
+    assert out.exit_code == 0, out.output
+    d = json.loads(out.output)
+    assert d["model"] == "tiny" and d["full_chain_positions"] == [8, 15]
+    for args, msg in ((["--json"], "--json goes with --roles"),
+                      (["--roles", "--context-check"], "separate runs"),
+                      (["--roles", "tiny", "3"], "--roles takes MODEL only"),
+                      (["--roles", "nosuch"], "unknown model 'nosuch'")):
+        out = r.invoke(main, args)
+        assert out.exit_code == 2, (args, out.output)
+        assert msg in out.output and "Traceback" not in out.output, (args, out.output)
