@@ -28,7 +28,7 @@ except ImportError as e:  # pragma: no cover - a broken install
     raise E.CoreVersionError(
         "the emulator core wse.emu._core is not built; reinstall with `pip install -e .`") from e
 
-API_VERSION = 6
+API_VERSION = 7
 if lib.wse_api_version() != API_VERSION or lib.WSE_API_VERSION != API_VERSION:
     raise E.CoreVersionError(f"wse.emu._core has API version {lib.wse_api_version()}, this "
                              f"package needs {API_VERSION}; rebuild it (`pip install -e .`)")
@@ -278,8 +278,8 @@ class Fabric:
         if not lib.wse_pe_placed(self._f, x, y):
             raise E.NotFoundError(f"PE ({x},{y}) has no program")
         st, levels = self._source_levels(x, y, pc)
-        if st == lib.WSE_BAD_ARG:
-            raise E.BadArgError(f"pc {pc} is outside the code of PE ({x},{y})")
+        if st == lib.WSE_BAD_ARG:            # the core's message: "pc N is outside the code of ..."
+            self._check(st)
         if not levels:
             return None
         return levels[0][1], levels[1:]
