@@ -229,14 +229,15 @@ class Fabric:
                 expansions=self._expansions(fi.x, fi.y, fi.pc) if line else (),
                 microthread=fi.microthread if fi.microthread >= 0 else None)
         if st == lib.WSE_HANG:
-            waits, deadlock, truncated = self._waits()
-            raise E.HangError(self.cycle, msg, waits, deadlock, truncated)
+            raise E.HangError(self.cycle, msg, **self._waits())
         if st == lib.WSE_WATCHDOG:
             raise E.WatchdogError(self.cycle, msg)
         raise E.WseError(f"{what}: status {st}: {msg}")
 
-    def _waits(self) -> tuple[list, list, bool]:
-        """The last hang's waits from the core (wse_waits): ([Wait], deadlock PEs, truncated)."""
+    def _waits(self) -> dict:
+        """The last hang's waits from the core (wse_waits), as HangError's keyword arguments:
+        waits ([Wait]), deadlock (its PEs), waits_truncated, and whether host memory ran out
+        before the waits (info.status 1) or before the cycle (status 2) were worked out."""
         f = self._f
         info = ffi.new("wse_waits_info *")
         if lib.wse_waits(f, info, ffi.NULL, 0, ffi.NULL, 0, ffi.NULL, 0) != lib.WSE_OK:
@@ -265,7 +266,9 @@ class Fabric:
                 at_rest=tuple((int(e.x), int(e.y)) for e in tg if e.what),
                 dead_ends=tuple(E.DeadEnd((int(e.x), int(e.y)), E.DEAD_END_REASONS[e.what]) for e in dead),
                 deadlock=bool(w.deadlock)))
-        return out, [(int(c.x), int(c.y)) for c in cs[0:nc]], bool(info.truncated)
+        return {"waits": out, "deadlock": [(int(c.x), int(c.y)) for c in cs[0:nc]],
+                "waits_truncated": bool(info.truncated), "waits_out_of_memory": info.status == 1,
+                "deadlock_out_of_memory": info.status in (1, 2)}
 
     def source(self, x: int, y: int, pc: int) -> tuple[str, list[tuple[str, str]]] | None:
         """Where the instruction at pc of PE (x, y) comes from: ("file:line:col", [(macro,

@@ -270,5 +270,51 @@ def test_a_hang_pickles_whole():
     for e in (core, ref):
         back = pickle.loads(pickle.dumps(e))
         assert type(back) is HangError and str(back) == str(e)
-        assert (back.cycle, back.waits, back.deadlock, back.waits_truncated) == \
-               (e.cycle, e.waits, e.deadlock, e.waits_truncated)
+        fields = ("cycle", "waits", "deadlock", "waits_truncated", "waits_out_of_memory", "deadlock_out_of_memory")
+        assert [getattr(back, k) for k in fields] == [getattr(e, k) for k in fields]
+        assert (e.waits_out_of_memory, e.deadlock_out_of_memory) == (False, False)
+
+
+@pytest.mark.parametrize("step", ["_wait_threads", "_wait_cycle", "_wait_objects"])
+def test_the_reference_out_of_host_memory_in_the_analysis(monkeypatch, step):
+    """The reference's analysis is Python: a MemoryError in one of its steps (raised on purpose
+    here) gives what the C core gives when its allocations fail (test_core_nomem.py makes those
+    fail for real): the records say what was lost, the report has the core's note, and the
+    error pickles with those fields. Host memory that runs out in the cycle search leaves the
+    waits; anywhere else, no waits."""
+    def out_of_memory(*args, **kwargs):
+        raise MemoryError
+    monkeypatch.setattr(ReferenceFabric, step, out_of_memory)
+    fab = ReferenceFabric(2, 1, "wse2")
+    fab.load(assemble_text(open_deadlock()))
+    with pytest.raises(HangError) as info:
+        fab.run()
+    e = info.value
+    check_records(e)
+    if step == "_wait_cycle":
+        assert [str(w) for w in e.waits] == ["PE (0,0) waits for color 1 from PE (1,0)",
+                                             "PE (1,0) waits for color 2 from PE (0,0)"]
+        assert e.deadlock == [] and not any(w.deadlock for w in e.waits)
+        assert (e.waits_out_of_memory, e.deadlock_out_of_memory) == (False, True)
+        assert section(e.report)[-1] == E.NO_MEMORY_FOR_DEADLOCK == "(not enough host memory to look for a cycle of waits)"
+    else:
+        assert e.waits == [] and e.deadlock == []
+        assert (e.waits_out_of_memory, e.deadlock_out_of_memory) == (True, True)
+        assert section(e.report) == [E.NO_MEMORY_FOR_WAITS] == ["(not enough host memory to work out who waits on whom)"]
+    import pickle
+    back = pickle.loads(pickle.dumps(e))
+    assert (back.waits, back.deadlock, back.waits_out_of_memory, back.deadlock_out_of_memory) == \
+           (e.waits, e.deadlock, e.waits_out_of_memory, e.deadlock_out_of_memory)
+
+
+def test_format_waits_prints_the_out_of_memory_notes():
+    w = E.Wait(pe=(0, 0), kind="fabin", color=1, waits_on=((1, 0),))
+    assert E.format_waits([w], [], False, True, True) == [E.NO_MEMORY_FOR_WAITS]
+    assert E.format_waits([w], [], False, False, True) == [
+        "who waits on whom (along the routes of the colors):", "  PE (0,0) waits for color 1 from PE (1,0)",
+        E.NO_MEMORY_FOR_DEADLOCK]
+    assert E.format_waits([w]) == E.format_waits([w], [], False, False, False)
+    assert E.NO_MEMORY_FOR_DEADLOCK not in E.format_waits([w])
+    # a HangError built with waits_out_of_memory alone has lost the cycle too
+    e = HangError(5, "r", waits_out_of_memory=True)
+    assert e.deadlock_out_of_memory and not HangError(5, "r").deadlock_out_of_memory
