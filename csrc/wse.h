@@ -207,7 +207,7 @@ typedef struct wse_wait {
        nothing is running or activated there, else 0 */
     unsigned int first_target, n_targets;
     /* ends[first_dead ..+n_dead]: a FABIN wait with no target: where its path ends (row-major,
-       `what` an enum wse_dead_end) */
+       `what` an enum wse_dead_end); n_dead is 0 when n_targets is not */
     unsigned int first_dead, n_dead;
     char task_name[64];       /* the task's name ("" if none) */
 } wse_wait;

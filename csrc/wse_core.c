@@ -2896,6 +2896,9 @@ static int wt_walk(waits_t *W, wait_t *w) {
         if (u == 0 || W->dead[d0 + u - 1].pe != W->dead[i].pe || W->dead[d0 + u - 1].why != W->dead[i].why)
             W->dead[d0 + u++] = W->dead[i];
     W->ndead = d0 + u; w->nd = u;
+    /* dead ends only for a wait that no CE can feed: a route that also takes the color from
+       the edge or from a PE that does not send it is no dead end when a CE does feed it */
+    if (w->nt) { W->ndead = d0; w->nd = 0; }
     return 0;
 }
 

@@ -1617,7 +1617,8 @@ class ReferenceFabric:
                     if n.index not in seen:
                         seen.add(n.index)
                         queue.append(n)
-            return sorted(set(tgt)), ([] if send else sorted(dead))
+            # dead ends only for a wait that no CE can feed (wse.h, wse_wait)
+            return sorted(set(tgt)), ([] if send or tgt else sorted(dead))
 
         def add(p, ut, kind, c, task, pc):
             if any(w[0] == p.index and w[1] == ut and w[2] == kind and w[3] == c for w in waits):

@@ -318,3 +318,33 @@ def test_format_waits_prints_the_out_of_memory_notes():
     # a HangError built with waits_out_of_memory alone has lost the cycle too
     e = HangError(5, "r", waits_out_of_memory=True)
     assert e.deadlock_out_of_memory and not HangError(5, "r").deadlock_out_of_memory
+
+
+def test_a_wait_that_a_ce_feeds_has_no_dead_ends():
+    """PE (0,0)'s route for color 1 takes it from its CE and from off the fabric: PE (1,0)'s
+    wait has a CE to wait on, so the edge is no dead end. Both emulators listed it among
+    dead_ends too, which wse.h (wse_wait) and Wait say only a wait that no CE can feed has
+    (check_records failed on it)."""
+    src = f""".fabric 2, 1
+.program f
+    .route 1, ramp | west -> east
+    .task main, local, start
+main:
+    exit
+.endprogram
+.program w
+    .route 1, west -> ramp
+{READ_ONE}.endprogram
+.place f, 0, 0
+.place w, 1, 0
+"""
+    core, _ = hang_both(src, (2, 1))
+    [w] = core.waits
+    assert w.waits_on == ((0, 0),) and w.at_rest == ((0, 0),) and w.dead_ends == ()
+    info = ffi.new("wse_waits_info *")
+    fab = Fabric(2, 1, "wse2")
+    fab.load(assemble_quietly(src))
+    with pytest.raises(HangError):
+        fab.run()
+    assert lib.wse_waits(fab._f, info, ffi.NULL, 0, ffi.NULL, 0, ffi.NULL, 0) == lib.WSE_OK
+    assert (info.n_waits, info.n_ends) == (1, 1)          # the target, and no dead end
