@@ -8,11 +8,39 @@
  * Every call returns a status code (enum wse_status); wse_message() gives the text of the last
  * error or report of that handle. docs/timing.md is the specification the core implements;
  * docs/emulator.md describes this API.
+ *
+ * Errors, the same in every call (tests/emu/test_c_api.py checks each call against them):
+ * - Every status other than WSE_OK, WSE_PAUSED and WSE_YIELD replaces wse_message() with its
+ *   own text (never the text of an earlier error). With a NULL handle a call returns
+ *   WSE_BAD_ARG and there is no message to set (wse_message(NULL) is "no fabric"); so does
+ *   wse_open, which has no handle yet.
+ * - A PE (x, y) outside the fabric is WSE_BAD_ARG, "PE (x,y) is outside the WxH fabric"; a
+ *   rectangle that is not inside it (or is empty) is WSE_BAD_ARG naming the rectangle and the
+ *   fabric's size.
+ * - A PE inside the fabric without a program: the calls that need its image or its router
+ *   (wse_symbol, wse_symbol_count, wse_symbol_at, wse_source, wse_mem_read, wse_mem_write,
+ *   wse_task_id, wse_send, and wse_symbol_rect for any PE of its rectangle) return
+ *   WSE_NOT_FOUND, "PE (x,y) has no program". The calls that describe a PE's state answer for
+ *   every PE of the fabric: wse_pe_placed (0), wse_pe_stats (pes = 0, every counter 0) and
+ *   wse_pe_state_get (placed = 0). wse_launch and wse_launch_name skip such PEs (WSE_NOT_FOUND
+ *   when no PE of the rectangle has the task).
+ * - A required pointer that is NULL is WSE_BAD_ARG, "wse_call: a null what"; so is a NULL
+ *   buffer with a count above 0 (a NULL buffer with count 0 is fine). The out-parameters that
+ *   the comments call optional (wse_info's, wse_symbol's value/count/type, wse_symbol_at's
+ *   type, wse_task_id's tid) may be NULL. A count, address or index range that does not fit
+ *   what it indexes is WSE_BAD_ARG with both in the message (start + n may not wrap).
+ * - WSE_NOMEM always says what could not grow. wse_pe_placed, wse_is_idle, wse_cycle,
+ *   wse_received_count and wse_trace_count return values, not statuses (0 for a NULL handle or
+ *   a PE outside the fabric); wse_disasm (a NULL out) and wse_peek (NULL data), which take no
+ *   handle, return WSE_BAD_ARG (wse_peek writes its reasons into err, when it gets one).
  */
 #ifndef WSE_H
 #define WSE_H
 
-#define WSE_API_VERSION 6
+/* 7: a PE outside the fabric is WSE_BAD_ARG in every call (wse_symbol, wse_mem_read,
+   wse_mem_write, wse_task_id and wse_send returned WSE_NOT_FOUND), and every error sets the
+   message (wse_source, wse_load, wse_*_read, wse_fault_get, wse_stats_get did not) */
+#define WSE_API_VERSION 7
 
 typedef struct wse_fabric wse_fabric;
 
@@ -179,7 +207,7 @@ typedef struct wse_wait {
        nothing is running or activated there, else 0 */
     unsigned int first_target, n_targets;
     /* ends[first_dead ..+n_dead]: a FABIN wait with no target: where its path ends (row-major,
-       `what` an enum wse_dead_end) */
+       `what` an enum wse_dead_end); n_dead is 0 when n_targets is not */
     unsigned int first_dead, n_dead;
     char task_name[64];       /* the task's name ("" if none) */
 } wse_wait;

@@ -90,6 +90,34 @@ unsigned int wse_f16_to_f32(unsigned int h) { return f16_to_f32_bits(h & 0xffffu
 unsigned int wse_f32_to_f16(unsigned int f) { return f32_to_f16_bits(f); }
 int wse_api_version(void) { return WSE_API_VERSION; }
 
+/* The conventions of wse.h's header comment, in one place. The message is not part of the
+   fabric's emulated state, so the calls that take a const handle set it too. */
+static int bad_arg(const wse_fabric_t *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad_arg(const wse_fabric_t *f, const char *fmt, ...) {
+    wse_fabric_t *m = (wse_fabric_t *)f;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m->msg, sizeof m->msg, fmt, ap);
+    va_end(ap);
+    return WSE_BAD_ARG;
+}
+
+/* a required pointer argument `what` of call `fn` is NULL */
+static int null_arg(const wse_fabric_t *f, const char *fn, const char *what) {
+    return bad_arg(f, "%s: a null %s", fn, what);
+}
+
+/* PE (x, y) as a call names it: WSE_BAD_ARG outside the fabric, WSE_NOT_FOUND for a PE without
+   a program (each with its message), else WSE_OK with *out set */
+static int pe_of(const wse_fabric_t *f, unsigned int x, unsigned int y, pe_t **out) {
+    *out = NULL;
+    if (x >= f->W || y >= f->H) return bad_arg(f, "PE (%u,%u) is outside the %ux%u fabric", x, y, f->W, f->H);
+    pe_t *p = f->pes[(size_t)y * f->W + x];
+    if (!p) { wse__set_msg((wse_fabric_t *)f, "PE (%u,%u) has no program", x, y); return WSE_NOT_FOUND; }
+    *out = p;
+    return WSE_OK;
+}
+
 static inline pe_t *pe_at(wse_fabric_t *f, int64_t x, int64_t y) {
     if (x < 0 || y < 0 || x >= (int64_t)f->W || y >= (int64_t)f->H) return NULL;
     return f->pes[(size_t)y * f->W + (size_t)x];
@@ -268,17 +296,27 @@ static void pc_at(const pe_t *p, uint32_t pc, const char *pre, char *out, size_t
 int wse_source(const wse_fabric *f, unsigned int x, unsigned int y, unsigned int pc,
                unsigned int depth, const char **file, unsigned int *line, unsigned int *column,
                const char **macro, unsigned int *iteration) {
-    if (!f || !file || !line || !column || !macro || !iteration) return WSE_BAD_ARG;
+    if (!f) return WSE_BAD_ARG;
+    if (!file || !line || !column || !macro || !iteration)
+        return null_arg(f, "wse_source", !file ? "file" : !line ? "line" : !column ? "column" : !macro ? "macro" : "iteration");
     *file = NULL; *macro = NULL; *line = *column = *iteration = 0;
-    if (x >= f->W || y >= f->H) return WSE_BAD_ARG;
-    const pe_t *p = f->pes ? f->pes[(size_t)y * f->W + x] : NULL;
-    if (!p) return WSE_NOT_FOUND;
-    if (pc >= p->img->n_code) return WSE_BAD_ARG;
+    pe_t *p;
+    int st = pe_of(f, x, y, &p);
+    if (st) return st;
+    if (pc >= p->img->n_code)
+        return bad_arg(f, "pc %u is outside the code of PE (%u,%u) (%u instructions)", pc, x, y, p->img->n_code);
     const line_t *l = line_for(p->img, pc);
-    if (!l) return WSE_NOT_FOUND;
+    if (!l) {
+        wse__set_msg((wse_fabric_t *)f, "PE (%u,%u) (image %s) has no source position for pc %u", x, y, p->img->name, pc);
+        return WSE_NOT_FOUND;
+    }
     if (!depth) { *file = l->file; *line = l->line; *column = l->col; return WSE_OK; }
     const site_t *s = via_at(f, l, depth);
-    if (!s) return WSE_NOT_FOUND;
+    if (!s) {
+        wse__set_msg((wse_fabric_t *)f, "the instruction at pc %u of PE (%u,%u) comes from fewer than %u macro "
+                     "invocations or .rep iterations", pc, x, y, depth);
+        return WSE_NOT_FOUND;
+    }
     *file = s->file; *line = s->line; *column = s->col; *macro = s->macro; *iteration = s->iteration;
     return WSE_OK;
 }
@@ -718,7 +756,8 @@ void wse_close(wse_fabric *f) {
 const char *wse_message(const wse_fabric *f) { return f ? f->msg : "no fabric"; }
 
 int wse_load(wse_fabric *f, const unsigned char *data, unsigned long long len) {
-    if (!f || !data) return WSE_BAD_ARG;
+    if (!f) return WSE_BAD_ARG;
+    if (!data) return null_arg(f, "wse_load", "data");
     f->msg[0] = 0;
     int st = wse__load(f, data, (size_t)len);
     if (st != WSE_OK) return st;
@@ -758,13 +797,6 @@ int wse_pe_placed(const wse_fabric *f, unsigned int x, unsigned int y) {
 /* ------------------------------------------------------------------------------------------ */
 /* host access                                                                                */
 
-static pe_t *get_pe(wse_fabric_t *f, unsigned int x, unsigned int y) {
-    if (x >= f->W || y >= f->H) { wse__set_msg(f, "PE (%u,%u) is outside the %ux%u fabric", x, y, f->W, f->H); return NULL; }
-    pe_t *p = f->pes[(size_t)y * f->W + x];
-    if (!p) wse__set_msg(f, "PE (%u,%u) has no program", x, y);
-    return p;
-}
-
 static const sym_t *find_sym(const image_t *img, const char *name) {
     for (uint32_t i = 0; i < img->n_syms; i++) if (!strcmp(img->syms[i].name, name)) return &img->syms[i];
     return NULL;
@@ -772,9 +804,11 @@ static const sym_t *find_sym(const image_t *img, const char *name) {
 
 int wse_symbol(wse_fabric *f, unsigned int x, unsigned int y, const char *name,
                unsigned int *value, unsigned int *count, int *type) {
-    if (!f || !name) return WSE_BAD_ARG;
-    pe_t *p = get_pe(f, x, y);
-    if (!p) return WSE_NOT_FOUND;
+    if (!f) return WSE_BAD_ARG;
+    if (!name) return null_arg(f, "wse_symbol", "name");
+    pe_t *p;
+    int st = pe_of(f, x, y, &p);
+    if (st) return st;
     const sym_t *s = find_sym(p->img, name);
     if (!s) { wse__set_msg(f, "PE (%u,%u) (image %s) has no symbol '%s'", x, y, p->img->name, name); return WSE_NOT_FOUND; }
     if (value) *value = s->value;
@@ -785,10 +819,11 @@ int wse_symbol(wse_fabric *f, unsigned int x, unsigned int y, const char *name,
 
 int wse_symbol_count(wse_fabric *f, unsigned int x, unsigned int y, unsigned int *n) {
     if (!f) return WSE_BAD_ARG;
-    if (!n) { wse__set_msg(f, "wse_symbol_count: a null count"); return WSE_BAD_ARG; }
+    if (!n) return null_arg(f, "wse_symbol_count", "count");
     *n = 0;
-    pe_t *p = get_pe(f, x, y);
-    if (!p) return x >= f->W || y >= f->H ? WSE_BAD_ARG : WSE_NOT_FOUND;
+    pe_t *p;
+    int st = pe_of(f, x, y, &p);
+    if (st) return st;
     *n = p->img->n_syms;
     return WSE_OK;
 }
@@ -796,10 +831,11 @@ int wse_symbol_count(wse_fabric *f, unsigned int x, unsigned int y, unsigned int
 int wse_symbol_at(wse_fabric *f, unsigned int x, unsigned int y, unsigned int i, const char **name,
                   int *type) {
     if (!f) return WSE_BAD_ARG;
-    if (!name) { wse__set_msg(f, "wse_symbol_at: a null name"); return WSE_BAD_ARG; }
+    if (!name) return null_arg(f, "wse_symbol_at", "name");
     *name = NULL;
-    pe_t *p = get_pe(f, x, y);
-    if (!p) return x >= f->W || y >= f->H ? WSE_BAD_ARG : WSE_NOT_FOUND;
+    pe_t *p;
+    int st = pe_of(f, x, y, &p);
+    if (st) return st;
     if (i >= p->img->n_syms) {
         wse__set_msg(f, "PE (%u,%u) (image %s) has %u symbols; there is no symbol %u", x, y, p->img->name,
                      p->img->n_syms, i);
@@ -813,10 +849,10 @@ int wse_symbol_at(wse_fabric *f, unsigned int x, unsigned int y, unsigned int i,
 int wse_symbol_pes(wse_fabric *f, const char *name, int kind, unsigned int *xy,
                    unsigned long long cap, unsigned long long *n) {
     if (!f) return WSE_BAD_ARG;
-    if (!name || !n) { wse__set_msg(f, "wse_symbol_pes: a null name or count"); return WSE_BAD_ARG; }
+    if (!name || !n) return null_arg(f, "wse_symbol_pes", !name ? "name" : "count");
     *n = 0;
-    if (!xy && cap) { wse__set_msg(f, "wse_symbol_pes: a null buffer for %llu PEs", cap); return WSE_BAD_ARG; }
-    if (kind < 0 || kind > 2) { wse__set_msg(f, "wse_symbol_pes: kind %d is not 0 (any), 1 (data) or 2 (task)", kind); return WSE_BAD_ARG; }
+    if (!xy && cap) return bad_arg(f, "wse_symbol_pes: a null buffer for %llu PEs", cap);
+    if (kind < 0 || kind > 2) return bad_arg(f, "wse_symbol_pes: kind %d is not 0 (any), 1 (data) or 2 (task)", kind);
     /* whether each image has it, once per image (a fabric has few images and many PEs) */
     uint8_t *has = calloc(f->n_images ? f->n_images : 1, 1);
     if (!has) { wse__set_msg(f, "wse_symbol_pes: out of host memory"); return WSE_NOMEM; }
@@ -838,20 +874,24 @@ int wse_symbol_pes(wse_fabric *f, const char *name, int kind, unsigned int *xy,
 
 int wse_mem_read(wse_fabric *f, unsigned int x, unsigned int y, unsigned int addr,
                  unsigned int n, unsigned short *out) {
-    if (!f || (!out && n)) return WSE_BAD_ARG;
-    pe_t *p = get_pe(f, x, y);
-    if (!p) return WSE_NOT_FOUND;
-    if ((uint64_t)addr + n > f->sram_words) { wse__set_msg(f, "words [%u, %llu) are outside SRAM [0, %u)", addr, (unsigned long long)addr + n, f->sram_words); return WSE_BAD_ARG; }
-    memcpy(out, p->mem + addr, (size_t)n * 2);
+    if (!f) return WSE_BAD_ARG;
+    if (!out && n) return bad_arg(f, "wse_mem_read: a null buffer for %u words", n);
+    pe_t *p;
+    int st = pe_of(f, x, y, &p);
+    if (st) return st;
+    if ((uint64_t)addr + n > f->sram_words) return bad_arg(f, "words [%u, %llu) are outside SRAM [0, %u)", addr, (unsigned long long)addr + n, f->sram_words);
+    if (n) memcpy(out, p->mem + addr, (size_t)n * 2);
     return WSE_OK;
 }
 
 int wse_mem_write(wse_fabric *f, unsigned int x, unsigned int y, unsigned int addr,
                   unsigned int n, const unsigned short *in) {
-    if (!f || (!in && n)) return WSE_BAD_ARG;
-    pe_t *p = get_pe(f, x, y);
-    if (!p) return WSE_NOT_FOUND;
-    if ((uint64_t)addr + n > f->sram_words) { wse__set_msg(f, "words [%u, %llu) are outside SRAM [0, %u)", addr, (unsigned long long)addr + n, f->sram_words); return WSE_BAD_ARG; }
+    if (!f) return WSE_BAD_ARG;
+    if (!in && n) return bad_arg(f, "wse_mem_write: a null buffer for %u words", n);
+    pe_t *p;
+    int st = pe_of(f, x, y, &p);
+    if (st) return st;
+    if ((uint64_t)addr + n > f->sram_words) return bad_arg(f, "words [%u, %llu) are outside SRAM [0, %u)", addr, (unsigned long long)addr + n, f->sram_words);
     /* the code is decoded at load: a write there would show in memory and not in execution */
     if (n && addr < 2 * (uint64_t)p->img->n_code) {
         wse__set_msg(f, "words [%u, %llu) of PE (%u,%u) overlap its code [0, %u): the code is decoded at "
@@ -859,7 +899,7 @@ int wse_mem_write(wse_fabric *f, unsigned int x, unsigned int y, unsigned int ad
                      addr, (unsigned long long)addr + n, x, y, 2 * p->img->n_code);
         return WSE_BAD_ARG;
     }
-    memcpy(p->mem + addr, in, (size_t)n * 2);
+    if (n) memcpy(p->mem + addr, in, (size_t)n * 2);
     return WSE_OK;
 }
 
@@ -867,7 +907,7 @@ int wse_symbol_rect(wse_fabric *f, const char *name, unsigned int x0, unsigned i
                     unsigned int w, unsigned int h, unsigned int words, unsigned short *buf,
                     int write) {
     if (!f) return WSE_BAD_ARG;
-    if (!name || !buf) { wse__set_msg(f, "wse_symbol_rect: a null name or buffer"); return WSE_BAD_ARG; }
+    if (!name || !buf) return null_arg(f, "wse_symbol_rect", !name ? "name" : "buffer");
     if ((uint64_t)x0 + w > f->W || (uint64_t)y0 + h > f->H || !w || !h) {
         wse__set_msg(f, "rectangle (%u,%u) %ux%u is not inside the %ux%u fabric", x0, y0, w, h, f->W, f->H);
         return WSE_BAD_ARG;
@@ -879,8 +919,9 @@ int wse_symbol_rect(wse_fabric *f, const char *name, unsigned int x0, unsigned i
     unsigned int x_0 = 0, y_0 = 0;
     for (unsigned int yy = 0; yy < h; yy++)
         for (unsigned int xx = 0; xx < w; xx++) {
-            pe_t *p = get_pe(f, x0 + xx, y0 + yy);
-            if (!p) return WSE_NOT_FOUND;
+            pe_t *p;
+            int st = pe_of(f, x0 + xx, y0 + yy, &p);     /* (inside: NOT_FOUND or OK) */
+            if (st) return st;
             const sym_t *s = find_sym(p->img, name);
             if (!s || s->type == WSE_SYM_TASK) {
                 wse__set_msg(f, "PE (%u,%u) (image %s) has no data symbol '%s'", p->x, p->y, p->img->name, name);
@@ -914,9 +955,11 @@ int wse_symbol_rect(wse_fabric *f, const char *name, unsigned int x0, unsigned i
 }
 
 int wse_task_id(wse_fabric *f, unsigned int x, unsigned int y, const char *name, int *tid) {
-    if (!f || !name) return WSE_BAD_ARG;
-    pe_t *p = get_pe(f, x, y);
-    if (!p) return WSE_NOT_FOUND;
+    if (!f) return WSE_BAD_ARG;
+    if (!name) return null_arg(f, "wse_task_id", "name");
+    pe_t *p;
+    int st = pe_of(f, x, y, &p);
+    if (st) return st;
     const sym_t *s = find_sym(p->img, name);
     if (!s || s->type != WSE_SYM_TASK) { wse__set_msg(f, "PE (%u,%u) (image %s) has no task '%s'", x, y, p->img->name, name); return WSE_NOT_FOUND; }
     if (tid) *tid = (int)s->value;
@@ -969,7 +1012,8 @@ int wse_launch(wse_fabric *f, int tid, unsigned int x0, unsigned int y0, unsigne
 
 int wse_launch_name(wse_fabric *f, const char *name, unsigned int x0, unsigned int y0,
                     unsigned int w, unsigned int h) {
-    if (!f || !name) return WSE_BAD_ARG;
+    if (!f) return WSE_BAD_ARG;
+    if (!name) return null_arg(f, "wse_launch_name", "name");
     if ((uint64_t)x0 + w > f->W || (uint64_t)y0 + h > f->H || !w || !h) {
         wse__set_msg(f, "rectangle (%u,%u) %ux%u is not inside the %ux%u fabric", x0, y0, w, h, f->W, f->H);
         return WSE_BAD_ARG;
@@ -1013,20 +1057,30 @@ static int port_index(unsigned int port) {
 
 int wse_send(wse_fabric *f, unsigned int x, unsigned int y, unsigned int port,
              unsigned int color, const unsigned int *payloads, unsigned int n, int ctrl) {
-    if (!f || (!payloads && n)) return WSE_BAD_ARG;
-    pe_t *p = get_pe(f, x, y);
-    if (!p) return WSE_NOT_FOUND;
+    if (!f) return WSE_BAD_ARG;
+    if (!payloads && n) return bad_arg(f, "wse_send: a null buffer for %u payloads", n);
+    pe_t *p;
+    int st = pe_of(f, x, y, &p);
+    if (st) return st;
     int pi = port_index(port);
     if (pi < 0) { wse__set_msg(f, "port %u is not NORTH(1), EAST(2), SOUTH(4) or WEST(8)", port); return WSE_BAD_ARG; }
     int edge = (port == PN && y == 0) || (port == PS && y == f->H - 1) || (port == PW && x == 0) || (port == PE_ && x == f->W - 1);
     if (!edge) { wse__set_msg(f, "port %s of PE (%u,%u) does not face the edge of the fabric", port_name((int)port), x, y); return WSE_BAD_ARG; }
     if (color > 23) { wse__set_msg(f, "color %u is not 0..23", color); return WSE_BAD_ARG; }
-    size_t need = p->hq_n[pi] + n;
+    /* (the queue's counters are 32-bit) */
+    if ((uint64_t)p->hq_n[pi] + n > UINT32_MAX)
+        return bad_arg(f, "%u host wavelets already wait at port %s of PE (%u,%u); %u more would pass the "
+                       "limit of %u: run the fabric first", p->hq_n[pi], port_name((int)port), x, y, n, UINT32_MAX);
+    size_t need = (size_t)p->hq_n[pi] + n;
     /* compact */
     if (p->hq_head[pi] && p->hq_n[pi]) memmove(p->hq[pi], p->hq[pi] + p->hq_head[pi], p->hq_n[pi] * sizeof(uint64_t));
     p->hq_head[pi] = 0;
     size_t cap = p->hq_cap[pi];
-    if (grow((void **)&p->hq[pi], &cap, need, sizeof(uint64_t))) return WSE_NOMEM;
+    if (grow((void **)&p->hq[pi], &cap, need, sizeof(uint64_t))) {
+        wse__set_msg(f, "out of host memory queueing %u host wavelets at port %s of PE (%u,%u) (nothing was queued)",
+                     n, port_name((int)port), x, y);
+        return WSE_NOMEM;
+    }
     p->hq_cap[pi] = (uint32_t)cap;
     for (unsigned int i = 0; i < n; i++)
         p->hq[pi][p->hq_n[pi] + i] = ((uint64_t)(ctrl ? 1 : 0) << 40) | ((uint64_t)color << 32) | payloads[i];
@@ -1042,8 +1096,12 @@ int wse_send(wse_fabric *f, unsigned int x, unsigned int y, unsigned int port,
 unsigned long long wse_received_count(const wse_fabric *f) { return f ? f->out_n : 0; }
 
 int wse_received_read(const wse_fabric *f, unsigned long long start, unsigned long long n, wse_host_wavelet *out) {
-    if (!f || start + n > f->out_n || (!out && n)) return WSE_BAD_ARG;
-    memcpy(out, f->out + start, (size_t)n * sizeof *out);
+    if (!f) return WSE_BAD_ARG;
+    if (!out && n) return bad_arg(f, "wse_received_read: a null buffer for %llu wavelets", n);
+    if (start > f->out_n || n > f->out_n - start)        /* (start + n may wrap) */
+        return bad_arg(f, "wse_received_read: wavelets [%llu, +%llu) are not within the %llu received", start, n,
+                       (unsigned long long)f->out_n);
+    if (n) memcpy(out, f->out + start, (size_t)n * sizeof *out);
     return WSE_OK;
 }
 
@@ -1081,8 +1139,12 @@ int wse_trace_window(wse_fabric *f, unsigned int x0, unsigned int y0, unsigned i
 }
 unsigned long long wse_trace_count(const wse_fabric *f) { return f ? f->tr_n : 0; }
 int wse_trace_read(const wse_fabric *f, unsigned long long start, unsigned long long n, wse_trace_event *out) {
-    if (!f || start + n > f->tr_n || (!out && n)) return WSE_BAD_ARG;
-    memcpy(out, f->tr + start, (size_t)n * sizeof *out);
+    if (!f) return WSE_BAD_ARG;
+    if (!out && n) return bad_arg(f, "wse_trace_read: a null buffer for %llu events", n);
+    if (start > f->tr_n || n > f->tr_n - start)          /* (start + n may wrap) */
+        return bad_arg(f, "wse_trace_read: events [%llu, +%llu) are not within the %llu recorded", start, n,
+                       (unsigned long long)f->tr_n);
+    if (n) memcpy(out, f->tr + start, (size_t)n * sizeof *out);
     return WSE_OK;
 }
 
@@ -2834,6 +2896,9 @@ static int wt_walk(waits_t *W, wait_t *w) {
         if (u == 0 || W->dead[d0 + u - 1].pe != W->dead[i].pe || W->dead[d0 + u - 1].why != W->dead[i].why)
             W->dead[d0 + u++] = W->dead[i];
     W->ndead = d0 + u; w->nd = u;
+    /* dead ends only for a wait that no CE can feed: a route that also takes the color from
+       the edge or from a PE that does not send it is no dead end when a CE does feed it */
+    if (w->nt) { W->ndead = d0; w->nd = 0; }
     return 0;
 }
 
@@ -3043,7 +3108,7 @@ static void wait_print(wse_fabric_t *f) {
 int wse_waits(wse_fabric *f, wse_waits_info *info, wse_wait *waits, unsigned int cap_waits,
               wse_wait_end *ends, unsigned int cap_ends, wse_wait_end *cycle, unsigned int cap_cycle) {
     if (!f) return WSE_BAD_ARG;
-    if (!info) { wse__set_msg(f, "wse_waits: a null info"); return WSE_BAD_ARG; }
+    if (!info) return null_arg(f, "wse_waits", "info");
     struct { const void *buf; unsigned int cap, need; const char *what; } b[3] = {
         { waits, cap_waits, f->hw_n, "waits" }, { ends, cap_ends, f->he_n, "ends" }, { cycle, cap_cycle, f->hc_n, "cycle PEs" } };
     for (int i = 0; i < 3; i++) {
@@ -3196,7 +3261,8 @@ int wse_is_idle(const wse_fabric *f) {
 }
 
 int wse_fault_get(const wse_fabric *f, wse_fault_info *out) {
-    if (!f || !out) return WSE_BAD_ARG;
+    if (!f) return WSE_BAD_ARG;
+    if (!out) return null_arg(f, "wse_fault_get", "output");
     *out = f->fault;
     return WSE_OK;
 }
@@ -3217,7 +3283,8 @@ static void pe_stats_fill(const wse_fabric_t *f, const pe_t *p, wse_stats *s) {
 }
 
 int wse_stats_get(const wse_fabric *f, wse_stats *out) {
-    if (!f || !out) return WSE_BAD_ARG;
+    if (!f) return WSE_BAD_ARG;
+    if (!out) return null_arg(f, "wse_stats_get", "output");
     memset(out, 0, sizeof *out);
     for (size_t i = 0; i < (size_t)f->W * f->H; i++) if (f->pes[i]) pe_stats_fill(f, f->pes[i], out);
     out->cycles = f->t;
@@ -3231,12 +3298,9 @@ int wse_stats_get(const wse_fabric *f, wse_stats *out) {
 
 int wse_pe_stats(const wse_fabric *f, unsigned int x, unsigned int y, wse_stats *out) {
     if (!f) return WSE_BAD_ARG;
-    if (!out) { wse__set_msg((wse_fabric_t *)f, "wse_pe_stats: a null output"); return WSE_BAD_ARG; }
+    if (!out) return null_arg(f, "wse_pe_stats", "output");
     memset(out, 0, sizeof *out);
-    if (x >= f->W || y >= f->H) {
-        wse__set_msg((wse_fabric_t *)f, "PE (%u,%u) is outside the %ux%u fabric", x, y, f->W, f->H);
-        return WSE_BAD_ARG;
-    }
+    if (x >= f->W || y >= f->H) return bad_arg(f, "PE (%u,%u) is outside the %ux%u fabric", x, y, f->W, f->H);
     const pe_t *p = f->pes[(size_t)y * f->W + x];
     out->cycles = f->t;
     if (!p) return WSE_OK;
@@ -3256,11 +3320,8 @@ static void q_dump(const q_t *q, int *n, wse_qentry *out) {
 int wse_pe_state_get(const wse_fabric *f, unsigned int x, unsigned int y, wse_pe_state *out,
                      unsigned short *mem_out) {
     if (!f) return WSE_BAD_ARG;
-    if (!out) { wse__set_msg((wse_fabric_t *)f, "wse_pe_state_get: a null output"); return WSE_BAD_ARG; }
-    if (x >= f->W || y >= f->H) {
-        wse__set_msg((wse_fabric_t *)f, "PE (%u,%u) is outside the %ux%u fabric", x, y, f->W, f->H);
-        return WSE_BAD_ARG;
-    }
+    if (!out) return null_arg(f, "wse_pe_state_get", "output");
+    if (x >= f->W || y >= f->H) return bad_arg(f, "PE (%u,%u) is outside the %ux%u fabric", x, y, f->W, f->H);
     memset(out, 0, sizeof *out);
     out->pc = -1; out->task = -1;
     const pe_t *p = f->pes[(size_t)y * f->W + x];

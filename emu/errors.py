@@ -146,9 +146,13 @@ class Wait:
                 + ";".join(" " + d.text(self.color) for d in self.dead_ends))
 
 
-def format_waits(waits, deadlock=(), truncated: bool = False) -> list[str]:
+def format_waits(waits, deadlock=(), truncated: bool = False, waits_out_of_memory: bool = False,
+                 deadlock_out_of_memory: bool = False) -> list[str]:
     """The "who waits on whom" section of a hang report from its records (HangError.waits,
-    .deadlock, .waits_truncated): the first WAIT_SHOW waits, how many more, and the cycle."""
+    .deadlock, .waits_truncated, .waits_out_of_memory, .deadlock_out_of_memory): the first
+    WAIT_SHOW waits, how many more, and the cycle, or the note that host memory ran out."""
+    if waits_out_of_memory:
+        return [NO_MEMORY_FOR_WAITS]
     if not waits:
         return []
     lines = ["who waits on whom (along the routes of the colors):"]
@@ -157,11 +161,18 @@ def format_waits(waits, deadlock=(), truncated: bool = False) -> list[str]:
         lines.append(f"  ... and {len(waits) - WAIT_SHOW} more waits")
     if truncated:
         lines.append(f"  (only the first {WAIT_MAX} waits were analysed)")
-    if deadlock:
+    if deadlock_out_of_memory:
+        lines.append(NO_MEMORY_FOR_DEADLOCK)
+    elif deadlock:
         lines.append("  a cycle of waits: " + " -> ".join(f"PE ({x},{y})" for x, y in [*deadlock, deadlock[0]])
                      + ": " + ("it waits for itself, so it cannot go on" if len(deadlock) == 1
                                else "each waits for the next, so none of them can go on") + " (a deadlock)")
     return lines
+
+
+# the notes of the report when host memory ran out in the analysis (the C core's wait_print)
+NO_MEMORY_FOR_WAITS = "(not enough host memory to work out who waits on whom)"
+NO_MEMORY_FOR_DEADLOCK = "(not enough host memory to look for a cycle of waits)"
 
 
 class HangError(WseError):
@@ -169,14 +180,25 @@ class HangError(WseError):
     Fields: cycle; report (str(e)); waits: every CE thread stuck on the fabric as a Wait (the
     report prints the first WAIT_SHOW); deadlock: the PEs (x, y) of the first cycle of waits in
     order, each waiting on the next and the last on the first ([] when there is none);
-    waits_truncated: more threads waited than the WAIT_MAX analysed."""
+    waits_truncated: more threads waited than the WAIT_MAX analysed.
 
-    def __init__(self, cycle: int, report: str, waits=(), deadlock=(), waits_truncated: bool = False):
+    The analysis needs host memory of its own (a few arrays of the fabric's size). When it ran
+    out, the records say so rather than look like a hang without waits or without a deadlock:
+    waits_out_of_memory: it ran out before the waits were recorded, so waits and deadlock are
+    empty although CE threads do wait (the report says "(not enough host memory to work out
+    who waits on whom)"); deadlock_out_of_memory: it ran out before the cycle of waits was
+    looked for (always so when waits_out_of_memory), so deadlock is [] and no Wait has
+    deadlock set, whether or not there is a cycle; the waits themselves are complete."""
+
+    def __init__(self, cycle: int, report: str, waits=(), deadlock=(), waits_truncated: bool = False,
+                 waits_out_of_memory: bool = False, deadlock_out_of_memory: bool = False):
         super().__init__(report)
         self.cycle, self.report = cycle, report
         self.waits: list[Wait] = list(waits)
         self.deadlock: list[tuple[int, int]] = [tuple(pe) for pe in deadlock]
         self.waits_truncated = bool(waits_truncated)
+        self.waits_out_of_memory = bool(waits_out_of_memory)
+        self.deadlock_out_of_memory = bool(deadlock_out_of_memory or waits_out_of_memory)
 
 
 class WatchdogError(WseError):

@@ -28,7 +28,7 @@ except ImportError as e:  # pragma: no cover - a broken install
     raise E.CoreVersionError(
         "the emulator core wse.emu._core is not built; reinstall with `pip install -e .`") from e
 
-API_VERSION = 6
+API_VERSION = 7
 if lib.wse_api_version() != API_VERSION or lib.WSE_API_VERSION != API_VERSION:
     raise E.CoreVersionError(f"wse.emu._core has API version {lib.wse_api_version()}, this "
                              f"package needs {API_VERSION}; rebuild it (`pip install -e .`)")
@@ -229,14 +229,15 @@ class Fabric:
                 expansions=self._expansions(fi.x, fi.y, fi.pc) if line else (),
                 microthread=fi.microthread if fi.microthread >= 0 else None)
         if st == lib.WSE_HANG:
-            waits, deadlock, truncated = self._waits()
-            raise E.HangError(self.cycle, msg, waits, deadlock, truncated)
+            raise E.HangError(self.cycle, msg, **self._waits())
         if st == lib.WSE_WATCHDOG:
             raise E.WatchdogError(self.cycle, msg)
         raise E.WseError(f"{what}: status {st}: {msg}")
 
-    def _waits(self) -> tuple[list, list, bool]:
-        """The last hang's waits from the core (wse_waits): ([Wait], deadlock PEs, truncated)."""
+    def _waits(self) -> dict:
+        """The last hang's waits from the core (wse_waits), as HangError's keyword arguments:
+        waits ([Wait]), deadlock (its PEs), waits_truncated, and whether host memory ran out
+        before the waits (info.status 1) or before the cycle (status 2) were worked out."""
         f = self._f
         info = ffi.new("wse_waits_info *")
         if lib.wse_waits(f, info, ffi.NULL, 0, ffi.NULL, 0, ffi.NULL, 0) != lib.WSE_OK:
@@ -265,7 +266,9 @@ class Fabric:
                 at_rest=tuple((int(e.x), int(e.y)) for e in tg if e.what),
                 dead_ends=tuple(E.DeadEnd((int(e.x), int(e.y)), E.DEAD_END_REASONS[e.what]) for e in dead),
                 deadlock=bool(w.deadlock)))
-        return out, [(int(c.x), int(c.y)) for c in cs[0:nc]], bool(info.truncated)
+        return {"waits": out, "deadlock": [(int(c.x), int(c.y)) for c in cs[0:nc]],
+                "waits_truncated": bool(info.truncated), "waits_out_of_memory": info.status == 1,
+                "deadlock_out_of_memory": info.status in (1, 2)}
 
     def source(self, x: int, y: int, pc: int) -> tuple[str, list[tuple[str, str]]] | None:
         """Where the instruction at pc of PE (x, y) comes from: ("file:line:col", [(macro,
@@ -278,8 +281,8 @@ class Fabric:
         if not lib.wse_pe_placed(self._f, x, y):
             raise E.NotFoundError(f"PE ({x},{y}) has no program")
         st, levels = self._source_levels(x, y, pc)
-        if st == lib.WSE_BAD_ARG:
-            raise E.BadArgError(f"pc {pc} is outside the code of PE ({x},{y})")
+        if st == lib.WSE_BAD_ARG:            # the core's message: "pc N is outside the code of ..."
+            self._check(st)
         if not levels:
             return None
         return levels[0][1], levels[1:]

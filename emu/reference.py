@@ -1557,15 +1557,33 @@ class ReferenceFabric:
 
     WAIT_MAX, WAIT_TGT = E.WAIT_MAX, E.WAIT_TARGETS   # as the C core's wait_analyse
 
-    def wait_records(self) -> tuple[list, list, bool]:
+    def wait_records(self) -> dict:
         """Who waits on whom, after a hang (the C core's wait_analyse, record for record): each
         CE thread stuck on the fabric (a fabric op whose fabin color has no wavelet, one whose
         fabout color's output queue is full, a send waiting for room) as a wse.emu.errors.Wait
         with the PEs whose CEs are at the other end of the color's routes (upstream: whose RAMP
         feeds the route toward it; downstream: whose RAMP it reaches), or where the path ends;
-        then the first cycle among the PEs that wait. Returns (waits, the cycle's PEs in order,
-        whether more threads waited than WAIT_MAX)."""
-        W = self.width
+        then the first cycle among the PEs that wait. Returns HangError's keyword arguments:
+        waits, deadlock (the cycle's PEs in order), waits_truncated (more threads waited than
+        WAIT_MAX), and, as the core's analysis says when an allocation fails, whether host
+        memory ran out (a MemoryError) before the waits (waits_out_of_memory: no records) or
+        before the cycle (deadlock_out_of_memory: the waits without a cycle)."""
+        try:
+            waits, more = self._wait_threads()
+            try:
+                cycle, cycle_oom = self._wait_cycle(waits), False
+            except MemoryError:
+                cycle, cycle_oom = [], True
+            out = self._wait_objects(waits, cycle)
+        except MemoryError:
+            return {"waits": [], "deadlock": [], "waits_truncated": False, "waits_out_of_memory": True,
+                    "deadlock_out_of_memory": True}
+        return {"waits": out, "deadlock": [(v % self.width, v // self.width) for v in cycle],
+                "waits_truncated": more, "waits_out_of_memory": False, "deadlock_out_of_memory": cycle_oom}
+
+    def _wait_threads(self) -> tuple[list, bool]:
+        """wait_records' first step: (every CE thread that waits as (pe, ut or -1, kind, color,
+        task, pc, targets, dead ends), whether more than WAIT_MAX did)."""
         waits = []            # (pe, ut or -1, kind, color, task, pc, targets, dead ends)
         more = False
 
@@ -1599,7 +1617,8 @@ class ReferenceFabric:
                     if n.index not in seen:
                         seen.add(n.index)
                         queue.append(n)
-            return sorted(set(tgt)), ([] if send else sorted(dead))
+            # dead ends only for a wait that no CE can feed (wse.h, wse_wait)
+            return sorted(set(tgt)), ([] if send or tgt else sorted(dead))
 
         def add(p, ut, kind, c, task, pc):
             if any(w[0] == p.index and w[1] == ut and w[2] == kind and w[3] == c for w in waits):
@@ -1639,11 +1658,12 @@ class ReferenceFabric:
                 if ok and op is not None:
                     ok = op_waits(p, op, u)
             more = not ok
-        if not waits:
-            return [], [], False
+        return waits, more
 
-        # the first cycle: depth first from each PE that waits, in index order, over the sorted
-        # targets that wait themselves
+    def _wait_cycle(self, waits) -> list[int]:
+        """wait_records' second step: the first cycle of waits, as PE indices in order ([]:
+        none). Depth first from each PE that waits, in index order, over the sorted targets that
+        wait themselves."""
         nodes = list(dict.fromkeys(w[0] for w in waits))
         adj = {v: sorted({t for w in waits if w[0] == v for t in w[6] if t in adj_keys})
                for adj_keys in [set(nodes)] for v in nodes}
@@ -1667,7 +1687,12 @@ class ReferenceFabric:
                 if t not in mark:
                     mark[t] = 1
                     path.append(t), pos.append(0)
-        # the cycle's edges: the waits of each of its PEs whose targets hold the next one
+        return cycle
+
+    def _wait_objects(self, waits, cycle) -> list:
+        """wait_records' records: a Wait for each wait, an edge of the cycle when its targets
+        hold the next PE of the cycle."""
+        W = self.width
         edges = {(v, cycle[(i + 1) % len(cycle)]) for i, v in enumerate(cycle)}
 
         def xy(i):
@@ -1687,7 +1712,7 @@ class ReferenceFabric:
                 waits_on=tuple(xy(t) for t in tgt), at_rest=tuple(xy(t) for t in tgt if at_rest(t)),
                 dead_ends=tuple(E.DeadEnd(xy(i), reasons[k]) for i, k in dead),
                 deadlock=any((pe, t) in edges for t in tgt)))
-        return out, [xy(v) for v in cycle], more
+        return out
 
     # ---- one cycle ----------------------------------------------------------------------------
     def step(self) -> None:
@@ -1701,11 +1726,12 @@ class ReferenceFabric:
             if not pe.empty():
                 self._flush_stats(pe)
         if not (moved or executed) and not self.idle() and not self._future_events(t):
-            waits, deadlock, truncated = self.wait_records()
+            rec = self.wait_records()
             raise HangError(t + 1, "\n".join([f"hang at cycle {t + 1}: nothing can happen any more, "
                                                f"but the fabric is not idle", self.hang_report()]
-                                              + E.format_waits(waits, deadlock, truncated)),
-                            waits, deadlock, truncated)
+                                              + E.format_waits(rec["waits"], rec["deadlock"], rec["waits_truncated"],
+                                                               rec["waits_out_of_memory"],
+                                                               rec["deadlock_out_of_memory"])), **rec)
 
     def run(self, max_cycles: int | None = None) -> int:
         """Run until idle (returns the cycle), or raise FaultError / HangError /

@@ -159,6 +159,18 @@ class ObjectFile:
                 return self.images[img]
         return None
 
+    def pes_with(self, symbol: str) -> list[tuple[int, int]]:
+        """The placed PEs (x, y) whose image has the symbol `symbol` (a data symbol or a task),
+        in row-major order: what wse.emu.Fabric.pes_with gives once this object is loaded,
+        without loading it. One pass over the placement rectangles (not over the fabric)."""
+        has = [img.symbol(symbol) is not None for img in self.images]
+        first: dict[tuple[int, int], bool] = {}
+        for x, y, w, h, img in self.placement:        # (a PE in two rectangles: the first, as image_at)
+            for yy in range(y, y + h):
+                for xx in range(x, x + w):
+                    first.setdefault((xx, yy), has[img])
+        return sorted((pe for pe, hit in first.items() if hit), key=lambda pe: (pe[1], pe[0]))
+
     # -- bytes --------------------------------------------------------------------------------
     def to_bytes(self) -> bytes:
         return write(self)

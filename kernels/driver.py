@@ -153,17 +153,6 @@ class KernelRun:
     obj: object = field(default=None, repr=False)     # (its repr is the whole object file)
 
 
-def pes_with(obj, symbol: str) -> list[Coord]:
-    """Every placed PE whose image exports `symbol`, in row-major order."""
-    out = []
-    for y in range(obj.height):
-        for x in range(obj.width):
-            img = obj.image_at(x, y)
-            if img is not None and img.symbol(symbol) is not None:
-                out.append((x, y))
-    return out
-
-
 def make_fabric(data: bytes, obj, arch: str, backend: str | None = None):
     """A loaded fabric. backend: "c" (wse.emu.Fabric, the C core), "reference"
     (wse.emu.reference.ReferenceFabric, the slow executable spec) or None: the WSE_EMU
@@ -208,7 +197,7 @@ def run_kernel(source: str | Path, defines: Mapping[str, object] | None = None,
     fab = make_fabric(data, obj, arch, backend)
     for sym, per_pe in (inputs or {}).items():
         if not isinstance(per_pe, Mapping):
-            pes = pes_with(obj, sym)
+            pes = obj.pes_with(sym)
             if not pes:
                 raise KeyError(f"no PE exports the symbol {sym!r}")
             per_pe = {c: per_pe for c in pes}
@@ -227,7 +216,7 @@ def run_kernel(source: str | Path, defines: Mapping[str, object] | None = None,
     if isinstance(outputs, Mapping):
         want = {k: list(v) for k, v in outputs.items()}
     else:
-        want = {k: pes_with(obj, k) for k in outputs}
+        want = {k: obj.pes_with(k) for k in outputs}
         missing = [k for k, pes in want.items() if not pes]
         if missing:
             raise KeyError(f"no PE exports the symbol {missing[0]!r}")

@@ -83,7 +83,7 @@ def record_diffs(core: HangError, ref: HangError) -> list[str]:
             va, vb = getattr(a, fld.name), getattr(b, fld.name)
             if va != vb:
                 out.append(f"waits[{i}].{fld.name}: core {va!r}, reference {vb!r}")
-    for name in ("deadlock", "waits_truncated", "cycle"):
+    for name in ("deadlock", "waits_truncated", "waits_out_of_memory", "deadlock_out_of_memory", "cycle"):
         if getattr(core, name) != getattr(ref, name):
             out.append(f"{name}: core {getattr(core, name)!r}, reference {getattr(ref, name)!r}")
     return out
@@ -100,7 +100,10 @@ def section(report: str) -> list[str]:
 
 def check_records(e: HangError) -> None:
     """What holds of any HangError's records."""
-    assert section(e.report) == WE.format_waits(e.waits, e.deadlock, e.waits_truncated)
+    assert section(e.report) == WE.format_waits(e.waits, e.deadlock, e.waits_truncated, e.waits_out_of_memory,
+                                                e.deadlock_out_of_memory)
+    assert not (e.waits_out_of_memory and (e.waits or e.deadlock)) and not (e.deadlock_out_of_memory and e.deadlock)
+    assert e.deadlock_out_of_memory or not e.waits_out_of_memory
     for w in e.waits:
         assert isinstance(w, WE.Wait) and w.kind in WE.WAIT_KINDS
         assert set(w.at_rest) <= set(w.waits_on)

@@ -61,7 +61,8 @@ def outcome(fab, fn):
             text = str(e)
             facts["waits"] = text[text.find("who waits on whom"):].rstrip("\n") if "who waits on whom" in text else ""
             check_records(e)
-            facts["wait_records"] = (tuple(e.waits), tuple(e.deadlock), e.waits_truncated)
+            facts["wait_records"] = (tuple(e.waits), tuple(e.deadlock), e.waits_truncated, e.waits_out_of_memory,
+                                     e.deadlock_out_of_memory)
         if name == "FaultError":
             pe = getattr(e, "pe", None)
             if pe is None and hasattr(e, "x"):
@@ -81,8 +82,9 @@ def end_diffs(ref_status, core_status) -> list[str]:
     out = [f"end status: reference {ref_status} vs core {core_status}"]
     if ref_status[0] == core_status[0] == "HangError":
         def err(facts):
-            waits, deadlock, truncated = facts["wait_records"]
+            waits, deadlock, truncated, waits_oom, deadlock_oom = facts["wait_records"]
             return SimpleNamespace(waits=list(waits), deadlock=list(deadlock), waits_truncated=truncated,
+                                   waits_out_of_memory=waits_oom, deadlock_out_of_memory=deadlock_oom,
                                    cycle=facts["cycle"])
         out += record_diffs(err(core_status[1]), err(ref_status[1]))
     return out

@@ -72,6 +72,32 @@ def test_pes_with(cls):
         f.pes_with("")
 
 
+@pytest.mark.parametrize("name", ["s07", "total", "main", "work", "nothing"])
+def test_the_object_file_answers_pes_with_as_the_loaded_fabrics_do(name):
+    """wse.isa.objfile.ObjectFile.pes_with gives the same PEs without loading the object (the
+    kernel driver uses it to find where inputs and outputs live)."""
+    from wse.isa import objfile
+    want = {"s07": [(0, 0), (1, 0), (2, 0), (1, 1), (2, 1)], "total": [(3, 0), (0, 1)], "nothing": []}
+    got = objfile.read(OBJ).pes_with(name)
+    assert got == fabric(Fabric).pes_with(name) == fabric(ReferenceFabric).pes_with(name)
+    assert got == want.get(name, got) and (got != [] or name == "nothing")
+
+
+def test_object_pes_with_follows_the_placement_not_the_whole_fabric():
+    """A wide object with two PEs placed: the answer comes from the placement rectangles (a
+    4096x4096 fabric is not walked PE by PE), row-major across rectangles."""
+    import time
+
+    from wse.isa import objfile
+    obj = objfile.read(OBJ)
+    obj.width = obj.height = 4096
+    obj.placement = [(4000, 7, 1, 1, 1), (5, 4095, 3, 1, 0), (0, 7, 2, 1, 0)]
+    t = time.perf_counter()
+    assert obj.pes_with("s07") == [(0, 7), (1, 7), (5, 4095), (6, 4095), (7, 4095)]
+    assert obj.pes_with("total") == [(4000, 7)]
+    assert time.perf_counter() - t < 0.5
+
+
 @pytest.mark.parametrize("cls", BOTH)
 def test_pes_with_needs_a_program(cls):
     with pytest.raises(BadArgError, match="no program is loaded"):

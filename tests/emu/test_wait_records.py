@@ -10,6 +10,8 @@ send or by a fabout op, receiving first or sending first), open or closed into a
 them deadlock or starve somewhere."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, strategies as st
 
@@ -270,5 +272,212 @@ def test_a_hang_pickles_whole():
     for e in (core, ref):
         back = pickle.loads(pickle.dumps(e))
         assert type(back) is HangError and str(back) == str(e)
-        assert (back.cycle, back.waits, back.deadlock, back.waits_truncated) == \
-               (e.cycle, e.waits, e.deadlock, e.waits_truncated)
+        fields = ("cycle", "waits", "deadlock", "waits_truncated", "waits_out_of_memory", "deadlock_out_of_memory")
+        assert [getattr(back, k) for k in fields] == [getattr(e, k) for k in fields]
+        assert (e.waits_out_of_memory, e.deadlock_out_of_memory) == (False, False)
+
+
+@pytest.mark.parametrize("step", ["_wait_threads", "_wait_cycle", "_wait_objects"])
+def test_the_reference_out_of_host_memory_in_the_analysis(monkeypatch, step):
+    """The reference's analysis is Python: a MemoryError in one of its steps (raised on purpose
+    here) gives what the C core gives when its allocations fail (test_core_nomem.py makes those
+    fail for real): the records say what was lost, the report has the core's note, and the
+    error pickles with those fields. Host memory that runs out in the cycle search leaves the
+    waits; anywhere else, no waits."""
+    def out_of_memory(*args, **kwargs):
+        raise MemoryError
+    monkeypatch.setattr(ReferenceFabric, step, out_of_memory)
+    fab = ReferenceFabric(2, 1, "wse2")
+    fab.load(assemble_text(open_deadlock()))
+    with pytest.raises(HangError) as info:
+        fab.run()
+    e = info.value
+    check_records(e)
+    if step == "_wait_cycle":
+        assert [str(w) for w in e.waits] == ["PE (0,0) waits for color 1 from PE (1,0)",
+                                             "PE (1,0) waits for color 2 from PE (0,0)"]
+        assert e.deadlock == [] and not any(w.deadlock for w in e.waits)
+        assert (e.waits_out_of_memory, e.deadlock_out_of_memory) == (False, True)
+        assert section(e.report)[-1] == E.NO_MEMORY_FOR_DEADLOCK == "(not enough host memory to look for a cycle of waits)"
+    else:
+        assert e.waits == [] and e.deadlock == []
+        assert (e.waits_out_of_memory, e.deadlock_out_of_memory) == (True, True)
+        assert section(e.report) == [E.NO_MEMORY_FOR_WAITS] == ["(not enough host memory to work out who waits on whom)"]
+    import pickle
+    back = pickle.loads(pickle.dumps(e))
+    assert (back.waits, back.deadlock, back.waits_out_of_memory, back.deadlock_out_of_memory) == \
+           (e.waits, e.deadlock, e.waits_out_of_memory, e.deadlock_out_of_memory)
+
+
+def test_format_waits_prints_the_out_of_memory_notes():
+    w = E.Wait(pe=(0, 0), kind="fabin", color=1, waits_on=((1, 0),))
+    assert E.format_waits([w], [], False, True, True) == [E.NO_MEMORY_FOR_WAITS]
+    assert E.format_waits([w], [], False, False, True) == [
+        "who waits on whom (along the routes of the colors):", "  PE (0,0) waits for color 1 from PE (1,0)",
+        E.NO_MEMORY_FOR_DEADLOCK]
+    assert E.format_waits([w]) == E.format_waits([w], [], False, False, False)
+    assert E.NO_MEMORY_FOR_DEADLOCK not in E.format_waits([w])
+    # a HangError built with waits_out_of_memory alone has lost the cycle too
+    e = HangError(5, "r", waits_out_of_memory=True)
+    assert e.deadlock_out_of_memory and not HangError(5, "r").deadlock_out_of_memory
+
+
+def test_a_wait_that_a_ce_feeds_has_no_dead_ends():
+    """PE (0,0)'s route for color 1 takes it from its CE and from off the fabric: PE (1,0)'s
+    wait has a CE to wait on, so the edge is no dead end. Both emulators listed it among
+    dead_ends too, which wse.h (wse_wait) and Wait say only a wait that no CE can feed has
+    (check_records failed on it)."""
+    src = f""".fabric 2, 1
+.program f
+    .route 1, ramp | west -> east
+    .task main, local, start
+main:
+    exit
+.endprogram
+.program w
+    .route 1, west -> ramp
+{READ_ONE}.endprogram
+.place f, 0, 0
+.place w, 1, 0
+"""
+    core, _ = hang_both(src, (2, 1))
+    [w] = core.waits
+    assert w.waits_on == ((0, 0),) and w.at_rest == ((0, 0),) and w.dead_ends == ()
+    info = ffi.new("wse_waits_info *")
+    fab = Fabric(2, 1, "wse2")
+    fab.load(assemble_quietly(src))
+    with pytest.raises(HangError):
+        fab.run()
+    assert lib.wse_waits(fab._f, info, ffi.NULL, 0, ffi.NULL, 0, ffi.NULL, 0) == lib.WSE_OK
+    assert (info.n_waits, info.n_ends) == (1, 1)          # the target, and no dead end
+
+
+# ---------------------------------------------------------------------------------------------
+# the rarer lines of the section: a route that leads to no CE, and the 64 targets a wait keeps
+
+# Color 5 goes round a ring of routes, PE (0,0) -> (1,0) -> (1,1) -> (0,1) -> (0,0), whose only
+# RAMP is PE (0,0)'s input: its CE sends into the ring, and no route of the ring delivers to a
+# CE. The wavelets circle until every router buffer of the ring is full; then nothing moves,
+# and the sender waits for room with nobody downstream to drain it. (A send on a color without
+# a route, or whose route's TX is empty or leaves for a PE without a program, is a fault
+# instead; a TX off the fabric goes to the host, which always drains: a ring is the way to
+# reach this line.)
+RING_WITHOUT_A_CE = """.fabric 2, 2
+.program a
+    .route 5, ramp | south -> east
+{body}.endprogram
+.program b
+    .route 5, west -> south
+.endprogram
+.program c
+    .route 5, north -> west
+.endprogram
+.program d
+    .route 5, east -> north
+.endprogram
+.place a, 0, 0
+.place b, 1, 0
+.place c, 1, 1
+.place d, 0, 1
+"""
+SEND_40 = """    .task main, local, start
+main:
+    li r2, 40
+again:
+    send 5, r2
+    addi r2, r2, -1
+    bne r2, r0, again
+    exit
+"""
+FABOUT_40_ON_UT2 = """    .dsd outbox, fabout, color=5, len=40
+    .dsd buf, mem1d, base=data, len=40
+    .task main, local, start
+main:
+    ldsd d1, outbox
+    ldsd a1, buf
+    mov32 d1, a1 async ut2
+    exit
+    .data
+data: .zero 80
+"""
+
+
+@pytest.mark.parametrize("body, kind, ut, pc, who", [
+    (SEND_40, "send", None, 2, "PE (0,0)"),
+    (FABOUT_40_ON_UT2, "fabout", 2, 2, "PE (0,0) ut2"),
+])
+def test_a_route_that_leads_to_no_ce(body, kind, ut, pc, who):
+    core, ref = hang_both(RING_WITHOUT_A_CE.format(body=body), (2, 2))
+    [w] = core.waits
+    assert (w.pe, w.kind, w.color, w.microthread, w.task_name, w.pc) == ((0, 0), kind, 5, ut, "main", pc)
+    assert w.waits_on == () and w.at_rest == () and w.dead_ends == () and not w.deadlock
+    line = f"{who} waits to send color 5, but its route leads to no CE"
+    assert str(w) == line
+    for e in (core, ref):
+        assert section(e.report) == ["who waits on whom (along the routes of the colors):", "  " + line]
+        # the ring is full: each of its routers holds wavelets it cannot pass on
+        assert e.report.count("buffer full") >= 4
+
+
+def _feeders(n: int) -> str:
+    """PEs (0,0) .. (n-1,0) feed color 1 east along one route (each takes it from its CE and
+    from the west), and PE (n,0) waits for it; none of the feeders sends."""
+    return f""".fabric {n + 1}, 1
+.program f
+    .route 1, ramp | west -> east
+    .task main, local, start
+main:
+    exit
+.endprogram
+.program w
+    .route 1, west -> ramp
+{READ_ONE}.endprogram
+.place f, 0, 0, {n}, 1
+.place w, {n}, 0
+"""
+
+
+def _multicast(n: int) -> str:
+    """PE (0,0) sends color 2 east, and the route delivers it to each of the n PEs after it
+    (west -> ramp | east); none of them reads, so the queues fill back to the sender."""
+    return f""".fabric {n + 1}, 1
+.program s
+    .route 2, ramp -> east
+{SEND_40.replace("send 5", "send 2").replace("li r2, 40", "li r2, 100")}.endprogram
+.program r
+    .route 2, west -> ramp | east
+    .task main, local, start
+main:
+    exit
+.endprogram
+.program last
+    .route 2, west -> ramp
+    .task main, local, start
+main:
+    exit
+.endprogram
+.place s, 0, 0
+.place r, 1, 0, {n - 1}, 1
+.place last, {n}, 0
+"""
+
+
+@pytest.mark.parametrize("n", [E.WAIT_TARGETS, E.WAIT_TARGETS + 1])
+@pytest.mark.parametrize("program, kind", [(_feeders, "fabin"), (_multicast, "send")])
+def test_a_wait_keeps_at_most_64_targets_the_nearest_along_the_route(program, kind, n):
+    """64 CEs at the other end are all kept; of 65, the farthest along the route is dropped
+    (the walk is breadth-first from the waiting PE), on both emulators."""
+    core, _ = hang_both(program(n), (n + 1, 1))
+    [w] = core.waits
+    assert w.kind == kind and w.dead_ends == ()
+    if kind == "fabin":       # PE (n,0) waits on the feeders (0,0) .. (n-1,0), nearest first
+        want = [(x, 0) for x in range(n - E.WAIT_TARGETS, n)]
+        assert w.pe == (n, 0)
+    else:                     # PE (0,0) waits on the receivers (1,0) .. (n,0)
+        want = [(x, 0) for x in range(1, E.WAIT_TARGETS + 1)]
+        assert w.pe == (0, 0)
+    assert list(w.waits_on) == want and len(w.waits_on) == E.WAIT_TARGETS
+    assert w.at_rest == w.waits_on                      # none of them runs anything
+    [text] = section(core.report)[1:]
+    named = [tuple(map(int, m)) for m in re.findall(r"PE \((\d+),(\d+)\)", text)]
+    assert named == [w.pe] + want + want          # the waiter, its targets, a note for each

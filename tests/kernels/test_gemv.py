@@ -147,13 +147,13 @@ def test_bench_gemv_small():
 def test_bench_layout_fits():
     """The benchmark's layout (4096 x 4096 on 64 x 64 PEs) assembles: every PE is placed,
     holds a 64 x 64 block, and only the top row has x."""
-    from wse.kernels.driver import assemble, kernel_source, load_object, pes_with
+    from wse.kernels.driver import assemble, kernel_source, load_object
     from wse.kernels.gemv.run import defines_for
     obj = load_object(assemble(kernel_source("gemv/gemv.s"), defines_for(4096, 4096, 64, 64)))
     assert (obj.width, obj.height) == (64, 64)
-    assert len(pes_with(obj, "A")) == 64 * 64
+    assert len(obj.pes_with("A")) == 64 * 64
     assert obj.image_at(63, 63).symbol("A").count == 64 * 64
-    assert pes_with(obj, "x") == [(px, 0) for px in range(64)]
+    assert obj.pes_with("x") == [(px, 0) for px in range(64)]
 
 
 def test_run_kernel_takes_text_or_path_and_one_array_for_every_pe(tmp_path):
