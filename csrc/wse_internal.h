@@ -87,6 +87,7 @@ typedef struct image {
     dinsn_t *dec;
     uint32_t n_chunks; chunk_t *chunks;
     uint32_t n_dsd; dsd_t *dsd;
+    const char **dsd_name;        /* n_dsd names ("": the DSD has none), into the strtab copy */
     task_t tasks[NTASKS];
     uint64_t local_mask;          /* local and control tasks */
     uint64_t data_mask;           /* data tasks */
