@@ -185,7 +185,12 @@ static void disasm_img(const image_t *img, unsigned int word, char *out, unsigne
         else if (!strcmp(tok, "shamt")) snprintf(piece, sizeof piece, "%u", WSE_F_SHAMT(w));
         else if (!strcmp(tok, "tgt24")) snprintf(piece, sizeof piece, "%u", WSE_F_TGT24(w));
         else if (!strcmp(tok, "dsr")) { unsigned v = WSE_F_DSR(w); snprintf(piece, sizeof piece, "%c%u", "dab"[v >> 3], v & 7); }
-        else if (!strcmp(tok, "dsdidx")) snprintf(piece, sizeof piece, "%u", WSE_F_DSDIDX(w));
+        else if (!strcmp(tok, "dsdidx")) {
+            /* the DSD by name where the image has one (as wse-objdump prints it) */
+            unsigned v = WSE_F_DSDIDX(w);
+            if (img && v < img->n_dsd && img->dsd_name[v][0]) snprintf(piece, sizeof piece, "%s", img->dsd_name[v]);
+            else snprintf(piece, sizeof piece, "%u", v);
+        }
         else if (!strcmp(tok, "color")) snprintf(piece, sizeof piece, "%u", WSE_F_COLOR(w));
         else if (!strcmp(tok, "tid")) {
             const char *tn = task_txt(img, WSE_F_TID(w));

@@ -335,6 +335,8 @@ class PE:
         for s in img.symbols:
             if s.type == "task":
                 self.task_names.setdefault(s.value, s.name)
+        # index -> name: an ldsd operand by the DSD's name, as the C core prints it
+        self.dsd_names = {i: d.name for i, d in enumerate(img.dsds) if d.name}
         for t in img.tasks:
             if t.activated:
                 self.activated |= 1 << t.id
@@ -357,7 +359,7 @@ class PE:
     def insn_text(self, pc):
         if self.img is None or pc is None or not 0 <= pc < len(self.decoded):
             return None
-        return format_insn(self.decoded[pc], pc, task_names=self.task_names)
+        return format_insn(self.decoded[pc], pc, task_names=self.task_names, dsd_names=self.dsd_names)
 
     def history(self, before=None) -> list:
         """The last TRACE_LEN instructions the main thread executed whose own cycle is before

@@ -200,7 +200,8 @@ def test_fault_fields_agree(name):
 
 def test_insn_names_tasks_in_both():
     """Task operands are printed by name in both emulators' texts (the C core printed ids),
-    in the trace, in insn and in the async clause; an id with no name stays a number."""
+    in the trace, in insn and in the async clause; an id with no name stays a number. So is the
+    DSD an ldsd loads (object format 3 keeps DSD names)."""
     src = ("    .task main, local, start\n    .task other, local\n    .task third, local, id=9\n"
            "    .dsd m, mem1d, base=buf, len=2\nmain:\n    activate other\n    ldsd d0, m\n"
            "    fmovs d0, r0 async ut1 activate third\n    block 12\n    trap 1\nother:\n    exit\n"
@@ -209,7 +210,7 @@ def test_insn_names_tasks_in_both():
     for cls in (Fabric, ReferenceFabric):
         e = fault_of(cls, obj, (1, 1), None)
         texts = [t for _, _, t in e.trace]
-        assert texts[-4:] == ["activate other", "ldsd d0, 0", "fmovs d0, r0 async ut1 activate third",
+        assert texts[-4:] == ["activate other", "ldsd d0, m", "fmovs d0, r0 async ut1 activate third",
                               "block 12"], (cls, texts)
         assert e.insn == "trap 1"
 
@@ -426,6 +427,9 @@ def test_an_unnamed_dsd_is_named_by_its_index():
     b.dsd("mem1d", "buf", 4, name="whole")
     b.task(0, "main", activated=True)
     obj = objfile.ObjectFile.from_pe_images("wse2", 1, 1, {(0, 0): b.build()}).to_bytes()
-    reasons = {fault_of(cls, obj, (1, 1), None).reason for cls in (Fabric, ReferenceFabric)}
+    faults = [fault_of(cls, obj, (1, 1), None) for cls in (Fabric, ReferenceFabric)]
+    for e in faults:      # the ldsd operands: by name where the DSD has one
+        assert [t for _, _, t in e.trace] == ["ldsd d0, whole", "ldsd a0, 0"], e.trace
+    reasons = {e.reason for e in faults}
     assert reasons == {"source a0 (loaded from DSD 0 by the ldsd at pc 1, <builder>:1:1) has 3 elements but the "
                        "destination d0 (loaded from DSD `whole` by the ldsd at pc 0, <builder>:1:1) has 4"}
