@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from wse.isa import load
@@ -46,6 +46,8 @@ MAX_FABRIC = 4096
 ELEM_WORDS = {"f16": 1, "u16": 1, "f32": 2, "u32": 2}
 TASK_KINDS = {"local": 0, "data": 1, "control": 2}
 DSD_KINDS = {"mem1d": 1, "mem4d": 2, "fabin": 3, "fabout": 4}
+# what an object file's DSD name may be (wse.isa.objfile checks the same)
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 FIELD_DESC = {"gpr": "a register (r0-r15)", "dsr": "a DSR (d0-d7, a0-a7, b0-b7)",
               "dsr_d": "a destination DSR (d0-d7)", "dsr_a": "a source-0 DSR (a0-a7)",
               "dsr_b": "a source-1 DSR (b0-b7)", "mem": "a memory operand [rN + offset]",
@@ -1643,13 +1645,35 @@ class ProgramWalk(Walker):
         return of.Route(color, tuple(positions), iq, oq)
 
     def dsd(self, d, preset):
+        """The DSD table entry of a `.dsd`, named as declared (in a macro, the name the caller
+        passed), or by its `name="..."` (wse-objdump writes one when the stored name cannot be
+        the symbol: "" for a DSD without a name, or a name that repeats in the image)."""
+        s = d["stmt"]
+        kw = [a for a in s.args[2:] if type(a) is Kw and a.name == "name"]
+        if len(kw) > 1:
+            raise AsmError("`name=` is given twice", kw[1].namepos)
+        if kw:
+            v = kw[0].value
+            if type(v) is not Str or (v.value and not _IDENT.match(v.value)):
+                raise AsmError('`name=` takes a string that is an identifier or empty: the name the '
+                               'object file stores for the DSD (name="" for none)', v.pos)
+            name = v.value
+        else:
+            nm = self.arg_name(s.args[0], d["scope"])[0]
+            name = nm.name if type(nm) is Name else ""
+        return replace(self.dsd_fields(d, preset), name=name)
+
+    def dsd_fields(self, d, preset):
         s = d["stmt"]
         scope = d["scope"]
         kind = d["kind"]
         kw = {}
         for a in s.args[2:]:
             if type(a) is not Kw:
-                raise AsmError("DSD fields are given as NAME=VALUE (base=, len=, stride=, color=)", a.pos)
+                raise AsmError("DSD fields are given as NAME=VALUE (base=, len=, stride=, color=, "
+                               "name=)", a.pos)
+            if a.name == "name":
+                continue
             if a.name in kw:
                 raise AsmError(f"`{a.name}=` is given twice", a.namepos)
             kw[a.name] = a
@@ -1657,7 +1681,8 @@ class ProgramWalk(Walker):
                    "fabin": ("color", "len"), "fabout": ("color", "len")}[kind]
         for k, a in kw.items():
             if k not in allowed:
-                raise AsmError(f"a {kind} DSD has no field `{k}`; its fields: {', '.join(allowed)}", a.namepos)
+                raise AsmError(f"a {kind} DSD has no field `{k}`; its fields: {', '.join(allowed)}, name",
+                               a.namepos)
         for need in ("base", "len") if kind.startswith("mem") else ("color", "len"):
             if need not in kw:
                 raise AsmError(f"a {kind} DSD needs `{need}=`", s.namepos)

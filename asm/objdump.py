@@ -117,17 +117,27 @@ def _image(img: of.Image, index: int, label: str, isa) -> list[str]:
     for r in img.routes:
         pos = ", ".join(f"{ports(rx)} -> {ports(tx)}" for rx, tx in r.positions)
         out.append(f"    .route {r.color}, {pos}, iq={r.iq}, oq={r.oq}")
+    # each DSD under its own name; one the program cannot declare as is (a name that repeats in
+    # the image, as a macro's local DSD does, or none) under a fresh one, with name="..." giving
+    # the name the object stores
+    dsd_names = {}
     for k, d in enumerate(img.dsds):
-        nm = names.fresh(f"dsd_{k}")
+        if d.name and _ok_ident(d.name) and d.name not in names.taken:
+            nm = names.fresh(d.name)
+            extra = ""
+        else:
+            nm = names.fresh(d.name or f"dsd_{k}")
+            extra = f", name={quote(d.name)}"
+        dsd_names[k] = nm
         if d.kind in (of.DSD_FABIN, of.DSD_FABOUT):
             kind = "fabin" if d.kind == of.DSD_FABIN else "fabout"
-            out.append(f"    .dsd {nm}, {kind}, color={d.color}, len={d.lens[0]}")
+            out.append(f"    .dsd {nm}, {kind}, color={d.color}, len={d.lens[0]}{extra}")
         elif d.kind == of.DSD_MEM1D:
-            out.append(f"    .dsd {nm}, mem1d, base={d.base:#x}, len={d.lens[0]}, stride={d.strides[0]}")
+            out.append(f"    .dsd {nm}, mem1d, base={d.base:#x}, len={d.lens[0]}, stride={d.strides[0]}{extra}")
         else:
             lens = ", ".join(str(v) for v in d.lens[:d.ndim])
             st = ", ".join(str(v) for v in d.strides[:d.ndim])
-            out.append(f"    .dsd {nm}, mem4d, base={d.base:#x}, len=[{lens}], stride=[{st}]")
+            out.append(f"    .dsd {nm}, mem4d, base={d.base:#x}, len=[{lens}], stride=[{st}]{extra}")
     # code with .loc
     line_at = {}
     for ln in img.lines:
@@ -143,7 +153,7 @@ def _image(img: of.Image, index: int, label: str, isa) -> list[str]:
                 via = "".join(f", {quote(m)}, {quote(f)}, {li}, {co}" for m, f, li, co in ln.via)
                 out.append(f"    .loc {quote(ln.file)}, {ln.line}, {ln.col}{via}")
         d = decode(w, isa)
-        text = format_insn(d, pc, task_names=task_names, isa=isa) if d else f".word {w:#010x}"
+        text = format_insn(d, pc, task_names=task_names, isa=isa, dsd_names=dsd_names) if d else f".word {w:#010x}"
         out.append(f"    {text:<40} ; {pc}: {w:#010x}")
     # data
     if img.chunks or img.mem_words > 2 * len(img.code):

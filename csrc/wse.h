@@ -40,7 +40,9 @@
 /* 7: a PE outside the fabric is WSE_BAD_ARG in every call (wse_symbol, wse_mem_read,
    wse_mem_write, wse_task_id and wse_send returned WSE_NOT_FOUND), and every error sets the
    message (wse_source, wse_load, wse_*_read, wse_fault_get, wse_stats_get did not) */
-#define WSE_API_VERSION 7
+/* 8: wse_dsd_name, and where a DSR comes from in wse_dsr_state (dsd, ldsd_pc, changed,
+   changed_op, changed_pc); the fault info's reason is 1024 bytes */
+#define WSE_API_VERSION 8
 
 typedef struct wse_fabric wse_fabric;
 
@@ -98,7 +100,7 @@ typedef struct wse_fault_info {
     char file[256];
     char insn[96];            /* the instruction disassembled (task operands by name where the
                                  image has them: `activate done`) */
-    char reason[512];
+    char reason[1024];        /* (a DSR is named with the DSD it was loaded from: room for two) */
     /* the last instructions the PE's main thread executed before the fault, oldest first (at
        most 16, across tasks; the faulting one is not among them): own cycle, pc, word */
     /* the microthread (0..7) whose async op faulted after its issue: task, task_name, pc,
@@ -143,6 +145,12 @@ typedef struct wse_dsr_state {
     long long base;
     unsigned int len[4];
     int stride[4];
+    /* where it comes from: dsd, the DSD table entry the last ldsd loaded it from (-1: no ldsd
+       did; its name: wse_dsd_name) and ldsd_pc, that ldsd's pc; changed, what changed since
+       (bit 0 the base, by dsdbase/dsdadd/dsdaddi; bit 1 the length, by dsdlen), and
+       changed_op, changed_pc: the opcode and pc of the last instruction that changed it
+       (0 and -1 when none did; all of them when dsd is -1) */
+    int dsd, ldsd_pc, changed, changed_op, changed_pc;
 } wse_dsr_state;
 
 /* A snapshot of one PE (see docs/emulator.md). Queues: n*[c] entries of q*[c][..]. */
@@ -278,6 +286,10 @@ int wse_symbol_at(wse_fabric *f, unsigned int x, unsigned int y, unsigned int i,
    unsigned ints; NULL with cap 0 for the count alone). */
 int wse_symbol_pes(wse_fabric *f, const char *name, int kind, unsigned int *xy,
                    unsigned long long cap, unsigned long long *n);
+
+/* The name of DSD table entry i of PE (x, y)'s image ("" when it has none; valid until the
+   next load); WSE_BAD_ARG for i past the table. */
+int wse_dsd_name(wse_fabric *f, unsigned int x, unsigned int y, unsigned int i, const char **name);
 
 /* Tasks. */
 int wse_task_id(wse_fabric *f, unsigned int x, unsigned int y, const char *name, int *tid);

@@ -213,7 +213,12 @@ static void disasm_img(const image_t *img, unsigned int word, char *out, unsigne
         else if (!strcmp(tok, "shamt")) snprintf(piece, sizeof piece, "%u", WSE_F_SHAMT(w));
         else if (!strcmp(tok, "tgt24")) snprintf(piece, sizeof piece, "%u", WSE_F_TGT24(w));
         else if (!strcmp(tok, "dsr")) { unsigned v = WSE_F_DSR(w); snprintf(piece, sizeof piece, "%c%u", "dab"[v >> 3], v & 7); }
-        else if (!strcmp(tok, "dsdidx")) snprintf(piece, sizeof piece, "%u", WSE_F_DSDIDX(w));
+        else if (!strcmp(tok, "dsdidx")) {
+            /* the DSD by name where the image has one (as wse-objdump prints it) */
+            unsigned v = WSE_F_DSDIDX(w);
+            if (img && v < img->n_dsd && img->dsd_name[v][0]) snprintf(piece, sizeof piece, "%s", img->dsd_name[v]);
+            else snprintf(piece, sizeof piece, "%u", v);
+        }
         else if (!strcmp(tok, "color")) snprintf(piece, sizeof piece, "%u", WSE_F_COLOR(w));
         else if (!strcmp(tok, "tid")) {
             const char *tn = task_txt(img, WSE_F_TID(w));
@@ -291,6 +296,30 @@ static void pc_at(const pe_t *p, uint32_t pc, const char *pre, char *out, size_t
     const line_t *l = pc < p->img->n_code ? line_for(p->img, pc) : NULL;
     if (l) snprintf(out, n, "%s%s:%u:%u", pre, l->file, l->line, l->col);
     else if (n) out[0] = 0;
+}
+
+/* out = pre + where DSR contents come from (src: p->dsr_src[i] or an op's copy), as the
+   reference interpreter's dsr_origin prints it: "loaded from DSD `NAME` by the ldsd at pc P,
+   file:line:col, in `m` at file:line:col" ("DSD N" for a DSD without a name; the ldsd's
+   position and the macro invocations it comes from, when it has one), then "; base changed
+   since, last by the dsdaddi at pc Q" when dsdbase/dsdadd/dsdaddi or dsdlen (the length)
+   changed it; "" (no pre) when no ldsd loaded it */
+static void dsr_origin(const wse_fabric_t *f, const pe_t *p, const dsr_src_t *src, const char *pre, char *out,
+                       size_t n) {
+    if (!n) return;
+    out[0] = 0;
+    if (!src->dsd1 || src->dsd1 > p->img->n_dsd) return;
+    uint32_t i = src->dsd1 - 1;
+    const char *nm = p->img->dsd_name[i];
+    int w = nm[0] ? snprintf(out, n, "%sloaded from DSD `%s` by the ldsd at pc %u", pre, nm, src->pc)
+                  : snprintf(out, n, "%sloaded from DSD %u by the ldsd at pc %u", pre, i, src->pc);
+    if (w < 0 || (size_t)w >= n) return;
+    size_t k = app_where(f, out, n, (size_t)w, src->pc < p->img->n_code ? line_for(p->img, src->pc) : NULL,
+                         ", ", NULL, "");
+    if (k >= n || !src->chg) return;
+    static const char *WHAT[4] = { "", "base", "length", "base and length" };
+    snprintf(out + k, n - k, "; %s changed since, last by the %s at pc %u", WHAT[src->chg & 3],
+             opcode_mnemonic(src->chg_op), src->chg_pc);
 }
 
 int wse_source(const wse_fabric *f, unsigned int x, unsigned int y, unsigned int pc,
@@ -828,6 +857,21 @@ int wse_symbol_count(wse_fabric *f, unsigned int x, unsigned int y, unsigned int
     return WSE_OK;
 }
 
+int wse_dsd_name(wse_fabric *f, unsigned int x, unsigned int y, unsigned int i, const char **name) {
+    if (!f) return WSE_BAD_ARG;
+    if (!name) return null_arg(f, "wse_dsd_name", "name");
+    *name = NULL;
+    pe_t *p;
+    int st = pe_of(f, x, y, &p);
+    if (st) return st;
+    if (i >= p->img->n_dsd) {
+        wse__set_msg(f, "PE (%u,%u) (image %s) has %u DSDs; there is no DSD %u", x, y, p->img->name, p->img->n_dsd, i);
+        return WSE_BAD_ARG;
+    }
+    *name = p->img->dsd_name[i];
+    return WSE_OK;
+}
+
 int wse_symbol_at(wse_fabric *f, unsigned int x, unsigned int y, unsigned int i, const char **name,
                   int *type) {
     if (!f) return WSE_BAD_ARG;
@@ -1185,22 +1229,32 @@ static int dsd_unit(const dsr_t *d) {
 static inline int is_mem(const dsr_t *d) { return d->kind == WSE_DSD_MEM1D || d->kind == WSE_DSD_MEM4D; }
 static inline int is_fab(const dsr_t *d) { return d->kind == WSE_DSD_FABIN || d->kind == WSE_DSD_FABOUT; }
 
+/* " (loaded from DSD ...)" for DSR r of p (dsr_origin), "" when no ldsd loaded it */
+static const char *dsr_paren(const wse_fabric_t *f, const pe_t *p, const dsr_src_t *src, char *out, size_t n) {
+    dsr_origin(f, p, src, "", out + 2, n - 2);
+    if (!out[2]) { out[0] = 0; return out; }
+    out[0] = ' '; out[1] = '(';
+    size_t k = strlen(out);
+    if (k + 1 < n) { out[k] = ')'; out[k + 1] = 0; }
+    return out;
+}
+
 /* Check one element (range, then alignment, then code for a destination). The operand is named
-   dsr + idx ("d0", "a3"...) in the report. */
-static int check_elem(wse_fabric_t *f, pe_t *p, int64_t a, uint32_t e, int is_dst, char dsr, unsigned idx, int pc,
-                      uint64_t t) {
+   dsr + idx ("d0", "a3"...) in the report, with the DSD it was loaded from (src). */
+static int check_elem(wse_fabric_t *f, pe_t *p, int64_t a, uint32_t e, int is_dst, char dsr, unsigned idx,
+                      const dsr_src_t *src, int pc, uint64_t t) {
     int range = a < 0 || a + (int64_t)e > (int64_t)f->sram_words;
     int align = !range && e == 2 && (a & 1);
     int code = !range && !align && is_dst && a < 2 * (int64_t)p->img->n_code;
     if (!range && !align && !code) return 0;
-    char which[8];
-    snprintf(which, sizeof which, "%c%u", dsr, idx);
+    char which[600], org[580];
+    snprintf(which, sizeof which, "%c%u operand%s", dsr, idx, dsr_paren(f, p, src, org, sizeof org));
     if (range)
-        fault(f, p, WSE_FK_MEM_RANGE, pc, t, "%s operand: element address %lld is outside SRAM (%u 16-bit words: a %u-byte element starts at word 0..%u)", which, (long long)a, f->sram_words, 2 * e, f->sram_words - e);
+        fault(f, p, WSE_FK_MEM_RANGE, pc, t, "%s: element address %lld is outside SRAM (%u 16-bit words: a %u-byte element starts at word 0..%u)", which, (long long)a, f->sram_words, 2 * e, f->sram_words - e);
     else if (align)
-        fault(f, p, WSE_FK_MISALIGNED, pc, t, "%s operand: 32-bit element at odd word address %lld", which, (long long)a);
+        fault(f, p, WSE_FK_MISALIGNED, pc, t, "%s: 32-bit element at odd word address %lld", which, (long long)a);
     else
-        fault(f, p, WSE_FK_WRITE_CODE, pc, t, "%s operand: element at word %lld is in the code region [0, %u)", which, (long long)a, 2 * p->img->n_code);
+        fault(f, p, WSE_FK_WRITE_CODE, pc, t, "%s: element at word %lld is in the code region [0, %u)", which, (long long)a, 2 * p->img->n_code);
     f->fault.address = a;
     return -1;
 }
@@ -1224,6 +1278,7 @@ static inline int mem1d_ok(const wse_fabric_t *f, const pe_t *p, const dsr_t *d,
 /* Check every element of a memory operand in element order; returns 0 or faults. */
 static int check_mem(wse_fabric_t *f, pe_t *p, const dsr_t *d, uint64_t n, uint32_t e, int is_dst,
                      char dsr, unsigned idx, int pc, uint64_t t) {
+    const dsr_src_t *src = &p->dsr_src[(dsr == 'd' ? 0 : dsr == 'a' ? 8 : 16) + idx];
     if (!n) return 0;
     int64_t lo = d->base, hi = d->base;
     if (d->kind == WSE_DSD_MEM1D) {
@@ -1237,7 +1292,7 @@ static int check_mem(wse_fabric_t *f, pe_t *p, const dsr_t *d, uint64_t n, uint3
     }
     if (span_ok(f, p, lo, hi, d->base, e, is_dst)) return 0;
     for (uint64_t i = 0; i < n; i++)
-        if (check_elem(f, p, dsd_addr(d, i, e), e, is_dst, dsr, idx, pc, t)) return -1;
+        if (check_elem(f, p, dsd_addr(d, i, e), e, is_dst, dsr, idx, src, pc, t)) return -1;
     return 0;
 }
 
@@ -2189,28 +2244,39 @@ static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_
               opcode_mnemonic(bo->opcode), bo->pc, at, bo->done, bo->n);
         return -1;
     }
+    /* the reports name each DSR with the DSD it was loaded from (dsr_paren) */
+    char org_d[580], org_s[580];
+    const dsr_src_t *src_d = &p->dsr_src[di->r1];
     if (!d->kind || d->kind == WSE_DSD_FABIN) {
-        fault(f, p, WSE_FK_DSD_KIND, (int)pc, t, "destination d%u %s", di->r1, d->kind ? "is a fabin DSD" : "is an empty DSR");
+        fault(f, p, WSE_FK_DSD_KIND, (int)pc, t, "destination d%u%s %s", di->r1, dsr_paren(f, p, src_d, org_d, sizeof org_d),
+              d->kind ? "is a fabin DSD" : "is an empty DSR");
         return -1;
     }
     const dsr_t *srcs[2] = { a, b };
     const char *sn[2] = { "a", "b" };
     uint8_t sidx[2] = { di->r2, di->r3 };
+    const dsr_src_t *src_s[2] = { &p->dsr_src[8 + di->r2], &p->dsr_src[16 + di->r3] };
     for (int k = 0; k < 2; k++) {
         if (!srcs[k]) continue;
         if (!srcs[k]->kind || srcs[k]->kind == WSE_DSD_FABOUT) {
-            fault(f, p, WSE_FK_DSD_KIND, (int)pc, t, "source %s%u %s", sn[k], sidx[k], srcs[k]->kind ? "is a fabout DSD" : "is an empty DSR");
+            fault(f, p, WSE_FK_DSD_KIND, (int)pc, t, "source %s%u%s %s", sn[k], sidx[k], dsr_paren(f, p, src_s[k], org_s, sizeof org_s),
+                  srcs[k]->kind ? "is a fabout DSD" : "is an empty DSR");
             return -1;
         }
     }
     uint64_t n = dsd_count(d);
-    if (n == UINT64_MAX) { fault(f, p, WSE_FK_DSD_LENGTH, (int)pc, t, "destination d%u has more than 2^32 elements", di->r1); return -1; }
+    if (n == UINT64_MAX) {
+        fault(f, p, WSE_FK_DSD_LENGTH, (int)pc, t, "destination d%u%s has more than 2^32 elements", di->r1,
+              dsr_paren(f, p, src_d, org_d, sizeof org_d));
+        return -1;
+    }
     for (int k = 0; k < 2; k++) {
         if (!srcs[k]) continue;
         uint64_t m = dsd_count(srcs[k]);
         if (m != n) {
-            fault(f, p, WSE_FK_DSD_LENGTH, (int)pc, t, "source %s%u has %llu elements but the destination d%u has %llu",
-                  sn[k], sidx[k], m == UINT64_MAX ? 0ull : (unsigned long long)m, di->r1, (unsigned long long)n);
+            fault(f, p, WSE_FK_DSD_LENGTH, (int)pc, t, "source %s%u%s has %llu elements but the destination d%u%s has %llu",
+                  sn[k], sidx[k], dsr_paren(f, p, src_s[k], org_s, sizeof org_s), m == UINT64_MAX ? 0ull : (unsigned long long)m,
+                  di->r1, dsr_paren(f, p, src_d, org_d, sizeof org_d), (unsigned long long)n);
             return -1;
         }
     }
@@ -2257,8 +2323,9 @@ static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_
     memset(op, 0, sizeof *op);
     op->busy = 1; op->opcode = di->op; op->act = di->act; op->tid = di->tid; op->issuer = (int8_t)p->task;
     op->n = (uint32_t)n; op->done = 0; op->d = *d;
-    if (a) op->a = *a;
-    if (b) op->b = *b;
+    op->src[0] = *src_d;
+    if (a) { op->a = *a; op->src[1] = *src_s[0]; }
+    if (b) { op->b = *b; op->src[2] = *src_s[1]; }
     op_decode(op, in, p);
     op->rs = rs; op->colors = colors; op->finish_t = NEVER; op->pc = pc;
     if (di->act) {
@@ -2407,11 +2474,16 @@ static void ce_run(wse_fabric_t *f, pe_t *p, uint64_t t0, uint64_t cost) {
                 fault(f, p, WSE_FK_DSD_INDEX, (int)pc, t0 + own, "DSD index %d is outside the image's table (%u entries)", di->imm, img->n_dsd);
                 return;
             }
-            p->dsr[di->r1] = img->dsd[di->imm]; pc++; break;
-        case WSE_OP_DSDBASE: p->dsr[di->r1].base = R(di->r2); pc++; break;
-        case WSE_OP_DSDADD: p->dsr[di->r1].base += R(di->r2); pc++; break;
-        case WSE_OP_DSDADDI: p->dsr[di->r1].base += (uint32_t)di->imm; pc++; break;
-        case WSE_OP_DSDLEN: p->dsr[di->r1].len[0] = R(di->r2); pc++; break;
+            p->dsr[di->r1] = img->dsd[di->imm];
+            p->dsr_src[di->r1] = (dsr_src_t){ (uint32_t)di->imm + 1, pc, 0, 0, 0 };
+            pc++; break;
+        /* (what changed a DSR since its ldsd: the reports say so) */
+#define DSR_CHANGED(bit) do { dsr_src_t *s_ = &p->dsr_src[di->r1]; s_->chg |= (bit); s_->chg_op = op; s_->chg_pc = pc; } while (0)
+        case WSE_OP_DSDBASE: p->dsr[di->r1].base = R(di->r2); DSR_CHANGED(1); pc++; break;
+        case WSE_OP_DSDADD: p->dsr[di->r1].base += R(di->r2); DSR_CHANGED(1); pc++; break;
+        case WSE_OP_DSDADDI: p->dsr[di->r1].base += (uint32_t)di->imm; DSR_CHANGED(1); pc++; break;
+        case WSE_OP_DSDLEN: p->dsr[di->r1].len[0] = R(di->r2); DSR_CHANGED(2); pc++; break;
+#undef DSR_CHANGED
         /* sync instructions: they stop a run when the cost so far is non-zero */
         case WSE_OP_EXIT: case WSE_OP_TRAP: case WSE_OP_ACTIVATE: case WSE_OP_BLOCK: case WSE_OP_UNBLOCK:
         case WSE_OP_SEND: case WSE_OP_SENDC:
@@ -2627,6 +2699,22 @@ static void phase2(wse_fabric_t *f, uint64_t t) {
 /* ------------------------------------------------------------------------------------------ */
 /* run loop, hang report                                                                      */
 
+/* " (a1 loaded from DSD ...)" for operand k (0 d, 1 a, 2 b) of op, as its DSR was at issue;
+   "" when no ldsd loaded it */
+static const char *op_origin(const wse_fabric_t *f, const pe_t *p, const op_t *op, int k, char *out, size_t n) {
+    /* (the op's DSR numbers are those of its instruction, at its issue pc) */
+    const dinsn_t *di = op->pc < p->img->n_code ? &p->img->dec[op->pc] : NULL;
+    unsigned idx = !di ? 0 : k == 0 ? di->r1 : k == 1 ? di->r2 : di->r3;
+    char pre[8];
+    snprintf(pre, sizeof pre, "%c%u ", "dab"[k], idx);
+    dsr_origin(f, p, &op->src[k], pre, out + 2, n - 2);
+    if (!out[2]) { out[0] = 0; return out; }
+    out[0] = ' '; out[1] = '(';
+    size_t m = strlen(out);
+    if (m + 1 < n) { out[m] = ')'; out[m + 1] = 0; }
+    return out;
+}
+
 /* the state of every PE that is doing or waiting for something (at most 64), after a first
    line: the hang's, or with head the caller's */
 static void state_report(wse_fabric_t *f, const char *head, int hang) {
@@ -2663,12 +2751,14 @@ static void state_report(wse_fabric_t *f, const char *head, int hang) {
                 APP("    waits for room in the output queue of color %u (full)\n", di->r1);
             } else if (p->mstate == M_FABOP) {
                 op_t *op = &p->mop;
+                char org[600];
                 APP("    fabric op: %u of %u elements done;", op->done, op->n);
                 if (op->a.kind == WSE_DSD_FABIN || op->b.kind == WSE_DSD_FABIN) {
-                    int c = op->a.kind == WSE_DSD_FABIN ? op->a.color : op->b.color;
-                    APP(" waits for wavelets on color %d", c);
+                    int sb = op->a.kind != WSE_DSD_FABIN;
+                    int c = sb ? op->b.color : op->a.color;
+                    APP(" waits for wavelets on color %d%s", c, op_origin(f, p, op, 1 + sb, org, sizeof org));
                 }
-                if (op->d.kind == WSE_DSD_FABOUT) APP(" writes color %d", op->d.color);
+                if (op->d.kind == WSE_DSD_FABOUT) APP(" writes color %d%s", op->d.color, op_origin(f, p, op, 0, org, sizeof org));
                 APP("\n");
             }
         }
@@ -2681,9 +2771,12 @@ static void state_report(wse_fabric_t *f, const char *head, int hang) {
                 app_where(f, where, sizeof where, 0, line_for(p->img, op->pc), ", ", NULL, "");
                 APP(" (issued at pc %u%s)", op->pc, where);
             }
-            if (op->a.kind == WSE_DSD_FABIN || op->b.kind == WSE_DSD_FABIN)
-                APP(", waits for wavelets on color %d", op->a.kind == WSE_DSD_FABIN ? op->a.color : op->b.color);
-            if (op->d.kind == WSE_DSD_FABOUT) APP(", writes color %d", op->d.color);
+            char org[600];
+            if (op->a.kind == WSE_DSD_FABIN || op->b.kind == WSE_DSD_FABIN) {
+                int sb = op->a.kind != WSE_DSD_FABIN;
+                APP(", waits for wavelets on color %d%s", sb ? op->b.color : op->a.color, op_origin(f, p, op, 1 + sb, org, sizeof org));
+            }
+            if (op->d.kind == WSE_DSD_FABOUT) APP(", writes color %d%s", op->d.color, op_origin(f, p, op, 0, org, sizeof org));
             APP("\n");
         }
         uint64_t ab = act & p->blocked;
@@ -3324,6 +3417,7 @@ int wse_pe_state_get(const wse_fabric *f, unsigned int x, unsigned int y, wse_pe
     if (x >= f->W || y >= f->H) return bad_arg(f, "PE (%u,%u) is outside the %ux%u fabric", x, y, f->W, f->H);
     memset(out, 0, sizeof *out);
     out->pc = -1; out->task = -1;
+    for (int i = 0; i < 24; i++) { out->dsrs[i].dsd = -1; out->dsrs[i].ldsd_pc = -1; out->dsrs[i].changed_pc = -1; }
     const pe_t *p = f->pes[(size_t)y * f->W + x];
     if (!p) return WSE_OK;
     out->placed = 1;
@@ -3337,6 +3431,11 @@ int wse_pe_state_get(const wse_fabric *f, unsigned int x, unsigned int y, wse_pe
         wse_dsr_state *o = &out->dsrs[i];
         o->kind = d->kind; o->color = d->color; o->base = d->base;
         for (int k = 0; k < 4; k++) { o->len[k] = d->len[k]; o->stride[k] = d->stride[k]; }
+        const dsr_src_t *s = &p->dsr_src[i];
+        if (s->dsd1) {
+            o->dsd = (int)(s->dsd1 - 1); o->ldsd_pc = (int)s->pc;
+            if (s->chg) { o->changed = s->chg; o->changed_op = s->chg_op; o->changed_pc = (int)s->chg_pc; }
+        }
     }
     for (uint32_t c = 0; c < p->ncols; c++) {
         const col_t *cs = &p->cols[c];

@@ -87,6 +87,7 @@ typedef struct image {
     dinsn_t *dec;
     uint32_t n_chunks; chunk_t *chunks;
     uint32_t n_dsd; dsd_t *dsd;
+    const char **dsd_name;        /* n_dsd names ("": the DSD has none), into the strtab copy */
     task_t tasks[NTASKS];
     uint64_t local_mask;          /* local and control tasks */
     uint64_t data_mask;           /* data tasks */
@@ -98,6 +99,12 @@ typedef struct image {
 
 /* DSR state: same layout as a DSD (kind 0 = never loaded) */
 typedef dsd_t dsr_t;
+
+/* Where a DSR's contents come from (fault and hang reports, wse_pe_state): the DSD table entry
+   the last ldsd loaded it from (dsd1 = entry + 1; 0: no ldsd loaded it) and that ldsd's pc;
+   what changed since (chg: bit 0 the base, by dsdbase/dsdadd/dsdaddi; bit 1 the length, by
+   dsdlen), and the opcode and pc of the last instruction that changed it. */
+typedef struct { uint32_t dsd1, pc, chg_pc; uint8_t chg, chg_op; } dsr_src_t;
 
 /* a tensor operation in progress (fabric operand, or async). The first OP_STEP_BYTES bytes are
    what a fabric op's step reads per element, decoded at issue (pe_t.mop starts 8 bytes into a
@@ -124,6 +131,7 @@ typedef struct {
     uint8_t tid;
     int8_t issuer;            /* the task that issued it (fault reports) */
     dsr_t d, a, b;
+    dsr_src_t src[3];         /* where d, a, b come from, at issue (reports) */
 } op_t;
 #define OP_STEP_BYTES 56
 
@@ -184,6 +192,7 @@ typedef struct pe {
     /* parked colors: the first cycle whose stall is not yet counted in st_stalls */
     uint64_t park_t[NCOLORS];
     dsr_t dsr[24];
+    dsr_src_t dsr_src[24];
     op_t ut[NUT];
 } pe_t;
 

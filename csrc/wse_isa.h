@@ -437,7 +437,7 @@ typedef struct wse_preset {
 #define WSE_TASK_DATA 1
 #define WSE_TASK_CONTROL 2
 #define WSE_OBJ_MAGIC "WSEO"
-#define WSE_OBJ_VERSION 2
+#define WSE_OBJ_VERSION 3
 #define WSE_SEC_STRTAB 1
 #define WSE_SEC_IMAGES 2
 #define WSE_SEC_PLACEMENT 3

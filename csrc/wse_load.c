@@ -172,7 +172,10 @@ int wse_peek(const unsigned char *data, unsigned long long len, int *arch, unsig
     uint32_t nsec = rd_u32(&r), size = rd_u32(&r), crc = rd_u32(&r), res3 = rd_u32(&r);
     (void)nsec;
     if (version != WSE_OBJ_VERSION) {
-        snprintf(err, err_len, "object format version %u is not supported (this is %d); re-assemble the source", version, WSE_OBJ_VERSION);
+        /* (what the versions it refuses lacked: as wse.isa.objfile.OLD_VERSIONS) */
+        const char *old = version == 1 ? "; version 1 had no EXPANSIONS and no DSD names"
+                        : version == 2 ? "; version 2 had no DSD names" : "";
+        snprintf(err, err_len, "object format version %u is not supported (this is %d%s); re-assemble the source", version, WSE_OBJ_VERSION, old);
         return WSE_LOAD_ERROR;
     }
     if (flags || res0 || res1 || res2 || res3) { snprintf(err, err_len, "header: reserved fields or flags are not 0"); return WSE_LOAD_ERROR; }
@@ -284,7 +287,8 @@ int wse__load(wse_fabric_t *f, const uint8_t *data, size_t len) {
         }
         uint32_t n_dsd = rd_count(&r2, 32, "DSD");
         img->dsd = (dsd_t *)arena_alloc(&arena, sizeof(dsd_t) * (n_dsd + 1));
-        if (!img->dsd) { wse__arena_free(arena); wse__set_msg(f, "out of memory"); return WSE_NOMEM; }
+        img->dsd_name = (const char **)arena_alloc(&arena, sizeof(const char *) * (n_dsd + 1));
+        if (!img->dsd || !img->dsd_name) { wse__arena_free(arena); wse__set_msg(f, "out of memory"); return WSE_NOMEM; }
         for (uint32_t di = 0; di < n_dsd && !r2.bad; di++) {
             dsd_t *d = &img->dsd[di];
             d->kind = rd_u8(&r2); d->color = rd_u8(&r2); d->ndim = rd_u8(&r2);
@@ -294,11 +298,12 @@ int wse__load(wse_fabric_t *f, const uint8_t *data, size_t len) {
             for (int k = 1; k < 4; k++) d->len[k] = rd_u16(&r2);
             uint16_t res2 = rd_u16(&r2);
             for (int k = 0; k < 4; k++) d->stride[k] = (int16_t)rd_u16(&r2);
-            uint32_t res3 = rd_u32(&r2);
+            uint32_t name = rd_u32(&r2);
             if (r2.bad) break;
+            img->dsd_name[di] = "";
             img->n_dsd++;
             if (d->kind < 1 || d->kind > 4) { rd_fail(&r2, "DSD %u: unknown kind %u", di, d->kind); break; }
-            if (res || res2 || res3) { rd_fail(&r2, "DSD %u: reserved fields are not 0", di); break; }
+            if (res || res2) { rd_fail(&r2, "DSD %u: reserved fields are not 0", di); break; }
             if (d->ndim < 1 || d->ndim > (d->kind == WSE_DSD_MEM4D ? 4 : 1)) { rd_fail(&r2, "DSD %u: ndim %u is invalid for its kind", di, d->ndim); break; }
             if ((d->kind == WSE_DSD_FABIN || d->kind == WSE_DSD_FABOUT) && d->color > 23) { rd_fail(&r2, "DSD %u: color %u is not 0..23", di, d->color); break; }
             if ((d->kind == WSE_DSD_MEM1D || d->kind == WSE_DSD_MEM4D) && d->base >= words) { rd_fail(&r2, "DSD %u: base %u is outside SRAM", di, d->base); break; }
@@ -307,6 +312,18 @@ int wse__load(wse_fabric_t *f, const uint8_t *data, size_t len) {
             if (d->kind == WSE_DSD_FABIN || d->kind == WSE_DSD_FABOUT) { if (d->base || d->stride[0]) unused_ok = 0; }
             else if (d->color) unused_ok = 0;
             if (!unused_ok) { rd_fail(&r2, "DSD %u: unused fields must be 0 (lengths 1)", di); break; }
+            if (name) {
+                /* a name is a whole string (not the tail of another) and an identifier, so that
+                   wse-objdump prints it back as source */
+                if (name >= strlen_ || strcopy[name - 1]) {
+                    rd_fail(&r2, "DSD %u: name offset %u is not the start of a string in STRTAB (%zu bytes)", di, name, strlen_);
+                    break;
+                }
+                const char *nm = str_at(&r2, strcopy, strlen_, name);
+                if (r2.bad) break;
+                if (!is_ident(nm)) { rd_fail(&r2, "DSD %u: the name '%s' is not an identifier", di, nm); break; }
+                img->dsd_name[di] = nm;
+            }
         }
         uint32_t n_task = rd_count(&r2, 8, "task");
         for (uint32_t ti = 0; ti < n_task && !r2.bad; ti++) {

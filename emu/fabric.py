@@ -20,7 +20,8 @@ from .hostargs import (ARCHES, PORT_NAMES, PORTS, U32, U64, arch_arg, color_arg,
                        object_bytes,
                        payload_words, pe_arg, port_arg, rect_arg, start_arg, task_arg, until_arg,
                        write_array)
-from .records import TRACE_TASK, TRACE_TENSOR, TRACE_WAVELET, Received, payloads_as  # noqa: F401
+from .records import (DSR_CHANGES, TRACE_TASK, TRACE_TENSOR, TRACE_WAVELET, DsrOrigin,  # noqa: F401
+                      Received, payloads_as)
 
 try:
     from ._core import ffi, lib
@@ -28,7 +29,7 @@ except ImportError as e:  # pragma: no cover - a broken install
     raise E.CoreVersionError(
         "the emulator core wse.emu._core is not built; reinstall with `pip install -e .`") from e
 
-API_VERSION = 7
+API_VERSION = 8
 if lib.wse_api_version() != API_VERSION or lib.WSE_API_VERSION != API_VERSION:
     raise E.CoreVersionError(f"wse.emu._core has API version {lib.wse_api_version()}, this "
                              f"package needs {API_VERSION}; rebuild it (`pip install -e .`)")
@@ -604,7 +605,9 @@ class Fabric:
     def pe_state(self, x: int, y: int) -> dict:
         """A snapshot of PE (x, y) (the keys are the reference interpreter's too): regs (16
         ints), pc and task (None when no task runs), activated and blocked (bit masks over
-        task ids: bit t is task t), dsrs (kind, color, base, 4 lengths, 4 strides each), mem
+        task ids: bit t is task t), dsrs (kind, color, base, 4 lengths, 4 strides each),
+        dsr_origins (per DSR, the DSD its last ldsd loaded it from and what changed since, a
+        wse.emu.records.DsrOrigin; None for a DSR no ldsd loaded), mem
         (the SRAM as uint16 words, None for a PE without a program), rb / oq / iq ({color:
         [(payload, ctrl, ready cycle)]} of the router buffers, output and input queues,
         colors with something queued only), switch ({color: switch position} of its routes),
@@ -628,6 +631,7 @@ class Fabric:
             "blocked": int(st.blocked),
             "dsrs": [(d.kind, d.color, int(d.base), *(int(v) for v in d.len),
                       *(int(v) for v in d.stride)) for d in st.dsrs],
+            "dsr_origins": [self._dsr_origin(x, y, d) for d in st.dsrs],
             "mem": mem if placed else None,
             "rb": qs(st.n_rb, st.rb),
             "oq": qs(st.n_oq, st.oq),
@@ -639,6 +643,18 @@ class Fabric:
                       "wavelets_sent": int(st.wavelets_sent),
                       "wavelets_received": int(st.wavelets_received), "stalls": int(st.stalls)},
         }
+
+    def _dsr_origin(self, x: int, y: int, d) -> DsrOrigin | None:
+        if d.dsd < 0:
+            return None
+        name = ffi.new("const char **")
+        self._check(lib.wse_dsd_name(self._f, x, y, d.dsd, name))
+        by = None
+        if d.changed:
+            from wse.isa import load as load_isa
+            by = load_isa().candidates(d.changed_op << 24)[0].mnemonic
+        return DsrOrigin(int(d.dsd), _str(name[0]), int(d.ldsd_pc), DSR_CHANGES[d.changed & 3], by,
+                         int(d.changed_pc) if d.changed else None)
 
     # -- tracing -----------------------------------------------------------------------------
     def enable_trace(self, on: bool = True, rect=None, cycles=None) -> None:

@@ -41,3 +41,21 @@ def payloads_as(payloads, dtype="float32"):
     if dt.itemsize == 2:
         return (words & 0xFFFF).astype(np.uint16).view(dt)
     return words.view(dt)
+
+
+# what DsrOrigin.changed says, by the bits of wse_dsr_state.changed (1 base, 2 length)
+DSR_CHANGES = ("", "base", "length", "base and length")
+
+
+class DsrOrigin(NamedTuple):
+    """Where a DSR's contents come from (pe_state()["dsr_origins"], None for a DSR that no ldsd
+    loaded): dsd, the DSD table entry the last ldsd loaded it from, name, that DSD's name ("":
+    none), pc, the ldsd's pc; changed, what dsdbase/dsdadd/dsdaddi ("base") and dsdlen
+    ("length") changed since ("", "base", "length" or "base and length"), and by, by_pc: the
+    mnemonic and pc of the last of them (None when none ran)."""
+    dsd: int
+    name: str
+    pc: int
+    changed: str = ""
+    by: str | None = None
+    by_pc: int | None = None

@@ -34,7 +34,7 @@ from wse.isa import objfile
 # catching them works with either backend; the reference fills the same fields as the C core.
 from . import errors as E, hostargs as A
 from .errors import BadArgError, FaultError, HangError, LoadError, NotFoundError, WatchdogError
-from .records import Received, payloads_as
+from .records import DSR_CHANGES, DsrOrigin, Received, payloads_as
 
 ISA = load_isa()
 
@@ -216,18 +216,59 @@ class Route:
 
 
 class Dsr:
-    """A data structure register: a DSD (kind 0 = empty)."""
+    """A data structure register: a DSD (kind 0 = empty), and where it comes from: the DSD
+    table entry dsd (None: no ldsd loaded it) and the pc of the ldsd that loaded it; what
+    changed since (chg: bit 0 the base, by dsdbase/dsdadd/dsdaddi; bit 1 the length, by
+    dsdlen) and the mnemonic and pc of the last instruction that changed it (by, by_pc)."""
 
-    def __init__(self, d: objfile.Dsd | None = None):
+    def __init__(self, d: objfile.Dsd | None = None, dsd: int | None = None, pc: int | None = None):
         if d is None:
             self.kind, self.color, self.base, self.ndim = 0, 0, 0, 1
             self.lens, self.strides = [0, 0, 0, 0], [0, 0, 0, 0]
         else:
             self.kind, self.color, self.base, self.ndim = d.kind, d.color, d.base, d.ndim
             self.lens, self.strides = list(d.lens), list(d.strides)
+        self.dsd, self.ld_pc = dsd, pc
+        self.chg, self.by, self.by_pc = 0, None, None
 
     def as_tuple(self):
         return (self.kind, self.color, self.base, *self.lens, *self.strides)
+
+    def changed(self, bit: int, by: str, pc: int) -> None:
+        self.chg |= bit
+        self.by, self.by_pc = by, pc
+
+    def origin(self, img) -> DsrOrigin | None:
+        if self.dsd is None:
+            return None
+        return DsrOrigin(self.dsd, img.dsds[self.dsd].name, self.ld_pc, DSR_CHANGES[self.chg],
+                         self.by if self.chg else None, self.by_pc if self.chg else None)
+
+    def count(self) -> int:
+        """Its elements (the C core's dsd_count): len0, or for mem4d the product over ndim."""
+        if self.kind != objfile.DSD_MEM4D:
+            return self.lens[0]
+        return math.prod(self.lens[:self.ndim])
+
+
+def origin_text(pe, o: DsrOrigin | None, pre: str = "") -> str:
+    """Where a DSR's contents come from, as the C core's dsr_origin says it: pre + "loaded from
+    DSD `NAME` by the ldsd at pc P, file:line:col, in `m` at file:line:col" ("DSD N" for a DSD
+    without a name; the ldsd's position and the macro invocations it comes from, when it has
+    one), then "; base changed since, last by the dsdaddi at pc Q"
+    when something changed it since; "" when no ldsd loaded it."""
+    if o is None:
+        return ""
+    line = pe.line(o.pc)
+    text = (f"{pre}loaded from DSD " + (f"`{o.name}`" if o.name else str(o.dsd)) +
+            f" by the ldsd at pc {o.pc}" + (f", {_where(line, pe.expansions(o.pc))}" if line else ""))
+    if o.changed:
+        text += f"; {o.changed} changed since, last by the {o.by} at pc {o.by_pc}"
+    return text
+
+
+def _paren(text: str) -> str:
+    return f" ({text})" if text else ""
 
 
 class Op:
@@ -294,6 +335,8 @@ class PE:
         for s in img.symbols:
             if s.type == "task":
                 self.task_names.setdefault(s.value, s.name)
+        # index -> name: an ldsd operand by the DSD's name, as the C core prints it
+        self.dsd_names = {i: d.name for i, d in enumerate(img.dsds) if d.name}
         for t in img.tasks:
             if t.activated:
                 self.activated |= 1 << t.id
@@ -316,7 +359,7 @@ class PE:
     def insn_text(self, pc):
         if self.img is None or pc is None or not 0 <= pc < len(self.decoded):
             return None
-        return format_insn(self.decoded[pc], pc, task_names=self.task_names)
+        return format_insn(self.decoded[pc], pc, task_names=self.task_names, dsd_names=self.dsd_names)
 
     def history(self, before=None) -> list:
         """The last TRACE_LEN instructions the main thread executed whose own cycle is before
@@ -511,6 +554,21 @@ def check_mem(fab, pe, a: int, words: int, write: bool) -> None:
                     address=a)
 
 
+def check_elem(fab, pe, a: int, o, write: bool) -> None:
+    """One element of a tensor op's memory operand o (range, then alignment, then the code for
+    the destination), reported as the C core's check_elem does, the DSR named with its DSD."""
+    words, sram = o.e, fab.preset.sram_words
+    which = f"{o.name} operand{_paren(origin_text(pe, o.origin))}"
+    if a < 0 or a + words > sram:
+        raise Fault("mem_range", f"{which}: element address {a} is outside SRAM ({sram} 16-bit words: a "
+                                 f"{2 * words}-byte element starts at word 0..{sram - words})", address=a)
+    if words == 2 and a % 2:
+        raise Fault("misaligned", f"{which}: 32-bit element at odd word address {a}", address=a)
+    if write and a < pe.code_words:
+        raise Fault("write_code", f"{which}: element at word {a} is in the code region [0, {pe.code_words})",
+                    address=a)
+
+
 def rd16(pe, a: int) -> int:
     return int(pe.mem[a])
 
@@ -702,29 +760,33 @@ def i_ldsd(fab, pe, v, t):
     i = v["dsdidx"]
     if i >= len(pe.img.dsds):
         raise Fault("dsd_index", f"DSD index {i} is outside the image's table ({len(pe.img.dsds)} entries)")
-    pe.dsrs[v["dsr"]] = Dsr(pe.img.dsds[i])
+    pe.dsrs[v["dsr"]] = Dsr(pe.img.dsds[i], i, pe.pc)
 
 
 @sem("dsdbase")
 def i_dsdbase(fab, pe, v, t):
     pe.dsrs[v["dsr"]].base = pe.r(v["rq"])
+    pe.dsrs[v["dsr"]].changed(1, "dsdbase", pe.pc)
 
 
 @sem("dsdadd")
 def i_dsdadd(fab, pe, v, t):
     d = pe.dsrs[v["dsr"]]
     d.base = u32(d.base + s32(pe.r(v["rq"])))     # 32-bit, wraps (Clarifications)
+    d.changed(1, "dsdadd", pe.pc)
 
 
 @sem("dsdaddi")
 def i_dsdaddi(fab, pe, v, t):
     d = pe.dsrs[v["dsr"]]
     d.base = u32(d.base + v["imm16"])
+    d.changed(1, "dsdaddi", pe.pc)
 
 
 @sem("dsdlen")
 def i_dsdlen(fab, pe, v, t):
     pe.dsrs[v["dsr"]].lens[0] = pe.r(v["rq"])
+    pe.dsrs[v["dsr"]].changed(2, "dsdlen", pe.pc)
 
 
 # --- tasks and the fabric ------------------------------------------------------------------
@@ -859,10 +921,11 @@ ELEM_WORDS = {"h": 1, "s": 2, "u16": 1, "u32": 2}
 class Operand:
     """One DSD operand of a tensor op: memory (a list of element addresses) or fabric."""
 
-    def __init__(self, dsr: Dsr, type_: str, name: str):
+    def __init__(self, dsr: Dsr, type_: str, name: str, origin: DsrOrigin | None = None):
         self.type = type_
         self.e = ELEM_WORDS[type_]
-        self.name = name
+        self.name = name            # the DSR: "d0", "a3"...
+        self.origin = origin        # where it came from, at the op's issue (reports)
         self.fabric = dsr.kind in (objfile.DSD_FABIN, objfile.DSD_FABOUT)
         self.color = dsr.color
         if self.fabric:
@@ -930,34 +993,44 @@ def tensor_operands(fab, pe, insn, v):
     # ut busy
     if v["act"] and pe.ut[v["ut"]] is not None:
         raise Fault("ut_busy", f"microthread {v['ut']} is busy")
-    # DSR kinds
-    specs = [("dd", 0, tdst, "destination")]
+    # DSR kinds; each DSR is named with the DSD it was loaded from, as the C core names it
+    specs = [("dd", 0, tdst)]
     if form in ("vv", "vs", "v", "vvs"):
-        specs.append(("da", 8, tsrc0, "source 0"))
+        specs.append(("da", 8, tsrc0))
     if form in ("vv", "vvs"):
-        specs.append(("db", 16, tsrc1, "source 1"))
-    ops = [None, None, None]
-    for slot, (f, file_base, typ, what) in enumerate(specs):
+        specs.append(("db", 16, tsrc1))
+    dsrs, names, origins = [None] * 3, [None] * 3, [None] * 3
+    for slot, (f, file_base, typ) in enumerate(specs):
         idx = v[f]
-        dsr = pe.dsrs[file_base + idx]
-        name = "dab"[slot] + str(idx)
+        dsr = dsrs[slot] = pe.dsrs[file_base + idx]
+        names[slot] = "dab"[slot] + str(idx)
+        origins[slot] = dsr.origin(pe.img)
+        which = ("destination " if slot == 0 else "source ") + names[slot] + _paren(origin_text(pe, origins[slot]))
         if dsr.kind == 0:
-            raise Fault("dsd_kind", f"{what} {name} is an empty DSR")
+            raise Fault("dsd_kind", f"{which} is an empty DSR")
         if slot == 0 and dsr.kind == objfile.DSD_FABIN:
-            raise Fault("dsd_kind", f"{what} {name} is a fabin DSD")
+            raise Fault("dsd_kind", f"{which} is a fabin DSD")
         if slot > 0 and dsr.kind == objfile.DSD_FABOUT:
-            raise Fault("dsd_kind", f"{what} {name} is a fabout DSD")
-        ops[slot] = Operand(dsr, typ, name)
-    # element counts: n is the destination's; every source must match
-    n = ops[0].n
-    for o in ops[1:]:
-        if o is not None and o.n != n:
-            raise Fault("dsd_length", f"{o.name} has {o.n} elements but the destination {ops[0].name} has {n}")
-    # every memory element, checked before anything is written
+            raise Fault("dsd_kind", f"{which} is a fabout DSD")
+    # element counts: n is the destination's (at most 2^32 - 1); every source must match
+    n = dsrs[0].count()
+    dst = names[0] + _paren(origin_text(pe, origins[0]))
+    if n > MASK32:
+        raise Fault("dsd_length", f"destination {dst} has more than 2^32 elements")
+    for slot in (1, 2):
+        if dsrs[slot] is not None and dsrs[slot].count() != n:
+            m = dsrs[slot].count()
+            raise Fault("dsd_length", f"source {names[slot]}{_paren(origin_text(pe, origins[slot]))} has "
+                                      f"{m if m <= MASK32 else 0} elements but the destination {dst} has {n}")
+    ops = [None, None, None]
+    for slot, (f, file_base, typ) in enumerate(specs):
+        ops[slot] = Operand(dsrs[slot], typ, names[slot], origins[slot])
+    # every memory element, checked before anything is written, an operand after another in
+    # element order
     for slot, o in enumerate(ops):
         if o is not None and not o.fabric:
             for a in o.addrs:
-                check_mem(fab, pe, a, o.e, write=(slot == 0))
+                check_elem(fab, pe, a, o, write=(slot == 0))
     # queue busy: two fabric sources on one color, or a color an op in progress uses
     srcs = [o.color for o in ops[1:] if o is not None and o.fabric]
     if len(srcs) != len(set(srcs)):
@@ -1472,11 +1545,13 @@ class ReferenceFabric:
             return _where(line, pe.expansions(pc)) if line else None
 
         def op_waits(op):
-            """What a fabric op waits on: its fabric sources' colors; the color it writes."""
-            parts = [f"waits for wavelets on color {o.color}" for o in op.operands[1:]
-                     if o is not None and o.fabric]
+            """What a fabric op waits on: its fabric sources' colors; the color it writes; each
+            with the DSD its DSR was loaded from."""
+            parts = [f"waits for wavelets on color {o.color}{_paren(origin_text(pe, o.origin, o.name + ' '))}"
+                     for o in op.operands[1:] if o is not None and o.fabric]
             if op.operands[0].fabric:
-                parts.append(f"writes color {op.operands[0].color}")
+                d = op.operands[0]
+                parts.append(f"writes color {d.color}{_paren(origin_text(pe, d.origin, d.name + ' '))}")
             return parts
 
         if pe.task is not None:
@@ -1952,6 +2027,7 @@ class ReferenceFabric:
             "activated": pe.activated,
             "blocked": pe.blocked,
             "dsrs": [d.as_tuple() for d in pe.dsrs],
+            "dsr_origins": [d.origin(pe.img) if pe.img is not None else None for d in pe.dsrs],
             "mem": None if pe.mem is None else pe.mem.copy(),
             "rb": qs(pe.rb),
             "oq": qs(pe.oq),

@@ -81,9 +81,10 @@ class ImageBuilder:
         return name
 
     def dsd(self, kind: str, base: str | int = 0, length: int = 0, stride: int = 1,
-            color: int = 0, lens=None, strides=None, offset: int = 0) -> int:
-        """Add a DSD table entry; returns its index. base may name an alloc'd buffer."""
-        self._dsds.append((kind, base, length, stride, color, lens, strides, offset))
+            color: int = 0, lens=None, strides=None, offset: int = 0, name: str = "") -> int:
+        """Add a DSD table entry; returns its index. base may name an alloc'd buffer; name is
+        the one the object stores ("": none)."""
+        self._dsds.append((kind, base, length, stride, color, lens, strides, offset, name))
         return len(self._dsds) - 1
 
     def task(self, tid: int, entry: str, kind: str = "local", color: int = 255,
@@ -133,7 +134,7 @@ class ImageBuilder:
 
         kinds = {"mem1d": DSD_MEM1D, "mem4d": DSD_MEM4D, "fabin": DSD_FABIN, "fabout": DSD_FABOUT}
         dsds = []
-        for kind, base, length, stride, color, lens, strides, offset in self._dsds:
+        for kind, base, length, stride, color, lens, strides, offset, name in self._dsds:
             b = addresses[base] if isinstance(base, str) else int(base)
             b += offset
             k = kinds[kind]
@@ -142,11 +143,11 @@ class ImageBuilder:
                 if not 1 <= nd <= 4 or len(strides) != nd:
                     raise BuildError("mem4d needs 1..4 lens and as many strides")
                 dsds.append(Dsd(k, 0, b, tuple(lens) + (1,) * (4 - nd),
-                                tuple(strides) + (0,) * (4 - nd), nd))
+                                tuple(strides) + (0,) * (4 - nd), nd, name))
             elif k == DSD_MEM1D:
-                dsds.append(Dsd(k, 0, b, (length, 1, 1, 1), (stride, 0, 0, 0), 1))
+                dsds.append(Dsd(k, 0, b, (length, 1, 1, 1), (stride, 0, 0, 0), 1, name))
             else:
-                dsds.append(Dsd(k, color, 0, (length, 1, 1, 1), (0, 0, 0, 0), 1))
+                dsds.append(Dsd(k, color, 0, (length, 1, 1, 1), (0, 0, 0, 0), 1, name))
         tk = {"local": 0, "data": 1, "control": 2}
         tasks = [Task(tid, tk[kind], self._labels[entry] if isinstance(entry, str) else entry,
                       color if kind == "data" else 255, act, blk)

@@ -83,15 +83,17 @@ def dsr_name(v: int) -> str:
 
 
 def format_insn(d: Decoded, pc: int | None = None, task_names: dict | None = None,
-                labels: dict | None = None, isa: Isa | None = None) -> str:
+                labels: dict | None = None, isa: Isa | None = None,
+                dsd_names: dict | None = None) -> str:
     """Print one decoded instruction as assembly that re-assembles to the same word.
 
     labels maps instruction index -> label text for branch and jump targets; task_names maps
-    task id -> name.
+    task id -> name; dsd_names maps DSD table index -> name (the `ldsd` operand).
     """
     isa = isa or load()
     task_names = task_names or {}
     labels = labels or {}
+    dsd_names = dsd_names or {}
     parts: list[str] = []
     suffix = ""
     for op in d.insn.operands:
@@ -119,6 +121,8 @@ def format_insn(d: Decoded, pc: int | None = None, task_names: dict | None = Non
             parts.append(f"{f.kind[-1]}{v}")
         elif f.kind == "task":
             parts.append(str(task_names.get(v, v)))
+        elif name == "dsdidx":
+            parts.append(str(dsd_names.get(v, v)))
         elif name == "off16" and pc is not None and (pc + v) in labels:
             parts.append(labels[pc + v])
         elif name == "off16":

@@ -16,7 +16,7 @@ from .codec import decode
 from .table import Isa, load
 
 MAGIC = b"WSEO"
-VERSION = 2
+VERSION = 3
 ARCHES = ("wse2", "wse3")
 SEC_STRTAB, SEC_IMAGES, SEC_PLACEMENT, SEC_SYMBOLS, SEC_LINES, SEC_EXPANSIONS = 1, 2, 3, 4, 5, 6
 SECTION_NAMES = {1: "STRTAB", 2: "IMAGES", 3: "PLACEMENT", 4: "SYMBOLS", 5: "LINES", 6: "EXPANSIONS"}
@@ -29,6 +29,8 @@ SYM_TYPES = {1: "f16", 2: "f32", 3: "u16", 4: "u32", 5: "task"}
 SYM_CODES = {v: k for k, v in SYM_TYPES.items()}
 DSD_MEM1D, DSD_MEM4D, DSD_FABIN, DSD_FABOUT = 1, 2, 3, 4
 HEADER = struct.Struct("<4sHHB3sHHIIII")
+# what the versions a reader refuses lacked (its message says, with "re-assemble the source")
+OLD_VERSIONS = {1: "; version 1 had no EXPANSIONS and no DSD names", 2: "; version 2 had no DSD names"}
 assert HEADER.size == 32
 
 
@@ -44,6 +46,9 @@ class Dsd:
     lens: tuple[int, int, int, int] = (0, 1, 1, 1)
     strides: tuple[int, int, int, int] = (1, 0, 0, 0)
     ndim: int = 1
+    # the name it was declared with (`.dsd NAME`); "" for a DSD without one. The emulators name
+    # it in fault and hang reports of the DSRs loaded from it
+    name: str = ""
 
     @property
     def count(self) -> int:
@@ -240,7 +245,8 @@ def _image_bytes(img: Image, st: _Strtab) -> bytes:
     out += struct.pack("<I", len(img.dsds))
     for d in img.dsds:
         out += struct.pack("<BBBxII3H2x4hI", d.kind, d.color, d.ndim, d.base, d.lens[0],
-                           d.lens[1], d.lens[2], d.lens[3], *d.strides, 0)
+                           d.lens[1], d.lens[2], d.lens[3], *d.strides,
+                           st.add(d.name) if d.name else 0)
     out += struct.pack("<I", len(img.tasks))
     for t in img.tasks:
         flags = (1 if t.activated else 0) | (2 if t.blocked else 0)
@@ -366,8 +372,8 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
     if magic != MAGIC:
         raise ObjectFormatError(f"bad magic {magic!r}: not a wse object file (expected b'WSEO')")
     if version != VERSION:
-        raise ObjectFormatError(f"object format version {version} is not supported (this is {VERSION}); "
-                                "re-assemble the source with this wse-as")
+        raise ObjectFormatError(f"object format version {version} is not supported (this is {VERSION}"
+                                f"{OLD_VERSIONS.get(version, '')}); re-assemble the source with this wse-as")
     if flags or res0 != b"\0\0\0" or res1:
         raise ObjectFormatError("header: reserved fields or flags are not 0")
     if size != len(data):
@@ -434,8 +440,8 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
             img.chunks.append((addr, vals))
         n_dsd = ir.count(32, "DSD")
         for di in range(n_dsd):
-            kind, color, ndim, rz, base, l0, l1, l2, l3, rz2, s0, s1, s2, s3, rz3 = ir.take("BBBBII3HH4hI")
-            if rz or rz2 or rz3:
+            kind, color, ndim, rz, base, l0, l1, l2, l3, rz2, s0, s1, s2, s3, noff = ir.take("BBBBII3HH4hI")
+            if rz or rz2:
                 raise ObjectFormatError(f"{what}: DSD {di}: reserved fields are not 0")
             if kind not in (1, 2, 3, 4):
                 raise ObjectFormatError(f"{what}: DSD {di}: unknown kind {kind}")
@@ -450,7 +456,15 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
                 raise ObjectFormatError(f"{what}: DSD {di}: unused fields must be 0 (lengths 1)")
             if kind in (DSD_MEM1D, DSD_MEM4D) and base >= words:
                 raise ObjectFormatError(f"{what}: DSD {di}: base {base} is outside SRAM")
-            img.dsds.append(Dsd(kind, color, base, (l0, l1, l2, l3), (s0, s1, s2, s3), ndim))
+            name = ""
+            if noff:
+                # a name is a whole string (not the tail of another) and an identifier, so that
+                # wse-objdump prints it back as source
+                if noff >= len(strtab) or strtab[noff - 1] != 0:
+                    raise ObjectFormatError(f"{what}: DSD {di}: name offset {noff} is not the start "
+                                            f"of a string in STRTAB ({len(strtab)} bytes)")
+                name = _ident(_string(strtab, noff, f"{what}: DSD {di}"), f"{what}: DSD {di}")
+            img.dsds.append(Dsd(kind, color, base, (l0, l1, l2, l3), (s0, s1, s2, s3), ndim, name))
         n_task = ir.count(8, "task")
         seen = set()
         data_colors = set()

@@ -21,7 +21,7 @@ SYM_TYPES = {1: "f16", 2: "f32", 3: "u16", 4: "u32", 5: "task"}
 def parse(data: bytes) -> dict:
     """The object file as docs/object-format.md lays it out."""
     magic, version, flags, arch, w, h, nsec, size, crc, res = struct.unpack_from("<4sHHB3xHHIIII", data, 0)
-    assert (magic, version, flags, res) == (b"WSEO", 2, 0, 0) and data[9:12] == b"\0\0\0"
+    assert (magic, version, flags, res) == (b"WSEO", 3, 0, 0) and data[9:12] == b"\0\0\0"
     assert size == len(data) and crc == zlib.crc32(data[32:])
     secs = [struct.unpack_from("<III", data, 32 + 12 * i) for i in range(nsec)]
     assert [k for k, _, _ in secs] == [1, 2, 3, 4, 5, 6]
@@ -59,10 +59,10 @@ def parse(data: bytes) -> dict:
         img["chunks"] = chunks
         dsds = []
         for _ in range(u32()):
-            kind, color, ndim, rsv, base, len0, l1, l2, l3, rsv2, s0, s1, s2, s3, rsv3 = \
+            kind, color, ndim, rsv, base, len0, l1, l2, l3, rsv2, s0, s1, s2, s3, nm = \
                 struct.unpack_from("<BBBBIIHHHHhhhhI", r, q)
-            assert rsv == rsv2 == rsv3 == 0
-            dsds.append((DSD_KINDS[kind], color, ndim, base, (len0, l1, l2, l3), (s0, s1, s2, s3)))
+            assert rsv == rsv2 == 0 and (nm == 0 or strtab[nm - 1] == 0)
+            dsds.append((DSD_KINDS[kind], color, ndim, base, (len0, l1, l2, l3), (s0, s1, s2, s3), s(nm)))
             q += 32
         img["dsds"] = dsds
         tasks = []
@@ -145,13 +145,15 @@ def test_a_reader_written_from_the_page_agrees_with_objfile_read(src, arch):
         assert d["chunks"] == [(a, list(ws)) for a, ws in img.chunks]
         assert all(2 * len(img.code) <= a for a, _ in d["chunks"])
         assert d["dsds"] == [(DSD_KINDS[x.kind] if isinstance(x.kind, int) else x.kind, x.color, x.ndim,
-                              x.base, tuple(x.lens), tuple(x.strides)) for x in img.dsds]
+                              x.base, tuple(x.lens), tuple(x.strides), x.name) for x in img.dsds]
         assert d["tasks"] == [(t.id, t.kind, t.color, t.activated, t.blocked, t.entry) for t in img.tasks]
         assert d["routes"] == [(r.color, tuple(tuple(p) for p in r.positions), r.iq, r.oq) for r in img.routes]
         assert sorted((n, v, c, t) for n, im, v, c, t in doc["symbols"] if im == i) == \
             sorted((x.name, x.value, x.count, x.type) for x in img.symbols)
         mine = [(pc, f, ln, col, _chain(doc["expansions"], e)) for im, pc, f, ln, col, e in doc["lines"] if im == i]
         assert mine == [(x.pc, x.file, x.line, x.col, tuple(x.via)) for x in img.lines]
+    if src and "gemv" in src:      # the DSDs are named as declared
+        assert [x[-1] for x in doc["images"][0]["dsds"]][:3] == ["dy", "da", "dx"], doc["images"][0]["dsds"]
     names = [n for n, im, *_ in doc["symbols"]]
     assert [(im, n.encode()) for n, im, *_ in doc["symbols"]] == sorted((im, n.encode()) for n, im, *_ in doc["symbols"])
     assert names

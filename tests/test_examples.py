@@ -143,3 +143,40 @@ def test_jacobi2d(px, py, nx, ny, t, seed):
     got = fab.read("u").reshape(py, px, ny + 2, nx + 2)
     block = got[:, :, 1:-1, 1:-1].transpose(0, 2, 1, 3).reshape(py * ny, px * nx)
     assert np.array_equal(block, jacobi_model(g, t))
+
+
+def _doc_block(doc: str, first_line: str) -> list[str]:
+    """The lines of the fenced block of docs/<doc> whose first line is first_line."""
+    text = (ROOT / "docs" / doc).read_text()
+    start = text.index("```console\n" + first_line + "\n") + len("```console\n")
+    return text[start:text.index("```", start)].rstrip("\n").split("\n")
+
+
+def test_dsd_fault_names_the_dsds_as_emulator_md_shows(tmp_path):
+    """kernels/examples/dsd_fault.s faults in the way docs/emulator.md shows, word for word (its
+    `...` stands for lines left out): the reason names each DSR's DSD, the ldsd that loaded it
+    with the macro expansion, and what changed it since."""
+    block = _doc_block("emulator.md", "$ wse-as kernels/examples/dsd_fault.s -o dsd_fault.wso")
+    cmds = [ln[2:] for ln in block if ln.startswith("$ ")]
+    assert cmds == ["wse-as kernels/examples/dsd_fault.s -o dsd_fault.wso", "wse-emu dsd_fault.wso"]
+    (tmp_path / "kernels" / "examples").mkdir(parents=True)      # (the paths the report prints)
+    (tmp_path / "kernels" / "examples" / "dsd_fault.s").write_text((EX / "dsd_fault.s").read_text())
+    r = _run(*cmds[0].split(), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    r = _run(*cmds[1].split(), cwd=tmp_path)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    got = (r.stdout + r.stderr).rstrip("\n").split("\n")
+    want = [ln for ln in block if not ln.startswith("$ ")]
+    cut = want.index("    ...")
+    assert got[:cut] == want[:cut]
+    assert "reason: source b1 (loaded from DSD `d_row` by the ldsd at pc 2" in "\n".join(got)
+
+
+def test_deadlock_report_line_in_emulator_md_is_real(tmp_path):
+    r = _run("wse-as", "kernels/examples/deadlock.s", "-o", str(tmp_path / "d.wso"), cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    r = _run("wse-emu", "--grid", "2x1", str(tmp_path / "d.wso"), cwd=ROOT)
+    text = (ROOT / "docs" / "emulator.md").read_text()
+    line = next(ln for ln in text.split("\n") if ln.startswith("    fabric op: 0 of 1 elements done; waits for "
+                                                                  "wavelets on color 1 (a0 loaded from DSD"))
+    assert line + "\n" in r.stderr, r.stderr

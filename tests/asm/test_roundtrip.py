@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 
 import pytest
+from hypothesis import given, strategies as st
 
 from asm_golden import Spec
 from wse.asm import AssemblyError, AssemblyWarning, assemble_file, assemble_text, disassemble
@@ -65,3 +66,47 @@ def test_bare_loc_leaves_the_following_instructions_without_a_position():
     assert e.value.line is None and "pc 1: trap 7\n" in str(e.value)     # no "at foo.c" on the trap
     assert "pc 0: nop    at foo.c:10:2" in str(e.value)                    # the nop keeps its own
     assert assemble_text(disassemble(data), "rt.s") == data
+
+
+def test_objdump_prints_the_dsd_names():
+    """wse-objdump declares each DSD under the name the object stores and prints `ldsd`
+    operands by it; a name the listing cannot declare as is (one that repeats, as a macro's
+    local DSD does in each expansion, or none) gets a fresh one with name="..." keeping the
+    stored one, and the listing re-assembles to the same bytes."""
+    from wse.asm import assemble_text, disassemble
+    src = (ROOT / "tests" / "asm" / "ok_dsd_names.s").read_text()
+    data = assemble_text(src, "names.s")
+    text = disassemble(data)
+    for line in ("    .dsd d_in, fabin, color=3, len=4", "    .dsd d_lo, mem1d, base=0x4, len=2, stride=1",
+                 "    .dsd tmp, fabin, color=3, len=2", '    .dsd tmp_1, fabin, color=3, len=2, name="tmp"',
+                 '    .dsd dsd_5, fabout, color=4, len=1, name=""', "    .dsd d_out, fabout, color=5, len=1"):
+        assert line + "\n" in text, (line, text)
+    assert "    ldsd d0, d_lo " in text
+    assert assemble_text(text, "dis.s") == data
+
+
+NAMES = ["", "a", "a_1", "p", "buf", "main", "r1", "d0", "dsd_0", "dsd_1", "tmp", "tmp_1", "pe_x", "end"]
+
+
+@given(st.lists(st.sampled_from(NAMES), min_size=1, max_size=6))
+def test_any_dsd_names_survive_objdump(names):
+    """Whatever (valid) names an object gives its DSDs (repeated, empty, reserved words, the
+    names of its symbols and tasks, or the fresh names wse-objdump makes up), the listing
+    re-assembles to the same bytes, and its second round is a fixed point."""
+    from wse.isa import objfile as of
+    from wse.isa.builder import ImageBuilder
+    b = ImageBuilder("p")
+    b.alloc("buf", "f32", 4)
+    b.label("main")
+    for k in range(len(names)):
+        b.emit("ldsd", dsr=k % 24, dsdidx=k)
+    b.emit("exit")
+    for nm in names:
+        b.dsd("mem1d", "buf", 4, name=nm)
+    b.task(3, "main", activated=True)
+    data = of.ObjectFile.from_pe_images("wse2", 1, 1, {(0, 0): b.build()}).to_bytes()
+    text = disassemble(data)
+    again = assemble_text(text, "dis.s")
+    assert [d.name for d in of.read(again).images[0].dsds] == names
+    assert again == data
+    assert disassemble(again) == text

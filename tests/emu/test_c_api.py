@@ -32,6 +32,7 @@ main:
     .data
 buf: .u32 1, 2
     .export buf
+    .dsd d_buf, mem1d, base=buf, len=2
 .endprogram
 .place a, 0, 0, 2, 1
 """
@@ -76,6 +77,7 @@ PE_CALLS = {
     "wse_symbol": lambda h, o, x, y: lib.wse_symbol(h, x, y, b"buf", o.u, o.u2, o.i),
     "wse_symbol_count": lambda h, o, x, y: lib.wse_symbol_count(h, x, y, o.u),
     "wse_symbol_at": lambda h, o, x, y: lib.wse_symbol_at(h, x, y, 0, o.s, o.i),
+    "wse_dsd_name": lambda h, o, x, y: lib.wse_dsd_name(h, x, y, 0, o.s),
     "wse_source": lambda h, o, x, y: lib.wse_source(h, x, y, 0, 0, o.s, o.u, o.u2, o.s2, o.u3),
     "wse_mem_read": lambda h, o, x, y: lib.wse_mem_read(h, x, y, 0, 1, o.words),
     "wse_mem_write": lambda h, o, x, y: lib.wse_mem_write(h, x, y, 100, 1, o.words),
@@ -108,6 +110,7 @@ NULL_CALLS = [
     ("wse_symbol", lambda h, o: lib.wse_symbol(h, 0, 0, ffi.NULL, o.u, o.u2, o.i), r"wse_symbol: a null name"),
     ("wse_symbol_count", lambda h, o: lib.wse_symbol_count(h, 0, 0, ffi.NULL), r"wse_symbol_count: a null count"),
     ("wse_symbol_at", lambda h, o: lib.wse_symbol_at(h, 0, 0, 0, ffi.NULL, o.i), r"wse_symbol_at: a null name"),
+    ("wse_dsd_name", lambda h, o: lib.wse_dsd_name(h, 0, 0, 0, ffi.NULL), r"wse_dsd_name: a null name"),
     ("wse_symbol_pes", lambda h, o: lib.wse_symbol_pes(h, ffi.NULL, 0, ffi.NULL, 0, o.ull), r"wse_symbol_pes: a null name"),
     ("wse_symbol_pes", lambda h, o: lib.wse_symbol_pes(h, b"buf", 0, ffi.NULL, 0, ffi.NULL), r"wse_symbol_pes: a null count"),
     ("wse_symbol_pes", lambda h, o: lib.wse_symbol_pes(h, b"buf", 0, ffi.NULL, 1, o.ull), r"a null buffer for 1 PEs"),
@@ -140,6 +143,7 @@ RANGE_CALLS = [
     ("wse_mem_write", lambda h, o: lib.wse_mem_write(h, 0, 0, 24575, 2, o.words),
      r"words \[24575, 24577\) are outside SRAM"),
     ("wse_symbol_at", lambda h, o: lib.wse_symbol_at(h, 0, 0, 9, o.s, o.i), r"has 2 symbols; there is no symbol 9"),
+    ("wse_dsd_name", lambda h, o: lib.wse_dsd_name(h, 0, 0, 1, o.s), r"PE \(0,0\) \(image a\) has 1 DSDs; there is no DSD 1"),
     ("wse_symbol_pes", lambda h, o: lib.wse_symbol_pes(h, b"buf", 3, ffi.NULL, 0, o.ull), r"kind 3 is not 0"),
     ("wse_symbol_rect", lambda h, o: lib.wse_symbol_rect(h, b"buf", 0, 0, 1, 1, 5, o.words, 0),
      r"symbol 'buf' at PE \(0,0\) has 2 elements \(4 words\); 5 words asked"),
@@ -183,6 +187,7 @@ NULL_HANDLE = {
     "wse_symbol_rect": lambda o: RECT_CALLS["wse_symbol_rect"][0](ffi.NULL, o, 0, 0, 1, 1),
     "wse_symbol_count": lambda o: PE_CALLS["wse_symbol_count"](ffi.NULL, o, 0, 0),
     "wse_symbol_at": lambda o: PE_CALLS["wse_symbol_at"](ffi.NULL, o, 0, 0),
+    "wse_dsd_name": lambda o: PE_CALLS["wse_dsd_name"](ffi.NULL, o, 0, 0),
     "wse_symbol_pes": lambda o: lib.wse_symbol_pes(ffi.NULL, b"buf", 0, ffi.NULL, 0, o.ull),
     "wse_task_id": lambda o: PE_CALLS["wse_task_id"](ffi.NULL, o, 0, 0),
     "wse_launch": lambda o: RECT_CALLS["wse_launch"][0](ffi.NULL, o, 0, 0, 1, 1),

@@ -71,7 +71,9 @@ def test_valid_object_loads_and_runs():
     (lambda d: d[:20], "shorter than the 32-byte header"),
     (lambda d: b"XXXX" + d[4:], "bad magic"),
     (lambda d: d[:4] + b"\x01\x00" + d[6:], "version 1"),
-    (lambda d: d[:4] + b"\x03\x00" + d[6:], "version 3"),
+    (lambda d: d[:4] + b"\x02\x00" + d[6:], "version 2 is not supported (this is 3; version 2 had no "
+                                            "DSD names); re-assemble the source"),
+    (lambda d: d[:4] + b"\x04\x00" + d[6:], "version 4"),
     (lambda d: d[:-4], "header says"),
     (lambda d: d[:40] + bytes([d[40] ^ 1]) + d[41:], "checksum"),
 ])

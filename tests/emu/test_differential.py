@@ -404,12 +404,12 @@ class Gen:
             s0, s1 = rng.choice([(1, 2), (2, 1), (1, 3), (n1, 1)])
             span = (n0 - 1) * s0 + (n1 - 1) * s1
             off = rng.randrange(size - span)
-            return b.dsd("mem4d", buf, lens=[n0, n1], strides=[s0, s1], offset=off * e)
+            return b.dsd("mem4d", buf, lens=[n0, n1], strides=[s0, s1], offset=off * e, name=f"m4_{n}")
         fits = [sd for sd in (1, 1, 1, 2, 0, -1) if abs(sd) * max(n - 1, 0) < size]
         stride = rng.choice(fits)
         span = abs(stride) * max(n - 1, 0)
         off = rng.randrange(size - span) + (span if stride < 0 else 0)
-        return b.dsd("mem1d", buf, n, stride=stride, offset=off * e)
+        return b.dsd("mem1d", buf, n, stride=stride, offset=off * e, name=f"m1_{n}")
 
     def tensor_op(self, fab_src=None, fab_dst=None, act=None):
         """One tensor op. fab_src/fab_dst = (color, n) make operand b/a or dst a fabric DSD."""
@@ -429,6 +429,8 @@ class Gen:
         else:
             dd = self.mem_dsd(tdst, n)
         b.emit("ldsd", dsr=0, dsdidx=dd)
+        if rng.random() < 0.2:           # a change after the ldsd (pe_state's dsr_origins say so)
+            b.emit("dsdaddi", dsr=0, imm16=0)
         fields["dd"] = 0
         srcs = []
         if insn.form in ("vv", "vs", "v", "vvs"):

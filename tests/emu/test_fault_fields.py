@@ -200,7 +200,8 @@ def test_fault_fields_agree(name):
 
 def test_insn_names_tasks_in_both():
     """Task operands are printed by name in both emulators' texts (the C core printed ids),
-    in the trace, in insn and in the async clause; an id with no name stays a number."""
+    in the trace, in insn and in the async clause; an id with no name stays a number. So is the
+    DSD an ldsd loads (object format 3 keeps DSD names)."""
     src = ("    .task main, local, start\n    .task other, local\n    .task third, local, id=9\n"
            "    .dsd m, mem1d, base=buf, len=2\nmain:\n    activate other\n    ldsd d0, m\n"
            "    fmovs d0, r0 async ut1 activate third\n    block 12\n    trap 1\nother:\n    exit\n"
@@ -209,7 +210,7 @@ def test_insn_names_tasks_in_both():
     for cls in (Fabric, ReferenceFabric):
         e = fault_of(cls, obj, (1, 1), None)
         texts = [t for _, _, t in e.trace]
-        assert texts[-4:] == ["activate other", "ldsd d0, 0", "fmovs d0, r0 async ut1 activate third",
+        assert texts[-4:] == ["activate other", "ldsd d0, m", "fmovs d0, r0 async ut1 activate third",
                               "block 12"], (cls, texts)
         assert e.insn == "trap 1"
 
@@ -343,3 +344,92 @@ def test_the_running_task_is_named_when_it_faults_itself(cls):
     """A fault at the issuing instruction (the microthread is busy) is the main thread's."""
     e = fault_of(cls, _obj(CASES["microthread busy"][0]), (1, 1), None)
     assert e.microthread is None and e.task == 0 and e.pc == 4
+
+
+# =============================================================================================
+# a fault that names a DSR names the DSD it was loaded from, in the same words in both
+DSR_CASES = {
+    "tensor dst past SRAM": "d0 operand (loaded from DSD `dst` by the ldsd at pc 0, <string>:4:5): element "
+                            "address 24576 is outside SRAM",
+    "tensor dst misaligned": "d0 operand (loaded from DSD `dst` by the ldsd at pc 0, <string>:4:5): 32-bit "
+                             "element at odd word address 7",
+    "tensor dst in code": "d0 operand (loaded from DSD `dst` by the ldsd at pc 0, <string>:4:5): element at "
+                          "word 2 is in the code region [0, 6)",
+    "tensor source below 0": "a0 operand (loaded from DSD `src` by the ldsd at pc 1, <string>:6:5): element "
+                             "address -",
+    "dsd length": "source a0 (loaded from DSD `src` by the ldsd at pc 1, <string>:6:5) has 3 elements but the "
+                  "destination d0 (loaded from DSD `dst` by the ldsd at pc 0, <string>:5:5) has 4",
+    "empty source DSR": "source a1 is an empty DSR",
+}
+
+
+@pytest.mark.parametrize("name", list(DSR_CASES))
+def test_dsr_faults_name_the_dsd_in_both(name):
+    src, grid, act, _ = CASES[name]
+    obj = _obj(src)
+    core = fault_of(Fabric, obj, grid, act)
+    ref = fault_of(ReferenceFabric, obj, grid, act)
+    assert core.reason == ref.reason
+    assert DSR_CASES[name] in core.reason, core.reason
+    assert f"reason: {core.reason}\n" in str(core)      # the report's reason line
+
+
+# a tensor op whose source comes from a DSD that dsdaddi/dsdlen changed since, in a macro; the
+# fabout destination faults (no route) only after the kind and length checks
+CHANGED = """    .task main, local, start
+    .dsd d_out, fabout, color=4, len=4
+    .dsd d_k4, mem1d, base=buf, len=4
+.macro load_k, R
+    ldsd a5, d_k4
+    dsdaddi a5, 2
+    dsdlen a5, R
+.endm
+main:
+    li r1, 3
+    load_k r1
+    ldsd d2, d_out
+    fmovh d2, a5
+    exit
+    .data
+buf: .zero 8
+"""
+
+
+@pytest.mark.parametrize("cls", [Fabric, ReferenceFabric], ids=["core", "reference"])
+def test_a_changed_dsr_says_what_changed_it(cls):
+    e = fault_of(cls, _obj(CHANGED), (1, 1), None)
+    assert e.kind == "dsd_length" and e.pc == 6          # (li r1, 3 is two instructions)
+    assert e.reason == ("source a5 (loaded from DSD `d_k4` by the ldsd at pc 2, <string>:5:5, in `load_k` at "
+                        "<string>:11:5; base and length changed since, last by the dsdlen at pc 4) has 3 elements "
+                        "but the destination d2 (loaded from DSD `d_out` by the ldsd at pc 5, <string>:12:5) has 4"), \
+        e.reason
+    fab = cls(1, 1, "wse2")
+    fab.load(_obj(CHANGED))
+    with pytest.raises(FaultError):
+        fab.run(max_cycles=1000)
+    from wse.emu.records import DsrOrigin
+    origins = fab.pe_state(0, 0)["dsr_origins"]
+    assert origins[2] == DsrOrigin(0, "d_out", 5)
+    assert origins[8 + 5] == DsrOrigin(1, "d_k4", 2, "base and length", "dsdlen", 4)
+    assert origins[0] is None and origins[8] is None
+
+
+def test_an_unnamed_dsd_is_named_by_its_index():
+    """A DSD without a name (an ImageBuilder image, or name="") is DSD N, in both."""
+    b = ImageBuilder("t")
+    b.alloc("buf", "f16", 4)
+    b.label("main")
+    b.emit("ldsd", dsr=0, dsdidx=1)
+    b.emit("ldsd", dsr=8, dsdidx=0)
+    b.emit("fmovh", dd=0, da=0)
+    b.emit("exit")
+    b.dsd("mem1d", "buf", 3)
+    b.dsd("mem1d", "buf", 4, name="whole")
+    b.task(0, "main", activated=True)
+    obj = objfile.ObjectFile.from_pe_images("wse2", 1, 1, {(0, 0): b.build()}).to_bytes()
+    faults = [fault_of(cls, obj, (1, 1), None) for cls in (Fabric, ReferenceFabric)]
+    for e in faults:      # the ldsd operands: by name where the DSD has one
+        assert [t for _, _, t in e.trace] == ["ldsd d0, whole", "ldsd a0, 0"], e.trace
+    reasons = {e.reason for e in faults}
+    assert reasons == {"source a0 (loaded from DSD 0 by the ldsd at pc 1, <builder>:1:1) has 3 elements but the "
+                       "destination d0 (loaded from DSD `whole` by the ldsd at pc 0, <builder>:1:1) has 4"}

@@ -119,6 +119,17 @@ def test_fabric_ops_waiting_and_tasks(cls):
     assert "activated data tasks (they run only when a wavelet arrives on their color): 9(data3)" in a
 
 
+@pytest.mark.parametrize("cls", BOTH)
+def test_a_waiting_fabric_op_names_the_dsd_of_its_dsr(cls):
+    """Each op names the DSD its fabric operand was loaded from, as it was at the op's issue:
+    ut5's a0 was loaded from `in2`, and reloaded from `in` for the main thread's op since."""
+    a = _lines_of(hang_of(cls, OPS_WAITING).report, "(0,0)")
+    assert ("fabric op: 0 of 4 elements done; waits for wavelets on color 1 (a0 loaded from DSD `in` by "
+            "the ldsd at pc 5, <string>:19:5)\n") in a, a
+    assert (", waits for wavelets on color 2 (a0 loaded from DSD `in2` by the ldsd at pc 3, "
+            "<string>:17:5)\n") in a, a
+
+
 def test_the_reference_says_where_an_async_op_was_issued():
     e = hang_of(ReferenceFabric, OPS_WAITING)
     assert ("ut5: fmovh d0, a0 async ut5 (issued by task 0 (main) at pc 4, <string>:18:5), 0 of 4 "

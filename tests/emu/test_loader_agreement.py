@@ -2,6 +2,7 @@
 wse.isa.objfile.read accept and reject exactly the same files."""
 from __future__ import annotations
 
+import re
 import struct
 import warnings
 import zlib
@@ -259,3 +260,82 @@ def test_rules_an_audit_found_unchecked(make, words):
     c_ok, c_msg = _c_accepts(data)
     p_ok, p_msg = _py_accepts(data)
     assert not c_ok and not p_ok and words in c_msg and words in p_msg, (c_msg, p_msg)
+
+
+# =============================================================================================
+# DSD names (object format version 3): the last u32 of a DSD record is 0 or the STRTAB offset
+# of the start of a string that is an identifier
+def _strtab(buf) -> bytes:
+    off, size = _section(buf, 1)
+    return bytes(buf[off:off + size])
+
+
+def _dsd_name_fields(buf) -> list[int]:
+    """The file offsets of the name fields of image 0's DSD records."""
+    off, _ = _section(buf, 2)
+    p = off + 4 + 4                               # image count, the record's size
+    p += 8                                        # name, mem_words
+    n_code = struct.unpack_from("<I", buf, p)[0]
+    p += 4 + 4 * n_code
+    n_chunks = struct.unpack_from("<I", buf, p)[0]
+    p += 4
+    for _ in range(n_chunks):
+        n = struct.unpack_from("<I", buf, p + 4)[0]
+        p += 8 + 2 * n + 2 * (n % 2)
+    n_dsd = struct.unpack_from("<I", buf, p)[0]
+    return [p + 4 + 32 * k + 28 for k in range(n_dsd)]
+
+
+def _raw_dsd_name(value: int, k: int = 0) -> bytes:
+    buf = bytearray(GOOD)
+    struct.pack_into("<I", buf, _dsd_name_fields(buf)[k], value)
+    return _fix(buf)
+
+
+def test_the_good_file_names_its_dsds():
+    buf = bytearray(GOOD)
+    st = _strtab(buf)
+    offs = [struct.unpack_from("<I", buf, at)[0] for at in _dsd_name_fields(buf)]
+    assert [st[o:st.index(b"\0", o)] for o in offs] == [b"v", b"f"]
+    assert [d.name for d in read(GOOD).images[0].dsds] == ["v", "f"]
+
+
+def _offset_of(s: bytes) -> int:
+    return _strtab(GOOD).index(b"\0" + s + b"\0") + 1
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: _raw_dsd_name(_offset_of(b"agree.s") + 1), "is not the start of a string"),  # "gree.s"
+    (lambda: _raw_dsd_name(_offset_of(b"agree.s")), "is not an identifier"),
+    (lambda: _raw_dsd_name(len(_strtab(GOOD))), "is not the start of a string"),
+    (lambda: _raw_dsd_name(1 << 31), "is not the start of a string"),
+])
+def test_bad_dsd_names_are_refused_by_both(make, words):
+    """A DSD's name must start a string of STRTAB (not point into one, nor past it) and be an
+    identifier (wse-objdump prints it back as `.dsd NAME` or `name="NAME"`)."""
+    data = make()
+    c_ok, c_msg = _c_accepts(data)
+    p_ok, p_msg = _py_accepts(data)
+    assert not c_ok and not p_ok and words in c_msg and words in p_msg, (c_msg, p_msg)
+    assert "DSD 0" in c_msg and "DSD 0" in p_msg
+
+
+def test_a_dsd_may_share_another_strings_name_or_have_none():
+    data = _raw_dsd_name(_offset_of(b"buf"), k=1)
+    assert _c_accepts(data) == (True, "") and [d.name for d in read(data).images[0].dsds] == ["v", "buf"]
+    data = _raw_dsd_name(0)
+    assert _c_accepts(data) == (True, "") and [d.name for d in read(data).images[0].dsds] == ["", "f"]
+
+
+@given(st.one_of(st.integers(0, len(_strtab(GOOD)) + 4), st.integers(0, (1 << 32) - 1)))
+def test_every_name_offset_gets_the_same_verdict(off):
+    """Both readers agree on every name offset, and accept exactly 0 and the starts of the
+    strings that are identifiers."""
+    data = _raw_dsd_name(off)
+    c_ok, c_msg = _c_accepts(data)
+    p_ok, p_msg = _py_accepts(data)
+    assert c_ok == p_ok, (off, c_msg, p_msg)
+    st_ = _strtab(GOOD)
+    starts = {0} | {i + 1 for i, b in enumerate(st_[:-1]) if b == 0}
+    ident = off in starts and off and re.fullmatch(rb"[A-Za-z_][A-Za-z0-9_]*", st_[off:st_.index(b"\0", off)])
+    assert p_ok == (off == 0 or bool(ident)), (off, p_msg)

@@ -100,3 +100,41 @@ def test_corrupted_files_only_raise_object_format_errors(data):
     except ObjectFormatError:
         return
     assert write(obj)  # a file that reads must also write
+
+
+def test_dsd_names_are_stored_and_read_back():
+    """Object format version 3: a DSD record's last u32 names it (a STRTAB offset, 0: none);
+    version 2 files, which had no names there, are refused with the advice to re-assemble."""
+    b = ImageBuilder("p")
+    b.alloc("y", "f32", 4)
+    b.label("main")
+    b.emit("exit")
+    b.dsd("mem1d", "y", 4, name="d_y")
+    b.dsd("fabin", length=7, color=3)                  # no name
+    b.dsd("fabout", length=7, color=4, name="d_y")     # a name may repeat (a macro's local DSD)
+    b.task(8, "main", activated=True)
+    data = write(ObjectFile.from_pe_images("wse2", 1, 1, {(0, 0): b.build()}))
+    assert struct.unpack_from("<H", data, 4)[0] == 3
+    back = read(data)
+    assert [d.name for d in back.images[0].dsds] == ["d_y", "", "d_y"]
+    assert write(back) == data
+    # the name is a string of STRTAB ("d_y" once), and the unnamed DSD's field is 0
+    strtab_off, strtab_size = struct.unpack_from("<II", data, 32 + 4)
+    strtab = data[strtab_off:strtab_off + strtab_size]
+    assert strtab.count(b"\0d_y\0") == 1
+    v2 = bytearray(data)
+    struct.pack_into("<H", v2, 4, 2)
+    with pytest.raises(ObjectFormatError, match=r"version 2 is not supported \(this is 3; version 2 had no "
+                                                r"DSD names\); re-assemble the source"):
+        read(_refresh_crc(v2))
+
+
+def test_images_that_differ_only_in_dsd_names_are_two_images():
+    def img(name):
+        b = ImageBuilder("p")
+        b.label("main")
+        b.emit("exit")
+        b.dsd("fabin", length=1, color=3, name=name)
+        return b.build()
+    obj = ObjectFile.from_pe_images("wse2", 2, 1, {(0, 0): img("a"), (1, 0): img("b")})
+    assert [d.name for i in read(write(obj)).images for d in i.dsds] == ["a", "b"]
