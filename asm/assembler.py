@@ -1751,6 +1751,11 @@ class ProgramWalk(Walker):
             sg = suggest(a.name, scope.names() | set(self.task_syms))
             raise AsmError(f"cannot export unknown symbol `{a.name}`" + (f"; {sg}" if sg else ""), a.pos)
         sym = r[1]
+        if typ is not None and tsym is not None:
+            # the task's symbol is the task: a data (or other) symbol under its name would leave
+            # the task without one
+            raise AsmError(f"`{a.name}` names a task, which is exported as `.export {a.name}` (every "
+                           f"task is in the symbol table); export the value under another name", a.pos)
         if typ is not None:
             v = self.int_value(a, scope, what="value", lo=0, hi=0xFFFFFFFF)
             c = self.int_value(cnt, scope, what="count", lo=0, hi=0xFFFFFFFF)

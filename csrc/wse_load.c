@@ -457,6 +457,15 @@ int wse__load(wse_fabric_t *f, const uint8_t *data, size_t len) {
         }
         if (rs.pos != rs.end) rd_fail(&rs, "unexpected bytes at the end of the section");
     }
+    /* every task has a task symbol naming it (wse-as names every task; wse-objdump declares a
+       task under its symbol, and a made-up name would add one) */
+    for (uint32_t i = 0; i < n_img && !rs.bad; i++)
+        for (uint32_t t = 0; t < NTASKS && !rs.bad; t++) {
+            if (!imgs[i].tasks[t].defined) continue;
+            uint32_t k = 0;
+            while (k < imgs[i].n_syms && !(imgs[i].syms[k].type == WSE_SYM_TASK && imgs[i].syms[k].value == t)) k++;
+            if (k == imgs[i].n_syms) rd_fail(&rs, "image %u: task %u has no task symbol (wse-as names every task)", i, t);
+        }
 
     /* ---- EXPANSIONS (read before LINES, which refers to them) ---- */
     rd_t rx = { data, soff[6], send_[6], "EXPANSIONS", err, sizeof err, rp.bad || rs.bad };

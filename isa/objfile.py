@@ -567,6 +567,14 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
         images[img].symbols.append(Symbol(sname, SYM_TYPES[typ], value, count))
     if r.pos != r.end:
         raise ObjectFormatError("SYMBOLS: unexpected bytes at the end of the section")
+    # every task has a task symbol naming it (wse-as names every task; wse-objdump declares a
+    # task under its symbol, and a made-up name would add one)
+    for ii, im in enumerate(images):
+        named = {s.value for s in im.symbols if s.type == "task"}
+        for t in sorted(t.id for t in im.tasks):
+            if t not in named:
+                raise ObjectFormatError(f"SYMBOLS: image {ii}: task {t} has no task symbol "
+                                        f"(wse-as names every task)")
 
     # the invocation chains, read before LINES, which refers to them
     r = _Reader(data, *secs[SEC_EXPANSIONS], "EXPANSIONS")
