@@ -40,6 +40,15 @@ MAX_MACRO_DEPTH = 64
 # their values, as before (for measuring the difference)
 LAZY_PE_CONSTS = True
 IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def _no_nul(a, what: str) -> None:
+    """The object file stores NUL-terminated strings: one holding a NUL would read back cut."""
+    if "\0" in a.value:
+        raise AsmError(f"{what} cannot contain NUL (\\x00): the object file stores NUL-terminated "
+                       f"strings", a.pos)
+
+
 MAX_INCLUDE_DEPTH = 64
 MAX_STATEMENTS = 2_000_000
 MAX_FABRIC = 4096
@@ -533,6 +542,7 @@ class LayoutWalk(Walker):
         image_name = name
         rest = s.args[1:]
         if rest and type(rest[0]) is Str:
+            _no_nul(rest[0], "an image name")
             image_name = rest[0].value
             rest = rest[1:]
         params = []
@@ -887,6 +897,11 @@ class ProgramWalk(Walker):
                  'for no line information')
         if len(s.args) < 3 or (len(s.args) - 3) % 4 or type(s.args[0]) is not Str:
             raise AsmError(usage, s.namepos)
+        # the object stores "" for code without a position (a bare `.loc`), and NUL-terminated
+        # strings: a file name that is empty or holds a NUL would not read back
+        if not s.args[0].value:
+            raise AsmError("`.loc`: the file name is empty; a bare `.loc` marks code without a position",
+                           s.args[0].pos)
         line = self.int_value(s.args[1], scope, what="line", lo=0, hi=0xFFFFFFFF)
         col = self.int_value(s.args[2], scope, what="column", lo=0, hi=0xFFFFFFFF)
         via = []
@@ -895,14 +910,18 @@ class ProgramWalk(Walker):
             for a in (m, f):
                 if type(a) is not Str or not a.value:
                     raise AsmError(usage, a.pos)
-            if not IDENT_RE.match(m.value) and not of.REP_RE.match(m.value):
+            rep = of.REP_RE.match(m.value)
+            if not IDENT_RE.match(m.value) and not rep:
                 raise AsmError(f"`.loc`: {m.value!r} is neither a macro name (an identifier) nor "
                                f"`.rep[N]` (iteration N of a .rep)", m.pos)
+            if rep and int(rep.group(1)) > 0xFFFFFFFF:
+                raise AsmError(f"`.loc`: the iteration in {m.value!r} is out of range; legal: "
+                               f"0..4294967295", m.pos)
+            _no_nul(f, "`.loc`: a file name")
             via.append((m.value, f.value,
                         self.int_value(ln, scope, what="line", lo=0, hi=0xFFFFFFFF),
                         self.int_value(cl, scope, what="column", lo=0, hi=0xFFFFFFFF)))
-        if via and not s.args[0].value:
-            raise AsmError("`.loc`: code with no file cannot come from a macro expansion", s.args[0].pos)
+        _no_nul(s.args[0], "`.loc`: a file name")
         self.loc = (s.args[0].value, line, col, tuple(via))
         self.loc_fresh = True
 
@@ -1732,6 +1751,11 @@ class ProgramWalk(Walker):
             sg = suggest(a.name, scope.names() | set(self.task_syms))
             raise AsmError(f"cannot export unknown symbol `{a.name}`" + (f"; {sg}" if sg else ""), a.pos)
         sym = r[1]
+        if typ is not None and tsym is not None:
+            # the task's symbol is the task: a data (or other) symbol under its name would leave
+            # the task without one
+            raise AsmError(f"`{a.name}` names a task, which is exported as `.export {a.name}` (every "
+                           f"task is in the symbol table); export the value under another name", a.pos)
         if typ is not None:
             v = self.int_value(a, scope, what="value", lo=0, hi=0xFFFFFFFF)
             c = self.int_value(cnt, scope, what="count", lo=0, hi=0xFFFFFFFF)
@@ -2040,6 +2064,10 @@ class Session:
         return root
 
     def assemble(self, text: str, filename: str) -> bytes:
+        if not filename or "\0" in filename:
+            # LINES names it: "" marks code without a position, and strings end at a NUL
+            raise AssemblyError([Diagnostic(None, None, None, 0, f"the source file name {filename!r} "
+                                            f"is empty or contains NUL")])
         real = "\0main:" + filename
         sf = self.load_text(text, filename, real)
         if self.errors:

@@ -6,12 +6,12 @@ import math
 import struct
 
 from wse.isa import load
+from wse.isa.objfile import BUILTIN_NAMES, reserved_names
 
 from .diag import AsmError, fmt_int
 from .syntax import Bin, Call, Cond, Dot, Kw, Name, Node, Num, Str, Un, Bracket, Arrow
 
 INT_BITS = 256
-BUILTIN_NAMES = ("pe_x", "pe_y", "abs_x", "abs_y", "rect_w", "rect_h", "fabric_w", "fabric_h")
 PORTS = {"north": 1, "east": 2, "south": 4, "west": 8, "ramp": 16}
 
 
@@ -33,7 +33,8 @@ def _regs():
 
 GPR, DSR = _regs()
 UTS = {f"ut{i}": i for i in range(load().presets["wse2"].microthreads)}
-RESERVED = set(GPR) | set(DSR) | set(UTS) | {"inf", "nan"} | set(BUILTIN_NAMES)
+# GPR, DSR and UTS names, inf, nan and the built-ins; the object readers refuse a symbol named so
+RESERVED = reserved_names()
 FUNCS = ("hi16", "lo16", "f32bits", "f16bits", "min", "max", "abs", "log2", "ceil_div", "int",
          "float", "defined", "taskid")
 

@@ -450,4 +450,16 @@ typedef struct wse_preset {
 #define WSE_SYM_U32 4
 #define WSE_SYM_TASK 5
 
+/* The names the assembler reserves (registers, DSRs, microthreads, built-ins, inf, nan),
+   sorted by strcmp: a reader refuses a symbol named so (objfile.reserved_names). */
+#define WSE_NUM_RESERVED_NAMES 60
+#define WSE_RESERVED_NAMES_INIT { \
+    "a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7", "abs_x", "abs_y", \
+    "b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7", "d0", "d1", \
+    "d2", "d3", "d4", "d5", "d6", "d7", "fabric_h", "fabric_w", "inf", "lr", \
+    "nan", "pe_x", "pe_y", "r0", "r1", "r10", "r11", "r12", "r13", "r14", \
+    "r15", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "rect_h", \
+    "rect_w", "ut0", "ut1", "ut2", "ut3", "ut4", "ut5", "ut6", "ut7", "zero", \
+}
+
 #endif /* WSE_ISA_H */

@@ -140,6 +140,20 @@ static int is_ident(const char *s) {
     return 1;
 }
 
+/* a name the assembler cannot define (a register, DSR, microthread or built-in): a symbol named
+   so could not be printed back as source (WSE_RESERVED_NAMES_INIT is sorted by strcmp) */
+static int is_reserved(const char *s) {
+    static const char *const names[WSE_NUM_RESERVED_NAMES] = WSE_RESERVED_NAMES_INIT;
+    size_t lo = 0, hi = WSE_NUM_RESERVED_NAMES;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(s, names[mid]);
+        if (c == 0) return 1;
+        if (c < 0) hi = mid; else lo = mid + 1;
+    }
+    return 0;
+}
+
 static const char *str_at(rd_t *r, const char *strtab, size_t len, uint32_t off) {
     if (r->bad) return "";
     if (off >= len) { rd_fail(r, "string offset %u is outside STRTAB (%zu bytes)", off, len); return ""; }
@@ -409,6 +423,10 @@ int wse__load(wse_fabric_t *f, const uint8_t *data, size_t len) {
         if (im >= n_img || typ < 1 || typ > 5) { rd_fail(&rs, "bad image %u or type %u", im, typ); break; }
         const char *nm = str_at(&rs, strcopy, strlen_, name);
         if (!rs.bad && !is_ident(nm)) { rd_fail(&rs, "symbol name at %u is not an identifier", name); break; }
+        if (!rs.bad && is_reserved(nm)) {
+            rd_fail(&rs, "the name '%s' is reserved (a register, microthread or built-in): the assembler cannot define it", nm);
+            break;
+        }
         /* strictly increasing (image, name): sorted, no name twice in an image */
         if (prev_nm && (im < prev_im || (im == prev_im && strcmp(nm, prev_nm) <= 0))) {
             rd_fail(&rs, "entries are not sorted by (image, name), or a name repeats in an image (image %u, '%s')", im, nm);
@@ -439,6 +457,15 @@ int wse__load(wse_fabric_t *f, const uint8_t *data, size_t len) {
         }
         if (rs.pos != rs.end) rd_fail(&rs, "unexpected bytes at the end of the section");
     }
+    /* every task has a task symbol naming it (wse-as names every task; wse-objdump declares a
+       task under its symbol, and a made-up name would add one) */
+    for (uint32_t i = 0; i < n_img && !rs.bad; i++)
+        for (uint32_t t = 0; t < NTASKS && !rs.bad; t++) {
+            if (!imgs[i].tasks[t].defined) continue;
+            uint32_t k = 0;
+            while (k < imgs[i].n_syms && !(imgs[i].syms[k].type == WSE_SYM_TASK && imgs[i].syms[k].value == t)) k++;
+            if (k == imgs[i].n_syms) rd_fail(&rs, "image %u: task %u has no task symbol (wse-as names every task)", i, t);
+        }
 
     /* ---- EXPANSIONS (read before LINES, which refers to them) ---- */
     rd_t rx = { data, soff[6], send_[6], "EXPANSIONS", err, sizeof err, rp.bad || rs.bad };

@@ -19,7 +19,10 @@ from __future__ import annotations
 import numpy as np
 
 from .codec import encode
-from .objfile import DSD_FABIN, DSD_FABOUT, DSD_MEM1D, DSD_MEM4D, Dsd, Image, Route, Symbol, Task, Line
+import re
+
+from .objfile import (DSD_FABIN, DSD_FABOUT, DSD_MEM1D, DSD_MEM4D, Dsd, Image, Line, Route, Symbol, Task,
+                      reserved_names)
 from .table import Isa, load
 
 _ASYNC = {"act", "ut", "tid"}
@@ -159,6 +162,13 @@ class ImageBuilder:
                 if entry == name:
                     symbols = [s for s in symbols if s.name != f"task{tid}"]
                     symbols.append(Symbol(name, "task", tid, 0))
+        # an exported buffer or a task's entry label is a symbol: the readers refuse one the
+        # assembler could not define (wse-objdump could not print it back), so say it here
+        reserved = reserved_names(self.isa)
+        for s in symbols:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", s.name) or s.name in reserved:
+                raise BuildError(f"symbol {s.name!r} (an exported buffer or a task's entry label) is not an "
+                                 f"identifier or is a reserved name (a register, microthread or built-in)")
         lines = [Line(0, file, 1, 1)] if code else []
         return Image(self.name, code, max(addr, code_words), chunks, dsds, tasks,
                      sorted(self.routes, key=lambda r: r.color), symbols, lines)

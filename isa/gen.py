@@ -111,6 +111,15 @@ def c_header(isa: Isa) -> str:
     for code, name in objfile.SYM_TYPES.items():
         w(f"#define WSE_SYM_{name.upper()} {code}")
     w("")
+    w("/* The names the assembler reserves (registers, DSRs, microthreads, built-ins, inf, nan),")
+    w("   sorted by strcmp: a reader refuses a symbol named so (objfile.reserved_names). */")
+    names = sorted(objfile.reserved_names(isa), key=str.encode)
+    w(f"#define WSE_NUM_RESERVED_NAMES {len(names)}")
+    w("#define WSE_RESERVED_NAMES_INIT { \\")
+    for k in range(0, len(names), 10):
+        w("    " + " ".join(f'"{n}",' for n in names[k:k + 10]) + " \\")
+    w("}")
+    w("")
     w("#endif /* WSE_ISA_H */")
     return "\n".join(L) + "\n"
 

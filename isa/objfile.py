@@ -32,6 +32,23 @@ HEADER = struct.Struct("<4sHHB3sHHIIII")
 # what the versions a reader refuses lacked (its message says, with "re-assemble the source")
 OLD_VERSIONS = {1: "; version 1 had no EXPANSIONS and no DSD names", 2: "; version 2 had no DSD names"}
 assert HEADER.size == 32
+# the names the assembler reserves besides the registers and microthreads (asm/expr.py): the
+# per-PE built-ins and the float constants
+BUILTIN_NAMES = ("pe_x", "pe_y", "abs_x", "abs_y", "rect_w", "rect_h", "fabric_w", "fabric_h")
+FLOAT_NAMES = ("inf", "nan")
+
+
+def reserved_names(isa: Isa | None = None) -> frozenset[str]:
+    """The names the assembler cannot define (registers with their aliases, DSRs, microthreads,
+    built-ins, inf and nan). A symbol or task cannot have one, so both readers refuse a symbol
+    named so: wse-objdump could not print it back as source."""
+    isa = isa or load()
+    names = set(BUILTIN_NAMES) | set(FLOAT_NAMES)
+    for rf in ("gpr", "dsr_d", "dsr_a", "dsr_b"):
+        f = isa.regfiles[rf]
+        names |= {f"{f.prefix}{i}" for i in range(f.count)} | set(f.aliases)
+    names |= {f"ut{i}" for i in range(isa.presets["wse2"].microthreads)}
+    return frozenset(names)
 
 
 class ObjectFormatError(ValueError):
@@ -220,6 +237,9 @@ class _Strtab:
         self.index = {"": 0}
 
     def add(self, s: str) -> int:
+        if "\0" in s:
+            # a reader would see the string end at the NUL
+            raise ValueError(f"a string of the object file cannot contain NUL: {s!r}")
         if s not in self.index:
             self.index[s] = len(self.data)
             self.data += s.encode("utf-8") + b"\0"
@@ -399,6 +419,7 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
     if not strtab or strtab[0] != 0:
         raise ObjectFormatError("STRTAB: must start with the empty string")
     words = isa.presets[ARCHES[arch]].sram_words
+    reserved = reserved_names(isa)
 
     # images
     r = _Reader(data, *secs[SEC_IMAGES], "IMAGES")
@@ -526,6 +547,9 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
         if img >= len(images) or typ not in SYM_TYPES:
             raise ObjectFormatError(f"SYMBOLS: bad image {img} or type {typ}")
         sname = _ident(_string(strtab, name, "SYMBOLS"), "SYMBOLS")
+        if sname in reserved:
+            raise ObjectFormatError(f"SYMBOLS: the name '{sname}' is reserved (a register, microthread "
+                                    f"or built-in): the assembler cannot define it")
         # strictly increasing (image, name): sorted, and no name twice in an image (a lookup by
         # name would find either)
         if prev is not None and (img, sname.encode()) <= prev:
@@ -543,6 +567,14 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
         images[img].symbols.append(Symbol(sname, SYM_TYPES[typ], value, count))
     if r.pos != r.end:
         raise ObjectFormatError("SYMBOLS: unexpected bytes at the end of the section")
+    # every task has a task symbol naming it (wse-as names every task; wse-objdump declares a
+    # task under its symbol, and a made-up name would add one)
+    for ii, im in enumerate(images):
+        named = {s.value for s in im.symbols if s.type == "task"}
+        for t in sorted(t.id for t in im.tasks):
+            if t not in named:
+                raise ObjectFormatError(f"SYMBOLS: image {ii}: task {t} has no task symbol "
+                                        f"(wse-as names every task)")
 
     # the invocation chains, read before LINES, which refers to them
     r = _Reader(data, *secs[SEC_EXPANSIONS], "EXPANSIONS")

@@ -98,3 +98,11 @@ def test_assemble_file_takes_a_path_object(tmp_path):
     p = tmp_path / "k.s"
     p.write_text("nop\n")
     assert assemble_file(p) == assemble_file(str(p))
+
+
+@pytest.mark.parametrize("filename", ["", "a\0b.s"])
+def test_a_file_name_the_object_cannot_store_is_refused(filename):
+    """LINES names the source file: "" means no position and a NUL would end the string, so the
+    file read back would be refused (fileless records with lines) or name another file."""
+    with pytest.raises(AssemblyError, match="is empty or contains NUL"):
+        assemble_text(".task main, local, start\nmain:\n    exit\n", filename)

@@ -231,7 +231,7 @@ def build_funnel(seed, w, h, arch, n_colors=2, max_len=8, max_delay=12, p_src=0.
         b.emit("addi", r1=11, r2=11, imm16=1)
         b.emit("exit")
         for c, delay in sorted(task_colors.items()):
-            b.label(f"d{c}")
+            b.label(f"on_c{c}")
             b.emit("add", r1=10, r2=10, r3=1)        # sum of payloads
             b.emit("slli", r1=3, r2=9, shamt=5)      # order-sensitive hash: h = 33 h + payload
             b.emit("add", r1=9, r2=3, r3=9)
@@ -242,7 +242,7 @@ def build_funnel(seed, w, h, arch, n_colors=2, max_len=8, max_delay=12, p_src=0.
                 b.emit("addi", r1=14, r2=14, imm16=-1)
                 b.emit("bne", r1=14, r2=0, target=f"dl{c}")
             b.emit("exit")
-            b.task(c, f"d{c}", kind="data", color=c)
+            b.task(c, f"on_c{c}", kind="data", color=c)
         b.task(MAIN, "main", activated=True)
         b.task(ADONE, "adone")
         b.task(CTRL, "ctrl", kind="control")

@@ -523,7 +523,7 @@ def build_program(seed, w, h, arch):
         b.emit("exit")
         # data tasks: the GEMV step (fmacs with the payload as scalar) or an accumulation
         for c in sorted(p.data_tasks):
-            b.label(f"d{c}")
+            b.label(f"on_c{c}")
             if rng.random() < 0.5:
                 g.tensor_op(act=0) if rng.random() < 0.3 else None
                 ins = [i for i in TENSOR if i.key in ("fmacs", "fmachs", "fadds.vs", "add16.vs")]
@@ -541,7 +541,7 @@ def build_program(seed, w, h, arch):
                 b.emit("add", r1=10, r2=10, r3=1)
                 g.scalar_block(rng.randint(0, 3))
             b.emit("exit")
-            b.task(c, f"d{c}", kind="data", color=c)
+            b.task(c, f"on_c{c}", kind="data", color=c)
         b.task(MAIN, "main", activated=True)
         b.task(LOCAL, "local")
         b.task(ASYNC_DONE, "adone")

@@ -12,7 +12,7 @@ from hypothesis import given, strategies as st
 from wse.asm import assemble_text
 from wse.emu import Fabric
 from wse.emu.errors import WseError
-from wse.isa.objfile import ObjectFormatError, read
+from wse.isa.objfile import ObjectFormatError, read, reserved_names
 
 SOURCE = """
 .fabric 3, 2
@@ -339,3 +339,82 @@ def test_every_name_offset_gets_the_same_verdict(off):
     starts = {0} | {i + 1 for i, b in enumerate(st_[:-1]) if b == 0}
     ident = off in starts and off and re.fullmatch(rb"[A-Za-z_][A-Za-z0-9_]*", st_[off:st_.index(b"\0", off)])
     assert p_ok == (off == 0 or bool(ident)), (off, p_msg)
+
+
+# =============================================================================================
+# Symbol names: an identifier the assembler can define (not a register, DSR, microthread or
+# built-in: wse-objdump prints `NAME = value` / `.task NAME`), and every task has a task symbol
+def _renamed(old: str, new: str) -> bytes:
+    def fn(obj, dc):
+        img = obj.images[0]
+        i = next(k for k, s in enumerate(img.symbols) if s.name == old)
+        img.symbols[i] = dc.replace(img.symbols[i], name=new)
+    return _edit(fn)
+
+
+def test_the_good_file_has_a_data_and_two_task_symbols():
+    syms = read(GOOD).images[0].symbols
+    assert [(s.name, s.type) for s in syms] == [("buf", "f32"), ("got", "task"), ("main", "task")]
+
+
+@pytest.mark.parametrize("name", sorted(reserved_names()))
+@pytest.mark.parametrize("old", ["buf", "main"])
+def test_reserved_symbol_names_are_refused_by_both(name, old):
+    """Every reserved name (the C loader's table is generated from the same set), for a data
+    symbol and a task's: both readers refuse it with the same message."""
+    data = _renamed(old, name)
+    c_ok, c_msg = _c_accepts(data)
+    p_ok, p_msg = _py_accepts(data)
+    assert not c_ok and not p_ok, (c_msg, p_msg)
+    assert p_msg == (f"SYMBOLS: the name '{name}' is reserved (a register, microthread or built-in): "
+                     f"the assembler cannot define it")
+    assert p_msg in c_msg, (c_msg, p_msg)
+
+
+NEAR_RESERVED = ["r16", "d8", "a8", "b8", "ut8", "R1", "r1_", "_r1", "zero_", "lr0", "pe_z", "Inf",
+                 "nan_", "add", "ldsd", "exit", "task", "start", "mem1d", "ramp", "f32", "export"]
+
+
+@given(st.one_of(st.sampled_from(sorted(reserved_names()) + NEAR_RESERVED),
+                 st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,6}", fullmatch=True)))
+def test_symbol_names_get_the_same_verdict(name):
+    """Both readers accept exactly the identifiers that are not reserved as symbol names."""
+    data = _renamed("buf", name) if name not in ("got", "main") else _renamed("buf", name + "_")
+    c_ok, c_msg = _c_accepts(data)
+    p_ok, p_msg = _py_accepts(data)
+    assert c_ok == p_ok, (name, c_msg, p_msg)
+    assert p_ok == (name not in reserved_names()), (name, p_msg)
+
+
+def _drop_task_symbol(obj, dc):
+    img = obj.images[0]
+    img.symbols = [s for s in img.symbols if s.name != "got"]
+
+
+def _task_symbol_elsewhere(obj, dc):
+    img = obj.images[0]
+    i = next(k for k, s in enumerate(img.symbols) if s.name == "got")
+    img.symbols[i] = dc.replace(img.symbols[i], value=40)      # names no task of the image
+
+
+def test_a_task_without_a_task_symbol_is_refused_by_both():
+    """wse-as names every task (a typed `.export` of a task's name is an error), and
+    wse-objdump declares a task under its task symbol: both readers refuse a task none names."""
+    got = next(t.id for t in read(GOOD).images[0].tasks if t.kind == 1)
+    for fn in (_drop_task_symbol, _task_symbol_elsewhere):
+        data = _edit(fn)
+        c_ok, c_msg = _c_accepts(data)
+        p_ok, p_msg = _py_accepts(data)
+        assert not c_ok and not p_ok, (c_msg, p_msg)
+        assert p_msg == f"SYMBOLS: image 0: task {got} has no task symbol (wse-as names every task)"
+        assert p_msg in c_msg, (c_msg, p_msg)
+
+
+def test_a_second_task_symbol_or_one_naming_no_task_is_accepted():
+    """A task may have more names than one, and a task symbol may name an id with no task
+    (`.export NAME, task, 0` of a constant): both load."""
+    def fn(obj, dc):
+        img = obj.images[0]
+        img.symbols += [dc.replace(img.symbols[1], name="alias"), dc.replace(img.symbols[1], name="zz", value=40)]
+    data = _edit(fn)
+    assert _c_accepts(data) == (True, "") and _py_accepts(data) == (True, "")

@@ -138,3 +138,24 @@ def test_images_that_differ_only_in_dsd_names_are_two_images():
         return b.build()
     obj = ObjectFile.from_pe_images("wse2", 2, 1, {(0, 0): img("a"), (1, 0): img("b")})
     assert [d.name for i in read(write(obj)).images for d in i.dsds] == ["a", "b"]
+
+
+def test_the_writer_refuses_a_string_with_nul_and_a_reserved_symbol_name():
+    """STRTAB's strings end at a NUL, so a name holding one would read back cut: the writer
+    refuses it. ImageBuilder refuses a symbol the readers would (a register's name)."""
+    from wse.isa.builder import BuildError
+    b = ImageBuilder("p")
+    b.label("main")
+    b.emit("exit")
+    b.task(1, "main", activated=True)
+    img = b.build()
+    img.name = "a\0b"
+    with pytest.raises(ValueError, match="cannot contain NUL"):
+        ObjectFile.from_pe_images("wse2", 1, 1, {(0, 0): img}).to_bytes()
+    b = ImageBuilder("p")
+    b.alloc("r1", "f32", 2)
+    b.label("main")
+    b.emit("exit")
+    b.task(1, "main", activated=True)
+    with pytest.raises(BuildError, match="reserved name"):
+        b.build()
