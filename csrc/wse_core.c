@@ -97,6 +97,7 @@ static int bad_arg(const wse_fabric_t *f, const char *fmt, ...) {
     wse_fabric_t *m = (wse_fabric_t *)f;
     va_list ap;
     va_start(ap, fmt);
+    m->rep_live = 0;
     vsnprintf(m->msg, sizeof m->msg, fmt, ap);
     va_end(ap);
     return WSE_BAD_ARG;
@@ -438,6 +439,7 @@ static void fault(wse_fabric_t *f, pe_t *p, int kind, int pc, uint64_t t, const 
             if (l) { snprintf(fi->file, sizeof fi->file, "%s", l->file); fi->line = (int)l->line; fi->column = (int)l->col; }
         }
     }
+    f->rep_live = 0;
     char *m = f->msg;
     size_t n = sizeof f->msg, k = 0;
 #define APP(...) do { if (k < n) { int w_ = snprintf(m + k, n - k, __VA_ARGS__); if (w_ > 0) k += (size_t)w_; } } while (0)
@@ -752,14 +754,16 @@ int wse_open(unsigned int width, unsigned int height, int arch, wse_fabric **out
     f->tr_w = width; f->tr_h = height; f->tr_c1 = UINT64_MAX;
     f->P = PRESETS[arch];
     f->sram_words = f->P.sram_words;
+    f->rep_cap = MSG_LEN;
+    f->rep = (char *)calloc(f->rep_cap, 1);
     f->pes = (pe_t **)calloc((size_t)width * height, sizeof(pe_t *));
     f->rwake = (uint64_t *)calloc((size_t)width * height, sizeof(uint64_t));
     f->cal_nw = (uint32_t)(((size_t)width * height + 63) / 64);
     f->cal_ns = (f->cal_nw + 63) / 64;
     f->cal_bm = (uint64_t *)calloc((size_t)CAL * f->cal_nw, sizeof(uint64_t));
     f->cal_sum = (uint64_t *)calloc((size_t)CAL * f->cal_ns, sizeof(uint64_t));
-    if (!f->pes || !f->rwake || !f->cal_bm || !f->cal_sum) {
-        free(f->pes); free(f->rwake); free(f->cal_bm); free(f->cal_sum); free(f);
+    if (!f->rep || !f->pes || !f->rwake || !f->cal_bm || !f->cal_sum) {
+        free(f->rep); free(f->pes); free(f->rwake); free(f->cal_bm); free(f->cal_sum); free(f);
         return WSE_NOMEM;
     }
     *out = f;
@@ -773,7 +777,7 @@ void wse_close(wse_fabric *f) {
     free(f->ract); free(f->rnew); free(f->ract2); free(f->late);
     free(f->cal_bm); free(f->cal_sum);
     free(f->heap.v); free(f->stall_pes); free(f->out); free(f->tr);
-    free(f->sort_tmp);
+    free(f->sort_tmp); free(f->rep);
     free(f);
 #ifdef __GLIBC__
     /* give the freed heap back to the system: glibc keeps it otherwise, and a process that
@@ -782,12 +786,12 @@ void wse_close(wse_fabric *f) {
 #endif
 }
 
-const char *wse_message(const wse_fabric *f) { return f ? f->msg : "no fabric"; }
+const char *wse_message(const wse_fabric *f) { return !f ? "no fabric" : f->rep_live ? f->rep : f->msg; }
 
 int wse_load(wse_fabric *f, const unsigned char *data, unsigned long long len) {
     if (!f) return WSE_BAD_ARG;
     if (!data) return null_arg(f, "wse_load", "data");
-    f->msg[0] = 0;
+    f->msg[0] = 0; f->rep_live = 0;
     int st = wse__load(f, data, (size_t)len);
     if (st != WSE_OK) return st;
     relocate_pes(f);
@@ -2715,12 +2719,56 @@ static const char *op_origin(const wse_fabric_t *f, const pe_t *p, const op_t *o
     return out;
 }
 
+/* the report text (f->rep): starts it, and appends to it. It grows as needed, so nothing is cut;
+   when host memory runs out it stops there and says so in its last line (room for that line is
+   kept in reserve) */
+#define REP_RESERVE 128
+static void rep_start(wse_fabric_t *f) { f->rep_n = 0; f->rep_cut = 0; f->rep[0] = 0; f->rep_live = 1; }
+static void rep_app(wse_fabric_t *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void rep_app(wse_fabric_t *f, const char *fmt, ...) {
+    if (f->rep_cut) return;
+    va_list ap, aq;
+    va_start(ap, fmt);
+    va_copy(aq, ap);
+    int w = vsnprintf(NULL, 0, fmt, aq);
+    va_end(aq);
+    if (w > 0) {
+        size_t need = f->rep_n + (size_t)w + 1 + REP_RESERVE;
+        if (need > f->rep_cap) {
+            size_t cap = f->rep_cap;
+            while (cap < need) cap *= 2;
+            char *r = realloc(f->rep, cap);
+            if (!r) {
+                f->rep_cut = 1;
+                snprintf(f->rep + f->rep_n, f->rep_cap - f->rep_n, "%s(not enough host memory for the rest of "
+                         "this report: it is cut here)\n", f->rep_n && f->rep[f->rep_n - 1] != '\n' ? "\n" : "");
+                f->rep_n += strlen(f->rep + f->rep_n);
+                va_end(ap);
+                return;
+            }
+            f->rep = r; f->rep_cap = cap;
+        }
+        vsnprintf(f->rep + f->rep_n, f->rep_cap - f->rep_n, fmt, ap);
+        f->rep_n += (size_t)w;
+    }
+    va_end(ap);
+}
+
+/* the parts of what a fabric op waits on, each after sep: its fabric sources' colors (a, then
+   b), and the color it writes, each with the DSD its DSR was loaded from (as the reference's
+   op_waits) */
+static void op_waits_app(wse_fabric_t *f, const pe_t *p, const op_t *op, const char *sep) {
+    char org[600];
+    if (op->a.kind == WSE_DSD_FABIN) rep_app(f, "%swaits for wavelets on color %d%s", sep, op->a.color, op_origin(f, p, op, 1, org, sizeof org));
+    if (op->b.kind == WSE_DSD_FABIN) rep_app(f, "%swaits for wavelets on color %d%s", sep, op->b.color, op_origin(f, p, op, 2, org, sizeof org));
+    if (op->d.kind == WSE_DSD_FABOUT) rep_app(f, "%swrites color %d%s", sep, op->d.color, op_origin(f, p, op, 0, org, sizeof org));
+}
+
 /* the state of every PE that is doing or waiting for something (at most 64), after a first
    line: the hang's, or with head the caller's */
 static void state_report(wse_fabric_t *f, const char *head, int hang) {
-    char *m = f->msg;
-    size_t n = sizeof f->msg, k = 0;
-#define APP(...) do { if (k < n - 256) { int w_ = snprintf(m + k, n - k, __VA_ARGS__); if (w_ > 0) k += (size_t)w_; } } while (0)
+    rep_start(f);
+#define APP(...) rep_app(f, __VA_ARGS__)
     if (head) APP("%s\n", head);
     else APP("hang at cycle %llu: nothing can happen any more, but the fabric is not idle\n", (unsigned long long)f->t);
     int shown = 0, more = 0;
@@ -2745,38 +2793,36 @@ static void state_report(wse_fabric_t *f, const char *head, int hang) {
             APP("  running task %d%s%s%s at pc %u: %s%s\n", p->task, *tn ? " (" : "", tn, *tn ? ")" : "",
                 p->pc, ins, where);
             /* the registers that are not 0 (a loop counter, an address) */
-            if (k < n - 256) k = app_regs(m, n - 256, k, p, "    registers:");
+            char regs[512] = "";
+            app_regs(regs, sizeof regs, 0, p, "    registers:");
+            APP("%s", regs);
             if (p->mstate == M_SEND) {
                 const dinsn_t *di = &p->img->dec[p->pc];
                 APP("    waits for room in the output queue of color %u (full)\n", di->r1);
             } else if (p->mstate == M_FABOP) {
-                op_t *op = &p->mop;
-                char org[600];
-                APP("    fabric op: %u of %u elements done;", op->done, op->n);
-                if (op->a.kind == WSE_DSD_FABIN || op->b.kind == WSE_DSD_FABIN) {
-                    int sb = op->a.kind != WSE_DSD_FABIN;
-                    int c = sb ? op->b.color : op->a.color;
-                    APP(" waits for wavelets on color %d%s", c, op_origin(f, p, op, 1 + sb, org, sizeof org));
-                }
-                if (op->d.kind == WSE_DSD_FABOUT) APP(" writes color %d%s", op->d.color, op_origin(f, p, op, 0, org, sizeof org));
+                APP("    fabric op: %u of %u elements done", p->mop.done, p->mop.n);
+                op_waits_app(f, p, &p->mop, "; ");
                 APP("\n");
             }
         }
         for (int u = 0; u < NUT; u++) {
             if (!(p->ut_mask >> u & 1)) continue;
             op_t *op = &p->ut[u];
-            APP("  ut%d: %s, %u of %u elements done", u, opcode_mnemonic(op->opcode), op->done, op->n);
+            /* the op's instruction, its issue (task and pc, where it comes from), its progress */
+            char ins[96] = "(outside the code)", where[1024] = "";
             if (op->pc < p->img->n_code) {
-                char where[1024] = "";
-                app_where(f, where, sizeof where, 0, line_for(p->img, op->pc), ", ", NULL, "");
-                APP(" (issued at pc %u%s)", op->pc, where);
+                disasm_img(p->img, p->img->dec[op->pc].word, ins, sizeof ins);
+                const line_t *ln = line_for(p->img, op->pc);
+                if (ln && ln->file && ln->line) app_where(f, where, sizeof where, 0, ln, ", ", NULL, "");
             }
-            char org[600];
-            if (op->a.kind == WSE_DSD_FABIN || op->b.kind == WSE_DSD_FABIN) {
-                int sb = op->a.kind != WSE_DSD_FABIN;
-                APP(", waits for wavelets on color %d%s", sb ? op->b.color : op->a.color, op_origin(f, p, op, 1 + sb, org, sizeof org));
+            APP("  ut%d: %s (", u, ins);
+            if (op->issuer >= 0) {
+                const char *tn = task_name(p->img, op->issuer);
+                APP("issued by task %d%s%s%s at ", op->issuer, *tn ? " (" : "", tn, *tn ? ")" : "");
             }
-            if (op->d.kind == WSE_DSD_FABOUT) APP(", writes color %d%s", op->d.color, op_origin(f, p, op, 0, org, sizeof org));
+            APP("pc %u%s), %u of %u elements done", op->pc, where, op->done, op->n);
+            op_waits_app(f, p, op, ", ");
+            if (op->done >= op->n && op->finish_t > f->t) APP(", finishes at cycle %llu", (unsigned long long)op->finish_t);
             APP("\n");
         }
         uint64_t ab = act & p->blocked;
@@ -3150,9 +3196,7 @@ done:
 
 /* appends to f->msg the "who waits on whom" section, from the records of wait_analyse alone */
 static void wait_print(wse_fabric_t *f) {
-    char *m = f->msg;
-    size_t n = sizeof f->msg, k = strlen(m);
-#define APP(...) do { if (k < n - 256) { int w_ = snprintf(m + k, n - k, __VA_ARGS__); if (w_ > 0) k += (size_t)w_; } } while (0)
+#define APP(...) rep_app(f, __VA_ARGS__)
     if (f->hw_status == 1) { APP("(not enough host memory to work out who waits on whom)\n"); return; }
     if (!f->hw_n) return;
     APP("who waits on whom (along the routes of the colors):\n");
@@ -3233,13 +3277,9 @@ int wse_state_report(wse_fabric *f) {
 
 static int watchdog(wse_fabric_t *f, uint64_t max_cycles) {
     f->t = max_cycles;
-    state_report(f, NULL, 0);     /* (its first line is replaced below; no waits: it may still move) */
-    const char *nl = strchr(f->msg, '\n');
-    size_t ml = strlen(f->msg), skip = nl ? (size_t)(nl - f->msg + 1) : ml;
-    char head[160];
-    snprintf(head, sizeof head, "watchdog: the cycle counter reached max_cycles = %llu; the state:\n", (unsigned long long)max_cycles);
-    size_t hl = strlen(head);
-    if (hl + ml - skip < sizeof f->msg) { memmove(f->msg + hl, f->msg + skip, ml - skip + 1); memcpy(f->msg, head, hl); }
+    char head[160];              /* (no waits: it may still move) */
+    snprintf(head, sizeof head, "watchdog: the cycle counter reached max_cycles = %llu; the state:", (unsigned long long)max_cycles);
+    state_report(f, head, 0);
     return WSE_WATCHDOG;
 }
 
@@ -3284,7 +3324,7 @@ static int run_loop(wse_fabric_t *f, uint64_t stop_at, uint64_t max_cycles, uint
                      (unsigned long long)f->oom_t, f->oom);
         return WSE_NOMEM;
     }
-    f->msg[0] = 0;
+    f->msg[0] = 0; f->rep_live = 0;
     waits_clear(f);                       /* (the waits are those of the last run's hang) */
     uint64_t start_t = f->t;
     /* a run that goes on after a yield keeps its last active cycle (so that its end is the

@@ -1560,6 +1560,13 @@ class ReferenceFabric:
             out.append(f"  running task {pe.task}" + (f" ({name})" if name else "") +
                        f" at pc {pe.pc}: {pe.insn_text(pe.pc) or '(outside the code)'}" +
                        (f"  ({where})" if where else ""))
+            # the registers that are not 0 (a loop counter, an address): small values in
+            # decimal, others in hex (the C core's app_regs)
+            regs = [f"r{r}={sv}" if -65536 < sv < 65536 else f"r{r}=0x{v:08x}"
+                    for r in range(1, 16) for v in [pe.regs[r] & MASK32] if v
+                    for sv in [v - (1 << 32) if v >> 31 else v]]
+            if regs:
+                out.append("    registers: " + " ".join(regs))
             if pe.op is not None:
                 op = pe.op
                 out.append(f"    fabric op: {op.done} of {op.n} elements done" +
