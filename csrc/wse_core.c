@@ -2845,9 +2845,9 @@ static void state_report(wse_fabric_t *f, const char *head, int hang) {
             for (int tid = 0; tid < 64; tid++) if (bl >> tid & 1) { const char *tn = task_name(p->img, tid); APP(" %d%s%s%s", tid, *tn ? "(" : "", tn, *tn ? ")" : ""); }
             APP("\n");
         }
-        for (uint32_t c = 0; c < p->ncols; c++) {
-            col_t *cs = &p->cols[c];
-            if (!(cs->rb.n || cs->oq.n || cs->iq.n)) continue;
+        for (uint32_t c = 0; c < NCOLORS; c++) {          /* (by color, as the reference) */
+            col_t *cs = col_of(p, c);
+            if (!cs || !(cs->rb.n || cs->oq.n || cs->iq.n)) continue;
             char txs[64];
             ports_str(cs->tx[cs->pos], txs, sizeof txs);
             APP("  color %u: router buffer %u, output queue %u, input queue %u wavelet(s); route position %u tx %s",
@@ -2934,7 +2934,8 @@ static uint64_t max_ready(wse_fabric_t *f) {
 #define WAIT_MAX WSE_WAIT_MAX         /* waits analysed */
 #define WAIT_TGT WSE_WAIT_TARGETS     /* targets kept per wait */
 #define WAIT_SHOW 16                  /* wait lines printed */
-typedef struct { uint32_t pe; int8_t ut; uint8_t kind, color; uint32_t t0, nt, d0, nd; } wait_t;   /* kind: enum wse_wait_kind */
+typedef struct { uint32_t pe; int8_t ut; uint8_t kind, color; uint32_t t0, nt, d0, nd, nmore; } wait_t;   /* nmore: targets beyond WAIT_TGT */
+/* (kind: enum wse_wait_kind) */   /* kind: enum wse_wait_kind */
 typedef struct { uint8_t why; uint32_t pe; } dead_t;  /* why: enum wse_dead_end */
 
 typedef struct {
@@ -2985,7 +2986,7 @@ static int wt_walk(waits_t *W, wait_t *w) {
     pe_t *p = f->pes[w->pe];
     uint32_t gen = ++W->gen, qh = 0, qn = 0, d0 = W->ndead;
     int send = w->kind != WSE_WAIT_FABIN;
-    w->t0 = W->ntgt; w->nt = 0; w->d0 = W->ndead; w->nd = 0;
+    w->t0 = W->ntgt; w->nt = 0; w->d0 = W->ndead; w->nd = 0; w->nmore = 0;
     if (!col_of(p, w->color)) {
         if (!send && wt_push_dead(W, 3, w->pe)) return -1;
         w->nd = W->ndead - d0;
@@ -3006,6 +3007,7 @@ static int wt_walk(waits_t *W, wait_t *w) {
            RAMP there is a CE at the other end (p itself when it sends to its own RAMP) */
         uint32_t ports = send ? cs->tx[cs->pos] : cs->rx[cs->pos];
         if ((ports & PR) && w->nt < WAIT_TGT) { if (wt_push_tgt(W, qi)) return -1; w->nt++; }
+        else if (ports & PR) w->nmore++;              /* (each PE is visited once) */
         for (int pi = 0; pi < 4; pi++) {
             if (!(ports & (1u << pi))) continue;
             int64_t nx = (int64_t)q->x + DX[pi], ny = (int64_t)q->y + DY[pi];
@@ -3110,7 +3112,7 @@ static void wait_analyse(wse_fabric_t *f) {
         if (w->ut >= 0) { r->task = p->ut[w->ut].issuer; r->pc = (int)p->ut[w->ut].pc; }
         else { r->task = p->task; r->pc = (int)p->pc; }
         if (r->task >= 0) snprintf(r->task_name, sizeof r->task_name, "%s", task_name(p->img, r->task));
-        r->first_target = ne; r->n_targets = w->nt;
+        r->first_target = ne; r->n_targets = w->nt; r->n_targets_more = w->nmore;
         for (uint32_t j = 0; j < w->nt; j++) {
             const pe_t *q = f->pes[W.tgt[w->t0 + j]];
             f->he[ne].x = q->x; f->he[ne].y = q->y; f->he[ne].what = at_rest(q); ne++;
@@ -3210,6 +3212,7 @@ static void wait_print(wse_fabric_t *f) {
             APP("  PE (%u,%u)%s waits %s color %d %s", w->x, w->y, who, send ? "to send" : "for", w->color,
                 send ? "to" : "from");
             for (uint32_t j = 0; j < w->n_targets; j++) APP("%s PE (%u,%u)", j ? "," : "", tg[j].x, tg[j].y);
+            if (w->n_targets_more) APP(" and %u more", w->n_targets_more);
             for (uint32_t j = 0; j < w->n_targets; j++)
                 if (tg[j].what) APP("; nothing is running or activated on PE (%u,%u)", tg[j].x, tg[j].y);
         } else if (send) {
