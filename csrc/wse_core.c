@@ -2854,7 +2854,10 @@ static void state_report(wse_fabric_t *f, const char *head, int hang) {
                 cs->color, cs->rb.n, cs->oq.n, cs->iq.n, cs->pos, txs);
             if (cs->iq.n) {
                 int dt = p->img->data_task_of_color[cs->color];
-                if (dt >= 0 && (p->blocked >> dt & 1)) APP("; its data task %d is blocked", dt);
+                if (dt >= 0 && (p->blocked >> dt & 1)) {
+                    const char *tn = task_name(p->img, dt);
+                    APP("; its data task %d%s%s%s is blocked", dt, *tn ? "(" : "", tn, *tn ? ")" : "");
+                }
                 /* (a task still running may read it later: said only at a hang, or of an idle CE) */
                 else if (dt < 0 && (hang || p->task < 0)) {
                     APP("; no data task or op reads it");
