@@ -2796,13 +2796,16 @@ static void state_report(wse_fabric_t *f, const char *head, int hang) {
             char regs[512] = "";
             app_regs(regs, sizeof regs, 0, p, "    registers:");
             APP("%s", regs);
-            if (p->mstate == M_SEND) {
-                const dinsn_t *di = &p->img->dec[p->pc];
-                APP("    waits for room in the output queue of color %u (full)\n", di->r1);
-            } else if (p->mstate == M_FABOP) {
+            /* a send at pc whose color's output queue is full waits for room: said from the
+               queue, as the reference does (at a watchdog the CE may not have tried it yet) */
+            const dinsn_t *di = p->pc < p->img->n_code ? &p->img->dec[p->pc] : NULL;
+            col_t *sc = di && (di->op == WSE_OP_SEND || di->op == WSE_OP_SENDC) ? col_of(p, di->r1) : NULL;
+            if (p->mstate == M_FABOP) {
                 APP("    fabric op: %u of %u elements done", p->mop.done, p->mop.n);
                 op_waits_app(f, p, &p->mop, "; ");
                 APP("\n");
+            } else if (sc && (sc->rx[sc->pos] & PR) && sc->oq.n >= sc->oq.cap) {
+                APP("    waits for room in the output queue of color %u (full)\n", di->r1);
             }
         }
         for (int u = 0; u < NUT; u++) {
@@ -2822,7 +2825,7 @@ static void state_report(wse_fabric_t *f, const char *head, int hang) {
             }
             APP("pc %u%s), %u of %u elements done", op->pc, where, op->done, op->n);
             op_waits_app(f, p, op, ", ");
-            if (op->done >= op->n && op->finish_t > f->t) APP(", finishes at cycle %llu", (unsigned long long)op->finish_t);
+            if (op->done >= op->n) APP(", finishes at cycle %llu", (unsigned long long)op->finish_t);
             APP("\n");
         }
         uint64_t ab = act & p->blocked;
@@ -2839,11 +2842,26 @@ static void state_report(wse_fabric_t *f, const char *head, int hang) {
             for (int tid = 0; tid < 64; tid++) if (ad >> tid & 1) { const char *tn = task_name(p->img, tid); APP(" %d%s%s%s", tid, *tn ? "(" : "", tn, *tn ? ")" : ""); }
             APP("\n");
         }
+        /* activated and not blocked: they run when the CE is free (a task still running) */
+        uint64_t aw = act & ~p->blocked & ~p->img->data_mask;
+        if (aw) {
+            APP("  activated tasks, waiting for the CE:");
+            for (int tid = 0; tid < 64; tid++) if (aw >> tid & 1) { const char *tn = task_name(p->img, tid); APP(" %d%s%s%s", tid, *tn ? "(" : "", tn, *tn ? ")" : ""); }
+            APP("\n");
+        }
         uint64_t bl = p->blocked & ~ab & (p->img->local_mask | p->img->data_mask);
         if (bl) {
             APP("  blocked tasks:");
             for (int tid = 0; tid < 64; tid++) if (bl >> tid & 1) { const char *tn = task_name(p->img, tid); APP(" %d%s%s%s", tid, *tn ? "(" : "", tn, *tn ? ")" : ""); }
             APP("\n");
+        }
+        /* the colors that a pending op reads (an op about to take a wavelet at a watchdog) */
+        uint32_t reads = 0;
+        for (int u = -1; u < NUT; u++) {
+            const op_t *op = u < 0 ? (p->mstate == M_FABOP ? &p->mop : NULL) : (p->ut_mask >> u & 1 ? &p->ut[u] : NULL);
+            if (!op) continue;
+            if (op->a.kind == WSE_DSD_FABIN) reads |= 1u << op->a.color;
+            if (op->b.kind == WSE_DSD_FABIN) reads |= 1u << op->b.color;
         }
         for (uint32_t c = 0; c < NCOLORS; c++) {          /* (by color, as the reference) */
             col_t *cs = col_of(p, c);
@@ -2859,7 +2877,7 @@ static void state_report(wse_fabric_t *f, const char *head, int hang) {
                     APP("; its data task %d%s%s%s is blocked", dt, *tn ? "(" : "", tn, *tn ? ")" : "");
                 }
                 /* (a task still running may read it later: said only at a hang, or of an idle CE) */
-                else if (dt < 0 && (hang || p->task < 0)) {
+                else if (dt < 0 && !(reads >> cs->color & 1) && (hang || p->task < 0)) {
                     APP("; no data task or op reads it");
                     /* the data tasks this PE has, on other colors: the usual slip is a wrong color */
                     int nd = 0;

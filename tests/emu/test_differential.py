@@ -63,6 +63,8 @@ def outcome(fab, fn):
             check_records(e)
             facts["wait_records"] = (tuple(e.waits), tuple(e.deadlock), e.waits_truncated, e.waits_out_of_memory,
                                      e.deadlock_out_of_memory)
+        if name == "WatchdogError":
+            facts["report"] = str(e)      # the state where the run stopped: the same words too
         if name == "FaultError":
             pe = getattr(e, "pe", None)
             if pe is None and hasattr(e, "x"):
@@ -87,6 +89,7 @@ def end_diffs(ref_status, core_status) -> list[str]:
                                    waits_out_of_memory=waits_oom, deadlock_out_of_memory=deadlock_oom,
                                    cycle=facts["cycle"])
         out += record_diffs(err(core_status[1]), err(ref_status[1]))
+    if ref_status[0] == core_status[0] and "report" in ref_status[1]:
         out += report_diffs(core_status[1]["report"], ref_status[1]["report"])
     return out
 

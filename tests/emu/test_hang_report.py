@@ -8,7 +8,7 @@ that cannot enter. The reference used to print the task id and pc alone, without
 the colors an op waits on or whether a neighbour is full.
 
 Each check runs on both emulators (the whole text of a hang report is the same on both:
-tests/emu/test_hang_text.py; a watchdog report may differ in the registers, see there)."""
+tests/emu/test_hang_text.py, which compares watchdog reports too)."""
 from __future__ import annotations
 
 import re

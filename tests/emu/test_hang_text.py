@@ -5,9 +5,10 @@ silently.
 The whole text is compared: the state of each PE (task, pc, instruction, source, registers,
 the ops with every color they wait on or write, the microthreads' ops with their instruction
 and issue, tasks, colors in color order, the host) and who waits on whom. Nothing is excluded:
-at a hang nothing can move any more, so both emulators hold the same state (a watchdog report
-is not compared: the C core runs a task's local instructions in runs at the run's first cycle,
-so its registers may be ahead of the reference's when the watchdog stops a run in the middle).
+both emulators hold the same state at every cycle boundary (the differential tests check it),
+and the report says only what that state holds. A watchdog report, which stops a run anywhere
+(ops mid-way, a send not tried yet), is compared too, and so is every hang and watchdog of the
+differential tests (tests/emu/test_differential.py).
 
 The C core used to build its report in a 64 KiB message buffer and stop writing at its end;
 the text now grows as it needs (a note says so when host memory runs out), and a wait whose
@@ -15,9 +16,9 @@ color reaches more than WAIT_TARGETS CEs says how many more (Wait.more_targets).
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings, strategies as st
 
-from wse.emu import Fabric, HangError
+from wse.emu import Fabric, HangError, WatchdogError
 from wse.emu import errors as E
 from wse.emu.reference import ReferenceFabric
 
@@ -180,3 +181,24 @@ def test_the_state_report_grows_too():
     assert text.startswith(f"state at cycle {e.value.cycle}:\n")
     assert text.split("\n", 1)[1] == e.value.report.split("\n", 1)[1].split("who waits on whom")[0]
     assert text.rstrip("\n").splitlines()[-1].startswith("... and ")
+
+
+@settings(max_examples=60)
+@given(chain=chains(), stop=st.integers(1, 120))
+def test_a_watchdog_report_is_the_same_on_both_emulators(chain, stop):
+    """The watchdog report (the state where max_cycles stopped the run, without the waits) too,
+    wherever in the run it stops: ops still going, queues filling, tasks between instructions."""
+    w, h, path, closed, roles, head_from, counts, fillers = chain
+    data = assemble_quietly(chain_program(w, h, path, closed, roles, head_from, counts, fillers))
+    ends = []
+    for cls in (Fabric, ReferenceFabric):
+        fab = cls(w, h, "wse2")
+        fab.load(data)
+        try:
+            ends.append(("ok", fab.run(max_cycles=stop)))
+        except (HangError, WatchdogError) as e:
+            ends.append((type(e).__name__, e.report))
+    assert ends[0][0] == ends[1][0]
+    if ends[0][0] != "ok":
+        d = report_diffs(ends[0][1], ends[1][1])
+        assert not d, "\n".join(d)
