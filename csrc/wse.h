@@ -6,7 +6,9 @@
  *
  * Rules: there is no global mutable state. Everything hangs off the opaque wse_fabric handle.
  * Every call returns a status code (enum wse_status); wse_message() gives the text of the last
- * error or report of that handle. docs/timing.md is the specification the core implements;
+ * error or report of that handle (valid until the next call on it; a hang, watchdog or
+ * wse_state_report text has no length limit: it grows as it needs, and if host memory runs out
+ * while it is written its last line says it is cut). docs/timing.md is the specification the core implements;
  * docs/emulator.md describes this API.
  *
  * Errors, the same in every call (tests/emu/test_c_api.py checks each call against them):

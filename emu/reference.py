@@ -1588,7 +1588,7 @@ class ReferenceFabric:
             parts = [f"{op.done} of {op.n} elements done"] + op_waits(op)
             if op.finish_at is not None:
                 parts.append(f"finishes at cycle {op.finish_at}")
-            out.append(f"  ut{n}: {pe.insn_text(op.pc)} ({issue}" + (f", {where}" if where else "")
+            out.append(f"  ut{n}: {pe.insn_text(op.pc) or '(outside the code)'} ({issue}" + (f", {where}" if where else "")
                        + "), " + ", ".join(parts))
         defined = sum(1 << tid for tid in pe.tasks)
         data = sum(1 << tid for tid, t in pe.tasks.items() if t.kind == 1)
