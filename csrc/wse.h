@@ -6,7 +6,9 @@
  *
  * Rules: there is no global mutable state. Everything hangs off the opaque wse_fabric handle.
  * Every call returns a status code (enum wse_status); wse_message() gives the text of the last
- * error or report of that handle. docs/timing.md is the specification the core implements;
+ * error or report of that handle (valid until the next call on it; a hang, watchdog or
+ * wse_state_report text has no length limit: it grows as it needs, and if host memory runs out
+ * while it is written its last line says it is cut). docs/timing.md is the specification the core implements;
  * docs/emulator.md describes this API.
  *
  * Errors, the same in every call (tests/emu/test_c_api.py checks each call against them):
@@ -42,7 +44,7 @@
    message (wse_source, wse_load, wse_*_read, wse_fault_get, wse_stats_get did not) */
 /* 8: wse_dsd_name, and where a DSR comes from in wse_dsr_state (dsd, ldsd_pc, changed,
    changed_op, changed_pc); the fault info's reason is 1024 bytes */
-#define WSE_API_VERSION 8
+#define WSE_API_VERSION 9
 
 typedef struct wse_fabric wse_fabric;
 
@@ -214,6 +216,9 @@ typedef struct wse_wait {
        SEND: whose RAMP it reaches), row-major, at most WSE_WAIT_TARGETS; their `what` is 1 when
        nothing is running or activated there, else 0 */
     unsigned int first_target, n_targets;
+    /* the CEs at the other end beyond the WSE_WAIT_TARGETS kept (the nearest along the route
+       are kept): 0 when all are */
+    unsigned int n_targets_more;
     /* ends[first_dead ..+n_dead]: a FABIN wait with no target: where its path ends (row-major,
        `what` an enum wse_dead_end); n_dead is 0 when n_targets is not */
     unsigned int first_dead, n_dead;

@@ -97,6 +97,7 @@ static int bad_arg(const wse_fabric_t *f, const char *fmt, ...) {
     wse_fabric_t *m = (wse_fabric_t *)f;
     va_list ap;
     va_start(ap, fmt);
+    m->rep_live = 0;
     vsnprintf(m->msg, sizeof m->msg, fmt, ap);
     va_end(ap);
     return WSE_BAD_ARG;
@@ -438,6 +439,7 @@ static void fault(wse_fabric_t *f, pe_t *p, int kind, int pc, uint64_t t, const 
             if (l) { snprintf(fi->file, sizeof fi->file, "%s", l->file); fi->line = (int)l->line; fi->column = (int)l->col; }
         }
     }
+    f->rep_live = 0;
     char *m = f->msg;
     size_t n = sizeof f->msg, k = 0;
 #define APP(...) do { if (k < n) { int w_ = snprintf(m + k, n - k, __VA_ARGS__); if (w_ > 0) k += (size_t)w_; } } while (0)
@@ -752,14 +754,16 @@ int wse_open(unsigned int width, unsigned int height, int arch, wse_fabric **out
     f->tr_w = width; f->tr_h = height; f->tr_c1 = UINT64_MAX;
     f->P = PRESETS[arch];
     f->sram_words = f->P.sram_words;
+    f->rep_cap = MSG_LEN;
+    f->rep = (char *)calloc(f->rep_cap, 1);
     f->pes = (pe_t **)calloc((size_t)width * height, sizeof(pe_t *));
     f->rwake = (uint64_t *)calloc((size_t)width * height, sizeof(uint64_t));
     f->cal_nw = (uint32_t)(((size_t)width * height + 63) / 64);
     f->cal_ns = (f->cal_nw + 63) / 64;
     f->cal_bm = (uint64_t *)calloc((size_t)CAL * f->cal_nw, sizeof(uint64_t));
     f->cal_sum = (uint64_t *)calloc((size_t)CAL * f->cal_ns, sizeof(uint64_t));
-    if (!f->pes || !f->rwake || !f->cal_bm || !f->cal_sum) {
-        free(f->pes); free(f->rwake); free(f->cal_bm); free(f->cal_sum); free(f);
+    if (!f->rep || !f->pes || !f->rwake || !f->cal_bm || !f->cal_sum) {
+        free(f->rep); free(f->pes); free(f->rwake); free(f->cal_bm); free(f->cal_sum); free(f);
         return WSE_NOMEM;
     }
     *out = f;
@@ -773,7 +777,7 @@ void wse_close(wse_fabric *f) {
     free(f->ract); free(f->rnew); free(f->ract2); free(f->late);
     free(f->cal_bm); free(f->cal_sum);
     free(f->heap.v); free(f->stall_pes); free(f->out); free(f->tr);
-    free(f->sort_tmp);
+    free(f->sort_tmp); free(f->rep);
     free(f);
 #ifdef __GLIBC__
     /* give the freed heap back to the system: glibc keeps it otherwise, and a process that
@@ -782,12 +786,12 @@ void wse_close(wse_fabric *f) {
 #endif
 }
 
-const char *wse_message(const wse_fabric *f) { return f ? f->msg : "no fabric"; }
+const char *wse_message(const wse_fabric *f) { return !f ? "no fabric" : f->rep_live ? f->rep : f->msg; }
 
 int wse_load(wse_fabric *f, const unsigned char *data, unsigned long long len) {
     if (!f) return WSE_BAD_ARG;
     if (!data) return null_arg(f, "wse_load", "data");
-    f->msg[0] = 0;
+    f->msg[0] = 0; f->rep_live = 0;
     int st = wse__load(f, data, (size_t)len);
     if (st != WSE_OK) return st;
     relocate_pes(f);
@@ -2715,12 +2719,56 @@ static const char *op_origin(const wse_fabric_t *f, const pe_t *p, const op_t *o
     return out;
 }
 
+/* the report text (f->rep): starts it, and appends to it. It grows as needed, so nothing is cut;
+   when host memory runs out it stops there and says so in its last line (room for that line is
+   kept in reserve) */
+#define REP_RESERVE 128
+static void rep_start(wse_fabric_t *f) { f->rep_n = 0; f->rep_cut = 0; f->rep[0] = 0; f->rep_live = 1; }
+static void rep_app(wse_fabric_t *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void rep_app(wse_fabric_t *f, const char *fmt, ...) {
+    if (f->rep_cut) return;
+    va_list ap, aq;
+    va_start(ap, fmt);
+    va_copy(aq, ap);
+    int w = vsnprintf(NULL, 0, fmt, aq);
+    va_end(aq);
+    if (w > 0) {
+        size_t need = f->rep_n + (size_t)w + 1 + REP_RESERVE;
+        if (need > f->rep_cap) {
+            size_t cap = f->rep_cap;
+            while (cap < need) cap *= 2;
+            char *r = realloc(f->rep, cap);
+            if (!r) {
+                f->rep_cut = 1;
+                snprintf(f->rep + f->rep_n, f->rep_cap - f->rep_n, "%s(not enough host memory for the rest of "
+                         "this report: it is cut here)\n", f->rep_n && f->rep[f->rep_n - 1] != '\n' ? "\n" : "");
+                f->rep_n += strlen(f->rep + f->rep_n);
+                va_end(ap);
+                return;
+            }
+            f->rep = r; f->rep_cap = cap;
+        }
+        vsnprintf(f->rep + f->rep_n, f->rep_cap - f->rep_n, fmt, ap);
+        f->rep_n += (size_t)w;
+    }
+    va_end(ap);
+}
+
+/* the parts of what a fabric op waits on, each after sep: its fabric sources' colors (a, then
+   b), and the color it writes, each with the DSD its DSR was loaded from (as the reference's
+   op_waits) */
+static void op_waits_app(wse_fabric_t *f, const pe_t *p, const op_t *op, const char *sep) {
+    char org[600];
+    if (op->a.kind == WSE_DSD_FABIN) rep_app(f, "%swaits for wavelets on color %d%s", sep, op->a.color, op_origin(f, p, op, 1, org, sizeof org));
+    if (op->b.kind == WSE_DSD_FABIN) rep_app(f, "%swaits for wavelets on color %d%s", sep, op->b.color, op_origin(f, p, op, 2, org, sizeof org));
+    if (op->d.kind == WSE_DSD_FABOUT) rep_app(f, "%swrites color %d%s", sep, op->d.color, op_origin(f, p, op, 0, org, sizeof org));
+}
+
 /* the state of every PE that is doing or waiting for something (at most 64), after a first
    line: the hang's, or with head the caller's */
 static void state_report(wse_fabric_t *f, const char *head, int hang) {
-    char *m = f->msg;
-    size_t n = sizeof f->msg, k = 0;
-#define APP(...) do { if (k < n - 256) { int w_ = snprintf(m + k, n - k, __VA_ARGS__); if (w_ > 0) k += (size_t)w_; } } while (0)
+    rep_start(f);
+#define APP(...) rep_app(f, __VA_ARGS__)
     if (head) APP("%s\n", head);
     else APP("hang at cycle %llu: nothing can happen any more, but the fabric is not idle\n", (unsigned long long)f->t);
     int shown = 0, more = 0;
@@ -2745,38 +2793,39 @@ static void state_report(wse_fabric_t *f, const char *head, int hang) {
             APP("  running task %d%s%s%s at pc %u: %s%s\n", p->task, *tn ? " (" : "", tn, *tn ? ")" : "",
                 p->pc, ins, where);
             /* the registers that are not 0 (a loop counter, an address) */
-            if (k < n - 256) k = app_regs(m, n - 256, k, p, "    registers:");
-            if (p->mstate == M_SEND) {
-                const dinsn_t *di = &p->img->dec[p->pc];
-                APP("    waits for room in the output queue of color %u (full)\n", di->r1);
-            } else if (p->mstate == M_FABOP) {
-                op_t *op = &p->mop;
-                char org[600];
-                APP("    fabric op: %u of %u elements done;", op->done, op->n);
-                if (op->a.kind == WSE_DSD_FABIN || op->b.kind == WSE_DSD_FABIN) {
-                    int sb = op->a.kind != WSE_DSD_FABIN;
-                    int c = sb ? op->b.color : op->a.color;
-                    APP(" waits for wavelets on color %d%s", c, op_origin(f, p, op, 1 + sb, org, sizeof org));
-                }
-                if (op->d.kind == WSE_DSD_FABOUT) APP(" writes color %d%s", op->d.color, op_origin(f, p, op, 0, org, sizeof org));
+            char regs[512] = "";
+            app_regs(regs, sizeof regs, 0, p, "    registers:");
+            APP("%s", regs);
+            /* a send at pc whose color's output queue is full waits for room: said from the
+               queue, as the reference does (at a watchdog the CE may not have tried it yet) */
+            const dinsn_t *di = p->pc < p->img->n_code ? &p->img->dec[p->pc] : NULL;
+            col_t *sc = di && (di->op == WSE_OP_SEND || di->op == WSE_OP_SENDC) ? col_of(p, di->r1) : NULL;
+            if (p->mstate == M_FABOP) {
+                APP("    fabric op: %u of %u elements done", p->mop.done, p->mop.n);
+                op_waits_app(f, p, &p->mop, "; ");
                 APP("\n");
+            } else if (sc && (sc->rx[sc->pos] & PR) && sc->oq.n >= sc->oq.cap) {
+                APP("    waits for room in the output queue of color %u (full)\n", di->r1);
             }
         }
         for (int u = 0; u < NUT; u++) {
             if (!(p->ut_mask >> u & 1)) continue;
             op_t *op = &p->ut[u];
-            APP("  ut%d: %s, %u of %u elements done", u, opcode_mnemonic(op->opcode), op->done, op->n);
+            /* the op's instruction, its issue (task and pc, where it comes from), its progress */
+            char ins[96] = "(outside the code)", where[1024] = "";
             if (op->pc < p->img->n_code) {
-                char where[1024] = "";
-                app_where(f, where, sizeof where, 0, line_for(p->img, op->pc), ", ", NULL, "");
-                APP(" (issued at pc %u%s)", op->pc, where);
+                disasm_img(p->img, p->img->dec[op->pc].word, ins, sizeof ins);
+                const line_t *ln = line_for(p->img, op->pc);
+                if (ln && ln->file && ln->line) app_where(f, where, sizeof where, 0, ln, ", ", NULL, "");
             }
-            char org[600];
-            if (op->a.kind == WSE_DSD_FABIN || op->b.kind == WSE_DSD_FABIN) {
-                int sb = op->a.kind != WSE_DSD_FABIN;
-                APP(", waits for wavelets on color %d%s", sb ? op->b.color : op->a.color, op_origin(f, p, op, 1 + sb, org, sizeof org));
+            APP("  ut%d: %s (", u, ins);
+            if (op->issuer >= 0) {
+                const char *tn = task_name(p->img, op->issuer);
+                APP("issued by task %d%s%s%s at ", op->issuer, *tn ? " (" : "", tn, *tn ? ")" : "");
             }
-            if (op->d.kind == WSE_DSD_FABOUT) APP(", writes color %d%s", op->d.color, op_origin(f, p, op, 0, org, sizeof org));
+            APP("pc %u%s), %u of %u elements done", op->pc, where, op->done, op->n);
+            op_waits_app(f, p, op, ", ");
+            if (op->done >= op->n) APP(", finishes at cycle %llu", (unsigned long long)op->finish_t);
             APP("\n");
         }
         uint64_t ab = act & p->blocked;
@@ -2793,24 +2842,42 @@ static void state_report(wse_fabric_t *f, const char *head, int hang) {
             for (int tid = 0; tid < 64; tid++) if (ad >> tid & 1) { const char *tn = task_name(p->img, tid); APP(" %d%s%s%s", tid, *tn ? "(" : "", tn, *tn ? ")" : ""); }
             APP("\n");
         }
+        /* activated and not blocked: they run when the CE is free (a task still running) */
+        uint64_t aw = act & ~p->blocked & ~p->img->data_mask;
+        if (aw) {
+            APP("  activated tasks, waiting for the CE:");
+            for (int tid = 0; tid < 64; tid++) if (aw >> tid & 1) { const char *tn = task_name(p->img, tid); APP(" %d%s%s%s", tid, *tn ? "(" : "", tn, *tn ? ")" : ""); }
+            APP("\n");
+        }
         uint64_t bl = p->blocked & ~ab & (p->img->local_mask | p->img->data_mask);
         if (bl) {
             APP("  blocked tasks:");
             for (int tid = 0; tid < 64; tid++) if (bl >> tid & 1) { const char *tn = task_name(p->img, tid); APP(" %d%s%s%s", tid, *tn ? "(" : "", tn, *tn ? ")" : ""); }
             APP("\n");
         }
-        for (uint32_t c = 0; c < p->ncols; c++) {
-            col_t *cs = &p->cols[c];
-            if (!(cs->rb.n || cs->oq.n || cs->iq.n)) continue;
+        /* the colors that a pending op reads (an op about to take a wavelet at a watchdog) */
+        uint32_t reads = 0;
+        for (int u = -1; u < NUT; u++) {
+            const op_t *op = u < 0 ? (p->mstate == M_FABOP ? &p->mop : NULL) : (p->ut_mask >> u & 1 ? &p->ut[u] : NULL);
+            if (!op) continue;
+            if (op->a.kind == WSE_DSD_FABIN) reads |= 1u << op->a.color;
+            if (op->b.kind == WSE_DSD_FABIN) reads |= 1u << op->b.color;
+        }
+        for (uint32_t c = 0; c < NCOLORS; c++) {          /* (by color, as the reference) */
+            col_t *cs = col_of(p, c);
+            if (!cs || !(cs->rb.n || cs->oq.n || cs->iq.n)) continue;
             char txs[64];
             ports_str(cs->tx[cs->pos], txs, sizeof txs);
             APP("  color %u: router buffer %u, output queue %u, input queue %u wavelet(s); route position %u tx %s",
                 cs->color, cs->rb.n, cs->oq.n, cs->iq.n, cs->pos, txs);
             if (cs->iq.n) {
                 int dt = p->img->data_task_of_color[cs->color];
-                if (dt >= 0 && (p->blocked >> dt & 1)) APP("; its data task %d is blocked", dt);
+                if (dt >= 0 && (p->blocked >> dt & 1)) {
+                    const char *tn = task_name(p->img, dt);
+                    APP("; its data task %d%s%s%s is blocked", dt, *tn ? "(" : "", tn, *tn ? ")" : "");
+                }
                 /* (a task still running may read it later: said only at a hang, or of an idle CE) */
-                else if (dt < 0 && (hang || p->task < 0)) {
+                else if (dt < 0 && !(reads >> cs->color & 1) && (hang || p->task < 0)) {
                     APP("; no data task or op reads it");
                     /* the data tasks this PE has, on other colors: the usual slip is a wrong color */
                     int nd = 0;
@@ -2888,7 +2955,8 @@ static uint64_t max_ready(wse_fabric_t *f) {
 #define WAIT_MAX WSE_WAIT_MAX         /* waits analysed */
 #define WAIT_TGT WSE_WAIT_TARGETS     /* targets kept per wait */
 #define WAIT_SHOW 16                  /* wait lines printed */
-typedef struct { uint32_t pe; int8_t ut; uint8_t kind, color; uint32_t t0, nt, d0, nd; } wait_t;   /* kind: enum wse_wait_kind */
+typedef struct { uint32_t pe; int8_t ut; uint8_t kind, color; uint32_t t0, nt, d0, nd, nmore; } wait_t;   /* nmore: targets beyond WAIT_TGT */
+/* (kind: enum wse_wait_kind) */   /* kind: enum wse_wait_kind */
 typedef struct { uint8_t why; uint32_t pe; } dead_t;  /* why: enum wse_dead_end */
 
 typedef struct {
@@ -2939,7 +3007,7 @@ static int wt_walk(waits_t *W, wait_t *w) {
     pe_t *p = f->pes[w->pe];
     uint32_t gen = ++W->gen, qh = 0, qn = 0, d0 = W->ndead;
     int send = w->kind != WSE_WAIT_FABIN;
-    w->t0 = W->ntgt; w->nt = 0; w->d0 = W->ndead; w->nd = 0;
+    w->t0 = W->ntgt; w->nt = 0; w->d0 = W->ndead; w->nd = 0; w->nmore = 0;
     if (!col_of(p, w->color)) {
         if (!send && wt_push_dead(W, 3, w->pe)) return -1;
         w->nd = W->ndead - d0;
@@ -2960,6 +3028,7 @@ static int wt_walk(waits_t *W, wait_t *w) {
            RAMP there is a CE at the other end (p itself when it sends to its own RAMP) */
         uint32_t ports = send ? cs->tx[cs->pos] : cs->rx[cs->pos];
         if ((ports & PR) && w->nt < WAIT_TGT) { if (wt_push_tgt(W, qi)) return -1; w->nt++; }
+        else if (ports & PR) w->nmore++;              /* (each PE is visited once) */
         for (int pi = 0; pi < 4; pi++) {
             if (!(ports & (1u << pi))) continue;
             int64_t nx = (int64_t)q->x + DX[pi], ny = (int64_t)q->y + DY[pi];
@@ -3064,7 +3133,7 @@ static void wait_analyse(wse_fabric_t *f) {
         if (w->ut >= 0) { r->task = p->ut[w->ut].issuer; r->pc = (int)p->ut[w->ut].pc; }
         else { r->task = p->task; r->pc = (int)p->pc; }
         if (r->task >= 0) snprintf(r->task_name, sizeof r->task_name, "%s", task_name(p->img, r->task));
-        r->first_target = ne; r->n_targets = w->nt;
+        r->first_target = ne; r->n_targets = w->nt; r->n_targets_more = w->nmore;
         for (uint32_t j = 0; j < w->nt; j++) {
             const pe_t *q = f->pes[W.tgt[w->t0 + j]];
             f->he[ne].x = q->x; f->he[ne].y = q->y; f->he[ne].what = at_rest(q); ne++;
@@ -3150,9 +3219,7 @@ done:
 
 /* appends to f->msg the "who waits on whom" section, from the records of wait_analyse alone */
 static void wait_print(wse_fabric_t *f) {
-    char *m = f->msg;
-    size_t n = sizeof f->msg, k = strlen(m);
-#define APP(...) do { if (k < n - 256) { int w_ = snprintf(m + k, n - k, __VA_ARGS__); if (w_ > 0) k += (size_t)w_; } } while (0)
+#define APP(...) rep_app(f, __VA_ARGS__)
     if (f->hw_status == 1) { APP("(not enough host memory to work out who waits on whom)\n"); return; }
     if (!f->hw_n) return;
     APP("who waits on whom (along the routes of the colors):\n");
@@ -3166,6 +3233,7 @@ static void wait_print(wse_fabric_t *f) {
             APP("  PE (%u,%u)%s waits %s color %d %s", w->x, w->y, who, send ? "to send" : "for", w->color,
                 send ? "to" : "from");
             for (uint32_t j = 0; j < w->n_targets; j++) APP("%s PE (%u,%u)", j ? "," : "", tg[j].x, tg[j].y);
+            if (w->n_targets_more) APP(" and %u more", w->n_targets_more);
             for (uint32_t j = 0; j < w->n_targets; j++)
                 if (tg[j].what) APP("; nothing is running or activated on PE (%u,%u)", tg[j].x, tg[j].y);
         } else if (send) {
@@ -3233,13 +3301,9 @@ int wse_state_report(wse_fabric *f) {
 
 static int watchdog(wse_fabric_t *f, uint64_t max_cycles) {
     f->t = max_cycles;
-    state_report(f, NULL, 0);     /* (its first line is replaced below; no waits: it may still move) */
-    const char *nl = strchr(f->msg, '\n');
-    size_t ml = strlen(f->msg), skip = nl ? (size_t)(nl - f->msg + 1) : ml;
-    char head[160];
-    snprintf(head, sizeof head, "watchdog: the cycle counter reached max_cycles = %llu; the state:\n", (unsigned long long)max_cycles);
-    size_t hl = strlen(head);
-    if (hl + ml - skip < sizeof f->msg) { memmove(f->msg + hl, f->msg + skip, ml - skip + 1); memcpy(f->msg, head, hl); }
+    char head[160];              /* (no waits: it may still move) */
+    snprintf(head, sizeof head, "watchdog: the cycle counter reached max_cycles = %llu; the state:", (unsigned long long)max_cycles);
+    state_report(f, head, 0);
     return WSE_WATCHDOG;
 }
 
@@ -3284,7 +3348,7 @@ static int run_loop(wse_fabric_t *f, uint64_t stop_at, uint64_t max_cycles, uint
                      (unsigned long long)f->oom_t, f->oom);
         return WSE_NOMEM;
     }
-    f->msg[0] = 0;
+    f->msg[0] = 0; f->rep_live = 0;
     waits_clear(f);                       /* (the waits are those of the last run's hang) */
     uint64_t start_t = f->t;
     /* a run that goes on after a yield keeps its last active cycle (so that its end is the

@@ -277,6 +277,10 @@ typedef struct wse_fabric {
     uint32_t hw_n, he_n, hc_n;
     int hw_hang, hw_status, hw_trunc;
     char msg[MSG_LEN];
+    /* the text of a hang, watchdog or wse_state_report (rep_app): it grows as the report
+       needs, so a report is never cut silently; wse_message gives it while rep_live */
+    char *rep; size_t rep_n, rep_cap;
+    int rep_live, rep_cut;
 } wse_fabric_t;
 
 /* wse_load.c */

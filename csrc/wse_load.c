@@ -29,6 +29,7 @@ void wse__arena_free(void *arena) {
 void wse__set_msg(wse_fabric_t *f, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
+    f->rep_live = 0;
     vsnprintf(f->msg, sizeof f->msg, fmt, ap);
     va_end(ap);
 }

@@ -115,7 +115,9 @@ class Wait:
     waits_on: the PEs whose CEs are at the other end of the color's routes, followed through
     pass-through PEs (for "fabin", those whose RAMP feeds the route toward pe: the senders it
     waits for; for "fabout" and "send", those whose RAMP the route reaches: the receivers that
-    should drain it), row-major (at most WAIT_TARGETS). at_rest: those of waits_on with
+    should drain it), row-major (at most WAIT_TARGETS: the nearest along the route). more_targets:
+    how many more CEs are at the other end beyond those (0: waits_on holds them all; the report
+    says "and N more"). at_rest: those of waits_on with
     nothing running or activated. dead_ends: for a "fabin" wait that nobody can feed, where
     its path ends (DeadEnd). deadlock: this wait is an edge of the cycle of waits
     (HangError.deadlock). str() is its line of the report."""
@@ -128,6 +130,7 @@ class Wait:
     pc: int | None = None
     line: str | None = None
     waits_on: tuple[tuple[int, int], ...] = ()
+    more_targets: int = 0
     at_rest: tuple[tuple[int, int], ...] = ()
     dead_ends: tuple[DeadEnd, ...] = ()
     deadlock: bool = False
@@ -138,6 +141,7 @@ class Wait:
         if self.waits_on:
             return (f"{who} waits {'to send' if send else 'for'} color {self.color} {'to' if send else 'from'} "
                     + ", ".join(f"PE ({x},{y})" for x, y in self.waits_on)
+                    + (f" and {self.more_targets} more" if self.more_targets else "")
                     + "".join(f"; nothing is running or activated on PE ({x},{y})" for x, y in self.waits_on
                               if (x, y) in self.at_rest))
         if send:

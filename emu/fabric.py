@@ -29,7 +29,7 @@ except ImportError as e:  # pragma: no cover - a broken install
     raise E.CoreVersionError(
         "the emulator core wse.emu._core is not built; reinstall with `pip install -e .`") from e
 
-API_VERSION = 8
+API_VERSION = 9
 if lib.wse_api_version() != API_VERSION or lib.WSE_API_VERSION != API_VERSION:
     raise E.CoreVersionError(f"wse.emu._core has API version {lib.wse_api_version()}, this "
                              f"package needs {API_VERSION}; rebuild it (`pip install -e .`)")
@@ -263,7 +263,7 @@ class Fabric:
                 task=int(w.task) if w.task >= 0 else None,
                 task_name=_str(w.task_name) or None if w.task >= 0 else None,
                 pc=pc if pc >= 0 else None, line=lines.get((x, y, pc)),
-                waits_on=tuple((int(e.x), int(e.y)) for e in tg),
+                waits_on=tuple((int(e.x), int(e.y)) for e in tg), more_targets=int(w.n_targets_more),
                 at_rest=tuple((int(e.x), int(e.y)) for e in tg if e.what),
                 dead_ends=tuple(E.DeadEnd((int(e.x), int(e.y)), E.DEAD_END_REASONS[e.what]) for e in dead),
                 deadlock=bool(w.deadlock)))

@@ -1560,6 +1560,13 @@ class ReferenceFabric:
             out.append(f"  running task {pe.task}" + (f" ({name})" if name else "") +
                        f" at pc {pe.pc}: {pe.insn_text(pe.pc) or '(outside the code)'}" +
                        (f"  ({where})" if where else ""))
+            # the registers that are not 0 (a loop counter, an address): small values in
+            # decimal, others in hex (the C core's app_regs)
+            regs = [f"r{r}={sv}" if -65536 < sv < 65536 else f"r{r}=0x{v:08x}"
+                    for r in range(1, 16) for v in [pe.regs[r] & MASK32] if v
+                    for sv in [v - (1 << 32) if v >> 31 else v]]
+            if regs:
+                out.append("    registers: " + " ".join(regs))
             if pe.op is not None:
                 op = pe.op
                 out.append(f"    fabric op: {op.done} of {op.n} elements done" +
@@ -1581,7 +1588,7 @@ class ReferenceFabric:
             parts = [f"{op.done} of {op.n} elements done"] + op_waits(op)
             if op.finish_at is not None:
                 parts.append(f"finishes at cycle {op.finish_at}")
-            out.append(f"  ut{n}: {pe.insn_text(op.pc)} ({issue}" + (f", {where}" if where else "")
+            out.append(f"  ut{n}: {pe.insn_text(op.pc) or '(outside the code)'} ({issue}" + (f", {where}" if where else "")
                        + "), " + ", ".join(parts))
         defined = sum(1 << tid for tid in pe.tasks)
         data = sum(1 << tid for tid, t in pe.tasks.items() if t.kind == 1)
@@ -1658,22 +1665,24 @@ class ReferenceFabric:
 
     def _wait_threads(self) -> tuple[list, bool]:
         """wait_records' first step: (every CE thread that waits as (pe, ut or -1, kind, color,
-        task, pc, targets, dead ends), whether more than WAIT_MAX did)."""
-        waits = []            # (pe, ut or -1, kind, color, task, pc, targets, dead ends)
+        task, pc, targets, dead ends, targets beyond WAIT_TGT), whether more than WAIT_MAX did)."""
+        waits = []            # (pe, ut or -1, kind, color, task, pc, targets, dead ends, beyond)
         more = False
 
         def walk(p, send, c):
             r = p.routes.get(c)
             if r is None:
-                return [], ([] if send else [(p.index, 3)])
+                return [], ([] if send else [(p.index, 3)]), 0
             if not send and not r.tx & RAMP:
-                return [], [(p.index, 4)]
-            tgt, dead, seen, queue = [], set(), {p.index}, [p]
+                return [], [(p.index, 4)], 0
+            tgt, dead, seen, queue, beyond = [], set(), {p.index}, [p], 0
             for q in queue:
                 rq = q.routes[c]
                 ports = rq.tx if send else rq.rx
                 if ports & RAMP and len(tgt) < self.WAIT_TGT:
                     tgt.append(q.index)
+                elif ports & RAMP:
+                    beyond += 1        # a CE beyond the WAIT_TGT kept (each PE is visited once)
                 for port in (NORTH, EAST, SOUTH, WEST):
                     if not ports & port:
                         continue
@@ -1693,7 +1702,7 @@ class ReferenceFabric:
                         seen.add(n.index)
                         queue.append(n)
             # dead ends only for a wait that no CE can feed (wse.h, wse_wait)
-            return sorted(set(tgt)), ([] if send or tgt else sorted(dead))
+            return sorted(set(tgt)), ([] if send or tgt else sorted(dead)), beyond
 
         def add(p, ut, kind, c, task, pc):
             if any(w[0] == p.index and w[1] == ut and w[2] == kind and w[3] == c for w in waits):
@@ -1779,12 +1788,12 @@ class ReferenceFabric:
 
         reasons = E.DEAD_END_REASONS
         out = []
-        for pe, ut, kind, c, task, pc, tgt, dead in waits:
+        for pe, ut, kind, c, task, pc, tgt, dead, more in waits:
             p = self.pes[pe]
             out.append(E.Wait(
                 pe=xy(pe), kind=kind, color=c, microthread=ut if ut >= 0 else None, task=task,
                 task_name=p.task_name(task) or None, pc=pc, line=p.line(pc),
-                waits_on=tuple(xy(t) for t in tgt), at_rest=tuple(xy(t) for t in tgt if at_rest(t)),
+                waits_on=tuple(xy(t) for t in tgt), more_targets=more, at_rest=tuple(xy(t) for t in tgt if at_rest(t)),
                 dead_ends=tuple(E.DeadEnd(xy(i), reasons[k]) for i, k in dead),
                 deadlock=any((pe, t) in edges for t in tgt)))
         return out
@@ -1802,11 +1811,14 @@ class ReferenceFabric:
                 self._flush_stats(pe)
         if not (moved or executed) and not self.idle() and not self._future_events(t):
             rec = self.wait_records()
-            raise HangError(t + 1, "\n".join([f"hang at cycle {t + 1}: nothing can happen any more, "
-                                               f"but the fabric is not idle", self.hang_report()]
-                                              + E.format_waits(rec["waits"], rec["deadlock"], rec["waits_truncated"],
-                                                               rec["waits_out_of_memory"],
-                                                               rec["deadlock_out_of_memory"])), **rec)
+            # (every line ends with a newline, as the C core's report)
+            state = self.hang_report()
+            raise HangError(t + 1, "".join(ln + "\n" for ln in
+                                           [f"hang at cycle {t + 1}: nothing can happen any more, "
+                                            f"but the fabric is not idle"] + ([state] if state else [])
+                                           + E.format_waits(rec["waits"], rec["deadlock"], rec["waits_truncated"],
+                                                            rec["waits_out_of_memory"],
+                                                            rec["deadlock_out_of_memory"])), **rec)
 
     def run(self, max_cycles: int | None = None) -> int:
         """Run until idle (returns the cycle), or raise FaultError / HangError /
@@ -1818,8 +1830,9 @@ class ReferenceFabric:
             if self.idle():
                 return self.cycle
             if max_cycles is not None and self.cycle >= max_cycles:
+                state = self.hang_report(hang=False)
                 raise WatchdogError(self.cycle, f"watchdog: the cycle counter reached max_cycles "
-                                                f"= {max_cycles}; the state:\n" + self.hang_report(hang=False))
+                                                f"= {max_cycles}; the state:\n" + (state + "\n" if state else ""))
             self.step()
 
     def run_until(self, cycle: int) -> bool:

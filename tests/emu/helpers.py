@@ -86,7 +86,21 @@ def record_diffs(core: HangError, ref: HangError) -> list[str]:
     for name in ("deadlock", "waits_truncated", "waits_out_of_memory", "deadlock_out_of_memory", "cycle"):
         if getattr(core, name) != getattr(ref, name):
             out.append(f"{name}: core {getattr(core, name)!r}, reference {getattr(ref, name)!r}")
+    if hasattr(core, "report") and hasattr(ref, "report"):
+        out += report_diffs(core.report, ref.report)
     return out
+
+
+def report_diffs(core: str, ref: str) -> list[str]:
+    """Where the two emulators' hang reports differ, as a diff of their lines (empty: equal).
+    The whole text is compared: the state of each PE (task, pc, instruction, source, registers,
+    ops, tasks, colors, host) and who waits on whom; both emulators describe the same state in
+    the same words."""
+    if core == ref:
+        return []
+    import difflib
+    return ["the reports differ (- core, + reference):"] + list(
+        difflib.unified_diff(core.splitlines(), ref.splitlines(), "core", "reference", lineterm=""))
 
 
 def section(report: str) -> list[str]:

@@ -671,7 +671,8 @@ x: .zero 4, f32
 """, "h.s"))
     with pytest.raises(HangError) as e:
         fab.run()
-    assert "ut1: fmovs, 0 of 4 elements done (issued at pc 2, h.s:10:5)" in str(e.value), str(e.value)
+    assert ("ut1: fmovs d0, a0 async ut1 activate compute (issued by task 0 (main) at pc 2, h.s:10:5), "
+            "0 of 4 elements done") in str(e.value), str(e.value)
 
 
 def test_state_report_and_watchdog_show_where_a_loop_spins():

@@ -24,7 +24,7 @@ from wse.isa import load as load_isa, objfile
 from wse.isa.builder import ImageBuilder
 from wse.emu.reference import ReferenceFabric
 
-from helpers import (assemble_quietly, chain_program as waiting_chain, chains as waiting_chains,
+from helpers import (report_diffs, assemble_quietly, chain_program as waiting_chain, chains as waiting_chains,
                      check_records, record_diffs)
 
 N, E, S, W, R = 1, 2, 4, 8, 16
@@ -56,13 +56,15 @@ def outcome(fab, fn):
             raise
         facts = {"cycle": getattr(e, "cycle", None)}
         if name == "HangError":
-            # who waits on whom: both emulators build these lines, and the records they are
-            # printed from, from the state alone (compared field by field: end_diffs)
-            text = str(e)
-            facts["waits"] = text[text.find("who waits on whom"):].rstrip("\n") if "who waits on whom" in text else ""
+            # the whole report: both emulators describe the state of the PEs and who waits on
+            # whom in the same words (a diff of the lines: end_diffs), and build the records the
+            # waits are printed from from the state alone (compared field by field)
+            facts["report"] = str(e)
             check_records(e)
             facts["wait_records"] = (tuple(e.waits), tuple(e.deadlock), e.waits_truncated, e.waits_out_of_memory,
                                      e.deadlock_out_of_memory)
+        if name == "WatchdogError":
+            facts["report"] = str(e)      # the state where the run stopped: the same words too
         if name == "FaultError":
             pe = getattr(e, "pe", None)
             if pe is None and hasattr(e, "x"):
@@ -87,6 +89,8 @@ def end_diffs(ref_status, core_status) -> list[str]:
                                    waits_out_of_memory=waits_oom, deadlock_out_of_memory=deadlock_oom,
                                    cycle=facts["cycle"])
         out += record_diffs(err(core_status[1]), err(ref_status[1]))
+    if ref_status[0] == core_status[0] and "report" in ref_status[1]:
+        out += report_diffs(core_status[1]["report"], ref_status[1]["report"])
     return out
 
 
@@ -616,7 +620,7 @@ def test_differential_chains_that_wait_on_each_other(chain, arch):
     end = lockstep(data, w, h, arch, max_cycles=2000, describe=src)
     assert end[0] in ("ok", "HangError"), (end, src)
     if end[0] == "HangError":      # records exactly when the report has a waits section
-        assert bool(end[1]["wait_records"][0]) == bool(end[1]["waits"]), end
+        assert bool(end[1]["wait_records"][0]) == ("\nwho waits on whom" in end[1]["report"]), end
 
 
 # =============================================================================================
