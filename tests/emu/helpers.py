@@ -139,20 +139,25 @@ def check_records(e: HangError) -> None:
 
 
 # ---- chains of PEs that wait on each other (wait records, differential tests) ----
+def send_loop(color: int = 5, n: int = 40) -> str:
+    """A task `main` (started at load) that sends n, n-1, .., 1 on `color` and exits."""
+    return f"""    .task main, local, start
+main:
+    li r2, {n}
+again:
+    send {color}, r2
+    addi r2, r2, -1
+    bne r2, r0, again
+    exit
+"""
+
+
 # PE (0,0) sends 40 wavelets East to PE (1,0), whose only task is blocked and never reads them:
 # the send waits on a full queue, and the receiver is at rest (test_hang_report, test_wait_records)
 SEND_INTO_A_PE_AT_REST = """.fabric 2, 1
 .program a
     .route 5, ramp -> east
-    .task main, local, start
-main:
-    li r2, 40
-again:
-    send 5, r2
-    addi r2, r2, -1
-    bne r2, r0, again
-    exit
-.endprogram
+""" + send_loop() + """.endprogram
 .program b
     .route 5, west -> ramp
     .task idle, local, blocked

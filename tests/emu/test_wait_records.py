@@ -21,7 +21,7 @@ from wse.emu import errors as E
 from wse.emu.fabric import ffi, lib
 from wse.emu.reference import ReferenceFabric
 
-from helpers import SEND_INTO_A_PE_AT_REST, assemble_quietly, chain_program, chains, check_records, record_diffs, section
+from helpers import SEND_INTO_A_PE_AT_REST, assemble_quietly, send_loop, chain_program, chains, check_records, record_diffs, section
 
 
 
@@ -380,15 +380,7 @@ RING_WITHOUT_A_CE = """.fabric 2, 2
 .place c, 1, 1
 .place d, 0, 1
 """
-SEND_40 = """    .task main, local, start
-main:
-    li r2, 40
-again:
-    send 5, r2
-    addi r2, r2, -1
-    bne r2, r0, again
-    exit
-"""
+SEND_40 = send_loop()
 FABOUT_40_ON_UT2 = """    .dsd outbox, fabout, color=5, len=40
     .dsd buf, mem1d, base=data, len=40
     .task main, local, start
@@ -437,13 +429,14 @@ main:
 """
 
 
-def _multicast(n: int) -> str:
-    """PE (0,0) sends color 2 east, and the route delivers it to each of the n PEs after it
-    (west -> ramp | east); none of them reads, so the queues fill back to the sender."""
-    return f""".fabric {n + 1}, 1
+def _multicast(n: int, rows: int = 1) -> str:
+    """PE (0,y) sends color 2 east, and the route delivers it to each of the n PEs after it
+    (west -> ramp | east); none of them reads, so the queues fill back to the sender. With
+    rows > 1 the same on each of `rows` rows: one wait per row, on n CEs."""
+    return f""".fabric {n + 1}, {rows}
 .program s
     .route 2, ramp -> east
-{SEND_40.replace("send 5", "send 2").replace("li r2, 40", "li r2, 100")}.endprogram
+{send_loop(2, 100)}.endprogram
 .program r
     .route 2, west -> ramp | east
     .task main, local, start
@@ -456,9 +449,9 @@ main:
 main:
     exit
 .endprogram
-.place s, 0, 0
-.place r, 1, 0, {n - 1}, 1
-.place last, {n}, 0
+.place s, 0, 0, 1, {rows}
+.place r, 1, 0, {n - 1}, {rows}
+.place last, {n}, 0, 1, {rows}
 """
 
 

@@ -17,7 +17,7 @@ from wse.asm import assemble_text
 from wse.emu import Fabric, HangError
 from wse.emu.reference import ReferenceFabric
 
-from helpers import check_records, record_diffs
+from helpers import check_records, record_diffs, send_loop
 
 RECV = """    .dsd inbox{c}, fabin, color={c}, len=1
     .dsd slot{c}, mem1d, base=got, len=1
@@ -117,15 +117,7 @@ def test_a_send_into_a_pe_that_never_reads():
     src = """.fabric 2, 1
 .program a
     .route 5, ramp -> east
-    .task main, local, start
-main:
-    li r2, 40
-again:
-    send 5, r2
-    addi r2, r2, -1
-    bne r2, r0, again
-    exit
-.endprogram
+""" + send_loop() + """.endprogram
 .program b
     .route 5, west -> ramp
     .task idle, local, blocked
