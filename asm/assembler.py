@@ -1745,17 +1745,17 @@ class ProgramWalk(Walker):
             raise AsmError("`.export` takes a name", a.pos)
         r = scope.find(a.name)
         tsym = self.task_syms.get(a.name)
+        if typ is not None and tsym is not None:
+            # the task's symbol is the task: a data (or other) symbol under its name would leave
+            # the task without one (checked first: a task declared with entry= has no label)
+            raise AsmError(f"`{a.name}` names a task, which is exported as `.export {a.name}` (every "
+                           f"task is in the symbol table); export the value under another name", a.pos)
         if tsym is not None and typ is None:
             r = ("sym", tsym)
         if r is None or r[0] != "sym":
             sg = suggest(a.name, scope.names() | set(self.task_syms))
             raise AsmError(f"cannot export unknown symbol `{a.name}`" + (f"; {sg}" if sg else ""), a.pos)
         sym = r[1]
-        if typ is not None and tsym is not None:
-            # the task's symbol is the task: a data (or other) symbol under its name would leave
-            # the task without one
-            raise AsmError(f"`{a.name}` names a task, which is exported as `.export {a.name}` (every "
-                           f"task is in the symbol table); export the value under another name", a.pos)
         if typ is not None:
             v = self.int_value(a, scope, what="value", lo=0, hi=0xFFFFFFFF)
             c = self.int_value(cnt, scope, what="count", lo=0, hi=0xFFFFFFFF)

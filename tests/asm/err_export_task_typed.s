@@ -8,3 +8,5 @@ got:
     .export got, task, 0         ; error: `got` names a task
 alias = 0
     .export alias, task, 0
+    .task other, local, id=5, entry=0
+    .export other, u16, 1        ; error: `other` names a task

@@ -3,6 +3,7 @@ passes and refuse the rest with one clear error: include_dirs as one folder (a s
 split into one-letter folders), defines with a name no source could use (used to be accepted
 and ignored), and the source given as None or a path (used to raise AttributeError from inside
 the assembler)."""
+import re
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,15 @@ def test_a_file_name_the_object_cannot_store_is_refused(filename):
     file read back would be refused (fileless records with lines) or name another file."""
     with pytest.raises(AssemblyError, match="is empty or contains NUL"):
         assemble_text(".task main, local, start\nmain:\n    exit\n", filename)
+
+
+def test_string_escapes_are_the_documented_ones():
+    """docs/assembly.md lists the escapes of a string: \\" \\\\ \\n \\t \\xNN, and no other."""
+    from wse.isa import objfile
+
+    src = '.program p, "a\\tb\\x41\\n\\"\\\\"\n    .task main, local, start\nmain:\n    exit\n.endprogram\n.place p, 0, 0\n'
+    obj = objfile.read(assemble_text(src))
+    assert obj.image_at(0, 0).name == 'a\tbA\n"\\'
+    for bad, words in (('"\\q"', "unknown escape '\\q'"), ('"\\xZZ"', "bad escape")):
+        with pytest.raises(AssemblyError, match=re.escape(words)):
+            assemble_text(src.replace('"a\\tb\\x41\\n\\"\\\\"', bad))
