@@ -22,33 +22,19 @@ from wse.emu import Fabric, HangError, WatchdogError
 from wse.emu import errors as E
 from wse.emu.reference import ReferenceFabric
 
-from helpers import (SEND_INTO_A_PE_AT_REST, assemble_quietly, chain_program, chains, check_records,
-                     record_diffs, report_diffs, section)
+from helpers import SEND_INTO_A_PE_AT_REST, assemble_quietly, chain_program, chains, report_diffs, section
 from test_hang_report import BLOCKED_DATA_TASK, OPS_WAITING
-from test_wait_records import READ_ONE, _feeders, _multicast, _starved_grid, open_deadlock
+from test_wait_records import READ_ONE, _feeders, _multicast, hang_both, _starved_grid, open_deadlock
 
 MSG_LEN = 65536      # the C core's fixed message buffer (csrc/wse_internal.h), which hang reports outgrow
 
 
 def both(src: str, grid, act=None) -> tuple[HangError, HangError]:
     """The hang of the program on each emulator: (core, reference), their records equal field
-    by field and their reports equal line by line."""
-    data = assemble_quietly(src)
-    errs = []
-    for cls in (Fabric, ReferenceFabric):
-        fab = cls(*grid, "wse2")
-        fab.load(data)
-        if act:
-            act(fab)
-        with pytest.raises(HangError) as e:
-            fab.run(max_cycles=10**6)
-        check_records(e.value)
-        errs.append(e.value)
-    core, ref = errs
-    d = record_diffs(core, ref)           # (with report_diffs: the whole text)
-    assert not d, "\n".join(d) + "\n" + src
-    assert core.report == ref.report
-    return core, ref
+    by field and their reports equal line by line (hang_both); it must hang."""
+    out = hang_both(src, grid, act, max_cycles=10**6)
+    assert out is not None, "the program does not hang:\n" + src
+    return out
 
 
 # an op with two fabric sources (colors 1 and 2) that writes a third (color 4), on the main

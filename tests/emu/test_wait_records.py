@@ -25,9 +25,10 @@ from helpers import SEND_INTO_A_PE_AT_REST, assemble_quietly, send_loop, chain_p
 
 
 
-def hang_both(src: str, grid, act=None):
+def hang_both(src: str, grid, act=None, max_cycles: int = 10**5):
     """Run the program on both emulators; (core HangError, reference HangError), checked to
-    agree, or None when it does not hang (then both end alike)."""
+    agree (records field by field, reports line by line), or None when it does not hang (then
+    both end alike)."""
     data = assemble_quietly(src)
     outs = []
     for cls in (Fabric, ReferenceFabric):
@@ -36,7 +37,7 @@ def hang_both(src: str, grid, act=None):
         if act:
             act(fab)
         try:
-            outs.append(("ok", fab.run(max_cycles=10**5)))
+            outs.append(("ok", fab.run(max_cycles=max_cycles)))
         except HangError as e:
             check_records(e)
             outs.append(("hang", e))
@@ -327,19 +328,7 @@ def test_a_wait_that_a_ce_feeds_has_no_dead_ends():
     wait has a CE to wait on, so the edge is no dead end. Both emulators listed it among
     dead_ends too, which wse.h (wse_wait) and Wait say only a wait that no CE can feed has
     (check_records failed on it)."""
-    src = f""".fabric 2, 1
-.program f
-    .route 1, ramp | west -> east
-    .task main, local, start
-main:
-    exit
-.endprogram
-.program w
-    .route 1, west -> ramp
-{READ_ONE}.endprogram
-.place f, 0, 0
-.place w, 1, 0
-"""
+    src = _feeders(1)
     core, _ = hang_both(src, (2, 1))
     [w] = core.waits
     assert w.waits_on == ((0, 0),) and w.at_rest == ((0, 0),) and w.dead_ends == ()
