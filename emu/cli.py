@@ -30,6 +30,7 @@ from wse.isa import objfile
 
 from . import errors as E
 from .fabric import Fabric, parse_grid
+from .records import opcode_mnemonic
 
 
 class UsageError(Exception):
@@ -80,15 +81,6 @@ def _pairs(items, what):
         name, rect = _split_at(sym, what)
         out.append((name, rect, path))
     return out
-
-
-def _mnemonic(opcode: int) -> str:
-    """The mnemonic of a tensor op's opcode, from the ISA table."""
-    from wse.isa import load
-    for insn in load().insns:
-        if insn.opcode == opcode:
-            return insn.mnemonic
-    return f"op 0x{opcode:02x}"
 
 
 def _task_names(data: bytes):
@@ -190,7 +182,7 @@ def write_trace(fab: Fabric, path, task_names=lambda x, y: {}, chunk: int = 1 <<
 
 
 def _write_trace(fab: Fabric, fh, task_names, chunk: int) -> int:
-    mnemonic = functools.lru_cache(maxsize=None)(lambda op: json.dumps(_mnemonic(op)))
+    mnemonic = functools.lru_cache(maxsize=None)(lambda op: json.dumps(opcode_mnemonic(op)))
 
     @functools.lru_cache(maxsize=None)
     def task_name(x, y, a):

@@ -21,7 +21,7 @@ from .hostargs import (ARCHES, PORT_NAMES, PORTS, U32, U64, arch_arg, color_arg,
                        payload_words, pe_arg, port_arg, rect_arg, start_arg, task_arg, until_arg,
                        write_array)
 from .records import (DSR_CHANGES, TRACE_TASK, TRACE_TENSOR, TRACE_WAVELET, DsrOrigin,  # noqa: F401
-                      Received, payloads_as)
+                      Received, opcode_mnemonic, payloads_as)
 
 try:
     from ._core import ffi, lib
@@ -649,10 +649,7 @@ class Fabric:
             return None
         name = ffi.new("const char **")
         self._check(lib.wse_dsd_name(self._f, x, y, d.dsd, name))
-        by = None
-        if d.changed:
-            from wse.isa import load as load_isa
-            by = load_isa().candidates(d.changed_op << 24)[0].mnemonic
+        by = opcode_mnemonic(d.changed_op) if d.changed else None
         return DsrOrigin(int(d.dsd), _str(name[0]), int(d.ldsd_pc), DSR_CHANGES[d.changed & 3], by,
                          int(d.changed_pc) if d.changed else None)
 

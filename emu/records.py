@@ -2,6 +2,7 @@
 dependency on the C core, so the reference stays an independent spec)."""
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 
@@ -59,3 +60,12 @@ class DsrOrigin(NamedTuple):
     changed: str = ""
     by: str | None = None
     by_pc: int | None = None
+
+
+@functools.lru_cache(maxsize=None)
+def opcode_mnemonic(opcode: int) -> str:
+    """The mnemonic of an opcode (a tensor op's in traces and ut states, the instruction that
+    last changed a DSR in DsrOrigin.by), from the ISA table; "op 0xNN" for an unknown one."""
+    from wse.isa import load
+    insns = load().candidates((opcode & 0xFF) << 24)
+    return insns[0].mnemonic if insns else f"op 0x{opcode:02x}"

@@ -374,7 +374,7 @@ def test_trace_records_each_tensor_op_once():
     microthread, from issue to the finishing cycle."""
     from wse.asm import assemble_text
     from wse.emu import Fabric
-    from wse.emu.cli import _mnemonic
+    from wse.emu.records import opcode_mnemonic as _mnemonic
     src = """
     .task main, local, start
     .task done, local
