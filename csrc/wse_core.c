@@ -1233,14 +1233,20 @@ static int dsd_unit(const dsr_t *d) {
 static inline int is_mem(const dsr_t *d) { return d->kind == WSE_DSD_MEM1D || d->kind == WSE_DSD_MEM4D; }
 static inline int is_fab(const dsr_t *d) { return d->kind == WSE_DSD_FABIN || d->kind == WSE_DSD_FABOUT; }
 
-/* " (loaded from DSD ...)" for DSR r of p (dsr_origin), "" when no ldsd loaded it */
-static const char *dsr_paren(const wse_fabric_t *f, const pe_t *p, const dsr_src_t *src, char *out, size_t n) {
-    dsr_origin(f, p, src, "", out + 2, n - 2);
+/* " (PRE loaded from DSD ...)" (dsr_origin in parentheses), "" when no ldsd loaded it */
+static const char *origin_paren(const wse_fabric_t *f, const pe_t *p, const dsr_src_t *src, const char *pre, char *out,
+                                size_t n) {
+    dsr_origin(f, p, src, pre, out + 2, n - 2);
     if (!out[2]) { out[0] = 0; return out; }
     out[0] = ' '; out[1] = '(';
     size_t k = strlen(out);
     if (k + 1 < n) { out[k] = ')'; out[k + 1] = 0; }
     return out;
+}
+
+/* " (loaded from DSD ...)" for a DSR of p, "" when no ldsd loaded it */
+static const char *dsr_paren(const wse_fabric_t *f, const pe_t *p, const dsr_src_t *src, char *out, size_t n) {
+    return origin_paren(f, p, src, "", out, n);
 }
 
 /* Check one element (range, then alignment, then code for a destination). The operand is named
@@ -2711,12 +2717,7 @@ static const char *op_origin(const wse_fabric_t *f, const pe_t *p, const op_t *o
     unsigned idx = !di ? 0 : k == 0 ? di->r1 : k == 1 ? di->r2 : di->r3;
     char pre[8];
     snprintf(pre, sizeof pre, "%c%u ", "dab"[k], idx);
-    dsr_origin(f, p, &op->src[k], pre, out + 2, n - 2);
-    if (!out[2]) { out[0] = 0; return out; }
-    out[0] = ' '; out[1] = '(';
-    size_t m = strlen(out);
-    if (m + 1 < n) { out[m] = ')'; out[m + 1] = 0; }
-    return out;
+    return origin_paren(f, p, &op->src[k], pre, out, n);
 }
 
 /* the report text (f->rep): starts it, and appends to it. It grows as needed, so nothing is cut;
