@@ -80,6 +80,12 @@ def bench_decode(model: str = "smollm2-135m", prompt: str = "The capital of Fran
     }
 
 
+def full_chain_steps(chain: int) -> tuple[int, int]:
+    """(first position, steps) of the full-chain regime: the eight positions 2 chain - 8 ..
+    2 chain - 1 (at least chain), which _full_chain and role_events measure."""
+    return max(chain, 2 * chain - 8), 8
+
+
 def _full_chain(dec, ref, ids: list, keys: tuple) -> dict:
     """Steps at positions 2 chain - 8 .. 2 chain - 1 (SmolLM2: 56-63; tiny: 8-15): every attention
     chain PE holds positions, and the owner of pos (m = pos % chain) is among the last eight of
@@ -87,8 +93,7 @@ def _full_chain(dec, ref, ids: list, keys: tuple) -> dict:
     of the full-chain regime, which repeats every ``chain`` positions (the attention's own work
     grows with the context on both sides, the fabric's and numpy's)."""
     chain = dec.plan.layer.attn.chain
-    n_steps = 8
-    first = max(chain, 2 * chain - n_steps)
+    first, n_steps = full_chain_steps(chain)
     n_new = first + n_steps + 1 - len(ids)
     want = ref.generate(ids, n_new)
     feed = ids + want[:-1]
@@ -284,9 +289,9 @@ def role_events(model: str = "smollm2-135m", prompt: str = "The capital of Franc
     ids = tok.encode(prompt)
     dec = FabricDecoder(w, arch=arch)
     chain = dec.plan.layer.attn.chain
-    first = max(chain, 2 * chain - 8)
+    first, n_steps = full_chain_steps(chain)
     n_prompt = min(len(ids) + n_new - 1, first)     # (a long prompt stops before the full chain)
-    n_pos = first + 8
+    n_pos = first + n_steps
     seq = ids + ReferenceModel(w).generate(ids, max(1, n_pos + 1 - len(ids)))
     feed = seq[:n_pos]
     fab = dec.program.fabric
@@ -318,9 +323,9 @@ def role_events(model: str = "smollm2-135m", prompt: str = "The capital of Franc
                                  f"the reference's {seq[pos + 1]}")
     marks["end"] = snap()
     pr, pt = per_token(marks[0], marks[n_prompt], n_prompt)
-    fr, ft = per_token(marks[first], marks["end"], 8)
+    fr, ft = per_token(marks[first], marks["end"], n_steps)
     return {"model": model, "prompt_positions": [0, n_prompt - 1],
-            "full_chain_positions": [first, first + 7],
+            "full_chain_positions": [first, first + n_steps - 1],
             "prompt": {"roles": pr, "total": pt}, "full_chain": {"roles": fr, "total": ft}}
 
 
