@@ -279,13 +279,35 @@ class Walker:
         sym.pos = pos
         scope.syms[name] = sym
 
+    def arg_name(self, node, scope):
+        """The name a directive declares or exports, with macro arguments substituted: inside a
+        macro, `NAME:`, `NAME = ...`, `.equ NAME`, `.task NAME` / `.dsd NAME` / `.export NAME`
+        act on the name the caller passed for the parameter NAME. Returns (Name node, the scope
+        the name belongs to)."""
+        depth = 0
+        while type(node) is Name and scope is not None and depth < 64:
+            r = scope.find(node.name)
+            if r is None or r[0] != "arg":
+                break
+            ast, scope = r[1]
+            if type(ast) is not Name:
+                raise AsmError(f"`{node.name}` stands for a name here, but the macro was given "
+                               f"an expression for it", node.pos)
+            node = ast
+            depth += 1
+        return node, scope
+
     def define_const(self, scope, name, expr, pos, dot=None):
+        """NAME = EXPR: EXPR is evaluated in scope; inside a macro, a NAME that is one of its
+        parameters defines the name the caller passed, in the caller's scope (as labels,
+        `.task` and `.dsd` do; see arg_name)."""
+        nm, nscope = self.arg_name(Name(name, pos), scope)
         try:
             v = self.value(expr, scope, dot, defer_ok=True, defining=LAZY_PE_CONSTS)
             sym = Sym("const", v, extra=self.last_pe_def)
         except Undefined:
             sym = Sym("lazy", None, extra=(expr, scope, dot))
-        self.define(scope, name, sym, pos)
+        self.define(nscope, nm.name, sym, nm.pos)
 
     # -- walking ---------------------------------------------------------------------------
     def walk(self, blocks, scope):
@@ -692,11 +714,13 @@ class ProgramWalk(Walker):
         if self.common_stmt(s, scope):
             return
         if s.kind == "label":
+            # a label named after a macro parameter defines the caller's name (arg_name)
+            nm, nscope = self.arg_name(Name(s.name, s.namepos), scope)
             if self.section == "text":
-                self.define(scope, s.name, Sym("label", len(self.code)), s.namepos)
+                self.define(nscope, nm.name, Sym("label", len(self.code)), nm.pos)
             else:
-                sym = Sym("dlabel", None, extra=s.name)
-                self.define(scope, s.name, sym, s.namepos)
+                sym = Sym("dlabel", None, extra=nm.name)
+                self.define(nscope, nm.name, sym, nm.pos)
                 self.data.append(DataItem("label", sym=sym, pos=s.namepos))
             return
         if s.kind == "insn":
@@ -795,23 +819,6 @@ class ProgramWalk(Walker):
             raise AsmError("`.org` takes one word address", s.namepos)
         a = self.int_value(s.args[0], scope, what="address", lo=0, hi=self.s.preset.sram_words)
         self.data.append(DataItem("org", count=a, pos=s.args[0].pos))
-
-    def arg_name(self, node, scope):
-        """The name a directive declares or exports, with macro arguments substituted: inside a
-        macro, `.task NAME` / `.dsd NAME` / `.export NAME` act on the name the caller passed for
-        the parameter NAME. Returns (Name node, the scope the name belongs to)."""
-        depth = 0
-        while type(node) is Name and scope is not None and depth < 64:
-            r = scope.find(node.name)
-            if r is None or r[0] != "arg":
-                break
-            ast, scope = r[1]
-            if type(ast) is not Name:
-                raise AsmError(f"`{node.name}` stands for a name here, but the macro was given "
-                               f"an expression for it", node.pos)
-            node = ast
-            depth += 1
-        return node, scope
 
     def d_task(self, s, scope):
         if len(s.args) < 2 or type(s.args[0]) is not Name or type(s.args[1]) is not Name:
