@@ -74,6 +74,9 @@ def main(source, output, include_dirs, defines, arch, werror):
         sys.exit(1)
     except (KeyboardInterrupt, SystemExit):
         raise
+    except MemoryError:         # not a bug of wse: the host's limit
+        click.echo(f"error: out of host memory while assembling {source}; free memory", err=True)
+        sys.exit(1)
     except BaseException as e:  # a bug: one line, no traceback
         click.echo(internal_error(e), err=True)
         sys.exit(2)

@@ -39,6 +39,9 @@ def main(objfile, output):
         sys.exit(1)
     except (KeyboardInterrupt, SystemExit):
         raise
+    except MemoryError:         # not a bug of wse: the host's limit
+        click.echo(f"error: out of host memory while reading {objfile}; free memory", err=True)
+        sys.exit(1)
     except BaseException as e:
         click.echo(internal_error(e), err=True)
         sys.exit(2)

@@ -535,10 +535,13 @@ int wse__load(wse_fabric_t *f, const uint8_t *data, size_t len) {
     f->images = imgs; f->n_images = n_img;
     f->strtab = strcopy; f->strtab_len = strlen_;
     f->sites = sites; f->n_sites = n_sites;
+    uint64_t n_place = 0, n_placed = 0;     /* (for the out-of-memory message) */
+    for (size_t k = 0; k < (size_t)oh * ow; k++) n_place += grid[k] != UINT32_MAX;
     for (uint32_t y = 0; y < oh; y++)
         for (uint32_t x = 0; x < ow; x++) {
             uint32_t im = grid[(size_t)y * ow + x];
             if (im == UINT32_MAX) continue;
+            n_placed++;
             image_t *img = &imgs[im];
             /* pe_t and the col_t array are cache-line aligned (their hot fields come first) */
             size_t pe_sz = (sizeof(pe_t) + CACHE_LINE - 1) / CACHE_LINE * CACHE_LINE;
@@ -551,7 +554,13 @@ int wse__load(wse_fabric_t *f, const uint8_t *data, size_t len) {
             if (!p || !mem || !cols) {
                 free(p); free(mem); free(cols); free(grid);
                 wse__free_program(f);
-                wse__set_msg(f, "out of memory while placing PE (%u,%u)", x, y);
+                /* what the whole placement needs: SRAM and pe_t per PE (and the routes) */
+                double per = (double)words * 2 + (double)pe_sz, total = per * (double)n_place;
+                wse__set_msg(f, "out of host memory while placing PE (%u,%u), PE %llu of the %llu the object "
+                             "places: each takes %.1f KiB of host memory (its %.0f KiB of SRAM and its "
+                             "state), %.2f GiB in all; free memory, or place fewer PEs", x, y,
+                             (unsigned long long)n_placed, (unsigned long long)n_place, per / 1024.0,
+                             (double)words * 2 / 1024.0, total / (1024.0 * 1024.0 * 1024.0));
                 return WSE_NOMEM;
             }
             p->img = img; p->x = x; p->y = y; p->idx = y * f->W + x;

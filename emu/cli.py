@@ -386,6 +386,10 @@ def main(argv=None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except MemoryError as e:   # (the loader's and the run's are handled in _main, with context)
+        print(f"wse-emu: error: out of host memory{f' ({e})' if str(e) else ''}; free memory, or "
+              f"run a smaller fabric", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:  # outside the run (loading, writing the outputs): no traceback;
         # outputs are written whole or not at all (a file is renamed into place when complete)
         print("wse-emu: interrupted outside the run; the outputs not written by then were not written",
@@ -502,6 +506,10 @@ def _main(argv=None) -> int:
     except (UsageError, E.WseError, ValueError, TypeError) as e:
         print(f"wse-emu: error: {e}", file=sys.stderr)
         return 2
+    except MemoryError as e:   # not the core's (OutOfMemoryError, above): Python's or numpy's
+        print(f"wse-emu: error: out of host memory while loading {args.program} or its inputs"
+              f"{f' ({e})' if str(e) else ''}; free memory, or place fewer PEs", file=sys.stderr)
+        return 2
     status = 0
     fault_cycle = None
     stopped = None
@@ -520,6 +528,12 @@ def _main(argv=None) -> int:
         print(f"wse-emu: interrupted at cycle {st['cycles']} (instructions: {st['instructions']}, "
               f"wavelet hops: {st['wavelet_hops']}); nothing was saved", file=sys.stderr)
         return 130
+    except MemoryError as e:
+        # E.OutOfMemoryError: the core's message names the structure and the cycle; the state
+        # is incomplete, so it is reported like a fault (no --output), with what was sent out
+        print(f"wse-emu: error: {e or 'out of host memory during the run'}", file=sys.stderr)
+        status = 1
+        stopped = "ran out of host memory"
     except (E.FaultError, E.HangError, E.WatchdogError) as e:
         print(str(e).rstrip(), file=sys.stderr)
         status = 1
@@ -556,6 +570,10 @@ def _main(argv=None) -> int:
             write()
         except (E.WseError, OSError, UsageError) as e:
             print(f"wse-emu: error: {e}", file=sys.stderr)
+            failed = True
+        except MemoryError as e:
+            print(f"wse-emu: error: out of host memory while writing an output{f' ({e})' if str(e) else ''}",
+                  file=sys.stderr)
             failed = True
     if stopped and outputs:
         # the symbols hold the state where the run stopped, not its results: saving them under

@@ -213,5 +213,12 @@ class WatchdogError(WseError):
         self.cycle, self.report = cycle, report
 
 
+class OutOfMemoryError(WseError, MemoryError):
+    """The host ran out of memory: while loading (the message names the PE being placed and
+    what the whole placement needs) or during a run (the message names the structure that could
+    not grow and the cycle; the fabric must be loaded again). A MemoryError, so that
+    ``except MemoryError`` catches it too."""
+
+
 class CoreVersionError(WseError, ImportError):
     """The compiled core does not match this Python package."""

@@ -143,7 +143,7 @@ class Fabric:
         out = ffi.new("wse_fabric **")
         st = lib.wse_open(width, height, ARCHES.index(arch), out)
         if st == lib.WSE_NOMEM:
-            raise MemoryError("wse_open: out of memory")
+            raise E.OutOfMemoryError(f"out of host memory while opening a {width}x{height} fabric")
         if st != lib.WSE_OK:
             raise E.BadArgError(f"wse_open failed with status {st}")
         self._handle = ffi.gc(out[0], lib.wse_close)
@@ -213,7 +213,7 @@ class Fabric:
         if st == lib.WSE_LOAD_ERROR:
             raise E.LoadError(msg)
         if st == lib.WSE_NOMEM:
-            raise MemoryError(msg or "out of memory")
+            raise E.OutOfMemoryError(msg or "out of host memory")
         if st == lib.WSE_FAULT:
             fi = ffi.new("wse_fault_info *")
             lib.wse_fault_get(self._f, fi)

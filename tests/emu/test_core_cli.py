@@ -1,5 +1,6 @@
 """wse-emu: exit codes, summary, outputs, trace, and no traceback for any bad input."""
 import json
+import sys
 import os
 
 import numpy as np
@@ -460,3 +461,52 @@ def test_ctrl_c_outside_the_run_is_one_line(monkeypatch, capsys):
     assert cli.main(["x.wso"]) == 130
     err = capsys.readouterr().err
     assert err == "wse-emu: interrupted outside the run; the outputs not written by then were not written\n"
+
+
+ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
+
+
+@pytest.mark.skipif(ASAN, reason="AddressSanitizer's shadow memory does not fit an address-space limit")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs RLIMIT_AS (Linux)")
+def test_out_of_memory_while_loading_is_one_error_naming_the_pe_and_the_need(tmp_path):
+    """A real allocation failure: wse-emu under an address-space limit loads an object that
+    places 40,000 PEs (~2 GiB of SRAM). It printed a MemoryError traceback; now one error that
+    names the PE, how many PEs the object places and what they need, and exit 2."""
+    import resource
+    import subprocess
+    from wse.asm import assemble_text as assemble
+    obj = assemble(".fabric 200, 200\n.program p\n    .task main, local, start\nmain:\n    exit\n"
+                   ".endprogram\n.place p, 0, 0, 200, 200\n")
+    (tmp_path / "big.wso").write_bytes(obj)
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (900 << 20, resource.RLIM_INFINITY))
+    r = subprocess.run([sys.executable, "-c", "import sys; from wse.emu.cli import main; sys.exit(main())",
+                        str(tmp_path / "big.wso")], capture_output=True, text=True, timeout=300,
+                       preexec_fn=limit)
+    assert r.returncode == 2, r.stderr[-2000:]
+    assert "Traceback" not in r.stderr
+    line = r.stderr.strip()
+    assert line.startswith("wse-emu: error: out of host memory while placing PE (") and "\n" not in line, line
+    assert "of the 40000 the object places" in line and "48 KiB of SRAM" in line and "place fewer PEs" in line
+
+
+def test_out_of_memory_during_the_run_is_reported_like_a_fault(tmp_path, capsys, monkeypatch):
+    """The core stops a run whose state could not grow (OutOfMemoryError; tests/emu/
+    test_core_nomem.py makes it happen for real): wse-emu prints the core's message, exit 1, and
+    writes no --output (the state is incomplete), as after a fault."""
+    from wse.emu import Fabric, OutOfMemoryError, WseError
+    msg = ("out of host memory at cycle 12: growing the trace buffer failed, so the emulated state "
+           "is incomplete and the run stopped; free memory (or turn tracing off) and load the program again")
+
+    def run(self, *a, **k):
+        raise OutOfMemoryError(msg)
+    monkeypatch.setattr(Fabric, "run", run)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p.wso").write_bytes(prog())
+    assert main(["p.wso", "--launch", "main", "--output", "y=y.npy"]) == 1
+    cap = capsys.readouterr()
+    assert f"wse-emu: error: {msg}\n" in cap.err and "Traceback" not in cap.err
+    assert "--output not written, because the run ran out of host memory: y -> y.npy" in cap.err
+    assert not (tmp_path / "y.npy").exists()
+    assert issubclass(OutOfMemoryError, MemoryError) and issubclass(OutOfMemoryError, WseError)

@@ -47,7 +47,7 @@ CHILD = textwrap.dedent("""
     try:
         f.run(max_cycles=200_000_000)
     except MemoryError as e:
-        print("MEMORYERROR", e)
+        print("MEMORYERROR", type(e).__name__, isinstance(e, WseError), e)
         try:
             f.run()
         except MemoryError as e2:
@@ -75,6 +75,7 @@ def test_run_out_of_memory_stops_with_a_clear_error(kind, what):
     out = run_child(kind)
     assert "MEMORYERROR" in out, out
     first = out.split("MEMORYERROR", 1)[1].split("\n", 1)[0]
+    assert first.startswith(" OutOfMemoryError True "), first      # typed, and a WseError
     assert "out of host memory at cycle" in first and f"growing {what} failed" in first, first
     assert "load the program again" in first
     # the fabric refuses to go on from an incomplete state
