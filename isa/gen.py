@@ -124,6 +124,12 @@ def c_header(isa: Isa) -> str:
     return "\n".join(L) + "\n"
 
 
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell: a bare `|` (`r2 | r3`, `|x|`) would end the cell, and
+    GFM takes `\\|` as a literal bar in code spans too."""
+    return text.replace("|", "\\|")
+
+
 def _encoding_diagram(isa: Isa, insn) -> str:
     segs = []
     for hi, lo, name in sorted(_segments(isa, insn), reverse=True):
@@ -170,14 +176,14 @@ def isa_doc(isa: Isa) -> str:
     w("|---|---|---|")
     for r in isa.regfiles.values():
         al = ", ".join(f"{k} = {r.prefix}{v}" for k, v in r.aliases.items())
-        w(f"| {r.name} | {r.prefix}0-{r.prefix}{r.count - 1} | {r.doc}{' Aliases: ' + al + '.' if al else ''} |")
+        w(f"| {r.name} | {r.prefix}0-{r.prefix}{r.count - 1} | {_cell(r.doc)}{' Aliases: ' + al + '.' if al else ''} |")
     w("")
     w("## DSD kinds")
     w("")
     w("| kind | code | meaning |")
     w("|---|---|---|")
     for k in isa.dsd_kinds.values():
-        w(f"| {k.name} | {k.code} | {k.doc} |")
+        w(f"| {k.name} | {k.code} | {_cell(k.doc)} |")
     w("")
     w("## Architecture presets")
     w("")
@@ -195,7 +201,7 @@ def isa_doc(isa: Isa) -> str:
         w(f"| {label} | " + " | ".join(vals) + " |")
     for c in isa.classes.values():
         if c.tensor:
-            w(f"| SIMD width: {c.name} ({c.doc}) | " + " | ".join(str(isa.presets[n].simd[c.name]) for n in names) + " |")
+            w(f"| SIMD width: {c.name} ({_cell(c.doc)}) | " + " | ".join(str(isa.presets[n].simd[c.name]) for n in names) + " |")
     w("")
     w("## Cost classes")
     w("")
@@ -203,7 +209,7 @@ def isa_doc(isa: Isa) -> str:
     w("|---|---|---|")
     for c in isa.classes.values():
         cost = f"{c.cycles} cycle" if not c.tensor else "max(1, ceil(n / SIMD width)) cycles"
-        w(f"| {c.name} | {cost} | {c.doc} |")
+        w(f"| {c.name} | {cost} | {_cell(c.doc)} |")
     w("")
     w("The tensor costs are those of an op over memory operands that are all unit-stride; with any "
       "other memory operand the width is 1, and an op with a fabric operand takes at least one cycle "
@@ -214,7 +220,7 @@ def isa_doc(isa: Isa) -> str:
     w("| field | bits | kind | meaning |")
     w("|---|---|---|---|")
     for f in isa.fields.values():
-        w(f"| {f.name} | {f.hi}..{f.lo} | {f.kind} | {f.doc} |")
+        w(f"| {f.name} | {f.hi}..{f.lo} | {f.kind} | {_cell(f.doc)} |")
     w("")
     w("## Instructions")
     w("")
@@ -241,14 +247,14 @@ def isa_doc(isa: Isa) -> str:
         types = ", ".join(t or "-" for t in i.types) if i.types else ""
         sync = " **sync**" if i.sync else ""
         w(f"| `{i.mnemonic}` | `{ops}` | {i.opcode:#04x} | {i.cls}{sync} | {types} | "
-          f"{_encoding_diagram(isa, i)} | {i.sem} |")
+          f"{_encoding_diagram(isa, i)} | {_cell(i.sem)} |")
     w("")
     w("## Pseudo-instructions")
     w("")
     w("| pseudo | operands | expands to | meaning |")
     w("|---|---|---|---|")
     for p in isa.pseudos.values():
-        w(f"| `{p.mnemonic}` | `{', '.join(p.operands)}` | `{'; '.join(p.expand)}` | {p.sem} |")
+        w(f"| `{p.mnemonic}` | `{', '.join(p.operands)}` | `{_cell('; '.join(p.expand))}` | {_cell(p.sem)} |")
     return "\n".join(L) + "\n"
 
 
