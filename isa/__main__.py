@@ -31,7 +31,9 @@ def main(mode: str | None, root: Path | None) -> None:
         sys.exit(1)
     root = root or _default_root()
     if not (root / "csrc").is_dir():
-        click.echo(f"error: {root} is not the repository root (no csrc/); pass --root", err=True)
+        click.echo(f"error: {root} is not the repository root (no csrc/): the derived files live in a "
+                   f"source checkout; run this with an editable install of it (pip install -e .), or "
+                   f"pass --root DIR", err=True)
         sys.exit(2)
     stale = []
     for path, text in outputs(root, isa).items():

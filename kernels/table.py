@@ -64,7 +64,11 @@ def splice(text: str, table: str, name: str = "docs/kernels.md") -> str:
 
 
 def default_doc() -> Path:
-    return Path(__file__).resolve().parent.parent / "docs" / "kernels.md"
+    """docs/kernels.md of the source tree this package was loaded from (an editable install),
+    else of the current folder (a `pip install .` copies the package, not the docs)."""
+    tree = Path(__file__).resolve().parent.parent / "docs" / "kernels.md"
+    here = Path("docs") / "kernels.md"
+    return tree if tree.is_file() or not here.is_file() else here
 
 
 def main(argv=None) -> int:
@@ -81,7 +85,9 @@ def main(argv=None) -> int:
         try:
             text = doc.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as e:
-            ap.error(f"cannot read {doc}: {getattr(e, 'strerror', None) or e}")
+            ap.error(f"cannot read {doc}: {getattr(e, 'strerror', None) or e}"
+                     + ("" if args.doc else "; run this from the root of a source checkout, or "
+                                            "give the file with --doc PATH"))
         splice(text, "", str(doc))
     rows = []
     for fn in providers():

@@ -122,3 +122,25 @@ def test_isa_check_on_unreadable_files(tmp_path):
     r = subprocess.run([sys.executable, "-m", "wse.isa", "--check", "--root", str(tmp_path)],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "cannot read" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_kernel_table_finds_the_docs_of_the_current_checkout(tmp_path, monkeypatch):
+    """After `pip install .` the package has no docs/ beside it: the table tool takes
+    ./docs/kernels.md, and with neither it says where to run it or to give --doc."""
+    from wse.kernels import table
+    monkeypatch.setattr(table, "__file__", str(tmp_path / "site" / "wse" / "kernels" / "table.py"))
+    monkeypatch.chdir(tmp_path)
+    assert table.default_doc() == tmp_path / "site" / "wse" / "docs" / "kernels.md"   # neither
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "kernels.md").write_text("x")
+    assert table.default_doc().resolve() == tmp_path / "docs" / "kernels.md"
+
+
+def test_kernel_table_without_docs_says_where_to_run_it(tmp_path, capsys, monkeypatch):
+    from wse.kernels import table
+    monkeypatch.setattr(table, "__file__", str(tmp_path / "site" / "wse" / "kernels" / "table.py"))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as e:
+        table.main(["--check"])
+    assert e.value.code == 2
+    assert "run this from the root of a source checkout, or give the file with --doc PATH" in capsys.readouterr().err
