@@ -227,15 +227,18 @@ def write_array(symbol: str, array, dt: np.dtype, count: int, x: int, y: int, w:
     arr = host_array(f"symbol {symbol!r}", array, dt)
     if arr.ndim == 3:
         if arr.shape[:2] != (h, w):
-            raise E.BadArgError(f"array shape {arr.shape} does not match the rectangle: give (n,) for "
-                                f"every PE or ({h}, {w}, n), one row of n per PE")
+            raise E.BadArgError(f"array shape {arr.shape} does not match the {w} x {h} rectangle: give "
+                                f"(n,) for every PE or ({h}, {w}, n), one row of n per PE (n up to "
+                                f"{count}, the symbol's elements)")
         n = arr.shape[2]
     elif arr.ndim <= 1:
         arr = arr.reshape(-1)
         n = arr.size
     else:
+        hint = (f"; to give row i to the i-th PE in row-major order, reshape it to "
+                f"({h}, {w}, {arr.shape[-1]})" if arr.ndim == 2 and arr.shape[0] == h * w else "")
         raise E.BadArgError(f"array shape {arr.shape}: expected (n,) for every PE or ({h}, {w}, n), "
-                            f"one row of n per PE")
+                            f"one row of n per PE (n up to {count}, the symbol's elements){hint}")
     if n > count:
         raise E.BadArgError(f"symbol {symbol!r} at PE ({x},{y}) has {count} elements; the array gives {n}")
     return arr, n

@@ -162,8 +162,13 @@ BAD = [
     (lambda f: f.write("buf", np.ones(6), rect=(0, 0, 2, 1)), BadArgError,
      "symbol 'buf' at PE (1,0) has 4 elements (8 words); 12 words asked"),
     (lambda f: f.write("buf", np.zeros(9)), BadArgError, "symbol 'buf' at PE (0,0) has 8 elements; the array gives 9"),
-    (lambda f: f.write("buf", np.zeros((1, 2, 3))), BadArgError, "does not match the rectangle"),
+    (lambda f: f.write("buf", np.zeros((1, 2, 3))), BadArgError,
+     "array shape (1, 2, 3) does not match the 3 x 2 rectangle: give (n,) for every PE or (2, 3, n), one row "
+     "of n per PE (n up to 8, the symbol's elements)"),
     (lambda f: f.write("buf", np.zeros((2, 3))), BadArgError, "expected (n,) for every PE or (2, 3, n)"),
+    (lambda f: f.write("buf", np.zeros((6, 3))), BadArgError,
+     "one row of n per PE (n up to 8, the symbol's elements); to give row i to the i-th PE in row-major "
+     "order, reshape it to (2, 3, 3)"),
     (lambda f: f.write("buf", None), BadArgError, "got object data, not numbers"),
     (lambda f: f.write("buf", [1 + 2j]), BadArgError, "got complex128 data"),
     (lambda f: f.write("buf", ["ab"]), BadArgError, "not numbers"),
