@@ -16,7 +16,7 @@ Examples:
   wse-as gemv.s -o gemv.wso -I kernels/lib -D N=64 -D M=32 --arch wse3
   wse-objdump gemv.wso > gemv.dis.s && wse-as gemv.dis.s -o again.wso   # same bytes
 
-The language is documented in docs/assembly.md. Errors are printed with their file, line and
+The language is documented in docs/assembly.md of the wse source tree. Errors are printed with their file, line and
 column; the exit status is 1 when the source has errors, 2 for an internal error.
 """
 
