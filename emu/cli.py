@@ -459,7 +459,9 @@ def _main(argv=None) -> int:
                     help="save the wavelets that left the fabric through its edges (a structured "
                          "array: x, y, port, color, payload, ctrl, cycle), also after a fault")
     ap.add_argument("--stats", action="store_true", help="print all statistics")
-    ap.add_argument("--trace", metavar="FILE.json", help="write a Chrome/Perfetto trace")
+    ap.add_argument("--trace", metavar="FILE.json",
+                    help="write a Chrome/Perfetto trace (also after a fault, a hang, --max-cycles or "
+                         "--until: what was still running there is marked unfinished)")
     ap.add_argument("--trace-rect", metavar="X,Y[,W,H]",
                     help="trace only these PEs (default: all; with --trace)")
     ap.add_argument("--trace-cycles", metavar="START:END",
