@@ -44,7 +44,10 @@
    message (wse_source, wse_load, wse_*_read, wse_fault_get, wse_stats_get did not) */
 /* 8: wse_dsd_name, and where a DSR comes from in wse_dsr_state (dsd, ldsd_pc, changed,
    changed_op, changed_pc); the fault info's reason is 1024 bytes */
-#define WSE_API_VERSION 9
+/* 9: wse_wait.n_targets_more; the text of a hang, watchdog or wse_state_report grows as it
+   needs */
+/* 10: wse_trace_open and WSE_TRACE_OPEN: the spans still open where a run stopped */
+#define WSE_API_VERSION 10
 
 typedef struct wse_fabric wse_fabric;
 
@@ -176,7 +179,9 @@ typedef struct wse_pe_state {
 } wse_pe_state;
 
 /* Trace events (recorded only while tracing is on). kind: 1 task span (a = task id),
-   2 tensor op span (a = opcode), 3 wavelet arrival at the RAMP (a = color, b = payload). */
+   2 tensor op span (a = opcode, b = microthread, 8 for the main thread), 3 wavelet arrival at
+   the RAMP (a = color, b = payload). A span is recorded when it ends; wse_trace_open gives the
+   ones still open, with WSE_TRACE_OPEN set in their kind. */
 typedef struct wse_trace_event {
     int kind;
     unsigned int x, y;
@@ -354,6 +359,22 @@ int wse_trace_window(wse_fabric *f, unsigned int x0, unsigned int y0, unsigned i
 unsigned long long wse_trace_count(const wse_fabric *f);
 int wse_trace_read(const wse_fabric *f, unsigned long long start, unsigned long long n,
                    wse_trace_event *out);
+/* The spans open at the fabric's cycle: what a run that stopped before they ended (at stop_at,
+   a yield, the watchdog, a hang, a fault) leaves running, as the events their ends would record,
+   cut at t1, with WSE_TRACE_OPEN or'd into kind: WSE_TRACE_OPEN | 1, a PE's running task (t0:
+   the cycle it was picked); WSE_TRACE_OPEN | 2, a fabric op in progress on its main thread
+   (b = 8) or an async op on microthread b (t0: the op's first cycle). t1 is wse_cycle(f), the
+   first cycle not run; after a fault wse_cycle(f) + 1 (the fabric stopped inside that cycle),
+   and for the main thread that faulted (its task and op) the fault's cycle + 1 when that is
+   later (it runs ahead, timing.md). Only spans with t0 < t1 (an op that has not started yet is
+   left out) and inside the trace window (wse_trace_window: the PE in its rectangle, [t0, t1)
+   meeting its cycles), whether tracing is on or not. Order: the PEs row-major; on each, its
+   task, the main thread's op, microthreads 0..7. Nothing is recorded: a run that goes on
+   records each span once, when it ends. *count gets how many there are (0 before a load);
+   out gets [start, start + n) of them (NULL with n 0 for the count alone). */
+#define WSE_TRACE_OPEN 16
+int wse_trace_open(const wse_fabric *f, unsigned long long start, unsigned long long n,
+                   wse_trace_event *out, unsigned long long *count);
 
 /* Disassemble one instruction word (for reports). */
 int wse_disasm(unsigned int word, char *out, unsigned int out_len);

@@ -1196,6 +1196,59 @@ int wse_trace_read(const wse_fabric *f, unsigned long long start, unsigned long 
     return WSE_OK;
 }
 
+/* The spans open at the fabric's cycle (wse.h): each PE of the trace window's rectangle, row-major:
+   its running task, its main thread's fabric op, its microthreads' ops. Spans [start, start + n)
+   of them go to out; returns how many there are. Nothing is recorded. */
+static unsigned long long trace_open_scan(const wse_fabric_t *f, unsigned long long start, unsigned long long n,
+                                          wse_trace_event *out) {
+    if (!f->loaded) return 0;
+    /* the run stopped before cycle f->t (a pause, yield, hang, the watchdog) or in it (a fault:
+       the cycle was under way); the main thread that faulted ran ahead to the fault's cycle */
+    const wse_fault_info *fi = &f->fault;
+    uint64_t now = f->faulted ? f->t + 1 : f->t;
+    unsigned long long k = 0;
+#define OPEN(KIND, A, B, T0, T1) do { \
+        uint64_t t0_ = (T0), t1_ = (T1); \
+        if (t0_ < t1_ && t0_ < f->tr_c1 && t1_ > f->tr_c0) { \
+            if (k >= start && k - start < n) { \
+                wse_trace_event *e_ = &out[k - start]; \
+                e_->kind = WSE_TRACE_OPEN | (KIND); e_->x = p->x; e_->y = p->y; e_->a = (A); e_->b = (B); \
+                e_->t0 = t0_; e_->t1 = t1_; \
+            } \
+            k++; \
+        } \
+    } while (0)
+    for (uint32_t y = f->tr_y0; y < f->tr_y0 + f->tr_h; y++)
+        for (uint32_t x = f->tr_x0; x < f->tr_x0 + f->tr_w; x++) {
+            const pe_t *p = f->pes[(size_t)y * f->W + x];
+            if (!p) continue;
+            uint64_t tm = now;
+            if (f->faulted && fi->microthread < 0 && fi->task >= 0 && (uint32_t)fi->x == x && (uint32_t)fi->y == y
+                && fi->cycle + 1 > tm)
+                tm = fi->cycle + 1;
+            if (p->task >= 0) OPEN(1, (uint32_t)p->task, 0, p->task_start, tm);
+            if (p->mop.busy) OPEN(2, p->mop.opcode, 8, p->mop.start_t, tm);
+            for (int u = 0; u < NUT; u++)
+                if (p->ut_mask >> u & 1) OPEN(2, p->ut[u].opcode, (uint32_t)u, p->ut[u].start_t, now);
+        }
+#undef OPEN
+    return k;
+}
+
+int wse_trace_open(const wse_fabric *f, unsigned long long start, unsigned long long n, wse_trace_event *out,
+                   unsigned long long *count) {
+    if (!f) return WSE_BAD_ARG;
+    if (!count) return null_arg(f, "wse_trace_open", "count");
+    *count = 0;
+    if (!out && n) return bad_arg(f, "wse_trace_open: a null buffer for %llu spans", n);
+    unsigned long long total = trace_open_scan(f, 0, 0, NULL);
+    *count = total;
+    if (start > total || n > total - start)              /* (start + n may wrap) */
+        return bad_arg(f, "wse_trace_open: spans [%llu, +%llu) are not within the %llu open", start, n, total);
+    if (n) trace_open_scan(f, start, n, out);
+    return WSE_OK;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* DSD operands                                                                               */
 

@@ -30,7 +30,7 @@ from wse.isa import objfile
 
 from . import errors as E
 from .fabric import Fabric, parse_grid
-from .records import opcode_mnemonic
+from .records import TRACE_OPEN, opcode_mnemonic
 
 
 class UsageError(Exception):
@@ -173,8 +173,11 @@ def write_trace(fab: Fabric, path, task_names=lambda x, y: {}, chunk: int = 1 <<
     object: one process per PE (pid = y*W+x, named "PE (x,y)") with a track for its main thread
     (tasks, its tensor ops, wavelet arrivals at the RAMP) and one per microthread it used (its
     async ops): spans on one track never overlap without nesting. 1 cycle = 1 us of trace time.
-    The events are read from the core and written `chunk` at a time, so the host memory stays
-    bounded however long the trace. Returns the number of events written."""
+    After the recorded events come the spans still open where the run stopped (a fault, a hang,
+    the watchdog, --until: Fabric.trace_open_array), cut there, named "... (unfinished)" with
+    "args": {"unfinished": true}. The events are read from the core and written `chunk` at a
+    time, so the host memory stays bounded however long the trace. Returns the number of events
+    written."""
     if hasattr(path, "write"):        # a binary file object
         return _write_trace(fab, path, task_names, chunk)
     with open(path, "wb") as fh:
@@ -182,12 +185,15 @@ def write_trace(fab: Fabric, path, task_names=lambda x, y: {}, chunk: int = 1 <<
 
 
 def _write_trace(fab: Fabric, fh, task_names, chunk: int) -> int:
-    mnemonic = functools.lru_cache(maxsize=None)(lambda op: json.dumps(opcode_mnemonic(op)))
+    # (JSON strings; an unfinished span's name says so)
+    @functools.lru_cache(maxsize=None)
+    def mnemonic(op, unfinished=False):
+        return json.dumps(opcode_mnemonic(op) + (" (unfinished)" if unfinished else ""))
 
     @functools.lru_cache(maxsize=None)
-    def task_name(x, y, a):
+    def task_name(x, y, a, unfinished=False):
         name = task_names(x, y).get(a)
-        return json.dumps(f"task {a}" + (f" ({name})" if name else ""))
+        return json.dumps(f"task {a}" + (f" ({name})" if name else "") + (" (unfinished)" if unfinished else ""))
 
     seen: set = set()
     count = 0
@@ -200,17 +206,16 @@ def _write_trace(fab: Fabric, fh, task_names, chunk: int) -> int:
             first = False
             count += len(lines)
 
-    fh.write(b'{"traceEvents":[')
-    total = fab.trace_count
     W = fab.width
-    for start in range(0, total, chunk):
-        ev = fab.trace_array(start, min(chunk, total - start))
+
+    def lines(ev):
         kind, xs, ys = ev["kind"].tolist(), ev["x"].tolist(), ev["y"].tolist()
         a_s, b_s = ev["a"].tolist(), ev["b"].tolist()
         t0s, t1s = ev["t0"].tolist(), ev["t1"].tolist()
         out = []
         for k, x, y, a, b, t0, t1 in zip(kind, xs, ys, a_s, b_s, t0s, t1s):
             pid = y * W + x
+            unfinished, k = bool(k & TRACE_OPEN), k & ~TRACE_OPEN
             tid = 0 if k != 2 or b == 8 else 1 + b
             if (pid, tid) not in seen:
                 if (pid, -1) not in seen:
@@ -220,16 +225,53 @@ def _write_trace(fab: Fabric, fh, task_names, chunk: int) -> int:
                 seen.add((pid, tid))
                 out.append(f'{{"ph":"M","pid":{pid},"tid":{tid},"name":"thread_name","args":{{"name":"'
                            + ("main" if tid == 0 else f"ut{tid - 1}") + '"}}')
+            end = ',"args":{"unfinished":true}}' if unfinished else "}"
             if k == 1:
-                out.append(f'{{"ph":"X","pid":{pid},"tid":0,"cat":"task","name":{task_name(x, y, a)},'
-                           f'"ts":{t0},"dur":{max(t1 - t0, 0)}}}')
+                out.append(f'{{"ph":"X","pid":{pid},"tid":0,"cat":"task","name":{task_name(x, y, a, unfinished)},'
+                           f'"ts":{t0},"dur":{max(t1 - t0, 0)}' + end)
             elif k == 2:
-                out.append(f'{{"ph":"X","pid":{pid},"tid":{tid},"name":{mnemonic(a)},"cat":"tensor",'
-                           f'"ts":{t0},"dur":{max(t1 - t0, 0)}}}')
+                out.append(f'{{"ph":"X","pid":{pid},"tid":{tid},"name":{mnemonic(a, unfinished)},"cat":"tensor",'
+                           f'"ts":{t0},"dur":{max(t1 - t0, 0)}' + end)
             elif k == 3:
                 out.append(f'{{"ph":"i","pid":{pid},"tid":0,"s":"t","name":"wavelet c{a}","cat":"wavelet",'
                            f'"ts":{t0},"args":{{"payload":{b}}}}}')
-        emit(out)
+        return out
+
+    # The spans still open where the run stopped (none after a run that ended idle) come after
+    # the recorded events. A main thread runs ahead of the fabric's cycle (a run of local
+    # instructions has its effects at its first cycle, docs/timing.md), and its memory-only
+    # tensor ops are recorded at issue, so they may end after the cycle where its unfinished task
+    # is cut: that task is drawn to the end of the last of them, so that the track nests.
+    n_open = fab.trace_open_count
+    tasks = []                       # (pid, t0, t1) of the unfinished tasks, by pid
+    for start in range(0, n_open, chunk):
+        ev = fab.trace_open_array(start, min(chunk, n_open - start))
+        ev = ev[ev["kind"] == TRACE_OPEN | 1]
+        tasks.append(np.stack([ev["y"].astype(np.int64) * W + ev["x"], ev["t0"].astype(np.int64),
+                               ev["t1"].astype(np.int64)], axis=1))
+    tasks = np.concatenate(tasks) if tasks else np.zeros((0, 3), np.int64)
+    ends = tasks[:, 2].copy()
+
+    fh.write(b'{"traceEvents":[')
+    total = fab.trace_count
+    for start in range(0, total, chunk):
+        ev = fab.trace_array(start, min(chunk, total - start))
+        if len(tasks):
+            op = ev[(ev["kind"] == 2) & (ev["b"] == 8)]
+            pid = op["y"].astype(np.int64) * W + op["x"]
+            i = np.minimum(np.searchsorted(tasks[:, 0], pid), len(tasks) - 1)
+            t0, t1 = op["t0"].astype(np.int64), op["t1"].astype(np.int64)
+            hit = (tasks[i, 0] == pid) & (t0 >= tasks[i, 1]) & (t1 > ends[i])
+            np.maximum.at(ends, i[hit], t1[hit])
+        emit(lines(ev))
+    stretched = dict(zip(tasks[:, 0].tolist(), ends.tolist()))
+    for start in range(0, n_open, chunk):
+        ev = fab.trace_open_array(start, min(chunk, n_open - start))
+        task = ev["kind"] == TRACE_OPEN | 1
+        if task.any():
+            pid = (ev["y"].astype(np.int64) * W + ev["x"])[task].tolist()
+            ev["t1"][task] = [stretched[p] for p in pid]
+        emit(lines(ev))
     fh.write(b'],"displayTimeUnit":"ns","otherData":{"time_unit":"1 us = 1 cycle"}}')
     return count
 
@@ -417,7 +459,9 @@ def _main(argv=None) -> int:
                     help="save the wavelets that left the fabric through its edges (a structured "
                          "array: x, y, port, color, payload, ctrl, cycle), also after a fault")
     ap.add_argument("--stats", action="store_true", help="print all statistics")
-    ap.add_argument("--trace", metavar="FILE.json", help="write a Chrome/Perfetto trace")
+    ap.add_argument("--trace", metavar="FILE.json",
+                    help="write a Chrome/Perfetto trace (also after a fault, a hang, --max-cycles or "
+                         "--until: what was still running there is marked unfinished)")
     ap.add_argument("--trace-rect", metavar="X,Y[,W,H]",
                     help="trace only these PEs (default: all; with --trace)")
     ap.add_argument("--trace-cycles", metavar="START:END",
@@ -595,7 +639,10 @@ def _main(argv=None) -> int:
             names = _task_names(data)
             counted = []
             _write_file(args.trace, "--trace", lambda fh: counted.append(write_trace(fab, fh, names)))
-            print(f"trace: {counted[0]} events -> {args.trace}")
+            n_open = fab.trace_open_count
+            print(f"trace: {counted[0]} events"
+                  + (f" ({n_open} unfinished: what was running where the run stopped)" if n_open else "")
+                  + f" -> {args.trace}")
         attempt(trace)
     return 2 if failed else status
 

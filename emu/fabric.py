@@ -18,10 +18,10 @@ from .hostargs import (ARCHES, PORT_NAMES, PORTS, U32, U64, arch_arg, color_arg,
                        color_filter, edge_arg, fabric_size, host_array as _host_array,
                        int_arg as _int, max_cycles_arg, missing_symbol, name_arg, need_loaded,
                        object_bytes,
-                       payload_words, pe_arg, port_arg, rect_arg, start_arg, task_arg, until_arg,
-                       write_array)
-from .records import (DSR_CHANGES, TRACE_TASK, TRACE_TENSOR, TRACE_WAVELET, DsrOrigin,  # noqa: F401
-                      Received, opcode_mnemonic, payloads_as)
+                       payload_words, pe_arg, port_arg, rect_arg, start_arg, task_arg,
+                       trace_cycles_arg as _trace_cycles, until_arg, write_array)
+from .records import (DSR_CHANGES, TRACE_OPEN, TRACE_TASK, TRACE_TENSOR, TRACE_WAVELET,  # noqa: F401
+                      DsrOrigin, Received, opcode_mnemonic, payloads_as)
 
 try:
     from ._core import ffi, lib
@@ -29,7 +29,7 @@ except ImportError as e:  # pragma: no cover - a broken install
     raise E.CoreVersionError(
         "the emulator core wse.emu._core is not built; reinstall with `pip install -e .`") from e
 
-API_VERSION = 9
+API_VERSION = 10
 if lib.wse_api_version() != API_VERSION or lib.WSE_API_VERSION != API_VERSION:
     raise E.CoreVersionError(f"wse.emu._core has API version {lib.wse_api_version()}, this "
                              f"package needs {API_VERSION}; rebuild it (`pip install -e .`)")
@@ -688,20 +688,37 @@ class Fabric:
         ev = self.trace_array()
         return list(zip(*(ev[k].tolist() for k in TRACE_DTYPE.names)))
 
+    @property
+    def trace_open_count(self) -> int:
+        """The number of spans open at the fabric's cycle (trace_open_array)."""
+        n = ffi.new("unsigned long long *")
+        self._check(lib.wse_trace_open(self._f, 0, 0, ffi.NULL, n))
+        return int(n[0])
 
-def _trace_cycles(cycles) -> tuple[int, int]:
-    """(c0, c1) of enable_trace's cycles=(start, end | None)."""
-    if cycles is None:
-        return 0, U64
-    try:
-        start, end = cycles
-    except (TypeError, ValueError):
-        raise E.BadArgError(f"cycles must be (start, end), got {cycles!r}") from None
-    c0 = _int("the trace's start cycle", start, 0, U64 - 1)
-    c1 = U64 if end is None else _int("the trace's end cycle", end, 0, U64)
-    if c0 >= c1:
-        raise E.BadArgError(f"the trace's cycles [{c0}, {c1}) are empty: the start must be below the end")
-    return c0, c1
+    def trace_open_array(self, start: int = 0, count: int | None = None) -> np.ndarray:
+        """The spans still open where the run stopped (--until, run_until, the watchdog, a hang,
+        a fault, Ctrl-C), which no event records yet: [start, start + count) of them, as
+        trace_array gives events, with TRACE_OPEN or'd into kind: TRACE_OPEN | TRACE_TASK, a
+        PE's running task; TRACE_OPEN | TRACE_TENSOR, a tensor op in progress (b = microthread,
+        8 for the main thread). t1 is the fabric's cycle (after a fault: the cycle after the
+        one it stopped in, and for the main thread that faulted the cycle after the fault's).
+        Only those inside the trace window (enable_trace's rect and cycles), whether tracing
+        is on or not. Nothing is recorded: a run that goes on records each span once, when it
+        ends (docs/emulator.md)."""
+        n = self.trace_open_count
+        start = _int("start", start, 0, n)
+        count = n - start if count is None else _int("count", count, 0, n - start)
+        out = np.zeros(count, dtype=TRACE_DTYPE)
+        if count:
+            total = ffi.new("unsigned long long *")
+            self._check(lib.wse_trace_open(self._f, start, count,
+                                           ffi.cast("wse_trace_event *", ffi.from_buffer(out)), total))
+        return out
+
+    def trace_open_events(self) -> list[tuple]:
+        """trace_open_array as tuples (kind, x, y, a, b, t0, t1), like trace_events."""
+        ev = self.trace_open_array()
+        return list(zip(*(ev[k].tolist() for k in TRACE_DTYPE.names)))
 
 
 def parse_grid(grid) -> tuple[int, int]:

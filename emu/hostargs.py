@@ -219,6 +219,21 @@ def until_arg(until, cycle: int) -> int:
     return until
 
 
+def trace_cycles_arg(cycles) -> tuple[int, int]:
+    """(c0, c1) of enable_trace's cycles=(start, end | None); None: every cycle."""
+    if cycles is None:
+        return 0, U64
+    try:
+        start, end = cycles
+    except (TypeError, ValueError):
+        raise E.BadArgError(f"cycles must be (start, end), got {cycles!r}") from None
+    c0 = int_arg("the trace's start cycle", start, 0, U64 - 1)
+    c1 = U64 if end is None else int_arg("the trace's end cycle", end, 0, U64)
+    if c0 >= c1:
+        raise E.BadArgError(f"the trace's cycles [{c0}, {c1}) are empty: the start must be below the end")
+    return c0, c1
+
+
 def write_array(symbol: str, array, dt: np.dtype, count: int, x: int, y: int, w: int,
                 h: int) -> tuple[np.ndarray, int]:
     """write()'s array for `symbol` (element type dt, count elements at PE (x, y), the first

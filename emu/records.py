@@ -21,6 +21,8 @@ class Received(NamedTuple):
 TRACE_TASK = 1       # a task's span: a = task id, [t0, t1) its cycles
 TRACE_TENSOR = 2     # a tensor op's span: a = opcode, b = microthread (8: the main thread)
 TRACE_WAVELET = 3    # a wavelet at the RAMP: a = color, b = payload (raw 32 bits), t0 = t1 = cycle
+TRACE_OPEN = 16      # or'd into kind: a span still open where the run stopped, cut at t1
+                     # (Fabric.trace_open_array; the core's WSE_TRACE_OPEN)
 
 _PAYLOAD_DTYPES = ("uint32", "int32", "float32", "float16", "uint16")
 

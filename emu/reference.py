@@ -34,7 +34,8 @@ from wse.isa import objfile
 # catching them works with either backend; the reference fills the same fields as the C core.
 from . import errors as E, hostargs as A
 from .errors import BadArgError, FaultError, HangError, LoadError, NotFoundError, WatchdogError
-from .records import DSR_CHANGES, DsrOrigin, Received, payloads_as
+from .records import (DSR_CHANGES, TRACE_OPEN, TRACE_TASK, TRACE_TENSOR, DsrOrigin, Received,
+                      payloads_as)
 
 ISA = load_isa()
 
@@ -283,7 +284,8 @@ class Op:
         self.pc = pc                # the op's issue: its pc and the task that issued it (a
         self.task = task            # fault of an async op after its issue is reported there)
         self.done = 0               # elements processed
-        self.start = 0              # first cycle at which it may process an element
+        self.start = 0              # first cycle at which it may process an element (an async
+                                    # memory op: its first cycle on the datapath; traces)
         self.finish_at = None       # cycle in which it finishes (known once all are done)
 
     @property
@@ -1106,7 +1108,7 @@ def tensor(fab, pe, v, t, insn):
         if not v["act"]:
             return start + cost - t               # the wait for the datapath, then the op
         # async: takes effect at issue, finishes on microthread ut when the datapath is done
-        op.finish_at = start + cost
+        op.start, op.finish_at = start, start + cost
         pe.ut[v["ut"]] = op
         return 1                                  # the main thread goes on at the next cycle
     if v["act"]:
@@ -1176,6 +1178,10 @@ class ReferenceFabric:
         self.pes = [PE(self, x, y, None) for y in range(height) for x in range(width)]
         for pe in self.pes:
             pe.fab = self
+        # the trace window (enable_trace; the reference records no events, but gives the spans
+        # open where a run stopped through it), and the FaultError that stopped the last cycle
+        self.trace_window = (0, 0, width, height, 0, A.U64)
+        self.stopped_by_fault: FaultError | None = None
 
     # ---------------------------------------------------------------------------------------
     def pe_at(self, x, y) -> PE | None:
@@ -1802,9 +1808,14 @@ class ReferenceFabric:
     def step(self) -> None:
         """Execute cycle self.cycle: phase 1 (routers), then phase 2 (compute engines)."""
         t = self.cycle
+        self.stopped_by_fault = None
         with np.errstate(all="ignore"):
-            moved = self.phase_routers(t)
-            executed = self.phase_ces(t)
+            try:
+                moved = self.phase_routers(t)
+                executed = self.phase_ces(t)
+            except FaultError as e:               # (the cycle stays t: it did not complete)
+                self.stopped_by_fault = e
+                raise
         self.cycle = t + 1
         for pe in self.pes:
             if not pe.empty():
@@ -1872,6 +1883,7 @@ class ReferenceFabric:
                             f"this fabric is {self.width}x{self.height}")
         self.obj = obj
         self.cycle = 0
+        self.stopped_by_fault = None
         self.hops = 0
         self.host_in = {}
         self.host_out = []
@@ -2056,6 +2068,47 @@ class ReferenceFabric:
                 "stalls": pe.stats["stalls"],
             },
         }
+
+    # ---- traces ----------------------------------------------------------------------------
+    def enable_trace(self, on: bool = True, rect=None, cycles=None) -> None:
+        """The trace window, checked as Fabric.enable_trace checks it. The reference records no
+        events: the window limits trace_open_events."""
+        x0, y0, w, h = self._rect(rect)
+        c0, c1 = A.trace_cycles_arg(cycles)
+        self.trace_window = (x0, y0, w, h, c0, c1)
+
+    def trace_open_events(self) -> list[tuple]:
+        """The spans open where the run stopped, as Fabric.trace_open_events gives them (the C
+        core's wse_trace_open): (TRACE_OPEN | kind, x, y, a, b, t0, t1) for each PE of the
+        window's rectangle, row-major: its running task (kind 1, a = task id, t0 = the cycle it
+        was picked), its main thread's fabric op (kind 2, a = opcode, b = 8, t0 = its first
+        cycle), its microthreads' ops (b = 0..7). t1 is the fabric's cycle; after a fault, the
+        cycle after the one the fabric stopped in, and for the main thread that faulted (its
+        task and op) the cycle after the fault's when that is later (a run of local
+        instructions executes ahead). Spans with t0 < t1 that meet the window's cycles."""
+        x0, y0, w, h, c0, c1 = self.trace_window
+        e = self.stopped_by_fault
+        now = self.cycle + 1 if e is not None else self.cycle
+        out = []
+        for y in range(y0, y0 + h):
+            for x in range(x0, x0 + w):
+                pe = self.pe_at(x, y)
+                if pe.empty():
+                    continue
+                tm = now
+                if e is not None and e.microthread is None and e.task is not None and e.pe == (x, y):
+                    tm = max(now, e.cycle + 1)
+                spans = []
+                if pe.task is not None:
+                    spans.append((TRACE_TASK, pe.task, 0, pe.task_start, tm))
+                if pe.op is not None:
+                    spans.append((TRACE_TENSOR, pe.op.insn.opcode, 8, pe.op.start, tm))
+                for u, op in enumerate(pe.ut):
+                    if op is not None:
+                        spans.append((TRACE_TENSOR, op.insn.opcode, u, op.start, now))
+                out += [(TRACE_OPEN | k, x, y, a, b, t0, t1) for k, a, b, t0, t1 in spans
+                        if t0 < t1 and t0 < c1 and t1 > c0]
+        return out
 
     def trace(self, x: int, y: int) -> list:
         """The last instructions executed on PE (x, y), also those of a run whose own cycles

@@ -126,6 +126,8 @@ NULL_CALLS = [
      r"wse_send: a null buffer for 1 payloads"),
     ("wse_received_read", lambda h, o: lib.wse_received_read(h, 0, 1, ffi.NULL), r"wse_received_read: a null buffer for 1"),
     ("wse_trace_read", lambda h, o: lib.wse_trace_read(h, 0, 1, ffi.NULL), r"wse_trace_read: a null buffer for 1"),
+    ("wse_trace_open", lambda h, o: lib.wse_trace_open(h, 0, 0, o.ev, ffi.NULL), r"wse_trace_open: a null count"),
+    ("wse_trace_open", lambda h, o: lib.wse_trace_open(h, 0, 1, ffi.NULL, o.ull), r"wse_trace_open: a null buffer for 1 spans"),
     ("wse_fault_get", lambda h, o: lib.wse_fault_get(h, ffi.NULL), r"wse_fault_get: a null output"),
     ("wse_waits", lambda h, o: lib.wse_waits(h, ffi.NULL, ffi.NULL, 0, ffi.NULL, 0, ffi.NULL, 0), r"wse_waits: a null info"),
     ("wse_waits", lambda h, o: lib.wse_waits(h, o.info, ffi.NULL, 1, ffi.NULL, 0, ffi.NULL, 0), r"a null buffer for 1 waits"),
@@ -157,6 +159,9 @@ RANGE_CALLS = [
     ("wse_trace_read", lambda h, o: lib.wse_trace_read(h, 1, U64, o.ev),
      r"events \[1, \+18446744073709551615\) are not within the 0 recorded"),
     ("wse_trace_window", lambda h, o: lib.wse_trace_window(h, 0, 0, 1, 1, 5, 5), r"the cycles \[5, 5\) are empty"),
+    ("wse_trace_open", lambda h, o: lib.wse_trace_open(h, 1, U64, o.ev, o.ull),
+     r"wse_trace_open: spans \[1, \+18446744073709551615\) are not within the 0 open"),
+    ("wse_trace_open", lambda h, o: lib.wse_trace_open(h, 0, 1, o.ev, o.ull), r"spans \[0, \+1\) are not within the 0 open"),
     ("wse_run", lambda h, o: (lib.wse_run(h, 10, 0), lib.wse_run(h, U64, 5))[1],
      r"max_cycles 5 is before the fabric's cycle 10"),
 ]
@@ -204,6 +209,7 @@ NULL_HANDLE = {
     "wse_trace_enable": lambda o: lib.wse_trace_enable(ffi.NULL, 1),
     "wse_trace_window": lambda o: RECT_CALLS["wse_trace_window"][0](ffi.NULL, o, 0, 0, 1, 1),
     "wse_trace_read": lambda o: lib.wse_trace_read(ffi.NULL, 0, 0, o.ev),
+    "wse_trace_open": lambda o: lib.wse_trace_open(ffi.NULL, 0, 0, o.ev, o.ull),
 }
 
 # The calls without a handle, refusing a NULL buffer or a bad size.

@@ -55,6 +55,8 @@ def outcome(fab, fn):
         if name not in ("FaultError", "HangError", "WatchdogError"):
             raise
         facts = {"cycle": getattr(e, "cycle", None)}
+        # what was still running where the run stopped (the unfinished spans a trace shows)
+        facts["open"] = fab.trace_open_events()
         if name == "HangError":
             # the whole report: both emulators describe the state of the PEs and who waits on
             # whom in the same words (a diff of the lines: end_diffs), and build the records the
@@ -140,6 +142,11 @@ def compare(ref, core, w, h, what):
                 break
         if diffs:
             break
+    if not diffs:
+        # the spans open at the boundary: the running tasks and the ops in progress
+        o_ref, o_core = ref.trace_open_events(), core.trace_open_events()
+        if o_ref != o_core:
+            diffs.append(f"open spans {what}: reference {o_ref} vs core {o_core}")
     return diffs
 
 
