@@ -629,7 +629,7 @@ class LayoutWalk(Walker):
 # =============================================================================================
 @dataclass
 class CodeItem:
-    insn: object
+    insn: object           # None: an instruction that failed in pass 1 (holds its place)
     ops: list
     asy: object
     scope: Scope
@@ -711,6 +711,19 @@ class ProgramWalk(Walker):
 
     # -- pass 1 ----------------------------------------------------------------------------
     def stmt(self, s: Stmt, scope):
+        if s.kind == "insn":
+            try:
+                if not self.common_stmt(s, scope):
+                    self.instruction(s, scope)
+            except AsmError:
+                # the instruction (or macro invocation) is there, it just failed: hold its place
+                # in the code, so that what follows from it not being there is not reported too
+                # (a task whose only code it is "has no code", a label after it "is outside the
+                # code"); the walk has errors, so no image is made and nothing encodes it
+                self.code.append(CodeItem(None, [], None, scope, len(self.code),
+                                          self.pseudo_pos or s.namepos, self.ctx(), (None, False)))
+                raise
+            return
         if self.common_stmt(s, scope):
             return
         if s.kind == "label":
@@ -722,9 +735,6 @@ class ProgramWalk(Walker):
                 sym = Sym("dlabel", None, extra=nm.name)
                 self.define(nscope, nm.name, sym, nm.pos)
                 self.data.append(DataItem("label", sym=sym, pos=s.namepos))
-            return
-        if s.kind == "insn":
-            self.instruction(s, scope)
             return
         n = s.name
         h = getattr(self, "d_" + n[1:], None)
@@ -1334,6 +1344,9 @@ class ProgramWalk(Walker):
 
         code = []
         for it in self.code:
+            if it.insn is None:         # an instruction that failed in pass 1 (reported there)
+                code.append(0)
+                continue
             self.pseudo_pos = it.pos
             try:
                 code.append(self.encode(it, isa))
