@@ -1076,12 +1076,7 @@ class ProgramWalk(Walker):
         ops = [self.classify(a, scope) for a in s.args]     # refuses NAME=VALUE, strings, arrows
 
         def text(i):
-            p = s.args[i].pos
-            lines = self.s.texts.get(p.file) if p is not None else None
-            if lines is None or not 1 <= p.line <= len(lines):
-                return None
-            t = lines[p.line - 1][p.col - 1:p.col - 1 + p.span].strip()
-            return t or None
+            return self.src_text(s.args[i].pos)
 
         def hint(i, kind):
             h = self.PSEUDO_HINTS.get((s.name, i, kind))
@@ -1108,6 +1103,26 @@ class ProgramWalk(Walker):
                     {"gpr": "register", "mem": "memory operand", "expr": "expression"}[got[0]]
                 raise AsmError(f"operand `{pn}` of `{s.name}` must be {FIELD_DESC[want]}, got {_article(gdesc)}",
                                got[2], [usage] + hint(i, got[0]))
+
+    def src_text(self, p):
+        """The source text at a position (an operand as written), or None."""
+        lines = self.s.texts.get(p.file) if p is not None else None
+        if lines is None or not 1 <= p.line <= len(lines):
+            return None
+        t = lines[p.line - 1][p.col - 1:p.col - 1 + p.span].strip()
+        return t or None
+
+    def mem_hint(self, got) -> list:
+        """A memory operand written without brackets (`st32 r1, total`, `ld32 r1, r4`): how to
+        write it, with the operand as written."""
+        t = self.src_text(got[2]) if got[0] in ("expr", "gpr") else None
+        if t is None:
+            return []
+        if got[0] == "gpr":
+            return [f"write the memory operand in brackets: `[{t}]` for the address in `{t}` "
+                    f"(`[{t} + OFFSET]` adds an offset to it)"]
+        return [f"write the memory operand in brackets: `[{t}]` for the address `{t}` "
+                f"(`[rN + {t}]` adds register rN to it)"]
 
     def no_form(self, s, forms, ops, isa):
         def desc(o):
@@ -1136,7 +1151,8 @@ class ProgramWalk(Walker):
                     wdesc = FIELD_DESC.get("mem" if o.kind == "mem" else
                                            (f.kind if f and f.kind in FIELD_DESC else "expr"))
                     return AsmError(f"operand `{o.text}` of `{s.name}` must be {wdesc}, got {_article(desc(g))}",
-                                    g[2], [f"usage: {form_text(insn)}"])
+                                    g[2], [f"usage: {form_text(insn)}"] +
+                                    (self.mem_hint(g) if o.kind == "mem" else []))
         return AsmError(f"no form of `{s.name}` takes ({got})", s.namepos,
                         ["the forms are: " + "; ".join(form_text(i) for i in forms)])
 
