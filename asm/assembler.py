@@ -31,7 +31,7 @@ from wse.isa.codec import encode as isa_encode
 
 from .diag import AsmError, AssemblyError, Diagnostic, Pos, fmt_int, fmt_range
 from .expr import (BUILTIN_NAMES, DSR, GPR, INT_BITS, PORTS, RESERVED, UTS, Ev, PeDep, Scope, Sym,
-                   Undefined, compile_expr, f16_bits, f32_bits, fast_key, suggest, vkey)
+                   Undefined, compile_expr, default_scope, f16_bits, f32_bits, fast_key, suggest, vkey)
 from .syntax import (Arrow, Bin, Bracket, IfBlock, Kw, MacroBlock, Name, Num, ProgramBlock,
                      RepBlock, SourceFile, Stmt, Str, Un, parse_line)
 
@@ -427,12 +427,15 @@ class Walker:
             if k.name in margs:
                 raise AsmError(f"parameter `{k.name}` is given twice", k.namepos)
             margs[k.name] = (k.value, scope)
-        for pn, default, _ in m.params:
+        for i, (pn, default, _) in enumerate(m.params):
             if pn not in margs:
                 if default is None:
                     want = ", ".join(p[0] for p in m.params)
                     raise AsmError(f"{kind} `{m.name}` needs the operand `{pn}` ({m.name} {want})", s.namepos)
-                margs[pn] = (default, m.scope)
+                # evaluated where the macro is defined, with the parameters before it (given or
+                # by their own defaults) as in the body
+                margs[pn] = (default, default_scope(m.scope, m.params, i, f"macro `{m.name}`",
+                                                    earlier_args={p[0]: margs[p[0]] for p in m.params[:i]}))
         if len(self.macro_stack) >= MAX_MACRO_DEPTH:
             chain = " -> ".join(self.macro_stack[-6:] + [m.name])
             raise AsmError(f"macro expansion is nested too deeply (more than {MAX_MACRO_DEPTH} levels; "
@@ -617,12 +620,23 @@ class LayoutWalk(Walker):
             if k.name in params:
                 raise AsmError(f"parameter `{k.name}` is given twice", k.namepos)
             params[k.name] = self.value(k.value, scope)
-        for pn, d, ppos in prog.params:
+        for i, (pn, d, ppos) in enumerate(prog.params):
             if pn not in params:
                 if d is None:
                     raise AsmError(f"program `{pname}` needs the parameter `{pn}` (no default)", s.namepos,
                                    [f"`{pn}` is declared at {ppos}"])
-                params[pn] = self.value(d, prog.scope)
+                # evaluated where the program is defined, with the parameters before it (given
+                # here or by their own defaults)
+                sc = default_scope(prog.scope, prog.params, i, f"program `{pname}`",
+                                   earlier_syms={p: Sym("const", params[p], pp) for p, _, pp in prog.params[:i]})
+                try:
+                    params[pn] = self.value(d, sc)
+                except AsmError as e:
+                    if "per-PE value" in e.message:
+                        e.notes.append(f"a default is one value for the whole `.place`: compute what "
+                                       f"depends on the PE inside the program (`{pn}_PE = ...`)")
+                    e.notes.append(f"the default of `{pn}`, for the `.place` at {s.namepos}")
+                    raise
         self.s.placements.append(Placement(prog, x, y, w, h, params, s.namepos))
 
 
