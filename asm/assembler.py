@@ -1319,9 +1319,10 @@ class ProgramWalk(Walker):
             try:
                 rt = self.route(r, preset)
                 if rt.color in seen_colors:
+                    first_pos, first = seen_colors[rt.color]
                     raise AsmError(f"color {rt.color} is routed twice", r["stmt"].args[0].pos,
-                                   [f"first routed at {seen_colors[rt.color]}"])
-                seen_colors[rt.color] = r["stmt"].namepos
+                                   [f"first routed at {first_pos}", _route_twice_hint(first, rt)])
+                seen_colors[rt.color] = (r["stmt"].namepos, rt)
                 routes.append(rt)
                 st = r["stmt"]
                 route_src[rt.color] = RouteSource(rt, st.namepos, [a.b.pos for a in st.args if type(a) is Arrow],
@@ -1971,6 +1972,30 @@ PORT_NAMES = {1: "north", 2: "east", 4: "south", 8: "west", 16: "ramp"}
 
 def _ports_text(mask: int) -> str:
     return "|".join(n for b, n in PORT_NAMES.items() if mask & b) or "0"
+
+
+def _route_twice_hint(first: of.Route, second: of.Route) -> str:
+    """What to write instead of two `.route`s of one color on one PE, with their ports."""
+    c = first.color
+
+    def pos_text(positions):
+        return ", ".join(f"{_ports_text(rx)} -> {_ports_text(tx)}" for rx, tx in positions)
+    both = first.positions + second.positions
+    ways = []
+    if len(both) <= 4:
+        ways.append(f"to switch between these paths (each control wavelet that leaves the router "
+                    f"advances the position: see Routes in docs/assembly.md), give them as positions "
+                    f"of one route: `.route {c}, {pos_text(both)}`")
+    else:
+        ways.append(f"to switch between these paths, give them as positions of one route (a route has "
+                    f"at most 4 positions; these two have {len(both)})")
+    if len(first.positions) == 1 and len(second.positions) == 1:
+        (rx1, tx1), (rx2, tx2) = both
+        ways.append(f"to take both at once, merge their ports in one position: "
+                    f"`.route {c}, {_ports_text(rx1 | rx2)} -> {_ports_text(tx1 | tx2)}` (every "
+                    f"wavelet that enters leaves through all of TX)")
+    ways.append("or route one of them on another color")
+    return "a PE has one route per color: " + "; ".join(ways)
 
 
 def _rx_text(positions) -> str:
