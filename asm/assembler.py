@@ -170,6 +170,9 @@ class Walker:
         self.count = 0
         self.n_pe_defs = 0      # PE-dependent constant definitions recorded so far
         self.last_pe_def = None  # PeDep of the last value(..., defining=True), if PE-dependent
+        # names declared inside a `.rep` iteration or a macro expansion (local to it), for the
+        # note of a lookup that fails after it: name -> the note (the first, innermost one)
+        self.local_names: dict[str, str] = {}
 
     # -- errors ----------------------------------------------------------------------------
     def fix_pos(self, pos):
@@ -228,6 +231,21 @@ class Walker:
         ev.dep = saved or ev.dep
         return v
 
+    def local_note(self, name) -> list:
+        """For a name that is not found: where it was declared local to a `.rep` iteration or a
+        macro expansion of this walk (or of the top level), if it was."""
+        n = self.local_names.get(name)
+        if n is None and self.s.layout_local_names is not self.local_names:
+            n = self.s.layout_local_names.get(name)
+        return [n] if n is not None else []
+
+    def note_locals(self, scope: Scope, note):
+        """Record the names an iteration or expansion declared in its own scope (note(name)
+        gives the note for one)."""
+        for name in scope.syms:
+            if name not in self.local_names:
+                self.local_names[name] = note(name)
+
     def undefined_error(self, e: Undefined, scope):
         if e.message.startswith("unknown symbol") and e.name in PORTS:
             return AsmError(f"`{e.name}` is a port name, which means something only inside a `.route`'s "
@@ -240,7 +258,7 @@ class Walker:
             cands |= set(BUILTIN_NAMES) if self.mode == "program" else set()
             cands.discard(e.name)      # never "did you mean" the name itself
             s = suggest(e.name, cands)
-            return AsmError(e.message + (f"; {s}" if s else ""), e.pos, e.notes)
+            return AsmError(e.message + (f"; {s}" if s else ""), e.pos, e.notes + self.local_note(e.name))
         return AsmError(e.message, e.pos, e.notes)
 
     def int_value(self, expr, scope, dot=None, what="value", lo=None, hi=None):
@@ -373,6 +391,11 @@ class Walker:
             finally:
                 self.expansions.pop()
                 self.notes.pop()
+                self.note_locals(inner, lambda name: (
+                    f"`{name}` is the variable of the `.rep` at {s.namepos}, defined only inside its body"
+                    if name == var else
+                    f"`{name}` was declared inside the `.rep` at {s.namepos} (local to each iteration); "
+                    f"declare it before the `.rep` to use it after"))
 
     def macro_def(self, b: MacroBlock, scope):
         s = b.stmt
@@ -460,6 +483,10 @@ class Walker:
             self.expansions.pop()
             self.notes.pop()
             self.macro_stack.pop()
+            self.note_locals(inner, lambda name: (
+                f"`{name}` was declared inside macro `{m.name}` (its expansion at {s.namepos}), local to "
+                f"each expansion; declare it outside the macro, or name it after a parameter of "
+                f"`{m.name}` so that it declares the name the caller passes"))
 
     def include(self, s: Stmt, scope):
         if len(s.args) != 1 or type(s.args[0]) is not Str:
@@ -1805,7 +1832,8 @@ class ProgramWalk(Walker):
             r = ("sym", tsym)
         if r is None or r[0] != "sym":
             sg = suggest(a.name, scope.names() | set(self.task_syms))
-            raise AsmError(f"cannot export unknown symbol `{a.name}`" + (f"; {sg}" if sg else ""), a.pos)
+            raise AsmError(f"cannot export unknown symbol `{a.name}`" + (f"; {sg}" if sg else ""), a.pos,
+                           self.local_note(a.name))
         sym = r[1]
         if typ is not None:
             v = self.int_value(a, scope, what="value", lo=0, hi=0xFFFFFFFF)
@@ -1908,7 +1936,8 @@ class ProgramWalk(Walker):
         if r is None and nm.name not in BUILTIN_NAMES:
             sg = suggest(nm.name, [c for c in candidates() if c != nm.name])
             raise AsmError(f"unknown {noun} `{nm.name}`" + (f"; {sg}" if sg else
-                           f" (declare it with `{declare}`, {number})"), self.fix_pos(nm.pos))
+                           f" (declare it with `{declare}`, {number})"), self.fix_pos(nm.pos),
+                           self.local_note(nm.name))
 
     def field_value(self, ast, scope, pc, fname, isa, activate=False):
         f = isa.fields[fname]
@@ -2036,6 +2065,7 @@ class Session:
         self.fabric_pos = None
         self.programs: dict[str, ProgramInfo] = {}
         self.placements: list[Placement] = []
+        self.layout_local_names: dict[str, str] = {}   # the LayoutWalk's local_names
         self.isa = load()
 
     @property
@@ -2151,6 +2181,7 @@ class Session:
         layout_mode = self._has_layout(sf.blocks)
         if layout_mode:
             lw = LayoutWalk(self)
+            self.layout_local_names = lw.local_names
             lw.include_stack.append(real)
             try:
                 lw.walk(sf.blocks, Scope(root))
