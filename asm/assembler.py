@@ -31,7 +31,7 @@ from wse.isa.codec import encode as isa_encode
 
 from .diag import AsmError, AssemblyError, Diagnostic, Pos, fmt_int, fmt_range
 from .expr import (BUILTIN_NAMES, DSR, GPR, INT_BITS, PORTS, RESERVED, UTS, Ev, PeDep, Scope, Sym,
-                   Undefined, compile_expr, f16_bits, f32_bits, fast_key, suggest, vkey)
+                   Undefined, compile_expr, default_scope, f16_bits, f32_bits, fast_key, suggest, vkey)
 from .syntax import (Arrow, Bin, Bracket, IfBlock, Kw, MacroBlock, Name, Num, ProgramBlock,
                      RepBlock, SourceFile, Stmt, Str, Un, parse_line)
 
@@ -170,6 +170,9 @@ class Walker:
         self.count = 0
         self.n_pe_defs = 0      # PE-dependent constant definitions recorded so far
         self.last_pe_def = None  # PeDep of the last value(..., defining=True), if PE-dependent
+        # names declared inside a `.rep` iteration or a macro expansion (local to it), for the
+        # note of a lookup that fails after it: name -> the note (the first, innermost one)
+        self.local_names: dict[str, str] = {}
 
     # -- errors ----------------------------------------------------------------------------
     def fix_pos(self, pos):
@@ -228,6 +231,21 @@ class Walker:
         ev.dep = saved or ev.dep
         return v
 
+    def local_note(self, name) -> list:
+        """For a name that is not found: where it was declared local to a `.rep` iteration or a
+        macro expansion of this walk (or of the top level), if it was."""
+        n = self.local_names.get(name)
+        if n is None and self.s.layout_local_names is not self.local_names:
+            n = self.s.layout_local_names.get(name)
+        return [n] if n is not None else []
+
+    def note_locals(self, scope: Scope, note):
+        """Record the names an iteration or expansion declared in its own scope (note(name)
+        gives the note for one)."""
+        for name in scope.syms:
+            if name not in self.local_names:
+                self.local_names[name] = note(name)
+
     def undefined_error(self, e: Undefined, scope):
         if e.message.startswith("unknown symbol") and e.name in PORTS:
             return AsmError(f"`{e.name}` is a port name, which means something only inside a `.route`'s "
@@ -240,7 +258,7 @@ class Walker:
             cands |= set(BUILTIN_NAMES) if self.mode == "program" else set()
             cands.discard(e.name)      # never "did you mean" the name itself
             s = suggest(e.name, cands)
-            return AsmError(e.message + (f"; {s}" if s else ""), e.pos, e.notes)
+            return AsmError(e.message + (f"; {s}" if s else ""), e.pos, e.notes + self.local_note(e.name))
         return AsmError(e.message, e.pos, e.notes)
 
     def int_value(self, expr, scope, dot=None, what="value", lo=None, hi=None):
@@ -373,6 +391,11 @@ class Walker:
             finally:
                 self.expansions.pop()
                 self.notes.pop()
+                self.note_locals(inner, lambda name: (
+                    f"`{name}` is the variable of the `.rep` at {s.namepos}, defined only inside its body"
+                    if name == var else
+                    f"`{name}` was declared inside the `.rep` at {s.namepos} (local to each iteration); "
+                    f"declare it before the `.rep` to use it after"))
 
     def macro_def(self, b: MacroBlock, scope):
         s = b.stmt
@@ -427,12 +450,15 @@ class Walker:
             if k.name in margs:
                 raise AsmError(f"parameter `{k.name}` is given twice", k.namepos)
             margs[k.name] = (k.value, scope)
-        for pn, default, _ in m.params:
+        for i, (pn, default, _) in enumerate(m.params):
             if pn not in margs:
                 if default is None:
                     want = ", ".join(p[0] for p in m.params)
                     raise AsmError(f"{kind} `{m.name}` needs the operand `{pn}` ({m.name} {want})", s.namepos)
-                margs[pn] = (default, m.scope)
+                # evaluated where the macro is defined, with the parameters before it (given or
+                # by their own defaults) as in the body
+                margs[pn] = (default, default_scope(m.scope, m.params, i, f"macro `{m.name}`",
+                                                    earlier_args={p[0]: margs[p[0]] for p in m.params[:i]}))
         if len(self.macro_stack) >= MAX_MACRO_DEPTH:
             chain = " -> ".join(self.macro_stack[-6:] + [m.name])
             raise AsmError(f"macro expansion is nested too deeply (more than {MAX_MACRO_DEPTH} levels; "
@@ -457,6 +483,10 @@ class Walker:
             self.expansions.pop()
             self.notes.pop()
             self.macro_stack.pop()
+            self.note_locals(inner, lambda name: (
+                f"`{name}` was declared inside macro `{m.name}` (its expansion at {s.namepos}), local to "
+                f"each expansion; declare it outside the macro, or name it after a parameter of "
+                f"`{m.name}` so that it declares the name the caller passes"))
 
     def include(self, s: Stmt, scope):
         if len(s.args) != 1 or type(s.args[0]) is not Str:
@@ -617,19 +647,30 @@ class LayoutWalk(Walker):
             if k.name in params:
                 raise AsmError(f"parameter `{k.name}` is given twice", k.namepos)
             params[k.name] = self.value(k.value, scope)
-        for pn, d, ppos in prog.params:
+        for i, (pn, d, ppos) in enumerate(prog.params):
             if pn not in params:
                 if d is None:
                     raise AsmError(f"program `{pname}` needs the parameter `{pn}` (no default)", s.namepos,
                                    [f"`{pn}` is declared at {ppos}"])
-                params[pn] = self.value(d, prog.scope)
+                # evaluated where the program is defined, with the parameters before it (given
+                # here or by their own defaults)
+                sc = default_scope(prog.scope, prog.params, i, f"program `{pname}`",
+                                   earlier_syms={p: Sym("const", params[p], pp) for p, _, pp in prog.params[:i]})
+                try:
+                    params[pn] = self.value(d, sc)
+                except AsmError as e:
+                    if "per-PE value" in e.message:
+                        e.notes.append(f"a default is one value for the whole `.place`: compute what "
+                                       f"depends on the PE inside the program (`{pn}_PE = ...`)")
+                    e.notes.append(f"the default of `{pn}`, for the `.place` at {s.namepos}")
+                    raise
         self.s.placements.append(Placement(prog, x, y, w, h, params, s.namepos))
 
 
 # =============================================================================================
 @dataclass
 class CodeItem:
-    insn: object
+    insn: object           # None: an instruction that failed in pass 1 (holds its place)
     ops: list
     asy: object
     scope: Scope
@@ -711,6 +752,19 @@ class ProgramWalk(Walker):
 
     # -- pass 1 ----------------------------------------------------------------------------
     def stmt(self, s: Stmt, scope):
+        if s.kind == "insn":
+            try:
+                if not self.common_stmt(s, scope):
+                    self.instruction(s, scope)
+            except AsmError:
+                # the instruction (or macro invocation) is there, it just failed: hold its place
+                # in the code, so that what follows from it not being there is not reported too
+                # (a task whose only code it is "has no code", a label after it "is outside the
+                # code"); the walk has errors, so no image is made and nothing encodes it
+                self.code.append(CodeItem(None, [], None, scope, len(self.code),
+                                          self.pseudo_pos or s.namepos, self.ctx(), (None, False)))
+                raise
+            return
         if self.common_stmt(s, scope):
             return
         if s.kind == "label":
@@ -722,9 +776,6 @@ class ProgramWalk(Walker):
                 sym = Sym("dlabel", None, extra=nm.name)
                 self.define(nscope, nm.name, sym, nm.pos)
                 self.data.append(DataItem("label", sym=sym, pos=s.namepos))
-            return
-        if s.kind == "insn":
-            self.instruction(s, scope)
             return
         n = s.name
         h = getattr(self, "d_" + n[1:], None)
@@ -1066,12 +1117,7 @@ class ProgramWalk(Walker):
         ops = [self.classify(a, scope) for a in s.args]     # refuses NAME=VALUE, strings, arrows
 
         def text(i):
-            p = s.args[i].pos
-            lines = self.s.texts.get(p.file) if p is not None else None
-            if lines is None or not 1 <= p.line <= len(lines):
-                return None
-            t = lines[p.line - 1][p.col - 1:p.col - 1 + p.span].strip()
-            return t or None
+            return self.src_text(s.args[i].pos)
 
         def hint(i, kind):
             h = self.PSEUDO_HINTS.get((s.name, i, kind))
@@ -1098,6 +1144,26 @@ class ProgramWalk(Walker):
                     {"gpr": "register", "mem": "memory operand", "expr": "expression"}[got[0]]
                 raise AsmError(f"operand `{pn}` of `{s.name}` must be {FIELD_DESC[want]}, got {_article(gdesc)}",
                                got[2], [usage] + hint(i, got[0]))
+
+    def src_text(self, p):
+        """The source text at a position (an operand as written), or None."""
+        lines = self.s.texts.get(p.file) if p is not None else None
+        if lines is None or not 1 <= p.line <= len(lines):
+            return None
+        t = lines[p.line - 1][p.col - 1:p.col - 1 + p.span].strip()
+        return t or None
+
+    def mem_hint(self, got) -> list:
+        """A memory operand written without brackets (`st32 r1, total`, `ld32 r1, r4`): how to
+        write it, with the operand as written."""
+        t = self.src_text(got[2]) if got[0] in ("expr", "gpr") else None
+        if t is None:
+            return []
+        if got[0] == "gpr":
+            return [f"write the memory operand in brackets: `[{t}]` for the address in `{t}` "
+                    f"(`[{t} + OFFSET]` adds an offset to it)"]
+        return [f"write the memory operand in brackets: `[{t}]` for the address `{t}` "
+                f"(`[rN + {t}]` adds register rN to it)"]
 
     def no_form(self, s, forms, ops, isa):
         def desc(o):
@@ -1126,7 +1192,8 @@ class ProgramWalk(Walker):
                     wdesc = FIELD_DESC.get("mem" if o.kind == "mem" else
                                            (f.kind if f and f.kind in FIELD_DESC else "expr"))
                     return AsmError(f"operand `{o.text}` of `{s.name}` must be {wdesc}, got {_article(desc(g))}",
-                                    g[2], [f"usage: {form_text(insn)}"])
+                                    g[2], [f"usage: {form_text(insn)}"] +
+                                    (self.mem_hint(g) if o.kind == "mem" else []))
         return AsmError(f"no form of `{s.name}` takes ({got})", s.namepos,
                         ["the forms are: " + "; ".join(form_text(i) for i in forms)])
 
@@ -1279,9 +1346,10 @@ class ProgramWalk(Walker):
             try:
                 rt = self.route(r, preset)
                 if rt.color in seen_colors:
+                    first_pos, first = seen_colors[rt.color]
                     raise AsmError(f"color {rt.color} is routed twice", r["stmt"].args[0].pos,
-                                   [f"first routed at {seen_colors[rt.color]}"])
-                seen_colors[rt.color] = r["stmt"].namepos
+                                   [f"first routed at {first_pos}", _route_twice_hint(first, rt)])
+                seen_colors[rt.color] = (r["stmt"].namepos, rt)
                 routes.append(rt)
                 st = r["stmt"]
                 route_src[rt.color] = RouteSource(rt, st.namepos, [a.b.pos for a in st.args if type(a) is Arrow],
@@ -1334,6 +1402,9 @@ class ProgramWalk(Walker):
 
         code = []
         for it in self.code:
+            if it.insn is None:         # an instruction that failed in pass 1 (reported there)
+                code.append(0)
+                continue
             self.pseudo_pos = it.pos
             try:
                 code.append(self.encode(it, isa))
@@ -1761,7 +1832,8 @@ class ProgramWalk(Walker):
             r = ("sym", tsym)
         if r is None or r[0] != "sym":
             sg = suggest(a.name, scope.names() | set(self.task_syms))
-            raise AsmError(f"cannot export unknown symbol `{a.name}`" + (f"; {sg}" if sg else ""), a.pos)
+            raise AsmError(f"cannot export unknown symbol `{a.name}`" + (f"; {sg}" if sg else ""), a.pos,
+                           self.local_note(a.name))
         sym = r[1]
         if typ is not None:
             v = self.int_value(a, scope, what="value", lo=0, hi=0xFFFFFFFF)
@@ -1864,7 +1936,8 @@ class ProgramWalk(Walker):
         if r is None and nm.name not in BUILTIN_NAMES:
             sg = suggest(nm.name, [c for c in candidates() if c != nm.name])
             raise AsmError(f"unknown {noun} `{nm.name}`" + (f"; {sg}" if sg else
-                           f" (declare it with `{declare}`, {number})"), self.fix_pos(nm.pos))
+                           f" (declare it with `{declare}`, {number})"), self.fix_pos(nm.pos),
+                           self.local_note(nm.name))
 
     def field_value(self, ast, scope, pc, fname, isa, activate=False):
         f = isa.fields[fname]
@@ -1930,6 +2003,30 @@ def _ports_text(mask: int) -> str:
     return "|".join(n for b, n in PORT_NAMES.items() if mask & b) or "0"
 
 
+def _route_twice_hint(first: of.Route, second: of.Route) -> str:
+    """What to write instead of two `.route`s of one color on one PE, with their ports."""
+    c = first.color
+
+    def pos_text(positions):
+        return ", ".join(f"{_ports_text(rx)} -> {_ports_text(tx)}" for rx, tx in positions)
+    both = first.positions + second.positions
+    ways = []
+    if len(both) <= 4:
+        ways.append(f"to switch between these paths (each control wavelet that leaves the router "
+                    f"advances the position: see Routes in docs/assembly.md), give them as positions "
+                    f"of one route: `.route {c}, {pos_text(both)}`")
+    else:
+        ways.append(f"to switch between these paths, give them as positions of one route (a route has "
+                    f"at most 4 positions; these two have {len(both)})")
+    if len(first.positions) == 1 and len(second.positions) == 1:
+        (rx1, tx1), (rx2, tx2) = both
+        ways.append(f"to take both at once, merge their ports in one position: "
+                    f"`.route {c}, {_ports_text(rx1 | rx2)} -> {_ports_text(tx1 | tx2)}` (every "
+                    f"wavelet that enters leaves through all of TX)")
+    ways.append("or route one of them on another color")
+    return "a PE has one route per color: " + "; ".join(ways)
+
+
 def _rx_text(positions) -> str:
     if len(positions) == 1:
         return _ports_text(positions[0][0])
@@ -1968,6 +2065,7 @@ class Session:
         self.fabric_pos = None
         self.programs: dict[str, ProgramInfo] = {}
         self.placements: list[Placement] = []
+        self.layout_local_names: dict[str, str] = {}   # the LayoutWalk's local_names
         self.isa = load()
 
     @property
@@ -2083,6 +2181,7 @@ class Session:
         layout_mode = self._has_layout(sf.blocks)
         if layout_mode:
             lw = LayoutWalk(self)
+            self.layout_local_names = lw.local_names
             lw.include_stack.append(real)
             try:
                 lw.walk(sf.blocks, Scope(root))

@@ -48,7 +48,9 @@ class Undefined(AsmError):
 
 
 class Sym:
-    """kind: const, lazy, label (code), dlabel (data), task, dsd, macro."""
+    """kind: const, lazy, label (code), dlabel (data), task, dsd, macro; param_after: in the
+    scope of a parameter's default, that parameter or one listed after it (extra: see
+    default_scope), which a default cannot use."""
     __slots__ = ("kind", "value", "pos", "extra")
 
     def __init__(self, kind, value=None, pos=None, extra=None):
@@ -63,6 +65,30 @@ class PeDep:
 
     def __init__(self, i: int):
         self.i = i
+
+
+def default_scope(parent, params, i, owner, earlier_syms=None, earlier_args=None):
+    """The scope the default of parameter i of `params` ([(name, default, pos)]) is evaluated
+    in: parent (where the macro or program is defined) with the parameters listed before it
+    (a program's as values, `earlier_syms` {name: Sym}; a macro's as arguments, `earlier_args`
+    {name: (ast, scope)}), and the parameter itself and those after it as `param_after`
+    symbols: a default cannot use them, and saying so is clearer than `unknown symbol`.
+    owner names the declaration: "macro `m`" or "program `p`"."""
+    this = params[i][0]
+    syms = {pn: Sym("param_after", None, ppos, (this, owner)) for pn, _, ppos in params[i:]}
+    syms.update(earlier_syms or {})
+    return Scope(parent, margs=earlier_args, syms=syms)
+
+
+def param_after_message(name, extra):
+    this, owner = extra
+    if name == this:
+        return (f"the default of `{this}` uses `{this}` itself",
+                [f"a default can use the parameters listed before it in {owner} and the constants "
+                 f"defined outside it, not its own parameter"])
+    return (f"the default of `{this}` uses `{name}`, a parameter listed after it",
+            [f"a default can use only the parameters listed before it in {owner}: list `{name}` "
+             f"before `{this}`"])
 
 
 class Scope:
@@ -206,6 +232,9 @@ class Ev:
                 return sym.value
             if k == "macro":
                 raise AsmError(f"`{n}` is a macro, not a value", node.pos)
+            if k == "param_after":
+                msg, notes = param_after_message(n, sym.extra)
+                raise AsmError(msg, node.pos, notes)
             raise AsmError(f"`{n}` cannot be used as a value", node.pos)
         b = self.builtins
         if b is not None and n in b:
@@ -396,8 +425,9 @@ class Ev:
         raise AsmError(f"unknown function `{fn}`", pos)
 
     def is_defined(self, name, scope) -> bool:
-        if scope is not None and scope.find(name) is not None:
-            return True
+        r = scope.find(name) if scope is not None else None
+        if r is not None:
+            return r[0] == "arg" or r[1].kind != "param_after"
         return self.builtins is not None and name in self.builtins
 
 
