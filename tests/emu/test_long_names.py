@@ -107,6 +107,7 @@ def _fault(cls, obj, grid=(1, 1), act=None) -> tuple[FaultError, object]:
 
 
 def _fault_info(fab: Fabric):
+    """The core's wse_fault_info (keep it while reading its fields: they point into it)."""
     fi = ffi.new("wse_fault_info *")
     assert lib.wse_fault_get(fab._f, fi) == lib.WSE_OK
     return fi
@@ -180,7 +181,8 @@ def test_a_long_instruction_text_is_whole_in_the_report(cls):
     if cls is Fabric:
         assert f"  pc 4: {text}    at {FILE}:11:5\n" in str(e)
         _marked(e.insn, text)
-        _cut(ffi.string(_fault_info(fab).insn), text, INSN)
+        fi = _fault_info(fab)
+        _cut(ffi.string(fi.insn), text, INSN)
     else:
         assert e.insn == text and f"`{text}`" in str(e)
 
@@ -201,7 +203,8 @@ def test_a_fault_report_beyond_64_kib_is_whole():
     assert report.endswith(f"(its tasks: {tasks})\n")
     whole = report.split("  reason: ", 1)[1][:-1]
     _marked(core.reason, whole)
-    _cut(ffi.string(_fault_info(fab).reason), whole, REASON)
+    fi = _fault_info(fab)
+    _cut(ffi.string(fi.reason), whole, REASON)
     assert "not enough host memory" not in report
 
 
@@ -215,7 +218,8 @@ def test_a_cut_keeps_utf8_characters_whole(cls):
     assert e.line == f"{name}:4:5"
     if cls is Fabric:
         assert f"    at {name}:4:5\n" in str(e)
-        raw = ffi.string(_fault_info(fab).file)
+        fi = _fault_info(fab)                      # (kept: its fields point into it)
+        raw = ffi.string(fi.file)
         _cut(raw, name, FILE_LEN)
         # 252 bytes and "..." would fit, but bytes 251 and 252 are one character: 251 are kept
         assert len(raw) == FILE_LEN - 2 and raw[:251] == name.encode()[:251]
