@@ -357,9 +357,10 @@ static void where_app(const wse_fabric_t *f, text_t *b, const line_t *l, const c
                       const char *post) {
     if (!l) return;
     text_app(b, "%s%s:%u:%u", pre, l->file, l->line, l->col);
-    for (uint32_t d = 1; d <= 64; d++) {
-        const site_t *s = via_at(f, l, d);
-        if (!s) break;
+    /* every invocation, innermost first (the loader checks that a parent is an earlier record,
+       so the chain ends) */
+    for (uint32_t v = l->via; v && v <= f->n_sites; v = f->sites[v - 1].parent) {
+        const site_t *s = &f->sites[v - 1];
         if (!s->macro[0] && sep) text_app(b, "%sin iteration %u of the `.rep` at %s:%u:%u", sep, s->iteration, s->file, s->line, s->col);
         else if (!s->macro[0]) text_app(b, ", in `.rep` iteration %u at %s:%u:%u", s->iteration, s->file, s->line, s->col);
         else if (sep) text_app(b, "%sin expansion of macro `%s` at %s:%u:%u", sep, s->macro, s->file, s->line, s->col);

@@ -141,6 +141,10 @@ def test_a_long_named_fault_report_is_whole_on_both_emulators():
     assert f"loaded from DSD `{DSD}` by the ldsd at pc 2, {FILE}:6:5, in `row` at {FILE}:14:5;" in ref.reason
     assert f"  pc 7: fadds d0, a0, b1    at {FILE}:15:5\n" in report
     assert f"pc 2: ldsd b1, {DSD}    at {FILE}:6:5, in `row` at {FILE}:14:5\n" in report
+    # the instructions before the fault: the same lines as the reference's report
+    lines = [ln for ln in report.splitlines() if ln.startswith("    cycle ")]
+    ref_lines = [ln for ln in str(ref).splitlines() if ln.startswith("    cycle ")]
+    assert len(lines) == 7 and lines == ref_lines[-7:]
     # the fields both emulators fill whole
     for k in ("kind", "cycle", "pe", "task", "task_name", "pc", "insn", "line", "expansions"):
         assert getattr(core, k) == getattr(ref, k), k
@@ -235,6 +239,27 @@ def test_wse_disasm_marks_a_cut():
     assert lib.wse_disasm(code, full, 64) == lib.WSE_OK
     assert lib.wse_disasm(code, out, 8) == lib.WSE_OK
     _cut(ffi.string(out), ffi.string(full).decode(), 8)
+
+
+def test_every_macro_level_is_named():
+    """64 nested macros in a .rep, a .rep inside the innermost: the instructions come from 65 and
+    66 levels of invocations. The C core named at most 64 (the outermost were left out,
+    silently); now every level, as LINES and the reference have them."""
+    n = 63
+    src = "".join(f".macro m{i}\n    m{i + 1}\n.endm\n" for i in range(n))
+    src += f".macro m{n}\n    .rep 2\n    nop\n    .endr\n    trap 1\n.endm\n"
+    src += "    .task main, local, start\nmain:\n    .rep 1\n    m0\n    .endr\n    exit\n"
+    obj = _asm(src, "<string>")
+    core, _ = _fault(Fabric, obj)
+    ref, _ = _fault(ReferenceFabric, obj)
+    assert core.expansions == ref.expansions and len(core.expansions) == 65
+    report = str(core)
+    # the trap: one level a line; the outermost is the .rep around m0
+    assert report.count("\n      in ") == 65
+    assert "\n      in iteration 0 of the `.rep` at <string>:198:5\n" in report
+    # the nop before it (in the inner .rep, 66 levels): every level on its trace line
+    [nop] = [ln for ln in report.splitlines() if ln.startswith("    cycle 1  pc 0: nop")]
+    assert nop.count(", in `") == 66 and nop.endswith(", in `.rep` iteration 0 at <string>:198:5")
 
 
 # =============================================================================================
