@@ -6,10 +6,18 @@
  *
  * Rules: there is no global mutable state. Everything hangs off the opaque wse_fabric handle.
  * Every call returns a status code (enum wse_status); wse_message() gives the text of the last
- * error or report of that handle (valid until the next call on it; a hang, watchdog or
+ * error or report of that handle (valid until the next call on it; a fault, hang, watchdog or
  * wse_state_report text has no length limit: it grows as it needs, and if host memory runs out
  * while it is written its last line says it is cut). docs/timing.md is the specification the core implements;
  * docs/emulator.md describes this API.
+ *
+ * Names: the reports carry every name whole (tasks, DSDs, files, macros: the image's own
+ * strings). The fixed-size text fields of the structs below (wse_fault_info's task_name, file,
+ * insn, reason and recent_insn, wse_wait's task_name) and the caller's buffer of wse_disasm
+ * hold a value whole when it fits; else as much of it as fits, cut at a UTF-8 character
+ * boundary, followed by "..." (so a reader knows it was cut, and the rest is a prefix of the
+ * true value). The whole values: the report (wse_message), the image's symbols (a task's name:
+ * wse_symbol_at), its LINES (wse_source), its DSD names (wse_dsd_name).
  *
  * Errors, the same in every call (tests/emu/test_c_api.py checks each call against them):
  * - Every status other than WSE_OK, WSE_PAUSED and WSE_YIELD replaces wse_message() with its
@@ -101,11 +109,13 @@ typedef struct wse_fault_info {
     int port;                 /* the port for route faults, else 0 */
     long long address;        /* the offending address for memory faults, else -1 */
     unsigned int code;        /* trap code */
+    /* the text fields: whole when they fit, else cut with "..." at the end (see Names above);
+       the report (wse_message) has them all whole */
     char task_name[64];
     char file[256];
     char insn[96];            /* the instruction disassembled (task operands by name where the
                                  image has them: `activate done`) */
-    char reason[1024];        /* (a DSR is named with the DSD it was loaded from: room for two) */
+    char reason[1024];        /* (a DSR is named with the DSD it was loaded from) */
     /* the last instructions the PE's main thread executed before the fault, oldest first (at
        most 16, across tasks; the faulting one is not among them): own cycle, pc, word */
     /* the microthread (0..7) whose async op faulted after its issue: task, task_name, pc,
@@ -115,7 +125,7 @@ typedef struct wse_fault_info {
     unsigned long long recent_cycle[16];
     unsigned int recent_pc[16];
     unsigned int recent_word[16];
-    char recent_insn[16][96]; /* their text, task operands named as in insn */
+    char recent_insn[16][96]; /* their text, task operands named as in insn (cut as insn) */
 } wse_fault_info;
 
 typedef struct wse_stats {
@@ -227,7 +237,8 @@ typedef struct wse_wait {
     /* ends[first_dead ..+n_dead]: a FABIN wait with no target: where its path ends (row-major,
        `what` an enum wse_dead_end); n_dead is 0 when n_targets is not */
     unsigned int first_dead, n_dead;
-    char task_name[64];       /* the task's name ("" if none) */
+    char task_name[64];       /* the task's name ("" if none; "..." at the end when cut: see
+                                 Names above) */
 } wse_wait;
 
 typedef struct wse_wait_end {
@@ -376,7 +387,8 @@ int wse_trace_read(const wse_fabric *f, unsigned long long start, unsigned long 
 int wse_trace_open(const wse_fabric *f, unsigned long long start, unsigned long long n,
                    wse_trace_event *out, unsigned long long *count);
 
-/* Disassemble one instruction word (for reports). */
+/* Disassemble one instruction word (for reports); a text longer than out_len - 1 bytes ends
+   with "..." (see Names above). */
 int wse_disasm(unsigned int word, char *out, unsigned int out_len);
 
 /* fp16 <-> fp32 conversions the core uses (exposed for tests). */

@@ -90,6 +90,87 @@ unsigned int wse_f16_to_f32(unsigned int h) { return f16_to_f32_bits(h & 0xffffu
 unsigned int wse_f32_to_f16(unsigned int f) { return f32_to_f16_bits(f); }
 int wse_api_version(void) { return WSE_API_VERSION; }
 
+/* ------------------------------------------------------------------------------------------ */
+/* texts: growable (text_t), and the copies into the API's fixed-size fields                  */
+
+/* Room kept free at the end of a text for the line that says it is cut. */
+#define TEXT_RESERVE 128
+#define TEXT_CUT_NOTE "(not enough host memory for the rest of this report: it is cut here)"
+
+/* the text stops here: host memory ran out (its last line says so) */
+static void text_stop(text_t *b) {
+    b->cut = 1;
+    if (!b->s) return;                      /* (text_str gives the note alone) */
+    /* every append leaves TEXT_RESERVE bytes free, so the note fits */
+    snprintf(b->s + b->n, b->cap - b->n, "%s" TEXT_CUT_NOTE "\n", b->n && b->s[b->n - 1] != '\n' ? "\n" : "");
+    b->n += strlen(b->s + b->n);
+}
+
+static void text_vapp(text_t *b, const char *fmt, va_list ap) {
+    if (b->cut) return;
+    va_list aq;
+    va_copy(aq, ap);
+    int w = vsnprintf(NULL, 0, fmt, aq);
+    va_end(aq);
+    if (w <= 0) return;
+    size_t need = b->n + (size_t)w + 1 + TEXT_RESERVE;
+    if (need > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < need) cap *= 2;
+        char *r = realloc(b->s, cap);
+        if (!r) { text_stop(b); return; }
+        b->s = r; b->cap = cap;
+    }
+    vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
+    b->n += (size_t)w;
+}
+
+/* append to the text (printf-style) */
+static void text_app(text_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void text_app(text_t *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    text_vapp(b, fmt, ap);
+    va_end(ap);
+}
+
+/* the text so far ("" when empty) */
+static const char *text_str(const text_t *b) {
+    return b->s ? b->s : b->cut ? TEXT_CUT_NOTE "\n" : "";
+}
+
+/* empty it (keeping its memory) */
+static void text_clear(text_t *b) {
+    b->n = 0; b->cut = 0;
+    if (b->s) b->s[0] = 0;
+}
+
+static void text_free(text_t *b) { free(b->s); memset(b, 0, sizeof *b); }
+
+/* the start of the UTF-8 character that byte k of s is in (s[0..k] is there to read; a
+   character has at most 3 continuation bytes) */
+static size_t utf8_start(const char *s, size_t k) {
+    for (int i = 0; i < 3 && k && ((unsigned char)s[k] & 0xc0) == 0x80; i++) k--;
+    return k;
+}
+
+void wse__mark_cut(char *buf, size_t n) {
+    if (!n) return;
+    if (n < 4) { memset(buf, '.', n - 1); buf[n - 1] = 0; return; }
+    /* keep the bytes before the character that byte n - 4 is in, then "..." */
+    size_t k = utf8_start(buf, n - 4);
+    memcpy(buf + k, "...", 4);
+}
+
+void wse__copy_cut(char *dst, size_t n, const char *src) {
+    if (!n) return;
+    size_t len = strnlen(src, n);
+    if (len < n) { memmove(dst, src, len + 1); return; }
+    memmove(dst, src, n - 1);
+    dst[n - 1] = 0;
+    wse__mark_cut(dst, n);
+}
+
 /* The conventions of wse.h's header comment, in one place. The message is not part of the
    fabric's emulated state, so the calls that take a const handle set it too. */
 static int bad_arg(const wse_fabric_t *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -98,8 +179,9 @@ static int bad_arg(const wse_fabric_t *f, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     m->rep_live = 0;
-    vsnprintf(m->msg, sizeof m->msg, fmt, ap);
+    int w = vsnprintf(m->msg, sizeof m->msg, fmt, ap);
     va_end(ap);
+    if (w >= (int)sizeof m->msg) wse__mark_cut(m->msg, sizeof m->msg);
     return WSE_BAD_ARG;
 }
 
@@ -152,13 +234,17 @@ static const opsyn_t OPSYN[] = { WSE_INSN_OPERANDS(XO) };
 
 static const char *task_name(const image_t *img, int tid);
 
-/* the text of an instruction word; with img, task operands by their names where the image has
-   them (`activate done`, as wse-objdump and the reference print them), else by id */
-static void disasm_img(const image_t *img, unsigned int word, char *out, unsigned int out_len);
+/* append the text of an instruction word; with img, task operands by their names where the
+   image has them (`activate done`, as wse-objdump and the reference print them), else by id,
+   and an ldsd's DSD by its name: whole, however long */
+static void disasm_app(text_t *b, const image_t *img, unsigned int word);
 
 int wse_disasm(unsigned int word, char *out, unsigned int out_len) {
     if (!out || !out_len) return WSE_BAD_ARG;
-    disasm_img(NULL, word, out, out_len);
+    text_t t = { 0 };
+    disasm_app(&t, NULL, word);
+    wse__copy_cut(out, out_len, text_str(&t));
+    text_free(&t);
     return WSE_OK;
 }
 
@@ -168,73 +254,66 @@ static const char *task_txt(const image_t *img, unsigned tid) {
     return *tn ? tn : NULL;
 }
 
-static void disasm_img(const image_t *img, unsigned int word, char *out, unsigned int out_len) {
+static void disasm_app(text_t *b, const image_t *img, unsigned int word) {
     dinsn_t d;
-    if (!wse__decode(word, &d)) { snprintf(out, out_len, ".word 0x%08x  ; illegal instruction", word); return; }
+    if (!wse__decode(word, &d)) { text_app(b, ".word 0x%08x  ; illegal instruction", word); return; }
     const insn_desc_t *in = wse__insn_by_op(d.op);
     const char *ops = "";
     for (size_t i = 0; i < sizeof OPSYN / sizeof OPSYN[0]; i++) if (OPSYN[i].op == d.op) ops = OPSYN[i].ops;
-    char buf[160];
-    size_t k = (size_t)snprintf(buf, sizeof buf, "%s", in->mn);
+    text_app(b, "%s", in->mn);
     char tok[16];
-    int first = 1;
+    int first = 1, async = 0;
     const char *p = ops;
-    char suffix[160] = "";
+    const uint32_t w = word;
     while (*p) {
         size_t l = 0;
         while (p[l] && p[l] != ',' && l < sizeof tok - 1) { tok[l] = p[l]; l++; }
         tok[l] = 0;
         p += l; if (*p == ',') p++;
-        char piece[48] = "";
-        uint32_t w = word;
-        if (!strcmp(tok, "async")) {
-            unsigned act = WSE_F_ACT(w);
-            if (act) {
-                snprintf(suffix, sizeof suffix, " async ut%u", WSE_F_UT(w));
-                if (act >= 2) {
-                    size_t sl = strlen(suffix);
-                    const char *tn = task_txt(img, WSE_F_TID(w));
-                    if (tn) snprintf(suffix + sl, sizeof suffix - sl, " %s %s", act == 2 ? "activate" : "unblock", tn);
-                    else snprintf(suffix + sl, sizeof suffix - sl, " %s %u", act == 2 ? "activate" : "unblock", WSE_F_TID(w));
-                }
-            }
-            continue;
-        } else if (!strcmp(tok, "mem")) {
+        if (!strcmp(tok, "async")) { async = 1; continue; }     /* (after the operands) */
+        text_app(b, "%s", first ? " " : ", ");
+        first = 0;
+        if (!strcmp(tok, "mem")) {
             int o = WSE_F_IMM16(w);
-            if (o) snprintf(piece, sizeof piece, "[r%u %c %d]", WSE_F_R2(w), o < 0 ? '-' : '+', o < 0 ? -o : o);
-            else snprintf(piece, sizeof piece, "[r%u]", WSE_F_R2(w));
-        } else if (!strcmp(tok, "r1")) snprintf(piece, sizeof piece, "r%u", WSE_F_R1(w));
-        else if (!strcmp(tok, "r2")) snprintf(piece, sizeof piece, "r%u", WSE_F_R2(w));
-        else if (!strcmp(tok, "r3")) snprintf(piece, sizeof piece, "r%u", WSE_F_R3(w));
-        else if (!strcmp(tok, "rq")) snprintf(piece, sizeof piece, "r%u", WSE_F_RQ(w));
-        else if (!strcmp(tok, "rs")) snprintf(piece, sizeof piece, "r%u", WSE_F_RS(w));
-        else if (!strcmp(tok, "imm16")) snprintf(piece, sizeof piece, "%d", WSE_F_IMM16(w));
-        else if (!strcmp(tok, "off16")) snprintf(piece, sizeof piece, ".%+d", WSE_F_OFF16(w));
-        else if (!strcmp(tok, "uimm16")) { unsigned v = WSE_F_UIMM16(w); snprintf(piece, sizeof piece, v > 9 ? "0x%x" : "%u", v); }
-        else if (!strcmp(tok, "shamt")) snprintf(piece, sizeof piece, "%u", WSE_F_SHAMT(w));
-        else if (!strcmp(tok, "tgt24")) snprintf(piece, sizeof piece, "%u", WSE_F_TGT24(w));
-        else if (!strcmp(tok, "dsr")) { unsigned v = WSE_F_DSR(w); snprintf(piece, sizeof piece, "%c%u", "dab"[v >> 3], v & 7); }
+            if (o) text_app(b, "[r%u %c %d]", WSE_F_R2(w), o < 0 ? '-' : '+', o < 0 ? -o : o);
+            else text_app(b, "[r%u]", WSE_F_R2(w));
+        } else if (!strcmp(tok, "r1")) text_app(b, "r%u", WSE_F_R1(w));
+        else if (!strcmp(tok, "r2")) text_app(b, "r%u", WSE_F_R2(w));
+        else if (!strcmp(tok, "r3")) text_app(b, "r%u", WSE_F_R3(w));
+        else if (!strcmp(tok, "rq")) text_app(b, "r%u", WSE_F_RQ(w));
+        else if (!strcmp(tok, "rs")) text_app(b, "r%u", WSE_F_RS(w));
+        else if (!strcmp(tok, "imm16")) text_app(b, "%d", WSE_F_IMM16(w));
+        else if (!strcmp(tok, "off16")) text_app(b, ".%+d", WSE_F_OFF16(w));
+        else if (!strcmp(tok, "uimm16")) { unsigned v = WSE_F_UIMM16(w); text_app(b, v > 9 ? "0x%x" : "%u", v); }
+        else if (!strcmp(tok, "shamt")) text_app(b, "%u", WSE_F_SHAMT(w));
+        else if (!strcmp(tok, "tgt24")) text_app(b, "%u", WSE_F_TGT24(w));
+        else if (!strcmp(tok, "dsr")) { unsigned v = WSE_F_DSR(w); text_app(b, "%c%u", "dab"[v >> 3], v & 7); }
         else if (!strcmp(tok, "dsdidx")) {
             /* the DSD by name where the image has one (as wse-objdump prints it) */
             unsigned v = WSE_F_DSDIDX(w);
-            if (img && v < img->n_dsd && img->dsd_name[v][0]) snprintf(piece, sizeof piece, "%s", img->dsd_name[v]);
-            else snprintf(piece, sizeof piece, "%u", v);
+            if (img && v < img->n_dsd && img->dsd_name[v][0]) text_app(b, "%s", img->dsd_name[v]);
+            else text_app(b, "%u", v);
         }
-        else if (!strcmp(tok, "color")) snprintf(piece, sizeof piece, "%u", WSE_F_COLOR(w));
+        else if (!strcmp(tok, "color")) text_app(b, "%u", WSE_F_COLOR(w));
         else if (!strcmp(tok, "tid")) {
             const char *tn = task_txt(img, WSE_F_TID(w));
-            if (tn) snprintf(piece, sizeof piece, "%s", tn);
-            else snprintf(piece, sizeof piece, "%u", WSE_F_TID(w));
+            if (tn) text_app(b, "%s", tn);
+            else text_app(b, "%u", WSE_F_TID(w));
         }
-        else if (!strcmp(tok, "dd")) snprintf(piece, sizeof piece, "d%u", WSE_F_DD(w));
-        else if (!strcmp(tok, "da")) snprintf(piece, sizeof piece, "a%u", WSE_F_DA(w));
-        else if (!strcmp(tok, "db")) snprintf(piece, sizeof piece, "b%u", WSE_F_DB(w));
-        else snprintf(piece, sizeof piece, "?%s", tok);
-        if (k < sizeof buf) k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%s", first ? " " : ", ", piece);
-        first = 0;
+        else if (!strcmp(tok, "dd")) text_app(b, "d%u", WSE_F_DD(w));
+        else if (!strcmp(tok, "da")) text_app(b, "a%u", WSE_F_DA(w));
+        else if (!strcmp(tok, "db")) text_app(b, "b%u", WSE_F_DB(w));
+        else text_app(b, "?%s", tok);
     }
-    if (k < sizeof buf) snprintf(buf + k, sizeof buf - k, "%s", suffix);
-    snprintf(out, out_len, "%s", buf);
+    unsigned act = async ? WSE_F_ACT(w) : 0;
+    if (act) {
+        text_app(b, " async ut%u", WSE_F_UT(w));
+        if (act >= 2) {
+            const char *tn = task_txt(img, WSE_F_TID(w));
+            if (tn) text_app(b, " %s %s", act == 2 ? "activate" : "unblock", tn);
+            else text_app(b, " %s %u", act == 2 ? "activate" : "unblock", WSE_F_TID(w));
+        }
+    }
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -271,56 +350,64 @@ static const site_t *via_at(const wse_fabric_t *f, const line_t *l, uint32_t k) 
     return v && v <= f->n_sites ? &f->sites[v - 1] : NULL;
 }
 
-/* append to m (n bytes, k used) pre, "file:line:col" of line l (nothing when l is NULL) and
-   the macro invocations it comes from: on the same line (", in `m` at file:line:col" each), or
-   with sep before each ("in expansion of macro `m` at ..."); post after it all */
-static size_t app_where(const wse_fabric_t *f, char *m, size_t n, size_t k, const line_t *l, const char *pre,
-                        const char *sep, const char *post) {
-#define APP(...) do { if (k < n) { int w_ = snprintf(m + k, n - k, __VA_ARGS__); if (w_ > 0) k += (size_t)w_; } } while (0)
-    if (!l) return k;
-    APP("%s%s:%u:%u", pre, l->file, l->line, l->col);
-    for (uint32_t d = 1; d <= 64; d++) {
-        const site_t *s = via_at(f, l, d);
-        if (!s) break;
-        if (!s->macro[0] && sep) APP("%sin iteration %u of the `.rep` at %s:%u:%u", sep, s->iteration, s->file, s->line, s->col);
-        else if (!s->macro[0]) APP(", in `.rep` iteration %u at %s:%u:%u", s->iteration, s->file, s->line, s->col);
-        else if (sep) APP("%sin expansion of macro `%s` at %s:%u:%u", sep, s->macro, s->file, s->line, s->col);
-        else APP(", in `%s` at %s:%u:%u", s->macro, s->file, s->line, s->col);
+/* append pre, "file:line:col" of line l (nothing when l is NULL) and the macro invocations it
+   comes from: on the same line (", in `m` at file:line:col" each), or with sep before each
+   ("in expansion of macro `m` at ..."); post after it all */
+static void where_app(const wse_fabric_t *f, text_t *b, const line_t *l, const char *pre, const char *sep,
+                      const char *post) {
+    if (!l) return;
+    text_app(b, "%s%s:%u:%u", pre, l->file, l->line, l->col);
+    /* every invocation, innermost first (the loader checks that a parent is an earlier record,
+       so the chain ends) */
+    for (uint32_t v = l->via; v && v <= f->n_sites; v = f->sites[v - 1].parent) {
+        const site_t *s = &f->sites[v - 1];
+        if (!s->macro[0] && sep) text_app(b, "%sin iteration %u of the `.rep` at %s:%u:%u", sep, s->iteration, s->file, s->line, s->col);
+        else if (!s->macro[0]) text_app(b, ", in `.rep` iteration %u at %s:%u:%u", s->iteration, s->file, s->line, s->col);
+        else if (sep) text_app(b, "%sin expansion of macro `%s` at %s:%u:%u", sep, s->macro, s->file, s->line, s->col);
+        else text_app(b, ", in `%s` at %s:%u:%u", s->macro, s->file, s->line, s->col);
     }
-    APP("%s", post);
-#undef APP
-    return k < n ? k : n;
+    text_app(b, "%s", post);
 }
 
-/* out = pre + "file:line:col" of the instruction at pc of p's image ("" when it has none) */
-static void pc_at(const pe_t *p, uint32_t pc, const char *pre, char *out, size_t n) {
+/* append pre + "file:line:col" of the instruction at pc of p's image (nothing when it has none) */
+static void pc_at_app(text_t *b, const pe_t *p, uint32_t pc, const char *pre) {
     const line_t *l = pc < p->img->n_code ? line_for(p->img, pc) : NULL;
-    if (l) snprintf(out, n, "%s%s:%u:%u", pre, l->file, l->line, l->col);
-    else if (n) out[0] = 0;
+    if (l) text_app(b, "%s%s:%u:%u", pre, l->file, l->line, l->col);
 }
 
-/* out = pre + where DSR contents come from (src: p->dsr_src[i] or an op's copy), as the
-   reference interpreter's dsr_origin prints it: "loaded from DSD `NAME` by the ldsd at pc P,
-   file:line:col, in `m` at file:line:col" ("DSD N" for a DSD without a name; the ldsd's
-   position and the macro invocations it comes from, when it has one), then "; base changed
-   since, last by the dsdaddi at pc Q" when dsdbase/dsdadd/dsdaddi or dsdlen (the length)
-   changed it; "" (no pre) when no ldsd loaded it */
-static void dsr_origin(const wse_fabric_t *f, const pe_t *p, const dsr_src_t *src, const char *pre, char *out,
-                       size_t n) {
-    if (!n) return;
-    out[0] = 0;
-    if (!src->dsd1 || src->dsd1 > p->img->n_dsd) return;
+/* an ldsd loaded the DSR whose origin is src (src: p->dsr_src[i] or an op's copy) */
+static int has_origin(const pe_t *p, const dsr_src_t *src) { return src->dsd1 && src->dsd1 <= p->img->n_dsd; }
+
+/* append pre + where DSR contents come from, as the reference interpreter's dsr_origin prints
+   it: "loaded from DSD `NAME` by the ldsd at pc P, file:line:col, in `m` at file:line:col"
+   ("DSD N" for a DSD without a name; the ldsd's position and the macro invocations it comes
+   from, when it has one), then "; base changed since, last by the dsdaddi at pc Q" when
+   dsdbase/dsdadd/dsdaddi or dsdlen (the length) changed it; nothing (no pre) when no ldsd
+   loaded it */
+static void origin_app(const wse_fabric_t *f, text_t *b, const pe_t *p, const dsr_src_t *src, const char *pre) {
+    if (!has_origin(p, src)) return;
     uint32_t i = src->dsd1 - 1;
     const char *nm = p->img->dsd_name[i];
-    int w = nm[0] ? snprintf(out, n, "%sloaded from DSD `%s` by the ldsd at pc %u", pre, nm, src->pc)
-                  : snprintf(out, n, "%sloaded from DSD %u by the ldsd at pc %u", pre, i, src->pc);
-    if (w < 0 || (size_t)w >= n) return;
-    size_t k = app_where(f, out, n, (size_t)w, src->pc < p->img->n_code ? line_for(p->img, src->pc) : NULL,
-                         ", ", NULL, "");
-    if (k >= n || !src->chg) return;
+    if (nm[0]) text_app(b, "%sloaded from DSD `%s` by the ldsd at pc %u", pre, nm, src->pc);
+    else text_app(b, "%sloaded from DSD %u by the ldsd at pc %u", pre, i, src->pc);
+    where_app(f, b, src->pc < p->img->n_code ? line_for(p->img, src->pc) : NULL, ", ", NULL, "");
+    if (!src->chg) return;
     static const char *WHAT[4] = { "", "base", "length", "base and length" };
-    snprintf(out + k, n - k, "; %s changed since, last by the %s at pc %u", WHAT[src->chg & 3],
-             opcode_mnemonic(src->chg_op), src->chg_pc);
+    text_app(b, "; %s changed since, last by the %s at pc %u", WHAT[src->chg & 3], opcode_mnemonic(src->chg_op),
+             src->chg_pc);
+}
+
+/* append " (PRE loaded from DSD ...)" (origin_app in parentheses), nothing when no ldsd loaded it */
+static void origin_paren_app(const wse_fabric_t *f, text_t *b, const pe_t *p, const dsr_src_t *src, const char *pre) {
+    if (!has_origin(p, src)) return;
+    text_app(b, " (");
+    origin_app(f, b, p, src, pre);
+    text_app(b, ")");
+}
+
+/* append " (loaded from DSD ...)" for a DSR of p, nothing when no ldsd loaded it */
+static void dsr_paren_app(const wse_fabric_t *f, text_t *b, const pe_t *p, const dsr_src_t *src) {
+    origin_paren_app(f, b, p, src, "");
 }
 
 int wse_source(const wse_fabric *f, unsigned int x, unsigned int y, unsigned int pc,
@@ -353,20 +440,17 @@ int wse_source(const wse_fabric *f, unsigned int x, unsigned int y, unsigned int
 
 /* append pre and the registers of p that are not 0 (small values in decimal, others in hex),
    and a newline; nothing when all are 0 */
-static size_t app_regs(char *m, size_t n, size_t k, const pe_t *p, const char *pre) {
-#define APP(...) do { if (k < n) { int w_ = snprintf(m + k, n - k, __VA_ARGS__); if (w_ > 0) k += (size_t)w_; } } while (0)
+static void regs_app(text_t *b, const pe_t *p, const char *pre) {
     int any = 0;
     for (int r = 1; r < 16; r++) {
         uint32_t v = p->regs[r];
         if (!v) continue;
         int32_t sv = (int32_t)v;
-        if (sv > -65536 && sv < 65536) APP("%s r%d=%d", any ? "" : pre, r, sv);
-        else APP("%s r%d=0x%08x", any ? "" : pre, r, v);
+        if (sv > -65536 && sv < 65536) text_app(b, "%s r%d=%d", any ? "" : pre, r, sv);
+        else text_app(b, "%s r%d=0x%08x", any ? "" : pre, r, v);
         any = 1;
     }
-    if (any) APP("\n");
-#undef APP
-    return k < n ? k : n;
+    if (any) text_app(b, "\n");
 }
 
 /* The main thread runs its local instructions in runs, executed at the run's first cycle
@@ -383,25 +467,35 @@ static uint32_t hist_before(const pe_t *p, uint64_t t) {
     return have - hist_skip(p, t);
 }
 
-/* append to f->msg the nr instructions PE p executed before its newest skip ones, oldest first,
-   one line each with its source line (and, with fi, record them in the fault info) */
+/* the report text (f->rep): starts it, and appends to it. It grows as needed, so nothing is cut;
+   when host memory runs out it stops there and says so in its last line (text_app) */
+static void rep_start(wse_fabric_t *f) { text_clear(&f->rep); f->rep_live = 1; }
+static void rep_app(wse_fabric_t *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void rep_app(wse_fabric_t *f, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    text_vapp(&f->rep, fmt, ap);
+    va_end(ap);
+}
+
+/* append to the report the nr instructions PE p executed before its newest skip ones, oldest
+   first, one line each with its source line (and, with fi, record them in the fault info) */
 static void hist_lines(wse_fabric_t *f, const pe_t *p, uint32_t nr, uint32_t skip, wse_fault_info *fi) {
-    char *m = f->msg;
-    size_t n = sizeof f->msg, k = strlen(m);
-#define APP(...) do { if (k < n) { int w_ = snprintf(m + k, n - k, __VA_ARGS__); if (w_ > 0) k += (size_t)w_; } } while (0)
+    text_t txt = { 0 };
     for (uint32_t j = 0; j < nr; j++) {
         uint32_t slot = (p->hist_n - skip - nr + j) & (NHIST - 1), hpc = p->hist[slot].pc;
         uint32_t word = hpc < p->img->n_code ? p->img->dec[hpc].word : 0;
         if (fi) { fi->recent_cycle[j] = p->hist[slot].t; fi->recent_pc[j] = hpc; fi->recent_word[j] = word; }
-        char txt[96] = "?";
-        if (hpc < p->img->n_code) disasm_img(p->img, word, txt, sizeof txt);
-        if (fi) snprintf(fi->recent_insn[j], sizeof fi->recent_insn[j], "%s", txt);
-        APP("    cycle %llu  pc %u: %s", (unsigned long long)p->hist[slot].t, hpc, txt);
+        text_clear(&txt);
+        if (hpc < p->img->n_code) disasm_app(&txt, p->img, word);
+        else text_app(&txt, "?");
+        if (fi) wse__copy_cut(fi->recent_insn[j], sizeof fi->recent_insn[j], text_str(&txt));
+        rep_app(f, "    cycle %llu  pc %u: %s", (unsigned long long)p->hist[slot].t, hpc, text_str(&txt));
         const line_t *l = hpc < p->img->n_code ? line_for(p->img, hpc) : NULL;
-        k = app_where(f, m, n, k, l, "    at ", NULL, "");
-        APP("\n");
+        where_app(f, &f->rep, l, "    at ", NULL, "");
+        rep_app(f, "\n");
     }
-#undef APP
+    text_free(&txt);
 }
 
 static const char *FK_NAMES[] = { "none", "memory access out of range", "misaligned access",
@@ -409,7 +503,9 @@ static const char *FK_NAMES[] = { "none", "memory access out of range", "misalig
     "microthread busy", "queue busy", "illegal instruction", "trap", "pc out of code", "bad task",
     "DSD index out of range" };
 
-/* Raise a fault at PE p (may be NULL) for the instruction at pc (-1: none). */
+/* Raise a fault at PE p (may be NULL) for the instruction at pc (-1: none). The report (f->rep)
+   and the reason (f->why) are whole, with the image's own names; the fault info's text fields
+   are copies of them that end "..." when they do not fit (wse__copy_cut). */
 static void fault(wse_fabric_t *f, pe_t *p, int kind, int pc, uint64_t t, const char *fmt, ...) {
     if (f->faulted) return;
     f->faulted = 1;
@@ -417,70 +513,83 @@ static void fault(wse_fabric_t *f, pe_t *p, int kind, int pc, uint64_t t, const 
     memset(fi, 0, sizeof *fi);
     fi->kind = kind; fi->cycle = t; fi->color = -1; fi->address = -1; fi->pc = pc; fi->task = -1;
     fi->x = p ? (int)p->x : -1; fi->y = p ? (int)p->y : -1;
+    text_clear(&f->why);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(fi->reason, sizeof fi->reason, fmt, ap);
+    text_vapp(&f->why, fmt, ap);
     va_end(ap);
+    wse__copy_cut(fi->reason, sizeof fi->reason, text_str(&f->why));
     /* a fault of a router (phase 1) belongs to no task, whatever the PE's CE is running; one
        of an async op after its issue (ut_step) to the op: the task that issued it, its pc */
     int router = f->phase == 1;
     int ut = p && !router ? f->cur_ut : -1;
     fi->microthread = ut;
+    const char *tn = "";
     if (p && !router) {
         fi->task = ut >= 0 ? p->ut[ut].issuer : p->task;
-        snprintf(fi->task_name, sizeof fi->task_name, "%s", task_name(p->img, fi->task));
+        tn = task_name(p->img, fi->task);
+        wse__copy_cut(fi->task_name, sizeof fi->task_name, tn);
     }
     const line_t *l = NULL;
+    text_t ins = { 0 };
     if (p) {
         if (pc >= 0 && (uint32_t)pc < p->img->n_code) {
             fi->word = p->img->dec[pc].word;
-            disasm_img(p->img, fi->word, fi->insn, sizeof fi->insn);
+            disasm_app(&ins, p->img, fi->word);
+            wse__copy_cut(fi->insn, sizeof fi->insn, text_str(&ins));
             l = line_for(p->img, (uint32_t)pc);
-            if (l) { snprintf(fi->file, sizeof fi->file, "%s", l->file); fi->line = (int)l->line; fi->column = (int)l->col; }
+            if (l) { wse__copy_cut(fi->file, sizeof fi->file, l->file); fi->line = (int)l->line; fi->column = (int)l->col; }
         }
     }
-    f->rep_live = 0;
-    char *m = f->msg;
-    size_t n = sizeof f->msg, k = 0;
-#define APP(...) do { if (k < n) { int w_ = snprintf(m + k, n - k, __VA_ARGS__); if (w_ > 0) k += (size_t)w_; } } while (0)
+    rep_start(f);
+#define APP(...) rep_app(f, __VA_ARGS__)
     APP("fault at cycle %llu: %s\n", (unsigned long long)t, FK_NAMES[kind]);
     if (p) {
         APP("  PE (%u,%u)", p->x, p->y);
         if (router) APP(", its router");
         else if (ut >= 0) {
             APP(", microthread ut%d (async op issued by ", ut);
-            if (fi->task >= 0) APP("task %d%s%s%s)", fi->task, fi->task_name[0] ? " (" : "", fi->task_name, fi->task_name[0] ? ")" : "");
+            if (fi->task >= 0) APP("task %d%s%s%s)", fi->task, tn[0] ? " (" : "", tn, tn[0] ? ")" : "");
             else APP("the host)");
         }
-        else if (p->task >= 0) APP(", task %d%s%s%s", p->task, fi->task_name[0] ? " (" : "", fi->task_name, fi->task_name[0] ? ")" : "");
+        else if (p->task >= 0) APP(", task %d%s%s%s", p->task, tn[0] ? " (" : "", tn, tn[0] ? ")" : "");
         else APP(", no task running");
         APP("\n");
         if (pc >= 0 && (uint32_t)pc < p->img->n_code) {
-            APP("  pc %d: %s", pc, fi->insn);
-            k = app_where(f, m, n, k, l, "    at ", "\n      ", "");
+            APP("  pc %d: %s", pc, text_str(&ins));
+            where_app(f, &f->rep, l, "    at ", "\n      ", "");
             APP("\n");
         } else if (pc >= 0) {
             APP("  pc %d: past the end of the code (%u instructions)\n", pc, p->img->n_code);
         }
     }
-    APP("  reason: %s\n", fi->reason);
-    if (p && !router && ut < 0) k = app_regs(m, n, k, p, "  registers:");
-#undef APP
+    text_free(&ins);
+    APP("  reason: %s\n", text_str(&f->why));
+    if (p && !router && ut < 0) regs_app(&f->rep, p, "  registers:");
     uint32_t nr = p ? hist_before(p, t) : 0;
     if (nr) {
-        k = strlen(m);
-        if (nr == 1) snprintf(m + k, n - k, "  the last instruction PE (%u,%u) executed before:\n", p->x, p->y);
-        else snprintf(m + k, n - k, "  the last %u instructions PE (%u,%u) executed before (oldest first):\n", nr, p->x, p->y);
+        if (nr == 1) APP("  the last instruction PE (%u,%u) executed before:\n", p->x, p->y);
+        else APP("  the last %u instructions PE (%u,%u) executed before (oldest first):\n", nr, p->x, p->y);
         hist_lines(f, p, nr, hist_skip(p, t), fi);
         fi->n_recent = (int)nr;
     } else if (p && p->hist_n) {
         uint32_t have = p->hist_n < NHIST ? p->hist_n : NHIST;
-        k = strlen(m);
-        snprintf(m + k, n - k, "  (the last %u instructions PE (%u,%u)'s main thread executed are at cycles %llu-%llu, after "
-                 "the fault: it runs local instructions ahead, timing.md)\n", have, p->x, p->y,
-                 (unsigned long long)p->hist[(p->hist_n - have) & (NHIST - 1)].t,
-                 (unsigned long long)p->hist[(p->hist_n - 1) & (NHIST - 1)].t);
+        APP("  (the last %u instructions PE (%u,%u)'s main thread executed are at cycles %llu-%llu, after "
+            "the fault: it runs local instructions ahead, timing.md)\n", have, p->x, p->y,
+            (unsigned long long)p->hist[(p->hist_n - have) & (NHIST - 1)].t,
+            (unsigned long long)p->hist[(p->hist_n - 1) & (NHIST - 1)].t);
     }
+#undef APP
+}
+
+/* append to the fault's reason (after fault(): f->why, and its copy in the fault info) */
+static void fault_reason_app(wse_fabric_t *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fault_reason_app(wse_fabric_t *f, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    text_vapp(&f->why, fmt, ap);
+    va_end(ap);
+    wse__copy_cut(f->fault.reason, sizeof f->fault.reason, text_str(&f->why));
 }
 
 /* append to the fault report the last (up to 4) instructions of PE q, the neighbour a faulting
@@ -489,11 +598,9 @@ static void fault_add_sender(wse_fabric_t *f, const pe_t *q) {
     uint32_t nr = q ? hist_before(q, f->fault.cycle) : 0;
     if (!nr) return;
     if (nr > 4) nr = 4;
-    size_t k = strlen(f->msg);
-    if (nr == 1) snprintf(f->msg + k, sizeof f->msg - k, "  the wavelet came from PE (%u,%u), whose last instruction "
-                          "was:\n", q->x, q->y);
-    else snprintf(f->msg + k, sizeof f->msg - k, "  the wavelet came from PE (%u,%u), whose last %u instructions "
-                  "were (oldest first):\n", q->x, q->y, nr);
+    if (nr == 1) rep_app(f, "  the wavelet came from PE (%u,%u), whose last instruction was:\n", q->x, q->y);
+    else rep_app(f, "  the wavelet came from PE (%u,%u), whose last %u instructions were (oldest first):\n",
+                 q->x, q->y, nr);
     hist_lines(f, q, nr, hist_skip(q, f->fault.cycle), NULL);
 }
 
@@ -754,16 +861,17 @@ int wse_open(unsigned int width, unsigned int height, int arch, wse_fabric **out
     f->tr_w = width; f->tr_h = height; f->tr_c1 = UINT64_MAX;
     f->P = PRESETS[arch];
     f->sram_words = f->P.sram_words;
-    f->rep_cap = MSG_LEN;
-    f->rep = (char *)calloc(f->rep_cap, 1);
+    /* (the report starts with room: a fault or hang report only grows it) */
+    f->rep.cap = MSG_LEN;
+    f->rep.s = (char *)calloc(f->rep.cap, 1);
     f->pes = (pe_t **)calloc((size_t)width * height, sizeof(pe_t *));
     f->rwake = (uint64_t *)calloc((size_t)width * height, sizeof(uint64_t));
     f->cal_nw = (uint32_t)(((size_t)width * height + 63) / 64);
     f->cal_ns = (f->cal_nw + 63) / 64;
     f->cal_bm = (uint64_t *)calloc((size_t)CAL * f->cal_nw, sizeof(uint64_t));
     f->cal_sum = (uint64_t *)calloc((size_t)CAL * f->cal_ns, sizeof(uint64_t));
-    if (!f->rep || !f->pes || !f->rwake || !f->cal_bm || !f->cal_sum) {
-        free(f->rep); free(f->pes); free(f->rwake); free(f->cal_bm); free(f->cal_sum); free(f);
+    if (!f->rep.s || !f->pes || !f->rwake || !f->cal_bm || !f->cal_sum) {
+        free(f->rep.s); free(f->pes); free(f->rwake); free(f->cal_bm); free(f->cal_sum); free(f);
         return WSE_NOMEM;
     }
     *out = f;
@@ -777,7 +885,7 @@ void wse_close(wse_fabric *f) {
     free(f->ract); free(f->rnew); free(f->ract2); free(f->late);
     free(f->cal_bm); free(f->cal_sum);
     free(f->heap.v); free(f->stall_pes); free(f->out); free(f->tr);
-    free(f->sort_tmp); free(f->rep);
+    free(f->sort_tmp); text_free(&f->rep); text_free(&f->why);
     free(f);
 #ifdef __GLIBC__
     /* give the freed heap back to the system: glibc keeps it otherwise, and a process that
@@ -786,7 +894,7 @@ void wse_close(wse_fabric *f) {
 #endif
 }
 
-const char *wse_message(const wse_fabric *f) { return !f ? "no fabric" : f->rep_live ? f->rep : f->msg; }
+const char *wse_message(const wse_fabric *f) { return !f ? "no fabric" : f->rep_live ? text_str(&f->rep) : f->msg; }
 
 int wse_load(wse_fabric *f, const unsigned char *data, unsigned long long len) {
     if (!f) return WSE_BAD_ARG;
@@ -1286,22 +1394,6 @@ static int dsd_unit(const dsr_t *d) {
 static inline int is_mem(const dsr_t *d) { return d->kind == WSE_DSD_MEM1D || d->kind == WSE_DSD_MEM4D; }
 static inline int is_fab(const dsr_t *d) { return d->kind == WSE_DSD_FABIN || d->kind == WSE_DSD_FABOUT; }
 
-/* " (PRE loaded from DSD ...)" (dsr_origin in parentheses), "" when no ldsd loaded it */
-static const char *origin_paren(const wse_fabric_t *f, const pe_t *p, const dsr_src_t *src, const char *pre, char *out,
-                                size_t n) {
-    dsr_origin(f, p, src, pre, out + 2, n - 2);
-    if (!out[2]) { out[0] = 0; return out; }
-    out[0] = ' '; out[1] = '(';
-    size_t k = strlen(out);
-    if (k + 1 < n) { out[k] = ')'; out[k + 1] = 0; }
-    return out;
-}
-
-/* " (loaded from DSD ...)" for a DSR of p, "" when no ldsd loaded it */
-static const char *dsr_paren(const wse_fabric_t *f, const pe_t *p, const dsr_src_t *src, char *out, size_t n) {
-    return origin_paren(f, p, src, "", out, n);
-}
-
 /* Check one element (range, then alignment, then code for a destination). The operand is named
    dsr + idx ("d0", "a3"...) in the report, with the DSD it was loaded from (src). */
 static int check_elem(wse_fabric_t *f, pe_t *p, int64_t a, uint32_t e, int is_dst, char dsr, unsigned idx,
@@ -1310,14 +1402,17 @@ static int check_elem(wse_fabric_t *f, pe_t *p, int64_t a, uint32_t e, int is_ds
     int align = !range && e == 2 && (a & 1);
     int code = !range && !align && is_dst && a < 2 * (int64_t)p->img->n_code;
     if (!range && !align && !code) return 0;
-    char which[600], org[580];
-    snprintf(which, sizeof which, "%c%u operand%s", dsr, idx, dsr_paren(f, p, src, org, sizeof org));
+    text_t which = { 0 };
+    text_app(&which, "%c%u operand", dsr, idx);
+    dsr_paren_app(f, &which, p, src);
+    const char *w = text_str(&which);
     if (range)
-        fault(f, p, WSE_FK_MEM_RANGE, pc, t, "%s: element address %lld is outside SRAM (%u 16-bit words: a %u-byte element starts at word 0..%u)", which, (long long)a, f->sram_words, 2 * e, f->sram_words - e);
+        fault(f, p, WSE_FK_MEM_RANGE, pc, t, "%s: element address %lld is outside SRAM (%u 16-bit words: a %u-byte element starts at word 0..%u)", w, (long long)a, f->sram_words, 2 * e, f->sram_words - e);
     else if (align)
-        fault(f, p, WSE_FK_MISALIGNED, pc, t, "%s: 32-bit element at odd word address %lld", which, (long long)a);
+        fault(f, p, WSE_FK_MISALIGNED, pc, t, "%s: 32-bit element at odd word address %lld", w, (long long)a);
     else
-        fault(f, p, WSE_FK_WRITE_CODE, pc, t, "%s: element at word %lld is in the code region [0, %u)", which, (long long)a, 2 * p->img->n_code);
+        fault(f, p, WSE_FK_WRITE_CODE, pc, t, "%s: element at word %lld is in the code region [0, %u)", w, (long long)a, 2 * p->img->n_code);
+    text_free(&which);
     f->fault.address = a;
     return -1;
 }
@@ -1625,17 +1720,16 @@ static inline int ce_wants_iq(pe_t *p, uint32_t c) {
 static void activate_ctrl(wse_fabric_t *f, pe_t *p, uint32_t c, uint32_t payload, int own, uint64_t t) {
     uint32_t tid = payload & 63;
     if (!p->img->tasks[tid].defined) {
-        char defs[512] = "";
-        size_t k = 0;
-        for (int i = 0; i < NTASKS && k < sizeof defs - 80; i++) {
+        text_t defs = { 0 };     /* (every task, whole names: it grows) */
+        for (int i = 0; i < NTASKS; i++) {
             if (!p->img->tasks[i].defined) continue;
             const char *tn = task_name(p->img, i);
-            int w = snprintf(defs + k, sizeof defs - k, "%s%d%s%s%s", k ? ", " : "", i, *tn ? " (" : "", tn, *tn ? ")" : "");
-            if (w > 0) k += (size_t)w;
+            text_app(&defs, "%s%d%s%s%s", defs.n ? ", " : "", i, *tn ? " (" : "", tn, *tn ? ")" : "");
         }
         fault(f, p, WSE_FK_TASK, -1, t, "a control wavelet on color %u (payload 0x%x, %s) activates task %u, which PE (%u,%u) "
               "does not define (its tasks: %s)", c, payload, own ? "sent by this PE's CE" : "from the fabric", tid, p->x, p->y,
-              k ? defs : "none");
+              defs.n ? text_str(&defs) : "none");
+        text_free(&defs);
         f->fault.color = (int)c;
         return;
     }
@@ -1723,10 +1817,8 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
                 fault(f, q, WSE_FK_ROUTE, -1, t, "a wavelet on color %u from PE (%u,%u) enters through %s, but %s",
                       c, p->x, p->y, port_name((int)OPP[pi]), qc ? "the current route's rx does not include it" : "this PE has no route for the color");
                 if (qc) {
-                    size_t k = strlen(f->fault.reason);
-                    snprintf(f->fault.reason + k, sizeof f->fault.reason - k, " (rx = %s, position %u)", rxs, qc->pos);
-                    k = strlen(f->msg);
-                    snprintf(f->msg + k, sizeof f->msg - k, "  route: color %u position %u rx = %s\n", c, qc->pos, rxs);
+                    fault_reason_app(f, " (rx = %s, position %u)", rxs, qc->pos);
+                    rep_app(f, "  route: color %u position %u rx = %s\n", c, qc->pos, rxs);
                 }
                 fault_add_sender(f, p);
                 f->fault.color = (int)c; f->fault.port = (int)OPP[pi];
@@ -2300,19 +2392,22 @@ static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_
     }
     if (di->act && (p->ut_mask >> di->ut & 1)) {
         const op_t *bo = &p->ut[di->ut];
-        char at[300];
-        pc_at(p, bo->pc, ", ", at, sizeof at);
+        text_t at = { 0 };
+        pc_at_app(&at, p, bo->pc, ", ");
         fault(f, p, WSE_FK_UT_BUSY, (int)pc, t, "microthread ut%u is busy with the %s issued at pc %u%s (%u of %u elements "
               "done); wait for its completion (activate or unblock a task with it) or use another microthread", di->ut,
-              opcode_mnemonic(bo->opcode), bo->pc, at, bo->done, bo->n);
+              opcode_mnemonic(bo->opcode), bo->pc, text_str(&at), bo->done, bo->n);
+        text_free(&at);
         return -1;
     }
-    /* the reports name each DSR with the DSD it was loaded from (dsr_paren) */
-    char org_d[580], org_s[580];
+    /* the reports name each DSR with the DSD it was loaded from (dsr_paren_app) */
     const dsr_src_t *src_d = &p->dsr_src[di->r1];
     if (!d->kind || d->kind == WSE_DSD_FABIN) {
-        fault(f, p, WSE_FK_DSD_KIND, (int)pc, t, "destination d%u%s %s", di->r1, dsr_paren(f, p, src_d, org_d, sizeof org_d),
+        text_t org = { 0 };
+        dsr_paren_app(f, &org, p, src_d);
+        fault(f, p, WSE_FK_DSD_KIND, (int)pc, t, "destination d%u%s %s", di->r1, text_str(&org),
               d->kind ? "is a fabin DSD" : "is an empty DSR");
+        text_free(&org);
         return -1;
     }
     const dsr_t *srcs[2] = { a, b };
@@ -2322,24 +2417,33 @@ static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_
     for (int k = 0; k < 2; k++) {
         if (!srcs[k]) continue;
         if (!srcs[k]->kind || srcs[k]->kind == WSE_DSD_FABOUT) {
-            fault(f, p, WSE_FK_DSD_KIND, (int)pc, t, "source %s%u%s %s", sn[k], sidx[k], dsr_paren(f, p, src_s[k], org_s, sizeof org_s),
+            text_t org = { 0 };
+            dsr_paren_app(f, &org, p, src_s[k]);
+            fault(f, p, WSE_FK_DSD_KIND, (int)pc, t, "source %s%u%s %s", sn[k], sidx[k], text_str(&org),
                   srcs[k]->kind ? "is a fabout DSD" : "is an empty DSR");
+            text_free(&org);
             return -1;
         }
     }
     uint64_t n = dsd_count(d);
     if (n == UINT64_MAX) {
-        fault(f, p, WSE_FK_DSD_LENGTH, (int)pc, t, "destination d%u%s has more than 2^32 elements", di->r1,
-              dsr_paren(f, p, src_d, org_d, sizeof org_d));
+        text_t org = { 0 };
+        dsr_paren_app(f, &org, p, src_d);
+        fault(f, p, WSE_FK_DSD_LENGTH, (int)pc, t, "destination d%u%s has more than 2^32 elements", di->r1, text_str(&org));
+        text_free(&org);
         return -1;
     }
     for (int k = 0; k < 2; k++) {
         if (!srcs[k]) continue;
         uint64_t m = dsd_count(srcs[k]);
         if (m != n) {
+            text_t org_s = { 0 }, org_d = { 0 };
+            dsr_paren_app(f, &org_s, p, src_s[k]);
+            dsr_paren_app(f, &org_d, p, src_d);
             fault(f, p, WSE_FK_DSD_LENGTH, (int)pc, t, "source %s%u%s has %llu elements but the destination d%u%s has %llu",
-                  sn[k], sidx[k], dsr_paren(f, p, src_s[k], org_s, sizeof org_s), m == UINT64_MAX ? 0ull : (unsigned long long)m,
-                  di->r1, dsr_paren(f, p, src_d, org_d, sizeof org_d), (unsigned long long)n);
+                  sn[k], sidx[k], text_str(&org_s), m == UINT64_MAX ? 0ull : (unsigned long long)m,
+                  di->r1, text_str(&org_d), (unsigned long long)n);
+            text_free(&org_s); text_free(&org_d);
             return -1;
         }
     }
@@ -2361,11 +2465,12 @@ static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_
         int c = __builtin_ctz(colors & busy_colors), bu = 0;
         while (bu < NUT - 1 && !((p->ut_mask >> bu & 1) && (p->ut[bu].colors >> c & 1))) bu++;
         const op_t *bo = &p->ut[bu];
-        char at[300];
-        pc_at(p, bo->pc, ", ", at, sizeof at);
+        text_t at = { 0 };
+        pc_at_app(&at, p, bo->pc, ", ");
         fault(f, p, WSE_FK_QUEUE_BUSY, (int)pc, t, "color %d is used by an operation in progress: the %s on microthread "
-              "ut%d, issued at pc %u%s (%u of %u elements done)", c, opcode_mnemonic(bo->opcode), bu, bo->pc, at,
+              "ut%d, issued at pc %u%s (%u of %u elements done)", c, opcode_mnemonic(bo->opcode), bu, bo->pc, text_str(&at),
               bo->done, bo->n);
+        text_free(&at);
         f->fault.color = c; return -1;
     }
     if (!fabric) {
@@ -2451,10 +2556,11 @@ static void ce_run(wse_fabric_t *f, pe_t *p, uint64_t t0, uint64_t cost) {
         if (pc >= n_code) {
             p->pc = pc;
             if (pc == n_code && p->hist_n && p->hist[(p->hist_n - 1) & (NHIST - 1)].pc == n_code - 1) {
-                char at[300];
-                pc_at(p, n_code - 1, ", at ", at, sizeof at);
+                text_t at = { 0 };
+                pc_at_app(&at, p, n_code - 1, ", at ");
                 fault(f, p, WSE_FK_PC_RANGE, (int)pc, t0 + cost, "pc %u is outside the code (%u instructions): the task "
-                      "ran past the last instruction (pc %u%s); is an `exit` missing?", pc, n_code, n_code - 1, at);
+                      "ran past the last instruction (pc %u%s); is an `exit` missing?", pc, n_code, n_code - 1, text_str(&at));
+                text_free(&at);
             } else
                 fault(f, p, WSE_FK_PC_RANGE, (int)pc, t0 + cost, "pc %u is outside the code (%u instructions)", pc, n_code);
             return;
@@ -2762,60 +2868,33 @@ static void phase2(wse_fabric_t *f, uint64_t t) {
 /* ------------------------------------------------------------------------------------------ */
 /* run loop, hang report                                                                      */
 
-/* " (a1 loaded from DSD ...)" for operand k (0 d, 1 a, 2 b) of op, as its DSR was at issue;
-   "" when no ldsd loaded it */
-static const char *op_origin(const wse_fabric_t *f, const pe_t *p, const op_t *op, int k, char *out, size_t n) {
+/* append " (a1 loaded from DSD ...)" for operand k (0 d, 1 a, 2 b) of op, as its DSR was at
+   issue; nothing when no ldsd loaded it */
+static void op_origin_app(const wse_fabric_t *f, text_t *b, const pe_t *p, const op_t *op, int k) {
     /* (the op's DSR numbers are those of its instruction, at its issue pc) */
     const dinsn_t *di = op->pc < p->img->n_code ? &p->img->dec[op->pc] : NULL;
     unsigned idx = !di ? 0 : k == 0 ? di->r1 : k == 1 ? di->r2 : di->r3;
     char pre[8];
     snprintf(pre, sizeof pre, "%c%u ", "dab"[k], idx);
-    return origin_paren(f, p, &op->src[k], pre, out, n);
-}
-
-/* the report text (f->rep): starts it, and appends to it. It grows as needed, so nothing is cut;
-   when host memory runs out it stops there and says so in its last line (room for that line is
-   kept in reserve) */
-#define REP_RESERVE 128
-static void rep_start(wse_fabric_t *f) { f->rep_n = 0; f->rep_cut = 0; f->rep[0] = 0; f->rep_live = 1; }
-static void rep_app(wse_fabric_t *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void rep_app(wse_fabric_t *f, const char *fmt, ...) {
-    if (f->rep_cut) return;
-    va_list ap, aq;
-    va_start(ap, fmt);
-    va_copy(aq, ap);
-    int w = vsnprintf(NULL, 0, fmt, aq);
-    va_end(aq);
-    if (w > 0) {
-        size_t need = f->rep_n + (size_t)w + 1 + REP_RESERVE;
-        if (need > f->rep_cap) {
-            size_t cap = f->rep_cap;
-            while (cap < need) cap *= 2;
-            char *r = realloc(f->rep, cap);
-            if (!r) {
-                f->rep_cut = 1;
-                snprintf(f->rep + f->rep_n, f->rep_cap - f->rep_n, "%s(not enough host memory for the rest of "
-                         "this report: it is cut here)\n", f->rep_n && f->rep[f->rep_n - 1] != '\n' ? "\n" : "");
-                f->rep_n += strlen(f->rep + f->rep_n);
-                va_end(ap);
-                return;
-            }
-            f->rep = r; f->rep_cap = cap;
-        }
-        vsnprintf(f->rep + f->rep_n, f->rep_cap - f->rep_n, fmt, ap);
-        f->rep_n += (size_t)w;
-    }
-    va_end(ap);
+    origin_paren_app(f, b, p, &op->src[k], pre);
 }
 
 /* the parts of what a fabric op waits on, each after sep: its fabric sources' colors (a, then
    b), and the color it writes, each with the DSD its DSR was loaded from (as the reference's
    op_waits) */
 static void op_waits_app(wse_fabric_t *f, const pe_t *p, const op_t *op, const char *sep) {
-    char org[600];
-    if (op->a.kind == WSE_DSD_FABIN) rep_app(f, "%swaits for wavelets on color %d%s", sep, op->a.color, op_origin(f, p, op, 1, org, sizeof org));
-    if (op->b.kind == WSE_DSD_FABIN) rep_app(f, "%swaits for wavelets on color %d%s", sep, op->b.color, op_origin(f, p, op, 2, org, sizeof org));
-    if (op->d.kind == WSE_DSD_FABOUT) rep_app(f, "%swrites color %d%s", sep, op->d.color, op_origin(f, p, op, 0, org, sizeof org));
+    if (op->a.kind == WSE_DSD_FABIN) {
+        rep_app(f, "%swaits for wavelets on color %d", sep, op->a.color);
+        op_origin_app(f, &f->rep, p, op, 1);
+    }
+    if (op->b.kind == WSE_DSD_FABIN) {
+        rep_app(f, "%swaits for wavelets on color %d", sep, op->b.color);
+        op_origin_app(f, &f->rep, p, op, 2);
+    }
+    if (op->d.kind == WSE_DSD_FABOUT) {
+        rep_app(f, "%swrites color %d", sep, op->d.color);
+        op_origin_app(f, &f->rep, p, op, 0);
+    }
 }
 
 /* the state of every PE that is doing or waiting for something (at most 64), after a first
@@ -2839,17 +2918,13 @@ static void state_report(wse_fabric_t *f, const char *head, int hang) {
         APP("PE (%u,%u):\n", p->x, p->y);
         if (p->task >= 0) {
             const char *tn = task_name(p->img, p->task);
-            char ins[96] = "";
-            if (p->pc < p->img->n_code) disasm_img(p->img, p->img->dec[p->pc].word, ins, sizeof ins);
+            APP("  running task %d%s%s%s at pc %u: ", p->task, *tn ? " (" : "", tn, *tn ? ")" : "", p->pc);
+            if (p->pc < p->img->n_code) disasm_app(&f->rep, p->img, p->img->dec[p->pc].word);
             const line_t *ln = p->pc < p->img->n_code ? line_for(p->img, p->pc) : NULL;
-            char where[1024] = "";
-            if (ln && ln->file && ln->line) app_where(f, where, sizeof where, 0, ln, "  (", NULL, ")");
-            APP("  running task %d%s%s%s at pc %u: %s%s\n", p->task, *tn ? " (" : "", tn, *tn ? ")" : "",
-                p->pc, ins, where);
+            if (ln && ln->file && ln->line) where_app(f, &f->rep, ln, "  (", NULL, ")");
+            APP("\n");
             /* the registers that are not 0 (a loop counter, an address) */
-            char regs[512] = "";
-            app_regs(regs, sizeof regs, 0, p, "    registers:");
-            APP("%s", regs);
+            regs_app(&f->rep, p, "    registers:");
             /* a send at pc whose color's output queue is full waits for room: said from the
                queue, as the reference does (at a watchdog the CE may not have tried it yet) */
             const dinsn_t *di = p->pc < p->img->n_code ? &p->img->dec[p->pc] : NULL;
@@ -2866,18 +2941,20 @@ static void state_report(wse_fabric_t *f, const char *head, int hang) {
             if (!(p->ut_mask >> u & 1)) continue;
             op_t *op = &p->ut[u];
             /* the op's instruction, its issue (task and pc, where it comes from), its progress */
-            char ins[96] = "(outside the code)", where[1024] = "";
+            APP("  ut%d: ", u);
+            const line_t *ln = NULL;
             if (op->pc < p->img->n_code) {
-                disasm_img(p->img, p->img->dec[op->pc].word, ins, sizeof ins);
-                const line_t *ln = line_for(p->img, op->pc);
-                if (ln && ln->file && ln->line) app_where(f, where, sizeof where, 0, ln, ", ", NULL, "");
-            }
-            APP("  ut%d: %s (", u, ins);
+                disasm_app(&f->rep, p->img, p->img->dec[op->pc].word);
+                ln = line_for(p->img, op->pc);
+            } else APP("(outside the code)");
+            APP(" (");
             if (op->issuer >= 0) {
                 const char *tn = task_name(p->img, op->issuer);
                 APP("issued by task %d%s%s%s at ", op->issuer, *tn ? " (" : "", tn, *tn ? ")" : "");
             }
-            APP("pc %u%s), %u of %u elements done", op->pc, where, op->done, op->n);
+            APP("pc %u", op->pc);
+            if (ln && ln->file && ln->line) where_app(f, &f->rep, ln, ", ", NULL, "");
+            APP("), %u of %u elements done", op->done, op->n);
             op_waits_app(f, p, op, ", ");
             if (op->done >= op->n) APP(", finishes at cycle %llu", (unsigned long long)op->finish_t);
             APP("\n");
@@ -3186,7 +3263,7 @@ static void wait_analyse(wse_fabric_t *f) {
         r->x = p->x; r->y = p->y; r->microthread = w->ut; r->kind = w->kind; r->color = w->color;
         if (w->ut >= 0) { r->task = p->ut[w->ut].issuer; r->pc = (int)p->ut[w->ut].pc; }
         else { r->task = p->task; r->pc = (int)p->pc; }
-        if (r->task >= 0) snprintf(r->task_name, sizeof r->task_name, "%s", task_name(p->img, r->task));
+        if (r->task >= 0) wse__copy_cut(r->task_name, sizeof r->task_name, task_name(p->img, r->task));
         r->first_target = ne; r->n_targets = w->nt; r->n_targets_more = w->nmore;
         for (uint32_t j = 0; j < w->nt; j++) {
             const pe_t *q = f->pes[W.tgt[w->t0 + j]];
@@ -3271,7 +3348,7 @@ done:
     free(node_of); free(order); free(path); free(pos); free(adj0); free(adj); free(mark); free(wfirst);
 }
 
-/* appends to f->msg the "who waits on whom" section, from the records of wait_analyse alone */
+/* appends to the report the "who waits on whom" section, from the records of wait_analyse alone */
 static void wait_print(wse_fabric_t *f) {
 #define APP(...) rep_app(f, __VA_ARGS__)
     if (f->hw_status == 1) { APP("(not enough host memory to work out who waits on whom)\n"); return; }

@@ -198,6 +198,12 @@ typedef struct pe {
 
 typedef struct { uint64_t *v; size_t n, cap; } u64vec;
 
+/* A text that grows as it needs (the reports, and the parts they are made of: an instruction's
+   text, where it comes from, a fault's reason), so that nothing in it is cut: names are whole.
+   When host memory runs out it stops there and its last line says so (wse__text_app). Empty:
+   all zero; s is NULL until something is appended. */
+typedef struct { char *s; size_t n, cap; int cut; } text_t;
+
 #define CAL 64
 
 typedef struct wse_fabric {
@@ -276,17 +282,27 @@ typedef struct wse_fabric {
     wse_wait *hw; wse_wait_end *he, *hc;
     uint32_t hw_n, he_n, hc_n;
     int hw_hang, hw_status, hw_trunc;
+    /* the text of an error (wse__set_msg, bad_arg): short; one that does not fit ends "..." */
     char msg[MSG_LEN];
-    /* the text of a hang, watchdog or wse_state_report (rep_app): it grows as the report
+    /* the text of a fault, hang, watchdog or wse_state_report (rep_app): it grows as the report
        needs, so a report is never cut silently; wse_message gives it while rep_live */
-    char *rep; size_t rep_n, rep_cap;
-    int rep_live, rep_cut;
+    text_t rep;
+    int rep_live;
+    /* the last fault's whole reason (fault.reason holds as much of it as fits) */
+    text_t why;
 } wse_fabric_t;
 
 /* wse_load.c */
 int wse__load(wse_fabric_t *f, const uint8_t *data, size_t len);
 void wse__free_program(wse_fabric_t *f);
 void wse__set_msg(wse_fabric_t *f, const char *fmt, ...);
+/* dst (n bytes) = src when it fits; else as much of it as fits with "..." after it, cut at a
+   UTF-8 character boundary, so that a reader knows it was cut (every fixed-size text field of
+   the API is filled by this) */
+void wse__copy_cut(char *dst, size_t n, const char *src);
+/* buf (n bytes) holds the first n - 1 bytes of a longer text (vsnprintf cut it): end it with
+   "..." the same way */
+void wse__mark_cut(char *buf, size_t n);
 void wse__arena_free(void *arena);
 
 /* fp16 <-> fp32 */

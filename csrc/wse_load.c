@@ -30,8 +30,9 @@ void wse__set_msg(wse_fabric_t *f, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     f->rep_live = 0;
-    vsnprintf(f->msg, sizeof f->msg, fmt, ap);
+    int w = vsnprintf(f->msg, sizeof f->msg, fmt, ap);
     va_end(ap);
+    if (w >= (int)sizeof f->msg) wse__mark_cut(f->msg, sizeof f->msg);   /* (never silently) */
 }
 
 /* ---- bounded reader ---- */

@@ -51,8 +51,13 @@ class FaultError(WseError):
     "file:line:col" of the invocation); empty outside macros), microthread (N when the fault
     is in an async op running on microthread utN, after its issue: then task, task_name, pc,
     insn, line and expansions are those of the op's issue; else None), address, color, port,
-    code (trap code); str() is the core's full report. trace holds only instructions whose own
-    cycle is before the fault's."""
+    code (trap code); str() is the core's full report, with every name whole. trace holds only
+    instructions whose own cycle is before the fault's.
+
+    From the C core (wse.emu.Fabric), reason, insn and the trace's texts are copies from the
+    fixed-size fields of its wse_fault_info (1023, 95 and 95 bytes): a longer one is cut at a
+    character boundary and ends with "..." (the report has it whole); task_name and line are
+    whole (from the image's symbols and LINES). The reference interpreter's are all whole."""
 
     def __init__(self, report: str, kind: str, reason: str, cycle: int, pe=None, task=None,
                  pc=None, insn=None, line=None, task_name=None, address=None, color=None,

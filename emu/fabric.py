@@ -83,6 +83,7 @@ FAULT_KINDS = ("none", "mem_range", "misaligned", "write_code", "dsd_length", "d
                "empty_pe", "ut_busy", "queue_busy", "illegal", "trap", "pc_range", "task",
                "dsd_index")
 SYM_DTYPES = {1: np.float16, 2: np.float32, 3: np.uint16, 4: np.uint32}
+SYM_TASK = 5          # the object format's symbol type of a task (wse_isa.h WSE_SYM_TASK)
 NEVER = (1 << 64) - 1
 
 
@@ -217,17 +218,27 @@ class Fabric:
         if st == lib.WSE_FAULT:
             fi = ffi.new("wse_fault_info *")
             lib.wse_fault_get(self._f, fi)
-            line = f"{_str(fi.file)}:{fi.line}:{fi.column}" if fi.file[0] != b"\0" else None
+            # The text fields of wse_fault_info have fixed sizes: a value that does not fit ends
+            # with "..." there. The task's name and the source position are taken whole from the
+            # image (its symbols, its LINES); reason, insn and the trace's texts keep the mark
+            # (the report, msg, has them whole).
+            line, expansions = None, ()
+            if fi.file[0] != b"\0":
+                levels = self._source_levels(fi.x, fi.y, fi.pc)[1]
+                line, expansions = (levels[0][1], levels[1:]) if levels else (
+                    f"{_str(fi.file)}:{fi.line}:{fi.column}", ())
+            task_name = (self._task_name(fi.x, fi.y, fi.task, _str(fi.task_name)) or None
+                         if fi.task >= 0 else _str(fi.task_name) or None)
             raise E.FaultError(
                 msg, FAULT_KINDS[fi.kind] if 0 <= fi.kind < len(FAULT_KINDS) else str(fi.kind),
                 _str(fi.reason), int(fi.cycle), (fi.x, fi.y) if fi.x >= 0 else None,
                 fi.task if fi.task >= 0 else None, fi.pc if fi.pc >= 0 else None,
-                _str(fi.insn) or None, line, _str(fi.task_name) or None,
+                _str(fi.insn) or None, line, task_name,
                 fi.address if fi.address >= 0 else None, fi.color if fi.color >= 0 else None,
                 fi.port or None, fi.code if fi.kind == lib.WSE_FK_TRAP else None,
                 trace=[(int(fi.recent_cycle[i]), int(fi.recent_pc[i]), _str(fi.recent_insn[i]))
                        for i in range(fi.n_recent)],
-                expansions=self._expansions(fi.x, fi.y, fi.pc) if line else (),
+                expansions=expansions,
                 microthread=fi.microthread if fi.microthread >= 0 else None)
         if st == lib.WSE_HANG:
             raise E.HangError(self.cycle, msg, **self._waits())
@@ -249,6 +260,7 @@ class Fabric:
         if lib.wse_waits(f, info, ws, nw, es, ne, cs, nc) != lib.WSE_OK:
             raise E.WseError(f"wse_waits: {self._msg()}")
         lines: dict = {}
+        names: dict = {}
         out = []
         for w in ws[0:nw]:
             x, y, pc = int(w.x), int(w.y), int(w.pc)
@@ -261,7 +273,8 @@ class Fabric:
                 pe=(x, y), kind=E.WAIT_KINDS[w.kind - 1], color=int(w.color),
                 microthread=int(w.microthread) if w.microthread >= 0 else None,
                 task=int(w.task) if w.task >= 0 else None,
-                task_name=_str(w.task_name) or None if w.task >= 0 else None,
+                task_name=self._task_name(x, y, int(w.task), _str(w.task_name), names) or None
+                if w.task >= 0 else None,
                 pc=pc if pc >= 0 else None, line=lines.get((x, y, pc)),
                 waits_on=tuple((int(e.x), int(e.y)) for e in tg), more_targets=int(w.n_targets_more),
                 at_rest=tuple((int(e.x), int(e.y)) for e in tg if e.what),
@@ -312,8 +325,25 @@ class Fabric:
             out.append((name, f"{_str(fp[0])}:{ln[0]}:{col[0]}"))
         return first, out
 
-    def _expansions(self, x, y, pc) -> list[tuple[str, str]]:
-        return self._source_levels(x, y, pc)[1][1:]
+    def _task_name(self, x: int, y: int, tid: int, copy: str, cache: dict | None = None) -> str:
+        """The name of task tid of PE (x, y), whole: copy (the core's copy of it in a fixed-size
+        field) when it fits there, else the name of the first task symbol of the image with that
+        id, as the core names a task ("" when none). cache: {(x, y): {id: name}} to reuse."""
+        if not copy.endswith("..."):
+            return copy
+        cache = {} if cache is None else cache
+        if (x, y) not in cache:
+            ids: dict[int, str] = {}
+            n, v = ffi.new("unsigned int *"), ffi.new("unsigned int *")
+            name, typ = ffi.new("const char **"), ffi.new("int *")
+            self._check(lib.wse_symbol_count(self._f, x, y, n))
+            for i in range(n[0]):
+                self._check(lib.wse_symbol_at(self._f, x, y, i, name, typ))
+                if typ[0] == SYM_TASK:
+                    self._check(lib.wse_symbol(self._f, x, y, name[0], v, ffi.NULL, ffi.NULL))
+                    ids.setdefault(int(v[0]), _str(name[0]))
+            cache[x, y] = ids
+        return cache[x, y].get(tid, copy)
 
     def _need_loaded(self):
         need_loaded(self._loaded)
