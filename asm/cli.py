@@ -95,5 +95,6 @@ def main(source, output, include_dirs, defines, arch, werror):
         sys.exit(1)
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # pragma: no cover  (python -m: the console script's launcher)
+    from wse.cli.launch import run
+    sys.exit(run("wse-as", main))

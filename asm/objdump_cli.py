@@ -56,5 +56,6 @@ def main(objfile, output):
         click.echo(text, nl=False)
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # pragma: no cover  (python -m: the console script's launcher)
+    from wse.cli.launch import run
+    sys.exit(run("wse-objdump", main))

@@ -647,5 +647,6 @@ def _main(argv=None) -> int:
     return 2 if failed else status
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+if __name__ == "__main__":  # pragma: no cover  (python -m: the console script's launcher)
+    from wse.cli.launch import run
+    sys.exit(run("wse-emu", main))

@@ -111,5 +111,6 @@ def main(as_json: bool, only: tuple[str, ...], repeats: int, against: str | None
             click.echo(f"{k:32s} {v:.4g}" if isinstance(v, float) else f"{k:32s} {v}")
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
+if __name__ == "__main__":  # pragma: no cover  (python -m: the console script's launcher)
+    from wse.cli.launch import run
+    sys.exit(run("wse-bench", main))

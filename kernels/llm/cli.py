@@ -388,5 +388,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 130
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+if __name__ == "__main__":  # pragma: no cover  (python -m: the console script's launcher)
+    from wse.cli.launch import run
+    sys.exit(run("wse-llm", main))

@@ -104,9 +104,12 @@ def test_junk_files_exit_cleanly(tmp_path, content):
 
 
 def test_console_scripts_declared():
+    """Through the launcher (wse.cli.launch, tests/test_cli_launch.py), which runs these."""
     text = (HERE.parents[1] / "pyproject.toml").read_text()
-    assert 'wse-as = "wse.asm.cli:main"' in text
-    assert 'wse-objdump = "wse.asm.objdump_cli:main"' in text
+    assert 'wse-as = "wse.cli.launch:wse_as"' in text
+    assert 'wse-objdump = "wse.cli.launch:wse_objdump"' in text
+    from wse.cli.launch import TOOLS
+    assert TOOLS["wse-as"][0] == cli.__name__ and TOOLS["wse-objdump"][0] == objdump_cli.__name__
 
 
 def test_out_of_range_li_points_at_the_value(tmp_path):

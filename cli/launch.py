@@ -1,0 +1,174 @@
+"""The entry points of the console scripts (pyproject.toml, [project.scripts]).
+
+Each is a thin function that imports its tool inside a try: the imports (numpy, the C core,
+click, lark) take a noticeable time and memory, and a Ctrl-C or an out-of-memory during them
+was a raw traceback. Around the whole run, whatever the tool itself does not handle becomes one
+line and the exit status its --help gives:
+
+- Ctrl-C at any moment: "<tool>: interrupted", exit 130 (a tool that is interrupted inside its
+  work says more first: wse-emu's state report, wse-llm's text so far);
+- out of host memory (also while starting): one line, with the address-space limit when there is
+  one (ulimit -v), and the tool's out-of-memory status;
+- a module that cannot be loaded while starting (under a tight ulimit -v, a shared library's
+  segment cannot be mapped; or a broken installation): one line;
+- standard output that cannot be written (a full disk, a file-size limit, closed with >&-): one
+  line "cannot write to standard output: ..." and the tool's output-error status; its reader
+  going away (`| head`) is not an error: the output stops there, quietly, and the status is the
+  tool's own (wse-emu still writes its output files);
+- any other exception is a bug: one line "internal error, please report", with where.
+
+The file descriptors 0-2 are kept open (on /dev/null when they were closed), so that a file the
+tool opens never takes the number of standard output; stdout is wrapped so that a failed write
+raises StdoutError (wse.cli.files), which the tools can tell from their own files' errors.
+
+This module imports only what the interpreter has loaded already (os, sys).
+"""
+import os
+import sys
+
+# prog: (module, interface, message prefix, status when out of memory, on an internal error or
+# a failed start, when stdout cannot be written)
+TOOLS = {
+    "wse-as": ("wse.asm.cli", "click", "error: ", 1, 2, 1),
+    "wse-objdump": ("wse.asm.objdump_cli", "click", "error: ", 1, 2, 1),
+    "wse-emu": ("wse.emu.cli", "argv", "wse-emu: error: ", 2, 2, 2),
+    "wse-bench": ("wse.kernels.bench", "click", "wse-bench: error: ", 1, 1, 1),
+    "wse-llm": ("wse.kernels.llm.cli", "argv", "wse-llm: error: ", 3, 4, 2),
+}
+INTERRUPTED = 130
+
+
+def wse_as():
+    return run("wse-as")
+
+
+def wse_objdump():
+    return run("wse-objdump")
+
+
+def wse_emu():
+    return run("wse-emu")
+
+
+def wse_bench():
+    return run("wse-bench")
+
+
+def wse_llm():
+    return run("wse-llm")
+
+
+def _keep_std_fds() -> bool:
+    """Open /dev/null on each of the descriptors 0-2 that is closed, so that no file the tool
+    opens takes its number. True when stdout (1) was closed."""
+    closed = False
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            nul = os.open(os.devnull, os.O_RDWR)
+            if nul != fd:
+                os.dup2(nul, fd)
+                os.close(nul)
+            closed |= fd == 1
+    return closed
+
+
+def _say(line: str) -> None:
+    try:
+        if sys.stderr is not None:
+            sys.stderr.write(line + "\n")
+            sys.stderr.flush()
+    except (OSError, ValueError):      # stderr cannot be written either: nowhere to say it
+        pass
+
+
+def _memory_limit() -> str:
+    try:
+        import resource
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    except (ImportError, OSError, ValueError, AttributeError, MemoryError):
+        return ""
+    if soft == resource.RLIM_INFINITY:
+        return ""
+    return f" (the address space is limited to {soft // 1024} KiB: ulimit -v)"
+
+
+def _where(exc: BaseException) -> str:
+    import traceback
+    tb = traceback.extract_tb(exc.__traceback__)
+    return f"{tb[-1].filename}:{tb[-1].lineno}" if tb else "?"
+
+
+def _status(code) -> int:
+    """sys.exit's argument as an exit status (None: 0; a message: printed, 1)."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    _say(str(code))
+    return 1
+
+
+def run(prog: str, main=None) -> int:
+    """Run the tool `prog` (a key of TOOLS); `main`: its main function when the caller has it
+    already (python -m), else it is imported here. Returns the exit status."""
+    module, kind, prefix, oom, internal, output = TOOLS[prog]
+    try:
+        from wse.cli.files import ClosedStdout, GuardedStdout, StdoutError, silence_stdout
+        closed = _keep_std_fds()
+        sys.stdout = ClosedStdout() if closed or sys.stdout is None else GuardedStdout(sys.stdout)
+        if prog in ("wse-emu", "wse-as", "wse-objdump"):
+            # the emulator needs no BLAS threads, and OpenBLAS starting one per core (each
+            # with its buffers) fails under a memory limit: with a message and a SIGINT
+            os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+        if main is None:
+            import importlib
+            main = importlib.import_module(module).main
+    except KeyboardInterrupt:
+        _say(f"{prog}: interrupted")
+        return INTERRUPTED
+    except MemoryError:
+        _say(f"{prefix}out of host memory while starting{_memory_limit()}; free memory or raise the limit")
+        return oom
+    except Exception as e:  # ImportError, SystemError: an extension module that could not load
+        limit = _memory_limit()
+        why = (f"; the likely cause is the memory limit{limit}: raise it" if limit else
+               "; the installation may be broken: reinstall wse")
+        _say(f"{prefix}cannot start: {type(e).__name__}: {e}{why}")
+        return internal
+    rc = 0
+    try:
+        try:
+            if kind == "click":
+                import click
+                try:
+                    rc = main.main(args=sys.argv[1:], prog_name=prog, standalone_mode=False)
+                except click.exceptions.Abort:     # click's name for a KeyboardInterrupt
+                    raise KeyboardInterrupt from None
+                except click.exceptions.ClickException as e:
+                    e.show()
+                    rc = e.exit_code
+            else:
+                rc = main()
+        except SystemExit as e:
+            rc = e.code
+        rc = _status(rc)
+        if sys.stdout is not None:
+            sys.stdout.flush()
+        return rc
+    except StdoutError as e:
+        silence_stdout()
+        if e.broken_pipe:          # the reader stopped reading (| head): not an error
+            return rc
+        _say(f"{prefix}{e}")
+        return output
+    except KeyboardInterrupt:
+        _say(f"{prog}: interrupted")
+        return INTERRUPTED
+    except MemoryError as e:
+        _say(f"{prefix}out of host memory{f' ({e})' if str(e) else ''}{_memory_limit()}; free memory")
+        return oom
+    except Exception as e:
+        _say(f"{prog}: internal error, please report: {type(e).__name__}: {e} (at {_where(e)})")
+        return internal

@@ -1,0 +1,96 @@
+"""The five console scripts through their entry points (wse.cli.launch): a Ctrl-C, an
+out-of-memory or a failed import while they start. Each runs in a child process, as a user
+runs it."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "kernels" / "examples"
+LINUX = sys.platform.startswith("linux")
+TOOLS = ("wse-as", "wse-objdump", "wse-emu", "wse-bench", "wse-llm")
+
+
+def launch_code(prog: str, before: str = "") -> str:
+    fn = prog.replace("-", "_")
+    return f"import sys\n{before}\nfrom wse.cli.launch import {fn}\nsys.exit({fn}())\n"
+
+
+def run(prog, *args, before="", **kw):
+    if "stdout" not in kw and "stderr" not in kw:
+        kw["capture_output"] = True
+    return subprocess.run([sys.executable, "-c", launch_code(prog, before), *map(str, args)],
+                          text=True, timeout=300, **kw)
+
+
+def test_console_scripts_are_the_launcher():
+    import tomllib
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {p: f"wse.cli.launch:{p.replace('-', '_')}" for p in TOOLS}
+
+
+# A meta-path hook that stops the start of a tool in the import of `name` (numpy, click): it says
+# so on stderr and then waits, or raises there.
+HOOK = """
+import time
+class Hook:
+    def find_spec(self, name, path=None, target=None):
+        if name == {name!r}:
+            {action}
+        return None
+sys.meta_path.insert(0, Hook())
+"""
+
+
+@pytest.mark.parametrize("prog, module", [("wse-emu", "numpy"), ("wse-as", "click"),
+                                          ("wse-objdump", "click"), ("wse-bench", "click"),
+                                          ("wse-llm", "numpy")])
+def test_ctrl_c_while_starting_is_one_line_and_130(prog, module):
+    """A real SIGINT while the tool imports its modules: it was a KeyboardInterrupt traceback
+    out of the console script's imports (before main() could catch anything)."""
+    before = HOOK.format(name=module, action='sys.stderr.write("importing\\n"); sys.stderr.flush(); time.sleep(60)')
+    p = subprocess.Popen([sys.executable, "-c", launch_code(prog, before), "x"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    assert p.stderr.readline() == "importing\n"
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert (p.returncode, err) == (130, f"{prog}: interrupted\n")
+
+
+@pytest.mark.parametrize("prog, status", [("wse-emu", 2), ("wse-as", 1), ("wse-llm", 3), ("wse-bench", 1)])
+def test_out_of_memory_while_starting_is_one_line(prog, status):
+    """A MemoryError in an import (what a tight ulimit -v gives): one line, the tool's
+    out-of-memory status, with the limit when there is one."""
+    module = "click" if prog in ("wse-as", "wse-bench") else "numpy"
+    r = run(prog, "x", before=HOOK.format(name=module, action="raise MemoryError"))
+    assert r.returncode == status and "Traceback" not in r.stderr
+    assert r.stderr.endswith("out of host memory while starting; free memory or raise the limit\n")
+    assert r.stderr.count("\n") == 1
+
+
+@pytest.mark.skipif(not LINUX, reason="needs RLIMIT_AS")
+def test_a_module_that_cannot_load_under_a_memory_limit_names_the_limit():
+    """Under ulimit -v a shared library's segment cannot be mapped (ImportError: failed to map
+    segment), or CPython gives a SystemError: one line that names the limit."""
+    before = ("import resource\nresource.setrlimit(resource.RLIMIT_AS, (8 << 30, resource.RLIM_INFINITY))\n"
+              + HOOK.format(name="numpy", action='raise ImportError("libx.so: failed to map segment from shared object")'))
+    r = run("wse-emu", "x", before=before)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr == ("wse-emu: error: cannot start: ImportError: libx.so: failed to map segment from shared "
+                        "object; the likely cause is the memory limit (the address space is limited to "
+                        "8388608 KiB: ulimit -v): raise it\n")
+
+
+def test_an_internal_error_is_one_line():
+    """An exception the tool does not handle (a bug): one line saying so and where."""
+    before = "import wse.emu.cli as c\ndef boom(argv=None):\n    raise ZeroDivisionError('simulated bug')\nc.main = boom\n"
+    r = run("wse-emu", "x", before=before)
+    assert r.returncode == 2
+    assert r.stderr.startswith("wse-emu: internal error, please report: ZeroDivisionError: simulated bug (at ")
+    assert r.stderr.count("\n") == 1
