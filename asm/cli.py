@@ -7,6 +7,8 @@ import traceback
 
 import click
 
+from wse.cli.files import OutputError, write_file
+
 from . import assemble_file
 from .diag import AssemblyError, AssemblyWarning
 
@@ -87,11 +89,11 @@ def main(source, output, include_dirs, defines, arch, werror):
                    + (" (--Werror: no output written)" if werror else ""), err=True)
         if werror:
             sys.exit(1)
+    # written beside and renamed over: a failed write (a full disk) keeps the object that was there
     try:
-        with open(output, "wb") as f:
-            f.write(data)
-    except OSError as e:
-        click.echo(f"error: cannot write {output}: {e.strerror}", err=True)
+        write_file(output, lambda fh: fh.write(data))
+    except OutputError as e:
+        click.echo(f"error: {e}", err=True)
         sys.exit(1)
 
 

@@ -5,6 +5,8 @@ import sys
 
 import click
 
+from wse.cli.files import OutputError, write_file
+
 from . import disassemble
 from .cli import internal_error
 from .diag import AssemblyError
@@ -46,11 +48,11 @@ def main(objfile, output):
         click.echo(internal_error(e), err=True)
         sys.exit(2)
     if output:
+        # written beside and renamed over: a failed write keeps the listing that was there
         try:
-            with open(output, "w", encoding="utf-8") as f:
-                f.write(text)
-        except OSError as e:
-            click.echo(f"error: cannot write {output}: {e.strerror or e}", err=True)
+            write_file(output, lambda fh: fh.write(text.encode("utf-8")))
+        except OutputError as e:
+            click.echo(f"error: {e}", err=True)
             sys.exit(1)
     else:
         click.echo(text, nl=False)

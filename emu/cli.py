@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import argparse
 import functools
-import io
 import json
 import os
-import stat
 import sys
 
 import numpy as np
 
+from wse.cli.files import OutputError, write_file
 from wse.isa import objfile
 
 from . import errors as E
@@ -304,58 +303,10 @@ def _load_npy(path: str, what: str) -> np.ndarray:
         raise UsageError(f"{what}: {path} declares an array too large for this machine's memory") from None
 
 
-def _write_file(path: str, what: str, write) -> None:
-    """Write exactly `path` (no suffix added) with write(file object), leaving nothing lost on
-    a failure: a regular file is written beside the target and renamed over it, so the file
-    that was there survives a failed write (disk full, ...) and no partial file is left; a
-    device or pipe (/dev/null, /dev/stdout, also when it is redirected to a file) is written in
-    place."""
-    special = os.path.abspath(path).startswith(("/dev/", "/proc/"))
-    if special or (os.path.exists(path) and not os.path.isfile(path)):
-        buf = io.BytesIO()          # numpy's save needs a seekable file; a pipe is not
-        write(buf)
-        try:
-            with open(path, "wb") as fh:
-                fh.write(buf.getvalue())
-        except OSError as e:
-            raise UsageError(f"{what}: cannot write {path}: {e.strerror or e}") from None
-        return
-    target = os.path.realpath(path)          # a symlink keeps pointing at the new file
-    d, base = os.path.split(target)
-    old_mode = stat.S_IMODE(os.stat(target).st_mode) if os.path.exists(target) else None
-    tmp = None
-    try:
-        for n in range(100):
-            cand = os.path.join(d, f".{base}.{os.getpid()}.{n}.partial")
-            try:
-                fd = os.open(cand, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            except FileExistsError:
-                continue
-            tmp = cand
-            break
-        else:
-            raise OSError(f"cannot create a temporary file beside {path}")
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-        if old_mode is not None:
-            os.chmod(tmp, old_mode)
-        os.replace(tmp, target)
-        tmp = None
-    except OSError as e:
-        raise UsageError(f"{what}: cannot write {path}: {e.strerror or e}"
-                         + ("; the file that was there is unchanged" if old_mode is not None else "")) from None
-    finally:                 # also on Ctrl-C while writing
-        if tmp is not None:
-            try:
-                os.remove(tmp)
-            except OSError:
-                pass
-
-
 def _save(path: str, arr, what: str) -> None:
     """The array as .npy in exactly `path` (np.save of a name would append .npy to a name
     without it)."""
-    _write_file(path, what, lambda fh: np.save(fh, arr, allow_pickle=False))
+    write_file(path, lambda fh: np.save(fh, arr, allow_pickle=False), what)
 
 
 def _check_writable(path: str, what: str, example: str = "out.npy") -> None:
@@ -612,7 +563,7 @@ def _main(argv=None) -> int:
         nonlocal failed
         try:
             write()
-        except (E.WseError, OSError, UsageError) as e:
+        except (E.WseError, OSError, UsageError, OutputError) as e:
             print(f"wse-emu: error: {e}", file=sys.stderr)
             failed = True
         except MemoryError as e:
@@ -638,7 +589,7 @@ def _main(argv=None) -> int:
         def trace():
             names = _task_names(data)
             counted = []
-            _write_file(args.trace, "--trace", lambda fh: counted.append(write_trace(fab, fh, names)))
+            write_file(args.trace, lambda fh: counted.append(write_trace(fab, fh, names)), "--trace")
             n_open = fab.trace_open_count
             print(f"trace: {counted[0]} events"
                   + (f" ({n_open} unfinished: what was running where the run stopped)" if n_open else "")

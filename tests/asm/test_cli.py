@@ -216,3 +216,38 @@ def test_pseudo_instruction_errors_name_what_was_written(tmp_path):
         assert f"`{name}`" in r.output and f"usage: {name}" in r.output, (line, r.output)
         for under in ("addi", "lui", "ori", "jr r15", "beq"):
             assert under not in r.output, (line, r.output)
+
+
+def _tool(prog, *args, preexec_fn=None, **kw):
+    """The console script `prog` as installed (its entry point, wse.cli.launch), in a child."""
+    fn = prog.replace("-", "_")
+    return subprocess.run([sys.executable, "-c", f"import sys; from wse.cli.launch import {fn}; sys.exit({fn}())",
+                           *map(str, args)], capture_output=True, text=True, timeout=120,
+                          preexec_fn=preexec_fn, **kw)
+
+
+def _file_size_limit(n):
+    def limit():
+        import resource
+        resource.setrlimit(resource.RLIMIT_FSIZE, (n, n))
+    return limit
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs RLIMIT_FSIZE")
+@pytest.mark.parametrize("prog, make", [
+    ("wse-as", lambda tmp: [HERE.parents[1] / "kernels" / "examples" / "hello.s", "-o"]),
+    ("wse-objdump", lambda tmp: [tmp / "hello.wso", "-o"]),
+])
+def test_a_failed_write_keeps_the_file_that_was_there(tmp_path, prog, make):
+    """-o over an existing file, and the write fails (a file-size limit stands in for a full
+    disk): the old file is as it was, no partial file is left beside it, exit 1. Both tools
+    wrote in place: the old file was gone and half a new one was left."""
+    assert _tool("wse-as", HERE.parents[1] / "kernels" / "examples" / "hello.s", "-o",
+                 tmp_path / "hello.wso").returncode == 0
+    out = tmp_path / "out"
+    out.write_bytes(b"the old file")
+    r = _tool(prog, *make(tmp_path), out, preexec_fn=_file_size_limit(2048))
+    assert r.returncode == 1, r.stderr
+    assert r.stderr == f"error: cannot write {out}: File too large; the file that was there is unchanged\n"
+    assert out.read_bytes() == b"the old file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hello.wso", "out"]
