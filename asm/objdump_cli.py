@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from wse.cli.files import OutputError, write_file
+from wse.cli.files import OutputError, write_file, write_stdout
 
 from . import disassemble
 from .cli import internal_error
@@ -55,7 +55,9 @@ def main(objfile, output):
             click.echo(f"error: {e}", err=True)
             sys.exit(1)
     else:
-        click.echo(text, nl=False)
+        # written and flushed here, so that a failure (a full disk, a size limit, stdout
+        # closed) is an error, not a listing cut short with exit 0
+        write_stdout(text)
 
 
 if __name__ == "__main__":  # pragma: no cover  (python -m: the console script's launcher)

@@ -24,7 +24,7 @@ import sys
 
 import numpy as np
 
-from wse.cli.files import OutputError, write_file
+from wse.cli.files import OutputError, StdoutError, silence_stdout, write_file
 from wse.isa import objfile
 
 from . import errors as E
@@ -536,23 +536,39 @@ def _main(argv=None) -> int:
             fault_cycle = e.cycle
         stopped = ("faulted" if isinstance(e, E.FaultError) else "hung" if isinstance(e, E.HangError)
                    else "was stopped by the watchdog (--max-cycles)")
+    # The summary goes to stdout as it comes; a stdout that cannot be written (its reader went
+    # away, a full disk, closed) does not cost the files asked for: they are written all the
+    # same, and the failure is reported after them (a reader that stopped early, `| head`, is not
+    # an error).
+    stdout_error = None
+
+    def say(text: str) -> None:
+        nonlocal stdout_error
+        if stdout_error is not None:
+            return
+        try:
+            print(text)
+        except (StdoutError, OSError) as e:
+            stdout_error = e if isinstance(e, StdoutError) else StdoutError(e)
+            silence_stdout()
+
     st = fab.stats()
     note = ""
     if fault_cycle is not None and fault_cycle != st["cycles"]:
         # a run of local instructions executes in the event at its first cycle (docs/timing.md)
         note = (f"; the fabric stopped at the first cycle of the run that faulted, "
                 f"the fault is at cycle {fault_cycle}")
-    print(f"cycles: {st['cycles']}  ({st['cycles'] / fab.clock_hz * 1e6:.3f} us at "
-          f"{fab.clock_hz / 1e6:g} MHz, {fab.arch}){note}")
-    print(f"instructions: {st['instructions']}  wavelet hops: {st['wavelet_hops']}")
+    say(f"cycles: {st['cycles']}  ({st['cycles'] / fab.clock_hz * 1e6:.3f} us at "
+        f"{fab.clock_hz / 1e6:g} MHz, {fab.arch}){note}")
+    say(f"instructions: {st['instructions']}  wavelet hops: {st['wavelet_hops']}")
     if st["host_out"]:
-        print(f"host: {st['host_out']} wavelet{'s' if st['host_out'] != 1 else ''} left the fabric "
-              + (f"-> {args.received}" if args.received else "(--received FILE.npy saves them)"))
+        say(f"host: {st['host_out']} wavelet{'s' if st['host_out'] != 1 else ''} left the fabric "
+            + (f"-> {args.received}" if args.received else "(--received FILE.npy saves them)"))
     if args.stats:
         for k, v in st.items():
-            print(f"  {k}: {v}")
+            say(f"  {k}: {v}")
     if paused is not None:
-        print(paused)
+        say(paused)
         if outputs:
             print(f"wse-emu: stopped at cycle {st['cycles']} as --until asked; --output saves the "
                   f"symbols as they are there, not results", file=sys.stderr)
@@ -591,10 +607,23 @@ def _main(argv=None) -> int:
             counted = []
             write_file(args.trace, lambda fh: counted.append(write_trace(fab, fh, names)), "--trace")
             n_open = fab.trace_open_count
-            print(f"trace: {counted[0]} events"
-                  + (f" ({n_open} unfinished: what was running where the run stopped)" if n_open else "")
-                  + f" -> {args.trace}")
+            say(f"trace: {counted[0]} events"
+                + (f" ({n_open} unfinished: what was running where the run stopped)" if n_open else "")
+                + f" -> {args.trace}")
         attempt(trace)
+    if stdout_error is None:
+        try:
+            if sys.stdout is not None:
+                sys.stdout.flush()
+        except (StdoutError, OSError) as e:
+            stdout_error = e if isinstance(e, StdoutError) else StdoutError(e)
+            silence_stdout()
+    if stdout_error is not None and not stdout_error.broken_pipe:
+        files = [path for _, _, path in outputs if status == 0] + [p for p in (args.received, args.trace) if p]
+        print(f"wse-emu: error: {stdout_error}, so the summary is not all there"
+              + (f"; the files asked for were written: {', '.join(files)}" if files and not failed else ""),
+              file=sys.stderr)
+        failed = True
     return 2 if failed else status
 
 

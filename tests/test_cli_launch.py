@@ -1,6 +1,7 @@
 """The five console scripts through their entry points (wse.cli.launch): a Ctrl-C, an
-out-of-memory or a failed import while they start. Each runs in a child process, as a user
-runs it."""
+out-of-memory or a failed import while they start, standard output that cannot be written (a
+full disk, a file-size limit, closed) or whose reader goes away, and the exit statuses their
+--help gives. Each runs in a child process, as a user runs it."""
 from __future__ import annotations
 
 import os
@@ -27,6 +28,17 @@ def run(prog, *args, before="", **kw):
         kw["capture_output"] = True
     return subprocess.run([sys.executable, "-c", launch_code(prog, before), *map(str, args)],
                           text=True, timeout=300, **kw)
+
+
+@pytest.fixture(scope="module")
+def objs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("objs")
+    for name, defs in (("hello", []), ("deadlock", []),
+                       ("jacobi2d", ["-D", "PX=3", "-D", "PY=2", "-D", "NX=4", "-D", "NY=3", "-D", "T=2",
+                                     "--arch", "wse3"])):
+        r = run("wse-as", EXAMPLES / f"{name}.s", "-o", d / f"{name}.wso", *defs)
+        assert r.returncode == 0, r.stderr
+    return d
 
 
 def test_console_scripts_are_the_launcher():
@@ -94,3 +106,69 @@ def test_an_internal_error_is_one_line():
     assert r.returncode == 2
     assert r.stderr.startswith("wse-emu: internal error, please report: ZeroDivisionError: simulated bug (at ")
     assert r.stderr.count("\n") == 1
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("prog, args, status, prefix", [
+    ("wse-objdump", ["{objs}/hello.wso"], 1, "error: "),
+    ("wse-llm", ["--model", "tiny", "-n", "3"], 2, "wse-llm: error: "),
+    ("wse-llm", ["generate", "--model", "tiny", "-n", "3"], 2, "wse-llm: error: "),
+    ("wse-llm", ["info"], 2, "wse-llm: error: "),
+    ("wse-as", ["--help"], 1, "error: "),
+    ("wse-bench", ["--help"], 1, "wse-bench: error: "),
+])
+def test_stdout_on_a_full_disk_is_one_error(objs, prog, args, status, prefix):
+    """stdout on a full disk (/dev/full): one line and the tool's status for an output that
+    cannot be written. It was an OSError traceback (and exit 1, the status of other errors)."""
+    with open("/dev/full", "w") as full:
+        r = run(prog, *[a.format(objs=objs) for a in args], stdout=full, stderr=subprocess.PIPE)
+    assert r.returncode == status, r.stderr
+    assert r.stderr.endswith(f"{prefix}cannot write to standard output: No space left on device\n"), r.stderr
+    assert "Traceback" not in r.stderr and "Exception ignored" not in r.stderr
+
+
+@pytest.mark.skipif(not LINUX, reason="needs RLIMIT_FSIZE")
+@pytest.mark.parametrize("unbuffered", ["", "1"])
+def test_objdump_to_a_file_that_hits_a_size_limit_is_an_error(objs, tmp_path, unbuffered):
+    """The listing redirected into a file that reaches a size limit (ulimit -f; a quota or a
+    full disk is the same): exit 1 and one line. It was cut at the limit with exit 0 and no
+    word (with PYTHONUNBUFFERED=1, print drops the rest of a short write silently)."""
+    def limit():
+        import resource
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+    out = tmp_path / "j.dis.s"
+    env = dict(os.environ, PYTHONUNBUFFERED=unbuffered)
+    with open(out, "w") as fh:
+        r = run("wse-objdump", objs / "jacobi2d.wso", stdout=fh, stderr=subprocess.PIPE, preexec_fn=limit, env=env)
+    assert (r.returncode, r.stderr) == (1, "error: cannot write to standard output: File too large\n")
+
+
+@pytest.mark.parametrize("prog, args", [("wse-objdump", ["{objs}/hello.wso"]), ("wse-llm", ["info"]),
+                                        ("wse-emu", ["{objs}/hello.wso", "--stats"])])
+def test_stdout_closed_is_an_error(objs, prog, args):
+    """Started with stdout closed (>&-): Python drops print()s silently; now one line, not
+    exit 0 with nothing written anywhere."""
+    r = subprocess.run(["sh", "-c", 'exec "$@" >&-', "sh", sys.executable, "-c", launch_code(prog),
+                        *[a.format(objs=objs) for a in args]], capture_output=True, text=True, timeout=300)
+    assert r.returncode != 0 and "cannot write to standard output: it is closed" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("prog, args", [
+    ("wse-objdump", ["{objs}/jacobi2d.wso"]),
+    ("wse-emu", ["{objs}/hello.wso", "--stats"]),
+    ("wse-llm", ["info"]),
+    ("wse-as", ["--help"]),
+    ("wse-bench", ["--help"]),
+])
+@pytest.mark.parametrize("unbuffered", ["", "1"])
+def test_a_reader_that_goes_away_is_not_an_error(objs, prog, args, unbuffered):
+    """stdout piped into a reader that has closed it (`| head -c0`): exit 0 and nothing on
+    stderr, for every tool (wse-objdump exited 1, and with buffered stdout Python printed
+    "Exception ignored ... BrokenPipeError" and exited 120)."""
+    p = subprocess.Popen([sys.executable, "-c", launch_code(prog), *[a.format(objs=objs) for a in args]],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=dict(os.environ, PYTHONUNBUFFERED=unbuffered))
+    p.stdout.close()
+    err = p.stderr.read()
+    assert (p.wait(timeout=300), err) == (0, "")

@@ -510,3 +510,45 @@ def test_out_of_memory_during_the_run_is_reported_like_a_fault(tmp_path, capsys,
     assert "--output not written, because the run ran out of host memory: y -> y.npy" in cap.err
     assert not (tmp_path / "y.npy").exists()
     assert issubclass(OutOfMemoryError, MemoryError) and issubclass(OutOfMemoryError, WseError)
+
+
+def _emu_child(args, **kw):
+    import subprocess
+    code = "import sys; from wse.cli.launch import wse_emu; sys.exit(wse_emu())"
+    return subprocess.Popen([sys.executable, "-c", code, *map(str, args)], text=True, **kw)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_stdout_that_cannot_be_written_does_not_cost_the_output_files(tmp_path):
+    """stdout on a full disk: the files asked for are written all the same, then one error
+    naming them, exit 2. The summary was printed before the files were saved, so the OSError
+    out of print() (a traceback) lost every --output, --received and --trace."""
+    import subprocess
+    (tmp_path / "p.wso").write_bytes(prog())
+    y, t = tmp_path / "y.npy", tmp_path / "t.json"
+    with open("/dev/full", "w") as full:
+        p = _emu_child([tmp_path / "p.wso", "--launch", "main", "--output", f"y={y}", "--trace", t],
+                       stdout=full, stderr=subprocess.PIPE)
+        err = p.communicate(timeout=120)[1]
+    assert p.returncode == 2
+    assert err == (f"wse-emu: error: cannot write to standard output: No space left on device, so the "
+                   f"summary is not all there; the files asked for were written: {y}, {t}\n")
+    assert np.load(y).shape == (2, 2, 4) and json.loads(t.read_text())["traceEvents"]
+
+
+@pytest.mark.parametrize("unbuffered", ["", "1"])
+def test_a_reader_that_goes_away_does_not_cost_the_output_files(tmp_path, unbuffered):
+    """stdout's reader gone (`| grep -q cycles`): exit 0, nothing on stderr, and --output
+    written. With PYTHONUNBUFFERED=1 the BrokenPipeError came out of the summary's print(),
+    before the outputs were saved, and main() turned it into exit 0: nothing written, success
+    reported."""
+    import subprocess
+    (tmp_path / "p.wso").write_bytes(prog())
+    y = tmp_path / "y.npy"
+    p = _emu_child([tmp_path / "p.wso", "--launch", "main", "--output", f"y={y}", "--stats"],
+                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                   env=dict(os.environ, PYTHONUNBUFFERED=unbuffered))
+    p.stdout.close()
+    err = p.stderr.read()
+    assert (p.wait(timeout=120), err) == (0, "")
+    assert np.load(y).shape == (2, 2, 4)
