@@ -19,7 +19,13 @@ Examples:
   wse-objdump gemv.wso > gemv.dis.s && wse-as gemv.dis.s -o again.wso   # same bytes
 
 The language is documented in docs/assembly.md of the wse source tree. Errors are printed with their file, line and
-column; the exit status is 1 when the source has errors, 2 for an internal error.
+column.
+
+\b
+Exit status: 0 when the object was written; 1 when the source has errors, a
+file cannot be read or written, or the host runs out of memory; 2 for bad usage
+(an unknown option, no SOURCE) or an internal error (one line, please report
+it); 130 when interrupted (Ctrl-C). Never a traceback.
 """
 
 
@@ -48,8 +54,8 @@ def internal_error(exc: BaseException) -> str:
 
 
 @click.command(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("source", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+@click.argument("source")     # (a folder or a missing file: "cannot read", exit 1, as the others)
+@click.option("-o", "--output", default=None,
               help="Output object file (default: SOURCE with the suffix .wso).")
 @click.option("-I", "include_dirs", multiple=True, type=click.Path(file_okay=False),
               help="Add a directory to the .include search path (repeatable).")
@@ -65,6 +71,11 @@ def main(source, output, include_dirs, defines, arch, werror):
     except click.BadParameter as e:
         click.echo(f"error: -D {e.message}", err=True)
         sys.exit(1)
+    for what, name in (("SOURCE", source), ("-o", output)):
+        if name is not None and not name:
+            click.echo(f"error: {what}: the file name is empty; give the "
+                       + ("source file to assemble" if what == "SOURCE" else "object file to write"), err=True)
+            sys.exit(1)
     if output is None:
         output = (source[:-2] if source.endswith(".s") else source) + ".wso"
     try:

@@ -19,15 +19,27 @@ Examples:
 
 Every image is printed as a .program, followed by its .place lines; .loc lines carry the
 source positions so that the LINES table is reproduced too.
+
+\b
+Exit status: 0 when the listing was written (also when stdout's reader stops
+early, as `| head` does); 1 when the object cannot be read or is not a valid
+object file, the listing cannot be written (-o, or stdout: a full disk,
+closed), or the host runs out of memory; 2 for bad usage or an internal error
+(one line, please report it); 130 when interrupted (Ctrl-C).
 """
 
 
 @click.command(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("objfile", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+@click.argument("objfile")    # (a folder or a missing file: "cannot read", exit 1, as the others)
+@click.option("-o", "--output", default=None,
               help="Write the listing to this file instead of stdout.")
 def main(objfile, output):
     """Print the wse object file OBJFILE as assembly."""
+    for what, name in (("OBJFILE", objfile), ("-o", output)):
+        if name is not None and not name:
+            click.echo(f"error: {what}: the file name is empty; give the "
+                       + ("object file to print" if what == "OBJFILE" else "file to write"), err=True)
+            sys.exit(1)
     try:
         with open(objfile, "rb") as f:
             data = f.read()
@@ -47,7 +59,7 @@ def main(objfile, output):
     except BaseException as e:
         click.echo(internal_error(e), err=True)
         sys.exit(2)
-    if output:
+    if output is not None:
         # written beside and renamed over: a failed write keeps the listing that was there
         try:
             write_file(output, lambda fh: fh.write(text.encode("utf-8")))

@@ -8,11 +8,13 @@
 RECT selects PEs: `X,Y` (one PE) or `X,Y,W,H`; without it, every PE of the fabric (each must
 have the symbol or task).
 
-Exit status: 0 on completion; 1 on a fault, a hang or the watchdog (the report is printed);
-2 on bad usage or input (a missing file, a bad object, a bad --grid, a bad array, an output
-path that cannot be written: all checked before the run), or when an output could not be
-written after it; 130 when interrupted (Ctrl-C: during the run, after the state report). Never a
-Python traceback.
+Exit status: 0 on completion (also when stdout's reader stops early, as `| head` does: the
+files asked for are written all the same); 1 on a fault, a hang, the watchdog (--max-cycles) or
+the run running out of host memory (the report is printed); 2 on bad usage or input (a missing
+file, a bad object, a bad --grid, a bad array, an output path that cannot be written: all
+checked before the run), when an output file or stdout could not be written after it, when the
+host runs out of memory outside the run, or on an internal error (one line, please report it);
+130 when interrupted (Ctrl-C: during the run, after the state report). Never a Python traceback.
 """
 from __future__ import annotations
 
@@ -391,7 +393,9 @@ def main(argv=None) -> int:
 
 
 def _main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="wse-emu", description="Run a wse object file (.wso).")
+    ap = argparse.ArgumentParser(prog="wse-emu", description="Run a wse object file (.wso).",
+                                 epilog=__doc__[__doc__.index("Exit status:"):],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("program", help="the object file (.wso)")
     ap.add_argument("--grid", help="fabric size WxH (default: the object's)")
     ap.add_argument("--arch", choices=("wse2", "wse3"), help="default: the object's")

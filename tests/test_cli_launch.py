@@ -172,3 +172,17 @@ def test_a_reader_that_goes_away_is_not_an_error(objs, prog, args, unbuffered):
     p.stdout.close()
     err = p.stderr.read()
     assert (p.wait(timeout=300), err) == (0, "")
+
+
+@pytest.mark.parametrize("prog, words", [
+    ("wse-as", ["1 when the source has errors", "2 for bad usage", "130 when interrupted"]),
+    ("wse-objdump", ["Exit status: 0", "1 when the object", "130 when interrupted"]),
+    ("wse-emu", ["Exit status: 0 on completion", "130 when interrupted"]),
+    ("wse-llm", ["Exit status: 0 done", "130 interrupted"]),
+])
+def test_help_states_the_exit_statuses(prog, words):
+    r = run(prog, "--help")
+    assert r.returncode == 0 and r.stderr == ""
+    text = " ".join(r.stdout.split())
+    for w in words:
+        assert w in text, (w, text)

@@ -114,18 +114,27 @@ def _cmd_compare_hf(args) -> int:
     return 0 if c.tokens_match else 1
 
 
+EXIT_STATUS = (
+    "Exit status: 0 done (also when stdout's reader stops early, as `| head` does); 1 (compare-hf) "
+    "the reference's tokens differ from HF's; 2 bad input (a "
+    "model, prompt, -n, --grid or --context that cannot be run; one line on stderr) or standard "
+    "output that cannot be written (a full disk, closed); 3 out of host memory; 4 internal error (a "
+    "bug of wse, such as the generated decode program failing to assemble or run: reported in full); "
+    "130 interrupted (Ctrl-C; the text generated so far has been printed).")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="wse-llm", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="wse-llm", description=__doc__.split("\n\n")[0], epilog=EXIT_STATUS)
     sub = p.add_subparsers(dest="command", required=True)
 
     def model_arg(sp):
         sp.add_argument("--model", "-m", default="tiny", help="tiny, smollm2-135m, or a Llama .gguf path (default: tiny)")
 
-    sp = sub.add_parser("info", help="show a model's configuration")
+    sp = sub.add_parser("info", help="show a model's configuration", epilog=EXIT_STATUS)
     model_arg(sp)
     sp.set_defaults(func=_cmd_info)
 
-    sp = sub.add_parser("generate", help="greedy decode with the numpy reference")
+    sp = sub.add_parser("generate", help="greedy decode with the numpy reference", epilog=EXIT_STATUS)
     model_arg(sp)
     sp.add_argument("--prompt", "-p", default=DEFAULT_PROMPT)
     sp.add_argument("-n", type=int, default=32, help="new tokens (default 32)")
@@ -134,7 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     _stop_args(sp)
     sp.set_defaults(func=_cmd_generate)
 
-    sp = sub.add_parser("compare-hf", help="per-step max |logit difference| reference vs HF transformers")
+    sp = sub.add_parser("compare-hf", help="per-step max |logit difference| reference vs HF transformers",
+                        epilog=EXIT_STATUS)
     model_arg(sp)
     sp.add_argument("--prompt", "-p", default=DEFAULT_PROMPT)
     sp.add_argument("-n", type=int, default=32, help="new tokens (default 32)")
@@ -163,10 +173,7 @@ def build_fabric_parser() -> argparse.ArgumentParser:
         description="Greedy decode with the fabric mapping (docs/decode.md). Subcommands "
         "info, generate and compare-hf run the numpy reference instead (they come first: "
         "wse-llm info --model tiny).",
-        epilog="Exit status: 0 done; 2 bad input (a model, prompt, -n, --grid or --context that "
-        "cannot be run; one line on stderr); 3 out of host memory; 4 internal error (the generated "
-        "decode program failed to assemble or run: a bug of wse, reported in full); 130 interrupted "
-        "(Ctrl-C; the text generated so far has been printed).")
+        epilog=EXIT_STATUS)
     p.add_argument("--model", "-m", default="tiny", help="tiny, smollm2-135m, or a Llama .gguf path (default: tiny)")
     p.add_argument("--prompt", "-p", default=DEFAULT_PROMPT)
     p.add_argument("--chat", action="store_true", help="wrap the prompt in the model's chat template")

@@ -251,3 +251,26 @@ def test_a_failed_write_keeps_the_file_that_was_there(tmp_path, prog, make):
     assert r.stderr == f"error: cannot write {out}: File too large; the file that was there is unchanged\n"
     assert out.read_bytes() == b"the old file"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hello.wso", "out"]
+
+
+@pytest.mark.parametrize("prog, args, said", [
+    ("wse-as", [""], "error: SOURCE: the file name is empty; give the source file to assemble\n"),
+    ("wse-as", ["{hello}", "-o", ""], "error: -o: the file name is empty; give the object file to write\n"),
+    ("wse-objdump", [""], "error: OBJFILE: the file name is empty; give the object file to print\n"),
+    ("wse-objdump", ["{obj}", "-o", ""], "error: -o: the file name is empty; give the file to write\n"),
+    ("wse-as", ["{tmp}"], "error: cannot read {tmp}: Is a directory\n --> {tmp}\n\n1 error\n"),
+    ("wse-as", ["{hello}", "-o", "{tmp}"], "error: cannot write {tmp}: Is a directory\n"),
+    ("wse-objdump", ["{tmp}"], "error: cannot read {tmp}: Is a directory\n"),
+    ("wse-objdump", ["{obj}", "-o", "{tmp}"], "error: cannot write {tmp}: Is a directory\n"),
+])
+def test_empty_names_and_folders_are_file_errors(tmp_path, prog, args, said):
+    """An empty file name was taken as "." ("cannot read : Is a directory"); a folder was a
+    click usage error, exit 2, the status documented for an internal error. Both are now what
+    any file that cannot be read or written is: one line, exit 1."""
+    hello = HERE.parents[1] / "kernels" / "examples" / "hello.s"
+    obj = tmp_path / "o" / "hello.wso"
+    obj.parent.mkdir()
+    assert _tool("wse-as", hello, "-o", obj).returncode == 0
+    fill = dict(hello=hello, obj=obj, tmp=tmp_path)
+    r = _tool(prog, *[a.format(**fill) for a in args])
+    assert (r.returncode, r.stderr) == (1, said.format(**fill))
