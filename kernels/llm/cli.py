@@ -21,6 +21,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from wse.asm import AssemblyError
+from wse.cli.files import int_arg
 from wse.emu import WseError
 
 from .errors import LLMError
@@ -137,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("generate", help="greedy decode with the numpy reference", epilog=EXIT_STATUS)
     model_arg(sp)
     sp.add_argument("--prompt", "-p", default=DEFAULT_PROMPT)
-    sp.add_argument("-n", type=int, default=32, help="new tokens (default 32)")
+    sp.add_argument("-n", type=int_arg, default=32, help="new tokens (default 32)")
     sp.add_argument("--chat", action="store_true", help="wrap the prompt in the model's chat template")
     sp.add_argument("--ids", action="store_true", help="also print the token ids")
     _stop_args(sp)
@@ -147,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
                         epilog=EXIT_STATUS)
     model_arg(sp)
     sp.add_argument("--prompt", "-p", default=DEFAULT_PROMPT)
-    sp.add_argument("-n", type=int, default=32, help="new tokens (default 32)")
+    sp.add_argument("-n", type=int_arg, default=32, help="new tokens (default 32)")
     sp.set_defaults(func=_cmd_compare_hf)
     return p
 
@@ -159,7 +160,7 @@ def _parse_grid(text: str):
     if text == "auto":
         return None
     try:
-        w, h = (int(v) for v in text.lower().split("x"))
+        w, h = (int(v) if v.isascii() and v.isdigit() else int("?") for v in text.lower().split("x"))
     except ValueError:
         raise LLMError(f"--grid must be auto or WxH (e.g. 64x48), got {text!r}") from None
     if w <= 0 or h <= 0:
@@ -177,13 +178,13 @@ def build_fabric_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", "-m", default="tiny", help="tiny, smollm2-135m, or a Llama .gguf path (default: tiny)")
     p.add_argument("--prompt", "-p", default=DEFAULT_PROMPT)
     p.add_argument("--chat", action="store_true", help="wrap the prompt in the model's chat template")
-    p.add_argument("-n", type=int, default=32, help="new tokens (default 32; fewer when it stops at EOS)")
+    p.add_argument("-n", type=int_arg, default=32, help="new tokens (default 32; fewer when it stops at EOS)")
     _stop_args(p)
     p.add_argument("--grid", default="auto", help="auto (smallest fabric that fits) or WxH")
     p.add_argument("--arch", default="wse2", choices=("wse2", "wse3"),
                    help="machine preset: SIMD widths, queue depths and the clock of the projected "
                    "tokens/s (default wse2, 850 MHz; wse-bench's decode uses wse3, 1.1 GHz)")
-    p.add_argument("--context", type=int, default=None,
+    p.add_argument("--context", type=int_arg, default=None,
                    help="KV-cache positions (default 2048, or the model's max_context when shorter)")
     p.add_argument("--engine", default="fabric", choices=("fabric", "model", "hybrid"),
                    help="fabric (default): the whole step on the emulator; model: numpy mirror of the "
@@ -362,6 +363,26 @@ def _cmd_fabric(args) -> int:
     return 0
 
 
+def _not_utf8(text: str) -> str | None:
+    """What is wrong with an argument given as bytes that are not valid UTF-8 (Python keeps each
+    such byte as a surrogate, U+DC80..U+DCFF), or None.
+
+    A prompt that is not UTF-8 is refused rather than passed on as bytes: the smollm2 tokenizer
+    (and any GGUF one) takes Unicode text, so bytes would work only with the tiny byte-level
+    model, and such a prompt is almost always text in another encoding (Latin-1 from an old
+    file or terminal) that the user wants read as the characters they see, which only they can
+    say: iconv converts it. (--model is a file name: any bytes are fine there.)"""
+    for i, ch in enumerate(text):
+        if 0xD800 <= ord(ch) <= 0xDFFF:
+            enc = sys.getfilesystemencoding()
+            name = "UTF-8" if enc.lower().replace("-", "") == "utf8" else enc
+            off = len(text[:i].encode(enc, "surrogateescape"))
+            byte = f"byte {ord(ch) - 0xDC00:#04x}" if 0xDC80 <= ord(ch) <= 0xDCFF else "a character"
+            return (f"is not valid {name} ({byte} at offset {off}); give the text in {name} "
+                    f"(iconv -f LATIN1 -t UTF-8 converts a Latin-1 file, for example)")
+    return None
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] not in SUBCOMMANDS:
@@ -371,6 +392,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args = build_parser().parse_args(argv)
     if getattr(args, "n", 1) < 1:
         print("wse-llm: error: -n must be at least 1", file=sys.stderr)
+        return 2
+    problem = _not_utf8(getattr(args, "prompt", ""))
+    if problem:
+        print(f"wse-llm: error: --prompt {problem}", file=sys.stderr)
         return 2
     try:
         return args.func(args)

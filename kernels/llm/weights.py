@@ -444,6 +444,9 @@ def resolve_model(model: PathLike) -> tuple[str, Optional[Path]]:
     if not isinstance(model, (str, os.PathLike)):
         raise GGUFError(f"model must be 'tiny', 'smollm2-135m' or the path of a Llama .gguf file, got {model!r}")
     spec = os.fspath(model)
+    if not spec:         # (Path("") is the current folder: "." is a directory, not a GGUF file)
+        raise GGUFError(f"the model name is empty: use one of {', '.join(BUILTIN_CONFIGS)} or a path to a "
+                        f"Llama .gguf file")
     if spec == "tiny":
         return "tiny", None
     if spec == "smollm2-135m":

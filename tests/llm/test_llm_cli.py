@@ -323,3 +323,29 @@ def test_ctrl_c_ends_without_a_traceback():
     assert first, "the CLI wrote no text before it ended"
     assert p.returncode == 130, (p.returncode, err[-2000:])
     assert "wse-llm: interrupted" in err and "Traceback" not in err, err[-2000:]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--model", "tiny", "--prompt", "\udcff\udcfe", "-n", "2"],
+     "--prompt is not valid UTF-8 (byte 0xff at offset 0); give the text in UTF-8"),
+    (["generate", "--model", "tiny", "--prompt", "ab\u00e9\udcff", "-n", "2"],
+     "--prompt is not valid UTF-8 (byte 0xff at offset 4); give the text in UTF-8"),
+    (["--model", "", "-n", "1"], "the model name is empty: use one of tiny, smollm2-135m"),
+    (["info", "--model", ""], "the model name is empty"),
+    (["-n", "\u0663"], "argument -n: expected an integer (ASCII digits), got '\u0663'"),
+    (["generate", "-n", "\uff13"], "argument -n: expected an integer (ASCII digits)"),
+    (["--context", "\u0663", "-n", "1"], "argument --context: expected an integer (ASCII digits)"),
+    (["--grid", "\u0663x\u0663", "-n", "1"], "--grid must be auto or WxH (e.g. 64x48), got '\u0663x\u0663'"),
+])
+def test_bad_text_and_numbers_are_one_line(capsys, argv, message):
+    """A prompt that is not UTF-8 ($'\\xff' on the command line: Python keeps the byte as a
+    surrogate) was a UnicodeEncodeError traceback out of the tokenizer; an empty --model was
+    taken as "." ("is a directory"); -n, --context and --grid took other scripts' digits (int()),
+    which the other tools' options refuse."""
+    try:
+        code = cli.main(argv)
+    except SystemExit as e:          # argparse's own errors
+        code = e.code
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert message in err and err.strip().splitlines()[-1].startswith(("wse-llm: error: ", "wse-llm generate: error: "))
