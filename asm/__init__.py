@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-from pathlib import Path
 
 from .diag import AssemblyError, AssemblyWarning, Diagnostic
 
@@ -126,11 +125,14 @@ def assemble_file(path, include_dirs=(), defines=None, arch: str | None = None) 
                         + ("; for source text use assemble_text(text)"
                            if isinstance(path, (bytes, bytearray)) else ""))
     name = str(path)
+    from .syntax import read_source
     try:
-        data = Path(path).read_bytes()
+        data = read_source(path)
     except OSError as e:
         raise AssemblyError([Diagnostic(name, None, None, 0,
                                         f"cannot read {name}: {e.strerror or e}")]) from None
+    except ValueError as e:      # larger than the limit
+        raise AssemblyError([Diagnostic(name, None, None, 0, str(e))]) from None
     _check_arch(arch)
     s = Session(_check_include_dirs(include_dirs), _check_defines(defines), arch)
     text = s.decode(data, name)

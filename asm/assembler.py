@@ -23,7 +23,6 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from wse.isa import load
 from wse.isa import objfile as of
@@ -33,7 +32,7 @@ from .diag import AsmError, AssemblyError, Diagnostic, Pos, fmt_int, fmt_range
 from .expr import (BUILTIN_NAMES, DSR, GPR, INT_BITS, PORTS, RESERVED, UTS, Ev, PeDep, Scope, Sym,
                    Undefined, compile_expr, default_scope, f16_bits, f32_bits, fast_key, suggest, vkey)
 from .syntax import (Arrow, Bin, Bracket, IfBlock, Kw, MacroBlock, Name, Num, ProgramBlock,
-                     RepBlock, SourceFile, Stmt, Str, Un, parse_line)
+                     RepBlock, SourceFile, Stmt, Str, Un, parse_line, read_source)
 
 MAX_MACRO_DEPTH = 64
 # record PE-dependent named constants as definition steps (see the docstring); False records
@@ -2137,9 +2136,11 @@ class Session:
                 if real in self.files:
                     return self.files[real], real
                 try:
-                    data = Path(c).read_bytes()
+                    data = read_source(c)
                 except OSError as e:
                     raise AsmError(f"cannot read `{c}`: {e.strerror}", argpos) from None
+                except ValueError as e:      # larger than the limit
+                    raise AsmError(f"cannot include `{c}`: {e}", argpos) from None
                 disp = os.path.normpath(c)
                 try:
                     text = self.decode(data, disp)

@@ -5,7 +5,8 @@ import sys
 
 import click
 
-from wse.cli.files import OutputError, write_file, write_stdout
+from wse.cli.files import OutputError, read_object, write_file, write_stdout
+from wse.isa import objfile as of
 
 from . import disassemble
 from .cli import internal_error
@@ -41,10 +42,13 @@ def main(objfile, output):
                        + ("object file to print" if what == "OBJFILE" else "file to write"), err=True)
             sys.exit(1)
     try:
-        with open(objfile, "rb") as f:
-            data = f.read()
+        # no further than the header's size: /dev/zero or a FIFO is refused, not read to the end
+        data = read_object(objfile)
     except OSError as e:
-        click.echo(f"error: cannot read {objfile}: {e.strerror}", err=True)
+        click.echo(f"error: cannot read {objfile}: {e.strerror or e}", err=True)
+        sys.exit(1)
+    except of.ObjectFormatError as e:
+        click.echo(f"error: {objfile}: not a valid object file: {e}", err=True)
         sys.exit(1)
     try:
         text = disassemble(data)

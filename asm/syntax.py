@@ -16,6 +16,20 @@ from .diag import AsmError, Pos
 MAX_EXPR_DEPTH = 200
 MAX_BLOCK_DEPTH = 100
 MAX_LINE_CHARS = 100_000
+MAX_SOURCE_BYTES = 64 << 20     # a source or included file (docs/assembly.md, Limits)
+
+
+def read_source(path) -> bytes:
+    """The bytes of a source file, at most MAX_SOURCE_BYTES of them: a larger file (or one that
+    never ends, /dev/zero, a FIFO) raises ValueError with the message, without being read to
+    the end. OSError when it cannot be read."""
+    from wse.cli.files import read_limited, size_text
+    with open(path, "rb") as fh:
+        data = read_limited(fh, MAX_SOURCE_BYTES + 1)
+    if len(data) > MAX_SOURCE_BYTES:
+        raise ValueError(f"the file is larger than {size_text(MAX_SOURCE_BYTES)}, the most wse-as reads "
+                         f"of a source file: is it a source file?")
+    return data
 
 
 # --- AST ------------------------------------------------------------------------------------

@@ -207,6 +207,30 @@ def read_limited(fh, n: int, piece: int = 1 << 20) -> bytes:
     return b"".join(parts)
 
 
+def read_object(path: str) -> bytes:
+    """The bytes of the object file at `path`, read no further than its header says: the
+    32-byte header first, then at most the file size it states (a u32: at most 4 GiB). A file
+    that is not an object (its first bytes are not the magic: /dev/zero) or that goes on past
+    the size its header states is refused without reading the rest, so a file that never ends
+    (a device, a FIFO) cannot take the host's memory. Raises OSError, or ObjectFormatError
+    with the reason wse.isa.objfile.read gives; a file shorter than its header says is returned
+    as it is (the readers say so)."""
+    from wse.isa import objfile as of
+    with open(path, "rb") as fh:
+        head = read_limited(fh, 32)
+        if len(head) < 32:
+            return head
+        if head[:4] != of.MAGIC:
+            raise of.ObjectFormatError(f"bad magic {head[:4]!r}: not a wse object file (expected {of.MAGIC!r})")
+        size = int.from_bytes(head[20:24], "little")      # the header's file size
+        data = head + read_limited(fh, max(size, 32) - 32 + 1)
+        if len(data) > size:
+            st = os.fstat(fh.fileno())
+            has = f"{st.st_size}" if stat.S_ISREG(st.st_mode) else "more"
+            raise of.ObjectFormatError(f"header says {size} bytes but the file has {has}")
+        return data
+
+
 def size_text(n: int) -> str:
     """A byte count for a message: 64 MiB, 3.5 KiB, 100 bytes."""
     for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):

@@ -26,7 +26,8 @@ import sys
 
 import numpy as np
 
-from wse.cli.files import OutputError, StdoutError, silence_stdout, write_file
+from wse.cli.files import (OutputError, StdoutError, int_arg, printable, read_object, silence_stdout,
+                           write_file)
 from wse.isa import objfile
 
 from . import errors as E
@@ -167,6 +168,32 @@ def _on_pes(data, fab, opt, name, rect, tail, task, call):
         if isinstance(e, E.NotFoundError):
             hint = _suggest(data, name, task, rect, fab, lambda at: f"{opt} {name}{at}{tail}")
         raise UsageError(f"{opt} {name}{_at(rect) if rect else ''}{tail} ({where}): {msg}{hint}") from None
+
+
+def _load(path: str, data: bytes, grid, arch) -> Fabric:
+    """Fabric.from_object, with errors that name the object file and the option at fault: a
+    malformed object is "PATH: not a valid object file: ...", as wse-objdump says it, with the
+    control characters of a corrupt name escaped; an --arch or --grid that does not fit it names
+    that option."""
+    def bad(e):
+        return UsageError(f"{path}: not a valid object file: {printable(str(e))}")
+    try:
+        oarch, ow, oh = Fabric.peek(data)
+    except E.LoadError as e:
+        raise bad(e) from None
+    if arch is not None and arch != oarch:
+        raise UsageError(f"--arch {arch}: {path} was assembled for {oarch}; leave --arch out, or "
+                         f"assemble it again with wse-as --arch {arch}")
+    w, h = grid or (ow, oh)
+    if w < ow or h < oh:
+        raise UsageError(f"--grid {w}x{h}: {path} was made for a {ow}x{oh} fabric; give at least "
+                         f"that, or leave --grid out")
+    fab = Fabric(w, h, arch or oarch)
+    try:
+        fab.load(data)
+    except E.LoadError as e:
+        raise bad(e) from None
+    return fab
 
 
 def write_trace(fab: Fabric, path, task_names=lambda x, y: {}, chunk: int = 1 << 17) -> int:
@@ -399,8 +426,8 @@ def _main(argv=None) -> int:
     ap.add_argument("program", help="the object file (.wso)")
     ap.add_argument("--grid", help="fabric size WxH (default: the object's)")
     ap.add_argument("--arch", choices=("wse2", "wse3"), help="default: the object's")
-    ap.add_argument("--max-cycles", type=int, default=None, help="watchdog")
-    ap.add_argument("--until", type=int, default=None, metavar="CYCLE",
+    ap.add_argument("--max-cycles", type=int_arg, default=None, help="watchdog")
+    ap.add_argument("--until", type=int_arg, default=None, metavar="CYCLE",
                     help="stop at this cycle and print what every busy PE is doing there; "
                          "--output then saves the symbols as they are at that cycle")
     ap.add_argument("--input", action="append", metavar="SYM[@X,Y[,W,H]]=FILE.npy",
@@ -439,11 +466,15 @@ def _main(argv=None) -> int:
         if args.until is not None and args.max_cycles is not None:
             raise UsageError("--until and --max-cycles exclude each other: --until already stops "
                              "the run at that cycle")
+        if not args.program:
+            raise UsageError("the file name of the object is empty; give the .wso file to run")
         try:
-            with open(args.program, "rb") as fh:
-                data = fh.read()
+            # no further than the header's size: /dev/zero or a FIFO is refused, not read to the end
+            data = read_object(args.program)
         except OSError as e:
             raise UsageError(f"cannot read {args.program}: {e.strerror or e}") from None
+        except objfile.ObjectFormatError as e:
+            raise UsageError(f"{args.program}: not a valid object file: {e}") from None
         _check_distinct(
             [(f"--output {sym}" + (f"@{','.join(map(str, rect))}" if rect else ""), path)
              for sym, rect, path in outputs]
@@ -451,13 +482,16 @@ def _main(argv=None) -> int:
             + [("--trace", p) for p in [args.trace] if p],
             [("the object file being run", args.program)]
             + [(f"the file of --input {sym}", path) for sym, _, path in inputs])
-        grid = parse_grid(args.grid) if args.grid else None
+        if args.grid is not None and not args.grid.strip():
+            raise UsageError("--grid is empty: give WxH (e.g. 64x64), or leave --grid out for the "
+                             "object's size")
+        grid = parse_grid(args.grid) if args.grid is not None else None
         trect = _rect(args.trace_rect, "--trace-rect") if args.trace_rect is not None else None
         tcycles = _cycle_range(args.trace_cycles) if args.trace_cycles is not None else None
         if (trect or tcycles) and not args.trace:
             raise UsageError(f"{'--trace-rect' if trect else '--trace-cycles'} limits the trace: "
                              f"give the file to write with --trace FILE.json")
-        fab = Fabric.from_object(data, grid=grid, arch=args.arch)
+        fab = _load(args.program, data, grid, args.arch)
         if trect and (trect[0] + trect[2] > fab.width or trect[1] + trect[3] > fab.height):
             raise UsageError(f"--trace-rect {args.trace_rect}: the rectangle {_at(trect)} (X,Y,W,H) "
                              f"reaches outside the {fab.width}x{fab.height} fabric")

@@ -274,3 +274,29 @@ def test_empty_names_and_folders_are_file_errors(tmp_path, prog, args, said):
     fill = dict(hello=hello, obj=obj, tmp=tmp_path)
     r = _tool(prog, *[a.format(**fill) for a in args])
     assert (r.returncode, r.stderr) == (1, said.format(**fill))
+
+
+def _address_space(n):
+    def limit():
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (n, resource.RLIM_INFINITY))
+    return limit
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /dev/zero and RLIMIT_AS")
+def test_endless_inputs_are_refused_without_reading_them_to_the_end(tmp_path):
+    """wse-objdump /dev/zero and wse-as /dev/zero read until the memory was gone (a MemoryError
+    traceback; wse-as "internal error, please report: MemoryError"). An object is read no
+    further than its header says (wse.cli.files.read_object); a source no further than the
+    64 MiB limit of docs/assembly.md."""
+    r = _tool("wse-objdump", "/dev/zero", preexec_fn=_address_space(1 << 30))
+    assert (r.returncode, r.stderr) == (1, "error: /dev/zero: not a valid object file: bad magic "
+                                           "b'\\x00\\x00\\x00\\x00': not a wse object file (expected b'WSEO')\n")
+    r = _tool("wse-as", "/dev/zero", "-o", tmp_path / "z.wso", preexec_fn=_address_space(1 << 30))
+    assert (r.returncode, r.stderr) == (1, "error: the file is larger than 64 MiB, the most wse-as reads of a "
+                                           "source file: is it a source file?\n --> /dev/zero\n\n1 error\n")
+    obj = assemble_text(".fabric 1, 1\n.program p\n    .task main, local, start\nmain:\n    exit\n.endprogram\n.place p, 0, 0\n")
+    (tmp_path / "long.wso").write_bytes(obj + b"junk")
+    r = _tool("wse-objdump", tmp_path / "long.wso")
+    assert (r.returncode, r.stderr) == (1, f"error: {tmp_path / 'long.wso'}: not a valid object file: header "
+                                           f"says {len(obj)} bytes but the file has {len(obj) + 4}\n")

@@ -552,3 +552,77 @@ def test_a_reader_that_goes_away_does_not_cost_the_output_files(tmp_path, unbuff
     err = p.stderr.read()
     assert (p.wait(timeout=120), err) == (0, "")
     assert np.load(y).shape == (2, 2, 4)
+
+
+@pytest.mark.skipif(ASAN, reason="AddressSanitizer's shadow memory does not fit an address-space limit")
+@pytest.mark.skipif(not os.path.exists("/dev/zero") or not sys.platform.startswith("linux"),
+                    reason="needs /dev/zero and RLIMIT_AS")
+def test_an_object_file_is_read_no_further_than_its_header_says(tmp_path):
+    """wse-emu /dev/zero read until the host's memory was gone (a MemoryError traceback under
+    ulimit -v, the OOM killer without); an object followed by more bytes than its header says
+    was read whole. Now the header (32 bytes) is read first and then at most the size it gives;
+    the errors name the file, as wse-objdump's do."""
+    import resource
+    import subprocess
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, resource.RLIM_INFINITY))
+    obj = prog()
+    (tmp_path / "long.wso").write_bytes(obj + bytes(1000))
+    (tmp_path / "cut.wso").write_bytes(obj[:100])
+    for path, said in [("/dev/zero", "/dev/zero: not a valid object file: bad magic b'\\x00\\x00\\x00\\x00': "
+                                     "not a wse object file (expected b'WSEO')"),
+                       (tmp_path / "long.wso", f"{tmp_path / 'long.wso'}: not a valid object file: header says "
+                                               f"{len(obj)} bytes but the file has {len(obj) + 1000}"),
+                       (tmp_path / "cut.wso", f"{tmp_path / 'cut.wso'}: not a valid object file: header says "
+                                              f"{len(obj)} bytes but the file has 100")]:
+        p = _emu_child([path], stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=limit)
+        out, err = p.communicate(timeout=120)
+        assert (p.returncode, err) == (2, f"wse-emu: error: {said}\n")
+
+
+def test_object_errors_name_the_file_and_escape_control_characters(tmp_path, capsys):
+    """A corrupt name in the object (an escape sequence where a DSD name was) went to the
+    terminal raw; the load errors did not name the file ("header says ..."), which with
+    several files on the line is ambiguous; --arch and --grid that do not fit the object name
+    the option."""
+    import struct
+    import zlib
+    from wse.asm import assemble_text
+    obj = bytearray(assemble_text(".fabric 1, 1\n.program p\n    .task main, local, start\n"
+                                  "    .dsd dst, mem1d, base=B, len=1\nmain:\n    ldsd d0, dst\n    exit\n"
+                                  "    .data\nB: .zero 1, f32\n.endprogram\n.place p, 0, 0, 1, 1\n"))
+    i = obj.find(b"\0dst\0")
+    assert i > 0
+    obj[i + 1:i + 4] = b"\x1b[2"
+    struct.pack_into("<I", obj, 24, zlib.crc32(bytes(obj[32:])))
+    p = tmp_path / "esc.wso"
+    p.write_bytes(bytes(obj))
+    assert main([str(p)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"wse-emu: error: {p}: not a valid object file: ") and "'\\x1b[2'" in err and "\x1b" not in err
+    p.write_bytes(prog())
+    assert main([str(p), "--arch", "wse3"]) == 2
+    assert capsys.readouterr().err == (f"wse-emu: error: --arch wse3: {p} was assembled for wse2; leave --arch "
+                                       f"out, or assemble it again with wse-as --arch wse3\n")
+    assert main([str(p), "--grid", "1x2"]) == 2
+    assert capsys.readouterr().err == (f"wse-emu: error: --grid 1x2: {p} was made for a 2x2 fabric; give at "
+                                       f"least that, or leave --grid out\n")
+
+
+@pytest.mark.parametrize("args, said", [
+    (["--grid", ""], "--grid is empty: give WxH (e.g. 64x64), or leave --grid out for the object's size"),
+    ([""], "the file name of the object is empty; give the .wso file to run"),
+    (["--max-cycles", "\u0663"], "argument --max-cycles: expected an integer (ASCII digits), got '\u0663'"),
+    (["--until", "\uff13"], "argument --until: expected an integer (ASCII digits)"),
+])
+def test_empty_grid_and_name_and_other_scripts_digits_are_refused(tmp_path, capsys, monkeypatch, args, said):
+    """--grid '' was ignored (the run used the object's size); an empty object name was "cannot
+    read : No such file"; --max-cycles and --until took other scripts' digits (int()) while
+    --trace-rect and --launch refused them."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p.wso").write_bytes(prog())
+    argv = args if args == [""] else ["p.wso", *args]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert said in err and err.strip().splitlines()[-1].startswith("wse-emu: error: ")
