@@ -16,6 +16,35 @@ class Pos:
         return f"{self.file}:{self.line}:{self.col}"
 
 
+SNIPPET_CHARS = 160     # a longer source line is shown around the caret
+
+
+def _shown(text: str, col: int, span: int) -> tuple[str, int, int]:
+    """A source line as the snippet shows it, with the caret's column and width moved to match:
+    control characters (an escape sequence, a bell, the bytes of a binary file given as source)
+    escaped as Python writes them (\\x1b), so that the snippet cannot drive the terminal, and a
+    line longer than SNIPPET_CHARS (a binary file is one long line) cut to a window around the
+    caret, with "..." where it is cut."""
+    if text.isprintable() and len(text) <= SNIPPET_CHARS:
+        return text, col, span
+    from wse.cli.files import printable
+    before = printable(text[:col - 1])
+    mark = printable(text[col - 1:col - 1 + span])
+    after = printable(text[col - 1 + span:])
+    if len(before) + len(mark) + len(after) > SNIPPET_CHARS:
+        shown = mark[:SNIPPET_CHARS // 2]
+        half = (SNIPPET_CHARS - len(shown)) // 2
+        if len(before) > half:
+            before = "..." + before[len(before) - half:]
+        room = max(SNIPPET_CHARS - len(before) - len(shown), 0)
+        if len(shown) < len(mark):
+            after = "..."
+        elif len(after) > room:
+            after = after[:room] + "..."
+        mark = shown
+    return before + mark + after, len(before) + 1, max(len(mark), 1)
+
+
 @dataclass
 class Diagnostic:
     file: str | None
@@ -39,9 +68,10 @@ class Diagnostic:
                 num = str(self.line)
                 pad = " " * len(num)
                 text = self.source.rstrip("\n").expandtabs(1)
+                span = max(1, min(self.span or 1, max(1, len(text) - col + 1)))
+                text, col, span = _shown(text, col, span)
                 out.append(f"{pad} |")
                 out.append(f"{num} | {text}")
-                span = max(1, min(self.span or 1, max(1, len(text) - col + 1)))
                 out.append(f"{pad} | " + " " * (col - 1) + "^" * span)
         elif self.file is not None:
             out.append(f" --> {self.file}")

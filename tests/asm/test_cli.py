@@ -300,3 +300,26 @@ def test_endless_inputs_are_refused_without_reading_them_to_the_end(tmp_path):
     r = _tool("wse-objdump", tmp_path / "long.wso")
     assert (r.returncode, r.stderr) == (1, f"error: {tmp_path / 'long.wso'}: not a valid object file: header "
                                            f"says {len(obj)} bytes but the file has {len(obj) + 4}\n")
+
+
+def test_source_snippets_escape_control_characters_and_cut_long_lines(tmp_path):
+    """The snippet under an error showed the source line raw: an escape sequence in it (or the
+    bytes of a binary file given as source, one long line) went to the terminal as is. Now
+    control characters are escaped as Python writes them, the caret moved to stay under the
+    character it marks, and a long line is cut to a window around the caret."""
+    src = tmp_path / "ctl.s"
+    src.write_bytes(b"    nop\x07 ; \x1b]0;title\x07\n")
+    r = run_as([str(src), "-o", str(tmp_path / "x.wso")])
+    assert r.exit_code == 1
+    lines = r.output.splitlines()
+    assert lines[0] == "error: syntax error: unexpected character U+0007"
+    assert lines[3:5] == ["1 |     nop\\x07 ; \\x1b]0;title\\x07", "  |        ^^^^"]
+    binary = tmp_path / "bin.s"
+    binary.write_bytes(b"WSEO\x03\x00\x1b[2J" + bytes(b for b in range(256) if b != 10) * 4)
+    r = run_as([str(binary), "-o", str(tmp_path / "x.wso")])
+    assert r.exit_code == 1 and r.output.startswith("error: the file is not valid UTF-8 (byte 0x80 at offset ")
+    assert not any(c != "\n" and not c.isprintable() for c in r.output), repr(r.output)
+    snippet = r.output.splitlines()[3]
+    assert snippet.startswith("1 | ...") and snippet.endswith("...") and len(snippet) < 180
+    caret = r.output.splitlines()[4]
+    assert snippet[caret.index("^")] == "\ufffd"       # under the byte that is not UTF-8
