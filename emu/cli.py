@@ -170,6 +170,28 @@ def _on_pes(data, fab, opt, name, rect, tail, task, call):
         raise UsageError(f"{opt} {name}{_at(rect) if rect else ''}{tail} ({where}): {msg}{hint}") from None
 
 
+def _run_out_of_memory(msg: str, tracing: bool) -> str:
+    """The core's message for a run that ran out of host memory, in the command line's terms.
+    The core names the structure that could not grow and the cycle, and gives the remedy of the
+    API ("free memory (or turn tracing off) and load the program again"), which means nothing
+    here: each wse-emu loads the program once, and tracing is on only with --trace."""
+    import re
+    m = re.match(r"out of host memory at cycle (\d+): growing (.+?) failed", msg)
+    if not m:
+        return msg or "out of host memory during the run"
+    cycle, what = m.groups()
+    head = f"out of host memory at cycle {cycle}"
+    if what == "the trace buffer":
+        return (f"{head} while recording the trace, so the run stopped there; limit the trace with "
+                f"--trace-rect or --trace-cycles, or free memory")
+    if what == "the buffer of wavelets sent to the host":
+        return (f"{head} while keeping the wavelets that left the fabric, so the run stopped there; "
+                f"stop the run earlier (--max-cycles or --until), or free memory")
+    return (f"{head} while growing {what}, so the run stopped there; free memory, or run a smaller "
+            f"fabric or fewer cycles (--max-cycles)"
+            + ("; --trace takes memory too: limit it with --trace-rect or --trace-cycles" if tracing else ""))
+
+
 def _load(path: str, data: bytes, grid, arch) -> Fabric:
     """Fabric.from_object, with errors that name the object file and the option at fault: a
     malformed object is "PATH: not a valid object file: ...", as wse-objdump says it, with the
@@ -564,7 +586,7 @@ def _main(argv=None) -> int:
     except MemoryError as e:
         # E.OutOfMemoryError: the core's message names the structure and the cycle; the state
         # is incomplete, so it is reported like a fault (no --output), with what was sent out
-        print(f"wse-emu: error: {e or 'out of host memory during the run'}", file=sys.stderr)
+        print(f"wse-emu: error: {_run_out_of_memory(str(e), bool(args.trace))}", file=sys.stderr)
         status = 1
         stopped = "ran out of host memory"
     except (E.FaultError, E.HangError, E.WatchdogError) as e:
@@ -613,16 +635,16 @@ def _main(argv=None) -> int:
     # every file is attempted: one that cannot be written does not cost the others
     failed = False
 
-    def attempt(write):
+    def attempt(what, path, write):
         nonlocal failed
         try:
             write()
         except (E.WseError, OSError, UsageError, OutputError) as e:
             print(f"wse-emu: error: {e}", file=sys.stderr)
             failed = True
-        except MemoryError as e:
-            print(f"wse-emu: error: out of host memory while writing an output{f' ({e})' if str(e) else ''}",
-                  file=sys.stderr)
+        except MemoryError:      # (numpy's message names its dtype at length: left out)
+            print(f"wse-emu: error: {what}: out of host memory while writing {path}; it was not "
+                  f"written (free memory)", file=sys.stderr)
             failed = True
     if stopped and outputs:
         # the symbols hold the state where the run stopped, not its results: saving them under
@@ -636,19 +658,26 @@ def _main(argv=None) -> int:
               file=sys.stderr)
     elif status == 0:
         for sym, rect, path in outputs:
-            attempt(lambda: _save(path, fab.read(sym, rect=rect), f"--output {sym}"))
+            attempt(f"--output {sym}", path, lambda: _save(path, fab.read(sym, rect=rect), f"--output {sym}"))
     if args.received:
-        attempt(lambda: _save(args.received, fab.received_array(), "--received"))
+        attempt("--received", args.received, lambda: _save(args.received, fab.received_array(), "--received"))
     if args.trace:
         def trace():
             names = _task_names(data)
             counted = []
-            write_file(args.trace, lambda fh: counted.append(write_trace(fab, fh, names)), "--trace")
+            try:
+                write_file(args.trace, lambda fh: counted.append(write_trace(fab, fh, names)), "--trace")
+            except MemoryError:
+                # after the run ran out of memory there is little left: once more, holding
+                # 4,096 events at a time instead of 131,072 (the partial file is gone)
+                counted.clear()
+                write_file(args.trace, lambda fh: counted.append(write_trace(fab, fh, names, chunk=1 << 12)),
+                           "--trace")
             n_open = fab.trace_open_count
             say(f"trace: {counted[0]} events"
                 + (f" ({n_open} unfinished: what was running where the run stopped)" if n_open else "")
                 + f" -> {args.trace}")
-        attempt(trace)
+        attempt("--trace", args.trace, trace)
     if stdout_error is None:
         try:
             if sys.stdout is not None:

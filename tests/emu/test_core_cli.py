@@ -493,8 +493,10 @@ def test_out_of_memory_while_loading_is_one_error_naming_the_pe_and_the_need(tmp
 
 def test_out_of_memory_during_the_run_is_reported_like_a_fault(tmp_path, capsys, monkeypatch):
     """The core stops a run whose state could not grow (OutOfMemoryError; tests/emu/
-    test_core_nomem.py makes it happen for real): wse-emu prints the core's message, exit 1, and
-    writes no --output (the state is incomplete), as after a fault."""
+    test_core_nomem.py makes it happen for real): wse-emu says what could not grow and what to
+    do on the command line (the core's own message ends with the API's remedy, "load the
+    program again"), exit 1, and writes no --output (the state is incomplete), as after a
+    fault."""
     from wse.emu import Fabric, OutOfMemoryError, WseError
     msg = ("out of host memory at cycle 12: growing the trace buffer failed, so the emulated state "
            "is incomplete and the run stopped; free memory (or turn tracing off) and load the program again")
@@ -506,7 +508,9 @@ def test_out_of_memory_during_the_run_is_reported_like_a_fault(tmp_path, capsys,
     (tmp_path / "p.wso").write_bytes(prog())
     assert main(["p.wso", "--launch", "main", "--output", "y=y.npy"]) == 1
     cap = capsys.readouterr()
-    assert f"wse-emu: error: {msg}\n" in cap.err and "Traceback" not in cap.err
+    assert ("wse-emu: error: out of host memory at cycle 12 while recording the trace, so the run stopped "
+            "there; limit the trace with --trace-rect or --trace-cycles, or free memory\n") in cap.err
+    assert "load the program again" not in cap.err and "Traceback" not in cap.err
     assert "--output not written, because the run ran out of host memory: y -> y.npy" in cap.err
     assert not (tmp_path / "y.npy").exists()
     assert issubclass(OutOfMemoryError, MemoryError) and issubclass(OutOfMemoryError, WseError)
@@ -626,3 +630,67 @@ def test_empty_grid_and_name_and_other_scripts_digits_are_refused(tmp_path, caps
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert said in err and err.strip().splitlines()[-1].startswith("wse-emu: error: ")
+
+
+OOM_CHILD = """
+import resource, sys
+from wse.emu import Fabric
+run = Fabric.run
+
+def limited(self, *a, **k):
+    # the address space is limited once the fabric is loaded: 96 MiB more than it uses then
+    vm = int(open("/proc/self/status").read().split("VmSize:")[1].split()[0]) * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (vm + (96 << 20), resource.RLIM_INFINITY))
+    return run(self, *a, **k)
+Fabric.run = limited
+from wse.cli.launch import wse_emu
+sys.exit(wse_emu())
+"""
+
+
+@pytest.mark.skipif(ASAN, reason="AddressSanitizer's shadow memory does not fit an address-space limit")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc and RLIMIT_AS (Linux)")
+@pytest.mark.parametrize("kind", ["trace", "host"])
+def test_a_run_out_of_memory_prints_the_summary_and_writes_what_it_can(tmp_path, kind):
+    """A real out-of-memory during the run (audit #2: the trace buffer, or the wavelets that
+    left the fabric, outgrow an address-space limit): one error in the command line's terms,
+    the summary, exit 1; --trace and --received are written when memory allows (the trace is
+    retried holding fewer events at a time), else said not to be (exit 2)."""
+    import subprocess
+    from wse.asm import assemble_text
+    if kind == "trace":
+        b = ImageBuilder("t")            # a task that activates itself: a trace record per span
+        b.label("main")
+        b.emit("activate", tid=0)
+        b.emit("exit")
+        b.task(0, "main", activated=True)
+        obj = obj_bytes({(0, 0): b.build()}, 1, 1)
+    else:                                # 64 PEs that send out of the west edge without end
+        obj = assemble_text(".fabric 1, 64\n.program p\n    .route 0, ramp -> west\n    .task main, local, start\n"
+                            "main:\n    li r2, 7\nloop:\n    send 0, r2\n    b loop\n.endprogram\n"
+                            ".place p, 0, 0, 1, 64\n")
+    (tmp_path / "p.wso").write_bytes(obj)
+    t, r = tmp_path / "t.json", tmp_path / "r.npy"
+    args = ["--max-cycles", "200000000"] + (["--trace", t] if kind == "trace" else ["--received", r])
+    p = subprocess.run([sys.executable, "-c", OOM_CHILD, tmp_path / "p.wso", *map(str, args)],
+                       capture_output=True, text=True, timeout=600)
+    what = ("while recording the trace, so the run stopped there; limit the trace with --trace-rect or "
+            "--trace-cycles, or free memory" if kind == "trace" else
+            "while keeping the wavelets that left the fabric, so the run stopped there; stop the run "
+            "earlier (--max-cycles or --until), or free memory")
+    first = p.stderr.splitlines()[0]
+    assert first.startswith("wse-emu: error: out of host memory at cycle ") and first.endswith(what), p.stderr
+    assert "load the program again" not in p.stderr and "Traceback" not in p.stderr
+    assert p.stdout.startswith("cycles: ")
+    out = t if kind == "trace" else r
+    if p.returncode == 1:
+        assert out.exists()
+        if kind == "trace":
+            assert json.loads(t.read_text())["traceEvents"] and "trace: " in p.stdout
+        else:
+            assert len(np.load(r)) > 0
+    else:
+        assert p.returncode == 2, p.stderr
+        opt = "--trace" if kind == "trace" else "--received"
+        assert f"wse-emu: error: {opt}: out of host memory while writing {out}; it was not written" in p.stderr
+        assert not out.exists()
