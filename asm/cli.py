@@ -37,6 +37,8 @@ def _parse_define(text: str):
     if not eq:
         return name, 1
     val = val.strip()
+    if not val.isascii():       # int() and float() would take '٣' and '３', the source does not
+        raise click.BadParameter(f"{text!r}: the value must be an integer or a float in ASCII digits")
     try:
         return name, int(val, 0)
     except ValueError:

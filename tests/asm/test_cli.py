@@ -323,3 +323,12 @@ def test_source_snippets_escape_control_characters_and_cut_long_lines(tmp_path):
     assert snippet.startswith("1 | ...") and snippet.endswith("...") and len(snippet) < 180
     caret = r.output.splitlines()[4]
     assert snippet[caret.index("^")] == "\ufffd"       # under the byte that is not UTF-8
+
+
+@pytest.mark.parametrize("value", ["\u0663", "\uff13.\uff15", "1\u0660"])
+def test_defines_take_ascii_digits_only(tmp_path, value):
+    """-D N=٣ was taken as 3 (Python's int() and float() read other scripts' digits), though
+    the source language, and the other tools' integer options, take ASCII digits only."""
+    r = run_as([str(HERE / "ok_empty.s"), "-D", f"N={value}", "-o", str(tmp_path / "x.wso")])
+    assert r.exit_code == 1
+    assert r.output == f"error: -D 'N={value}': the value must be an integer or a float in ASCII digits\n"
