@@ -87,8 +87,8 @@ def main(source, output, include_dirs, defines, arch, werror):
     except AssemblyError as e:
         click.echo(str(e), err=True)
         sys.exit(1)
-    except (KeyboardInterrupt, SystemExit):
-        raise
+    except (KeyboardInterrupt, SystemExit, ImportError):
+        raise   # (ImportError: a module that cannot be loaded, e.g. under ulimit -v: the launcher says so)
     except MemoryError:         # not a bug of wse: the host's limit
         click.echo(f"error: out of host memory while assembling {source}; free memory", err=True)
         sys.exit(1)

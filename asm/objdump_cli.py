@@ -55,8 +55,8 @@ def main(objfile, output):
     except AssemblyError as e:
         click.echo(f"error: {objfile}: " + e.diagnostics[0].message, err=True)
         sys.exit(1)
-    except (KeyboardInterrupt, SystemExit):
-        raise
+    except (KeyboardInterrupt, SystemExit, ImportError):
+        raise   # (ImportError: a module that cannot be loaded, e.g. under ulimit -v: the launcher says so)
     except MemoryError:         # not a bug of wse: the host's limit
         click.echo(f"error: out of host memory while reading {objfile}; free memory", err=True)
         sys.exit(1)

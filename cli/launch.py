@@ -26,8 +26,9 @@ This module imports only what the interpreter has loaded already (os, sys).
 import os
 import sys
 
-# prog: (module, interface, message prefix, status when out of memory, on an internal error or
-# a failed start, when stdout cannot be written)
+# prog: (module, interface, message prefix, status when out of memory (also a module that cannot
+# be loaded under a memory limit), on an internal error (or a module that cannot be loaded
+# without one: a broken installation), when stdout cannot be written)
 TOOLS = {
     "wse-as": ("wse.asm.cli", "click", "error: ", 1, 2, 1),
     "wse-objdump": ("wse.asm.objdump_cli", "click", "error: ", 1, 2, 1),
@@ -94,6 +95,37 @@ def _memory_limit() -> str:
     return f" (the address space is limited to {soft // 1024} KiB: ulimit -v)"
 
 
+# What loading numpy maps at least (its libraries, and OpenBLAS's buffer of a thread): with less
+# address space left under a limit (ulimit -v), OpenBLAS fails inside its initialisation and
+# exits the process itself ("OpenBLAS error: Memory allocation still failed after 10 retries,
+# giving up", exit 1), which no handler can catch. Measured: numpy 2 adds 85 MiB to the 14 MiB
+# Python starts with, and OpenBLAS fails with 52..80 MiB left.
+NUMPY_ROOM = 84 << 20
+
+
+def _room_for_numpy() -> bool:
+    """False when an address-space limit leaves less than NUMPY_ROOM: probed by reserving (not
+    touching) that much."""
+    if "numpy" in sys.modules:
+        return True
+    import mmap
+    try:
+        mmap.mmap(-1, NUMPY_ROOM).close()
+    except (OSError, ValueError, MemoryError):
+        return False
+    return True
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception's message on one line: numpy's ImportError is paragraphs of advice around
+    "Original error was: ..."."""
+    text = str(exc)
+    if "Original error was:" in text:
+        text = text.split("Original error was:", 1)[1]
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
 def _where(exc: BaseException) -> str:
     import traceback
     tb = traceback.extract_tb(exc.__traceback__)
@@ -114,29 +146,32 @@ def run(prog: str, main=None) -> int:
     """Run the tool `prog` (a key of TOOLS); `main`: its main function when the caller has it
     already (python -m), else it is imported here. Returns the exit status."""
     module, kind, prefix, oom, internal, output = TOOLS[prog]
+    limit = ""
     try:
+        # first, while there is room: the resource module is an extension that a tight limit
+        # could keep from loading later, when the message needs it
+        limit = _memory_limit()
         from wse.cli.files import ClosedStdout, GuardedStdout, StdoutError, silence_stdout
         closed = _keep_std_fds()
         sys.stdout = ClosedStdout() if closed or sys.stdout is None else GuardedStdout(sys.stdout)
-        if prog in ("wse-emu", "wse-as", "wse-objdump"):
-            # the emulator needs no BLAS threads, and OpenBLAS starting one per core (each
-            # with its buffers) fails under a memory limit: with a message and a SIGINT
+        if prog == "wse-emu":
+            # the emulator uses no BLAS threads, and OpenBLAS allocating buffers for one per
+            # core fails under a memory limit (and exits the process itself)
             os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         if main is None:
+            if prog in ("wse-emu", "wse-llm") and limit and not _room_for_numpy():
+                raise MemoryError
             import importlib
             main = importlib.import_module(module).main
     except KeyboardInterrupt:
         _say(f"{prog}: interrupted")
         return INTERRUPTED
     except MemoryError:
-        _say(f"{prefix}out of host memory while starting{_memory_limit()}; free memory or raise the limit")
+        _say(f"{prefix}out of host memory while starting{limit}; free memory or raise the limit")
         return oom
     except Exception as e:  # ImportError, SystemError: an extension module that could not load
-        limit = _memory_limit()
-        why = (f"; the likely cause is the memory limit{limit}: raise it" if limit else
-               "; the installation may be broken: reinstall wse")
-        _say(f"{prefix}cannot start: {type(e).__name__}: {e}{why}")
-        return internal
+        _say(f"{prefix}cannot start: {_cannot_load(e, limit)}")
+        return oom if limit else internal
     rc = 0
     try:
         try:
@@ -167,8 +202,17 @@ def run(prog: str, main=None) -> int:
         _say(f"{prog}: interrupted")
         return INTERRUPTED
     except MemoryError as e:
-        _say(f"{prefix}out of host memory{f' ({e})' if str(e) else ''}{_memory_limit()}; free memory")
+        _say(f"{prefix}out of host memory{f' ({e})' if str(e) else ''}{limit}; free memory")
         return oom
+    except ImportError as e:       # a module imported on the way (under a limit: cannot be mapped)
+        _say(f"{prefix}cannot load a module: {_cannot_load(e, limit)}")
+        return oom if limit else internal
     except Exception as e:
         _say(f"{prog}: internal error, please report: {type(e).__name__}: {e} (at {_where(e)})")
         return internal
+
+
+def _cannot_load(e: BaseException, limit: str) -> str:
+    why = (f"; the likely cause is the memory limit{limit}: raise it" if limit else
+           "; the installation may be broken: reinstall wse")
+    return f"{type(e).__name__}: {_one_line(e)}{why}"

@@ -92,9 +92,9 @@ def test_a_module_that_cannot_load_under_a_memory_limit_names_the_limit():
     segment), or CPython gives a SystemError: one line that names the limit."""
     before = ("import resource\nresource.setrlimit(resource.RLIMIT_AS, (8 << 30, resource.RLIM_INFINITY))\n"
               + HOOK.format(name="numpy", action='raise ImportError("libx.so: failed to map segment from shared object")'))
-    r = run("wse-emu", "x", before=before)
-    assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert r.stderr == ("wse-emu: error: cannot start: ImportError: libx.so: failed to map segment from shared "
+    r = run("wse-llm", "x", before=before.replace("numpy", "wse.kernels.llm.cli"))
+    assert r.returncode == 3 and "Traceback" not in r.stderr      # wse-llm's out-of-memory status
+    assert r.stderr == ("wse-llm: error: cannot start: ImportError: libx.so: failed to map segment from shared "
                         "object; the likely cause is the memory limit (the address space is limited to "
                         "8388608 KiB: ulimit -v): raise it\n")
 
@@ -187,3 +187,33 @@ def test_help_states_the_exit_statuses(prog, words):
     text = " ".join(r.stdout.split())
     for w in words:
         assert w in text, (w, text)
+
+
+@pytest.mark.skipif(not LINUX or "libasan" in os.environ.get("LD_PRELOAD", ""),
+                    reason="needs /proc and RLIMIT_AS (and no AddressSanitizer)")
+@pytest.mark.parametrize("room_mib", [8, 30, 60, 75])
+def test_a_real_memory_limit_while_starting_is_one_line(room_mib):
+    """A real address-space limit a little above what Python uses when the tool starts: every
+    way the start can fail (a MemoryError, a library whose segment cannot be mapped, numpy's
+    ImportError of paragraphs, OpenBLAS exiting the process with its own message when it
+    cannot allocate its buffers) is one line and the out-of-memory status."""
+    before = ("import resource\n"
+              "vm = int(open('/proc/self/status').read().split('VmSize:')[1].split()[0]) * 1024\n"
+              f"resource.setrlimit(resource.RLIMIT_AS, (vm + ({room_mib} << 20), resource.RLIM_INFINITY))\n")
+    r = run("wse-emu", ROOT / "nothing.wso", before=before)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.startswith("wse-emu: error: ") and r.stderr.count("\n") == 1, r.stderr
+    assert "OpenBLAS" not in r.stderr and "Traceback" not in r.stderr
+    # (a numpy that loads in less room goes on to the missing file)
+    assert "(the address space is limited to " in r.stderr or "cannot read" in r.stderr
+
+
+def test_a_module_that_cannot_load_later_is_one_line(tmp_path):
+    """A module imported on the way, after the start (wse-objdump imports its disassembler when
+    it needs it): it was "internal error, please report", although under a memory limit (where
+    a library's segment cannot be mapped) it is the limit's doing."""
+    assert run("wse-as", EXAMPLES / "hello.s", "-o", tmp_path / "h.wso").returncode == 0
+    before = HOOK.format(name="wse.asm.objdump", action='raise ImportError("libx.so: failed to map segment")')
+    r = run("wse-objdump", tmp_path / "h.wso", before=before)
+    assert (r.returncode, r.stderr) == (2, "error: cannot load a module: ImportError: libx.so: failed to map "
+                                           "segment; the installation may be broken: reinstall wse\n")
