@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import sys
 import warnings
-import traceback
 
 import click
 
-from wse.cli.files import OutputError, write_file
+from wse.cli.files import OutputError, internal_error, write_file
 
 from . import assemble_file
 from .diag import AssemblyError, AssemblyWarning
@@ -47,12 +46,6 @@ def _parse_define(text: str):
         return name, float.fromhex(val) if val.lower().startswith(("0x", "-0x")) else float(val)
     except ValueError:
         raise click.BadParameter(f"{text!r}: the value must be an integer or a float") from None
-
-
-def internal_error(exc: BaseException) -> str:
-    tb = traceback.extract_tb(exc.__traceback__)
-    where = f"{tb[-1].filename}:{tb[-1].lineno}" if tb else "?"
-    return (f"internal error, please report: {type(exc).__name__}: {exc} (at {where})")
 
 
 @click.command(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})

@@ -5,11 +5,10 @@ import sys
 
 import click
 
-from wse.cli.files import OutputError, read_object, write_file, write_stdout
+from wse.cli.files import OutputError, internal_error, read_object, write_file, write_stdout
 from wse.isa import objfile as of
 
 from . import disassemble
-from .cli import internal_error
 from .diag import AssemblyError
 
 EPILOG = """\b

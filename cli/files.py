@@ -10,6 +10,7 @@
 - printable: a text from a file (a name in a corrupt object, a source line) with its control
   characters escaped, so that a message cannot drive the terminal.
 - int_arg: an argparse type for integers in ASCII digits.
+- internal_error: the one line that reports a bug.
 """
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ class GuardedStdout:
 
     def write(self, s):
         try:
-            if self._raw and s:
+            if self._raw and isinstance(s, str) and s:
                 self._stream.flush()
                 write_all(self._stream.buffer, s.encode(self._stream.encoding or "utf-8",
                                                         self._stream.errors or "strict"))
@@ -256,6 +257,15 @@ def printable(text: str) -> str:
         else:
             out.append(repr(ch)[1:-1])
     return "".join(out)
+
+
+def internal_error(exc: BaseException) -> str:
+    """The one line that reports a bug (an exception no handler expected), with where it was
+    raised."""
+    import traceback
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = f"{tb[-1].filename}:{tb[-1].lineno}" if tb else "?"
+    return f"internal error, please report: {type(exc).__name__}: {exc} (at {where})"
 
 
 def int_arg(text: str) -> int:

@@ -126,12 +126,6 @@ def _one_line(exc: BaseException) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-def _where(exc: BaseException) -> str:
-    import traceback
-    tb = traceback.extract_tb(exc.__traceback__)
-    return f"{tb[-1].filename}:{tb[-1].lineno}" if tb else "?"
-
-
 def _status(code) -> int:
     """sys.exit's argument as an exit status (None: 0; a message: printed, 1)."""
     if code is None:
@@ -208,7 +202,8 @@ def run(prog: str, main=None) -> int:
         _say(f"{prefix}cannot load a module: {_cannot_load(e, limit)}")
         return oom if limit else internal
     except Exception as e:
-        _say(f"{prog}: internal error, please report: {type(e).__name__}: {e} (at {_where(e)})")
+        from wse.cli.files import internal_error
+        _say(f"{prog}: {internal_error(e)}")
         return internal
 
 
