@@ -85,6 +85,9 @@ FAULT_KINDS = ("none", "mem_range", "misaligned", "write_code", "dsd_length", "d
 SYM_DTYPES = {1: np.float16, 2: np.float32, 3: np.uint16, 4: np.uint32}
 SYM_TASK = 5          # the object format's symbol type of a task (wse_isa.h WSE_SYM_TASK)
 NEVER = (1 << 64) - 1
+# the host time of one slice of a run (Ctrl-C is seen between slices): a slice ends at the
+# first cycle boundary after it, so Ctrl-C acts within this plus one visited cycle
+_SLICE_NS = 20_000_000
 
 
 # wse_trace_event as a numpy record (the core's layout, padding included)
@@ -574,12 +577,19 @@ class Fabric:
         return int(lib.wse_cycle(self._f))
 
     def _run_sliced(self, stop_at: int, mc: int) -> int:
-        """wse_run in slices of about 20 ms, so that Ctrl-C (KeyboardInterrupt, raised between
-        slices) stops a run that would not end: the fabric is left at that cycle boundary, and
-        run() goes on with the same run."""
+        """wse_run in slices of about 20 ms of host time (wse_run_timed), so that Ctrl-C
+        (KeyboardInterrupt, raised between slices) stops a run that would not end: the fabric
+        is left at that cycle boundary, and run() goes on with the same run."""
         f = self._f
-        slice_ = 1024
+        timed = getattr(lib, "wse_run_timed", None)
         try:
+            if timed is not None:
+                while (st := timed(f, stop_at, mc, _SLICE_NS)) == lib.WSE_YIELD:
+                    pass
+                return st
+            # a core from before wse_run_timed (load_core of an older build, for wse-bench
+            # --against): slices of visited cycles, sized to take about 20 ms each
+            slice_ = 1024
             while True:
                 t0 = time.perf_counter()
                 st = lib.wse_run_slice(f, stop_at, mc, slice_)
