@@ -2759,7 +2759,6 @@ static void start_run(wse_fabric_t *f, pe_t *p, uint64_t t) {
 static void ce_event(wse_fabric_t *f, pe_t *p, uint64_t t) {
     if (p->visit_t == t) return;
     p->visit_t = t;
-    f->work++;
     if (p->ut_mask)
         for (int u = 0; u < NUT; u++) {
             if (p->ut_mask >> u & 1) ut_step(f, p, u, t);
@@ -2828,6 +2827,7 @@ static void ce_event(wse_fabric_t *f, pe_t *p, uint64_t t) {
 static void phase2(wse_fabric_t *f, uint64_t t) {
     uint32_t k = (uint32_t)(t & (CAL - 1));
     while (f->heap.n && (f->heap.v[0] >> 24) == t) { cal_add(f, k, (uint32_t)(heap_pop(&f->heap) & 0xffffffu)); f->cal_t[k] = t; }
+    f->work += f->cal_n[k];
     /* the bucket's PEs in ascending index order, straight from the bitmap, each word emptied
        before its PEs are visited. A visit schedules only its own PE, for a later cycle; one
        scheduled for t (in a word already emptied) would be visited in a further round. */
