@@ -69,7 +69,7 @@ enum wse_status {
     WSE_NOMEM = 6,       /* out of memory */
     WSE_NOT_FOUND = 7,   /* no such symbol / task / PE */
     WSE_PAUSED = 8,      /* wse_run stopped at its stop_at boundary */
-    WSE_YIELD = 9        /* wse_run_slice used up its slice at a cycle boundary; call again */
+    WSE_YIELD = 9        /* wse_run_slice / wse_run_timed used up its slice at a cycle boundary; call again */
 };
 
 enum wse_fault_kind {
@@ -338,6 +338,14 @@ int wse_run(wse_fabric *f, unsigned long long stop_at, unsigned long long max_cy
    when a run is abandoned there. */
 int wse_run_slice(wse_fabric *f, unsigned long long stop_at, unsigned long long max_cycles,
                   unsigned long long slice);
+/* The same in slices of host time: returns WSE_YIELD at the first cycle boundary after about
+   `ns` nanoseconds (0: no limit) and at least one visited cycle. The time is looked at only
+   between cycles, so a slice can be longer by the rest of one visited cycle (on a fabric whose
+   every CE runs 4096 local instructions in the same cycle: ~0.1 s for 64x64 PEs); the slices
+   of one run give exactly the run that wse_run would, wherever they end. What Fabric.run uses
+   so that Ctrl-C stops a run within a fraction of a second. */
+int wse_run_timed(wse_fabric *f, unsigned long long stop_at, unsigned long long max_cycles,
+                  unsigned long long ns);
 unsigned long long wse_cycle(const wse_fabric *f);
 /* 1 when the fabric is idle now (timing.md "Ending a run" and its Clarifications), else 0. */
 int wse_is_idle(const wse_fabric *f);

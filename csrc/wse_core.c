@@ -21,6 +21,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -2329,6 +2330,7 @@ static inline uint32_t mem_op_now(wse_fabric_t *f, pe_t *p, const dinsn_t *di, c
                                   const dsr_t *d, const dsr_t *a, const dsr_t *b, uint32_t rs, uint64_t n, int unit,
                                   uint64_t t, uint64_t *start_out) {
     p->st_elems += n;
+    f->work += n >> 3;
     tensor_mem_all(p, di->op, in, d, a, b, rs, n, unit);
     uint32_t cyc = tensor_cycles(f, in, n, unit);
     if (unit && n > 1) {
@@ -2365,6 +2367,7 @@ static int64_t tensor_issue(wse_fabric_t *f, pe_t *p, const dinsn_t *di, uint32_
             && span_ok(f, p, b->base, (int64_t)b->base + (int64_t)n - 1, b->base, 1, 0)
             && fmachs_ok(d->base, a->base, b->base, n)) {
             p->st_elems += n;
+            f->work += n >> 3;
             fmachs_run((float *)(void *)(p->mem + d->base), (const float *)(const void *)(p->mem + a->base),
                        p->mem + b->base, n, bf(p->regs[di->rs]));
             uint32_t cyc = tensor_cycles(f, in, n, 1);
@@ -2750,6 +2753,7 @@ static void start_run(wse_fabric_t *f, pe_t *p, uint64_t t) {
     commit_run(p);
     p->run_t0 = t;
     ce_run(f, p, t, 0);
+    f->work += p->run_n;
 }
 
 static void ce_event(wse_fabric_t *f, pe_t *p, uint64_t t) {
@@ -2810,6 +2814,7 @@ static void ce_event(wse_fabric_t *f, pe_t *p, uint64_t t) {
         p->run_n = 1;
         p->pc++;
         ce_run(f, p, t, 1);
+        f->work += p->run_n;
         return;
     }
     case M_FABOP:
@@ -2822,6 +2827,7 @@ static void ce_event(wse_fabric_t *f, pe_t *p, uint64_t t) {
 static void phase2(wse_fabric_t *f, uint64_t t) {
     uint32_t k = (uint32_t)(t & (CAL - 1));
     while (f->heap.n && (f->heap.v[0] >> 24) == t) { cal_add(f, k, (uint32_t)(heap_pop(&f->heap) & 0xffffffu)); f->cal_t[k] = t; }
+    f->work += f->cal_n[k];
     /* the bucket's PEs in ascending index order, straight from the bitmap, each word emptied
        before its PEs are visited. A visit schedules only its own PE, for a later cycle; one
        scheduled for t (in a word already emptied) would be visited in a further round. */
@@ -3441,16 +3447,39 @@ static int watchdog(wse_fabric_t *f, uint64_t max_cycles) {
 /* Run (docs/timing.md, Clarifications "Run end"): returns WSE_OK at the first boundary at which
    the fabric is idle (or at stop_at when it is idle before), WSE_PAUSED at stop_at, WSE_HANG,
    WSE_FAULT or WSE_WATCHDOG. */
-static int run_loop(wse_fabric_t *f, uint64_t stop_at, uint64_t max_cycles, uint64_t slice);
+static int run_loop(wse_fabric_t *f, uint64_t stop_at, uint64_t max_cycles, uint64_t slice, uint64_t ns);
 
 int wse_run_slice(wse_fabric *f, unsigned long long stop_at, unsigned long long max_cycles,
                   unsigned long long slice) {
     if (!f) return WSE_BAD_ARG;
-    if (!f->loaded || f->faulted) return run_loop(f, stop_at, max_cycles, 0);
-    int rc = run_loop(f, stop_at, max_cycles, slice);
+    if (!f->loaded || f->faulted) return run_loop(f, stop_at, max_cycles, 0, 0);
+    int rc = run_loop(f, stop_at, max_cycles, slice, 0);
     if (rc != WSE_YIELD) flush_parked(f);
     return rc;
 }
+
+int wse_run_timed(wse_fabric *f, unsigned long long stop_at, unsigned long long max_cycles,
+                  unsigned long long ns) {
+    if (!f) return WSE_BAD_ARG;
+    if (!f->loaded || f->faulted) return run_loop(f, stop_at, max_cycles, 0, 0);
+    int rc = run_loop(f, stop_at, max_cycles, 0, ns);
+    if (rc != WSE_YIELD) flush_parked(f);
+    return rc;
+}
+
+/* a monotonic clock in nanoseconds (wse_run_timed's slices) */
+static uint64_t now_ns(void) {
+    struct timespec ts;
+#if defined(CLOCK_MONOTONIC)
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) == 0) return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+#endif
+    if (timespec_get(&ts, TIME_UTC) == TIME_UTC) return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return 0;
+}
+
+/* wse_run_timed reads the clock at the first cycle boundary after this much work (f->work)
+   since it last did: about 10-200 us of host time, so the reads cost nothing measurable */
+#define WORK_PER_CLOCK_READ 4096
 
 int wse_run(wse_fabric *f, unsigned long long stop_at, unsigned long long max_cycles) {
     return wse_run_slice(f, stop_at, max_cycles, 0);
@@ -3465,7 +3494,7 @@ static int run_nomem(wse_fabric_t *f) {
     return WSE_NOMEM;
 }
 
-static int run_loop(wse_fabric_t *f, uint64_t stop_at, uint64_t max_cycles, uint64_t slice) {
+static int run_loop(wse_fabric_t *f, uint64_t stop_at, uint64_t max_cycles, uint64_t slice, uint64_t ns) {
     if (!f->loaded) { wse__set_msg(f, "no program is loaded"); return WSE_BAD_ARG; }
     if (max_cycles && max_cycles < f->t) {
         /* absolute: the watchdog cannot fire before now (the cycle was wound back to it) */
@@ -3487,6 +3516,15 @@ static int run_loop(wse_fabric_t *f, uint64_t stop_at, uint64_t max_cycles, uint
     int was_resuming = f->resuming;
     if (!was_resuming) f->last_active = start_t;
     f->resuming = 0;
+    /* a timed slice: the clock is read at a cycle boundary once WORK_PER_CLOCK_READ work has
+       been done since the last read, and the slice ends at the first read at or after the
+       deadline (so it overshoots by at most that work and the rest of one visited cycle) */
+    uint64_t deadline = 0, read_at = NEVER;
+    if (ns) {
+        uint64_t t0 = now_ns();
+        deadline = t0 + ns < t0 ? NEVER : t0 + ns;
+        read_at = f->work + WORK_PER_CLOCK_READ;
+    }
     int blocked_only;
     for (uint64_t visits = 0;; visits++) {
         uint64_t t = f->t;
@@ -3495,10 +3533,15 @@ static int run_loop(wse_fabric_t *f, uint64_t stop_at, uint64_t max_cycles, uint
             return WSE_PAUSED;
         }
         if (slice && visits >= slice) { f->resuming = 1; return WSE_YIELD; }
+        if (f->work >= read_at) {
+            if (now_ns() >= deadline) { f->resuming = 1; return WSE_YIELD; }
+            read_at = f->work + WORK_PER_CLOCK_READ;
+        }
         if (max_cycles && t >= max_cycles) {
             if (fabric_idle(f, &blocked_only)) { f->t = f->last_active; return WSE_OK; }
             return watchdog(f, max_cycles);
         }
+        f->work += 1 + f->ract_n + f->rnew_n;
         f->happened = 0;
         f->next_router_t = NEVER;
         f->stall_n = 0;

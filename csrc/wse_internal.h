@@ -225,6 +225,11 @@ typedef struct wse_fabric {
     uint64_t t;
     uint64_t last_active;       /* 1 + last cycle in which something happened */
     int resuming;               /* the last run returned WSE_YIELD: the next goes on with it */
+    /* host work done by runs (never reset): +1 per visited cycle, router in the active list
+       and CE event scheduled for the cycle (counted per cycle, not in the CE's visit), + each
+       run's instructions, + a memory-only tensor op's elements / 8. It only tells
+       wse_run_timed when to look at the clock; the emulation never reads it. */
+    uint64_t work;
     int happened;
     int faulted;
     /* an allocation that a run needed failed (what it was for; NULL: none) and the cycle: the

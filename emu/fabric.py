@@ -35,26 +35,164 @@ if lib.wse_api_version() != API_VERSION or lib.WSE_API_VERSION != API_VERSION:
                              f"package needs {API_VERSION}; rebuild it (`pip install -e .`)")
 
 _copies = itertools.count()
+# the memory files load_core loaded cores from, kept open: the dynamic loader takes a path it
+# has loaded before ("/proc/self/fd/N") for the same library, so N must never be reused
+_core_fds: list[int] = []
+
+_ELF_MACHINES = {3: "x86 (32-bit)", 8: "MIPS", 20: "PowerPC", 21: "PowerPC64", 22: "S/390",
+                 40: "ARM", 62: "x86-64", 183: "AArch64", 243: "RISC-V", 258: "LoongArch"}
+_CORE_MAX_BYTES = 1 << 30       # a core is a few MB; a larger file is not one (and not read whole)
+
+
+def _elf_header(data: bytes):
+    """(class, byte order, type, machine, phoff, shoff, phentsize, phnum, shentsize, shnum,
+    header size, struct prefix) of an ELF file's header, or None when data does not start with
+    a whole one."""
+    import struct
+    if len(data) < 16 or data[:4] != b"\x7fELF" or data[4] not in (1, 2) or data[5] not in (1, 2):
+        return None
+    cls, e = data[4], "<" if data[5] == 1 else ">"
+    fmt = e + ("HHIQQQIHHHHHH" if cls == 2 else "HHIIIIIHHHHHH")
+    if len(data) < 16 + struct.calcsize(fmt):
+        return None
+    (typ, machine, _ver, _entry, phoff, shoff, _flags, ehsize, phentsize, phnum, shentsize, shnum,
+     _shstrndx) = struct.unpack_from(fmt, data, 16)
+    return cls, data[5], typ, machine, phoff, shoff, phentsize, phnum, shentsize, shnum, ehsize, e
+
+
+def _shared_object_problem(data: bytes, ref: bytes | None) -> str | None:
+    """What keeps data (the bytes of a file) from being a complete ELF shared object that this
+    process can load, as the end of a sentence "<file> ...", or None. ref: the start of the
+    installed core's file (its class, byte order and machine are this process's). A file cut
+    short passes dlopen's own checks and then faults (SIGBUS) when a segment past its end is
+    touched, so every segment and the section headers must be inside the file."""
+    import struct
+    n = len(data)
+    if data[:4] != b"\x7fELF":
+        if 0 < n < 4 and b"\x7fELF".startswith(data):
+            return f"is not a complete shared object: the file has {n} bytes (cut short?)"
+        return "is not a shared object (no ELF header)"
+    h = _elf_header(data)
+    if h is None:
+        if n < 16 or (data[4] in (1, 2) and data[5] in (1, 2)):
+            return (f"is not a complete shared object: the file has {n} bytes and ends inside its "
+                    f"ELF header (cut short?)")
+        return (f"is not a shared object this process can load (its ELF class {data[4]} or byte "
+                f"order {data[5]} is not 1 or 2)")
+    cls, order, typ, machine, phoff, shoff, phentsize, phnum, shentsize, shnum, _ehsize, e = h
+    want = _elf_header(ref) if ref else None
+    if want is not None:
+        bits = {1: "32", 2: "64"}
+        if cls != want[0]:
+            return f"is a {bits[cls]}-bit shared object; this Python is {bits[want[0]]}-bit"
+        if order != want[1]:
+            return "is a shared object of the other byte order than this machine's"
+        if machine != want[3]:
+            name = lambda m: _ELF_MACHINES.get(m, f"ELF machine {m}")  # noqa: E731
+            return f"is a shared object for {name(machine)}, not for this machine ({name(want[3])})"
+    if typ != 3:                                    # ET_DYN
+        return f"is an ELF file but not a shared object (ELF type {typ})"
+    ph_fmt = e + ("IIQQQQQQ" if cls == 2 else "IIIIIIII")
+    if phnum == 0 or phentsize < struct.calcsize(ph_fmt):
+        return "is not a shared object that can be loaded (it has no program headers)"
+    end = phoff + phnum * phentsize
+    if end > n:
+        return (f"is not a complete shared object: its program headers end at byte {end}, the file "
+                f"has {n} bytes (cut short?)")
+    for i in range(phnum):
+        f = struct.unpack_from(ph_fmt, data, phoff + i * phentsize)
+        off, size = (f[2], f[5]) if cls == 2 else (f[1], f[4])
+        if size and off + size > n:
+            return (f"is not a complete shared object: its segment {i} ends at byte {off + size}, "
+                    f"the file has {n} bytes (cut short?)")
+    if shoff and shnum:
+        end = shoff + shnum * shentsize
+        if end > n:
+            return (f"is not a complete shared object: its section headers end at byte {end}, the "
+                    f"file has {n} bytes (cut short?)")
+    return None
+
+
+def _load_extension(name: str, data: bytes, path: str):
+    """Import the extension module `name` from a private copy of data (the bytes of the file at
+    path): a file truncated or rewritten while it is loaded would fault the process (its pages
+    are mapped, not read). Linux: an anonymous memory file, sealed; elsewhere a temporary file,
+    removed once loaded (the mapping keeps it)."""
+    import importlib.machinery
+    import importlib.util
+    import os
+    import tempfile
+
+    def load(file):
+        loader = importlib.machinery.ExtensionFileLoader(name, file)
+        spec = importlib.util.spec_from_file_location(name, file, loader=loader)
+        mod = importlib.util.module_from_spec(spec)
+        loader.exec_module(mod)
+        return mod
+
+    if hasattr(os, "memfd_create") and os.path.isdir("/proc/self/fd"):
+        try:
+            fd = os.memfd_create(f"wse-core-{name}", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+        except OSError:
+            fd = -1
+        if fd >= 0:
+            _core_fds.append(fd)       # (never closed, even when the load fails: see there)
+            with os.fdopen(os.dup(fd), "wb") as out:
+                out.write(data)
+            import fcntl
+            if hasattr(fcntl, "F_ADD_SEALS"):
+                fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW
+                            | fcntl.F_SEAL_WRITE | fcntl.F_SEAL_SEAL)
+            try:
+                return load(f"/proc/self/fd/{fd}")
+            except ImportError as e:
+                if "failed to map segment" not in str(e):     # (a system that maps no memfd: below)
+                    raise
+    d = tempfile.mkdtemp(prefix="wse-core-")
+    copy = os.path.join(d, os.path.basename(path) or "_core.so")
+    try:
+        with open(copy, "wb") as out:
+            out.write(data)
+        return load(copy)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(copy)
+        with contextlib.suppress(OSError):
+            os.rmdir(d)
 
 
 def load_core(path):
     """Load another build of the C core (a ``_core*.so`` built by ``setup.py build_ext``) beside
     the installed one, to compare two builds in one process (``wse-bench --against``). Returns
-    the module (``.ffi``, ``.lib``) for ``use_core``. Its API version must be this package's."""
-    import importlib.machinery
-    import importlib.util
+    the module (``.ffi``, ``.lib``) for ``use_core``. Its API version must be this package's.
+    The file is checked first (an ELF shared object for this machine, with every segment
+    inside it: a build cut short would make the process fault), then loaded from a private copy
+    (so that rebuilding or cutting the file later cannot fault this process)."""
+    import sys
     from pathlib import Path
 
     p = Path(path)
     if not p.is_file():
         raise E.CoreVersionError(f"no core to load at {path}: give the path of a built _core*.so "
                                  f"(python setup.py build_ext --inplace writes emu/_core.abi3.so)")
+    try:
+        with open(p, "rb") as fh:
+            data = fh.read(_CORE_MAX_BYTES + 1)
+    except OSError as e:
+        raise E.CoreVersionError(f"cannot read {path}: {e.strerror or e}") from None
+    if len(data) > _CORE_MAX_BYTES:
+        raise E.CoreVersionError(f"{path} is not a wse core: it is over {_CORE_MAX_BYTES >> 20} MiB")
+    ref = None
+    with contextlib.suppress(OSError, KeyError, AttributeError, TypeError):
+        with open(sys.modules[__package__ + "._core"].__file__, "rb") as fh:
+            ref = fh.read(64)
+    if ref is None or ref[:4] == b"\x7fELF":       # (not ELF: another platform, not checked)
+        problem = _shared_object_problem(data, ref)
+        if problem:
+            raise E.CoreVersionError(f"{path} {problem}")
     name = f"wse_core_copy{next(_copies)}._core"    # (the init symbol is PyInit__core)
     try:
-        loader = importlib.machinery.ExtensionFileLoader(name, str(p))
-        spec = importlib.util.spec_from_file_location(name, str(p), loader=loader)
-        mod = importlib.util.module_from_spec(spec)
-        loader.exec_module(mod)
+        mod = _load_extension(name, data, str(p))
         version = mod.lib.wse_api_version()
     except (ImportError, OSError, AttributeError) as e:
         raise E.CoreVersionError(f"{path} is not a wse core: {e}") from e
@@ -85,6 +223,9 @@ FAULT_KINDS = ("none", "mem_range", "misaligned", "write_code", "dsd_length", "d
 SYM_DTYPES = {1: np.float16, 2: np.float32, 3: np.uint16, 4: np.uint32}
 SYM_TASK = 5          # the object format's symbol type of a task (wse_isa.h WSE_SYM_TASK)
 NEVER = (1 << 64) - 1
+# the host time of one slice of a run (Ctrl-C is seen between slices): a slice ends at the
+# first cycle boundary after it, so Ctrl-C acts within this plus one visited cycle
+_SLICE_NS = 20_000_000
 
 
 # wse_trace_event as a numpy record (the core's layout, padding included)
@@ -574,12 +715,19 @@ class Fabric:
         return int(lib.wse_cycle(self._f))
 
     def _run_sliced(self, stop_at: int, mc: int) -> int:
-        """wse_run in slices of about 20 ms, so that Ctrl-C (KeyboardInterrupt, raised between
-        slices) stops a run that would not end: the fabric is left at that cycle boundary, and
-        run() goes on with the same run."""
+        """wse_run in slices of about 20 ms of host time (wse_run_timed), so that Ctrl-C
+        (KeyboardInterrupt, raised between slices) stops a run that would not end: the fabric
+        is left at that cycle boundary, and run() goes on with the same run."""
         f = self._f
-        slice_ = 1024
+        timed = getattr(lib, "wse_run_timed", None)
         try:
+            if timed is not None:
+                while (st := timed(f, stop_at, mc, _SLICE_NS)) == lib.WSE_YIELD:
+                    pass
+                return st
+            # a core from before wse_run_timed (load_core of an older build, for wse-bench
+            # --against): slices of visited cycles, sized to take about 20 ms each
+            slice_ = 1024
             while True:
                 t0 = time.perf_counter()
                 st = lib.wse_run_slice(f, stop_at, mc, slice_)

@@ -201,6 +201,7 @@ NULL_HANDLE = {
     "wse_received_read": lambda o: lib.wse_received_read(ffi.NULL, 0, 0, o.recv),
     "wse_run": lambda o: lib.wse_run(ffi.NULL, U64, 0),
     "wse_run_slice": lambda o: lib.wse_run_slice(ffi.NULL, U64, 0, 1),
+    "wse_run_timed": lambda o: lib.wse_run_timed(ffi.NULL, U64, 0, 1),
     "wse_fault_get": lambda o: lib.wse_fault_get(ffi.NULL, o.fault),
     "wse_waits": lambda o: lib.wse_waits(ffi.NULL, o.info, ffi.NULL, 0, ffi.NULL, 0, ffi.NULL, 0),
     "wse_stats_get": lambda o: lib.wse_stats_get(ffi.NULL, o.stats),

@@ -73,7 +73,7 @@ def test_load_core_refuses_what_is_not_a_core(tmp_path):
         FB.load_core(tmp_path / "missing.so")
     bad = tmp_path / "_core.so"
     bad.write_bytes(b"not an ELF file")
-    with pytest.raises(CoreVersionError, match="is not a wse core"):
+    with pytest.raises(CoreVersionError, match=r"is not a shared object \(no ELF header\)"):
         FB.load_core(bad)
 
 
