@@ -122,7 +122,7 @@ def main(as_json: bool, only: tuple[str, ...], repeats: int, against: str | None
             raise click.UsageError("--against is for the ab section: add --only ab (or leave --only out)")
         from wse.emu.fabric import load_core
         try:
-            load_core(against)     # checked before the minutes of the other sections
+            other_core = load_core(against)     # checked before the minutes of the other sections
         except Exception as e:
             raise click.UsageError(f"--against: {e}") from None
     want = list(only or (SECTIONS if against else SECTIONS[:-1]))
@@ -149,7 +149,7 @@ def main(as_json: bool, only: tuple[str, ...], repeats: int, against: str | None
                 out.update(bench_decode(repeats))
             elif section == "ab":
                 from wse.kernels.llm.fabric_bench import compare_cores
-                out.update(compare_cores(against, rounds=repeats))
+                out.update(compare_cores(against, rounds=repeats, core=other_core))
         except MemoryError as e:
             failed = f"{section}: out of host memory{f' ({e})' if str(e) else ''}"
             break

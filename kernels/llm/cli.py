@@ -159,10 +159,10 @@ SUBCOMMANDS = ("info", "generate", "compare-hf")
 def _parse_grid(text: str):
     if text == "auto":
         return None
-    try:
-        w, h = (int(v) if v.isascii() and v.isdigit() else int("?") for v in text.lower().split("x"))
-    except ValueError:
-        raise LLMError(f"--grid must be auto or WxH (e.g. 64x48), got {text!r}") from None
+    parts = text.lower().split("x")
+    if len(parts) != 2 or not all(v.isascii() and v.isdigit() for v in parts):
+        raise LLMError(f"--grid must be auto or WxH (e.g. 64x48), got {text!r}")
+    w, h = int(parts[0]), int(parts[1])
     if w <= 0 or h <= 0:
         raise LLMError(f"--grid must be positive, got {text!r}")
     return (w, h)

@@ -134,7 +134,7 @@ def _full_chain(dec, ref, ids: list, keys: tuple) -> dict:
 
 
 def compare_cores(other, model: str = "smollm2-135m", prompt: str = "The capital of France is",
-                  n_new: int = 8, arch: str = "wse3", rounds: int = 3) -> dict:
+                  n_new: int = 8, arch: str = "wse3", rounds: int = 3, core=None) -> dict:
     """This core against another build of it (``other``: the path of a ``_core*.so``), in one
     process. Each round builds one decoder per core (this one first in even rounds, the other
     first in odd ones: the first may get a different memory placement) and runs the prompt +
@@ -147,7 +147,8 @@ def compare_cores(other, model: str = "smollm2-135m", prompt: str = "The capital
     against a copy of itself gives 0.98-1.02 per round on the shared 2-core machine).
     ab_stats_identical says whether the two fabrics' statistics (cycles, hops, instructions,
     stalls...) were equal after every round; the tokens of both must equal the numpy
-    reference's, else this raises.
+    reference's, else this raises. ``core``: ``other`` already loaded by ``load_core`` (wse-bench
+    loads it before its other sections, to refuse a bad file early).
     """
     import gc
 
@@ -157,7 +158,7 @@ def compare_cores(other, model: str = "smollm2-135m", prompt: str = "The capital
     from .reference import ReferenceModel
     from .tokenizer import load_model
 
-    core = load_core(other)
+    core = core if core is not None else load_core(other)
     w, tok = load_model(model)
     ids = tok.encode(prompt)
     want = ReferenceModel(w).generate(ids, n_new)
