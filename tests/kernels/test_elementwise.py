@@ -18,7 +18,7 @@ from hypothesis import example, given, settings, strategies as st
 
 from wse.kernels.elementwise import run as E
 from wse.kernels.llm.reference import apply_rope
-from wse.kernels.lib.model import rope_pieces
+from wse.kernels.lib.model import rope_pieces, rope_sincos
 from wse.kernels.rope.run import frequencies, max_position, rope
 
 F32 = np.float32
@@ -97,6 +97,29 @@ def test_rope(w, h, head_dim, heads_per_pe, pos, seed):
     pair_mag = np.repeat(np.abs(x[0::2]) + np.abs(x[1::2]), 2).astype(np.float64)
     tol = pair_mag * (1.7e-7 + 3e-8 + 6 * U)
     assert np.all(np.abs(got.astype(np.float64) - ref) <= tol)
+
+
+@settings(max_examples=10)
+@given(st.integers(1, 3), st.integers(1, 3), st.sampled_from([2, 8, 64]),
+       st.integers(0, 2 ** 17 - 1), st.sampled_from([10000.0, 500000.0]), st.integers(0, 2 ** 32 - 1))
+@example(2, 2, 64, 131071, 10000.0, 1)
+@example(1, 1, 8, 40000, 500000.0, 2)
+def test_rope_matches_model_bit_for_bit(w, h, head_dim, pos, theta, seed):
+    """rope.s against its bit-exact model (wse.kernels.lib.model.rope_sincos: the same fp32
+    operations in the same order), then the rotation as rope.s does it: x0*c - x1*s and
+    x0*s + x1*c, each product rounded, then the sum. Bit for bit: test_rope's tolerance
+    (which must allow for the reference's own roundings) leaves room for a wrong constant
+    in rope.s, e.g. pi/2 one ulp off."""
+    n = head_dim * -(-2 * w * h // head_dim)        # at least one pair per PE
+    x = vec(seed, n)
+    got = rope(x, pos, head_dim, theta, grid=(w, h)).out
+    freq = np.tile(frequencies(head_dim, theta), n // head_dim)
+    s, c = rope_sincos(pos, rope_pieces(freq))
+    x0, x1 = x[0::2], x[1::2]
+    want = np.empty(n, F32)
+    want[0::2] = x0 * c - x1 * s
+    want[1::2] = x0 * s + x1 * c
+    assert np.array_equal(bits(got), bits(want))
 
 
 @pytest.mark.parametrize("theta", [0.01, 0.001])
