@@ -108,10 +108,6 @@ MUTANTS = [
              "    mulf r7, r6, r4\n    subf r2, r2, r7                   ; r\n", ""),
             ("kernels/lib/model.py", "    r = r - qf * PIO2_3\n", "")],
            [T_MATH]),
-    Mutant("sincos-quadrant-sign",
-           "quadrant 1 returns cos = +sin r instead of -sin r (kernel only)",
-           [("kernels/lib/sincos.inc", "    mov  r2, r6\n    negf r3, r5\n", "    mov  r2, r6\n    mov  r3, r5\n")],
-           [T_MATH]),
     # ---- the scalar all-reduce (RMSNorm, softmax, argmax) ---------------------------------
     Mutant("ar1-skip-east-edge",
            "the row reduce ignores the last column: the PE before it does not receive its "
@@ -145,12 +141,6 @@ MUTANTS = [
            "RMSNorm without its epsilon",
            [("kernels/norm/rmsnorm.s", "    ld32 r3, [consts + 2]             ; EPS\n    addf r2, r2, r3\n",
              "")],
-           sel(T_NS, "rmsnorm")),
-    Mutant("rmsnorm-eps-over-n",
-           "epsilon added before the division by N: mean(x^2) + eps/N",
-           [("kernels/norm/rmsnorm.s",
-             "    ld32 r3, [consts + 0]             ; fp32(1/N)\n    mulf r2, r2, r3\n    ld32 r3, [consts + 2]             ; EPS\n    addf r2, r2, r3\n",
-             "    ld32 r3, [consts + 2]             ; EPS\n    addf r2, r2, r3\n    ld32 r3, [consts + 0]             ; fp32(1/N)\n    mulf r2, r2, r3\n")],
            sel(T_NS, "rmsnorm")),
     Mutant("rmsnorm-dsd-short",
            "the DSDs of x, g and y one element short (off by one): each PE's last y is never "
