@@ -13,9 +13,10 @@ with the tests of this checkout (CI=true: the derandomized hypothesis profile). 
 runs the same checks on an unmutated copy, which must pass.
 
 Outcomes: killed (a check failed), survived (every check passed), equivalent (survived, and
-the entry explains why it cannot change behaviour), invalid (the mutant is not a valid
-program: the assembler or Python refused it, so its kill says nothing about the tests). The
-exit status is 1 if any mutant survived, or if an `equivalent` one was killed (the claim is
+the entry explains why it cannot change behaviour), invalid (the mutated source is malformed:
+Python does not compile or import it, or the assembler does not parse it, so its kill says
+nothing about the tests; an SRAM refusal or a kernel's own .error is a kill). A check that
+runs past TIMEOUT counts as a kill (a hang the emulator did not report). The exit status is 1 if any mutant survived, or if an `equivalent` one was killed (the claim is
 wrong), else 0.
 """
 from __future__ import annotations
@@ -28,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,7 +56,6 @@ class Mutant:
     checks: list                # pytest arguments (one run, -x; a -k applies to every path)
                                 # and/or TABLE
     equivalent: str = ""        # why it cannot change behaviour (expected to survive)
-    killed_by: list = field(default_factory=list)
 
 
 def sel(path: str, k: str) -> list:
@@ -313,7 +313,7 @@ def copy_packages(out: Path) -> None:
     for pkg in PACKAGES:
         if (ROOT / pkg).is_dir():
             shutil.copytree(ROOT / pkg, out / "wse" / pkg,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "generated_*"))
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
 def apply(out: Path, m: Mutant) -> None:
