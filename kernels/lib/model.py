@@ -180,12 +180,13 @@ def rope_pieces(freq: np.ndarray, bits_per_piece: int = 7) -> np.ndarray:
     return out
 
 
-def rope_sincos(pos: int, pieces: np.ndarray):
-    """sin/cos of the angle pos*freq, exactly as rope.s computes them from the pieces."""
-    p = F(pos)
+def rope_sincos(pos, pieces: np.ndarray):
+    """sin/cos of the angle pos*freq, exactly as rope.s computes them from the pieces. pos: an
+    int (results shaped like the frequencies), or an array of them (one more leading axis)."""
+    p = np.asarray(pos, F)[..., None]
     pieces = np.asarray(pieces, F)
-    n = np.zeros(len(pieces), np.int64)
-    acc = np.zeros(len(pieces), F)
+    n = np.zeros(p.shape[:-1] + (len(pieces),), np.int64)
+    acc = np.zeros(n.shape, F)
     for j in range(4):
         pj = p * pieces[:, j]
         t = pj + MAGIC

@@ -43,6 +43,39 @@ def test_kernel_matches_mirror_bit_for_bit_until_the_cache_is_full(P, S, hd, G, 
         assert chain.cycles > 0
 
 
+def test_large_scores_against_float64():
+    """Scores far outside exp's range (|s| up to ~400, scale 4): only the subtraction of the
+    maximum keeps the weights right (the kernel's exp clamps its argument to [-87, 88], so
+    without it every score above 88 would weigh the same). Compared with float64 softmax
+    attention, NOT with the mirror, which would share such a bug.
+
+    Tolerance: the scores are fp32 dot products of hd terms (fmacs: each product rounded,
+    then the sum), so |s - s_exact| <= gamma_hd * scale * sum_d |q_d k_d| (Higham, eq. 3.5),
+    plus the rounding of the scale product and of s - M, <= 3u max|s| (u = 2^-24); a change
+    of at most d in every score changes each softmax weight by a factor within e^(+-2d), so
+    the output moves by <= ~2d max|v|; on top, the 2e-6 relative error of the tests above
+    (exp, the sums and the reciprocal)."""
+    P, S, hd, G, scale = 2, 4, 8, 2, 4.0
+    u = 2.0 ** -24
+    rng = np.random.default_rng(11)
+    chain = AttentionChain(P, S, hd, G, scale=scale)
+    keys, values = [], []
+    for pos in range(P * S):
+        q, k, v = random_step(rng, G, hd, big=3.0)
+        keys.append(k)
+        values.append(v)
+        got = chain.step(pos, q, k, v)
+        K, V = np.array(keys, np.float64), np.array(values, np.float64)
+        q64 = q.astype(np.float64)
+        s = (q64 @ K.T) * scale
+        gamma = hd * u / (1 - hd * u)
+        d = gamma * scale * (np.abs(q64) @ np.abs(K.T)) + 3 * u * np.abs(s).max()
+        exact = exact_attention(K, V, q, scale)
+        tol = 2e-6 * max(1.0, np.abs(exact).max()) + 2 * d.max() * np.abs(V).max()
+        assert np.max(np.abs(got - exact)) <= tol, f"pos {pos}"
+    assert np.abs(s).max() > 200                        # the case is what it says
+
+
 def test_rewriting_a_position_replaces_its_kv():
     """Re-running an earlier position overwrites its K/V and attends over 0..pos only."""
     rng = np.random.default_rng(7)

@@ -91,14 +91,20 @@ def test_vector_limit_is_exact(name, grid):
 
 @pytest.mark.parametrize("name", list(VECTOR))
 def test_vector_too_few_elements(name):
-    """Fewer elements (pairs) than PEs: refused before assembling, with a grid that fits."""
-    lim_fn, call, _, _, _ = VECTOR[name]
+    """Fewer elements (pairs) than PEs: refused before assembling, with a grid that fits, and
+    by the assembler too (spread.inc's, or rope.s's, .error: on a PE without an element the
+    scalar loops would start from a count of 0 and run 2^32 times), for whoever assembles the
+    .s file without the driver."""
+    lim_fn, call, _, rel, defines = VECTOR[name]
     group = 2 if name == "rope" else 1
     with pytest.raises(driver.SizeError, match=r"cannot be spread over 3x2 = 6 PEs: every PE needs at "
                                                r"least one .* use a grid of at most 5 PEs \(e.g. grid=\(2, 2\)\)"):
         call(5 * group, (3, 2))
+    with pytest.raises(AssemblyError, match=r"needs (N >= W\*H|N/2 >= W\*H)"):
+        driver.assemble(driver.kernel_source(rel), defines(5 * group, 3, 2))
     assert lim_fn((3, 2)).min_n == 6 * group
     call(6 * group, (3, 2))
+    assert assembles(rel, defines(6 * group, 3, 2))
 
 
 def test_suggested_grid_fits():

@@ -77,6 +77,25 @@ def test_softmax(lay, seed, scale):
     assert len({v[1] for v in stats.values()}) == 1               # one sum everywhere
 
 
+@pytest.mark.parametrize("grid", [(3, 1), (1, 3), (2, 2)])
+def test_argmax_at_the_edges_of_the_pieces(grid):
+    """Two cases test_argmax finds only by search, made deterministic: N mod P != 0 and the
+    maximum once, at the last element of the last PE (every PE's first index must count the
+    earlier PEs' extra elements); and the maximum at the last element of every PE (a tie across
+    PEs: the lowest index, so a PE must not take an equal pair from the East or the South)."""
+    w, h = grid
+    n = 3 * w * h + 1
+    parts = partition(n, w, h)
+    x = np.random.default_rng(5).standard_normal(n).astype(F32)
+    x[-1] = 10.0
+    (v, i), _, _ = argmax(x, grid)
+    assert (v, i) == (10.0, n - 1)
+    for off, ln in parts:
+        x[off + ln - 1] = 10.0
+    (v, i), _, _ = argmax(x, grid)
+    assert (v, i) == (10.0, parts[0][1] - 1)
+
+
 @settings(max_examples=15)
 @given(layout(), st.integers(0, 2 ** 32 - 1), st.booleans())
 @example((7, (7, 1)), 1, True)
