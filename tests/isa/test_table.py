@@ -176,3 +176,24 @@ def test_the_async_fields_of_a_word_are_checked():
         else:
             with pytest.raises(ValueError):
                 encode(insn, {**base, "act": act, "ut": ut, "tid": tid})
+
+
+@pytest.mark.parametrize("key, values, text", [
+    ("ld32", {"r1": 1, "r2": 2, "imm16": -5}, "ld32 r1, [r2 - 5]"),
+    ("ld32", {"r1": 1, "r2": 2, "imm16": 7}, "ld32 r1, [r2 + 7]"),
+    ("ld32", {"r1": 1, "r2": 2, "imm16": 0}, "ld32 r1, [r2]"),
+    ("beq", {"r1": 1, "r2": 2, "off16": -3}, "beq r1, r2, .-3"),
+    ("beq", {"r1": 1, "r2": 2, "off16": 2}, "beq r1, r2, .+2"),
+    ("ori", {"r1": 1, "r2": 2, "uimm16": 0xbeef}, "ori r1, r2, 0xbeef"),
+    ("ori", {"r1": 1, "r2": 2, "uimm16": 9}, "ori r1, r2, 9"),
+    ("faddh.vv", {"dd": 0, "da": 1, "db": 2, "act": 2, "ut": 3, "tid": 5},
+     "faddh d0, a1, b2 async ut3 activate 5"),
+    ("faddh.vv", {"dd": 0, "da": 1, "db": 2, "act": 3, "ut": 3, "tid": 5},
+     "faddh d0, a1, b2 async ut3 unblock 5"),
+])
+def test_the_disassembler_prints_the_documented_forms(key, values, text):
+    """The text of an instruction is what wse-objdump prints and what the reference emulator's
+    fault and hang reports show (as the C core's disassembler does): the forms of
+    docs/assembly.md, `[rN - k]` for a negative offset and `.-N` for a branch back, not merely
+    text that assembles to the same word (`[rN + -k]`, `.+-N`)."""
+    assert format_insn(decode(encode(ISA.by_key[key], values))) == text
