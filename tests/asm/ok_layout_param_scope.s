@@ -4,6 +4,7 @@
 .fabric 2, 1
 .macro put, N
     addi r1, r0, N              ; = 0x18100005  (the argument 5, not the program's N = 7)
+    addi r1, r0, N * 2          ; = 0x1810000a  (a bare argument is substituted; in an expression, looked up)
 .endm
 .program p, N
     put 5
