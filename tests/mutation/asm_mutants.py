@@ -121,6 +121,13 @@ MUTANTS = [
       "if v <= 0 or v & (v - 1):",
       "if v < 0 or v & (v - 1):",
       "log2(0) is an error (0 is not a power of two), not -1"),
+    M("shr-clamp", "asm/expr.py",
+      "                return a >> min(b, INT_BITS + 1)",
+      "                return a >> min(b, INT_BITS + 2)",
+      "`>>` clamps huge counts so that `1 >> (1 << 200)` does not build a huge shift",
+      equivalent="every value is at most 257 bits (literals and the results of + - * << are "
+                 "checked to 256 bits; ~ of a 256-bit value takes 257): a shift by 257 or by 258 "
+                 "gives the same 0 or -1"),
     M("int-floors", "asm/expr.py",
       "                return int(v)\n            return v",
       "                return math.floor(v)\n            return v",
@@ -154,9 +161,10 @@ MUTANTS = [
       "return Pos(self.file, self.line, m.column, max(1, m.end_column - m.column + 1))",
       "error locations: the caret under an operand expression covers exactly that expression"),
     M("eol-col", "asm/syntax.py",
+      "col = tok.end_column if tok.end_column else len(text.rstrip()) + 1",
       "col = len(text.rstrip()) + 1",
-      "col = len(text) + 1",
-      "a syntax error at the end of a line points just past its last non-blank character"),
+      "a line that ends too early is marked just past its last token, not past a trailing "
+      "comment (this survey found that bug: the old code is this mutant)"),
     M("escape-hex-wrong-base", "asm/syntax.py",
       "out.append(chr(int(s[i + 2:i + 4], 16)))",
       "out.append(chr(int(s[i + 2:i + 4], 16) & 0x7F))",
@@ -207,6 +215,19 @@ MUTANTS = [
       "iq = oq = color % 8",
       "iq = oq = color % 4",
       "a route's queues default to color mod 8"),
+    M("route-ports-east-west", "asm/expr.py",
+      'PORTS = {"north": 1, "east": 2, "south": 4, "west": 8, "ramp": 16}',
+      'PORTS = {"north": 1, "east": 8, "south": 4, "west": 2, "ramp": 16}',
+      "route port encoding: NORTH 1, EAST 2, SOUTH 4, WEST 8, RAMP 16 (object-format.md)"),
+    M("ports-printed-east-west", "asm/objdump.py",
+      "names = [n for i, n in enumerate(PORT_NAMES) if mask & (1 << i)]",
+      "names = [n for i, n in enumerate(PORT_NAMES) if mask & (1 << (i ^ 1 if i < 4 else i))]",
+      "wse-objdump prints each port bit under its own name (a swap would re-assemble to other routes)"),
+    M("local-name-refused-if-outer", "asm/assembler.py",
+      "old = scope.syms.get(name)",
+      "old = (lambda r: r[1] if r is not None and r[0] == 'sym' else None)(scope.find(name))",
+      "symbol resolution: a label or constant local to a .rep iteration or a macro expansion may "
+      "take a name an outer scope has (it shadows it there)"),
     M("dsd-default-strides", "asm/assembler.py",
       "                strides[i] = acc\n                acc *= lens[i]",
       "                acc *= lens[i]\n                strides[i] = acc",
@@ -259,7 +280,18 @@ MUTANTS = [
     M("imm16-field-narrower", "isa/isa.toml",
       'imm16  = { bits = "15..0"',
       'imm16  = { bits = "14..0"',
-      "bit-field placement: imm16 is bits 15..0", tests=ISA, regen=True),
+      "bit-field placement: imm16 is bits 15..0 (the table's own validation refuses this one as "
+      "it loads, bit 15 being assigned to nothing: invalid)", tests=ISA, regen=True),
+    Mutant("async-fields-moved", "isa/isa.toml", [
+        ('act    = { bits = "10..9"', 'act    = { bits = "7..6"'),
+        ('ut     = { bits = "8..6"', 'ut     = { bits = "10..8"')],
+      "bit-field placement: act is bits 10..9 and ut 8..6 (this table passes the validation and "
+      "encodes and decodes consistently; only the words themselves tell)", tests=ISA, regen=True),
+    M("imm16-unsigned", "isa/isa.toml",
+      'imm16  = { bits = "15..0",  kind = "s"',
+      'imm16  = { bits = "15..0",  kind = "u"',
+      "imm16 is signed: decode sign-extends it, and -1 is a legal immediate",
+      tests=ISA, regen=True),
     # ---------------------------------------------------------------- isa: the disassembler
     M("disasm-mem-sign", "isa/codec.py",
       'sign = "-" if o < 0 else "+"',
@@ -269,16 +301,14 @@ MUTANTS = [
     M("disasm-mem-plus-negative", "isa/codec.py",
       'parts.append(f"[r{d.values[r]} {sign} {abs(o)}]" if o else f"[r{d.values[r]}]")',
       'parts.append(f"[r{d.values[r]} + {o}]")',
-      "the disassembler's memory operand text", tests=ISA,
-      equivalent="`[r1 + -5]` and `[r1 + 0]` assemble to the same words as `[r1 - 5]` and `[r1]`: "
-                 "only the look of wse-objdump's output changes, and no reader of it parses it but "
-                 "wse-as (the round trip, which stays byte-exact)"),
+      "the disassembler's memory operand text: `[r1 + -5]` and `[r1 + 0]` assemble to the same "
+      "words as `[r1 - 5]` and `[r1]`, so the objdump round trip cannot see this; but the text is "
+      "also what the reference emulator's fault reports show, in the documented form", tests=ISA),
     M("disasm-branch-sign", "isa/codec.py",
       'parts.append(f".{v:+d}")',
       'parts.append(f".+{v}")',
-      "the disassembler's branch offsets", tests=ISA,
-      equivalent="`.+-3` is `. + -3`, the same value as `.-3`: the output assembles to the same "
-                 "bytes; only its look changes"),
+      "the disassembler's branch offsets: `.+-3` assembles as `.-3` does (the round trip cannot "
+      "see it), but `.-3` is the documented form, which reports show", tests=ISA),
     M("disasm-act-names", "isa/codec.py",
       'ACT_NAMES = {2: "activate", 3: "unblock"}',
       'ACT_NAMES = {2: "unblock", 3: "activate"}',
