@@ -455,7 +455,8 @@ def main(argv=None) -> int:
                                capture_output=True, text=True)
         if smoke.returncode:
             print(smoke.stderr, file=sys.stderr)
-            sys.exit("asm_mutants: the unmutated copy does not import from the temporary folder")
+            sys.exit("asm_mutants: the unmutated copy fails the smoke check (import wse.asm from the "
+                     "temporary folder, assemble `nop`): is the venv active?")
         subsets = []
         for m in chosen:
             key = (tuple(m.tests), m.regen)
