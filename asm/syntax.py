@@ -374,7 +374,9 @@ def parse_line(text: str, file: str, lineno: int) -> list[Stmt]:
     except UnexpectedToken as e:
         tok = e.token
         if tok.type == "$END":
-            col = len(text.rstrip()) + 1
+            # just past the last token (Lark gives $END its position): a trailing comment is
+            # not where the line stops too early
+            col = tok.end_column if tok.end_column else len(text.rstrip()) + 1
             raise AsmError("syntax error: unexpected end of line" + _expected(e.expected),
                            Pos(file, lineno, col, 1)) from None
         raise AsmError(f"syntax error: unexpected {str(tok)!r}" + _expected(e.expected),

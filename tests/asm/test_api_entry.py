@@ -119,3 +119,12 @@ def test_string_escapes_are_the_documented_ones():
     for bad, words in (('"\\q"', "unknown escape '\\q'"), ('"\\xZZ"', "bad escape")):
         with pytest.raises(AssemblyError, match=re.escape(words)):
             assemble_text(src.replace('"a\\tb\\x41\\n\\"\\\\"', bad))
+
+
+@pytest.mark.parametrize("nn", ["01", "41", "7f", "80", "e9", "ff"])
+def test_a_hex_escape_is_the_character_with_that_code(nn):
+    """`\\xNN` is the character with hex code NN, for every NN up to ff (not only ASCII)."""
+    from wse.isa import objfile
+
+    src = f'.program p, "x\\x{nn}"\n    .task main, local, start\nmain:\n    exit\n.endprogram\n.place p, 0, 0\n'
+    assert objfile.read(assemble_text(src)).image_at(0, 0).name == "x" + chr(int(nn, 16))

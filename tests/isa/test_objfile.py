@@ -159,3 +159,74 @@ def test_the_writer_refuses_a_string_with_nul_and_a_reserved_symbol_name():
     b.task(1, "main", activated=True)
     with pytest.raises(BuildError, match="reserved name"):
         b.build()
+
+
+def _one(img=None) -> bytes:
+    return write(ObjectFile.from_pe_images("wse2", 1, 1, {(0, 0): img or _image()}))
+
+
+def _section_entry(data: bytes, kind: int) -> int:
+    """The byte offset of section `kind`'s (kind, offset, size) entry in the section table."""
+    for i in range(struct.unpack_from("<I", data, 16)[0]):
+        if struct.unpack_from("<I", data, 32 + 12 * i)[0] == kind:
+            return 32 + 12 * i
+    raise AssertionError(f"no section {kind}")
+
+
+def test_the_reader_refuses_each_header_and_section_rule_at_its_edge():
+    """One well-formed file, changed in one place, with its size and checksum kept right where
+    the change is not about them: each rule of docs/object-format.md (*What a reader checks*)
+    at the first value past what it allows."""
+    good = _one()
+    read(good)
+    # bytes after the size the header gives (the checksum covers them, the size does not)
+    buf = bytearray(good + b"\0" * 4)
+    struct.pack_into("<I", buf, 24, zlib.crc32(bytes(buf[32:])))
+    with pytest.raises(ObjectFormatError, match=f"header says {len(good)} bytes but the file has {len(good) + 4}"):
+        read(bytes(buf))
+    # a section that does not start at a multiple of 4
+    buf = bytearray(good)
+    at = _section_entry(good, 3)                       # PLACEMENT
+    off = struct.unpack_from("<I", buf, at + 4)[0]
+    struct.pack_into("<I", buf, at + 4, off + 2)
+    with pytest.raises(ObjectFormatError, match="section PLACEMENT at .* is misaligned"):
+        read(_refresh_crc(buf))
+    # IMAGES may end with 3 bytes of padding, not 4
+    at = _section_entry(good, 2)
+    size = struct.unpack_from("<I", good, at + 8)[0]
+    for extra, ok in ((3, True), (4, False)):
+        buf = bytearray(good)
+        struct.pack_into("<I", buf, at + 8, size + extra)
+        if ok:
+            read(_refresh_crc(buf))
+        else:
+            with pytest.raises(ObjectFormatError, match="IMAGES: 4 unexpected bytes at the end"):
+                read(_refresh_crc(buf))
+
+
+def test_the_reader_refuses_each_record_rule_at_its_edge():
+    # task ids are 0..63
+    img = _image()
+    img.tasks = [Task(63, 0, 0, 255, True, False)]
+    img.symbols = [s if s.type != "task" else Symbol(s.name, "task", 63, 0) for s in img.symbols]
+    read(_one(img))
+    img.tasks = [Task(64, 0, 0, 255, True, False)]
+    img.symbols = [s if s.type != "task" else Symbol(s.name, "task", 64, 0) for s in img.symbols]
+    with pytest.raises(ObjectFormatError, match="task id 64 is out of range"):
+        read(_one(img))
+    # a 32-bit data symbol lies at an even address
+    img = _image()
+    y = img.symbol("y")
+    img.symbols = [s if s.name != "y" else Symbol("y", "f32", y.value + 1, 1) for s in img.symbols]
+    with pytest.raises(ObjectFormatError, match="symbol at .* is outside SRAM or misaligned"):
+        read(_one(img))
+    # a route's unused switch positions are (0, 0): the first unused one too
+    good = _one()
+    rec = bytes([3, 1, 3, 3, 1, 20]) + bytes(6)        # color 3, 1 position, iq = oq = 3
+    assert good.count(rec) == 1
+    at = good.index(rec)
+    for k in (6, 7, 11):
+        buf = bytearray(good)
+        buf[at + k] = 1
+        with pytest.raises(ObjectFormatError, match="route for color 3: unused positions must be 0"):
+            read(_refresh_crc(buf))
