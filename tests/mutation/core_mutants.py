@@ -281,6 +281,11 @@ MUTANTS: list[Mutant] = [
       "if (max_cycles && t >= max_cycles) {",
       "if (max_cycles && t > max_cycles) {",
       "the watchdog fires when the cycle counter reaches max_cycles", HANG),
+    M("hang_reported_a_cycle_late", CORE,
+      "nt = (m > t ? m : t) + 1;",
+      "nt = (m > t ? m : t) + 2;",
+      "a hang is reported one cycle after the last buffered wavelet became ready (or the last "
+      "cycle in which something happened): HangError.cycle is part of the contract", HANG),
 ]
 
 
@@ -377,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", action="append", default=[], metavar="NAME", help="run this mutant (repeatable)")
     ap.add_argument("--list", action="store_true", help="list the mutants and exit")
     ap.add_argument("--json", action="store_true", help="print one JSON object at the end")
-    ap.add_argument("--timeout", type=float, default=600, help="seconds per test run (a timeout kills the mutant)")
+    ap.add_argument("--timeout", type=float, default=300, help="seconds per test run (a timeout kills the mutant)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = ap.parse_args(argv)
 
