@@ -382,7 +382,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", action="append", default=[], metavar="NAME", help="run this mutant (repeatable)")
     ap.add_argument("--list", action="store_true", help="list the mutants and exit")
     ap.add_argument("--json", action="store_true", help="print one JSON object at the end")
-    ap.add_argument("--timeout", type=float, default=300, help="seconds per test run (a timeout kills the mutant)")
+    ap.add_argument("--timeout", type=float, default=None,
+                    help="seconds per test run, after which the mutant counts as killed (a core that loops "
+                         "for ever); default: 3 times the unmutated run of all the subsets, at least 180")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = ap.parse_args(argv)
 
@@ -418,11 +420,12 @@ def main(argv: list[str] | None = None) -> int:
             log(f"the tests would not import the copied core: wse.emu._core is {where}")
             return 2
         subset = tuple(dict.fromkeys(t for m in chosen for t in m.tests))
-        status, secs, tail = run_tests(out, subset, args.timeout)
+        status, secs, tail = run_tests(out, subset, args.timeout or 3600)
         log(f"unmutated core: {status} ({secs:.0f} s, {len(subset)} test files)")
         if status != "pass":
             log(tail[-3000:])
             return 2
+        timeout = args.timeout or max(180.0, 3 * secs)     # (each subset is part of that run)
         for m in chosen:
             src = (ROOT / m.file).read_text()
             dst = out / m.file
@@ -432,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
             if not ok:
                 res = {"name": m.name, "result": "invalid", "detail": msg.strip().splitlines()[-1:]}
             else:
-                status, secs, tail = run_tests(out, m.tests, args.timeout)
+                status, secs, tail = run_tests(out, m.tests, timeout)
                 if status == "pass":
                     res = {"name": m.name, "result": "equivalent" if m.equivalent else "survived"}
                 else:
