@@ -21,8 +21,8 @@ loudly), and the unmutated copy must pass every subset the chosen mutants use. E
 when every mutant not marked equivalent was killed and no equivalent one was; 1 otherwise; 2
 when the list is stale or the unmutated copy fails.
 
-Not collected by pytest (no test_ prefix): it builds the core once per mutant, a few minutes in
-all on 2 cores.
+Not collected by pytest (no test_ prefix): it builds the core and runs a test subset once per
+mutant, which takes tens of minutes on a shared 2-core machine.
 """
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ import dataclasses
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -406,6 +407,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     log = (lambda *a: print(*a, file=sys.stderr, flush=True)) if args.json else (lambda *a: print(*a, flush=True))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))     # (a kill still removes the copy)
     tmp = Path(tempfile.mkdtemp(prefix="wse-core-mutants-"))
     out = tmp / "tree"
     results = []
