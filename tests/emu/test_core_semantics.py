@@ -486,3 +486,61 @@ def test_memory_ops_share_one_datapath(arch, mode):
     cycles, v = res[0]
     assert v == [256.0] * 4                               # 1 doubled 8 times
     assert 8 * 1024 // width <= cycles <= 8 * 1024 // width + 16
+
+
+@pytest.mark.parametrize("op", ["sll16", "slr16", "sar16", "add16", "and16", "mov16"])
+def test_a_16_bit_fabric_source_is_the_low_half_of_the_payload(op):
+    """A u16 element read from the fabric is the low 16 bits of its wavelet (timing.md, *DSD
+    operands*): the high half must not reach the op. For a shift the high half would turn a
+    count of 1 into one >= 16 (a zero result); every other op masks its result anyway. The
+    fabric source is src1 (the count) of the shifts and src0 of mov16; C and the reference
+    agree (core_mutants.py: fabin_16_bit_keeps_high_half)."""
+    from wse.asm import assemble_text
+    from wse.emu import Fabric
+    from wse.emu.reference import ReferenceFabric
+    a = [0x8001, 0x1234, 0x00F0, 0xFFFF, 0x4321, 0x8000]
+    lo = [1, 4, 15, 0, 16, 3]                                   # the counts (or the values)
+    payloads = [(0xA5A5 + 7 * i) << 16 | v for i, v in enumerate(lo)]
+    n = len(a)
+    operands = "d0, b0" if op == "mov16" else "d0, a0, b0"
+    src = f"""
+.fabric 1,1
+.program p
+  .route 3, west -> ramp
+  .task main, local, start
+  .dsd dv, mem1d, base=out, len={n}
+  .dsd av, mem1d, base=x, len={n}
+  .dsd bv, fabin, color=3, len={n}
+main:
+  ldsd d0, dv
+  ldsd a0, av
+  ldsd b0, bv
+  {op} {operands}
+  exit
+  .data
+x: .u16 {", ".join(map(str, a))}
+out: .zero {n}, u16
+  .export out
+.endprogram
+.place p,0,0
+"""
+    if op == "mov16":                       # mov16 has one source: the fabric one is a0
+        src = src.replace("ldsd b0, bv", "ldsd a0, bv").replace("ldsd a0, av\n", "").replace("d0, b0", "d0, a0")
+    obj = assemble_text(src)
+    got = []
+    for cls in (Fabric, ReferenceFabric):
+        fab = cls(1, 1, "wse2")
+        fab.load(obj)
+        fab.send(3, 0, 0, "west", np.array(payloads, dtype=np.uint32))
+        fab.run()
+        got.append([int(v) for v in fab.read("out")[0, 0]])
+    assert got[0] == got[1]
+    def sar(x, s):
+        return ((x - 0x10000 if x & 0x8000 else x) >> min(s, 15)) & 0xFFFF
+    want = {"sll16": [(x << s) & 0xFFFF if s < 16 else 0 for x, s in zip(a, lo)],
+            "slr16": [x >> s if s < 16 else 0 for x, s in zip(a, lo)],
+            "sar16": [sar(x, s) for x, s in zip(a, lo)],
+            "add16": [(x + s) & 0xFFFF for x, s in zip(a, lo)],
+            "and16": [x & s for x, s in zip(a, lo)],
+            "mov16": lo}[op]
+    assert got[0] == want

@@ -46,6 +46,10 @@ CASES = {
              dict(kind="trap", pc=1, task=0, task_name="main", code=0x42, line="<string>:4:5")),
     "ld16 past SRAM": (MAIN + "    li r2, 0x40000\n    ld16 r1, [r2 + 3]\n    exit\n", (1, 1), None,
                        dict(kind="mem_range", pc=2, address=0x40003, line="<string>:4:5")),
+    # the first word past SRAM (24576 words): an off-by-one in the range check would read it
+    # (core_mutants.py: load_one_word_past_sram)
+    "ld16 one word past SRAM": (MAIN + "    li r2, 24576\n    ld16 r1, [r2 + 0]\n    exit\n", (1, 1), None,
+                                dict(kind="mem_range", pc=2, address=24576)),
     "ld16 wraps to 0xffffffff": (MAIN + "    ld16 r1, [r0 - 1]\n    exit\n", (1, 1), None,
                                  dict(kind="mem_range", pc=0, address=0xFFFFFFFF)),
     "ld32 misaligned": (MAIN + "    ld32 r1, [r0 + 3]\n    exit\n", (1, 1), None,
@@ -54,6 +58,11 @@ CASES = {
                        dict(kind="write_code", pc=1, address=1)),
     "tensor dst past SRAM": (
         "    .task main, local, start\n    .dsd dst, mem1d, base=24570, len=8\nmain:\n"
+        "    ldsd d0, dst\n    fmovh d0, r2\n    exit\n", (1, 1), None,
+        dict(kind="mem_range", pc=1, address=24576, color=None)),
+    # the last element is the first word past SRAM (core_mutants.py: tensor_span_one_word_past_sram)
+    "tensor dst one word past SRAM": (
+        "    .task main, local, start\n    .dsd dst, mem1d, base=24569, len=8\nmain:\n"
         "    ldsd d0, dst\n    fmovh d0, r2\n    exit\n", (1, 1), None,
         dict(kind="mem_range", pc=1, address=24576, color=None)),
     "tensor dst misaligned": (
@@ -75,6 +84,13 @@ CASES = {
         "    .task main, local, start\n    .dsd dst, mem1d, base=buf, len=4\n"
         "    .dsd src, mem1d, base=buf+4, len=3\nmain:\n"
         "    ldsd d0, dst\n    ldsd a0, src\n    fmovh d0, a0\n    exit\n    .data\nbuf: .zero 8\n",
+        (1, 1), None, dict(kind="dsd_length", pc=2, address=None)),
+    # a source longer than the destination is a fault too, not cut to the destination's count
+    # (core_mutants.py: longer_source_accepted)
+    "dsd length, a longer source": (
+        "    .task main, local, start\n    .dsd dst, mem1d, base=buf, len=4\n"
+        "    .dsd src, mem1d, base=buf+4, len=5\nmain:\n"
+        "    ldsd d0, dst\n    ldsd a0, src\n    fmovh d0, a0\n    exit\n    .data\nbuf: .zero 10\n",
         (1, 1), None, dict(kind="dsd_length", pc=2, address=None)),
     "empty source DSR": (
         "    .task main, local, start\n    .dsd dst, mem1d, base=buf, len=4\nmain:\n"

@@ -418,3 +418,56 @@ def test_a_second_task_symbol_or_one_naming_no_task_is_accepted():
         img.symbols += [dc.replace(img.symbols[1], name="alias"), dc.replace(img.symbols[1], name="zz", value=40)]
     data = _edit(fn)
     assert _c_accepts(data) == (True, "") and _py_accepts(data) == (True, "")
+
+
+# =============================================================================================
+# Limits at their exact value: the last word (or pc) inside is accepted, the first outside is
+# refused, by both readers (an off-by-one in either check of the C loader lets a file through
+# whose data or symbol overruns the image or SRAM, or whose jump leaves the code: core_mutants.py
+# loader_chunk_past_mem_words, loader_jump_to_code_end, loader_symbol_one_word_past_sram)
+SRAM_WORDS = 24576                      # wse2
+
+
+def _chunk_words(extra: int):
+    def fn(obj, dc):
+        img = obj.images[0]
+        addr, words = img.chunks[-1]
+        assert addr + len(words) == img.mem_words       # GOOD's data ends at mem_words
+        img.chunks[-1] = (addr, list(words) + [0] * extra)
+    return fn
+
+
+def _jump_to(delta: int):
+    """main's `exit` (its last instruction before got) becomes `jmp n_code + delta`."""
+    from wse.isa import codec, load
+    jmp = next(i for i in load().insns if i.mnemonic == "jmp")
+
+    def fn(obj, dc):
+        img = obj.images[0]
+        got = next(t.entry for t in img.tasks if t.kind == 1)
+        img.code[got - 1] = codec.encode(jmp, {"tgt24": len(img.code) + delta})
+    return fn
+
+
+def _u16_symbol_ending_at(end: int):
+    def fn(obj, dc):
+        img = obj.images[0]
+        i = next(k for k, s in enumerate(img.symbols) if s.name == "buf")
+        img.symbols[i] = dc.replace(img.symbols[i], type="u16", value=end - 4, count=4)
+    return fn
+
+
+@pytest.mark.parametrize("edit, ok, words", [
+    (_chunk_words(0), True, ""),
+    (_chunk_words(1), False, "data chunk"),
+    (_jump_to(-1), True, ""),
+    (_jump_to(0), False, "jump target"),
+    (_u16_symbol_ending_at(SRAM_WORDS), True, ""),
+    (_u16_symbol_ending_at(SRAM_WORDS + 1), False, "outside SRAM"),
+], ids=["chunk-at-mem_words", "chunk-past", "jmp-last-pc", "jmp-n_code", "symbol-at-end", "symbol-past"])
+def test_limits_are_exact_in_both(edit, ok, words):
+    data = _edit(edit)
+    c_ok, c_msg = _c_accepts(data)
+    p_ok, p_msg = _py_accepts(data)
+    assert c_ok == p_ok == ok, (c_msg, p_msg)
+    assert words in c_msg, c_msg

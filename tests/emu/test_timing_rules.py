@@ -192,6 +192,32 @@ def test_tensor_cost_non_unit_stride(arch, op, n, which, stride):
     assert op_cycles(res) == (1 if n == 1 else n)
 
 
+@settings(max_examples=40)
+@given(arch=arches, op=st.sampled_from(OPS), n0=st.integers(1, 6), n1=st.integers(1, 5),
+       stride1=st.integers(2, 9), gap=st.booleans())
+def test_tensor_cost_mem4d(arch, op, n0, n1, stride1, gap):
+    """A mem4d operand that is one contiguous run is unit-stride (the preset's width), whatever
+    the stride of a dimension of length 1; one with a gap between its rows makes the width 1.
+    The destination is [n0, 1, n1] with strides [1, stride1, n0 (+1 with a gap)]
+    (core_mutants.py: mem4d_length_one_dim_not_unit)."""
+    mn, cls, *_ = op
+    n = n0 * n1
+    src = report_prog(f"""
+  ldsd d0, dv
+  ldsd a0, av
+  ldsd b0, bv
+  rdcyc r1
+  {mn}
+  rdcyc r2
+{SEND_R1_R2}""", routes=f"""
+  .dsd dv, mem4d, base=buf, len=[{n0}, 1, {n1}], stride=[1, {stride1}, {n0 + gap}]
+  .dsd av, mem1d, base=buf2, len={n}
+  .dsd bv, mem1d, base=buf3, len={n}""")
+    res = both(src, arch)
+    unit = not gap or n1 == 1
+    assert op_cycles(res) == cost(n, PRESET[arch].simd[cls] if unit else 1)
+
+
 @given(arch=arches, n=st.integers(1, 40), lag=st.integers(1, 10), half=st.booleans())
 def test_recurrence_width(arch, n, lag, half):
     """A source that starts L elements before the destination and overlaps it limits the
@@ -634,6 +660,42 @@ t:
 """
     for arch in ARCHES:
         assert both(src, arch)["err"] == ("HangError", 1)
+
+
+@given(arch=arches, k=st.integers(0, 6), unblock=st.booleans())
+def test_a_blocked_data_task_is_not_runnable(arch, k, unblock):
+    """The scheduler: a data task is runnable only if it is not blocked, whatever its iq holds.
+    The host's wavelet is ready in iq[3] (at hop_latency + 1) before main exits; once main
+    has exited the idle CE picks the data task only if main unblocked it, else the fabric hangs
+    with the wavelet still queued (core_mutants.py: blocked_data_task_runs)."""
+    p = PRESET[arch]
+    ts, n = p.task_switch, p.hop_latency + 2 + k
+    body = "  nop\n" * n + ("  unblock got\n" if unblock else "")
+    src = f"""
+.fabric 1,1
+.program p
+  .route 3, west -> ramp
+  .route 4, ramp -> east
+  .task got, data, color=3, blocked
+  .task main, local, start
+main:
+{body}  exit
+got:
+  rdcyc r2
+  send 4, r2
+  exit
+.endprogram
+.place p,0,0
+"""
+    res = both(src, arch, sends=[(3, 0, 0, "west", [7])], pes=[(0, 0)])
+    t_exit = ts + n + (1 if unblock else 0)        # unblock is sync: it executes at ts + n
+    if unblock:
+        assert res["err"] is None
+        assert payloads(res, 4) == [t_exit + 1 + ts]
+    else:
+        assert res["err"][0] == "HangError"
+        assert res["rec"] == []
+        assert [w[0] for w in res["pe"][(0, 0)]["iq"][3]] == [7]
 
 
 @given(arch=arches, n=st.integers(1, 6), got=st.integers(0, 6), asy=st.booleans())
