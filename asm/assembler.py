@@ -1807,13 +1807,17 @@ class ProgramWalk(Walker):
                 raise AsmError(f"{len(lens_ast)} lengths but {len(st_ast)} strides", sv.pos)
             strides = [self.int_value(x, scope, what="stride", lo=-0x8000, hi=0x7FFF) for x in st_ast]
         else:
+            # dense by default: a dimension's stride is the product of the lengths below it
             strides = [1] * len(lens)
             acc = 1
             for i in range(len(lens)):
-                strides[i] = acc
+                if acc > 0x7FFF and lens[i] > 1:
+                    raise AsmError(f"dimension {i} of this mem4d DSD would have the stride {acc} (the product "
+                                   f"of the lengths below it, the dense layout), past the largest stride a DSD "
+                                   f"holds, 32767 elements, and past SRAM; give shorter lengths, or `stride=[...]`",
+                                   lens_ast[i].pos if hasattr(lens_ast[i], "pos") else lv.pos)
+                strides[i] = min(acc, 0x7FFF)   # (a dimension of length 1 never moves: any stride)
                 acc *= lens[i]
-                if acc > 0x7FFF:
-                    acc = 0x7FFF
         nd = len(lens)
         return of.Dsd(code, 0, base, tuple(lens + [1] * (4 - nd)), tuple(strides + [0] * (4 - nd)), nd)
 
