@@ -229,9 +229,16 @@ MUTANTS = [
       "symbol resolution: a label or constant local to a .rep iteration or a macro expansion may "
       "take a name an outer scope has (it shadows it there)"),
     M("dsd-default-strides", "asm/assembler.py",
-      "                strides[i] = acc\n                acc *= lens[i]",
-      "                acc *= lens[i]\n                strides[i] = acc",
+      "                strides[i] = min(acc, 0x7FFF)   # (a dimension of length 1 never moves: any stride)\n"
+      "                acc *= lens[i]",
+      "                acc *= lens[i]\n"
+      "                strides[i] = min(acc, 0x7FFF)   # (a dimension of length 1 never moves: any stride)",
       "a mem4d DSD without stride= is contiguous: len=[2, 3] gives stride=[1, 2]"),
+    M("dsd-default-stride-limit", "asm/assembler.py",
+      "if acc > 0x7FFF and lens[i] > 1:",
+      "if acc > 0x7FFF and lens[i] > 2:",
+      "a dense mem4d whose stride would pass 32767 in a dimension longer than 1 is refused, not "
+      "capped (the capped layout is not the one written)"),
     M("dsd-mem1d-stride-range", "asm/assembler.py",
       'st = self.int_value(kw["stride"].value, scope, what="stride", lo=-0x8000, hi=0x7FFF)',
       'st = self.int_value(kw["stride"].value, scope, what="stride", lo=-0x8000, hi=0x8000)',
