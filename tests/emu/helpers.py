@@ -169,7 +169,7 @@ idle:
 """
 
 
-def assemble_quietly(src: str, arch=None) -> bytes:
+def assemble_quietly(src: str, arch=None, filename: str = "<string>") -> bytes:
     """assemble_text without the assembler's lints: these programs route colors toward PEs
     without a program and leave tasks blocked on purpose."""
     import warnings
@@ -177,7 +177,22 @@ def assemble_quietly(src: str, arch=None) -> bytes:
     from wse.asm import AssemblyWarning, assemble_text
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AssemblyWarning)
-        return assemble_text(src, arch=arch)
+        return assemble_text(src, arch=arch, filename=filename)
+
+
+def run_to_fault(cls, obj, grid=(1, 1), act=None, max_cycles=100_000):
+    """Load obj on a wse2 fabric of cls (Fabric or ReferenceFabric), call act(fab) if given,
+    run: it must fault. Returns (the FaultError, the fabric)."""
+    import pytest
+
+    from wse.emu import FaultError
+    fab = cls(*grid, "wse2")
+    fab.load(obj)
+    if act:
+        act(fab)
+    with pytest.raises(FaultError) as e:
+        fab.run(max_cycles=max_cycles)
+    return e.value, fab
 
 
 DIRS = {"east": (1, 0), "west": (-1, 0), "south": (0, 1), "north": (0, -1)}

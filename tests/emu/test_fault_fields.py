@@ -25,6 +25,8 @@ from wse.emu.reference import ReferenceFabric
 from wse.isa import objfile
 from wse.isa.builder import ImageBuilder
 
+from helpers import run_to_fault
+
 N, E, S, W, R = 1, 2, 4, 8, 16
 FIELDS = ("kind", "cycle", "pe", "task", "task_name", "pc", "address", "color", "port", "code",
           "line", "expansions", "microthread")
@@ -173,13 +175,7 @@ CASES["DSD index past the table"] = (_dsd_index_object(), (1, 1), None,
 
 
 def fault_of(cls, obj, grid, act):
-    fab = cls(*grid, "wse2")
-    fab.load(obj)
-    if act:
-        act(fab)
-    with pytest.raises(FaultError) as e:
-        fab.run(max_cycles=20000)
-    return e.value
+    return run_to_fault(cls, obj, grid, act, max_cycles=20000)[0]
 
 
 def _obj(src):

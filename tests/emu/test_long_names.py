@@ -19,16 +19,14 @@ long task name, DSD name or file name there with no mark. Now:
 from __future__ import annotations
 
 import re
-import warnings
 
 import pytest
 
-from wse.asm import AssemblyWarning, assemble_text
-from wse.emu import Fabric, FaultError, HangError, WatchdogError
+from wse.emu import Fabric, HangError, WatchdogError
 from wse.emu.fabric import ffi, lib
 from wse.emu.reference import ReferenceFabric
 
-from helpers import check_records, record_diffs, report_diffs
+from helpers import assemble_quietly, check_records, record_diffs, report_diffs, run_to_fault
 from test_hang_report import OPS_WAITING
 
 TASK = "m" + "a" * 1500 + "in"                      # a task
@@ -91,19 +89,8 @@ def _rename(src: str, names: dict) -> str:
 
 
 def _asm(src: str, filename: str = FILE) -> bytes:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", AssemblyWarning)
-        return assemble_text(src, filename=filename)
+    return assemble_quietly(src, filename=filename)
 
-
-def _fault(cls, obj, grid=(1, 1), act=None) -> tuple[FaultError, object]:
-    fab = cls(*grid, "wse2")
-    fab.load(obj)
-    if act:
-        act(fab)
-    with pytest.raises(FaultError) as e:
-        fab.run(max_cycles=100_000)
-    return e.value, fab
 
 
 def _fault_info(fab: Fabric):
@@ -131,8 +118,8 @@ def _marked(copy: str, whole: str) -> None:
 # faults
 def test_a_long_named_fault_report_is_whole_on_both_emulators():
     obj = _asm(_rename(DSD_FAULT, {"main": TASK, "d_row": DSD}))
-    core, fab = _fault(Fabric, obj)
-    ref, _ = _fault(ReferenceFabric, obj)
+    core, fab = run_to_fault(Fabric, obj)
+    ref, _ = run_to_fault(ReferenceFabric, obj)
     report = str(core)
     # the report: the whole task name, instruction texts, reason (the same words as the
     # reference's: its DSDs by name, the ldsds' positions in the long file) and source lines
@@ -179,7 +166,7 @@ def test_a_long_instruction_text_is_whole_in_the_report(cls):
     """The faulting instruction names a long task (`activate TASK2`): whole in the report; the
     core's insn field (96 bytes) cut and marked, the reference's whole."""
     obj = _asm(_rename(UT_BUSY, {"main": TASK, "later": TASK2}))
-    e, fab = _fault(cls, obj)
+    e, fab = run_to_fault(cls, obj)
     text = f"fmovh d0, r2 async ut2 activate {TASK2}"
     assert e.kind == "ut_busy" and e.pc == 4 and e.task_name == TASK and e.line == f"{FILE}:11:5"
     if cls is Fabric:
@@ -199,7 +186,7 @@ def test_a_fault_report_beyond_64_kib_is_whole():
     src = "    .route 1, west -> ramp\n" + "".join(f"    .task {n}, local\n" for n in names)
     src += "".join(f"{n}:\n    exit\n" for n in names)
     obj = _asm(src)
-    core, fab = _fault(Fabric, obj, act=lambda f: f.send(1, 0, 0, "west", [63], control=True))
+    core, fab = run_to_fault(Fabric, obj, act=lambda f: f.send(1, 0, 0, "west", [63], control=True))
     report = str(core)
     assert core.kind == "task" and len(report) > MSG_LEN
     tasks = ", ".join(f"{i} ({n})" for i, n in enumerate(names))
@@ -218,7 +205,7 @@ def test_a_cut_keeps_utf8_characters_whole(cls):
     character, never inside one; the line and the report have the name whole."""
     name = "x" + "é" * 200 + ".s"
     obj = _asm("    .task main, local, start\nmain:\n    nop\n    trap 1\n", filename=name)
-    e, fab = _fault(cls, obj)
+    e, fab = run_to_fault(cls, obj)
     assert e.line == f"{name}:4:5"
     if cls is Fabric:
         assert f"    at {name}:4:5\n" in str(e)
@@ -250,8 +237,8 @@ def test_every_macro_level_is_named():
     src += f".macro m{n}\n    .rep 2\n    nop\n    .endr\n    trap 1\n.endm\n"
     src += "    .task main, local, start\nmain:\n    .rep 1\n    m0\n    .endr\n    exit\n"
     obj = _asm(src, "<string>")
-    core, _ = _fault(Fabric, obj)
-    ref, _ = _fault(ReferenceFabric, obj)
+    core, _ = run_to_fault(Fabric, obj)
+    ref, _ = run_to_fault(ReferenceFabric, obj)
     assert core.expansions == ref.expansions and len(core.expansions) == 65
     report = str(core)
     # the trap: one level a line; the outermost is the .rep around m0

@@ -15,7 +15,6 @@ import pytest
 from wse.asm import assemble_file, assemble_text
 from wse.emu import Fabric
 from wse.emu._core import lib
-from wse.emu.errors import WseError
 
 ROOT = Path(__file__).resolve().parents[2]
 LOOP = """
