@@ -1926,6 +1926,14 @@ class ReferenceFabric:
             raise self._missing(name, pe, f"PE ({x},{y}) has no data symbol {name!r} (it is a task)")
         return s
 
+    def _programmed_pes(self, x0: int, y0: int, w: int, h: int):
+        """(x, y, pe) of the PEs of the rectangle that run a program, row by row."""
+        for y in range(y0, y0 + h):
+            for x in range(x0, x0 + w):
+                pe = self.pe_at(x, y)
+                if not pe.empty():
+                    yield x, y, pe
+
     def _rect_symbols(self, name: str, x0: int, y0: int, w: int, h: int, words: int, write: bool):
         """[(pe, symbol)] over the rectangle, every PE checked as the C core checks a rectangle
         transfer of `words` words: one element type (and, to read, one length) everywhere."""
@@ -2010,26 +2018,22 @@ class ReferenceFabric:
         x0, y0, w, h = self._rect(rect)
         task = A.task_arg(task)
         hits = []
-        for yy in range(y0, y0 + h):
-            for xx in range(x0, x0 + w):
-                pe = self.pe_at(xx, yy)
-                if pe.empty():
+        for xx, yy, pe in self._programmed_pes(x0, y0, w, h):
+            tid = task
+            if isinstance(task, str):
+                s = pe.img.symbol(task)
+                if s is None or s.type != "task":
                     continue
-                tid = task
-                if isinstance(task, str):
-                    s = pe.img.symbol(task)
-                    if s is None or s.type != "task":
-                        continue
-                    tid = s.value
-                if tid in pe.tasks:
-                    t = pe.tasks[tid]
-                    if t.kind == 1:     # as the C core: a data task is not launched
-                        who = f"'{task}'" if isinstance(task, str) else f"{task}"
-                        image = "" if isinstance(task, str) else f" (image {pe.img.name})"
-                        raise BadArgError(f"task {who} of PE ({xx},{yy}){image} is a data task: it runs "
-                                          f"when a wavelet of color {t.color} reaches the PE, not when "
-                                          f"launched; send one (Fabric.send) or launch a local task")
-                    hits.append((pe, tid))
+                tid = s.value
+            if tid in pe.tasks:
+                t = pe.tasks[tid]
+                if t.kind == 1:     # as the C core: a data task is not launched
+                    who = f"'{task}'" if isinstance(task, str) else f"{task}"
+                    image = "" if isinstance(task, str) else f" (image {pe.img.name})"
+                    raise BadArgError(f"task {who} of PE ({xx},{yy}){image} is a data task: it runs "
+                                      f"when a wavelet of color {t.color} reaches the PE, not when "
+                                      f"launched; send one (Fabric.send) or launch a local task")
+                hits.append((pe, tid))
         if not hits:
             who = f"'{task}'" if isinstance(task, str) else f"{task}"
             raise NotFoundError(f"no PE in the rectangle ({x0},{y0}) {w}x{h} defines task {who}")
@@ -2090,24 +2094,20 @@ class ReferenceFabric:
         e = self.stopped_by_fault
         now = self.cycle + 1 if e is not None else self.cycle
         out = []
-        for y in range(y0, y0 + h):
-            for x in range(x0, x0 + w):
-                pe = self.pe_at(x, y)
-                if pe.empty():
-                    continue
-                tm = now
-                if e is not None and e.microthread is None and e.task is not None and e.pe == (x, y):
-                    tm = max(now, e.cycle + 1)
-                spans = []
-                if pe.task is not None:
-                    spans.append((TRACE_TASK, pe.task, 0, pe.task_start, tm))
-                if pe.op is not None:
-                    spans.append((TRACE_TENSOR, pe.op.insn.opcode, 8, pe.op.start, tm))
-                for u, op in enumerate(pe.ut):
-                    if op is not None:
-                        spans.append((TRACE_TENSOR, op.insn.opcode, u, op.start, now))
-                out += [(TRACE_OPEN | k, x, y, a, b, t0, t1) for k, a, b, t0, t1 in spans
-                        if t0 < t1 and t0 < c1 and t1 > c0]
+        for x, y, pe in self._programmed_pes(x0, y0, w, h):
+            tm = now
+            if e is not None and e.microthread is None and e.task is not None and e.pe == (x, y):
+                tm = max(now, e.cycle + 1)
+            spans = []
+            if pe.task is not None:
+                spans.append((TRACE_TASK, pe.task, 0, pe.task_start, tm))
+            if pe.op is not None:
+                spans.append((TRACE_TENSOR, pe.op.insn.opcode, 8, pe.op.start, tm))
+            for u, op in enumerate(pe.ut):
+                if op is not None:
+                    spans.append((TRACE_TENSOR, op.insn.opcode, u, op.start, now))
+            out += [(TRACE_OPEN | k, x, y, a, b, t0, t1) for k, a, b, t0, t1 in spans
+                    if t0 < t1 and t0 < c1 and t1 > c0]
         return out
 
     def trace(self, x: int, y: int) -> list:
