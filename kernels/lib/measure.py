@@ -111,7 +111,6 @@ def measure_rope(n_pos: int = 64, head_dim: int = 128, theta: float = 10000.0, s
     positions on the emulator. The same over EVERY position below 2^17 goes through the
     bit-exact model (``rope_sincos``, which tests/kernels/test_elementwise.py holds rope.s to
     bit for bit): a sample of positions misses the worst one."""
-    from wse.kernels.lib.model import rope_pieces, rope_sincos
     from wse.kernels.rope.run import frequencies, rope
     rng = np.random.default_rng(seed)
     pos = np.concatenate([[0, 1, 2 ** 17 - 1], rng.integers(0, 2 ** 17, n_pos - 3)])
@@ -123,17 +122,25 @@ def measure_rope(n_pos: int = 64, head_dim: int = 128, theta: float = 10000.0, s
         ang = float(p) * freq
         err = max(err, np.max(np.abs(r.out[0::2] - np.cos(ang))), np.max(np.abs(r.out[1::2] - np.sin(ang))))
         cycles = r.cycles
+    worst, worst_pos = rope_sincos_sweep(freq)
+    return {"positions": len(pos), "pairs": head_dim // 2, "max_abs": float(err), "cycles": cycles,
+            "model_max_abs": worst, "model_worst_pos": worst_pos}
+
+
+def rope_sincos_sweep(freq: np.ndarray, limit: int = 2 ** 17) -> tuple[float, int]:
+    """(max abs error, the position where it is) of rope.s's sin/cos against float64 over EVERY
+    position below limit, through its bit-exact model rope_sincos."""
+    from wse.kernels.lib.model import rope_pieces, rope_sincos
     pieces = rope_pieces(freq)
     worst, worst_pos = 0.0, 0
-    for lo in range(0, 2 ** 17, 8192):
-        every = np.arange(lo, lo + 8192)
+    for lo in range(0, limit, 8192):
+        every = np.arange(lo, min(lo + 8192, limit))
         s, c = rope_sincos(every, pieces)
         ang = every[:, None].astype(np.float64) * freq
         e = np.maximum(np.abs(s - np.sin(ang)), np.abs(c - np.cos(ang))).max(axis=1)
         if e.max() > worst:
             worst, worst_pos = float(e.max()), int(every[np.argmax(e)])
-    return {"positions": len(pos), "pairs": head_dim // 2, "max_abs": float(err), "cycles": cycles,
-            "model_max_abs": worst, "model_worst_pos": worst_pos}
+    return worst, worst_pos
 
 
 def main(argv=None) -> None:

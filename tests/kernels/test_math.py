@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from wse.kernels.lib import model as M
-from wse.kernels.lib.measure import inputs, run_fn, ulp_error
+from wse.kernels.lib.measure import inputs, rope_sincos_sweep, run_fn, ulp_error
 
 F32 = np.float32
 GRID = (2, 2)
@@ -137,18 +137,13 @@ def test_model_rope_sincos_every_position():
     among them). Measured max: 2.132e-7, at pos 104025 (frequency 14): the quarter-turn
     accumulator of rope.s reaches |acc| in [1, 2) before its last rounding, where half an ulp
     is 6e-8 quarter turns (9.4e-8 rad), on top of the sincos polynomials' ~1.45 ulp. (A sample
-    of 64 positions gave 1.2e-7, the figure docs/math.md quotes.) The bound, 2.2e-7, is what
-    test_rope allows for sin/cos."""
+    of 64 positions gave 1.2e-7, the figure docs/math.md used to quote.) The bound, 2.2e-7, is
+    what test_rope allows for sin/cos. (`python -m wse.kernels.lib.measure` prints the same sweep.)"""
     from wse.kernels.rope.run import frequencies
     freq = frequencies(128, 10000.0)
     pieces = M.rope_pieces(freq)
     s1, c1 = M.rope_sincos(104025, pieces)
     s, c = M.rope_sincos(np.array([3, 104025]), pieces)       # arrays of positions: same bits
     assert bits_equal(s[1], s1) and bits_equal(c[1], c1)
-    worst = 0.0
-    for lo in range(0, 2 ** 17, 8192):
-        pos = np.arange(lo, lo + 8192)
-        s, c = M.rope_sincos(pos, pieces)
-        ang = pos[:, None].astype(np.float64) * freq
-        worst = max(worst, np.abs(s - np.sin(ang)).max(), np.abs(c - np.cos(ang)).max())
-    assert 2.1e-7 < worst <= 2.2e-7
+    worst, at = rope_sincos_sweep(freq)
+    assert 2.1e-7 < worst <= 2.2e-7 and at == 104025
