@@ -1815,7 +1815,7 @@ class ProgramWalk(Walker):
                     raise AsmError(f"dimension {i} of this mem4d DSD would have the stride {acc} (the product "
                                    f"of the lengths below it, the dense layout), past the largest stride a DSD "
                                    f"holds, 32767 elements, and past SRAM; give shorter lengths, or `stride=[...]`",
-                                   lens_ast[i].pos if hasattr(lens_ast[i], "pos") else lv.pos)
+                                   lens_ast[i].pos)
                 strides[i] = min(acc, 0x7FFF)   # (a dimension of length 1 never moves: any stride)
                 acc *= lens[i]
         nd = len(lens)
