@@ -66,7 +66,10 @@ sys.meta_path.insert(0, Hook())
 def test_ctrl_c_while_starting_is_one_line_and_130(prog, module):
     """A real SIGINT while the tool imports its modules: it was a KeyboardInterrupt traceback
     out of the console script's imports (before main() could catch anything)."""
-    before = HOOK.format(name=module, action='sys.stderr.write("importing\\n"); sys.stderr.flush(); time.sleep(60)')
+    # (the wait is short sleeps: a SIGINT that lands before a single long sleep starts is only
+    # acted on when that sleep ends, which on a busy machine made this test time out)
+    before = HOOK.format(name=module, action='sys.stderr.write("importing\\n"); sys.stderr.flush()\n'
+                                              '            for _ in range(600): time.sleep(0.1)')
     p = subprocess.Popen([sys.executable, "-c", launch_code(prog, before), "x"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     assert p.stderr.readline() == "importing\n"
