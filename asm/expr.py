@@ -32,7 +32,7 @@ def _regs():
 
 
 GPR, DSR = _regs()
-UTS = {f"ut{i}": i for i in range(load().presets["wse2"].microthreads)}
+UTS = {f"ut{i}": i for i in range(load().max_microthreads)}
 # GPR, DSR and UTS names, inf, nan and the built-ins; the object readers refuse a symbol named so
 RESERVED = reserved_names()
 FUNCS = ("hi16", "lo16", "f32bits", "f16bits", "min", "max", "abs", "log2", "ceil_div", "int",

@@ -1136,7 +1136,7 @@ static void host_wake(wse_fabric_t *f, pe_t *p) {
 
 int wse_launch(wse_fabric *f, int tid, unsigned int x0, unsigned int y0, unsigned int w, unsigned int h) {
     if (!f) return WSE_BAD_ARG;
-    if (tid < 0 || tid >= NTASKS) { wse__set_msg(f, "task id %d is not 0..63", tid); return WSE_BAD_ARG; }
+    if (tid < 0 || (uint32_t)tid >= f->P.task_ids) { wse__set_msg(f, "task id %d is not 0..%u", tid, f->P.task_ids - 1); return WSE_BAD_ARG; }
     if ((uint64_t)x0 + w > f->W || (uint64_t)y0 + h > f->H || !w || !h) {
         wse__set_msg(f, "rectangle (%u,%u) %ux%u is not inside the %ux%u fabric", x0, y0, w, h, f->W, f->H);
         return WSE_BAD_ARG;
@@ -1752,7 +1752,7 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
             fault(f, p, WSE_FK_ROUTE, -1, t, "a host wavelet on color %u enters through %s but %s", c, port_name((int)port),
                   cs ? "the current route's rx does not include it" : "the PE has no route for the color");
             f->fault.color = (int)c; f->fault.port = (int)port;
-            f->park_rem = 0xffffffu;     /* no color was visited */
+            f->park_rem = COLOR_MASK;    /* no color was visited */
             return;
         }
         q_push(&cs->rb, (uint32_t)v, (uint32_t)(v >> 40) & 1, t + hop);
@@ -1768,10 +1768,10 @@ static void router_step(wse_fabric_t *f, pe_t *p, uint64_t t) {
     *rwake = p->hq_ports ? t + 1 : NEVER;   /* host wavelets that still wait: try next cycle */
     if (!mask) return;
     uint32_t rot = (uint32_t)(t % NCOLORS);
-    uint32_t m = ((mask >> rot) | (mask << (NCOLORS - rot))) & 0xffffffu;
+    uint32_t m = ((mask >> rot) | (mask << (NCOLORS - rot))) & COLOR_MASK;
     /* on a fault: the colors after rotated position b, which this visit has not reached */
-#define SET_PARK_REM() do { uint32_t r_ = (0xffffffu << (b + 1)) & 0xffffffu; \
-        f->park_rem = ((r_ << rot) | (r_ >> (NCOLORS - rot))) & 0xffffffu; } while (0)
+#define SET_PARK_REM() do { uint32_t r_ = (COLOR_MASK << (b + 1)) & COLOR_MASK; \
+        f->park_rem = ((r_ << rot) | (r_ >> (NCOLORS - rot))) & COLOR_MASK; } while (0)
     while (m) {
         uint32_t b = (uint32_t)__builtin_ctz(m);
         m &= m - 1;
@@ -3647,6 +3647,15 @@ static void q_dump(const q_t *q, int *n, wse_qentry *out) {
         out[i].payload = w->payload; out[i].ctrl = w->ctrl; out[i].ready = w->ready;
     }
 }
+
+/* wse.h's snapshot is part of the public API, so its array sizes are literals; they must be the
+   ISA's counts (isa/isa.toml), which the generated wse_isa.h gives */
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+_Static_assert(ARRAY_LEN(((wse_pe_state *)0)->dsrs) == WSE_NUM_DSRS
+               && ARRAY_LEN(((wse_pe_state *)0)->has_route) == NCOLORS
+               && ARRAY_LEN(((wse_pe_state *)0)->ut_busy) == NUT,
+               "wse_pe_state in wse.h: dsrs, the per-color and the per-microthread arrays must have "
+               "WSE_NUM_DSRS, WSE_MAX_COLORS and WSE_MAX_MICROTHREADS entries");
 
 int wse_pe_state_get(const wse_fabric *f, unsigned int x, unsigned int y, wse_pe_state *out,
                      unsigned short *mem_out) {

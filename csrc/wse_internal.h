@@ -8,15 +8,19 @@
 #include "wse.h"
 #include "wse_isa.h"
 
-#define NCOLORS 24
-#define NTASKS 64
-#define NUT 8
+#define NCOLORS WSE_MAX_COLORS   /* array and mask sizes: the largest counts of any preset (isa/) */
+#define NTASKS WSE_MAX_TASK_IDS
+#define NUT WSE_MAX_MICROTHREADS
 #define NHIST 16                 /* = the size of wse_fault_info.recent_* */
 #define QCAP WSE_MAX_QUEUE_DEPTH   /* ring slots per queue; every preset's depths fit (isa/table.py) */
 #define RUN_MAX 4096
 #define NEVER UINT64_MAX
 #define MSG_LEN 65536
 
+_Static_assert(NCOLORS < 32 && NTASKS <= 64 && NUT <= 8,
+               "colors, tasks and microthreads are bit masks in uint32_t (rotated by NCOLORS), "
+               "uint64_t and uint8_t (isa/table.py checks the presets against these limits)");
+#define COLOR_MASK ((uint32_t)((1ull << NCOLORS) - 1))   /* every color */
 _Static_assert(QCAP > 0 && (QCAP & (QCAP - 1)) == 0, "queue rings index with & (QCAP - 1)");
 
 typedef struct { uint64_t ready; uint32_t payload; uint32_t ctrl; } wl_t;
@@ -191,8 +195,8 @@ typedef struct pe {
     uint64_t tr_op_t0;
     /* parked colors: the first cycle whose stall is not yet counted in st_stalls */
     uint64_t park_t[NCOLORS];
-    dsr_t dsr[24];
-    dsr_src_t dsr_src[24];
+    dsr_t dsr[WSE_NUM_DSRS];
+    dsr_src_t dsr_src[WSE_NUM_DSRS];
     op_t ut[NUT];
 } pe_t;
 

@@ -417,6 +417,10 @@ typedef struct wse_preset {
 } wse_preset;
 
 #define WSE_MAX_QUEUE_DEPTH 8   /* iq, oq and router depths of every preset */
+#define WSE_MAX_COLORS 24   /* the most colors of any preset */
+#define WSE_MAX_TASK_IDS 64   /* the most task ids of any preset */
+#define WSE_MAX_MICROTHREADS 8   /* the most microthreads of any preset */
+#define WSE_NUM_DSRS 24   /* a dsr field: file * 8 + index */
 #define WSE_NUM_PRESETS 2
 #define WSE_PRESETS_INIT { \
     { "wse2", 850000000ull, 24576, 8, 24, 64, 8, {6, 6, 4, 4, 2, 2, 2, 2}, {2, 2, 6, 6, 2, 2, 2, 2}, 4, 2, 1, {0, 0, 4, 2, 2, 2, 1, 1, 1, 4, 2, 1}, {1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0} }, \

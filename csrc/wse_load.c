@@ -113,12 +113,12 @@ int wse__decode(uint32_t w, dinsn_t *d) {
     case WSE_OP_SLLI: case WSE_OP_SRLI: case WSE_OP_SRAI: d->imm = (int32_t)WSE_F_SHAMT(w); break;
     case WSE_OP_JMP: case WSE_OP_CALL: d->imm = (int32_t)WSE_F_TGT24(w); break;
     case WSE_OP_LDSD: case WSE_OP_DSDADDI: case WSE_OP_DSDBASE: case WSE_OP_DSDADD: case WSE_OP_DSDLEN:
-        if (WSE_F_DSR(w) >= 24) return 0;
+        if (WSE_F_DSR(w) >= WSE_NUM_DSRS) return 0;
         d->imm = op == WSE_OP_LDSD ? (int32_t)WSE_F_DSDIDX(w) : WSE_F_IMM16(w);
         break;
     case WSE_OP_ACTIVATE: case WSE_OP_BLOCK: case WSE_OP_UNBLOCK: d->imm = (int32_t)WSE_F_TID(w); break;
     case WSE_OP_SEND: case WSE_OP_SENDC:
-        if (WSE_F_COLOR(w) > 23) return 0;
+        if (WSE_F_COLOR(w) >= WSE_MAX_COLORS) return 0;
         break;
     default: d->imm = WSE_F_IMM16(w); break;
     }
@@ -321,7 +321,7 @@ int wse__load(wse_fabric_t *f, const uint8_t *data, size_t len) {
             if (d->kind < 1 || d->kind > 4) { rd_fail(&r2, "DSD %u: unknown kind %u", di, d->kind); break; }
             if (res || res2) { rd_fail(&r2, "DSD %u: reserved fields are not 0", di); break; }
             if (d->ndim < 1 || d->ndim > (d->kind == WSE_DSD_MEM4D ? 4 : 1)) { rd_fail(&r2, "DSD %u: ndim %u is invalid for its kind", di, d->ndim); break; }
-            if ((d->kind == WSE_DSD_FABIN || d->kind == WSE_DSD_FABOUT) && d->color > 23) { rd_fail(&r2, "DSD %u: color %u is not 0..23", di, d->color); break; }
+            if ((d->kind == WSE_DSD_FABIN || d->kind == WSE_DSD_FABOUT) && d->color >= f->P.colors) { rd_fail(&r2, "DSD %u: color %u is not 0..%u", di, d->color, f->P.colors - 1); break; }
             if ((d->kind == WSE_DSD_MEM1D || d->kind == WSE_DSD_MEM4D) && d->base >= words) { rd_fail(&r2, "DSD %u: base %u is outside SRAM", di, d->base); break; }
             int unused_ok = 1;
             for (int k = d->ndim; k < 4; k++) if ((k && d->len[k] != 1) || d->stride[k]) unused_ok = 0;
@@ -346,8 +346,8 @@ int wse__load(wse_fabric_t *f, const uint8_t *data, size_t len) {
             uint8_t tid = rd_u8(&r2), kind = rd_u8(&r2), color = rd_u8(&r2), fl = rd_u8(&r2);
             uint32_t entry = rd_u32(&r2);
             if (r2.bad) break;
-            if (tid >= 64 || img->tasks[tid].defined) { rd_fail(&r2, "task id %u is out of range or listed twice", tid); break; }
-            if (kind > 2 || (kind == WSE_TASK_DATA ? color > 23 : color != 255) || (fl & ~3)) {
+            if (tid >= f->P.task_ids || img->tasks[tid].defined) { rd_fail(&r2, "task id %u is out of range or listed twice", tid); break; }
+            if (kind > 2 || (kind == WSE_TASK_DATA ? color >= f->P.colors : color != 255) || (fl & ~3)) {
                 rd_fail(&r2, "task %u: bad kind/color/flags", tid); break;
             }
             if (n_code == 0 || entry >= n_code) { rd_fail(&r2, "task %u: entry %u is outside the code", tid, entry); break; }
@@ -371,7 +371,7 @@ int wse__load(wse_fabric_t *f, const uint8_t *data, size_t len) {
             uint8_t p[8];
             for (int k = 0; k < 8; k++) p[k] = rd_u8(&r2);
             if (r2.bad) break;
-            if (rt->color > 23 || ((seen >> rt->color) & 1) || rt->npos < 1 || rt->npos > 4 || rt->iq > 7 || rt->oq > 7) {
+            if (rt->color >= f->P.colors || ((seen >> rt->color) & 1) || rt->npos < 1 || rt->npos > 4 || rt->iq > 7 || rt->oq > 7) {
                 rd_fail(&r2, "route for color %u: bad color, positions or queues", rt->color); break;
             }
             for (int k = 0; k < 8; k++) if (p[k] > 31) { rd_fail(&r2, "route for color %u: port mask out of range", rt->color); break; }
@@ -436,7 +436,7 @@ int wse__load(wse_fabric_t *f, const uint8_t *data, size_t len) {
         }
         prev_im = im; prev_nm = nm;
         if (typ == WSE_SYM_TASK) {
-            if (value >= 64 || count) rd_fail(&rs, "task symbol with id %u and count %u (must be 0)", value, count);
+            if (value >= f->P.task_ids || count) rd_fail(&rs, "task symbol with id %u and count %u (must be 0)", value, count);
         } else {
             uint64_t e = (typ == WSE_SYM_F32 || typ == WSE_SYM_U32) ? 2 : 1;
             if ((uint64_t)value + (uint64_t)count * e > words || (e == 2 && value % 2))

@@ -798,7 +798,7 @@ class Fabric:
 
         def qs(n, q):
             return {c: [(int(q[c][i].payload), bool(q[c][i].ctrl), int(q[c][i].ready))
-                        for i in range(n[c])] for c in range(24) if n[c]}
+                        for i in range(n[c])] for c in range(len(n)) if n[c]}
 
         placed = bool(st.placed)
         return {
@@ -814,9 +814,9 @@ class Fabric:
             "rb": qs(st.n_rb, st.rb),
             "oq": qs(st.n_oq, st.oq),
             "iq": qs(st.n_iq, st.iq),
-            "switch": {c: int(st.switch_pos[c]) for c in range(24) if st.has_route[c]},
+            "switch": {c: int(st.switch_pos[c]) for c in range(len(st.has_route)) if st.has_route[c]},
             "ut": [(int(st.ut_opcode[u]), int(st.ut_done[u]), int(st.ut_total[u]))
-                   if st.ut_busy[u] else None for u in range(8)],
+                   if st.ut_busy[u] else None for u in range(len(st.ut_busy))],
             "stats": {"instructions": int(st.instructions), "busy_cycles": int(st.busy_cycles),
                       "wavelets_sent": int(st.wavelets_sent),
                       "wavelets_received": int(st.wavelets_received), "stalls": int(st.stalls)},

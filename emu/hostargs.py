@@ -12,14 +12,16 @@ import difflib
 
 import numpy as np
 
+from wse.isa import load as load_isa
+
 from . import errors as E
 
 ARCHES = ("wse2", "wse3")
 PORTS = {"north": 1, "east": 2, "south": 4, "west": 8, "ramp": 16}
 PORT_NAMES = {v: k for k, v in PORTS.items()}
 EDGE_PORTS = ("north", "east", "south", "west")
-NCOLORS = 24
-NTASKS = 64
+NCOLORS = load_isa().max_colors     # (both presets: 24 colors, 64 task ids)
+NTASKS = load_isa().max_task_ids
 MAX_FABRIC = 4096
 U32 = 0xFFFFFFFF
 U64 = 0xFFFFFFFFFFFFFFFF

@@ -45,9 +45,10 @@ PORT_NAMES = {NORTH: "north", EAST: "east", SOUTH: "south", WEST: "west", RAMP: 
 PORT_BY_NAME = {v: k for k, v in PORT_NAMES.items()}
 OPPOSITE = {NORTH: SOUTH, SOUTH: NORTH, EAST: WEST, WEST: EAST}
 STEP = {NORTH: (0, -1), EAST: (1, 0), SOUTH: (0, 1), WEST: (-1, 0)}
-NCOLORS = 24
-NTASKS = 64
-NUT = 8
+NCOLORS = load_isa().max_colors     # the core's array sizes (csrc/wse_internal.h)
+NTASKS = load_isa().max_task_ids
+NUT = load_isa().max_microthreads
+NDSRS = load_isa().n_dsrs
 RUN_LIMIT = 4096          # "after 4096 instructions" a run ends
 TRACE_LEN = 32            # instructions kept per PE for fault and divergence reports
 
@@ -304,7 +305,7 @@ class PE:
         self.task = None
         self.activated = 0
         self.blocked = 0
-        self.dsrs = [Dsr() for _ in range(24)]
+        self.dsrs = [Dsr() for _ in range(NDSRS)]
         self.routes: dict[int, Route] = {}
         self.rb = {c: deque() for c in range(NCOLORS)}
         self.oq = {c: deque() for c in range(NCOLORS)}

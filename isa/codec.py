@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .table import Insn, Isa, load
+from .table import DSR_FILES, DSRS_PER_FILE, Insn, Isa, load
 
 
 class EncodeError(ValueError):
@@ -18,7 +18,6 @@ class EncodeError(ValueError):
 
 
 ACT_NAMES = {2: "activate", 3: "unblock"}
-DSR_FILES = ("d", "a", "b")
 
 
 @dataclass(frozen=True)
@@ -44,8 +43,10 @@ def encode(insn: Insn, values: dict, isa: Isa | None = None) -> int:
         if v is None:
             raise EncodeError(f"{insn.key}: operand {name} is missing", name)
         lo, hi = f.range
-        if f.kind in ("color", "dsr"):
-            hi = min(hi, 23)
+        if f.kind == "color":
+            hi = min(hi, isa.max_colors - 1)
+        elif f.kind == "dsr":
+            hi = min(hi, isa.n_dsrs - 1)
         if not lo <= v <= hi:
             raise EncodeError(f"{insn.mnemonic}: {name} = {v} is out of range; legal: "
                               f"{_fmt_range(lo, hi)}", name)
@@ -70,16 +71,18 @@ def decode(word: int, isa: Isa | None = None) -> Decoded | None:
                     return None
                 if values["act"] == 1 and values["tid"]:
                     return None
-            if "color" in values and values["color"] > 23:
+            if "color" in values and values["color"] >= isa.max_colors:
                 return None
-            if "dsr" in values and values["dsr"] >= 24:
+            if "dsr" in values and values["dsr"] >= isa.n_dsrs:
                 return None
             return Decoded(insn, values)
     return None
 
 
-def dsr_name(v: int) -> str:
-    return f"{DSR_FILES[v >> 3]}{v & 7}"
+def dsr_name(v: int, isa: Isa | None = None) -> str:
+    """The assembly name of `dsr` field value v (file * DSRS_PER_FILE + index), e.g. a3."""
+    isa = isa or load()
+    return f"{isa.regfiles[DSR_FILES[v // DSRS_PER_FILE]].prefix}{v % DSRS_PER_FILE}"
 
 
 def format_insn(d: Decoded, pc: int | None = None, task_names: dict | None = None,
@@ -116,7 +119,7 @@ def format_insn(d: Decoded, pc: int | None = None, task_names: dict | None = Non
         if f.kind == "gpr":
             parts.append(f"r{v}")
         elif f.kind == "dsr":
-            parts.append(dsr_name(v))
+            parts.append(dsr_name(v, isa))
         elif f.kind in ("dsr_d", "dsr_a", "dsr_b"):
             parts.append(f"{f.kind[-1]}{v}")
         elif f.kind == "task":

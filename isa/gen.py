@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import objfile
-from .table import MAX_QUEUE_DEPTH, Isa, load
+from .table import DSRS_PER_FILE, MAX_QUEUE_DEPTH, Isa, load
 
 BANNER = "generated from isa/isa.toml by `python -m wse.isa --write`; do not edit"
 ACT = {0: "sync", 1: "async", 2: "async, then activate", 3: "async, then unblock"}
@@ -86,6 +86,10 @@ def c_header(isa: Isa) -> str:
     w("} wse_preset;")
     w("")
     w(f"#define WSE_MAX_QUEUE_DEPTH {MAX_QUEUE_DEPTH}   /* iq, oq and router depths of every preset */")
+    w(f"#define WSE_MAX_COLORS {isa.max_colors}   /* the most colors of any preset */")
+    w(f"#define WSE_MAX_TASK_IDS {isa.max_task_ids}   /* the most task ids of any preset */")
+    w(f"#define WSE_MAX_MICROTHREADS {isa.max_microthreads}   /* the most microthreads of any preset */")
+    w(f"#define WSE_NUM_DSRS {isa.n_dsrs}   /* a dsr field: file * {DSRS_PER_FILE} + index */")
     w(f"#define WSE_NUM_PRESETS {len(isa.presets)}")
     w("#define WSE_PRESETS_INIT { \\")
     for p in isa.presets.values():

@@ -47,7 +47,7 @@ def reserved_names(isa: Isa | None = None) -> frozenset[str]:
     for rf in ("gpr", "dsr_d", "dsr_a", "dsr_b"):
         f = isa.regfiles[rf]
         names |= {f"{f.prefix}{i}" for i in range(f.count)} | set(f.aliases)
-    names |= {f"ut{i}" for i in range(isa.presets["wse2"].microthreads)}
+    names |= {f"ut{i}" for i in range(isa.max_microthreads)}
     return frozenset(names)
 
 
@@ -418,7 +418,8 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
     strtab = data[secs[SEC_STRTAB][0]:secs[SEC_STRTAB][1]]
     if not strtab or strtab[0] != 0:
         raise ObjectFormatError("STRTAB: must start with the empty string")
-    words = isa.presets[ARCHES[arch]].sram_words
+    preset = isa.presets[ARCHES[arch]]
+    words, ncol, ntid = preset.sram_words, preset.colors, preset.task_ids
     reserved = reserved_names(isa)
 
     # images
@@ -468,8 +469,8 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
                 raise ObjectFormatError(f"{what}: DSD {di}: unknown kind {kind}")
             if not 1 <= ndim <= (4 if kind == DSD_MEM4D else 1):
                 raise ObjectFormatError(f"{what}: DSD {di}: ndim {ndim} is invalid for its kind")
-            if kind in (DSD_FABIN, DSD_FABOUT) and color > 23:
-                raise ObjectFormatError(f"{what}: DSD {di}: color {color} is not 0..23")
+            if kind in (DSD_FABIN, DSD_FABOUT) and color >= ncol:
+                raise ObjectFormatError(f"{what}: DSD {di}: color {color} is not 0..{ncol - 1}")
             lens, strides = (l0, l1, l2, l3), (s0, s1, s2, s3)
             fab = kind in (DSD_FABIN, DSD_FABOUT)
             if (any((k and lens[k] != 1) or strides[k] for k in range(ndim, 4))
@@ -491,10 +492,10 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
         data_colors = set()
         for _ in range(n_task):
             tid, kind, color, fl, entry = ir.take("BBBBI")
-            if tid >= 64 or tid in seen:
+            if tid >= ntid or tid in seen:
                 raise ObjectFormatError(f"{what}: task id {tid} is out of range or listed twice")
             seen.add(tid)
-            if kind > 2 or (color > 23 if kind == 1 else color != 255) or fl & ~3:
+            if kind > 2 or (color >= ncol if kind == 1 else color != 255) or fl & ~3:
                 raise ObjectFormatError(f"{what}: task {tid}: bad kind/color/flags")
             if entry >= max(n_code, 1) or n_code == 0:
                 raise ObjectFormatError(f"{what}: task {tid}: entry {entry} is outside the code")
@@ -507,7 +508,7 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
         seen = set()
         for _ in range(n_route):
             color, npos, iq, oq, *p = ir.take("BBBB8B")
-            if color > 23 or color in seen or not 1 <= npos <= 4 or iq > 7 or oq > 7:
+            if color >= ncol or color in seen or not 1 <= npos <= 4 or iq > 7 or oq > 7:
                 raise ObjectFormatError(f"{what}: route for color {color}: bad color, positions or queues")
             if any(v > 31 for v in p):
                 raise ObjectFormatError(f"{what}: route for color {color}: port mask out of range")
@@ -557,7 +558,7 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
                                     f"in an image (image {img}, {sname!r})")
         prev = (img, sname.encode())
         if typ == SYM_CODES["task"]:
-            if value >= 64 or count:
+            if value >= ntid or count:
                 raise ObjectFormatError(f"SYMBOLS: task symbol with id {value} and count {count} (must be 0)")
         else:
             e = 2 if SYM_TYPES[typ] in ("f32", "u32") else 1

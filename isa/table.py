@@ -33,6 +33,9 @@ TENSOR_FORMS = {
 # wavelets (csrc/wse_internal.h QCAP, from WSE_MAX_QUEUE_DEPTH in the generated header; a power
 # of two).
 MAX_QUEUE_DEPTH = 8
+# The DSR files in `dsr` field order: a `dsr` field holds file * DSRS_PER_FILE + index.
+DSR_FILES = ("dsr_d", "dsr_a", "dsr_b")
+DSRS_PER_FILE = 8
 PRESET_KEYS = ("clock_hz", "sram_bytes", "sram_banks", "colors", "task_ids", "microthreads",
                "iq_depth", "oq_depth", "router_depth", "hop_latency", "task_switch", "simd")
 
@@ -196,6 +199,12 @@ class Isa:
         self.insns: tuple[Insn, ...] = insns
         self.pseudos: dict[str, Pseudo] = pseudos
         self.source = source
+        # capacities the encodings, the object format and the emulator core are sized for: the
+        # largest count of any preset (a loader checks an object against its own preset's count)
+        self.max_colors = max(p.colors for p in presets.values())
+        self.max_task_ids = max(p.task_ids for p in presets.values())
+        self.max_microthreads = max(p.microthreads for p in presets.values())
+        self.n_dsrs = sum(regfiles[f].count for f in DSR_FILES)
         self.by_key = {i.key: i for i in insns}
         self.by_mnemonic: dict[str, list[Insn]] = {}
         for i in insns:
@@ -270,9 +279,13 @@ def parse(text: str, source: str = "<isa>") -> Isa:
     for name, spec in data.get("regfiles", {}).items():
         regfiles[name] = RegFile(name, int(spec["count"]), spec["prefix"], spec.get("doc", ""),
                                  dict(spec.get("aliases", {})), spec.get("width"))
-    for need in ("gpr", "dsr_d", "dsr_a", "dsr_b"):
+    for need in ("gpr",) + DSR_FILES:
         if need not in regfiles:
             raise IsaError(f"register file {need!r} is missing")
+    for name in DSR_FILES:
+        if regfiles[name].count != DSRS_PER_FILE:
+            raise IsaError(f"register file {name}: count must be {DSRS_PER_FILE} (a `dsr` field "
+                           f"encodes file * {DSRS_PER_FILE} + index)")
 
     dsd_kinds = {n: DsdKind(n, int(s["code"]), s.get("doc", ""))
                  for n, s in data.get("dsd_kinds", {}).items()}
@@ -304,6 +317,16 @@ def parse(text: str, source: str = "<isa>") -> Isa:
                                int(spec["hop_latency"]), int(spec["task_switch"]), simd)
     if "wse2" not in presets or "wse3" not in presets:
         raise IsaError("presets wse2 and wse3 are required")
+    # a preset's counts must fit the fields that name them and the emulator core's bit masks
+    # (csrc/wse_internal.h: colors in a uint32_t mask that is rotated by the color count, so
+    # fewer than 32; tasks in a uint64_t; microthreads in a uint8_t)
+    for key, kind, core in (("colors", "color", 31), ("task_ids", "task", 64), ("microthreads", "ut", 8)):
+        fbits = [f.width for f in fields.values() if f.kind == kind]
+        cap = min([core] + [1 << b for b in fbits])
+        for p in presets.values():
+            if not 1 <= getattr(p, key) <= cap:
+                raise IsaError(f"preset {p.name}: {key} = {getattr(p, key)} must be in 1..{cap} (what "
+                               f"the {kind} fields and the emulator core's bit masks hold)")
 
     insns: list[Insn] = []
     keys: set[str] = set()

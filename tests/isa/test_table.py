@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from wse.isa import IsaError, decode, encode, format_insn, load, parse
+from wse.isa.codec import EncodeError
 from wse.isa.gen import outputs
 from wse.isa.table import table_path
 
@@ -50,6 +51,15 @@ def _mutate(old: str, new: str) -> str:
      r"preset wse3: iq_depth must be 8 depths in 1\.\.8 \(the emulator core's queue rings"),
     ("router_depth = 4\nhop_latency = 2\ntask_switch = 1\n[presets.wse3.simd]",
      "router_depth = 16\nhop_latency = 2\ntask_switch = 1\n[presets.wse3.simd]", r"preset wse3: router_depth must be in 1\.\.8"),
+    # a preset's counts must fit the fields that name them and the core's bit masks
+    ("sram_banks = 8\ncolors = 24\ntask_ids = 64\nmicrothreads = 8\niq_depth = [8",
+     "sram_banks = 8\ncolors = 32\ntask_ids = 64\nmicrothreads = 8\niq_depth = [8",
+     r"preset wse3: colors = 32 must be in 1\.\.31"),
+    ("colors = 24\ntask_ids = 64\nmicrothreads = 8\niq_depth = [6", "colors = 24\ntask_ids = 65\nmicrothreads = 8\niq_depth = [6",
+     r"preset wse2: task_ids = 65 must be in 1\.\.64"),
+    ("task_ids = 64\nmicrothreads = 8\niq_depth = [6", "task_ids = 64\nmicrothreads = 9\niq_depth = [6",
+     r"preset wse2: microthreads = 9 must be in 1\.\.8"),
+    ('[regfiles.dsr_a]\ncount = 8', '[regfiles.dsr_a]\ncount = 4', r"register file dsr_a: count must be 8"),
 ])
 def test_validation_errors_are_typed_and_located(old, new, message):
     with pytest.raises(IsaError, match=message):
@@ -155,6 +165,20 @@ def test_a_dsr_or_color_past_23_is_an_illegal_word(kind):
         for v in (24, 31):
             bad = (word & ~f.mask) | (v << f.lo)
             assert decode(bad) is None, (insn.key, v)
+
+
+def test_the_color_and_dsr_limits_come_from_the_table():
+    """No count is written twice: with 16 colors in both presets, encode and decode take color 16
+    as out of range; the DSR count is the register files' (3 x 8)."""
+    assert (ISA.max_colors, ISA.max_task_ids, ISA.max_microthreads, ISA.n_dsrs) == (24, 64, 8, 24)
+    small = parse(TEXT.replace("colors = 24", "colors = 16"))
+    assert small.max_colors == 16 and small.n_dsrs == 24
+    send = small.by_key["send"]
+    assert decode(encode(send, {"color": 15, "rq": 1}, small), small)["color"] == 15
+    with pytest.raises(EncodeError, match=r"color = 16 is out of range; legal: 0\.\.15"):
+        encode(send, {"color": 16, "rq": 1}, small)
+    word = encode(send, {"color": 16, "rq": 1})           # legal in the real table
+    assert decode(word) is not None and decode(word, small) is None
 
 
 def test_the_async_fields_of_a_word_are_checked():
