@@ -212,3 +212,40 @@ def test_the_checks_catch_a_wrong_option_a_missing_module_and_a_missing_path(tmp
     assert shown == ["../nosuch.md", "kernels/gemv/nosuch.s", "tests/kernels/test_gemv.py::test_nosuch"]
     with pytest.raises(AssertionError, match="nosuch.md"):
         test_every_linked_or_named_repository_path_exists(doc)
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation other than - and _ dropped,
+    spaces to hyphens (`## Layout: programs on rectangles` -> layout-programs-on-rectangles)."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def _anchors(doc: Path) -> set[str]:
+    return {_slug(h) for h in re.findall(r"^#+\s+(.*)$", _strip_fences(doc.read_text()), re.M)}
+
+
+def _broken_anchors(doc: Path) -> list[str]:
+    bad = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", doc.read_text()):
+        path, _, frag = target.partition("#")
+        if not frag or re.match(r"[a-z]+:", target):
+            continue
+        file = (doc.parent / path) if path else doc
+        if file.suffix == ".md" and file.exists() and frag not in _anchors(file):
+            bad.append(target)
+    return bad
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.name)
+def test_every_link_to_a_section_names_a_heading_that_exists(doc):
+    """A link `[x](page.md#anchor)` or `[x](#anchor)` lands on a heading of that page (a
+    renamed heading otherwise leaves the link pointing at the top of the page)."""
+    assert not _broken_anchors(doc), f"{doc.name} links to sections that do not exist: {_broken_anchors(doc)}"
+
+
+def test_the_anchor_check_finds_a_missing_heading(tmp_path):
+    (tmp_path / "a.md").write_text("# Title\n\n## Layout: programs on rectangles\n\n```\n## not a heading\n```\n")
+    doc = tmp_path / "b.md"
+    doc.write_text("[ok](a.md#layout-programs-on-rectangles) [bad](a.md#not-a-heading) [self](#b) "
+                   "[web](https://example.org/#x)\n\n## B\n")
+    assert _broken_anchors(doc) == ["a.md#not-a-heading"]

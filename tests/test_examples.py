@@ -180,3 +180,80 @@ def test_deadlock_report_line_in_emulator_md_is_real(tmp_path):
     line = next(ln for ln in text.split("\n") if ln.startswith("    fabric op: 0 of 1 elements done; waits for "
                                                                   "wavelets on color 1 (a0 loaded from DSD"))
     assert line + "\n" in r.stderr, r.stderr
+
+
+# ---- chain_sum.s and stream.s: a sum sent to the host; a stream that backs up ---------------
+
+@settings(max_examples=25)
+@given(p=st.integers(1, 10), n=st.integers(1, 20), seed=st.integers(0, 2**16))
+def test_chain_sum(p, n, seed):
+    """Each PE's `total` is the sum of every element up to its own, in the kernel's order (its
+    own elements from 0.0, then the West's sum added); the last PE sends the total to the host
+    out of its East edge, as one wavelet."""
+    x = np.random.default_rng(seed).standard_normal((p, n)).astype(np.float32)
+    fab = _fabric("chain_sum.s", P=p, N=n)
+    fab.write("x", x[None])
+    res = fab.run()
+    want, carry = [], None
+    for row in x:
+        local = np.float32(0)
+        for v in row:
+            local = np.float32(local + v)
+        carry = local if carry is None else np.float32(local + carry)
+        want.append(carry)
+    assert np.array_equal(fab.read("total").ravel(), np.array(want, np.float32))
+    got = fab.received()
+    assert [(w.x, w.y, w.port, w.color, w.ctrl) for w in got] == [(p - 1, 0, 2, (p - 1) % 2, False)]
+    assert fab.received_payloads()[0] == want[-1]
+    assert res.cycles == 5 * n + 7 * p                      # the header's cost
+
+
+def test_chain_sum_cli_received(tmp_path):
+    """The header's commands: the sum reaches the host, and --received saves it."""
+    r = _run("wse-as", str(EX / "chain_sum.s"), "-o", "c.wso", "-D", "P=4", "-D", "N=8", "--arch", "wse3",
+             cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    np.save(tmp_path / "x.npy", np.arange(32, dtype=np.float32).reshape(1, 4, 8))
+    r = _run("wse-emu", "c.wso", "--input", "x=x.npy", "--received", "sum.npy", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    got = np.load(tmp_path / "sum.npy")
+    assert got["payload"].view(np.float32).tolist() == [496.0] and got["x"].tolist() == [3]
+
+
+def _stream(n, k, x=None):
+    fab = _fabric("stream.s", N=n, K=k)
+    x = np.arange(n, dtype=np.float32) if x is None else x
+    fab.write("x", x, rect=(0, 0))
+    res = fab.run()
+    return fab, res, x
+
+
+@settings(max_examples=20)
+@given(n=st.integers(1, 40), k=st.integers(1, 6), seed=st.integers(0, 2**16))
+def test_stream_result(n, k, seed):
+    """The consumer's sum of squares, in order, in fp32; the host gets it once."""
+    x = np.random.default_rng(seed).standard_normal(n).astype(np.float32)
+    fab, res, _ = _stream(n, k, x)
+    want = np.float32(0)
+    for v in x:
+        want = np.float32(want + np.float32(v * v))
+    assert fab.read("result", rect=(1, 0)).item() == want
+    assert fab.received_payloads().tolist() == [want]
+    assert res.cycles == n * (2 * k + 7) + 12                # the header's cost (wse3)
+
+
+def test_stream_backpressure_as_the_header_says():
+    """ut0's send ends when the consumer has taken all but 20 elements (8 + 4 + 8 places on
+    wse3's color 0), so t_sent grows with K; a stream that fits in the queues never waits."""
+    t_sent = {}
+    for k in (1, 4, 16):
+        fab, res, _ = _stream(32, k)
+        t_sent[k] = fab.read("t_sent", rect=(0, 0)).item()
+        assert fab.stats()["stalls"] > 0
+    assert t_sent == {1: 113, 4: 179, 16: 443}
+    fab, res, _ = _stream(4, 4)
+    assert fab.read("t_sent", rect=(0, 0)).item() == 11 and fab.stats()["stalls"] == 0
+    fab = _fabric("stream.s", N=32, K=16)
+    fab.write("x", np.arange(32, dtype=np.float32), rect=(0, 0))
+    fab.run_until(t_sent[16] + 1)                   # `sent` has run: 20 elements still to come
+    assert fab.pe_state(1, 0)["regs"][10] == 20
