@@ -10,6 +10,7 @@ from pathlib import Path
 import lark
 from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.lexer import PatternStr
 
 from .diag import AsmError, Pos
 
@@ -176,20 +177,60 @@ def parser() -> Lark:
 
 _TOKEN_NAMES = {
     "NAME": "a name", "INT": "an integer", "FLOAT": "a float", "STRING": "a string",
-    "DIRECTIVE": "a directive", "COMMA": "','", "COLON": "':'", "LPAR": "'('", "RPAR": "')'",
-    "LSQB": "'['", "RSQB": "']'", "EQUAL": "'='", "$END": "end of line", "MINUS": "'-'",
-    "PLUS": "'+'", "DOT": "'.'", "ASYNC": "'async'",
+    "DIRECTIVE": "a directive", "$END": "end of line",
 }
+# operators of expressions: where an expression may go on, Lark expects every one of them, so a
+# message names them as one ("an operator") instead of listing a dozen
+_OPERATORS = {"+", "-", "*", "/", "%", "&", "|", "^", "<", ">", "<<", ">>", "==", "!=", "<=", ">=",
+              "&&", "||", "?", "!", "~"}
+# the order they are listed in: separators first, what is expected most, "end of line" last
+_FIRST = ("','", "':'", "'='")
+_LAST = ("end of line",)
+
+
+def _token_text(name: str) -> str | None:
+    """How an expected terminal is named in a message: the text of a literal token ('->'), a
+    description of a pattern (a name); None for one the parser ignores."""
+    if name in _TOKEN_NAMES:
+        return _TOKEN_NAMES[name]
+    try:
+        pattern = parser().get_terminal(name).pattern
+    except KeyError:
+        return None
+    if isinstance(pattern, PatternStr):
+        return pattern.value
+    return None
 
 
 def _expected(exp) -> str:
-    names = sorted({_TOKEN_NAMES.get(e, e) for e in exp})
-    names = [n for n in names if not n.startswith("__")]
+    """"; expected X, Y or Z" for Lark's expected terminals, in words a kernel author knows:
+    literal tokens quoted, patterns described, the operators of an expression as "an operator"
+    when several are possible."""
+    texts = {t for t in (_token_text(e) for e in exp) if t}
+    ops = {t for t in texts if t in _OPERATORS}
+    shown = {t if t in _TOKEN_NAMES.values() else f"'{t}'" for t in texts - ops}
+    if len(ops) < 3:
+        shown |= {f"'{t}'" for t in ops}
+    words = [t for t in _TOKEN_NAMES.values() if t in shown and t not in _LAST]
+    names = ([t for t in _FIRST if t in shown] + words
+             + sorted(t for t in shown if t not in _FIRST and t not in _LAST and t not in words)
+             + [t for t in _LAST if t in shown])
+    if len(ops) >= 3:
+        names.append("an operator")
     if not names:
         return ""
-    if len(names) > 8:
-        names = names[:8] + ["..."]
-    return "; expected " + ", ".join(names)
+    if len(names) > 10:
+        names = names[:9] + ["..."]
+    return "; expected " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1])
+
+
+def _accepted(e: UnexpectedToken) -> set:
+    """The terminals that could really come where e's token stands: the interactive parser tries
+    each (e.expected, the LALR state's set, also holds tokens of merged states that cannot)."""
+    try:
+        return set(e.interactive_parser.accepts())
+    except Exception:        # (any failure of the trial parse: the state's set is still right)
+        return set(e.expected)
 
 
 def _unescape(s: str, pos: Pos) -> str:
@@ -377,9 +418,9 @@ def parse_line(text: str, file: str, lineno: int) -> list[Stmt]:
             # just past the last token (Lark gives $END its position): a trailing comment is
             # not where the line stops too early
             col = tok.end_column if tok.end_column else len(text.rstrip()) + 1
-            raise AsmError("syntax error: unexpected end of line" + _expected(e.expected),
+            raise AsmError("syntax error: unexpected end of line" + _expected(_accepted(e)),
                            Pos(file, lineno, col, 1)) from None
-        raise AsmError(f"syntax error: unexpected {str(tok)!r}" + _expected(e.expected),
+        raise AsmError(f"syntax error: unexpected {str(tok)!r}" + _expected(_accepted(e)),
                        Pos(file, lineno, tok.column, max(1, len(str(tok))))) from None
     except UnexpectedEOF as e:
         raise AsmError("syntax error: unexpected end of line", Pos(file, lineno, len(text) + 1, 1)) from None

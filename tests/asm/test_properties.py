@@ -1,6 +1,8 @@
 """Hypothesis properties of the assembler (profile from tests/conftest.py)."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -20,10 +22,10 @@ def insn_words(draw):
     for name in insn.field_names:
         f = ISA.fields[name]
         lo, hi = f.range
-        if f.kind in ("color",):
-            hi = 23
+        if f.kind == "color":
+            hi = ISA.max_colors - 1
         if f.kind == "dsr":
-            hi = 23
+            hi = ISA.n_dsrs - 1
         vals[name] = draw(st.integers(lo, hi))
     if "act" in vals:
         if vals["act"] == 0:
@@ -131,3 +133,26 @@ def test_random_token_soup_only_produces_diagnostics(toks):
         assemble_text(" ".join(toks), "soup.s")
     except AssemblyError as e:
         assert e.diagnostics
+
+
+# the pieces of a line: names, numbers, registers, strings, every punctuation and operator of the
+# grammar, directives, keywords
+_PIECES = ["x", "r1", "d0", "ut1", "4", "0x10", "1.5", '"s"', ",", ":", "(", ")", "[", "]", "=", "->",
+           "+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>", "<", ">", "==", "!=", "<=", ">=", "&&",
+           "||", "?", "!", "~", ".", ".zero", ".task", ".route", ".dsd", "add", "async", "west", "ramp"]
+
+
+@given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=8))
+def test_a_syntax_error_names_what_may_come_in_plain_words(pieces):
+    """A syntax error says what could come instead in the author's words: quoted tokens, "a
+    name", "an operator", never the grammar's terminal names (COMMA, AMPERSAND, __ANON_0)."""
+    line = "    " + " ".join(pieces)
+    try:
+        assemble_text(line + "\n")
+        return
+    except AssemblyError as e:
+        msg = str(e).splitlines()[0]
+    if "syntax error: unexpected" not in msg or "; expected " not in msg:
+        return
+    expected = msg.split("; expected ", 1)[1]
+    assert not re.search(r"\b[A-Z][A-Z_]{2,}\b|__", expected), msg
