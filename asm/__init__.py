@@ -31,9 +31,15 @@ def _fail(message: str):
 
 def _check_defines(defines):
     """defines as {name: int | float}: a mapping or (name, value) pairs; each name must be an
-    identifier of the language (else the source could never use it) and each value a number."""
+    identifier of the language (else the source could never use it) and each value a number.
+    Pairs may name a constant twice only with the same value: a later one never silently wins."""
     try:
-        items = dict(defines or {}).items()
+        if hasattr(defines, "items"):
+            items = list(defines.items())
+        else:
+            items = [tuple(p) for p in (defines or ())]
+            if any(len(p) != 2 for p in items):
+                raise ValueError
     except (TypeError, ValueError):
         _fail(f"defines must be a dict of name -> number (e.g. {{'N': 8}}), got {defines!r}")
     out = {}
@@ -45,6 +51,9 @@ def _check_defines(defines):
             v = int(v)
         if not isinstance(v, (int, float)):
             _fail(f"-D {k}: the value must be a number (int or float), got {v!r}")
+        if k in out and (type(out[k]), out[k]) != (type(v), v):
+            _fail(f"-D {k}={v!r}: {k} is already defined as {out[k]!r} by an earlier -D; give each "
+                  f"name one value")
         out[k] = v
     return out
 

@@ -62,7 +62,7 @@ def _parse_define(text: str):
 def main(source, output, include_dirs, defines, arch, werror):
     """Assemble SOURCE (wse assembly) into a wse object file."""
     try:
-        defs = dict(_parse_define(d) for d in defines)
+        defs = [_parse_define(d) for d in defines]     # (pairs: a name given twice is checked)
     except click.BadParameter as e:
         click.echo(f"error: -D {e.message}", err=True)
         sys.exit(1)

@@ -76,6 +76,16 @@ def test_bad_defines_are_one_clear_error(defines, match):
         assemble_text("nop\n", defines=defines)
 
 
+def test_a_name_defined_twice_must_keep_its_value():
+    """Pairs (what wse-as -D passes) may repeat a name with the same value; another value is an
+    error naming both, not a silent last-one-wins (4 and 4.0 differ: an int and a float)."""
+    src = ".data\nv: .u32 N\n.export v\n"
+    assert assemble_text(src, defines=[("N", 4), ("N", 4)]) == assemble_text(src, defines={"N": 4})
+    for second in (5, 4.0):
+        with pytest.raises(AssemblyError, match=rf"-D N={second!r}: N is already defined as 4 by an earlier -D"):
+            assemble_text(src, defines=[("N", 4), ("N", second)])
+
+
 def test_defines_as_pairs_and_bools():
     a = assemble_text(".data\nv: .u32 N\n.export v\n", defines=[("N", True)])
     b = assemble_text(".data\nv: .u32 N\n.export v\n", defines={"N": 1})

@@ -67,6 +67,14 @@ def test_bad_define():
     assert r.exit_code == 1 and "-D" in r.output
 
 
+def test_a_define_given_twice_with_two_values_is_refused(tmp_path):
+    out = tmp_path / "x.wso"
+    r = run_as([str(HERE / "ok_empty.s"), "-D", "P=4", "-D", "P=5", "-o", str(out)])
+    assert r.exit_code == 1 and "-D P=5: P is already defined as 4 by an earlier -D" in r.output
+    assert not out.exists()
+    assert run_as([str(HERE / "ok_empty.s"), "-D", "P=4", "-D", "P=4", "-o", str(out)]).exit_code == 0
+
+
 def test_objdump_rejects_garbage(tmp_path):
     p = tmp_path / "junk.wso"
     p.write_bytes(b"\x00" * 64)
