@@ -222,7 +222,7 @@ def read_object(path: str) -> bytes:
         if len(head) < 32:
             return head
         if head[:4] != of.MAGIC:
-            raise of.ObjectFormatError(f"bad magic {head[:4]!r}: not a wse object file (expected {of.MAGIC!r})")
+            raise of.magic_error(head + read_limited(fh, 256 - 32))
         size = int.from_bytes(head[20:24], "little")      # the header's file size
         data = head + read_limited(fh, max(size, 32) - 32 + 1)
         if len(data) > size:

@@ -8,6 +8,9 @@
 RECT selects PEs: `X,Y` (one PE) or `X,Y,W,H`; without it, every PE of the fabric (each must
 have the symbol or task).
 
+Running, reading results back and debugging (faults, hangs, --until, traces) are documented in
+docs/emulator.md of the wse source tree; the cycle counts in docs/timing.md.
+
 Exit status: 0 on completion (also when stdout's reader stops early, as `| head` does: the
 files asked for are written all the same); 1 on a fault, a hang, the watchdog (--max-cycles) or
 the run running out of host memory (the report is printed); 2 on bad usage or input (a missing
@@ -143,14 +146,16 @@ def _suggest(data: bytes, name, task: bool, rect, fab, usage) -> str:
                 f"e.g. {usage(_at(holders[0]))}")
     names = sorted({s.name for img in obj.images for s in img.symbols if (s.type == "task") == task})
     what = "tasks" if task else "exported data symbols"
+    # a data label is a symbol of the object only when its program's .export lists it
+    export = "" if task else " (a data label is visible here only when its program's .export lists it)"
     if not names:
-        return f"; the object has no {what}"
+        return f"; the object has no {what}{export}"
     if isinstance(name, str):
         close = difflib.get_close_matches(name, names, n=3)
         if close:
             return "; did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
     shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
-    return f"; the object's {what}: {shown}"
+    return f"; the object's {what}: {shown}{export}"
 
 
 def _on_pes(data, fab, opt, name, rect, tail, task, call):
@@ -448,7 +453,10 @@ def _main(argv=None) -> int:
     ap.add_argument("program", help="the object file (.wso)")
     ap.add_argument("--grid", help="fabric size WxH (default: the object's)")
     ap.add_argument("--arch", choices=("wse2", "wse3"), help="default: the object's")
-    ap.add_argument("--max-cycles", type=int_arg, default=None, help="watchdog")
+    ap.add_argument("--max-cycles", type=int_arg, default=None, metavar="N",
+                    help="the watchdog: a run still going at cycle N (counted from 0) stops there "
+                         "with a report of every busy PE and exit status 1; default: no limit (a "
+                         "program that never ends runs until Ctrl-C)")
     ap.add_argument("--until", type=int_arg, default=None, metavar="CYCLE",
                     help="stop at this cycle and print what every busy PE is doing there; "
                          "--output then saves the symbols as they are at that cycle")
@@ -462,7 +470,9 @@ def _main(argv=None) -> int:
     ap.add_argument("--received", metavar="FILE.npy",
                     help="save the wavelets that left the fabric through its edges (a structured "
                          "array: x, y, port, color, payload, ctrl, cycle), also after a fault")
-    ap.add_argument("--stats", action="store_true", help="print all statistics")
+    ap.add_argument("--stats", action="store_true",
+                    help="print every statistic (totals over all PEs: busy_cycles + idle_cycles "
+                         "= cycles x pes)")
     ap.add_argument("--trace", metavar="FILE.json",
                     help="write a Chrome/Perfetto trace (also after a fault, a hang, --max-cycles or "
                          "--until: what was still running there is marked unfinished)")

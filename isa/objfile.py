@@ -383,6 +383,17 @@ def _string(strtab: bytes, off: int, what: str) -> str:
         raise ObjectFormatError(f"{what}: string at {off} is not UTF-8") from None
 
 
+def magic_error(head: bytes) -> ObjectFormatError:
+    """The error for a file whose first bytes (head: up to 256 of them are looked at) are not
+    the magic; when they are text, it says to assemble the source first."""
+    hint = ""
+    # (256 bytes may end inside a character: at most one replacement character)
+    text = head[:256].decode("utf-8", errors="replace")
+    if text and sum(c.isprintable() or c in "\t\r\n" for c in text.replace("\ufffd", "")) >= 0.95 * len(text):
+        hint = "; it is text, perhaps assembly source: assemble it first (wse-as FILE.s -o FILE.wso)"
+    return ObjectFormatError(f"bad magic {head[:4]!r}: not a wse object file (expected {MAGIC!r}){hint}")
+
+
 def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
     """Parse and validate an object file. Raises ObjectFormatError with the reason."""
     isa = isa or load()
@@ -390,7 +401,7 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
         raise ObjectFormatError(f"file is {len(data)} bytes, shorter than the 32-byte header")
     magic, version, flags, arch, res0, width, height, nsec, size, crc, res1 = HEADER.unpack_from(data, 0)
     if magic != MAGIC:
-        raise ObjectFormatError(f"bad magic {magic!r}: not a wse object file (expected b'WSEO')")
+        raise magic_error(data)
     if version != VERSION:
         raise ObjectFormatError(f"object format version {version} is not supported (this is {VERSION}"
                                 f"{OLD_VERSIONS.get(version, '')}); re-assemble the source with this wse-as")

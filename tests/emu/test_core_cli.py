@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 from helpers import li, obj_bytes
 from wse.emu.cli import main
@@ -196,7 +197,8 @@ def test_input_array_of_the_wrong_rectangle_names_its_whole_shape(tmp_path, caps
 
 @pytest.mark.parametrize("args,hint", [
     (["--output", "yy={tmp}/o.npy"], "has no symbol 'yy'; did you mean 'y'?"),
-    (["--output", "qqq={tmp}/o.npy"], "the object's exported data symbols: y"),
+    (["--output", "qqq={tmp}/o.npy"], "the object's exported data symbols: y (a data label is visible "
+                                      "here only when its program's .export lists it)"),
     (["--launch", "on_dat"], "defines task 'on_dat'; did you mean 'on_data'?"),
     (["--launch", "on_data@0,0"], "--launch on_data@0,0 (on the rectangle @0,0): "),
     (["--launch", "on_data@0,0"], "; the PE that has it is @1,0: write --launch on_data@1,0"),
@@ -215,6 +217,26 @@ def test_unknown_names_get_suggestions(tmp_path, capsys, args, hint):
     cap = capsys.readouterr()
     assert hint.format(tmp=tmp_path) in cap.err and "Traceback" not in cap.err
     assert "cycles:" not in cap.out
+
+
+@pytest.mark.parametrize("content, text", [
+    (b"; a kernel\n    .task main, local, start\nmain:\n    exit\n", True),
+    ("; \u00d7 \u2192 " * 40, True),          # non-ASCII text, the 256 bytes cut inside a character
+    (bytes(range(256)), False),
+    (b"\0" * 64, False),
+])
+def test_a_source_file_given_as_the_object_gets_a_hint(tmp_path, capsys, content, text):
+    """Assembly source (or any text) given to wse-emu or wse-objdump: the error says to assemble
+    it first; bytes that are not text get no such guess."""
+    from wse.asm import objdump_cli
+    p = tmp_path / "k.s"
+    p.write_bytes(content.encode() if isinstance(content, str) else content)
+    hint = "it is text, perhaps assembly source: assemble it first (wse-as FILE.s -o FILE.wso)"
+    assert main([str(p)]) == 2
+    err = capsys.readouterr().err
+    assert "not a wse object file" in err and (hint in err) == text, err
+    r = CliRunner().invoke(objdump_cli.main, [str(p)])
+    assert r.exit_code == 1 and "not a wse object file" in r.output and (hint in r.output) == text
 
 
 def test_pes_without_a_program_name_the_option_its_rectangle_and_the_rectangles_to_give(tmp_path, capsys):
