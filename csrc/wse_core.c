@@ -2968,7 +2968,7 @@ static void state_report(wse_fabric_t *f, const char *head, int hang) {
         uint64_t ab = act & p->blocked;
         if (ab) {
             APP("  activated but blocked tasks:");
-            for (int tid = 0; tid < 64; tid++) if (ab >> tid & 1) { const char *tn = task_name(p->img, tid); APP(" %d%s%s%s", tid, *tn ? "(" : "", tn, *tn ? ")" : ""); }
+            for (int tid = 0; tid < NTASKS; tid++) if (ab >> tid & 1) { const char *tn = task_name(p->img, tid); APP(" %d%s%s%s", tid, *tn ? "(" : "", tn, *tn ? ")" : ""); }
             APP("\n");
         }
         /* a data task runs only for wavelets: its activated bit alone never makes it
@@ -2976,20 +2976,20 @@ static void state_report(wse_fabric_t *f, const char *head, int hang) {
         uint64_t ad = act & ~p->blocked & p->img->data_mask;
         if (ad) {
             APP("  activated data tasks (they run only when a wavelet arrives on their color):");
-            for (int tid = 0; tid < 64; tid++) if (ad >> tid & 1) { const char *tn = task_name(p->img, tid); APP(" %d%s%s%s", tid, *tn ? "(" : "", tn, *tn ? ")" : ""); }
+            for (int tid = 0; tid < NTASKS; tid++) if (ad >> tid & 1) { const char *tn = task_name(p->img, tid); APP(" %d%s%s%s", tid, *tn ? "(" : "", tn, *tn ? ")" : ""); }
             APP("\n");
         }
         /* activated and not blocked: they run when the CE is free (a task still running) */
         uint64_t aw = act & ~p->blocked & ~p->img->data_mask;
         if (aw) {
             APP("  activated tasks, waiting for the CE:");
-            for (int tid = 0; tid < 64; tid++) if (aw >> tid & 1) { const char *tn = task_name(p->img, tid); APP(" %d%s%s%s", tid, *tn ? "(" : "", tn, *tn ? ")" : ""); }
+            for (int tid = 0; tid < NTASKS; tid++) if (aw >> tid & 1) { const char *tn = task_name(p->img, tid); APP(" %d%s%s%s", tid, *tn ? "(" : "", tn, *tn ? ")" : ""); }
             APP("\n");
         }
         uint64_t bl = p->blocked & ~ab & (p->img->local_mask | p->img->data_mask);
         if (bl) {
             APP("  blocked tasks:");
-            for (int tid = 0; tid < 64; tid++) if (bl >> tid & 1) { const char *tn = task_name(p->img, tid); APP(" %d%s%s%s", tid, *tn ? "(" : "", tn, *tn ? ")" : ""); }
+            for (int tid = 0; tid < NTASKS; tid++) if (bl >> tid & 1) { const char *tn = task_name(p->img, tid); APP(" %d%s%s%s", tid, *tn ? "(" : "", tn, *tn ? ")" : ""); }
             APP("\n");
         }
         /* the colors that a pending op reads (an op about to take a wavelet at a watchdog) */
@@ -3013,12 +3013,17 @@ static void state_report(wse_fabric_t *f, const char *head, int hang) {
                     const char *tn = task_name(p->img, dt);
                     APP("; its data task %d%s%s%s is blocked", dt, *tn ? "(" : "", tn, *tn ? ")" : "");
                 }
+                /* between two tasks (a stop by --until or the watchdog can land there) */
+                else if (dt >= 0 && p->task < 0) {
+                    const char *tn = task_name(p->img, dt);
+                    APP("; the CE is between tasks: its data task %d%s%s%s is to run for it", dt, *tn ? "(" : "", tn, *tn ? ")" : "");
+                }
                 /* (a task still running may read it later: said only at a hang, or of an idle CE) */
                 else if (dt < 0 && !(reads >> cs->color & 1) && (hang || p->task < 0)) {
                     APP("; no data task or op reads it");
                     /* the data tasks this PE has, on other colors: the usual slip is a wrong color */
                     int nd = 0;
-                    for (int tid = 0; tid < 64; tid++) {
+                    for (int tid = 0; tid < NTASKS; tid++) {
                         if (!(p->img->data_mask >> tid & 1)) continue;
                         const char *tn = task_name(p->img, tid);
                         if (nd < 4) APP("%s %d%s%s%s on color %u", nd ? "," : " (its data tasks:", tid, *tn ? "(" : "",

@@ -1622,6 +1622,9 @@ class ReferenceFabric:
                 dt = pe.data_task_of.get(c)
                 if dt is not None and pe.blocked >> dt & 1:
                     line += f"; its data task {named(dt)} is blocked"
+                elif dt is not None and pe.task is None:
+                    # between two tasks (a stop by --until or the watchdog can land there)
+                    line += f"; the CE is between tasks: its data task {named(dt)} is to run for it"
                 elif dt is None and c not in reads and (hang or pe.task is None):
                     # (a task still running may read it later: said at a hang, or of an idle CE)
                     line += "; no data task or op reads it"

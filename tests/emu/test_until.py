@@ -103,3 +103,24 @@ def test_a_paused_report_makes_no_claim_a_running_task_may_undo(cls):
     assert "no data task or op reads it" not in text and "who waits on whom" not in text
     assert int(fab.run()) > 60
     assert fab.read("got", rect=(1, 0, 1, 1))[0, 0, 0] == 7
+
+
+@pytest.mark.parametrize("cls", [Fabric, ReferenceFabric], ids=["core", "reference"])
+def test_a_stop_between_two_tasks_says_which_data_task_runs_next(cls):
+    """kernels/examples/stream.s (N=32, K=4, wse3): at cycle 100 PE (1,0)'s CE is between two
+    runs of its data task, with 8 wavelets in its input queue. The report says that the task is
+    to run (it listed only the queues, which read like a stall); at cycle 105 the task runs and
+    the line is gone."""
+    obj = assemble_file(str(kernel_source("examples/stream.s")), defines={"N": 32, "K": 4}, arch="wse3")
+    lines = {}
+    for stop in (100, 105):
+        fab = cls(2, 1, "wse3")
+        fab.load(obj)
+        fab.write("x", np.arange(32, dtype=np.float32), rect=(0, 0, 1, 1))
+        with pytest.raises(WatchdogError) as e:
+            fab.run(max_cycles=stop)
+        lines[stop] = [ln for ln in str(e.value).splitlines() if "between tasks" in ln]
+    assert lines[100] == ["  color 0: router buffer 4, output queue 0, input queue 8 wavelet(s); route position 0 "
+                          "tx RAMP; the CE is between tasks: its data task 1(consume) is to run for it; own input "
+                          "queue full"]
+    assert lines[105] == []
