@@ -112,6 +112,17 @@ def _cmd_compare_hf(args) -> int:
     ids = tok.encode(args.prompt)
     c = compare_with_hf(ref, hf, ids, args.n)
     print(c.table(tok.decode))
+    if args.storage_effects:
+        from .hf_compare import storage_effects
+
+        fed = c.prompt_ids + c.hf_new[:-1]
+        e = storage_effects(weights, hf, path, fed)
+        print(f"storage effects over the same {len(fed)} steps (max |logit difference| of a step: "
+              f"largest, mean):")
+        print(f"  fp32 (unrounded) weights against fp16 ones (HF): {e['fp32_weights'].max():.3e}, "
+              f"{e['fp32_weights'].mean():.3e}")
+        print(f"  an fp16 KV cache against an fp32 one (the reference): {e['fp16_kv'].max():.3e}, "
+              f"{e['fp16_kv'].mean():.3e}")
     return 0 if c.tokens_match else 1
 
 
@@ -149,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     model_arg(sp)
     sp.add_argument("--prompt", "-p", default=DEFAULT_PROMPT)
     sp.add_argument("-n", type=int_arg, default=32, help="new tokens (default 32)")
+    sp.add_argument("--storage-effects", action="store_true",
+                    help="also measure what unrounded fp32 weights and an fp16 KV cache would change "
+                         "(the storage choices docs/model.md explains)")
     sp.set_defaults(func=_cmd_compare_hf)
     return p
 

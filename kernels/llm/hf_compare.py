@@ -233,3 +233,28 @@ def compare_with_hf(ref_model, hf_model, prompt_ids: Sequence[int], n: int, *, h
         logit_scale=np.abs(hf_logits[:steps]).max(axis=1).astype(np.float64),
         top2_margin=(top2[:, 1] - top2[:, 0]).astype(np.float64),
     )
+
+
+def reference_logits(ref_model, token_ids: Sequence[int]) -> np.ndarray:
+    """The reference's float32 logits ``(len, vocab)`` for ``token_ids`` fed one per step from
+    position 0 (teacher forcing: the same tokens whatever the model would pick)."""
+    ref_model.reset()
+    return np.stack([ref_model.step(tok, pos) for pos, tok in enumerate(token_ids)])
+
+
+def storage_effects(weights, hf_model, gguf_path, token_ids: Sequence[int]) -> dict:
+    """How much two storage choices the decode does not make would move the logits, each against
+    the same model with the choice made, over the same tokens (so summation order plays no part):
+
+    - ``fp32_weights``: HF with the GGUF's unrounded float32 weights against HF with them rounded
+      to float16 (``hf_model``, from :func:`load_hf_model`);
+    - ``fp16_kv``: the reference with a float16 KV cache against its float32 one.
+
+    Each is the largest |logit difference| of each step (float64, one per token)."""
+    from .reference import ReferenceModel
+
+    hf16 = hf_decode_logits(hf_model, token_ids).astype(np.float64)
+    hf32 = hf_decode_logits(load_hf_model(gguf_path, round_fp16=False), token_ids).astype(np.float64)
+    kv32 = reference_logits(ReferenceModel(weights), token_ids).astype(np.float64)
+    kv16 = reference_logits(ReferenceModel(weights, kv_dtype=np.float16), token_ids).astype(np.float64)
+    return {"fp32_weights": np.abs(hf32 - hf16).max(axis=1), "fp16_kv": np.abs(kv16 - kv32).max(axis=1)}

@@ -81,6 +81,21 @@ def test_compare_hf_tiny(capsys):
     assert float(last.split()[4]) < 1e-4
 
 
+def test_compare_hf_storage_effects_tiny(capsys):
+    """tiny's seeded weights are float16 values already: unrounded weights change nothing (0
+    exactly, the same HF model twice); an fp16 KV cache does change the logits, a little."""
+    pytest.importorskip("torch", reason=HF_REASON)
+    pytest.importorskip("transformers", reason=HF_REASON)
+    code, out, _ = run(capsys, "compare-hf", "-m", "tiny", "-p", "Hi!", "-n", "4", "--storage-effects")
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert lines[-3].startswith("storage effects over the same 6 steps")
+    w = lines[-2].split(": ")[1].split(", ")
+    kv = lines[-1].split(": ")[1].split(", ")
+    assert lines[-2].startswith("  fp32 (unrounded) weights") and float(w[0]) == 0.0
+    assert lines[-1].startswith("  an fp16 KV cache") and 0 < float(kv[1]) <= float(kv[0]) < 1e-2
+
+
 def test_stop_at_eos_resolution():
     """--chat stops after EOS (the end of the assistant's turn) unless --no-stop-at-eos; without
     --chat all -n tokens run unless --stop-at-eos; a model without EOS refuses --stop-at-eos."""
