@@ -3,6 +3,8 @@
     python -m wse.kernels.llm.fabric_bench       # prints the dict as JSON
     python -m wse.kernels.llm.fabric_bench --context-check [--every N] [MODEL [POSITIONS]]
         # the whole context, checked at every step (check_context; ~35 min for SmolLM2)
+    python -m wse.kernels.llm.fabric_bench --window 56:64 [--perf-ctl FIFO] [MODEL]
+        # those positions only, timed; with perf record --control=fifo:FIFO -D -1, profiled
 """
 
 from __future__ import annotations
@@ -269,6 +271,67 @@ def check_context(model: str = "smollm2-135m", positions: int | None = None,
             "last8_ratio": wall_ms / np_ms}
 
 
+def window(first: int, end: int, model: str = "smollm2-135m", prompt: str = "The capital of France is",
+           arch: str = "wse3", perf_ctl: str | None = None) -> dict:
+    """The fabric decode over positions ``first .. end - 1`` only: greedy from ``prompt`` (the
+    reference's tokens, checked), each step of the window timed, with the numpy reference's step
+    at the same positions timed right after it in this process. Returns the medians over the
+    window (wall ms per token, numpy ms, their ratio, cycles) and the emulator's event counts per
+    token over it.
+
+    ``perf_ctl``: a FIFO that ``perf record --control=fifo:FIFO -D -1`` reads: "enable" is
+    written to it just before each of the window's fabric steps and "disable" just after, so a
+    profile covers exactly the emulator's work in the window (not the numpy steps between)."""
+    from .errors import LLMError
+    from .fabric import FabricDecoder
+    from .reference import ReferenceModel
+    from .tokenizer import load_model
+
+    w, tok = load_model(model)
+    ids = tok.encode(prompt)
+    dec = FabricDecoder(w, arch=arch)
+    if not 0 <= first < end <= dec.layout.context:
+        raise LLMError(f"window {first}:{end}: {model} is planned for positions 0..{dec.layout.context - 1}; "
+                       f"give FIRST:END with FIRST < END")
+    ref = ReferenceModel(w)
+    want = ref.generate(ids, max(1, end + 1 - len(ids)))
+    feed = (ids + want)[:end]
+    ctl = open(perf_ctl, "w") if perf_ctl else None      # (blocks until perf opens the FIFO)
+    keys = ("wavelets_received", "wavelet_hops", "instructions", "tensor_elements")
+    fab = dec.program.fabric
+    walls, cycles, np_ms, got = [], [], [], []
+    ref.reset()
+    try:
+        for pos, t in enumerate(feed):
+            if pos == first:
+                snap = fab.stats()
+            if pos >= first and ctl:
+                ctl.write("enable\n"); ctl.flush()
+            nxt = dec.step(t, pos)
+            if pos >= first and ctl:
+                ctl.write("disable\n"); ctl.flush()
+            if pos >= first:
+                walls.append(dec.stats.wall[-1])
+                cycles.append(dec.stats.cycles[-1])
+            t0 = time.perf_counter()
+            ref.step(t, pos)
+            if pos >= first:
+                np_ms.append((time.perf_counter() - t0) * 1e3)
+            if pos >= len(ids) - 1:
+                got.append(nxt)
+    finally:
+        if ctl:
+            ctl.close()
+    if got != want[:len(got)]:
+        raise AssertionError(f"window: fabric tokens {got} != reference {want[:len(got)]}")
+    stop = fab.stats()
+    wall = float(np.median(walls)) * 1e3
+    return {"model": model, "arch": arch, "window": [first, end - 1],
+            "wall_ms_per_token": wall, "numpy_ms_per_token": float(np.median(np_ms)),
+            "ratio": wall / float(np.median(np_ms)), "cycles_per_token": float(np.median(cycles)),
+            **{f"{k}_per_token": (stop[k] - snap[k]) / (end - first) for k in keys}}
+
+
 def role_events(model: str = "smollm2-135m", prompt: str = "The capital of France is", n_new: int = 3,
                 arch: str = "wse3") -> dict:
     """Where a decode step's work goes: the emulator's event counts per token (wavelet hops,
@@ -358,22 +421,45 @@ def format_roles(d: dict) -> str:
 @click.option("--json", "as_json", is_flag=True, help="With --roles: print the figures as JSON.")
 @click.option("--every", type=click.IntRange(min=1), default=128, show_default=True,
               help="With --context-check: a progress line (with the step's cycles) every N positions.")
+@click.option("--window", "win", metavar="FIRST:END",
+              help="Time positions FIRST .. END-1 only (greedy from the prompt; [MODEL], default "
+                   "smollm2-135m): JSON of the medians over them, the numpy reference's too.")
+@click.option("--perf-ctl", "perf_ctl", metavar="FIFO", type=click.Path(),
+              help="With --window: write enable/disable to FIFO around each fabric step of it, for "
+                   "`perf record --control=fifo:FIFO -D -1 -- python -m ...` (a profile of the "
+                   "window only).")
 @click.argument("model", required=False)
 @click.argument("positions", required=False, type=int)
-def main(context_check: bool, roles: bool, as_json: bool, every: int, model: str | None,
-         positions: int | None) -> None:
+def main(context_check: bool, roles: bool, as_json: bool, every: int, win: str | None,
+         perf_ctl: str | None, model: str | None, positions: int | None) -> None:
     """Benchmark of the all-fabric SmolLM2 decode: prints bench_decode's figures as JSON
     (emulator and numpy ms per token, their ratio at positions 0-6 and 56-63, cycles, PEs).
 
     With --context-check [MODEL [POSITIONS]] (MODEL: tiny, smollm2-135m or a GGUF path; default
     smollm2-135m): the whole-context check, one JSON progress line every --every positions, then
-    the result. With --roles [MODEL]: role_events' table (or JSON with --json)."""
+    the result. With --roles [MODEL]: role_events' table (or JSON with --json). With --window
+    FIRST:END [MODEL]: those positions only, timed (and profiled, with --perf-ctl)."""
     import sys
 
     from .errors import LLMError
 
-    if roles and context_check:
-        raise click.UsageError("--roles and --context-check are separate runs: give one")
+    if roles and context_check or win and (roles or context_check):
+        raise click.UsageError("--roles, --context-check and --window are separate runs: give one")
+    if perf_ctl and not win:
+        raise click.UsageError("--perf-ctl goes with --window")
+    if win:
+        m = re.fullmatch(r"(\d+):(\d+)", win)
+        if not m:
+            raise click.UsageError(f"--window {win}: give FIRST:END, e.g. 56:64")
+        if positions is not None:
+            raise click.UsageError("--window takes MODEL only")
+        try:
+            out = window(int(m.group(1)), int(m.group(2)), model or "smollm2-135m", perf_ctl=perf_ctl)
+        except (LLMError, OSError) as e:
+            click.echo(f"fabric_bench: error: {e}", err=True)
+            sys.exit(2)
+        print(json.dumps(out, indent=2))
+        return
     if as_json and not roles:
         raise click.UsageError("--json goes with --roles (the benchmark always prints JSON)")
     if roles:

@@ -214,3 +214,43 @@ def test_fabric_bench_roles_cli():
         out = r.invoke(main, args)
         assert out.exit_code == 2, (args, out.output)
         assert msg in out.output and "Traceback" not in out.output, (args, out.output)
+
+
+def test_fabric_bench_window_times_those_positions_and_drives_a_perf_fifo(tmp_path):
+    """--window FIRST:END times positions FIRST..END-1 only (the medians and the event counts are
+    the window's: at tiny's full-chain positions 8-15 the hops per token are those role_events
+    reports there), and --perf-ctl writes "enable" before and "disable" after each fabric step of
+    the window to the FIFO that perf record --control reads (here a plain reader thread)."""
+    import json
+    import os
+    import threading
+
+    from click.testing import CliRunner
+
+    from wse.kernels.llm.fabric_bench import main, role_events
+
+    fifo = tmp_path / "ctl"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    out = CliRunner().invoke(main, ["--window", "8:16", "--perf-ctl", str(fifo), "tiny"])
+    reader.join(timeout=60)
+    assert out.exit_code == 0, out.output
+    d = json.loads(out.output)
+    assert got == ["enable\ndisable\n" * 8]
+    assert d["model"] == "tiny" and d["window"] == [8, 15]
+    assert d["wall_ms_per_token"] > 0 and d["numpy_ms_per_token"] > 0 and d["cycles_per_token"] > 0
+    assert abs(d["ratio"] - d["wall_ms_per_token"] / d["numpy_ms_per_token"]) < 1e-9
+    roles = role_events(model="tiny", prompt="The capital of France is", n_new=3, arch="wse3")
+    assert roles["full_chain_positions"] == [8, 15]
+    assert d["wavelet_hops_per_token"] == roles["full_chain"]["total"]["wavelet_hops"]
+    r = CliRunner()
+    for args, msg in ((["--window", "8-16"], "give FIRST:END"),
+                      (["--window", "9:9", "tiny"], "give FIRST:END with FIRST < END"),
+                      (["--window", "0:4000", "tiny"], "planned for positions 0..2047"),
+                      (["--window", "0:4", "--roles"], "separate runs"),
+                      (["--perf-ctl", "x"], "--perf-ctl goes with --window"),
+                      (["--window", "0:4", "tiny", "3"], "--window takes MODEL only")):
+        out = r.invoke(main, args)
+        assert out.exit_code == 2 and msg in out.output and "Traceback" not in out.output, (args, out.output)
