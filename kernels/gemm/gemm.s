@@ -100,25 +100,29 @@ NG = ceil_div(KB, 8)                     ; groups of A columns per step
     .endif
 .endm
 
-; C[:, j] += fp32(A[:, k]) * B[k, j] for the k of b<I>; r3 points at B[k0, j], k = k0 + I
+; C[:, j] += fp32(A[:, k]) * B[k, j] for the k of b<I>; r3 points at B[k0, j], k = k0 + I.
+; Ops 0 and 5 of a group are synchronous, the others async on ut4..ut7 (ut0..ut3 carry the
+; shifts): an async op costs the main thread one cycle, so it loads the next B[k, j] while
+; the datapath works, and the synchronous op after at most four async ones waits for the
+; datapath to drain, so a microthread is always free when it is used again.
 .macro mac, I
     ld32 r1, [r3 + 2 * I]
     .if I == 0
     fmachs d0, a0, b0, r1
     .elif I == 1
-    fmachs d0, a0, b1, r1
+    fmachs d0, a0, b1, r1 async ut4
     .elif I == 2
-    fmachs d0, a0, b2, r1
+    fmachs d0, a0, b2, r1 async ut5
     .elif I == 3
-    fmachs d0, a0, b3, r1
+    fmachs d0, a0, b3, r1 async ut6
     .elif I == 4
-    fmachs d0, a0, b4, r1
+    fmachs d0, a0, b4, r1 async ut7
     .elif I == 5
     fmachs d0, a0, b5, r1
     .elif I == 6
-    fmachs d0, a0, b6, r1
+    fmachs d0, a0, b6, r1 async ut4
     .else
-    fmachs d0, a0, b7, r1
+    fmachs d0, a0, b7, r1 async ut5
     .endif
 .endm
 
@@ -170,6 +174,7 @@ NG = ceil_div(KB, 8)                     ; groups of A columns per step
     .dsd dacol, mem1d, base=A, len=MB                   ; a column of A (fp16)
     .dsd db32, mem1d, base=B0, len=KB * NB              ; B0 as fp32
     .dsd db16, mem1d, base=B, len=KB * NB               ; the host's fp16 B block
+    .dsd dsink, mem1d, base=sink, len=1                 ; the drain of the datapath
     .if P > 1
     .dsd dablk, mem1d, base=A, len=MB * KB              ; an A buffer (base set per step)
     .dsd dbblk, mem1d, base=B0, len=KB * NB             ; a B buffer (base set per step)
@@ -197,6 +202,8 @@ main:
     addi r7, r0, B0
     addi r8, r0, B
     addi r9, r0, P - 1
+    ldsd d6, dsink
+    ldsd a6, dsink
     .if P > 1
     ldsd d1, daout
     ldsd a1, dablk
@@ -242,6 +249,8 @@ cols:
     addi r4, r4, -1
     bne r4, r0, cols
     .endr
+    fmovs d6, a6                                        ; wait for the datapath: the last
+                                                        ; async fmachs have read A_cur/B_cur
     beq r9, r0, done                                    ; the last step: C is complete
 
 joined:                                                 ; one of the step's 5 events
@@ -264,6 +273,7 @@ B0: .space KB * NB, f32
 B:  .space KB * NB, f32
 A:  .space MB * KB, f16
 A1: .space MB * KB, f16
+sink: .space 1, f32
     .export C, A
     .export B, f16, KB * NB
 .endprogram
