@@ -128,3 +128,24 @@ def utilization(m: int, k: int, n: int, p: int, cycles: int, arch: str = "wse3")
     from wse.isa import load
     width = load().presets[arch].simd["mixed"]
     return useful_flops(m, k, n) / (p * p * 2 * width * cycles)
+
+
+TABLE_CASES = ((64, 64, 64, 8), (128, 128, 128, 4), (256, 256, 256, 8), (512, 512, 512, 16))
+
+
+def table_rows(arch: str = "wse3") -> list[dict]:
+    """Rows for docs/kernels.md (python -m wse.kernels.table): measured cycles, the cost model's
+    prediction (wse.kernels.gemm.model.predict) and the utilization of the fmachs peak."""
+    from .model import predict
+    rows = []
+    rng = np.random.default_rng(0)
+    for m, k, n, p in TABLE_CASES:
+        a = rng.uniform(-1, 1, (m, k)).astype(np.float16)
+        b = rng.uniform(-1, 1, (k, n)).astype(np.float16)
+        r = gemm(a, b, grid=(p, p), arch=arch)
+        mb, kb, nb = block_sizes(m, k, n, p)
+        rows.append({"kernel": "gemm", "problem": f"{m}x{k}x{n} fp16, blocks {mb}x{kb}x{nb}",
+                     "pes": f"{p}x{p}", "cycles": r.cycles, "model": predict(m, k, n, p, arch),
+                     "utilization": utilization(m, k, n, p, r.cycles, arch),
+                     "notes": "C = A B, fp32 C; Cannon's shifts; model = cost model"})
+    return rows
