@@ -61,12 +61,17 @@ def main(argv=None) -> int:
     util = utilization(a.m, a.k, a.n, p, r.cycles, a.arch)
     code = report(a, "gemm", {"m": a.m, "k": a.k, "n": a.n}, r, chk, "bit-exact against the model",
                   {"max_abs_err_float64": float(err64.max()), "within_fp32_bound": within,
-                   "model_cycles": c["total"], "utilization": util})
+                   "model_cycles": c["total"], "model_compute": c["compute"], "model_shift": c["shift"],
+                   "utilization": util})
     if not a.json:
         print(f"against float64: max abs error {float(err64.max()):.3g}, "
               f"{'within' if within else 'OUTSIDE'} the fp32 error bound (wse.kernels.gemm.model.error_bound)")
         bound = "compute-bound: exact" if p == 1 or c["compute"] >= c["shift"] else "shift-bound: an estimate"
-        print(f"cost model: {c['total']:,} cycles ({bound}); utilization {100 * util:.1f}% of the fmachs peak")
+        steps = f"{len(c['steps'])} steps with a shift of {c['steps'][0]:,} to {c['steps'][-1]:,}, " if c["steps"] else ""
+        print(f"cost model: {c['total']:,} cycles ({bound}): init {c['init']:,}, {steps}the last step "
+              f"{c['last']:,}; a step's compute {c['compute']:,} cycles, its shift at least {c['shift']:,}")
+        print(f"utilization {100 * util:.1f}% of the fmachs peak (2 flops x the mixed-class SIMD width per PE "
+              f"per cycle)")
     return code
 
 
