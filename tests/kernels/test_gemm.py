@@ -188,3 +188,21 @@ def test_layout_is_cannons_skew():
         np.testing.assert_array_equal(np.asarray(blk).reshape((2, 2), order="F"),
                                       a[2 * py:2 * py + 2, 2 * px:2 * px + 2].astype(np.float32))
     assert block_sizes(6, 6, 6, 3) == (2, 2, 2)
+
+
+def test_calling_convention():
+    """As tests/kernels/test_convention.py checks for the other drivers (whose 3 x 2 grid
+    Cannon's algorithm cannot take): a Result that unpacks as a tuple, and arch=, backend=
+    (test_gemm_agrees_with_the_reference_interpreter) and max_cycles= reach the run."""
+    from wse.emu import WseError
+    from wse.kernels import driver
+    a, b = _data(6, 5, 4, 8)
+    r = gemm(a, b, grid=(2, 2))
+    assert isinstance(r, driver.Result) and isinstance(r.run, driver.KernelRun)
+    out, cycles, run = r
+    assert cycles == r.cycles > 0 and r.pes == 4 and run is r.run and out.dtype == np.float32
+    with pytest.raises(WseError, match="max_cycles = 3"):
+        gemm(a, b, grid=(2, 2), max_cycles=3)
+    assert gemm(a, b, grid=(2, 2), arch="wse2").cycles == predict(6, 5, 4, 2, "wse2") != r.cycles
+    with pytest.raises(ValueError, match="arch 'wse9'"):
+        gemm(a, b, grid=(2, 2), arch="wse9")
