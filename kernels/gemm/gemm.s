@@ -38,8 +38,8 @@
 ;                    ut1: East -> A_nxt (mov16)      activate ja_in
 ;                    ut2: B_cur -> North (mov32)     activate jb_out
 ;                    ut3: South -> B_nxt (mov32)     activate jb_in
-;                  then compute C += A_cur B_cur (synchronous fmachs: the fabric ops run on
-;                  their microthreads beside it, one wavelet per cycle, off the datapath).
+;                  then compute C += A_cur B_cur (the fabric ops run on their microthreads
+;                  beside it, one wavelet per cycle, off the datapath).
 ;          ja_out, ja_in, jb_out, jb_in  local, entry=joined: one task per op (an activation
 ;                  is one bit per task, so two ops activating one task could count as one).
 ;                  joined counts r10 down from 5 (the four ops and the compute); the one
@@ -49,7 +49,9 @@
 ;          NB, column-major fp32), in groups of up to 8 columns of A held by b0..b7: for each
 ;          group, for each column j of C: C[:, j] += fp32(A[:, k]) * B[k, j] for the group's
 ;          k in order (ld32 of B[k, j], then fmachs over MB elements). Every C element adds
-;          its k in ascending order within a step.
+;          its k in ascending order within a step. Ops 0 and 5 of a group are synchronous,
+;          the others async on ut4..ut7 (macro mac); a 1-element fmovs at the end of the
+;          compute waits for the datapath before the buffers may be reused.
 ; Registers: r1 = B[k, j]; r2 scratch; r3 = address of B[k, j]; r4 = columns left;
 ;          r5/r6 = A_cur/A_nxt, r7/r8 = B_cur/B_nxt (word addresses); r9 = steps left after
 ;          this one; r10 = join count.
@@ -63,10 +65,12 @@
 ;   A   fp16[MB*KB]  A buffer 0: the host's block, column-major (step 0's A_cur)
 ;   A1  fp16[MB*KB]  A buffer 1
 ; Cost: each step's compute, per group of G columns of A (G = 8 but the last), is
-;   2G + 4 cycles of set-up, then per column of C: G (ld32 + fmachs of ceil(MB/w) cycles)
-;   + 5 cycles of loop (w: the mixed-class SIMD width: 4 on wse3, 2 on wse2). The shifts
-;   move (MB + NB) KB wavelets into each CE, at most one per cycle, beside the compute;
-;   the step ends when both are done (kernels/gemm/model.py).
+;   2G + 4 cycles of set-up, then per column of C G fmachs of ceil(MB/w) cycles on the
+;   datapath (w: the mixed-class SIMD width: 4 on wse3, 2 on wse2), the ld32s and the loop's
+;   5 instructions hidden under it but for one cycle after each synchronous op; then the
+;   drain. The shifts move (MB + NB) KB wavelets into each CE, at most one per cycle, beside
+;   the compute; the step ends when both are done and the join tasks have run
+;   (kernels/gemm/model.py simulates it: exact when the compute is the longer).
 .ifndef P
 .error "define P, MB, KB and NB (see the header)"
 .endif
