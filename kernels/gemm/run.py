@@ -105,8 +105,9 @@ def gemm(a: np.ndarray, b: np.ndarray, grid=(1, 1), *, arch: str = "wse3", backe
     n = b.shape[1]
     if min(m, k, n) < 1:
         raise ValueError(f"A is {m} x {k} and B {k} x {n}: every dimension must be at least 1")
-    p, _ = check_grid(grid)
-    d = defines_for(m, k, n, p, arch) if grid[0] == grid[1] else check_size(m, k, n, grid, arch)
+    p, h = check_grid(grid)
+    check_size(m, k, n, (p, h), arch)                      # a non-square grid is refused here
+    d = defines_for(m, k, n, p, arch)
     mb, kb, nb = d["MB"], d["KB"], d["NB"]
     r = run_kernel(kernel_source(KERNEL), d, skewed_inputs(a, b, p, mb, kb, nb),
                    {"C": [(px, py) for py in range(p) for px in range(p)]}, arch=arch,
