@@ -55,7 +55,7 @@ def _check_cycles(cycles, m, k, n, p, arch):
         assert abs(cycles / c["total"] - 1) <= SHIFT_TOL, (cycles, c)
 
 
-@settings(max_examples=60)
+@settings(max_examples=150)
 @given(st.integers(1, 40), st.integers(1, 40), st.integers(1, 40), st.integers(1, 5),
        st.sampled_from(["wse3", "wse2"]), st.integers(0, 2**31))
 @example(1, 1, 1, 1, "wse3", 0)
@@ -158,7 +158,7 @@ def test_the_limit_is_the_assemblers():
                 assemble(kernel_source("gemm/gemm.s"), {"P": 1, "MB": m, "KB": k, "NB": n})
 
 
-@settings(max_examples=40)
+@settings(max_examples=80)
 @given(st.integers(1, 60), st.integers(1, 60), st.integers(1, 60), st.sampled_from([1, 2, 3]))
 def test_fits_agrees_with_the_assembler(mb, kb, nb, p):
     """The driver's memory map (code measured at MB = NB = 1 for the KB, arrays from the
