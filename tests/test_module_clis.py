@@ -31,6 +31,9 @@ BAD = [
     (["wse.kernels.elementwise", "add", "--n", "5000", "--grid", "1x1"], "use grid=(2, 1) or larger"),
     (["wse.kernels.gemv", "--m", "400", "--n", "400", "--grid", "1x1"], "A is 400 x 400 on grid=(1, 1)"),
     (["wse.kernels.gemv", "--arch", "wse4"], "argument --arch: invalid choice: 'wse4'"),
+    (["wse.kernels.gemm", "--grid", "2x3"], "grid=(2, 3): the GEMM kernel (Cannon's algorithm) needs a square grid"),
+    (["wse.kernels.gemm", "--m", "200", "--k", "200", "--n", "200", "--grid", "1x1"], "use grid=(4, 4) or larger"),
+    (["wse.kernels.gemm", "--k", "0"], "argument --k: must be in 1..65536, got 0"),
     (["wse.kernels.collectives", "reduce", "--scheme", "tree", "--grid", "300x1"], "lines of up to 256"),
     (["wse.kernels.collectives", "reduce", "--root", "5,0"], "root (5, 0) is not a PE of the 4 x 4 rectangle"),
     (["wse.kernels.collectives"], "the following arguments are required: kind"),
@@ -41,7 +44,7 @@ BAD = [
 def test_bad_argument_is_one_line(argv, words):
     r = subprocess.run([sys.executable, "-m", *argv], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and words in r.stderr and "Traceback" not in r.stderr, r.stderr
-    if argv[0] in {f"wse.kernels.{k}" for k in ("argmax", "collectives", "elementwise", "gemv", "norm", "rope", "softmax")}:
+    if argv[0] in {f"wse.kernels.{k}" for k in ("argmax", "collectives", "elementwise", "gemm", "gemv", "norm", "rope", "softmax")}:
         assert r.stderr.count("\n") == 1 and r.stderr.startswith(f"python -m {argv[0]}: error: "), r.stderr
 
 
@@ -55,6 +58,7 @@ KERNEL_CLIS = [
     ["wse.kernels.elementwise", "swiglu", "--n", "30", "--grid", "1x3"],
     ["wse.kernels.gemv", "--m", "30", "--n", "20", "--grid", "2x3"],
     ["wse.kernels.gemv", "--m", "30", "--n", "20", "--grid", "2x3", "--transpose"],
+    ["wse.kernels.gemm", "--m", "30", "--k", "20", "--n", "10", "--grid", "3x3"],
     ["wse.kernels.collectives", "allreduce", "--n", "9", "--grid", "3x2", "--scheme", "tree", "--root", "1,1"],
     ["wse.kernels.collectives", "broadcast", "--n", "9", "--grid", "2x2", "--backend", "reference"],
 ]

@@ -258,13 +258,16 @@ def test_docs_quote_the_limits_and_outputs(capsys):
     coll = [C.limits(k, g) for g in ((1, 1), (3, 2), (16, 16)) for k in ("broadcast", "reduce", "allreduce")]
     assert coll[:3] == [coll[0]] * 3 and coll[3:6] == coll[6:]
     side = max(s for s in range(1, 400) if G._fixed("gemv", 1, 1, "wse3") + G.block_words(s, s) <= driver.sram_words())
+    from wse.kernels.gemm.run import fits as gemm_fits
+    mm = max(s for s in range(1, 100) if gemm_fits(s, s, s, (1, 1)))
     want = (f"On one PE (`--limits --grid 1x1`): add, mul, residual {one['add']:,} elements; scale "
             f"{one['scale']:,}; SiLU "
             f"{one['silu']:,}; SwiGLU {one['swiglu']:,}; RMSNorm {norm_limits((1, 1)).max_n:,}; softmax "
             f"{softmax_limits((1, 1)).max_n:,}; argmax {argmax_limits((1, 1)).max_n:,}; RoPE "
             f"{rope_limits((1, 1)).per_pe:,} pairs (N = {rope_limits((1, 1)).max_n:,}); broadcast, reduce, "
             f"all-reduce {coll[0]:,} fp32 per PE (on 3 x 2 or 16 x 16, chain to (0, 0): {coll[3]:,}, "
-            f"{coll[4]:,} and {coll[5]:,}); GEMV square blocks up to {side} x {side}.")
+            f"{coll[4]:,} and {coll[5]:,}); GEMV square blocks up to {side} x {side}; GEMM square "
+            f"blocks up to {mm} x {mm} x {mm} (M = K = N = {mm} P on P x P PEs).")
     assert want in doc
     with pytest.raises(driver.SizeError) as e:
         E.add(np.ones(70000), np.ones(70000))

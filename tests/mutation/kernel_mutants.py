@@ -42,6 +42,7 @@ T_MATH = "tests/kernels/test_math.py"
 T_EW = "tests/kernels/test_elementwise.py"
 T_NS = "tests/kernels/test_norm_softmax.py"
 T_GEMV = "tests/kernels/test_gemv.py"
+T_GEMM = "tests/kernels/test_gemm.py"
 T_COLL = "tests/kernels/test_collectives.py"
 T_ATTN = "tests/kernels/test_attention.py"
 T_LIM = "tests/kernels/test_limits.py"
@@ -244,6 +245,49 @@ MUTANTS = [
            [("kernels/gemv/gemv.inc", "T_XTASK = 1                     ; task ids (xtask's must be the lower)\nT_REDUCE = 2",
              "T_XTASK = 2                     ; task ids (xtask's must be the lower)\nT_REDUCE = 1")],
            [*sel(T_GEMV, "test_gemv and not tutorial and not bench"), TABLE]),
+    # ---- gemm -----------------------------------------------------------------------------
+    Mutant("gemm-join-four",
+           "a step waits for 4 of its 5 events: the next step can start before a shift has "
+           "finished (its receive still writing the buffer the compute reads, or a "
+           "microthread still busy)",
+           [("kernels/gemm/gemm.s", "    addi r10, r0, 5                                     ; 4 fabric ops",
+             "    addi r10, r0, 4                                     ; 4 fabric ops")],
+           sel(T_GEMM, "test_gemm and not special")),
+    Mutant("gemm-skew-b",
+           "the host's skew of B one block off ((py + px + 1) mod P): A and B blocks no longer "
+           "meet on the same K block",
+           [("kernels/gemm/run.py", "            ins_b[(px, py)] = bblk[(px, l)]",
+             "            ins_b[(px, py)] = bblk[(px, (l + 1) % p)]")],
+           sel(T_GEMM, "test_gemm and not special")),
+    Mutant("gemm-model-order",
+           "the model adds the K blocks in the reverse step order (the kernel is right): only "
+           "the bit-for-bit comparison can see it",
+           [("kernels/gemm/model.py", "    for s in range(p):\n        l = (ii + jj + s) % p",
+             "    for s in reversed(range(p)):\n        l = (ii + jj + s) % p")],
+           sel(T_GEMM, "test_gemm and not special")),
+    Mutant("gemm-no-drain",
+           "no drain of the datapath at the end of a step's compute: values stay right (an "
+           "async op takes effect at issue), the cycles change",
+           [("kernels/gemm/gemm.s", "    fmovs d6, a6                                        ; wait for the datapath",
+             "    nop                                                 ; wait for the datapath")],
+           [*sel(T_GEMM, "test_gemm and not special"), TABLE]),
+    Mutant("gemm-op5-async",
+           "op 5 of a group async too: five async ops in a row reuse ut4 while it is busy",
+           [("kernels/gemm/gemm.s", "    .elif I == 5\n    fmachs d0, a0, b5, r1\n",
+             "    .elif I == 5\n    fmachs d0, a0, b5, r1 async ut4\n")],
+           sel(T_GEMM, "test_gemm and not special")),
+    Mutant("gemm-limit-b-once",
+           "the driver counts one B buffer instead of two: blocks that do not fit reach the "
+           "assembler",
+           [("kernels/gemm/run.py", "    return 2 * mb * nb + 4 * kb * nb + 2 * mb * kb",
+             "    return 2 * mb * nb + 2 * kb * nb + 2 * mb * kb")],
+           sel(T_GEMM, "limit or fits")),
+    Mutant("gemm-model-compute-sync",
+           "the cost model takes every fmachs as synchronous: the cycles of the kernel table "
+           "would no longer be predicted",
+           [("kernels/gemm/model.py", "                t = dp if i % 5 == 0 else t + 1",
+             "                t = dp")],
+           sel(T_GEMM, "cost_model or test_gemm")),
     # ---- collectives -----------------------------------------------------------------------
     Mutant("coll-far-side-short",
            "the far side of each line is one PE short: the edge PE's vector is not reduced "
