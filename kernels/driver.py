@@ -316,14 +316,21 @@ def _probe_words(rel: str, items: tuple, arch: str) -> int:
     return max(img.mem_words for img in load_object(data).images)
 
 
+def image_words(rel: str, defines: Mapping[str, object], arch: str = "wse3") -> int:
+    """The SRAM words of the largest image of kernel ``rel`` assembled with ``defines``: code,
+    constants and arrays (cached per defines). For a driver whose code grows with the problem
+    (an unrolled loop), where :func:`fixed_words`' one-unit probe does not hold."""
+    sram_words(arch)                  # an unknown arch is a ValueError naming it, not an assembler error
+    return _probe_words(rel, _define_items(defines), arch)
+
+
 def fixed_words(rel: str, defines: Mapping[str, object], per_unit: int, arch: str = "wse3") -> int:
     """The words a kernel's PE needs besides its per-element arrays (code, constants,
     buffers), on the PE that needs the most: the kernel is assembled with ``defines`` set for
     one unit per PE (a size that always fits), and ``per_unit`` (the words one unit adds to
     the arrays of the kernel's memory map) is taken off. A driver's limit is then
     ``(sram_words - fixed) // per_unit`` units per PE (cached per defines)."""
-    sram_words(arch)                  # an unknown arch is a ValueError naming it, not an assembler error
-    return _probe_words(rel, _define_items(defines), arch) - per_unit
+    return image_words(rel, defines, arch) - per_unit
 
 
 def nbytes(words: int) -> str:

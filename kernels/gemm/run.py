@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..driver import Result, SizeError, check_grid, host_array, kernel_source, nbytes, run_kernel, \
-    split_blocks, sram_words, _probe_words, _define_items
+from ..driver import Result, SizeError, check_grid, host_array, image_words, kernel_source, nbytes, \
+    run_kernel, split_blocks, sram_words
 from .model import block_sizes
 
 KERNEL = "gemm/gemm.s"
@@ -33,7 +33,7 @@ def code_words(p: int, kb: int, arch: str = "wse3") -> int:
     columns of A, so the code grows with KB (and a 1 x 1 grid has no shift code). Found by
     assembling the kernel with MB = NB = 1 and subtracting its arrays (cached)."""
     d = {"P": min(p, 3), "MB": 1, "KB": kb, "NB": 1}
-    return _probe_words(KERNEL, _define_items(d), arch) - block_words(1, kb, 1)
+    return image_words(KERNEL, d, arch) - block_words(1, kb, 1)
 
 
 def words(m: int, k: int, n: int, p: int, arch: str = "wse3") -> int:
