@@ -378,6 +378,10 @@ class Walker:
                 raise AsmError("the `.rep` variable must be a name", s.args[1].pos)
             var = s.args[1].name
             self.check_name(var, s.args[1].pos)
+        if not b.body:
+            # nothing to repeat: an empty body counts no statement against the limit, so the loop
+            # would only burn time (`.rep 2000000` around another empty `.rep 2000000` never ended)
+            return
         for i in range(n):
             inner = Scope(scope)
             if var:
