@@ -148,6 +148,13 @@ CASES = {
     "pc past the end of the code": (MAIN + "    nop\n    nop\n", (1, 1), None,
                                     dict(kind="pc_range", pc=2, line=None, expansions=[],
                                          task_name="main")),
+    # a jump through a register to a pc at or past 2^31 (found by fuzzing): the C core kept the
+    # pc in an int, so its fault (and pe_state) said "no pc" where the reference said the pc
+    "jump through a register far past the code": (MAIN + "    li r2, 0xffffffe6\n    jr r2\n    exit\n",
+                                                  (1, 1), None,
+                                                  dict(kind="pc_range", pc=0xffffffe6, task=0, line=None)),
+    "jump through a register to 2^31": (MAIN + "    li r2, 0x80000000\n    jr r2\n    exit\n", (1, 1), None,
+                                        dict(kind="pc_range", pc=0x80000000, task=0, line=None)),
     "trap inside two macros": (
         ".macro boom, V\n    nop\n    trap V\n.endm\n.macro outer, X\n    boom X\n.endm\n"
         + MAIN + "    outer 7\n    exit\n", (1, 1), None,
@@ -208,6 +215,16 @@ def test_fault_fields_agree(name):
         assert ref.address is None
     if ref.kind != "trap":
         assert ref.code is None
+
+
+@pytest.mark.parametrize("cls", [Fabric, ReferenceFabric])
+def test_a_pc_far_past_the_code_is_whole(cls):
+    """After a jump through a register to 0xffffffe6, the fault's report names that pc and the
+    PE's state holds it (the C core had -1, "no pc", for any pc at or past 2^31)."""
+    obj = _obj(MAIN + "    li r2, 0xffffffe6\n    jr r2\n    exit\n")
+    e, fab = run_to_fault(cls, obj)
+    assert e.pc == 0xffffffe6 and "4294967270" in str(e)
+    assert fab.pe_state(0, 0)["pc"] == 0xffffffe6
 
 
 def test_insn_names_tasks_in_both():
