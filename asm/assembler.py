@@ -50,6 +50,8 @@ def _no_nul(a, what: str) -> None:
 
 MAX_INCLUDE_DEPTH = 64
 MAX_STATEMENTS = 2_000_000
+# the walk of a program stops when its code alone is this many times the SRAM (it cannot fit)
+CODE_STOP_FACTOR = 4
 MAX_FABRIC = 4096
 ELEM_WORDS = {"f16": 1, "u16": 1, "f32": 2, "u32": 2}
 TASK_KINDS = {"local": 0, "data": 1, "control": 2}
@@ -733,6 +735,7 @@ class ProgramWalk(Walker):
         self.pe = pe
         self.code: list[CodeItem] = []
         self.data: list[DataItem] = []
+        self.data_words = 0            # the words of the data items so far (data_added)
         self.tasks = []
         self.routes = []
         self.dsds = []
@@ -815,6 +818,7 @@ class ProgramWalk(Walker):
             if type(a) in (Str, Kw, Bracket, Arrow):
                 raise AsmError(f"`{s.name}` takes numbers", a.pos)
         self.data.append(DataItem("elems", typ, len(s.args), list(s.args), scope, s.namepos, self.ctx()))
+        self.data_added(len(s.args) * ELEM_WORDS[typ], s)
 
     def d_f16(self, s, scope):
         self._elems(s, scope, "f16")
@@ -845,6 +849,7 @@ class ProgramWalk(Walker):
         n = self._count(s.args[1], scope, typ)
         vals = [s.args[2]] if len(s.args) == 3 else [Num(0, s.namepos)]
         self.data.append(DataItem("fill", typ, n, vals, scope, s.namepos, self.ctx()))
+        self.data_added(n * ELEM_WORDS[typ], s)
 
     def _res(self, s, scope, kind):
         self.need_data(s)
@@ -853,6 +858,25 @@ class ProgramWalk(Walker):
         typ = self._type_arg(s.args[1], s) if len(s.args) == 2 else "u16"
         n = self._count(s.args[0], scope, typ)
         self.data.append(DataItem(kind, typ, n, [], scope, s.namepos, self.ctx()))
+        self.data_added(n * ELEM_WORDS[typ], s)
+
+    def data_added(self, words, s):
+        """Count the words of a data item; when the data alone is CODE_STOP_FACTOR times the
+        SRAM it can never fit, and going on (a `.rep` of up to 2,000,000 items) costs tens of
+        seconds and gigabytes for an error already known: say so here and stop the walk."""
+        self.data_words += words
+        limit = self.s.preset.sram_words
+        if self.data_words <= CODE_STOP_FACTOR * limit:
+            return
+        where = f"PE ({self.pe[0]}, {self.pe[1]})" if self.pe else "its PE"
+        notes = [f"program `{self.prog.name}` is declared at {self.prog.pos}"] if not self.prog.plain else []
+        notes.append("make the arrays smaller (or f16 instead of f32), or spread the data over more PEs "
+                     "(each PE has its own SRAM)")
+        self.error(f"program `{self.prog.name}` does not fit in SRAM on {where}: with this item its data alone is "
+                   f"{self.data_words} words, more than {CODE_STOP_FACTOR} times the {limit} words "
+                   f"({self.s.preset.sram_bytes} bytes) of a {self.s.arch} PE, so the assembler stopped here",
+                   s.namepos, notes)
+        raise Stop()
 
     def d_zero(self, s, scope):
         self._res(s, scope, "zero")
@@ -1095,6 +1119,28 @@ class ProgramWalk(Walker):
             loc = ((p.file, p.line, p.col, tuple(reversed(self.expansions))), False)
         self.code.append(CodeItem(chosen, ops, s.async_, scope, len(self.code),
                                   self.pseudo_pos or s.namepos, self.ctx(), loc))
+        if len(self.code) > CODE_STOP_FACTOR * self.s.preset.sram_words // 2:
+            self.code_far_past_sram()
+
+    def code_far_past_sram(self):
+        """The code alone is CODE_STOP_FACTOR times the SRAM: it can never fit, and going on (a
+        `.rep` of up to 2,000,000 instructions) costs tens of seconds and gigabytes for an error
+        already known. Say so at the first instruction past the end, and stop the walk."""
+        preset = self.s.preset
+        limit = preset.sram_words
+        n = len(self.code)
+        it = self.code[limit // 2]
+        where = f"PE ({self.pe[0]}, {self.pe[1]})" if self.pe else "its PE"
+        notes = []
+        if not self.prog.plain:
+            notes.append(f"program `{self.prog.name}` is declared at {self.prog.pos}")
+        notes.append("make the code shorter (a loop instead of a long .rep, a routine called instead of a "
+                     "macro expanded many times)")
+        self.error(f"program `{self.prog.name}` does not fit in SRAM on {where}: its code alone is more than "
+                   f"{2 * (n - 1)} words ({n - 1} instructions), {CODE_STOP_FACTOR} times the {limit} words "
+                   f"({preset.sram_bytes} bytes) of a {self.s.arch} PE, so the assembler stopped there; this "
+                   f"instruction, pc {limit // 2}, is the first past the end", it.pos, notes, ctx=it.ctx)
+        raise Stop()
 
     # What to write instead of a pseudo-instruction given an operand of another kind:
     # (pseudo, operand index, kind given) -> hint, formatted with the operands as written.
