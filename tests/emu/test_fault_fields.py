@@ -181,6 +181,26 @@ CASES["DSD index past the table"] = (_dsd_index_object(), (1, 1), None,
                                      dict(kind="dsd_index", pc=1, task=0, task_name="main"))
 
 
+def _huge_dsd_object() -> bytes:
+    """A fill of a 65535 x 65535 mem4d DSD whose second element is already outside SRAM. The
+    reference listed every element address first (4.3e9 of them: MemoryError, or the host's
+    memory; found by fuzzing): it now checks the DSD's extent, then the elements in order."""
+    b = ImageBuilder("t")
+    b.alloc("buf", "u32", 2, init=0)
+    b.dsd("mem4d", base="buf", lens=[65535, 65535], strides=[20000, 0])
+    b.label("main")
+    b.emit("addi", r1=1, r2=0, imm16=7)
+    b.emit("ldsd", dsr=0, dsdidx=0)
+    b.emit("mov32", dd=0, rs=1)
+    b.emit("exit")
+    b.task(0, "main", activated=True)
+    return objfile.ObjectFile.from_pe_images("wse2", 1, 1, {(0, 0): b.build()}).to_bytes()
+
+
+CASES["a DSD of 4.3e9 elements, the second outside SRAM"] = (
+    _huge_dsd_object(), (1, 1), None, dict(kind="mem_range", pc=2, task=0, address=8 + 40000))
+
+
 def fault_of(cls, obj, grid, act):
     return run_to_fault(cls, obj, grid, act, max_cycles=20000)[0]
 
