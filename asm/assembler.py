@@ -51,6 +51,8 @@ def _no_nul(a, what: str) -> None:
 MAX_INCLUDE_DEPTH = 64
 MAX_STATEMENTS = 2_000_000
 # the walk of a program stops when its code alone is this many times the SRAM (it cannot fit)
+# or when errors equal to ones already found have come this many times
+MAX_ERROR_REPEATS = 10_000
 CODE_STOP_FACTOR = 4
 MAX_FABRIC = 4096
 ELEM_WORDS = {"f16": 1, "u16": 1, "f32": 2, "u32": 2}
@@ -159,6 +161,8 @@ class Walker:
         self.s = session
         self.ev = Ev(builtins)
         self.errors: list[Diagnostic] = []
+        self.error_keys: set = set()    # (file, line, col, message) of self.errors
+        self.error_repeats = 0          # errors not kept: equal to one in self.errors
         self.warnings: list[Diagnostic] = []
         self.notes: list[str] = []          # macro / include context, innermost last
         self.macro_stack: list[str] = []
@@ -187,6 +191,22 @@ class Walker:
         else:
             msg, extra = e_or_msg, []
         pos = self.fix_pos(pos)
+        # the same error again (a bad statement in a `.rep` body, once per iteration): only the
+        # first is reported (Session.fail keeps the first of equal keys), so keep only that one;
+        # 2,000,000 copies cost 20 s and a gigabyte (found by fuzzing)
+        key = (pos.file, pos.line, pos.col, msg) if pos is not None else (None, None, None, msg)
+        if key in self.error_keys:
+            self.error_repeats += 1
+            if self.error_repeats == MAX_ERROR_REPEATS:
+                # a `.rep` of up to 2,000,000 iterations that fails in each one: walking the rest
+                # only repeats the errors already found (tens of seconds); stop and say so
+                self.errors.append(self.s.diag(
+                    f"stopped after {MAX_ERROR_REPEATS} repeats of errors already reported (a `.rep` or "
+                    f"macro that fails in every iteration?); the rest of the program was not checked",
+                    pos, list(reversed(self.notes))))
+                raise Stop()
+            return
+        self.error_keys.add(key)
         allnotes = list(extra) + list(notes or []) + list(reversed(ctx if ctx is not None else self.notes))
         self.errors.append(self.s.diag(msg, pos, allnotes))
 
