@@ -163,6 +163,9 @@ class Walker:
         self.errors: list[Diagnostic] = []
         self.error_keys: set = set()    # (file, line, col, message) of self.errors
         self.error_repeats = 0          # errors not kept: equal to one in self.errors
+        # the walk stopped at a limit that costs seconds to reach (the statement limit, code or
+        # data far past the SRAM, repeated errors): the other PEs of a layout are not walked
+        self.costly_stop = False
         self.warnings: list[Diagnostic] = []
         self.notes: list[str] = []          # macro / include context, innermost last
         self.macro_stack: list[str] = []
@@ -204,6 +207,7 @@ class Walker:
                     f"stopped after {MAX_ERROR_REPEATS} repeats of errors already reported (a `.rep` or "
                     f"macro that fails in every iteration?); the rest of the program was not checked",
                     pos, list(reversed(self.notes))))
+                self.costly_stop = True
                 raise Stop()
             return
         self.error_keys.add(key)
@@ -355,6 +359,7 @@ class Walker:
             if self.count > MAX_STATEMENTS:
                 self.error(f"too many statements executed (more than {MAX_STATEMENTS}); is a "
                            f"`.rep` count too large?", b.pos if not isinstance(b, Stmt) else b.namepos)
+                self.costly_stop = True
                 raise Stop()
             try:
                 if isinstance(b, Stmt):
@@ -896,6 +901,7 @@ class ProgramWalk(Walker):
                    f"{self.data_words} words, more than {CODE_STOP_FACTOR} times the {limit} words "
                    f"({self.s.preset.sram_bytes} bytes) of a {self.s.arch} PE, so the assembler stopped here",
                    s.namepos, notes)
+        self.costly_stop = True
         raise Stop()
 
     def d_zero(self, s, scope):
@@ -1160,6 +1166,7 @@ class ProgramWalk(Walker):
                    f"{2 * (n - 1)} words ({n - 1} instructions), {CODE_STOP_FACTOR} times the {limit} words "
                    f"({preset.sram_bytes} bytes) of a {self.s.arch} PE, so the assembler stopped there; this "
                    f"instruction, pc {limit // 2}, is the first past the end", it.pos, notes, ctx=it.ctx)
+        self.costly_stop = True
         raise Stop()
 
     # What to write instead of a pseudo-instruction given an operand of another kind:
@@ -2131,6 +2138,7 @@ class Session:
         self.display: dict[str, str] = {}          # real path -> display name
         self.texts: dict[str, list[str]] = {}      # display name -> lines
         self.errors: list[Diagnostic] = []
+        self.costly_stop = False       # a program walk stopped at a costly limit (instantiate)
         self.warnings: list[Diagnostic] = []
         self.reported_files: set = set()
         self.fabric = None
@@ -2363,6 +2371,13 @@ class Session:
                         if id(leaf) not in failed_leaves:
                             failed_leaves.add(id(leaf))
                             fails.extend(leaf)
+                        if self.costly_stop:
+                            # each PE would take as long to reach the same limit (a 64x64 layout:
+                            # hours; found by fuzzing): report this one and stop
+                            if fails and prog.n_pes > 1:
+                                fails[-1].notes.append("the assembler stopped there: the PEs after this "
+                                                       "one were not assembled")
+                            self.fail(self.errors + fails)
                     else:
                         pe_images[(pl.x + xx, pl.y + yy)] = leaf
         if fails or self.errors:
@@ -2561,6 +2576,8 @@ class Session:
             img = None
         if img is None:
             leaf = list(w.errors)
+            if w.costly_stop:
+                self.costly_stop = True
             if prog.n_pes > 1:
                 for d in leaf:
                     d.notes.append(f"while assembling program `{prog.name}` for PE {pe} "
