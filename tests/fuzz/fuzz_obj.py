@@ -23,8 +23,9 @@ fix the header's size and CRC-32 so that the deeper checks are reached. Each cas
 The cases run in a worker process that the driver restarts after a crash (the case that
 crashed is written down and skipped); with --asan the worker uses the sanitized core built by
 `bash csrc/build_sanitized.sh` (in build/asan; build it first). Every case is derived from
-(--seed, case number): `--seed S --only N` reruns one. About 2 000 cases a minute without
---asan, 4-5 times fewer with it.
+(--seed, case number): `--seed S --only N` reruns one. Speed: most corrupted files are refused
+early, and the CLI runs take most of the time: seed 1, --cli-every 200: 88 481 cases in 8
+minutes; seed 2, --asan --cli-every 500: 180 175 cases in 10 minutes.
 """
 from __future__ import annotations
 
