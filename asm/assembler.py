@@ -50,6 +50,10 @@ def _no_nul(a, what: str) -> None:
 
 MAX_INCLUDE_DEPTH = 64
 MAX_STATEMENTS = 2_000_000
+# the walk of a program stops when its code alone is this many times the SRAM (it cannot fit)
+# or when errors equal to ones already found have come this many times
+MAX_ERROR_REPEATS = 10_000
+CODE_STOP_FACTOR = 4
 MAX_FABRIC = 4096
 ELEM_WORDS = {"f16": 1, "u16": 1, "f32": 2, "u32": 2}
 TASK_KINDS = {"local": 0, "data": 1, "control": 2}
@@ -157,6 +161,11 @@ class Walker:
         self.s = session
         self.ev = Ev(builtins)
         self.errors: list[Diagnostic] = []
+        self.error_keys: set = set()    # (file, line, col, message) of self.errors
+        self.error_repeats = 0          # errors not kept: equal to one in self.errors
+        # the walk stopped at a limit that costs seconds to reach (the statement limit, code or
+        # data far past the SRAM, repeated errors): the other PEs of a layout are not walked
+        self.costly_stop = False
         self.warnings: list[Diagnostic] = []
         self.notes: list[str] = []          # macro / include context, innermost last
         self.macro_stack: list[str] = []
@@ -185,6 +194,23 @@ class Walker:
         else:
             msg, extra = e_or_msg, []
         pos = self.fix_pos(pos)
+        # the same error again (a bad statement in a `.rep` body, once per iteration): only the
+        # first is reported (Session.fail keeps the first of equal keys), so keep only that one;
+        # 2,000,000 copies cost 20 s and a gigabyte (found by fuzzing)
+        key = (pos.file, pos.line, pos.col, msg) if pos is not None else (None, None, None, msg)
+        if key in self.error_keys:
+            self.error_repeats += 1
+            if self.error_repeats == MAX_ERROR_REPEATS:
+                # a `.rep` of up to 2,000,000 iterations that fails in each one: walking the rest
+                # only repeats the errors already found (tens of seconds); stop and say so
+                self.errors.append(self.s.diag(
+                    f"stopped after {MAX_ERROR_REPEATS} repeats of errors already reported (a `.rep` or "
+                    f"macro that fails in every iteration?); the rest of the program was not checked",
+                    pos, list(reversed(self.notes))))
+                self.costly_stop = True
+                raise Stop()
+            return
+        self.error_keys.add(key)
         allnotes = list(extra) + list(notes or []) + list(reversed(ctx if ctx is not None else self.notes))
         self.errors.append(self.s.diag(msg, pos, allnotes))
 
@@ -333,6 +359,7 @@ class Walker:
             if self.count > MAX_STATEMENTS:
                 self.error(f"too many statements executed (more than {MAX_STATEMENTS}); is a "
                            f"`.rep` count too large?", b.pos if not isinstance(b, Stmt) else b.namepos)
+                self.costly_stop = True
                 raise Stop()
             try:
                 if isinstance(b, Stmt):
@@ -378,6 +405,10 @@ class Walker:
                 raise AsmError("the `.rep` variable must be a name", s.args[1].pos)
             var = s.args[1].name
             self.check_name(var, s.args[1].pos)
+        if not b.body:
+            # nothing to repeat: an empty body counts no statement against the limit, so the loop
+            # would only burn time (`.rep 2000000` around another empty `.rep 2000000` never ended)
+            return
         for i in range(n):
             inner = Scope(scope)
             if var:
@@ -729,6 +760,7 @@ class ProgramWalk(Walker):
         self.pe = pe
         self.code: list[CodeItem] = []
         self.data: list[DataItem] = []
+        self.data_words = 0            # the words of the data items so far (data_added)
         self.tasks = []
         self.routes = []
         self.dsds = []
@@ -811,6 +843,7 @@ class ProgramWalk(Walker):
             if type(a) in (Str, Kw, Bracket, Arrow):
                 raise AsmError(f"`{s.name}` takes numbers", a.pos)
         self.data.append(DataItem("elems", typ, len(s.args), list(s.args), scope, s.namepos, self.ctx()))
+        self.data_added(len(s.args) * ELEM_WORDS[typ], s)
 
     def d_f16(self, s, scope):
         self._elems(s, scope, "f16")
@@ -841,6 +874,7 @@ class ProgramWalk(Walker):
         n = self._count(s.args[1], scope, typ)
         vals = [s.args[2]] if len(s.args) == 3 else [Num(0, s.namepos)]
         self.data.append(DataItem("fill", typ, n, vals, scope, s.namepos, self.ctx()))
+        self.data_added(n * ELEM_WORDS[typ], s)
 
     def _res(self, s, scope, kind):
         self.need_data(s)
@@ -849,6 +883,26 @@ class ProgramWalk(Walker):
         typ = self._type_arg(s.args[1], s) if len(s.args) == 2 else "u16"
         n = self._count(s.args[0], scope, typ)
         self.data.append(DataItem(kind, typ, n, [], scope, s.namepos, self.ctx()))
+        self.data_added(n * ELEM_WORDS[typ], s)
+
+    def data_added(self, words, s):
+        """Count the words of a data item; when the data alone is CODE_STOP_FACTOR times the
+        SRAM it can never fit, and going on (a `.rep` of up to 2,000,000 items) costs tens of
+        seconds and gigabytes for an error already known: say so here and stop the walk."""
+        self.data_words += words
+        limit = self.s.preset.sram_words
+        if self.data_words <= CODE_STOP_FACTOR * limit:
+            return
+        where = f"PE ({self.pe[0]}, {self.pe[1]})" if self.pe else "its PE"
+        notes = [f"program `{self.prog.name}` is declared at {self.prog.pos}"] if not self.prog.plain else []
+        notes.append("make the arrays smaller (or f16 instead of f32), or spread the data over more PEs "
+                     "(each PE has its own SRAM)")
+        self.error(f"program `{self.prog.name}` does not fit in SRAM on {where}: with this item its data alone is "
+                   f"{self.data_words} words, more than {CODE_STOP_FACTOR} times the {limit} words "
+                   f"({self.s.preset.sram_bytes} bytes) of a {self.s.arch} PE, so the assembler stopped here",
+                   s.namepos, notes)
+        self.costly_stop = True
+        raise Stop()
 
     def d_zero(self, s, scope):
         self._res(s, scope, "zero")
@@ -1091,6 +1145,29 @@ class ProgramWalk(Walker):
             loc = ((p.file, p.line, p.col, tuple(reversed(self.expansions))), False)
         self.code.append(CodeItem(chosen, ops, s.async_, scope, len(self.code),
                                   self.pseudo_pos or s.namepos, self.ctx(), loc))
+        if len(self.code) > CODE_STOP_FACTOR * self.s.preset.sram_words // 2:
+            self.code_far_past_sram()
+
+    def code_far_past_sram(self):
+        """The code alone is CODE_STOP_FACTOR times the SRAM: it can never fit, and going on (a
+        `.rep` of up to 2,000,000 instructions) costs tens of seconds and gigabytes for an error
+        already known. Say so at the first instruction past the end, and stop the walk."""
+        preset = self.s.preset
+        limit = preset.sram_words
+        n = len(self.code)
+        it = self.code[limit // 2]
+        where = f"PE ({self.pe[0]}, {self.pe[1]})" if self.pe else "its PE"
+        notes = []
+        if not self.prog.plain:
+            notes.append(f"program `{self.prog.name}` is declared at {self.prog.pos}")
+        notes.append("make the code shorter (a loop instead of a long .rep, a routine called instead of a "
+                     "macro expanded many times)")
+        self.error(f"program `{self.prog.name}` does not fit in SRAM on {where}: its code alone is more than "
+                   f"{2 * (n - 1)} words ({n - 1} instructions), {CODE_STOP_FACTOR} times the {limit} words "
+                   f"({preset.sram_bytes} bytes) of a {self.s.arch} PE, so the assembler stopped there; this "
+                   f"instruction, pc {limit // 2}, is the first past the end", it.pos, notes, ctx=it.ctx)
+        self.costly_stop = True
+        raise Stop()
 
     # What to write instead of a pseudo-instruction given an operand of another kind:
     # (pseudo, operand index, kind given) -> hint, formatted with the operands as written.
@@ -2061,6 +2138,7 @@ class Session:
         self.display: dict[str, str] = {}          # real path -> display name
         self.texts: dict[str, list[str]] = {}      # display name -> lines
         self.errors: list[Diagnostic] = []
+        self.costly_stop = False       # a program walk stopped at a costly limit (instantiate)
         self.warnings: list[Diagnostic] = []
         self.reported_files: set = set()
         self.fabric = None
@@ -2293,6 +2371,13 @@ class Session:
                         if id(leaf) not in failed_leaves:
                             failed_leaves.add(id(leaf))
                             fails.extend(leaf)
+                        if self.costly_stop:
+                            # each PE would take as long to reach the same limit (a 64x64 layout:
+                            # hours; found by fuzzing): report this one and stop
+                            if fails and prog.n_pes > 1:
+                                fails[-1].notes.append("the assembler stopped there: the PEs after this "
+                                                       "one were not assembled")
+                            self.fail(self.errors + fails)
                     else:
                         pe_images[(pl.x + xx, pl.y + yy)] = leaf
         if fails or self.errors:
@@ -2491,6 +2576,8 @@ class Session:
             img = None
         if img is None:
             leaf = list(w.errors)
+            if w.costly_stop:
+                self.costly_stop = True
             if prog.n_pes > 1:
                 for d in leaf:
                     d.notes.append(f"while assembling program `{prog.name}` for PE {pe} "

@@ -55,7 +55,9 @@
 /* 9: wse_wait.n_targets_more; the text of a hang, watchdog or wse_state_report grows as it
    needs */
 /* 10: wse_trace_open and WSE_TRACE_OPEN: the spans still open where a run stopped */
-#define WSE_API_VERSION 10
+/* 11: the pc of wse_fault_info and wse_pe_state is long long: a pc outside the code at or past
+   2^31 (a jump through a register) was -1, "none", there */
+#define WSE_API_VERSION 11
 
 typedef struct wse_fabric wse_fabric;
 
@@ -101,7 +103,8 @@ typedef struct wse_fault_info {
     int kind;                 /* enum wse_fault_kind */
     int x, y;                 /* the PE */
     int task;                 /* running task id, -1 if none */
-    int pc;                   /* pc of the instruction, -1 if none */
+    long long pc;             /* pc of the instruction, -1 if none (a pc outside the code, up to
+                                 2^32-1 after a jump through a register, is whole) */
     unsigned long long cycle; /* the cycle in which it happened */
     unsigned int word;        /* the instruction word (0 if none) */
     int line, column;         /* source line (0 if unknown) */
@@ -172,7 +175,7 @@ typedef struct wse_dsr_state {
 typedef struct wse_pe_state {
     int placed;
     unsigned int regs[16];
-    int pc;                   /* -1 when no task runs */
+    long long pc;             /* -1 when no task runs (whole when it left the code: up to 2^32-1) */
     int task;                 /* -1 when no task runs */
     unsigned long long activated, blocked;
     wse_dsr_state dsrs[24];

@@ -504,10 +504,11 @@ static const char *FK_NAMES[] = { "none", "memory access out of range", "misalig
     "microthread busy", "queue busy", "illegal instruction", "trap", "pc out of code", "bad task",
     "DSD index out of range" };
 
-/* Raise a fault at PE p (may be NULL) for the instruction at pc (-1: none). The report (f->rep)
+/* Raise a fault at PE p (may be NULL) for the instruction at pc (-1: none; a pc outside the code,
+   up to 2^32-1 after a jump through a register, is kept whole: the fault info's pc is long long). The report (f->rep)
    and the reason (f->why) are whole, with the image's own names; the fault info's text fields
    are copies of them that end "..." when they do not fit (wse__copy_cut). */
-static void fault(wse_fabric_t *f, pe_t *p, int kind, int pc, uint64_t t, const char *fmt, ...) {
+static void fault(wse_fabric_t *f, pe_t *p, int kind, long long pc, uint64_t t, const char *fmt, ...) {
     if (f->faulted) return;
     f->faulted = 1;
     wse_fault_info *fi = &f->fault;
@@ -557,11 +558,11 @@ static void fault(wse_fabric_t *f, pe_t *p, int kind, int pc, uint64_t t, const 
         else APP(", no task running");
         APP("\n");
         if (pc >= 0 && (uint32_t)pc < p->img->n_code) {
-            APP("  pc %d: %s", pc, text_str(&ins));
+            APP("  pc %lld: %s", pc, text_str(&ins));
             where_app(f, &f->rep, l, "    at ", "\n      ", "");
             APP("\n");
         } else if (pc >= 0) {
-            APP("  pc %d: past the end of the code (%u instructions)\n", pc, p->img->n_code);
+            APP("  pc %lld: past the end of the code (%u instructions)\n", pc, p->img->n_code);
         }
     }
     text_free(&ins);
@@ -2561,11 +2562,11 @@ static void ce_run(wse_fabric_t *f, pe_t *p, uint64_t t0, uint64_t cost) {
             if (pc == n_code && p->hist_n && p->hist[(p->hist_n - 1) & (NHIST - 1)].pc == n_code - 1) {
                 text_t at = { 0 };
                 pc_at_app(&at, p, n_code - 1, ", at ");
-                fault(f, p, WSE_FK_PC_RANGE, (int)pc, t0 + cost, "pc %u is outside the code (%u instructions): the task "
+                fault(f, p, WSE_FK_PC_RANGE, (long long)pc, t0 + cost, "pc %u is outside the code (%u instructions): the task "
                       "ran past the last instruction (pc %u%s); is an `exit` missing?", pc, n_code, n_code - 1, text_str(&at));
                 text_free(&at);
             } else
-                fault(f, p, WSE_FK_PC_RANGE, (int)pc, t0 + cost, "pc %u is outside the code (%u instructions)", pc, n_code);
+                fault(f, p, WSE_FK_PC_RANGE, (long long)pc, t0 + cost, "pc %u is outside the code (%u instructions)", pc, n_code);
             return;
         }
         const dinsn_t *di = &code[pc];
@@ -3675,7 +3676,7 @@ int wse_pe_state_get(const wse_fabric *f, unsigned int x, unsigned int y, wse_pe
     out->placed = 1;
     memcpy(out->regs, p->regs, sizeof out->regs);
     out->task = p->task;
-    out->pc = p->task >= 0 ? (int)p->pc : -1;
+    out->pc = p->task >= 0 ? (long long)p->pc : -1;
     out->activated = p->activated;
     out->blocked = p->blocked;
     for (int i = 0; i < 24; i++) {

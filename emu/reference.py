@@ -557,6 +557,32 @@ def check_mem(fab, pe, a: int, words: int, write: bool) -> None:
                     address=a)
 
 
+LAZY_ADDRS = 1 << 20     # an Operand with more elements computes each address when asked
+
+
+class _LazyAddrs:
+    """The element addresses of a memory operand with many elements, dimension 0 fastest,
+    computed when indexed or iterated (the C core's dsd_addr)."""
+
+    def __init__(self, o):
+        self.o = o
+
+    def __len__(self):
+        return self.o.n
+
+    def __getitem__(self, i: int) -> int:
+        o = self.o
+        a = o.base
+        for ln, st in zip(o.lens, o.strides):
+            ln = ln or 1
+            a += (i % ln) * st * o.e
+            i //= ln
+        return a
+
+    def __iter__(self):
+        return (self[i] for i in range(self.o.n))
+
+
 def check_elem(fab, pe, a: int, o, write: bool) -> None:
     """One element of a tensor op's memory operand o (range, then alignment, then the code for
     the destination), reported as the C core's check_elem does, the DSR named with its DSD."""
@@ -940,12 +966,36 @@ class Operand:
         lens = [dsr.lens[i] if i < nd else 1 for i in range(4)]
         strides = [dsr.strides[i] if i < nd else 0 for i in range(4)]
         self.n = lens[0] * lens[1] * lens[2] * lens[3]
-        # element offsets (in elements), dimension 0 fastest
-        offs = [i0 * strides[0] + i1 * strides[1] + i2 * strides[2] + i3 * strides[3]
-                for i3 in range(lens[3]) for i2 in range(lens[2])
-                for i1 in range(lens[1]) for i0 in range(lens[0])]
-        self.unit = offs == list(range(self.n))      # one contiguous run
-        self.addrs = [dsr.base + o * self.e for o in offs]
+        self.base, self.lens, self.strides = dsr.base, lens, strides
+        if self.n <= LAZY_ADDRS:
+            # element offsets (in elements), dimension 0 fastest
+            offs = [i0 * strides[0] + i1 * strides[1] + i2 * strides[2] + i3 * strides[3]
+                    for i3 in range(lens[3]) for i2 in range(lens[2])
+                    for i1 in range(lens[1]) for i0 in range(lens[0])]
+            self.unit = offs == list(range(self.n))      # one contiguous run
+            self.addrs = [dsr.base + o * self.e for o in offs]
+        else:
+            # up to 2^32 - 1 elements (a 4-d DSD with long dimensions, a stride of 0): a list of
+            # every address took gigabytes (MemoryError, found by fuzzing); computed per element
+            run, unit = 1, True
+            for ln, st in zip(lens, strides):
+                unit = unit and (ln <= 1 or st == run)
+                run *= ln
+            self.unit = unit
+            self.addrs = _LazyAddrs(self)
+
+    def span_ok(self, pe, sram: int, write: bool) -> bool:
+        """Every element inside SRAM, aligned and (a destination) outside the code, from the
+        extent of the DSD alone (the C core's span_ok): then no element can fault."""
+        lo = hi = self.base
+        for ln, st in zip(self.lens, self.strides):
+            span = (ln - 1 if ln else 0) * st * self.e
+            if span < 0:
+                lo += span
+            else:
+                hi += span
+        return (lo >= 0 and hi + self.e <= sram and not (self.e == 2 and self.base % 2)
+                and not (write and lo < pe.code_words))
 
     def read(self, pe, i: int, t: int):
         """Element i as raw bits (fabric: pops the head of iq[color])."""
@@ -1031,7 +1081,7 @@ def tensor_operands(fab, pe, insn, v):
     # every memory element, checked before anything is written, an operand after another in
     # element order
     for slot, o in enumerate(ops):
-        if o is not None and not o.fabric:
+        if o is not None and not o.fabric and o.n and not o.span_ok(pe, fab.preset.sram_words, slot == 0):
             for a in o.addrs:
                 check_elem(fab, pe, a, o, write=(slot == 0))
     # queue busy: two fabric sources on one color, or a color an op in progress uses

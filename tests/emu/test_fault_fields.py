@@ -148,6 +148,13 @@ CASES = {
     "pc past the end of the code": (MAIN + "    nop\n    nop\n", (1, 1), None,
                                     dict(kind="pc_range", pc=2, line=None, expansions=[],
                                          task_name="main")),
+    # a jump through a register to a pc at or past 2^31 (found by fuzzing): the C core kept the
+    # pc in an int, so its fault (and pe_state) said "no pc" where the reference said the pc
+    "jump through a register far past the code": (MAIN + "    li r2, 0xffffffe6\n    jr r2\n    exit\n",
+                                                  (1, 1), None,
+                                                  dict(kind="pc_range", pc=0xffffffe6, task=0, line=None)),
+    "jump through a register to 2^31": (MAIN + "    li r2, 0x80000000\n    jr r2\n    exit\n", (1, 1), None,
+                                        dict(kind="pc_range", pc=0x80000000, task=0, line=None)),
     "trap inside two macros": (
         ".macro boom, V\n    nop\n    trap V\n.endm\n.macro outer, X\n    boom X\n.endm\n"
         + MAIN + "    outer 7\n    exit\n", (1, 1), None,
@@ -172,6 +179,26 @@ def _dsd_index_object() -> bytes:
 
 CASES["DSD index past the table"] = (_dsd_index_object(), (1, 1), None,
                                      dict(kind="dsd_index", pc=1, task=0, task_name="main"))
+
+
+def _huge_dsd_object() -> bytes:
+    """A fill of a 65535 x 65535 mem4d DSD whose second element is already outside SRAM. The
+    reference listed every element address first (4.3e9 of them: MemoryError, or the host's
+    memory; found by fuzzing): it now checks the DSD's extent, then the elements in order."""
+    b = ImageBuilder("t")
+    b.alloc("buf", "u32", 2, init=0)
+    b.dsd("mem4d", base="buf", lens=[65535, 65535], strides=[20000, 0])
+    b.label("main")
+    b.emit("addi", r1=1, r2=0, imm16=7)
+    b.emit("ldsd", dsr=0, dsdidx=0)
+    b.emit("mov32", dd=0, rs=1)
+    b.emit("exit")
+    b.task(0, "main", activated=True)
+    return objfile.ObjectFile.from_pe_images("wse2", 1, 1, {(0, 0): b.build()}).to_bytes()
+
+
+CASES["a DSD of 4.3e9 elements, the second outside SRAM"] = (
+    _huge_dsd_object(), (1, 1), None, dict(kind="mem_range", pc=2, task=0, address=8 + 40000))
 
 
 def fault_of(cls, obj, grid, act):
@@ -208,6 +235,16 @@ def test_fault_fields_agree(name):
         assert ref.address is None
     if ref.kind != "trap":
         assert ref.code is None
+
+
+@pytest.mark.parametrize("cls", [Fabric, ReferenceFabric])
+def test_a_pc_far_past_the_code_is_whole(cls):
+    """After a jump through a register to 0xffffffe6, the fault's report names that pc and the
+    PE's state holds it (the C core had -1, "no pc", for any pc at or past 2^31)."""
+    obj = _obj(MAIN + "    li r2, 0xffffffe6\n    jr r2\n    exit\n")
+    e, fab = run_to_fault(cls, obj)
+    assert e.pc == 0xffffffe6 and "4294967270" in str(e)
+    assert fab.pe_state(0, 0)["pc"] == 0xffffffe6
 
 
 def test_insn_names_tasks_in_both():
