@@ -262,20 +262,27 @@ def worker(a):
     prog.write("done\n")
 
 
-def main():
+def arg_parser(out: str, cli_every: int) -> argparse.ArgumentParser:
+    """The options drive() and the workers share (this runner's and fuzz_run's): the seed and
+    case range, the time budget, the ASan build, one case (--only), the output folder, and the
+    worker-side ones (--worker, --end, --progress)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--start", type=int, default=0)
     ap.add_argument("--cases", type=int, default=10 ** 8)
     ap.add_argument("--minutes", type=float, default=30)
-    ap.add_argument("--cli-every", type=int, default=200)
+    ap.add_argument("--cli-every", type=int, default=cli_every)
     ap.add_argument("--asan", action="store_true")
     ap.add_argument("--only", type=int, default=None)
-    ap.add_argument("--out", default=str(ROOT / "build/fuzz-obj"))
+    ap.add_argument("--out", default=str(ROOT / out))
     ap.add_argument("--worker", action="store_true")
     ap.add_argument("--end", type=int, default=0)
     ap.add_argument("--progress", default="")
-    a = ap.parse_args()
+    return ap
+
+
+def main():
+    a = arg_parser("build/fuzz-obj", cli_every=200).parse_args()
     if a.worker:
         return worker(a)
     build_bases(Path(a.out) / "base")

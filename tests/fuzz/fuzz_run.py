@@ -26,11 +26,9 @@ roughly 300-600 cases a minute without --asan.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import resource
-import signal
 import sys
 import traceback
 from pathlib import Path
@@ -267,19 +265,8 @@ def worker(a):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--start", type=int, default=0)
-    ap.add_argument("--cases", type=int, default=10 ** 8)
-    ap.add_argument("--minutes", type=float, default=30)
+    ap = fuzz_obj.arg_parser("build/fuzz-run", cli_every=0)
     ap.add_argument("--ref-every", type=int, default=10)
-    ap.add_argument("--asan", action="store_true")
-    ap.add_argument("--only", type=int, default=None)
-    ap.add_argument("--out", default=str(ROOT / "build/fuzz-run"))
-    ap.add_argument("--worker", action="store_true")
-    ap.add_argument("--end", type=int, default=0)
-    ap.add_argument("--progress", default="")
-    ap.add_argument("--cli-every", type=int, default=0)
     a = ap.parse_args()
     if a.worker:
         return worker(a)
