@@ -120,8 +120,8 @@ def format_insn(d: Decoded, pc: int | None = None, task_names: dict | None = Non
             parts.append(f"r{v}")
         elif f.kind == "dsr":
             parts.append(dsr_name(v, isa))
-        elif f.kind in ("dsr_d", "dsr_a", "dsr_b"):
-            parts.append(f"{f.kind[-1]}{v}")
+        elif f.kind in DSR_FILES:
+            parts.append(f"{isa.regfiles[f.kind].prefix}{v}")
         elif f.kind == "task":
             parts.append(str(task_names.get(v, v)))
         elif name == "dsdidx":

@@ -13,7 +13,7 @@ import zlib
 from dataclasses import dataclass, field
 
 from .codec import decode
-from .table import Isa, load
+from .table import DSR_FILES, Isa, load
 
 MAGIC = b"WSEO"
 VERSION = 3
@@ -44,7 +44,7 @@ def reserved_names(isa: Isa | None = None) -> frozenset[str]:
     named so: wse-objdump could not print it back as source."""
     isa = isa or load()
     names = set(BUILTIN_NAMES) | set(FLOAT_NAMES)
-    for rf in ("gpr", "dsr_d", "dsr_a", "dsr_b"):
+    for rf in ("gpr",) + DSR_FILES:
         f = isa.regfiles[rf]
         names |= {f"{f.prefix}{i}" for i in range(f.count)} | set(f.aliases)
     names |= {f"ut{i}" for i in range(isa.max_microthreads)}
