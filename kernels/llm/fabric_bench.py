@@ -282,11 +282,17 @@ def window(first: int, end: int, model: str = "smollm2-135m", prompt: str = "The
     ``perf_ctl``: a FIFO that ``perf record --control=fifo:FIFO -D -1`` reads: "enable" is
     written to it just before each of the window's fabric steps and "disable" just after, so a
     profile covers exactly the emulator's work in the window (not the numpy steps between)."""
+    import os
+    import stat
+
     from .errors import LLMError
     from .fabric import FabricDecoder
     from .reference import ReferenceModel
     from .tokenizer import load_model
 
+    if perf_ctl and not stat.S_ISFIFO(os.stat(perf_ctl).st_mode):      # (before the long build)
+        raise LLMError(f"--perf-ctl {perf_ctl}: not a FIFO; make one with mkfifo and give it to "
+                       f"perf record --control=fifo:{perf_ctl} -D -1 as well")
     w, tok = load_model(model)
     ids = tok.encode(prompt)
     dec = FabricDecoder(w, arch=arch)

@@ -245,8 +245,12 @@ def test_fabric_bench_window_times_those_positions_and_drives_a_perf_fifo(tmp_pa
     roles = role_events(model="tiny", prompt="The capital of France is", n_new=3, arch="wse3")
     assert roles["full_chain_positions"] == [8, 15]
     assert d["wavelet_hops_per_token"] == roles["full_chain"]["total"]["wavelet_hops"]
+    plain = tmp_path / "plain"
+    plain.write_text("")
     r = CliRunner()
     for args, msg in ((["--window", "8-16"], "give FIRST:END"),
+                      (["--window", "0:4", "--perf-ctl", str(plain), "tiny"], "not a FIFO; make one with mkfifo"),
+                      (["--window", "0:4", "--perf-ctl", str(tmp_path / "none"), "tiny"], "No such file"),
                       (["--window", "9:9", "tiny"], "give FIRST:END with FIRST < END"),
                       (["--window", "0:4000", "tiny"], "planned for positions 0..2047"),
                       (["--window", "0:4", "--roles"], "separate runs"),
