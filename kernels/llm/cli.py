@@ -96,7 +96,7 @@ def _cmd_generate(args) -> int:
 
 
 def _cmd_compare_hf(args) -> int:
-    from .hf_compare import compare_with_hf, load_hf_model, require_hf
+    from .hf_compare import compare_with_hf, hf_greedy, load_hf_model, require_hf
     from .weights import resolve_model, write_gguf
 
     require_hf()
@@ -110,13 +110,15 @@ def _cmd_compare_hf(args) -> int:
         path = write_gguf(weights, Path(tmp.name) / "tiny.gguf", qtype="F16")
     hf = load_hf_model(path)
     ids = tok.encode(args.prompt)
-    c = compare_with_hf(ref, hf, ids, args.n)
+    hf_result = hf_greedy(hf, ids, args.n)
+    c = compare_with_hf(ref, hf, ids, args.n, hf_result=hf_result)
     print(c.table(tok.decode))
     if args.storage_effects:
         from .hf_compare import storage_effects
 
+        # (hf_greedy's logits are HF's for exactly these tokens: not computed a second time)
         fed = c.prompt_ids + c.hf_new[:-1]
-        e = storage_effects(weights, hf, path, fed)
+        e = storage_effects(weights, hf, path, fed, hf_logits=hf_result[1])
         print(f"storage effects over the same {len(fed)} steps (max |logit difference| of a step: "
               f"largest, mean):")
         print(f"  fp32 (unrounded) weights against fp16 ones (HF): {e['fp32_weights'].max():.3e}, "

@@ -242,7 +242,7 @@ def reference_logits(ref_model, token_ids: Sequence[int]) -> np.ndarray:
     return np.stack([ref_model.step(tok, pos) for pos, tok in enumerate(token_ids)])
 
 
-def storage_effects(weights, hf_model, gguf_path, token_ids: Sequence[int]) -> dict:
+def storage_effects(weights, hf_model, gguf_path, token_ids: Sequence[int], hf_logits=None) -> dict:
     """How much two storage choices the decode does not make would move the logits, each against
     the same model with the choice made, over the same tokens (so summation order plays no part):
 
@@ -250,10 +250,11 @@ def storage_effects(weights, hf_model, gguf_path, token_ids: Sequence[int]) -> d
       to float16 (``hf_model``, from :func:`load_hf_model`);
     - ``fp16_kv``: the reference with a float16 KV cache against its float32 one.
 
-    Each is the largest |logit difference| of each step (float64, one per token)."""
+    Each is the largest |logit difference| of each step (float64, one per token). ``hf_logits``:
+    ``hf_model``'s logits for ``token_ids`` when the caller has them (hf_greedy's), else computed."""
     from .reference import ReferenceModel
 
-    hf16 = hf_decode_logits(hf_model, token_ids).astype(np.float64)
+    hf16 = (hf_decode_logits(hf_model, token_ids) if hf_logits is None else hf_logits).astype(np.float64)
     hf32 = hf_decode_logits(load_hf_model(gguf_path, round_fp16=False), token_ids).astype(np.float64)
     kv32 = reference_logits(ReferenceModel(weights), token_ids).astype(np.float64)
     kv16 = reference_logits(ReferenceModel(weights, kv_dtype=np.float16), token_ids).astype(np.float64)
