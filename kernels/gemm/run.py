@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from wse.asm import AssemblyError
+
 from ..driver import Result, SizeError, check_grid, host_array, image_words, kernel_source, nbytes, \
     run_kernel, split_blocks, sram_words
 from .model import block_sizes
@@ -33,7 +35,14 @@ def code_words(p: int, kb: int, arch: str = "wse3") -> int:
     columns of A, so the code grows with KB (and a 1 x 1 grid has no shift code). Found by
     assembling the kernel with MB = NB = 1 and subtracting its arrays (cached)."""
     d = {"P": min(p, 3), "MB": 1, "KB": kb, "NB": 1}
-    return image_words(KERNEL, d, arch) - block_words(1, kb, 1)
+    try:
+        return image_words(KERNEL, d, arch) - block_words(1, kb, 1)
+    except AssemblyError as e:
+        if "does not fit in SRAM" not in str(e):
+            raise
+        raise SizeError(f"KB = {kb}: the compute code, unrolled over the KB columns of a PE's A "
+                        f"block, does not fit a PE's {nbytes(sram_words(arch))} of SRAM even with "
+                        f"1 x {kb} and {kb} x 1 blocks") from None
 
 
 def words(m: int, k: int, n: int, p: int, arch: str = "wse3") -> int:
@@ -42,15 +51,25 @@ def words(m: int, k: int, n: int, p: int, arch: str = "wse3") -> int:
     return code_words(p, kb, arch) + block_words(mb, kb, nb)
 
 
+def _words_or_none(m: int, k: int, n: int, p: int, arch: str) -> int | None:
+    """words(), or None when the compute code alone cannot fit (KB too large)."""
+    try:
+        return words(m, k, n, p, arch)
+    except SizeError:
+        return None
+
+
 def fits(m: int, k: int, n: int, grid, arch: str = "wse3") -> bool:
     """True if the problem fits every PE of the square ``grid`` = (p, p)."""
     w, h = check_grid(grid)
-    return w == h and words(m, k, n, w, arch) <= sram_words(arch)
+    need = _words_or_none(m, k, n, w, arch) if w == h else None
+    return need is not None and need <= sram_words(arch)
 
 
 def _smallest_grid(m: int, k: int, n: int, p: int, arch: str) -> int | None:
     for q in range(p, 4097):
-        if words(m, k, n, q, arch) <= sram_words(arch):
+        need = _words_or_none(m, k, n, q, arch)
+        if need is not None and need <= sram_words(arch):
             return q
     return None
 
@@ -63,12 +82,16 @@ def check_size(m: int, k: int, n: int, grid, arch: str = "wse3") -> None:
                         f"grid: use grid=({max(w, h)}, {max(w, h)})")
     p = w
     sram = sram_words(arch)
-    need = words(m, k, n, p, arch)
-    if need <= sram:
+    need = _words_or_none(m, k, n, p, arch)
+    if need is not None and need <= sram:
         return
     mb, kb, nb = block_sizes(m, k, n, p)
     q = _smallest_grid(m, k, n, p, arch)
     fix = f"use grid=({q}, {q}) or larger" if q else "no grid up to 4096 x 4096 holds it"
+    if need is None:
+        raise SizeError(f"C = A B with A {m} x {k} and B {k} x {n} on grid=({p}, {p}): a PE's compute "
+                        f"code is unrolled over the KB = {kb} columns of its A block, and that code "
+                        f"alone does not fit a PE's {nbytes(sram)} of SRAM: {fix}")
     raise SizeError(f"C = A B with A {m} x {k} and B {k} x {n} on grid=({p}, {p}): a PE's blocks "
                     f"(A {mb} x {kb}, B {kb} x {nb}, C {mb} x {nb}) need {nbytes(need)} (A twice "
                     f"in fp16, B twice and C in fp32, {nbytes(code_words(p, kb, arch))} of code); "

@@ -129,6 +129,12 @@ def test_too_big_for_a_pe_and_not_square():
     with pytest.raises(SizeError, match=r"A 200 x 200 and B 200 x 200 on grid=\(1, 1\): a PE's blocks "
                                         r"\(A 200 x 200, B 200 x 200, C 200 x 200\) need .* use grid=\(4, 4\) or larger"):
         gemm(a, a, grid=(1, 1))
+    # a K block whose unrolled compute code alone is too long: the driver's SizeError with the
+    # grid that holds it (it was the assembler's error about the driver's internal probe)
+    with pytest.raises(SizeError, match=r"A 8 x 4000 and B 4000 x 8 on grid=\(1, 1\): .* unrolled over the "
+                                        r"KB = 4000 columns .* alone does not fit .* use grid=\(4, 4\) or larger"):
+        gemm(np.zeros((8, 4000)), np.zeros((4000, 8)), grid=(1, 1))
+    assert not fits(8, 4000, 8, (1, 1)) and fits(8, 4000, 8, (4, 4))
     with pytest.raises(SizeError, match=r"grid=\(2, 3\): .* needs a square grid: use grid=\(3, 3\)"):
         gemm(a[:8, :8], a[:8, :8], grid=(2, 3))
     with pytest.raises(ValueError, match=r"B \(A is 3 x 4\) has shape \(5, 2\); expected \(4, any\)"):
