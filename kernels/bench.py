@@ -13,6 +13,8 @@ Keys:
   numpy_elems_per_s and tensor_vs_numpy (their quotient; target >= 0.25).
 - gemv: 4096x4096 fp16 on 64x64 PEs (wse3): gemv_cycles, gemv_utilization, gemv_wall_s,
   gemv_pe_cycles_per_s, gemv_numpy_wall_s, gemv_wall_ratio (emulator / numpy).
+- gemm: C = A B, 512 x 512 fp16 on 16 x 16 PEs (wse3), every PE busy on every cycle: gemm_cycles,
+  gemm_utilization, gemm_wall_s, gemm_pe_cycles_per_s, gemm_numpy_wall_s, gemm_wall_ratio.
 - decode: SmolLM2-135M decode (see wse.kernels.llm.fabric_bench), when that module exists.
 - ab (with --against CORE.so): this build of the C core against another, in one process, on
   interleaved SmolLM2 decode steps, --repeats rounds (wse.kernels.llm.fabric_bench.compare_cores):
@@ -32,7 +34,7 @@ import click
 
 from wse.cli.files import write_stdout
 
-SECTIONS = ("core", "gemv", "decode", "ab")
+SECTIONS = ("core", "gemv", "gemm", "decode", "ab")
 
 
 def bench_core(repeats: int) -> dict:
@@ -49,14 +51,25 @@ def bench_core(repeats: int) -> dict:
     }
 
 
-def bench_gemv(repeats: int) -> dict:
-    from wse.kernels.gemv.bench import bench_gemv as one
+def _kernel_runs(one, prefix: str, repeats: int) -> dict:
+    """--repeats runs of a kernel benchmark: its figures, the times as medians, and the ratio of
+    the emulator's wall time to numpy's."""
     runs = [one() for _ in range(repeats)]
     out = dict(runs[0])
-    for key in ("gemv_wall_s", "gemv_numpy_wall_s", "gemv_pe_cycles_per_s"):
-        out[key] = statistics.median(r[key] for r in runs)
-    out["gemv_wall_ratio"] = out["gemv_wall_s"] / out["gemv_numpy_wall_s"]
+    for key in ("wall_s", "numpy_wall_s", "pe_cycles_per_s"):
+        out[f"{prefix}_{key}"] = statistics.median(r[f"{prefix}_{key}"] for r in runs)
+    out[f"{prefix}_wall_ratio"] = out[f"{prefix}_wall_s"] / out[f"{prefix}_numpy_wall_s"]
     return out
+
+
+def bench_gemv(repeats: int) -> dict:
+    from wse.kernels.gemv.bench import bench_gemv as one
+    return _kernel_runs(one, "gemv", repeats)
+
+
+def bench_gemm(repeats: int) -> dict:
+    from wse.kernels.gemm.bench import bench_gemm as one
+    return _kernel_runs(one, "gemm", repeats)
 
 
 def bench_decode(repeats: int) -> dict:
@@ -110,7 +123,7 @@ class _Count(click.IntRange):
 @click.option("--against", metavar="CORE.so", type=click.Path(dir_okay=False),
               help="Also compare this C core with another build of it (section ab).")
 def main(as_json: bool, only: tuple[str, ...], repeats: int, against: str | None) -> None:
-    """Measure the emulator (core), the GEMV kernel and the decode, and with --against compare
+    """Measure the emulator (core), the GEMV and GEMM kernels and the decode, and with --against compare
     this build of the C core with another (ab); print the figures."""
     if against == "":
         raise click.UsageError("--against: the file name is empty; give the other build's "
@@ -145,6 +158,8 @@ def main(as_json: bool, only: tuple[str, ...], repeats: int, against: str | None
                 out.update(bench_core(repeats))
             elif section == "gemv":
                 out.update(bench_gemv(repeats))
+            elif section == "gemm":
+                out.update(bench_gemm(repeats))
             elif section == "decode":
                 out.update(bench_decode(repeats))
             elif section == "ab":

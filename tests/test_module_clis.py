@@ -18,6 +18,9 @@ BAD = [
     (["wse.kernels.table", "--doc", "/nonexistent/x.md"], "cannot read /nonexistent/x.md"),
     (["wse.kernels.table", "--print", "--check"], "--print and --check exclude each other"),
     (["wse.kernels.gemv.bench", "--bogus"], "unrecognized arguments: --bogus"),
+    (["wse.kernels.gemm.bench", "--bogus"], "unrecognized arguments: --bogus"),
+    (["wse.kernels.gemm.bench", "--grid", "0"], "argument --grid: must be in 1..256, got 0"),
+    (["wse.kernels.gemm.bench", "--grid", "1", "--size", "4000"], "use grid=("),
     (["wse.kernels.attention", "--group", "9"], "group must be in 1..8, got 9"),
     # the kernel CLIs: a bad option, and a size the kernel cannot hold (the driver's SizeError)
     (["wse.kernels.argmax", "--grid", "4"], "argument --grid: expected WxH, e.g. 4x2, got '4'"),

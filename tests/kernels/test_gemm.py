@@ -212,3 +212,25 @@ def test_calling_convention():
     assert gemm(a, b, grid=(2, 2), arch="wse2").cycles == predict(6, 5, 4, 2, "wse2") != r.cycles
     with pytest.raises(ValueError, match="arch 'wse9'"):
         gemm(a, b, grid=(2, 2), arch="wse9")
+
+
+def test_bench_gemm_small_and_its_wse_bench_section(monkeypatch):
+    """The wse-bench GEMM entry point on a small case: its keys, its cycles those of the kernel
+    (they do not depend on the values), a utilization in (0, 1]; and wse-bench's gemm section
+    takes medians of its runs and the emulator / numpy ratio of those medians."""
+    from wse.kernels import bench
+    from wse.kernels.gemm import bench as gb
+    d = gb.bench_gemm(m=40, k=24, n=32, p=2)
+    assert set(d) == {"gemm_cycles", "gemm_utilization", "gemm_wall_s", "gemm_pe_cycles_per_s",
+                      "gemm_numpy_wall_s", "gemm_useful_flops", "gemm_instructions",
+                      "gemm_wavelets_received", "gemm_wavelet_hops", "gemm_tensor_elements"}
+    # every fmachs element: M K N, padded to the blocks of P = 2 and to the SIMD width (MB = 20)
+    assert d["gemm_tensor_elements"] >= 40 * 24 * 32 and d["gemm_wavelets_received"] > 0
+    assert 0 < d["gemm_utilization"] <= 1 and d["gemm_useful_flops"] == 2 * 40 * 24 * 32
+    assert d["gemm_cycles"] == gemm(np.zeros((40, 24), np.float16), np.zeros((24, 32), np.float16),
+                                    grid=(2, 2)).cycles
+    walls = iter([3.0, 1.0, 2.0])
+    monkeypatch.setattr(gb, "bench_gemm", lambda: {"gemm_cycles": 7, "gemm_wall_s": next(walls),
+                                                   "gemm_numpy_wall_s": 0.5, "gemm_pe_cycles_per_s": 1.0})
+    out = bench.bench_gemm(3)
+    assert out["gemm_wall_s"] == 2.0 and out["gemm_wall_ratio"] == 4.0 and out["gemm_cycles"] == 7
