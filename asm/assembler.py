@@ -29,9 +29,10 @@ from wse.isa import objfile as of
 from wse.isa.codec import encode as isa_encode
 
 from .diag import AsmError, AssemblyError, Diagnostic, Pos, fmt_int, fmt_range
-from .expr import (BUILTIN_NAMES, DSR, GPR, INT_BITS, PORTS, RESERVED, UTS, Ev, PeDep, Scope, Sym,
+from .expr import (BUILTIN_NAMES, DSR, GPR, INT_BITS, NUMBERED, PORTS, RESERVED, UT_PREFIX, UTS, Ev, PeDep,
+                   Scope, Sym,
                    Undefined, compile_expr, default_scope, f16_bits, f32_bits, fast_key, suggest, vkey)
-from .syntax import (Arrow, Bin, Bracket, IfBlock, Kw, MacroBlock, Name, Num, ProgramBlock,
+from .syntax import (Arrow, Bin, Bracket, Call, IfBlock, Kw, MacroBlock, Name, Num, ProgramBlock,
                      RepBlock, SourceFile, Stmt, Str, Un, parse_line, read_source)
 
 MAX_MACRO_DEPTH = 64
@@ -1037,9 +1038,57 @@ class ProgramWalk(Walker):
         self.loc_fresh = True
 
     # -- instructions ----------------------------------------------------------------------
+    def microthread(self, a, scope) -> int:
+        """The microthread of an async clause: `utN`, `ut(N)`, or a macro parameter that the
+        caller gave either as."""
+        node = Call(a.ut, [a.utnum], a.utpos) if a.utnum is not None else Name(a.ut, a.utpos)
+        for _ in range(MAX_MACRO_DEPTH):
+            r = scope.find(node.name) if type(node) is Name else None
+            if r is None or r[0] != "arg":
+                break
+            node, scope = r[1]
+        if type(node) is Call and node.fn == UT_PREFIX:
+            return self.reg_number(node, scope, len(UTS), "the microthreads")
+        if type(node) is Name and node.name in UTS:
+            return UTS[node.name]
+        got = node.name if type(node) is Name else f"{node.fn}(...)" if type(node) is Call else \
+            (self.src_text(node.pos) or "an expression")
+        sg = suggest(got, UTS) if type(node) is Name else None
+        raise AsmError(f"expected a microthread ut0..ut{len(UTS) - 1} or ut(N) after `async`, got `{got}`" +
+                       (f"; {sg}" if sg else ""), node.pos if node.pos else a.utpos)
+
+    def reg_number(self, call, scope, count: int, what: str) -> int:
+        """The N of `PREFIX(N)`, a register named by number: a constant expression (a .rep VAR, a
+        macro parameter, a -D define) in 0..count-1."""
+        if len(call.args) != 1:
+            raise AsmError(f"`{call.fn}(N)` names {what} by number: it takes one argument, got "
+                           f"{len(call.args)}", call.pos)
+        arg = call.args[0]
+        n = self.value(arg, scope)
+        if isinstance(n, float):
+            raise AsmError(f"`{call.fn}(N)`: N must be an integer, got the float {n!r}", arg.pos)
+        if not 0 <= n < count:
+            raise AsmError(f"`{call.fn}({n if abs(n) < 1 << 20 else fmt_int(n)})`: {what} are "
+                           f"{call.fn}0..{call.fn}{count - 1}", arg.pos)
+        return n
+
+    def numbered(self, a, scope):
+        """A register named by number, `r(N)`, `d(N)`, `a(N)`, `b(N)`: ("gpr", n) or ("dsr",
+        (file, n)); None when `a` is not such a call."""
+        if type(a) is not Call or a.fn not in NUMBERED:
+            return None
+        kind, fi, count = NUMBERED[a.fn]
+        what = "the general registers" if kind == "gpr" else f"the DSRs of file {a.fn}"
+        n = self.reg_number(a, scope, count, what)
+        return (kind, n if kind == "gpr" else (fi, n))
+
     def classify(self, a, scope, depth=0):
         """-> (kind, payload, pos). kinds: gpr, dsr, mem, expr."""
         t = type(a)
+        if t is Call:
+            r = self.numbered(a, scope)
+            if r is not None:
+                return (r[0], r[1], a.pos)
         if t is Name:
             r = scope.find(a.name)
             if r is not None and r[0] == "arg" and depth < MAX_MACRO_DEPTH:
@@ -1069,6 +1118,11 @@ class ProgramWalk(Walker):
                 return GPR[a.name]
             if r is None and a.name in DSR:
                 raise AsmError(f"`{a.name}` is a DSR; a memory operand needs a general register", a.pos)
+        if type(a) is Call and a.fn in NUMBERED:
+            kind, n = self.numbered(a, scope)
+            if kind != "gpr":
+                raise AsmError(f"`{a.fn}(...)` is a DSR; a memory operand needs a general register", a.pos)
+            return n
         return None
 
     def split_mem(self, a, scope):
@@ -1973,11 +2027,7 @@ class ProgramWalk(Walker):
                 values[fname] = self.field_value(ast, sc, it.pc, fname, isa, activate=insn.mnemonic == "activate")
         if it.asy is not None:
             a = it.asy
-            if a.ut not in UTS:
-                sg = suggest(a.ut, UTS)
-                raise AsmError(f"expected a microthread ut0..ut{len(UTS) - 1} after `async`, got `{a.ut}`" +
-                               (f"; {sg}" if sg else ""), a.utpos)
-            values["ut"] = UTS[a.ut]
+            values["ut"] = self.microthread(a, it.scope)
             values["act"] = 1
             values["tid"] = 0
             if a.action is not None:

@@ -33,6 +33,21 @@ def _regs():
 
 GPR, DSR = _regs()
 UTS = {f"ut{i}": i for i in range(load().max_microthreads)}
+
+
+def _numbered():
+    """The register files an operand can name by number, `PREFIX(EXPR)` (e.g. `a(i)` in a .rep
+    whose VAR is i): prefix -> (kind, DSR file index or None, count)."""
+    isa = load()
+    out = {isa.regfiles["gpr"].prefix: ("gpr", None, isa.regfiles["gpr"].count)}
+    for fi, fname in enumerate(("dsr_d", "dsr_a", "dsr_b")):
+        f = isa.regfiles[fname]
+        out[f.prefix] = ("dsr", fi, f.count)
+    return out
+
+
+NUMBERED = _numbered()
+UT_PREFIX = "ut"
 # GPR, DSR and UTS names, inf, nan and the built-ins; the object readers refuse a symbol named so
 RESERVED = reserved_names()
 FUNCS = ("hi16", "lo16", "f32bits", "f16bits", "min", "max", "abs", "log2", "ceil_div", "int",
@@ -361,6 +376,9 @@ class Ev:
                 raise Undefined(name, args[0].pos, f"the id of task `{name}` is known only after "
                                 f"the layout; it cannot decide conditions, counts or sizes")
             return sym.value
+        if fn in NUMBERED or fn == UT_PREFIX:
+            raise AsmError(f"`{fn}(N)` names a {'microthread' if fn == UT_PREFIX else 'register'} by "
+                           f"number (an instruction's operand), not a value", pos)
         if fn not in FUNCS:
             s = suggest(fn, FUNCS)
             raise AsmError(f"unknown function `{fn}`" + (f"; {s}" if s else

@@ -116,10 +116,11 @@ class Kw(Node):
 
 
 class AsyncClause:
-    __slots__ = ("ut", "utpos", "action", "actpos", "task", "pos")
+    __slots__ = ("ut", "utpos", "action", "actpos", "task", "pos", "utnum")
 
-    def __init__(self, ut, utpos, action, actpos, task, pos):
+    def __init__(self, ut, utpos, action, actpos, task, pos, utnum=None):
         self.ut, self.utpos, self.action, self.actpos, self.task, self.pos = ut, utpos, action, actpos, task, pos
+        self.utnum = utnum      # the N of `async ut(N)` (an expression), else None
 
 
 class Stmt:
@@ -376,12 +377,11 @@ class _Conv:
             asy = None
             if d == "instruction" and len(c.children) > 2 and c.children[2] is not None:
                 ac = c.children[2]
-                ut = ac.children[0]
-                act = ac.children[1] if len(ac.children) > 1 else None
-                task = ac.children[2] if len(ac.children) > 2 else None
+                ut, utnum, act, task = ac.children
                 asy = AsyncClause(str(ut), self.pos_tok(ut), str(act) if act is not None else None,
                                   self.pos_tok(act) if act is not None else None,
-                                  self.expr(task) if task is not None else None, self.pos_tree(ac))
+                                  self.expr(task) if task is not None else None, self.pos_tree(ac),
+                                  self.expr(utnum) if utnum is not None else None)
             kind = "dir" if d == "directive" else "insn"
             name = str(head).lower() if kind == "dir" else str(head)
             out.append(Stmt(kind, name, hp, args, asy, self.pos_tree(c)))
