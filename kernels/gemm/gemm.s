@@ -83,50 +83,23 @@ CB1 = 4
 CBW = 5
 NG = ceil_div(KB, 8)                     ; groups of A columns per step
 
-; b<I> = REG (the base of a column of A); DSR names cannot be computed, hence the chain
+; b<I> = REG (the base of a column of A)
 .macro setb, I, REG
-    .if I == 0
-    dsdbase b0, REG
-    .elif I == 1
-    dsdbase b1, REG
-    .elif I == 2
-    dsdbase b2, REG
-    .elif I == 3
-    dsdbase b3, REG
-    .elif I == 4
-    dsdbase b4, REG
-    .elif I == 5
-    dsdbase b5, REG
-    .elif I == 6
-    dsdbase b6, REG
-    .else
-    dsdbase b7, REG
-    .endif
+    dsdbase b(I), REG
 .endm
 
 ; C[:, j] += fp32(A[:, k]) * B[k, j] for the k of b<I>; r3 points at B[k0, j], k = k0 + I.
-; Ops 0 and 5 of a group are synchronous, the others async on ut4..ut7 (ut0..ut3 carry the
-; shifts): an async op costs the main thread one cycle, so it loads the next B[k, j] while
-; the datapath works, and the synchronous op after at most four async ones waits for the
-; datapath to drain, so a microthread is always free when it is used again.
+; Ops 0 and 5 of a group are synchronous, the others async on ut4..ut7 in turn (ut0..ut3 carry
+; the shifts; op I is async op number I - 1 - I / 5 of the group): an async op costs the main
+; thread one cycle, so it loads the next B[k, j] while the datapath works, and the synchronous
+; op after at most four async ones waits for the datapath to drain, so a microthread is always
+; free when it is used again.
 .macro mac, I
     ld32 r1, [r3 + 2 * I]
-    .if I == 0
-    fmachs d0, a0, b0, r1
-    .elif I == 1
-    fmachs d0, a0, b1, r1 async ut4
-    .elif I == 2
-    fmachs d0, a0, b2, r1 async ut5
-    .elif I == 3
-    fmachs d0, a0, b3, r1 async ut6
-    .elif I == 4
-    fmachs d0, a0, b4, r1 async ut7
-    .elif I == 5
-    fmachs d0, a0, b5, r1
-    .elif I == 6
-    fmachs d0, a0, b6, r1 async ut4
+    .if I % 5 == 0
+    fmachs d0, a0, b(I), r1
     .else
-    fmachs d0, a0, b7, r1 async ut5
+    fmachs d0, a0, b(I), r1 async ut(4 + (I - 1 - I / 5) % 4)
     .endif
 .endm
 
@@ -190,14 +163,9 @@ NG = ceil_div(KB, 8)                     ; groups of A columns per step
 
     ; ---- code -----------------------------------------------------------------------------
 main:
-    ldsd b0, dacol                                      ; b0..b7: mem1d of MB fp16 (their
-    ldsd b1, dacol                                      ; bases are set per group: setb)
-    ldsd b2, dacol
-    ldsd b3, dacol
-    ldsd b4, dacol
-    ldsd b5, dacol
-    ldsd b6, dacol
-    ldsd b7, dacol
+    .rep 8, i                                           ; b0..b7: mem1d of MB fp16 (their
+    ldsd b(i), dacol                                    ; bases are set per group: setb)
+    .endr
     ldsd d5, db32
     ldsd a5, db16
     fh2s d5, a5                                         ; B0 = fp32(host's B block)

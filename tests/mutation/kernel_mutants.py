@@ -272,9 +272,10 @@ MUTANTS = [
              "    nop                                                 ; wait for the datapath")],
            [*sel(T_GEMM, "test_gemm and not special"), TABLE]),
     Mutant("gemm-op5-async",
-           "op 5 of a group async too: five async ops in a row reuse ut4 while it is busy",
-           [("kernels/gemm/gemm.s", "    .elif I == 5\n    fmachs d0, a0, b5, r1\n",
-             "    .elif I == 5\n    fmachs d0, a0, b5, r1 async ut4\n")],
+           "op 5 of a group async too: five async ops in a row, ops 4 and 5 both on ut7, which "
+           "is still busy with op 4",
+           [("kernels/gemm/gemm.s", "    .if I % 5 == 0\n    fmachs d0, a0, b(I), r1\n",
+             "    .if I == 0\n    fmachs d0, a0, b(I), r1\n")],
            sel(T_GEMM, "test_gemm and not special")),
     Mutant("gemm-limit-b-once",
            "the driver counts one B buffer instead of two: blocks that do not fit reach the "
