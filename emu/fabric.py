@@ -260,11 +260,17 @@ class RunResult(int):
                 f"wavelet_hops={self.stats['wavelet_hops']})")
 
 
+STAT_KEYS = ("cycles", "instructions", "busy_cycles", "idle_cycles", "wavelets_sent",
+             "wavelets_received", "wavelet_hops", "stalls", "tasks", "tensor_elements", "host_in",
+             "host_out", "pes")
+# Fabric.pe_stats_grid's fields: pe_stats' counters of one PE (host_in and host_out, 0 for a PE,
+# and cycles, the fabric's, are left out)
+PE_STAT_FIELDS = ("instructions", "busy_cycles", "idle_cycles", "wavelets_sent", "wavelets_received",
+                  "wavelet_hops", "stalls", "tasks", "tensor_elements", "pes")
+
+
 def _stats_dict(s) -> dict:
-    return {k: int(getattr(s, k)) for k in (
-        "cycles", "instructions", "busy_cycles", "idle_cycles", "wavelets_sent",
-        "wavelets_received", "wavelet_hops", "stalls", "tasks", "tensor_elements", "host_in",
-        "host_out", "pes")}
+    return {k: int(getattr(s, k)) for k in STAT_KEYS}
 
 
 def _str(buf) -> str:
@@ -779,6 +785,24 @@ class Fabric:
         s = ffi.new("wse_stats *")
         self._check(lib.wse_pe_stats(self._f, x, y, s))
         return _stats_dict(s)
+
+    def pe_stats_grid(self) -> np.ndarray:
+        """pe_stats() of every PE at once: a structured array of shape (height, width), indexed
+        [y, x], with one uint64 field per counter (PE_STAT_FIELDS: instructions, busy_cycles,
+        ..., pes). For maps of where the work, the waiting and the traffic are, e.g.
+        ``g["busy_cycles"] / fab.cycle`` (the fraction of the run each PE was busy)."""
+        self._need_loaded()
+        out = np.zeros((self.height, self.width), dtype=[(k, np.uint64) for k in PE_STAT_FIELDS])
+        s = ffi.new("wse_stats *")
+        get, f = lib.wse_pe_stats, self._f
+        cols = [out[k] for k in PE_STAT_FIELDS]
+        for y in range(self.height):
+            for x in range(self.width):
+                self._check(get(f, x, y, s))
+                if s.pes:
+                    for c, k in zip(cols, PE_STAT_FIELDS):
+                        c[y, x] = getattr(s, k)
+        return out
 
     def pe_state(self, x: int, y: int) -> dict:
         """A snapshot of PE (x, y) (the keys are the reference interpreter's too): regs (16

@@ -182,6 +182,32 @@ def test_pe_stats_sum_to_the_fabric_and_leave_the_host_to_it():
     assert "seconds" in total and "seconds" not in per[0]
 
 
+def test_pe_stats_grid_is_every_pe_stats_at_its_place():
+    """pe_stats_grid()[y, x] holds pe_stats(x, y)'s counters; a PE without a program is all
+    zero; the columns sum to the fabric's totals."""
+    from wse.emu.fabric import PE_STAT_FIELDS
+    f = _ran(Fabric)
+    g = f.pe_stats_grid()
+    assert g.shape == (2, 3) and g.dtype.names == PE_STAT_FIELDS
+    for y in range(2):
+        for x in range(3):
+            p = f.pe_stats(x, y)
+            assert {k: int(g[k][y, x]) for k in PE_STAT_FIELDS} == {k: p[k] for k in PE_STAT_FIELDS}
+    total = f.stats()
+    for k in PE_STAT_FIELDS:
+        assert int(g[k].sum()) == total[k], k
+    # a fabric larger than the program: the PEs outside it are zero, [y, x] is not [x, y]
+    obj = assemble_text(".fabric 3, 2\n.program p\n.task main, local, start\nmain:\n addi r1, r0, 1\n"
+                        " exit\n.endprogram\n.place p, 0, 1\n")
+    f = Fabric.from_object(obj)
+    f.run()
+    g = f.pe_stats_grid()
+    assert g["pes"].tolist() == [[0, 0, 0], [1, 0, 0]] and g["instructions"][1, 0] == 2
+    assert all(int(g[k][y, x]) == 0 for k in PE_STAT_FIELDS for y in range(2) for x in range(3) if (x, y) != (0, 1))
+    with pytest.raises(BadArgError, match=r"no program is loaded: call load\(\) first"):
+        Fabric(2, 2, "wse2").pe_stats_grid()
+
+
 def test_repr_says_size_arch_and_state():
     f = Fabric(3, 2, "wse3")
     assert repr(f) == "<Fabric 3x2 wse3, nothing loaded>"
