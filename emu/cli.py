@@ -2,7 +2,8 @@
 
     wse-emu --grid 64x64 [--arch wse2|wse3] PROG.wso [--max-cycles N]
             [--input SYM[@RECT]=FILE.npy ...] [--output SYM[@RECT]=FILE.npy ...]
-            [--launch TASK[@RECT]] [--received FILE.npy] [--stats] [--until CYCLE]
+            [--launch TASK[@RECT]] [--received FILE.npy] [--pe-stats FILE.npy] [--stats]
+            [--until CYCLE]
             [--trace FILE.json [--trace-rect RECT] [--trace-cycles START:END]]
 
 RECT selects PEs: `X,Y` (one PE) or `X,Y,W,H`; without it, every PE of the fabric (each must
@@ -470,6 +471,11 @@ def _main(argv=None) -> int:
     ap.add_argument("--received", metavar="FILE.npy",
                     help="save the wavelets that left the fabric through its edges (a structured "
                          "array: x, y, port, color, payload, ctrl, cycle), also after a fault")
+    ap.add_argument("--pe-stats", metavar="FILE.npy",
+                    help="save every PE's counters (a structured array of shape (h, w), [y, x]: "
+                         "instructions, busy_cycles, idle_cycles, wavelets_sent, "
+                         "wavelets_received, wavelet_hops, stalls, tasks, tensor_elements, pes), "
+                         "also after a fault, a hang or --until")
     ap.add_argument("--stats", action="store_true",
                     help="print every statistic (totals over all PEs: busy_cycles + idle_cycles "
                          "= cycles x pes)")
@@ -488,7 +494,7 @@ def _main(argv=None) -> int:
     try:
         inputs = _pairs(args.input, "--input")
         outputs = _pairs(args.output, "--output")
-        for opt, val in (("--received", args.received), ("--trace", args.trace)):
+        for opt, val in (("--received", args.received), ("--pe-stats", args.pe_stats), ("--trace", args.trace)):
             if val is not None and not val.strip():
                 raise UsageError(f"{opt}: the file name is empty; give the file to write")
         if args.max_cycles is not None and not 0 < args.max_cycles < 2**64 - 1:
@@ -511,6 +517,7 @@ def _main(argv=None) -> int:
             [(f"--output {sym}" + (f"@{','.join(map(str, rect))}" if rect else ""), path)
              for sym, rect, path in outputs]
             + [("--received", p) for p in [args.received] if p]
+            + [("--pe-stats", p) for p in [args.pe_stats] if p]
             + [("--trace", p) for p in [args.trace] if p],
             [("the object file being run", args.program)]
             + [(f"the file of --input {sym}", path) for sym, _, path in inputs])
@@ -564,6 +571,8 @@ def _main(argv=None) -> int:
             _check_writable(args.trace, "--trace", "trace.json")
         if args.received:
             _check_writable(args.received, "--received", "received.npy")
+        if args.pe_stats:
+            _check_writable(args.pe_stats, "--pe-stats", "pe_stats.npy")
         for spec in args.launch or []:
             t, rect = _split_at(spec, "--launch")
             task = int(t) if t.isascii() and t.isdigit() else t
@@ -671,6 +680,8 @@ def _main(argv=None) -> int:
             attempt(f"--output {sym}", path, lambda: _save(path, fab.read(sym, rect=rect), f"--output {sym}"))
     if args.received:
         attempt("--received", args.received, lambda: _save(args.received, fab.received_array(), "--received"))
+    if args.pe_stats:
+        attempt("--pe-stats", args.pe_stats, lambda: _save(args.pe_stats, fab.pe_stats_grid(), "--pe-stats"))
     if args.trace:
         def trace():
             names = _task_names(data)
@@ -696,7 +707,8 @@ def _main(argv=None) -> int:
             stdout_error = e if isinstance(e, StdoutError) else StdoutError(e)
             silence_stdout()
     if stdout_error is not None and not stdout_error.broken_pipe:
-        files = [path for _, _, path in outputs if status == 0] + [p for p in (args.received, args.trace) if p]
+        files = [path for _, _, path in outputs if status == 0] + [p for p in (args.received, args.pe_stats, args.trace)
+                                                                    if p]
         print(f"wse-emu: error: {stdout_error}, so the summary is not all there"
               + (f"; the files asked for were written: {', '.join(files)}" if files and not failed else ""),
               file=sys.stderr)

@@ -52,6 +52,27 @@ def test_run_with_io_stats_and_trace(tmp_path, capsys):
     assert any(e.get("cat") == "task" for e in ev) and any(e.get("cat") == "tensor" for e in ev)
 
 
+def test_pe_stats_saves_every_pe_counters_also_after_a_fault(tmp_path, capsys):
+    """--pe-stats FILE.npy: pe_stats_grid() as .npy, [y, x], summing to --stats' totals; after a
+    fault too (the counters up to the stop are what one debugs with)."""
+    from wse.emu.fabric import PE_STAT_FIELDS
+    p = tmp_path / "p.wso"
+    p.write_bytes(prog())
+    ps = tmp_path / "ps.npy"
+    assert main([str(p), "--launch", "main@1,0", "--pe-stats", str(ps), "--stats"]) == 0
+    out = capsys.readouterr().out
+    g = np.load(ps)
+    assert g.shape == (2, 2) and g.dtype.names == PE_STAT_FIELDS
+    assert g["pes"].tolist() == [[1, 1], [1, 1]]
+    assert g["tasks"].tolist() == [[0, 1], [0, 0]] and g["instructions"][0, 1] > 0 == g["instructions"][1, 0]
+    for k in ("instructions", "busy_cycles", "tasks"):
+        assert f"  {k}: {int(g[k].sum())}\n" in out, k
+    p.write_bytes(prog(trap=True))
+    assert main([str(p), "--launch", "main@0,1", "--pe-stats", str(ps)]) == 1
+    g = np.load(ps)
+    assert g["tasks"].tolist() == [[0, 0], [1, 0]]
+
+
 def test_fault_and_watchdog_exit_nonzero(tmp_path, capsys):
     p = tmp_path / "p.wso"
     p.write_bytes(prog(trap=True))
@@ -323,6 +344,8 @@ S0: .fill f32, 64, 1.0
     (["--output", "x=" + "n" * 300 + ".npy"], "--output x: cannot write nnn"),
     (["--received", ""], "--received: the file name is empty"),      # was silently not written
     (["--trace", " "], "--trace: the file name is empty"),
+    (["--pe-stats", "no/such/ps.npy"], "--pe-stats: the folder {tmp}/no/such of no/such/ps.npy does not exist"),
+    (["--pe-stats", ""], "--pe-stats: the file name is empty"),
 ])
 def test_unwritable_output_paths_are_refused_before_the_run(tmp_path, capsys, monkeypatch, args, said):
     monkeypatch.chdir(tmp_path)
@@ -406,6 +429,8 @@ def test_output_replaces_an_existing_file_whole_and_keeps_its_mode(tmp_path, mon
      "--output x and --output x@0,0,1,1 both write ./o.npy (the same file as o.npy)"),
     (["--output", "x=o.npy", "--trace", "o.npy"], "--output x and --trace both write o.npy"),
     (["--received", "o.npy", "--trace", "o.npy"], "--received and --trace both write o.npy"),
+    (["--received", "o.npy", "--pe-stats", "o.npy"], "--received and --pe-stats both write o.npy"),
+    (["--pe-stats", "p.wso"], "--pe-stats would overwrite p.wso, the object file being run"),
     (["--output", "x=p.wso"], "--output x would overwrite p.wso, the object file being run"),
     (["--trace", "p.wso"], "--trace would overwrite p.wso, the object file being run"),
     (["--input", "x=a.npy", "--output", "y=a.npy"], "--output y would overwrite a.npy, the file of --input x"),
