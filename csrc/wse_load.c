@@ -160,14 +160,20 @@ static const char *str_at(rd_t *r, const char *strtab, size_t len, uint32_t off)
     if (r->bad) return "";
     if (off >= len) { rd_fail(r, "string offset %u is outside STRTAB (%zu bytes)", off, len); return ""; }
     if (!memchr(strtab + off, 0, len - off)) { rd_fail(r, "string at %u is not NUL-terminated", off); return ""; }
-    /* UTF-8 check */
+    /* UTF-8 check, as strict as Python's decoder (which wse.isa.objfile uses): no overlong
+       forms (C0, C1, E0 80..9F, F0 80..8F), no surrogates (ED A0..BF) and nothing past
+       U+10FFFF (F4 90.., F5..FF); the readers must agree on every string */
     const uint8_t *s = (const uint8_t *)strtab + off;
     while (*s) {
-        int k = *s < 0x80 ? 0 : (*s & 0xe0) == 0xc0 ? 1 : (*s & 0xf0) == 0xe0 ? 2 : (*s & 0xf8) == 0xf0 ? 3 : -1;
+        uint8_t c = *s;
+        int k = c < 0x80 ? 0 : (c >= 0xc2 && c <= 0xdf) ? 1 : (c >= 0xe0 && c <= 0xef) ? 2 : (c >= 0xf0 && c <= 0xf4) ? 3 : -1;
         if (k < 0) { rd_fail(r, "string at %u is not UTF-8", off); return ""; }
+        /* the range of the byte after the lead */
+        uint8_t lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80, hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
         s++;
-        for (int i = 0; i < k; i++, s++)
-            if ((*s & 0xc0) != 0x80) { rd_fail(r, "string at %u is not UTF-8", off); return ""; }
+        for (int i = 0; i < k; i++, s++) {
+            if (i == 0 ? (*s < lo || *s > hi) : (*s & 0xc0) != 0x80) { rd_fail(r, "string at %u is not UTF-8", off); return ""; }
+        }
     }
     return strtab + off;
 }

@@ -341,6 +341,40 @@ def test_every_name_offset_gets_the_same_verdict(off):
     assert p_ok == (off == 0 or bool(ident)), (off, p_msg)
 
 
+def _raw_file_name(raw: bytes) -> bytes:
+    """GOOD with the first bytes of its source file's name ("agree.s", in LINES and EXPANSIONS)
+    replaced by raw (no NUL; at most 7 bytes, the name's length)."""
+    buf = bytearray(GOOD)
+    off, _ = _section(buf, 1)
+    at = off + _offset_of(b"agree.s")
+    buf[at:at + len(raw)] = raw
+    return _fix(buf)
+
+
+UTF8_EDGES = [b"\xc3\xa9", b"\xf0\x9f\x98\x80", b"\xed\x9f\xbf", b"\xf4\x8f\xbf\xbf", b"\xe0\xa0\x80",
+              b"\xef\xbf\xbf", b"\xc1\x81", b"\xc0\x80", b"\xe0\x80\x81", b"\xf0\x80\x80\x81", b"\xed\xa0\x80",
+              b"\xed\xbf\xbf", b"\xf4\x90\x80\x80", b"\xf5\x80\x80\x80", b"\xff", b"\x80", b"\xc3", b"\xe2\x82"]
+
+
+@given(st.one_of(st.sampled_from(UTF8_EDGES),
+                 st.binary(min_size=1, max_size=7).filter(lambda b: b"\0" not in b)))
+def test_strings_are_utf8_to_both_readers_alike(raw):
+    """A string of STRTAB is strict UTF-8 to both readers: the C loader took overlong forms
+    (C0 80), surrogates (ED A0 80) and code points past U+10FFFF (F4 90 80 80), which Python's
+    decoder refuses (found by fuzzing objects)."""
+    data = _raw_file_name(raw)
+    c_ok, c_msg = _c_accepts(data)
+    p_ok, p_msg = _py_accepts(data)
+    try:
+        raw.decode("utf-8")
+        utf8 = True
+    except UnicodeDecodeError:
+        utf8 = False
+    assert c_ok == p_ok == utf8, (raw, c_msg, p_msg)
+    if not utf8:
+        assert "is not UTF-8" in c_msg and "is not UTF-8" in p_msg, (c_msg, p_msg)
+
+
 # =============================================================================================
 # Symbol names: an identifier the assembler can define (not a register, DSR, microthread or
 # built-in: wse-objdump prints `NAME = value` / `.task NAME`), and every task has a task symbol
