@@ -453,6 +453,7 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
         if mem_words > words or code_words > mem_words:
             raise ObjectFormatError(f"{what}: mem_words {mem_words} must be >= code ({code_words}) "
                                     f"and <= SRAM ({words} words)")
+        ldsds = []          # (pc, DSD index) of each ldsd, checked once the DSD table is read
         for pc, w in enumerate(img.code):
             d = decode(w, isa)
             if d is None:
@@ -461,6 +462,8 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
                 raise ObjectFormatError(f"{what}: pc {pc}: jump target {d.values['tgt24']} is outside the code ({n_code})")
             if "off16" in d.values and not 0 <= pc + d.values["off16"] < n_code:
                 raise ObjectFormatError(f"{what}: pc {pc}: branch target {pc + d.values['off16']} is outside the code")
+            if "dsdidx" in d.values:
+                ldsds.append((pc, d.values["dsdidx"]))
         n_chunk = ir.count(8, "chunk")
         for _ in range(n_chunk):
             addr, n = ir.take("II")
@@ -489,6 +492,11 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
                 raise ObjectFormatError(f"{what}: DSD {di}: unused fields must be 0 (lengths 1)")
             if kind in (DSD_MEM1D, DSD_MEM4D) and base >= words:
                 raise ObjectFormatError(f"{what}: DSD {di}: base {base} is outside SRAM")
+            zero = next((k for k in range(1, ndim) if lens[k] == 0), None) if kind == DSD_MEM4D else None
+            if zero is not None:
+                raise ObjectFormatError(f"{what}: DSD {di}: dimension {zero} of the mem4d has length 0 (only "
+                                        f"dimension 0 may: wse-as never writes that); re-assemble the "
+                                        f"source with wse-as")
             name = ""
             if noff:
                 # a name is a whole string (not the tail of another) and an identifier, so that
@@ -498,6 +506,12 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
                                             f"of a string in STRTAB ({len(strtab)} bytes)")
                 name = _ident(_string(strtab, noff, f"{what}: DSD {di}"), f"{what}: DSD {di}")
             img.dsds.append(Dsd(kind, color, base, (l0, l1, l2, l3), (s0, s1, s2, s3), ndim, name))
+        # the table is fixed at load, so an ldsd past it could never load anything
+        for pc, idx in ldsds:
+            if idx >= n_dsd:
+                raise ObjectFormatError(f"{what}: pc {pc}: ldsd loads DSD {idx}, past the image's DSD table "
+                                        f"({n_dsd} entries): wse-as never writes that; re-assemble the "
+                                        f"source with wse-as")
         n_task = ir.count(8, "task")
         seen = set()
         data_colors = set()
@@ -508,6 +522,10 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
             seen.add(tid)
             if kind > 2 or (color >= ncol if kind == 1 else color != 255) or fl & ~3:
                 raise ObjectFormatError(f"{what}: task {tid}: bad kind/color/flags")
+            if kind == 1 and fl & 1:
+                raise ObjectFormatError(f"{what}: task {tid}: a data task cannot be activated at load (flags "
+                                        f"bit 0): it runs once per wavelet of its color, and wse-as refuses "
+                                        f"`start` on one; re-assemble the source with wse-as")
             if entry >= max(n_code, 1) or n_code == 0:
                 raise ObjectFormatError(f"{what}: task {tid}: entry {entry} is outside the code")
             if kind == 1:
