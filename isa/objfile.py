@@ -650,6 +650,60 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
     return ObjectFile(ARCHES[arch], width, height, images, placement)
 
 
+def memory_runs(img: Image) -> list[tuple[int, list[int]]]:
+    """The words the image's data chunks put in SRAM, as both loaders write them (chunk by chunk,
+    in order: where chunks overlap, the later one's words are the ones left), as maximal runs of
+    consecutive written words sorted by address. Chunks of 0 words write nothing. For the chunks
+    wse-as writes (sorted, disjoint, none empty) the runs are the chunks, adjacent ones merged."""
+    mem: dict[int, int] = {}
+    for addr, words in img.chunks:
+        for i, w in enumerate(words):
+            mem[addr + i] = w
+    runs: list[tuple[int, list[int]]] = []
+    for a in sorted(mem):
+        if runs and runs[-1][0] + len(runs[-1][1]) == a:
+            runs[-1][1].append(mem[a])
+        else:
+            runs.append((a, [mem[a]]))
+    return runs
+
+
+def chunks_as_written(img: Image) -> bool:
+    """Whether the chunks are as wse-as writes them: none empty, each after the end of the one
+    before it (so `.org` + `.u16` lines reproduce them exactly)."""
+    end = 0
+    for addr, words in img.chunks:
+        if not words or addr < end:
+            return False
+        end = addr + len(words)
+    return True
+
+
+def loaded_form(obj: ObjectFile) -> tuple:
+    """What the emulators read of an object, with nothing else: the arch and fabric size, and
+    for each placed PE its image's name, code, mem_words, the SRAM words its chunks set to a
+    value other than 0 (SRAM starts as zeros), DSDs, tasks, routes, symbols, and the source
+    position of each pc (file, line, col, via) or None. Two objects with equal forms run the
+    same: images placed nowhere, how PEs share images, the order of placement rectangles, how
+    chunks split or overlap, LINES records that change no pc's position and STRTAB bytes no
+    field names make no difference to them. wse-objdump's listing re-assembles to an object
+    with the same form (docs/object-format.md: the round trip)."""
+    views = []
+    for img in obj.images:
+        mem = tuple((a + k, w) for a, ws in memory_runs(img) for k, w in enumerate(ws) if w)
+        pos, k, cur = [], 0, None
+        for pc in range(len(img.code)):
+            while k < len(img.lines) and img.lines[k].pc <= pc:
+                ln = img.lines[k]
+                cur = (ln.file, ln.line, ln.col, ln.via) if ln.file else None
+                k += 1
+            pos.append(cur)
+        views.append((img.name, tuple(img.code), img.mem_words, mem, tuple(img.dsds), tuple(img.tasks),
+                      tuple(img.routes), tuple(sorted(img.symbols, key=lambda s: s.name)), tuple(pos)))
+    pes = tuple(((x, y), views[i]) for y, row in enumerate(obj.pe_grid()) for x, i in enumerate(row) if i >= 0)
+    return (obj.arch, obj.width, obj.height, pes)
+
+
 def line_for(img: Image, pc: int) -> Line | None:
     """The source line covering pc (the last entry with entry.pc <= pc); None when there is
     none or it has an empty file (which marks instructions without a position: a bare .loc)."""
