@@ -409,3 +409,23 @@ def test_objdump_says_when_it_prints_the_words_chunks_leave():
     text = disassemble(_edit(_overlap))
     assert "; 3 data chunks that overlap, go back or are empty: the words they leave in SRAM" in text
     assert "data chunks that overlap" not in disassemble(GOOD)
+
+
+def test_the_object_format_page_gives_each_refusal_as_the_readers_say_it():
+    """docs/object-format.md's table of forms wse-as never writes quotes each load error (I, P,
+    N, K, D and T standing for numbers): every message of a refused form above matches one of
+    them, and each of them is matched."""
+    import re
+    doc = (ROOT / "docs" / "object-format.md").read_text()
+    table = doc[doc.index("## Forms wse-as never writes"):]
+    table = table[:table.index("\n## ")] if "\n## " in table else table
+    quoted = [m.group(2) for m in re.finditer(r"refused: (`+) ?(.*?) ?\1 \|", table)]
+    pats = [re.compile(re.sub(r"\b[IPNKDT]\b", r"\\d+", re.escape(q))) for q in quoted]
+    assert len(pats) == 3, quoted
+    msgs = []
+    for make in (lambda: _edit(_set_ldsd), lambda: _edit(_mem4d_zero), lambda: _edit(_data_task_start)):
+        with pytest.raises(of.ObjectFormatError) as e:
+            of.read(make())
+        msgs.append(str(e.value))
+    assert [[bool(p.fullmatch(m)) for p in pats] for m in msgs] == [[True, False, False], [False, True, False],
+                                                                      [False, False, True]], (quoted, msgs)
