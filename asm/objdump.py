@@ -1,9 +1,12 @@
-"""wse-objdump: print an object file as assembly that wse-as turns back into the same bytes.
+"""wse-objdump: print an object file as assembly that wse-as turns back into the same bytes
+(for a file in a form wse-as never writes, into an equivalent one: the same
+wse.isa.objfile.loaded_form; docs/object-format.md, "Forms wse-as never writes").
 
 Every image becomes a `.program` (named after the image; `image_N` plus the image name as a
 string when names repeat), followed by the `.place` lines of the PLACEMENT section. Code is
 printed with `.loc` lines that reproduce the LINES section, branch targets as `.+N`, data
-chunks as `.org` + `.u16` words, exported symbols as constants plus `.export NAME, TYPE, COUNT`.
+chunks as `.org` + `.u16` words (chunks that overlap, go back or are empty: the words they leave in
+SRAM), exported symbols as constants plus `.export NAME, TYPE, COUNT`.
 """
 from __future__ import annotations
 
