@@ -1,9 +1,12 @@
-"""wse-objdump: print an object file as assembly that wse-as turns back into the same bytes.
+"""wse-objdump: print an object file as assembly that wse-as turns back into the same bytes
+(for a file in a form wse-as never writes, into an equivalent one: the same
+wse.isa.objfile.loaded_form; docs/object-format.md, "Forms wse-as never writes").
 
 Every image becomes a `.program` (named after the image; `image_N` plus the image name as a
 string when names repeat), followed by the `.place` lines of the PLACEMENT section. Code is
 printed with `.loc` lines that reproduce the LINES section, branch targets as `.+N`, data
-chunks as `.org` + `.u16` words, exported symbols as constants plus `.export NAME, TYPE, COUNT`.
+chunks as `.org` + `.u16` words (chunks that overlap, go back or are empty: the words they leave in
+SRAM), exported symbols as constants plus `.export NAME, TYPE, COUNT`.
 """
 from __future__ import annotations
 
@@ -155,14 +158,19 @@ def _image(img: of.Image, index: int, label: str, isa) -> list[str]:
         d = decode(w, isa)
         text = format_insn(d, pc, task_names=task_names, isa=isa, dsd_names=dsd_names) if d else f".word {w:#010x}"
         out.append(f"    {text:<40} ; {pc}: {w:#010x}")
-    # data
-    if img.chunks or img.mem_words > 2 * len(img.code):
+    # data: the chunks as they are when wse-as could have written them; else (chunks that
+    # overlap, go back, or are empty: another writer's) the words they leave in SRAM
+    chunks = img.chunks if of.chunks_as_written(img) else of.memory_runs(img)
+    if chunks or img.mem_words > 2 * len(img.code):
         out.append("    .data")
-    for addr, words in img.chunks:
+    if chunks is not img.chunks:
+        out.append(f"    ; {len(img.chunks)} data chunks that overlap, go back or are empty: the words they "
+                   f"leave in SRAM")
+    for addr, words in chunks:
         out.append(f"    .org {addr:#x}")
         for i in range(0, len(words), 8):
             out.append("    .u16 " + ", ".join(f"{v:#06x}" for v in words[i:i + 8]))
-    end = max([2 * len(img.code)] + [a + len(w) for a, w in img.chunks])
+    end = max([2 * len(img.code)] + [a + len(w) for a, w in chunks])
     if img.mem_words > end:
         out.append(f"    .org {img.mem_words:#x}")
     for s in sorted(img.symbols, key=lambda s: s.name):

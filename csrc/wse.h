@@ -89,7 +89,8 @@ enum wse_fault_kind {
     WSE_FK_TRAP = 11,         /* the trap instruction */
     WSE_FK_PC_RANGE = 12,     /* the pc left the code */
     WSE_FK_TASK = 13,         /* activation of an undefined task */
-    WSE_FK_DSD_INDEX = 14     /* ldsd with an index outside the image's DSD table */
+    WSE_FK_DSD_INDEX = 14     /* ldsd with an index outside the image's DSD table (no longer happens:
+                                 wse_load refuses such an object; kept so the numbers stay) */
 };
 
 /* Ports (bit masks) as in the object format. */

@@ -160,14 +160,20 @@ static const char *str_at(rd_t *r, const char *strtab, size_t len, uint32_t off)
     if (r->bad) return "";
     if (off >= len) { rd_fail(r, "string offset %u is outside STRTAB (%zu bytes)", off, len); return ""; }
     if (!memchr(strtab + off, 0, len - off)) { rd_fail(r, "string at %u is not NUL-terminated", off); return ""; }
-    /* UTF-8 check */
+    /* UTF-8 check, as strict as Python's decoder (which wse.isa.objfile uses): no overlong
+       forms (C0, C1, E0 80..9F, F0 80..8F), no surrogates (ED A0..BF) and nothing past
+       U+10FFFF (F4 90.., F5..FF); the readers must agree on every string */
     const uint8_t *s = (const uint8_t *)strtab + off;
     while (*s) {
-        int k = *s < 0x80 ? 0 : (*s & 0xe0) == 0xc0 ? 1 : (*s & 0xf0) == 0xe0 ? 2 : (*s & 0xf8) == 0xf0 ? 3 : -1;
+        uint8_t c = *s;
+        int k = c < 0x80 ? 0 : (c >= 0xc2 && c <= 0xdf) ? 1 : (c >= 0xe0 && c <= 0xef) ? 2 : (c >= 0xf0 && c <= 0xf4) ? 3 : -1;
         if (k < 0) { rd_fail(r, "string at %u is not UTF-8", off); return ""; }
+        /* the range of the byte after the lead */
+        uint8_t lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80, hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
         s++;
-        for (int i = 0; i < k; i++, s++)
-            if ((*s & 0xc0) != 0x80) { rd_fail(r, "string at %u is not UTF-8", off); return ""; }
+        for (int i = 0; i < k; i++, s++) {
+            if (i == 0 ? (*s < lo || *s > hi) : (*s & 0xc0) != 0x80) { rd_fail(r, "string at %u is not UTF-8", off); return ""; }
+        }
     }
     return strtab + off;
 }
@@ -328,6 +334,14 @@ int wse__load(wse_fabric_t *f, const uint8_t *data, size_t len) {
             if (d->kind == WSE_DSD_FABIN || d->kind == WSE_DSD_FABOUT) { if (d->base || d->stride[0]) unused_ok = 0; }
             else if (d->color) unused_ok = 0;
             if (!unused_ok) { rd_fail(&r2, "DSD %u: unused fields must be 0 (lengths 1)", di); break; }
+            int zero = 0;
+            if (d->kind == WSE_DSD_MEM4D)
+                for (int k = d->ndim - 1; k >= 1; k--) if (!d->len[k]) zero = k;
+            if (zero) {
+                rd_fail(&r2, "DSD %u: dimension %d of the mem4d has length 0 (only dimension 0 may: wse-as never "
+                        "writes that); re-assemble the source with wse-as", di, zero);
+                break;
+            }
             if (name) {
                 /* a name is a whole string (not the tail of another) and an identifier, so that
                    wse-objdump prints it back as source */
@@ -341,6 +355,11 @@ int wse__load(wse_fabric_t *f, const uint8_t *data, size_t len) {
                 img->dsd_name[di] = nm;
             }
         }
+        /* the table is fixed at load, so an ldsd past it could never load anything */
+        for (uint32_t pc = 0; pc < n_code && !r2.bad; pc++)
+            if (img->dec[pc].op == WSE_OP_LDSD && (uint32_t)img->dec[pc].imm >= img->n_dsd)
+                rd_fail(&r2, "pc %u: ldsd loads DSD %d, past the image's DSD table (%u entries): wse-as never "
+                        "writes that; re-assemble the source with wse-as", pc, img->dec[pc].imm, img->n_dsd);
         uint32_t n_task = rd_count(&r2, 8, "task");
         for (uint32_t ti = 0; ti < n_task && !r2.bad; ti++) {
             uint8_t tid = rd_u8(&r2), kind = rd_u8(&r2), color = rd_u8(&r2), fl = rd_u8(&r2);
@@ -349,6 +368,11 @@ int wse__load(wse_fabric_t *f, const uint8_t *data, size_t len) {
             if (tid >= f->P.task_ids || img->tasks[tid].defined) { rd_fail(&r2, "task id %u is out of range or listed twice", tid); break; }
             if (kind > 2 || (kind == WSE_TASK_DATA ? color >= f->P.colors : color != 255) || (fl & ~3)) {
                 rd_fail(&r2, "task %u: bad kind/color/flags", tid); break;
+            }
+            if (kind == WSE_TASK_DATA && (fl & 1)) {
+                rd_fail(&r2, "task %u: a data task cannot be activated at load (flags bit 0): it runs once per "
+                        "wavelet of its color, and wse-as refuses `start` on one; re-assemble the source with wse-as", tid);
+                break;
             }
             if (n_code == 0 || entry >= n_code) { rd_fail(&r2, "task %u: entry %u is outside the code", tid, entry); break; }
             if (kind == WSE_TASK_DATA) {

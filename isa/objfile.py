@@ -453,6 +453,7 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
         if mem_words > words or code_words > mem_words:
             raise ObjectFormatError(f"{what}: mem_words {mem_words} must be >= code ({code_words}) "
                                     f"and <= SRAM ({words} words)")
+        ldsds = []          # (pc, DSD index) of each ldsd, checked once the DSD table is read
         for pc, w in enumerate(img.code):
             d = decode(w, isa)
             if d is None:
@@ -461,6 +462,8 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
                 raise ObjectFormatError(f"{what}: pc {pc}: jump target {d.values['tgt24']} is outside the code ({n_code})")
             if "off16" in d.values and not 0 <= pc + d.values["off16"] < n_code:
                 raise ObjectFormatError(f"{what}: pc {pc}: branch target {pc + d.values['off16']} is outside the code")
+            if "dsdidx" in d.values:
+                ldsds.append((pc, d.values["dsdidx"]))
         n_chunk = ir.count(8, "chunk")
         for _ in range(n_chunk):
             addr, n = ir.take("II")
@@ -489,6 +492,11 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
                 raise ObjectFormatError(f"{what}: DSD {di}: unused fields must be 0 (lengths 1)")
             if kind in (DSD_MEM1D, DSD_MEM4D) and base >= words:
                 raise ObjectFormatError(f"{what}: DSD {di}: base {base} is outside SRAM")
+            zero = next((k for k in range(1, ndim) if lens[k] == 0), None) if kind == DSD_MEM4D else None
+            if zero is not None:
+                raise ObjectFormatError(f"{what}: DSD {di}: dimension {zero} of the mem4d has length 0 (only "
+                                        f"dimension 0 may: wse-as never writes that); re-assemble the "
+                                        f"source with wse-as")
             name = ""
             if noff:
                 # a name is a whole string (not the tail of another) and an identifier, so that
@@ -498,6 +506,12 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
                                             f"of a string in STRTAB ({len(strtab)} bytes)")
                 name = _ident(_string(strtab, noff, f"{what}: DSD {di}"), f"{what}: DSD {di}")
             img.dsds.append(Dsd(kind, color, base, (l0, l1, l2, l3), (s0, s1, s2, s3), ndim, name))
+        # the table is fixed at load, so an ldsd past it could never load anything
+        for pc, idx in ldsds:
+            if idx >= n_dsd:
+                raise ObjectFormatError(f"{what}: pc {pc}: ldsd loads DSD {idx}, past the image's DSD table "
+                                        f"({n_dsd} entries): wse-as never writes that; re-assemble the "
+                                        f"source with wse-as")
         n_task = ir.count(8, "task")
         seen = set()
         data_colors = set()
@@ -508,6 +522,10 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
             seen.add(tid)
             if kind > 2 or (color >= ncol if kind == 1 else color != 255) or fl & ~3:
                 raise ObjectFormatError(f"{what}: task {tid}: bad kind/color/flags")
+            if kind == 1 and fl & 1:
+                raise ObjectFormatError(f"{what}: task {tid}: a data task cannot be activated at load (flags "
+                                        f"bit 0): it runs once per wavelet of its color, and wse-as refuses "
+                                        f"`start` on one; re-assemble the source with wse-as")
             if entry >= max(n_code, 1) or n_code == 0:
                 raise ObjectFormatError(f"{what}: task {tid}: entry {entry} is outside the code")
             if kind == 1:
@@ -630,6 +648,60 @@ def read(data: bytes, isa: Isa | None = None) -> ObjectFile:
     if r.pos != r.end:
         raise ObjectFormatError("LINES: unexpected bytes at the end of the section")
     return ObjectFile(ARCHES[arch], width, height, images, placement)
+
+
+def memory_runs(img: Image) -> list[tuple[int, list[int]]]:
+    """The words the image's data chunks put in SRAM, as both loaders write them (chunk by chunk,
+    in order: where chunks overlap, the later one's words are the ones left), as maximal runs of
+    consecutive written words sorted by address. Chunks of 0 words write nothing. For the chunks
+    wse-as writes (sorted, disjoint, none empty) the runs are the chunks, adjacent ones merged."""
+    mem: dict[int, int] = {}
+    for addr, words in img.chunks:
+        for i, w in enumerate(words):
+            mem[addr + i] = w
+    runs: list[tuple[int, list[int]]] = []
+    for a in sorted(mem):
+        if runs and runs[-1][0] + len(runs[-1][1]) == a:
+            runs[-1][1].append(mem[a])
+        else:
+            runs.append((a, [mem[a]]))
+    return runs
+
+
+def chunks_as_written(img: Image) -> bool:
+    """Whether the chunks are as wse-as writes them: none empty, each after the end of the one
+    before it (so `.org` + `.u16` lines reproduce them exactly)."""
+    end = 0
+    for addr, words in img.chunks:
+        if not words or addr < end:
+            return False
+        end = addr + len(words)
+    return True
+
+
+def loaded_form(obj: ObjectFile) -> tuple:
+    """What the emulators read of an object, with nothing else: the arch and fabric size, and
+    for each placed PE its image's name, code, mem_words, the SRAM words its chunks set to a
+    value other than 0 (SRAM starts as zeros), DSDs, tasks, routes, symbols, and the source
+    position of each pc (file, line, col, via) or None. Two objects with equal forms run the
+    same: images placed nowhere, how PEs share images, the order of placement rectangles, how
+    chunks split or overlap, LINES records that change no pc's position and STRTAB bytes no
+    field names make no difference to them. wse-objdump's listing re-assembles to an object
+    with the same form (docs/object-format.md: the round trip)."""
+    views = []
+    for img in obj.images:
+        mem = tuple((a + k, w) for a, ws in memory_runs(img) for k, w in enumerate(ws) if w)
+        pos, k, cur = [], 0, None
+        for pc in range(len(img.code)):
+            while k < len(img.lines) and img.lines[k].pc <= pc:
+                ln = img.lines[k]
+                cur = (ln.file, ln.line, ln.col, ln.via) if ln.file else None
+                k += 1
+            pos.append(cur)
+        views.append((img.name, tuple(img.code), img.mem_words, mem, tuple(img.dsds), tuple(img.tasks),
+                      tuple(img.routes), tuple(sorted(img.symbols, key=lambda s: s.name)), tuple(pos)))
+    pes = tuple(((x, y), views[i]) for y, row in enumerate(obj.pe_grid()) for x, i in enumerate(row) if i >= 0)
+    return (obj.arch, obj.width, obj.height, pes)
 
 
 def line_for(img: Image, pc: int) -> Line | None:

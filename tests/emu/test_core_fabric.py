@@ -232,7 +232,6 @@ FAULT_CASES = [
     (lambda b: b.emit("trap", uimm16=0x42), "trap", ["0x42"]),
     (lambda b: (li(b, 2, 1000), b.emit("jr", r1=2)), "pc_range", ["1000"]),
     (lambda b: b.emit("activate", tid=9), "task", ["9"]),
-    (lambda b: b.emit("ldsd", dsr=0, dsdidx=5), "dsd_index", ["5"]),
     (lambda b: b.emit("fmovs", dd=0, da=0), "dsd_kind", ["empty"]),
     (lambda b: b.emit("send", color=3, rq=0), "route", ["no route"]),
 ]

@@ -177,8 +177,16 @@ def _dsd_index_object() -> bytes:
     return objfile.ObjectFile.from_pe_images("wse2", 1, 1, {(0, 0): b.build()}).to_bytes()
 
 
-CASES["DSD index past the table"] = (_dsd_index_object(), (1, 1), None,
-                                     dict(kind="dsd_index", pc=1, task=0, task_name="main"))
+@pytest.mark.parametrize("cls", [Fabric, ReferenceFabric])
+def test_an_ldsd_past_the_table_is_refused_at_load(cls):
+    """An ldsd whose index is past the image's DSD table was a dsd_index fault when it ran; the
+    table is fixed at load and wse-as never writes one, so both emulators now refuse the object
+    at load (a dsd_index fault cannot happen any more), saying where and what to do."""
+    from wse.emu import LoadError
+    with pytest.raises(LoadError) as e:
+        cls(1, 1, "wse2").load(_dsd_index_object())
+    assert str(e.value) == ("image 0: pc 1: ldsd loads DSD 7, past the image's DSD table (0 entries): wse-as "
+                            "never writes that; re-assemble the source with wse-as")
 
 
 def _huge_dsd_object() -> bytes:

@@ -341,6 +341,40 @@ def test_every_name_offset_gets_the_same_verdict(off):
     assert p_ok == (off == 0 or bool(ident)), (off, p_msg)
 
 
+def _raw_file_name(raw: bytes) -> bytes:
+    """GOOD with the first bytes of its source file's name ("agree.s", in LINES and EXPANSIONS)
+    replaced by raw (no NUL; at most 7 bytes, the name's length)."""
+    buf = bytearray(GOOD)
+    off, _ = _section(buf, 1)
+    at = off + _offset_of(b"agree.s")
+    buf[at:at + len(raw)] = raw
+    return _fix(buf)
+
+
+UTF8_EDGES = [b"\xc3\xa9", b"\xf0\x9f\x98\x80", b"\xed\x9f\xbf", b"\xf4\x8f\xbf\xbf", b"\xe0\xa0\x80",
+              b"\xef\xbf\xbf", b"\xc1\x81", b"\xc0\x80", b"\xe0\x80\x81", b"\xf0\x80\x80\x81", b"\xed\xa0\x80",
+              b"\xed\xbf\xbf", b"\xf4\x90\x80\x80", b"\xf5\x80\x80\x80", b"\xff", b"\x80", b"\xc3", b"\xe2\x82"]
+
+
+@given(st.one_of(st.sampled_from(UTF8_EDGES),
+                 st.binary(min_size=1, max_size=7).filter(lambda b: b"\0" not in b)))
+def test_strings_are_utf8_to_both_readers_alike(raw):
+    """A string of STRTAB is strict UTF-8 to both readers: the C loader took overlong forms
+    (C0 80), surrogates (ED A0 80) and code points past U+10FFFF (F4 90 80 80), which Python's
+    decoder refuses (found by fuzzing objects)."""
+    data = _raw_file_name(raw)
+    c_ok, c_msg = _c_accepts(data)
+    p_ok, p_msg = _py_accepts(data)
+    try:
+        raw.decode("utf-8")
+        utf8 = True
+    except UnicodeDecodeError:
+        utf8 = False
+    assert c_ok == p_ok == utf8, (raw, c_msg, p_msg)
+    if not utf8:
+        assert "is not UTF-8" in c_msg and "is not UTF-8" in p_msg, (c_msg, p_msg)
+
+
 # =============================================================================================
 # Symbol names: an identifier the assembler can define (not a register, DSR, microthread or
 # built-in: wse-objdump prints `NAME = value` / `.task NAME`), and every task has a task symbol
@@ -471,3 +505,64 @@ def test_limits_are_exact_in_both(edit, ok, words):
     p_ok, p_msg = _py_accepts(data)
     assert c_ok == p_ok == ok, (c_msg, p_msg)
     assert words in c_msg, c_msg
+
+
+# =============================================================================================
+# Forms wse-as never writes that wse-objdump could not print back (found by fuzzing objects):
+# both readers refuse them at load, with the same message saying what to do
+def _ldsd_index(idx: int):
+    def fn(obj, dc):
+        from wse.isa import load
+        from wse.isa.codec import decode
+        img = obj.images[0]
+        pc = next(i for i, w in enumerate(img.code) if "dsdidx" in decode(w, load()).values)
+        img.code[pc] = (img.code[pc] & ~0xFFFF) | idx
+    return fn
+
+
+def _mem4d_lens(lens):
+    def fn(obj, dc):
+        img = obj.images[0]
+        nd = len(lens)
+        img.dsds[0] = dc.replace(img.dsds[0], kind=2, ndim=nd, lens=tuple(lens) + (1,) * (4 - nd),
+                                 strides=(1,) * nd + (0,) * (4 - nd))
+    return fn
+
+
+def _data_task_flags(activated: bool, blocked: bool):
+    def fn(obj, dc):
+        img = obj.images[0]
+        i = next(k for k, t in enumerate(img.tasks) if t.kind == 1)
+        img.tasks[i] = dc.replace(img.tasks[i], activated=activated, blocked=blocked)
+    return fn
+
+
+REASSEMBLE = "re-assemble the source with wse-as"
+
+
+@pytest.mark.parametrize("edit, ok, words", [
+    (_ldsd_index(1), True, ""),                      # the table has two DSDs, v and f
+    (_ldsd_index(2), False, "image 0: pc 8: ldsd loads DSD 2, past the image's DSD table (2 entries)"),
+    (_ldsd_index(0xFFFF), False, "ldsd loads DSD 65535, past the image's DSD table (2 entries)"),
+    (_mem4d_lens([4, 3, 2, 1]), True, ""),
+    (_mem4d_lens([0, 3]), True, ""),                  # dimension 0 may be 0 (wse-as writes len=[0, 3])
+    (_mem4d_lens([4, 0]), False, "image 0: DSD 0: dimension 1 of the mem4d has length 0"),
+    (_mem4d_lens([4, 1, 0]), False, "DSD 0: dimension 2 of the mem4d has length 0"),
+    (_mem4d_lens([4, 2, 3, 0]), False, "DSD 0: dimension 3 of the mem4d has length 0"),
+    (_mem4d_lens([4, 0, 0, 0]), False, "DSD 0: dimension 1 of the mem4d has length 0"),
+    (_data_task_flags(False, True), True, ""),        # a blocked data task: `.task got, data, ..., blocked`
+    (_data_task_flags(True, False), False, "a data task cannot be activated at load (flags bit 0)"),
+    (_data_task_flags(True, True), False, "a data task cannot be activated at load (flags bit 0)"),
+])
+def test_forms_wse_as_never_writes_are_refused_by_both(edit, ok, words):
+    """An ldsd past the image's DSD table (it faulted when it ran, and nothing could make it
+    valid: the table is fixed at load), a mem4d with length 0 in dimension 1..3 (its operand was
+    empty whatever dsdlen set) and a data task activated at load (the run could only end in a
+    hang unless a wavelet came): wse-as refuses all three, so wse-objdump's listing of such an
+    object did not re-assemble. Both readers refuse them, with the same message."""
+    data = _edit(edit)
+    c_ok, c_msg = _c_accepts(data)
+    p_ok, p_msg = _py_accepts(data)
+    assert c_ok == p_ok == ok, (c_msg, p_msg)
+    if not ok:
+        assert c_msg == p_msg and words in p_msg and p_msg.endswith(REASSEMBLE), (c_msg, p_msg)
