@@ -19,7 +19,10 @@ Keys:
 - ab (with --against CORE.so): this build of the C core against another, in one process, on
   interleaved SmolLM2 decode steps, --repeats rounds (wse.kernels.llm.fabric_bench.compare_cores):
   ab_ratio (median of this step / other step; below 1 this core is faster), ab_ratio_q1/q3,
-  ab_ratio_rounds, ab_this_ms_per_step, ab_other_ms_per_step, ab_stats_identical. For changes to the core:
+  ab_ratio_rounds, ab_this_ms_per_step, ab_other_ms_per_step, ab_stats_identical; and on the GEMM
+  benchmark, where every PE is busy (wse.kernels.gemm.bench.compare_cores): ab_gemm_ratio (median
+  over the rounds of this run / other run), ab_gemm_ratio_rounds, ab_gemm_this_s, ab_gemm_other_s,
+  ab_gemm_stats_identical. For changes to the core:
   build the old one apart (a checkout of the old commit, `python setup.py build_ext
   --inplace`) and pass its emu/_core.abi3.so.
 """
@@ -163,8 +166,10 @@ def main(as_json: bool, only: tuple[str, ...], repeats: int, against: str | None
             elif section == "decode":
                 out.update(bench_decode(repeats))
             elif section == "ab":
+                from wse.kernels.gemm.bench import compare_cores as compare_gemm
                 from wse.kernels.llm.fabric_bench import compare_cores
                 out.update(compare_cores(against, rounds=repeats, core=other_core))
+                out.update(compare_gemm(other_core, rounds=repeats))
         except MemoryError as e:
             failed = f"{section}: out of host memory{f' ({e})' if str(e) else ''}"
             break

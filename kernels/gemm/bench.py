@@ -69,6 +69,42 @@ def bench_gemm(m: int = SIZE, k: int = SIZE, n: int = SIZE, p: int = GRID, arch:
     }
 
 
+def compare_cores(core, rounds: int = 3, m: int = SIZE, p: int = GRID, arch: str = "wse3",
+                  seed: int = 0) -> dict:
+    """This build of the C core against another (``core``: loaded by wse.emu.fabric.load_core)
+    on the GEMM benchmark, in one process: each round runs it once on each core (this one first
+    in even rounds), timed in CPU time. ab_gemm_ratio is the median over the rounds of (this run
+    / other run), below 1 this core is faster; ab_gemm_stats_identical says whether the two
+    runs' statistics were equal in every round (C must be equal bit for bit, else this raises).
+    Unlike the decode steps of compare_cores in wse.kernels.llm.fabric_bench, every PE is busy
+    on every cycle here."""
+    from wse.emu.fabric import use_core
+
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(-1, 1, (m, m)).astype(np.float16)
+    b = rng.uniform(-1, 1, (m, m)).astype(np.float16)
+    cores = (None, core)
+    for c in cores:     # a run on each first: the first of a size pays for its memory (2.5x slower)
+        with use_core(c):
+            gemm(a, b, grid=(p, p), arch=arch)
+    ratios, secs, identical = [], ([], []), True
+    for rnd in range(rounds):
+        res = [None, None]
+        for k in ((0, 1) if rnd % 2 == 0 else (1, 0)):
+            with use_core(cores[k]):
+                t0 = time.process_time()
+                res[k] = gemm(a, b, grid=(p, p), arch=arch)
+                secs[k].append(time.process_time() - t0)
+        if not np.array_equal(res[0].out.view(np.uint32), res[1].out.view(np.uint32)):
+            raise AssertionError("compare_cores: the two cores' C differ")
+        identical = identical and res[0].run.stats == res[1].run.stats
+        ratios.append(secs[0][-1] / secs[1][-1])
+        res = None
+    return {"ab_gemm_ratio": statistics.median(ratios), "ab_gemm_ratio_rounds": ratios,
+            "ab_gemm_this_s": statistics.median(secs[0]), "ab_gemm_other_s": statistics.median(secs[1]),
+            "ab_gemm_stats_identical": identical}
+
+
 def main(argv: list[str] | None = None) -> int:
     from wse.kernels._cli import Parser, guarded, positive
 

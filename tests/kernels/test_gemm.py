@@ -234,3 +234,29 @@ def test_bench_gemm_small_and_its_wse_bench_section(monkeypatch):
                                                    "gemm_numpy_wall_s": 0.5, "gemm_pe_cycles_per_s": 1.0})
     out = bench.bench_gemm(3)
     assert out["gemm_wall_s"] == 2.0 and out["gemm_wall_ratio"] == 4.0 and out["gemm_cycles"] == 7
+
+
+def test_compare_cores_on_gemm_a_core_against_itself(monkeypatch):
+    """wse-bench --against's GEMM half: a second copy of the installed core runs the benchmark's
+    GEMM beside it (a small one here), with C bit for bit and the statistics equal; a core whose
+    C differs is an error, not a ratio."""
+    import wse.emu._core as installed
+    from wse.emu.fabric import load_core
+    from wse.kernels.gemm import bench as gb
+
+    other = load_core(installed.__file__)
+    d = gb.compare_cores(other, rounds=2, m=64, p=2)
+    assert d["ab_gemm_stats_identical"] is True and len(d["ab_gemm_ratio_rounds"]) == 2
+    assert d["ab_gemm_ratio"] > 0 and d["ab_gemm_this_s"] > 0 and d["ab_gemm_other_s"] > 0
+    real = gb.gemm
+    calls = []
+
+    def off_by_one_ulp(a, b, **kw):      # the second core's runs give another C
+        r = real(a, b, **kw)
+        calls.append(1)
+        if len(calls) > 2 and len(calls) % 2 == 0:
+            r.out[0, 0] = np.nextafter(r.out[0, 0], np.float32(np.inf))
+        return r
+    monkeypatch.setattr(gb, "gemm", off_by_one_ulp)
+    with pytest.raises(AssertionError, match="the two cores' C differ"):
+        gb.compare_cores(other, rounds=1, m=64, p=2)
