@@ -136,10 +136,12 @@ def _status(code) -> int:
     return 1
 
 
-def run(prog: str, main=None) -> int:
+def run(prog: str, main=None, spec=None) -> int:
     """Run the tool `prog` (a key of TOOLS); `main`: its main function when the caller has it
-    already (python -m), else it is imported here. Returns the exit status."""
-    module, kind, prefix, oom, internal, output = TOOLS[prog]
+    already (python -m), else it is imported here. `spec`: a tuple as TOOLS' entries, for a tool
+    that is not a console script (the python -m tools: wse.kernels._cli.guarded). Returns the
+    exit status."""
+    module, kind, prefix, oom, internal, output = spec or TOOLS[prog]
     limit = ""
     try:
         # first, while there is room: the resource module is an extension that a tight limit

@@ -170,4 +170,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    from wse.kernels._cli import guarded
+    sys.exit(guarded("python -m wse.emu.perf", main))

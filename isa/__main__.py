@@ -67,4 +67,5 @@ def main(mode: str | None, root: Path | None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from wse.kernels._cli import guarded
+    sys.exit(guarded("python -m wse.isa", main))

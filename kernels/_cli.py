@@ -9,7 +9,21 @@ import sys
 from typing import Callable
 
 
-def guarded(prog: str, fn: Callable[[], int | None]) -> int:
+def guarded(prog: str, fn) -> int:
+    """Run a python -m tool's main, `fn` (a function of no arguments, or a click command, which
+    is given the command line), through the console scripts' launcher (wse.cli.launch.run), so
+    that they all end the same way: Ctrl-C is "PROG: interrupted" and 130, standard output that
+    cannot be written (a full disk) is one line and 2 (its reader going away, `| head`, is not
+    an error), an unexpected exception one line "internal error, please report" and 2. Here: a
+    bad argument or file, a problem too large, is one line "PROG: error: ..." and 2."""
+    from wse.cli.launch import run
+    click = sys.modules.get("click")
+    if click is not None and isinstance(fn, click.Command):
+        return run(prog, fn, spec=(None, "click", f"{prog}: error: ", 2, 2, 2))
+    return run(prog, lambda: _input_errors(prog, fn), spec=(None, "argv", f"{prog}: error: ", 2, 2, 2))
+
+
+def _input_errors(prog: str, fn: Callable[[], int | None]) -> int:
     from wse.asm import AssemblyError
     from wse.emu import WseError
 

@@ -151,3 +151,46 @@ def test_kernel_table_without_docs_says_where_to_run_it(tmp_path, capsys, monkey
         table.main(["--check"])
     assert e.value.code == 2
     assert "run this from the root of a source checkout, or give the file with --doc PATH" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------
+# The python -m tools end as the console scripts do (guarded goes through wse.cli.launch.run):
+# a command-line audit found tracebacks for Ctrl-C (every guarded tool; wse.emu.perf, wse.isa),
+# "Aborted!" and exit 1 for Ctrl-C in fabric_bench (click), and "[Errno 28] No space left on
+# device" (or a traceback) for a stdout on a full disk.
+def _interrupted_in(module: str, target: str, *args: str):
+    """python -m `module` with `target` (module:function, reached during the run) replaced by a
+    wait; a SIGINT once the run is there."""
+    import signal
+    mod, fn = target.split(":")
+    code = (f"import sys, time, runpy, {mod} as m\n"
+            f"def wait(*a, **k):\n    sys.stderr.write('running\\n'); sys.stderr.flush()\n"
+            f"    for _ in range(600): time.sleep(0.1)\n"
+            f"m.{fn} = wait\nsys.argv[0] = {module!r}\nrunpy.run_module({module!r}, run_name='__main__')\n")
+    p = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    assert p.stderr.readline() == "running\n"
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    return p.returncode, err
+
+
+@pytest.mark.parametrize("module, target, args", [
+    ("wse.kernels.softmax", "wse.kernels.softmax.run:softmax", ["--n", "64", "--grid", "2x2"]),
+    ("wse.isa", "wse.isa.table:load", ["--check"]),
+    ("wse.kernels.llm.fabric_bench", "wse.kernels.llm.tokenizer:load_model", ["--roles", "tiny"]),
+])
+def test_ctrl_c_is_one_line_and_130(module, target, args):
+    rc, err = _interrupted_in(module, target, *args)
+    assert rc == 130 and err.strip() == f"python -m {module}: interrupted", err
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("argv", [["wse.kernels.softmax", "--limits"], ["wse.isa", "--help"],
+                                  ["wse.kernels.llm.fabric_bench", "--help"], ["wse.emu.perf", "--help"]])
+def test_stdout_on_a_full_disk_is_one_line(argv):
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([sys.executable, "-m", *argv], stdout=full, stderr=subprocess.PIPE, text=True,
+                           timeout=60)
+    assert (r.returncode, r.stderr) == (2, f"python -m {argv[0]}: error: cannot write to standard output: "
+                                           f"No space left on device\n")

@@ -495,4 +495,7 @@ def main(context_check: bool, roles: bool, as_json: bool, every: int, win: str |
 
 
 if __name__ == "__main__":
-    main(prog_name="python -m wse.kernels.llm.fabric_bench")
+    import sys
+
+    from wse.kernels._cli import guarded
+    sys.exit(guarded("python -m wse.kernels.llm.fabric_bench", main))
