@@ -10,6 +10,7 @@
 - printable: a text from a file (a name in a corrupt object, a source line) with its control
   characters escaped, so that a message cannot drive the terminal.
 - int_arg: an argparse type for integers in ASCII digits.
+- file_key / same_file: whether two paths name one file (an output that would replace an input).
 - internal_error: the one line that reports a bug.
 """
 from __future__ import annotations
@@ -230,6 +231,21 @@ def read_object(path: str) -> bytes:
             has = f"{st.st_size}" if stat.S_ISREG(st.st_mode) else "more"
             raise of.ObjectFormatError(f"header says {size} bytes but the file has {has}")
         return data
+
+
+def file_key(path: str):
+    """Identity of a file for collision checks: the inode of an existing file, else the
+    resolved path of the one to be created."""
+    try:
+        st = os.stat(path)
+        return ("inode", st.st_dev, st.st_ino)
+    except OSError:
+        return ("path", os.path.normcase(os.path.realpath(path)))
+
+
+def same_file(a: str, b: str) -> bool:
+    """a and b are one file (the same inode: also through a link, or another spelling)."""
+    return file_key(a) == file_key(b)
 
 
 def size_text(n: int) -> str:

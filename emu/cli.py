@@ -30,8 +30,8 @@ import sys
 
 import numpy as np
 
-from wse.cli.files import (OutputError, StdoutError, int_arg, printable, read_object, silence_stdout,
-                           write_file)
+from wse.cli.files import (OutputError, StdoutError, file_key, int_arg, printable, read_object,
+                           silence_stdout, write_file)
 from wse.isa import objfile
 
 from . import errors as E
@@ -398,24 +398,14 @@ def _check_writable(path: str, what: str, example: str = "out.npy") -> None:
         raise UsageError(f"{what}: cannot write {path}: {e.strerror or e}") from None
 
 
-def _file_key(path: str):
-    """Identity of a file for collision checks: the inode of an existing file, else the
-    resolved path of the one to be created."""
-    try:
-        st = os.stat(path)
-        return ("inode", st.st_dev, st.st_ino)
-    except OSError:
-        return ("path", os.path.normcase(os.path.realpath(path)))
-
-
 def _check_distinct(writes, reads) -> None:
     """Refuse two outputs to one file, and an output over the object or an --input file,
     before the run (the later write would silently replace the earlier)."""
     seen = {}
     for label, path in reads:
-        seen.setdefault(_file_key(path), ("r", label, path))
+        seen.setdefault(file_key(path), ("r", label, path))
     for label, path in writes:
-        key = _file_key(path)
+        key = file_key(path)
         prev = seen.get(key)
         if prev is None:
             seen[key] = ("w", label, path)

@@ -340,3 +340,21 @@ def test_defines_take_ascii_digits_only(tmp_path, value):
     r = run_as([str(HERE / "ok_empty.s"), "-D", f"N={value}", "-o", str(tmp_path / "x.wso")])
     assert r.exit_code == 1
     assert r.output == f"error: -D 'N={value}': the value must be an integer or a float in ASCII digits\n"
+
+
+@pytest.mark.parametrize("prog, name, other", [("wse-as", "k.s", "k.s"), ("wse-as", "k.s", "./link.s"),
+                                               ("wse-objdump", "k.wso", "k.wso")])
+def test_an_output_over_its_own_input_is_refused(tmp_path, prog, name, other):
+    """-o naming the input (also through a link): the source was replaced by its object (the
+    listing replaced its object) with exit 0; now refused before anything is written."""
+    src = tmp_path / "k.s"
+    src.write_text((HERE / "ok_layout_two.s").read_text())
+    assert _tool("wse-as", src, "-o", tmp_path / "k.wso").returncode == 0
+    (tmp_path / "link.s").symlink_to(src)
+    before = (tmp_path / name).read_bytes()
+    r = _tool(prog, name, "-o", other, cwd=tmp_path)
+    said = ("is the source file k.s: the object would replace it; give the object another name (e.g. -o k.wso)"
+            if prog == "wse-as" else
+            "is the object file k.wso: the listing would replace it; give the listing another name (e.g. -o k.dis.s)")
+    assert (r.returncode, r.stderr) == (1, f"error: -o {other} {said}\n")
+    assert (tmp_path / name).read_bytes() == before
