@@ -25,6 +25,7 @@ def guarded(prog: str, fn) -> int:
 
 def _input_errors(prog: str, fn: Callable[[], int | None]) -> int:
     from wse.asm import AssemblyError
+    from wse.cli.files import OutputError
     from wse.emu import WseError
 
     try:
@@ -40,7 +41,7 @@ def _input_errors(prog: str, fn: Callable[[], int | None]) -> int:
     except MemoryError:
         print(f"{prog}: error: out of host memory: choose a smaller problem", file=sys.stderr)
         return 2
-    except (ValueError, TypeError, KeyError, OSError, WseError) as e:
+    except (ValueError, TypeError, KeyError, OSError, WseError, OutputError) as e:
         msg = e.strerror + f": {e.filename}" if isinstance(e, OSError) and e.strerror and e.filename else str(e)
         print(f"{prog}: error: {msg.strip() or type(e).__name__}", file=sys.stderr)
         return 2

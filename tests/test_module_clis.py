@@ -4,8 +4,11 @@ adversarial pass found tracebacks, a 0 silently replaced by the default, runs th
 and a --help that ran the benchmark)."""
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
 
 BAD = [
     (["wse.kernels.gemv.tutorial", "1", "--m", "-3"], "--m must be in 1..65536, got -3"),
@@ -155,7 +158,7 @@ def test_kernel_table_without_docs_says_where_to_run_it(tmp_path, capsys, monkey
 
 # ---------------------------------------------------------------------------------------------
 # The python -m tools end as the console scripts do (guarded goes through wse.cli.launch.run):
-# a command-line audit found tracebacks for Ctrl-C (every guarded tool; wse.emu.perf, wse.isa),
+# a command-line audit found tracebacks for Ctrl-C (every guarded tool; wse.emu.perf),
 # "Aborted!" and exit 1 for Ctrl-C in fabric_bench (click), and "[Errno 28] No space left on
 # device" (or a traceback) for a stdout on a full disk.
 def _interrupted_in(module: str, target: str, *args: str):
@@ -177,7 +180,7 @@ def _interrupted_in(module: str, target: str, *args: str):
 
 @pytest.mark.parametrize("module, target, args", [
     ("wse.kernels.softmax", "wse.kernels.softmax.run:softmax", ["--n", "64", "--grid", "2x2"]),
-    ("wse.isa", "wse.isa.table:load", ["--check"]),
+    ("wse.emu.perf", "wse.isa.builder:ImageBuilder", []),
     ("wse.kernels.llm.fabric_bench", "wse.kernels.llm.tokenizer:load_model", ["--roles", "tiny"]),
 ])
 def test_ctrl_c_is_one_line_and_130(module, target, args):
@@ -186,7 +189,7 @@ def test_ctrl_c_is_one_line_and_130(module, target, args):
 
 
 @pytest.mark.skipif(not __import__("os").path.exists("/dev/full"), reason="needs /dev/full")
-@pytest.mark.parametrize("argv", [["wse.kernels.softmax", "--limits"], ["wse.isa", "--help"],
+@pytest.mark.parametrize("argv", [["wse.kernels.softmax", "--limits"],
                                   ["wse.kernels.llm.fabric_bench", "--help"], ["wse.emu.perf", "--help"]])
 def test_stdout_on_a_full_disk_is_one_line(argv):
     with open("/dev/full", "w") as full:
@@ -194,3 +197,20 @@ def test_stdout_on_a_full_disk_is_one_line(argv):
                            timeout=60)
     assert (r.returncode, r.stderr) == (2, f"python -m {argv[0]}: error: cannot write to standard output: "
                                            f"No space left on device\n")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs RLIMIT_FSIZE")
+def test_kernel_table_that_cannot_be_written_keeps_the_document(tmp_path):
+    """The table rewritten into a file that reaches a size limit (a full disk is the same): the
+    document was left cut at the limit, its end lost; now it is unchanged and one line says so."""
+    doc = tmp_path / "k.md"
+    doc.write_text((ROOT / "docs" / "kernels.md").read_text())
+    before = doc.read_bytes()
+    code = ("import resource, sys\nimport wse.kernels.table as t\nfrom wse.kernels._cli import guarded\n"
+            "t.providers = lambda: [lambda: [dict(kernel='x' * 5000, problem='p', pes='1x1', cycles=1)]]\n"
+            f"resource.setrlimit(resource.RLIMIT_FSIZE, ({len(before) + 100}, {len(before) + 100}))\n"
+            "sys.exit(guarded('python -m wse.kernels.table', lambda: t.main(sys.argv[1:])))\n")
+    r = subprocess.run([sys.executable, "-c", code, "--doc", str(doc)], capture_output=True, text=True, timeout=60)
+    assert (r.returncode, r.stderr) == (2, f"python -m wse.kernels.table: error: --doc: cannot write {doc}: File "
+                                           f"too large; the file that was there is unchanged\n")
+    assert doc.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["k.md"]

@@ -191,7 +191,9 @@ def refresh_doc(path) -> None:
             i = k
             continue
         i += 1
-    p.write_text("\n".join(out))
+    # replaced whole when written (a full disk keeps the document as it was)
+    from wse.cli.files import write_file
+    write_file(str(p), lambda fh: fh.write("\n".join(out).encode()), "--refresh-doc")
 
 
 def main(argv=None) -> int:
