@@ -67,5 +67,4 @@ def main(mode: str | None, root: Path | None) -> None:
 
 
 if __name__ == "__main__":
-    from wse.kernels._cli import guarded
-    sys.exit(guarded("python -m wse.isa", main))
+    main()
