@@ -30,6 +30,13 @@ BAD = [
     (["wse.kernels.argmax", "--n", "3", "--grid", "2x2"], "N=3 cannot be spread over 2x2 = 4 PEs"),
     (["wse.kernels.softmax", "--n", "0"], "argument --n: must be in 1.., got 0"),
     (["wse.kernels.softmax", "--n", "30000", "--grid", "1x1"], "on 1x1: use grid=("),
+    # an N no grid holds, refused before its inputs are made (numpy's "Maximum allowed dimension
+    # exceeded", or minutes and gigabytes searching for a grid); one that a huge grid holds, named
+    (["wse.kernels.softmax", "--n", "10" + "0" * 20], "does not fit any grid: a PE's 49,152 bytes"),
+    (["wse.kernels.argmax", "--n", "10" + "0" * 11], "does not fit any grid"),
+    (["wse.kernels.norm", "--n", "10000000000"], "so N <= 64,864 on 4x4: use grid=(1571, 1571) or larger"),
+    (["wse.kernels.rope", "--n", "10" + "0" * 20], "hold at most 1,536 pairs"),
+    (["wse.kernels.elementwise", "silu", "--n", "10" + "0" * 20], "does not fit any grid"),
     (["wse.kernels.norm", "--eps", "-1"], "argument --eps: must be a finite number >= 0"),
     (["wse.kernels.rope", "--n", "100"], "N=100 must be a multiple of an even head_dim=64"),
     (["wse.kernels.rope", "--pos", "200000"], "pos must be in 0..131071, got 200000"),

@@ -35,6 +35,7 @@ def main(argv=None) -> int:
         return report_limits(a, a.op, E.limits(a.op, a.grid, a.arch))
     if not np.isfinite(np.float32(a.alpha)):
         ap.error(f"argument --alpha: must be a finite fp32 number, got {a.alpha!r}")
+    E.check(a.op, a.n, a.grid, a.arch)   # before the inputs are made (N = 10**12)
     rng = np.random.default_rng(a.seed)
     x, y = (rng.standard_normal((2, a.n)) * 4).astype(np.float32)
     kw = {"arch": a.arch, "backend": a.backend}

@@ -15,7 +15,7 @@ TOL = ("per element |err| <= (|x0| + |x1|) * (2.2e-7 + 3e-8 + 6u) of its pair (x
 
 def main(argv=None) -> int:
     from wse.kernels.llm.reference import apply_rope
-    from wse.kernels.rope.run import POS_LIMIT, limits, rope
+    from wse.kernels.rope.run import POS_LIMIT, check, limits, rope
     ap = kernel_parser(PROG, "Rotary position embedding of a vector of N fp32 (heads of head_dim "
                        "concatenated, standard normal) at position --pos, spread over a W x H grid "
                        "in pairs.", TOL, n_default=1024)
@@ -25,6 +25,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     if a.limits:
         return report_limits(a, "rope", limits(a.grid, a.arch), unit="pair")
+    check(a.n, a.grid, a.arch)           # before the inputs are made (N = 10**12)
     x = np.random.default_rng(a.seed).standard_normal(a.n).astype(np.float32)
     r = rope(x, a.pos, a.head_dim, a.theta, a.grid, arch=a.arch, backend=a.backend)
     ref = apply_rope(x.reshape(-1, a.head_dim), a.pos, a.theta).reshape(-1)
