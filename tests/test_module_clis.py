@@ -43,6 +43,8 @@ BAD = [
     (["wse.kernels.elementwise", "div"], "argument op: invalid choice: 'div'"),
     (["wse.kernels.elementwise", "add", "--n", "5000", "--grid", "1x1"], "use grid=(2, 1) or larger"),
     (["wse.kernels.gemv", "--m", "400", "--n", "400", "--grid", "1x1"], "A is 400 x 400 on grid=(1, 1)"),
+    # (A was made first: 8 GiB, "out of host memory: choose a smaller problem")
+    (["wse.kernels.gemv", "--m", "65536", "--n", "65536", "--grid", "1x1"], "use grid=(475, 379) or larger"),
     (["wse.kernels.gemv", "--arch", "wse4"], "argument --arch: invalid choice: 'wse4'"),
     (["wse.kernels.gemm", "--grid", "2x3"], "grid=(2, 3): the GEMM kernel (Cannon's algorithm) needs a square grid"),
     (["wse.kernels.gemm", "--m", "200", "--k", "200", "--n", "200", "--grid", "1x1"], "use grid=(4, 4) or larger"),
