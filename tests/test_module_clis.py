@@ -52,6 +52,7 @@ BAD = [
     (["wse.kernels.collectives", "reduce", "--scheme", "tree", "--grid", "300x1"], "lines of up to 256"),
     (["wse.kernels.collectives", "reduce", "--root", "5,0"], "root (5, 0) is not a PE of the 4 x 4 rectangle"),
     (["wse.kernels.collectives"], "the following arguments are required: kind"),
+    (["wse.kernels.collectives", "reduce", "--n", "9999999999"], "the reduce on 4x4 takes at most n=12,279 (--limits)"),
 ]
 
 
