@@ -63,9 +63,10 @@ class Parser(argparse.ArgumentParser):
 
 def grid_arg(text: str) -> tuple[int, int]:
     """--grid WxH (e.g. 4x2): W columns by H rows of PEs."""
+    from wse.cli.files import int_arg
     try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
+        w, h = (int_arg(v) for v in text.lower().split("x"))
+    except (ValueError, argparse.ArgumentTypeError):     # (int_arg: ASCII digits, as the other tools)
         raise argparse.ArgumentTypeError(f"expected WxH, e.g. 4x2, got {text!r}") from None
     if not (1 <= w <= 4096 and 1 <= h <= 4096):
         raise argparse.ArgumentTypeError(f"W and H must be in 1..4096, got {text!r}")
@@ -73,9 +74,10 @@ def grid_arg(text: str) -> tuple[int, int]:
 
 
 def seed_arg(text: str) -> int:
+    from wse.cli.files import int_arg
     try:
-        v = int(text)
-    except ValueError:
+        v = int_arg(text)
+    except argparse.ArgumentTypeError:
         v = -1
     if v < 0:
         raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
@@ -83,13 +85,11 @@ def seed_arg(text: str) -> int:
 
 
 def positive(name: str, hi: int | None = None):
-    """An argparse type: an integer >= 1 (and <= hi)."""
+    """An argparse type: an integer >= 1 (and <= hi), in ASCII digits."""
+    from wse.cli.files import int_arg
 
     def conv(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+        v = int_arg(text)
         if v < 1 or (hi is not None and v > hi):
             raise argparse.ArgumentTypeError(f"must be in 1..{hi if hi else ''}, got {v}")
         return v

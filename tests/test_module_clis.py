@@ -52,6 +52,20 @@ BAD = [
     (["wse.kernels.collectives", "reduce", "--scheme", "tree", "--grid", "300x1"], "lines of up to 256"),
     (["wse.kernels.collectives", "reduce", "--root", "5,0"], "root (5, 0) is not a PE of the 4 x 4 rectangle"),
     (["wse.kernels.collectives"], "the following arguments are required: kind"),
+    # integers in ASCII digits, as the console scripts take them (int() took '３'), and a seed's
+    # error names its option (attention's was numpy's "expected non-negative integer")
+    (["wse.kernels.softmax", "--n", "３"], "argument --n: expected an integer (ASCII digits), got '３'"),
+    (["wse.kernels.softmax", "--grid", "４x4"], "argument --grid: expected WxH, e.g. 4x2, got '４x4'"),
+    (["wse.kernels.softmax", "--grid=-1x2"], "argument --grid: W and H must be in 1..4096, got '-1x2'"),
+    (["wse.kernels.collectives", "reduce", "--root", "３,0"], "argument --root: expected X,Y"),
+    (["wse.kernels.rope", "--pos", "３"], "argument --pos: expected an integer (ASCII digits)"),
+    (["wse.kernels.attention", "--seed=-1"], "argument --seed: must be an integer >= 0, got '-1'"),
+    (["wse.kernels.attention", "--P", "３"], "argument --P: expected an integer (ASCII digits)"),
+    (["wse.kernels.attention", "--arch", "wse9"], "argument --arch: invalid choice: 'wse9'"),
+    (["wse.kernels.gemv.tutorial", "1", "--m", "３"], "argument --m: expected an integer (ASCII digits)"),
+    (["wse.kernels.lib.measure", "--per-pe", "３"], "argument --per-pe: expected an integer (ASCII digits)"),
+    # (1e300 overflows fp32: it was said, after a RuntimeWarning with its source line)
+    (["wse.kernels.elementwise", "scale", "--alpha", "1e300"], "argument --alpha: must be a finite fp32 number"),
     (["wse.kernels.collectives", "reduce", "--n", "9999999999"], "the reduce on 4x4 takes at most n=12,279 (--limits)"),
 ]
 
@@ -60,7 +74,8 @@ BAD = [
 def test_bad_argument_is_one_line(argv, words):
     r = subprocess.run([sys.executable, "-m", *argv], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and words in r.stderr and "Traceback" not in r.stderr, r.stderr
-    if argv[0] in {f"wse.kernels.{k}" for k in ("argmax", "collectives", "elementwise", "gemm", "gemv", "norm", "rope", "softmax")}:
+    if argv[0] in {f"wse.kernels.{k}" for k in ("argmax", "attention", "collectives", "elementwise", "gemm", "gemv", "norm",
+                                                "rope", "softmax")}:
         assert r.stderr.count("\n") == 1 and r.stderr.startswith(f"python -m {argv[0]}: error: "), r.stderr
 
 

@@ -15,9 +15,10 @@ TOL = ("bit-exact: broadcast copies, and reduce/allreduce match wse.kernels.coll
 
 def root_arg(text: str) -> tuple[int, int]:
     import argparse
+    from wse.cli.files import int_arg
     try:
-        x, y = (int(v) for v in text.split(","))
-    except ValueError:
+        x, y = (int_arg(v) for v in text.split(","))
+    except (ValueError, argparse.ArgumentTypeError):
         raise argparse.ArgumentTypeError(f"expected X,Y, e.g. 2,1, got {text!r}") from None
     return x, y
 

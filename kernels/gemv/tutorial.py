@@ -197,17 +197,18 @@ def refresh_doc(path) -> None:
 
 
 def main(argv=None) -> int:
+    from wse.cli.files import int_arg
     ap = argparse.ArgumentParser(
         prog="python -m wse.kernels.gemv.tutorial", description="Run one step of docs/tutorial.md.",
         epilog="--check DOC: report every code excerpt of DOC that is not verbatim in its file and "
                "every command whose output differs (exit 1); --refresh-doc DOC: rewrite the "
                "outputs of DOC's commands.")
-    ap.add_argument("step", type=int, choices=sorted(DEFAULTS))
-    ap.add_argument("--m", type=int)
-    ap.add_argument("--n", type=int)
-    ap.add_argument("--kx", type=int)
-    ap.add_argument("--ky", type=int)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("step", type=int_arg, choices=sorted(DEFAULTS))
+    ap.add_argument("--m", type=int_arg)
+    ap.add_argument("--n", type=int_arg)
+    ap.add_argument("--kx", type=int_arg)
+    ap.add_argument("--ky", type=int_arg)
+    ap.add_argument("--seed", type=int_arg, default=0)
     if argv is None:
         argv = sys.argv[1:]
     if argv[:1] in (["--refresh-doc"], ["--check"]):

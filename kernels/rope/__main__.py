@@ -4,6 +4,7 @@ import sys
 
 import numpy as np
 
+from wse.cli.files import int_arg
 from wse.kernels._cli import errors, guarded, kernel_parser, positive, report, report_limits
 
 PROG = "python -m wse.kernels.rope"
@@ -19,7 +20,7 @@ def main(argv=None) -> int:
     ap = kernel_parser(PROG, "Rotary position embedding of a vector of N fp32 (heads of head_dim "
                        "concatenated, standard normal) at position --pos, spread over a W x H grid "
                        "in pairs.", TOL, n_default=1024)
-    ap.add_argument("--pos", type=int, default=1234, help=f"the position, 0..{POS_LIMIT} (default 1234)")
+    ap.add_argument("--pos", type=int_arg, default=1234, help=f"the position, 0..{POS_LIMIT} (default 1234)")
     ap.add_argument("--head-dim", type=positive("--head-dim"), default=64, help="even (default 64)")
     ap.add_argument("--theta", type=float, default=10000.0, help="base (default 10000)")
     a = ap.parse_args(argv)
