@@ -10,6 +10,7 @@
 - printable: a text from a file (a name in a corrupt object, a source line) with its control
   characters escaped, so that a message cannot drive the terminal.
 - int_arg: an argparse type for integers in ASCII digits.
+- not_utf8: what is wrong with a command-line text given in bytes that are not UTF-8.
 - file_key / same_file: whether two paths name one file (an output that would replace an input).
 - internal_error: the one line that reports a bug.
 """
@@ -282,6 +283,27 @@ def internal_error(exc: BaseException) -> str:
     tb = traceback.extract_tb(exc.__traceback__)
     where = f"{tb[-1].filename}:{tb[-1].lineno}" if tb else "?"
     return f"internal error, please report: {type(exc).__name__}: {exc} (at {where})"
+
+
+def not_utf8(text: str, iconv: bool = True) -> str | None:
+    """What is wrong with a command-line text given as bytes that are not valid UTF-8 (Python
+    keeps each such byte as a surrogate, U+DC80..U+DCFF), or None: "is not valid UTF-8 (byte
+    0xff at offset 3); give the text in UTF-8", and with `iconv` how to convert a file.
+
+    Such a text is refused rather than passed on as bytes (wse-llm's prompt, wse-emu's symbol and
+    task names): the names of an object and the tokenizers take Unicode text, and such bytes are
+    almost always text in another encoding (Latin-1 from an old file or terminal) that the user
+    wants read as the characters they see, which only they can say. (File names are fine in any
+    bytes.)"""
+    for i, ch in enumerate(text):
+        if 0xD800 <= ord(ch) <= 0xDFFF:
+            enc = sys.getfilesystemencoding()
+            name = "UTF-8" if enc.lower().replace("-", "") == "utf8" else enc
+            off = len(text[:i].encode(enc, "surrogateescape"))
+            byte = f"byte {ord(ch) - 0xDC00:#04x}" if 0xDC80 <= ord(ch) <= 0xDCFF else "a character"
+            return (f"is not valid {name} ({byte} at offset {off}); give the text in {name}"
+                    + (" (iconv -f LATIN1 -t UTF-8 converts a Latin-1 file, for example)" if iconv else ""))
+    return None
 
 
 def int_arg(text: str) -> int:
