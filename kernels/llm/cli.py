@@ -327,6 +327,7 @@ def _cmd_fabric(args) -> int:
 
     from .errors import check_prompt
     from .fabric import FabricDecoder, resolve_context
+    from .fabric_plan import FabricFitError
     from .tokenizer import load_model
 
     grid = _parse_grid(args.grid)
@@ -340,7 +341,13 @@ def _cmd_fabric(args) -> int:
     eos = _eos(args, tok)
     # the prompt and -n against the context before the fabric is built (that takes a while)
     check_prompt(ids, args.n, resolve_context(weights.config, args.context))
-    dec = FabricDecoder(weights, grid=grid, arch=args.arch, context=args.context, engine=args.engine)
+    try:
+        dec = FabricDecoder(weights, grid=grid, arch=args.arch, context=args.context, engine=args.engine)
+    except FabricFitError as e:
+        if getattr(e, "need", None) is None:     # (too large for the wafer: its message says what to do)
+            raise
+        raise LLMError(f"--grid {args.grid}: {e}: give --grid {e.need[0]}x{e.need[1]} (or --grid auto, "
+                       f"the smallest that fits), or a shorter --context") from None
     pieces = TextPieces(tok.decode, eos)
     stream = _Stream(args.n)
 

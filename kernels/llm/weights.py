@@ -375,8 +375,8 @@ def load_gguf(path: PathLike, *, expect: Optional[LlamaConfig] = None, name: Opt
         raise GGUFError(f"{p}: no token_embd.weight tensor; not a Llama model file")
     try:
         cfg = config_from_gguf_metadata(meta, tie_embeddings="output.weight" not in tensors, name=label)
-    except ConfigError as exc:
-        raise GGUFError(f"{p}: {exc}") from None
+    except ConfigError as exc:       # (its message starts with the label, the file's name: once is enough)
+        raise GGUFError(f"{p}: {str(exc).removeprefix(f'{label}: ')}") from None
     if expect is not None:
         diffs = [f"{f}: file {getattr(cfg, f)} != expected {getattr(expect, f)}" for f in SHAPE_FIELDS if getattr(cfg, f) != getattr(expect, f)]
         if diffs:

@@ -5,6 +5,7 @@ import importlib.metadata
 import json
 import re
 
+import numpy as np
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -364,3 +365,33 @@ def test_bad_text_and_numbers_are_one_line(capsys, argv, message):
     out, err = capsys.readouterr()
     assert code == 2 and out == "" and "Traceback" not in err
     assert message in err and err.strip().splitlines()[-1].startswith(("wse-llm: error: ", "wse-llm generate: error: "))
+
+
+def _gguf_of_another_architecture(path):
+    import gguf
+    w = gguf.GGUFWriter(str(path), "gpt2")
+    w.add_block_count(1)
+    w.add_context_length(16)
+    w.add_embedding_length(8)
+    w.add_tensor("token_embd.weight", np.zeros((4, 8), np.float32))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+@pytest.mark.parametrize("argv, message", [
+    # the file's name was given twice ("gpt2.gguf: gpt2.gguf: general.architecture ...")
+    (["info", "--model", "{tmp}/gpt2.gguf"],
+     "wse-llm: error: {tmp}/gpt2.gguf: general.architecture is 'gpt2'; only 'llama' GGUF files are supported\n"),
+    # a --grid too small said what it needs, not what to give
+    (["--model", "tiny", "--grid", "2x2", "-n", "2"],
+     "wse-llm: error: --grid 2x2: tiny with context 2048 does not fit a 2x2 fabric; it needs at least 7x19: "
+     "give --grid 7x19 (or --grid auto, the smallest that fits), or a shorter --context\n"),
+    (["--model", "tiny", "--prompt", "", "-n", "2"],
+     "wse-llm: error: the prompt encodes to no tokens: give a prompt with some text in it\n"),
+])
+def test_refusals_say_what_to_give(capsys, tmp_path, argv, message):
+    _gguf_of_another_architecture(tmp_path / "gpt2.gguf")
+    code, out, err = run(capsys, *[a.format(tmp=tmp_path) for a in argv])
+    assert (code, out, err) == (2, "", message.format(tmp=tmp_path))
