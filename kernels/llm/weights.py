@@ -285,6 +285,9 @@ def open_gguf(path: PathLike):
         raise GGUFError(f"{p} is a directory, not a GGUF file")
     try:
         return gguf.GGUFReader(p, "r")
+    except (PermissionError, IsADirectoryError, NotADirectoryError) as exc:
+        # the file's access, not its content (it was "truncated, corrupt or not GGUF")
+        raise GGUFError(f"cannot read {p}: {exc.strerror}") from None
     except Exception as exc:  # the reader raises ValueError, struct/numpy errors, ... on bad input
         raise GGUFError(f"{p} is not a readable GGUF file (truncated, corrupt or not GGUF): the gguf "
                         f"reader said {type(exc).__name__}: {exc}") from None

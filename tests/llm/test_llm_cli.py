@@ -395,3 +395,17 @@ def test_refusals_say_what_to_give(capsys, tmp_path, argv, message):
     _gguf_of_another_architecture(tmp_path / "gpt2.gguf")
     code, out, err = run(capsys, *[a.format(tmp=tmp_path) for a in argv])
     assert (code, out, err) == (2, "", message.format(tmp=tmp_path))
+
+
+def test_a_gguf_that_cannot_be_opened_is_not_called_corrupt(capsys, monkeypatch, tmp_path):
+    """A file without read permission (chmod 000; simulated: the tests may run as root) was
+    'not a readable GGUF file (truncated, corrupt or not GGUF): ... PermissionError'."""
+    import gguf
+    path = tmp_path / "m.gguf"
+    path.write_bytes(b"GGUF")
+
+    def denied(p, mode="r"):
+        raise PermissionError(13, "Permission denied", str(p))
+    monkeypatch.setattr(gguf, "GGUFReader", denied)
+    code, out, err = run(capsys, "info", "--model", str(path))
+    assert (code, err) == (2, f"wse-llm: error: cannot read {path}: Permission denied\n")
