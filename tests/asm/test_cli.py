@@ -358,3 +358,12 @@ def test_an_output_over_its_own_input_is_refused(tmp_path, prog, name, other):
             "is the object file k.wso: the listing would replace it; give the listing another name (e.g. -o k.dis.s)")
     assert (r.returncode, r.stderr) == (1, f"error: -o {other} {said}\n")
     assert (tmp_path / name).read_bytes() == before
+
+
+def test_an_include_that_is_a_folder_says_so(tmp_path):
+    """.include "d" where d is a folder: it was 'cannot find include file "d" (looked in: d)',
+    which reads as if d did not exist."""
+    (tmp_path / "d").mkdir()
+    (tmp_path / "a.s").write_text('.include "d"\n')
+    r = _tool("wse-as", tmp_path / "a.s", "-o", tmp_path / "a.wso")
+    assert r.returncode == 1 and f'cannot find include file "d" (looked in: {tmp_path / "d"} (a folder, not a file))' in r.stderr
