@@ -75,6 +75,30 @@ def _keep_std_fds() -> bool:
     return closed
 
 
+def _as_bytes(err):
+    """The codec error handler of stderr: a byte of a command-line argument that was not UTF-8
+    (Python keeps it as a surrogate, U+DC80..U+DCFF: a file name in Latin-1) is shown as the
+    byte, \\xff, as wse.cli.files.printable shows it; anything else that cannot be encoded as
+    Python escapes it (\\u2028)."""
+    if not isinstance(err, UnicodeEncodeError):
+        raise err
+    text = err.object[err.start:err.end]
+    return "".join(f"\\x{ord(c) - 0xDC00:02x}" if 0xDC80 <= ord(c) <= 0xDCFF
+                   else ascii(c)[1:-1] for c in text), err.end
+
+
+def _bytes_on_stderr() -> None:
+    """Messages that name such an argument (a file name) show its byte as \\xff, where stderr's
+    own handler wrote \\udcff."""
+    import codecs
+    codecs.register_error("wse-bytes", _as_bytes)
+    try:
+        if sys.stderr is not None:
+            sys.stderr.reconfigure(errors="wse-bytes")
+    except (AttributeError, ValueError, OSError):     # not a text file of io: left as it is
+        pass
+
+
 def _say(line: str) -> None:
     try:
         if sys.stderr is not None:
@@ -150,6 +174,7 @@ def run(prog: str, main=None, spec=None) -> int:
         from wse.cli.files import ClosedStdout, GuardedStdout, StdoutError, silence_stdout
         closed = _keep_std_fds()
         sys.stdout = ClosedStdout() if closed or sys.stdout is None else GuardedStdout(sys.stdout)
+        _bytes_on_stderr()
         if prog == "wse-emu":
             # the emulator uses no BLAS threads, and OpenBLAS allocating buffers for one per
             # core fails under a memory limit (and exits the process itself)
