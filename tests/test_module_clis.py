@@ -16,6 +16,7 @@ BAD = [
     (["wse.kernels.gemv.tutorial", "5", "--kx", "512", "--ky", "512"], "leaves PEs without work"),
     (["wse.kernels.gemv.tutorial", "1", "--m", "200", "--n", "200"], "does not fit its SRAM"),
     (["wse.kernels.gemv.tutorial", "--refresh-doc"], "--refresh-doc takes the document"),
+    (["wse.kernels.gemv.tutorial", "--refresh-doc", "/"], "--refresh-doc: a folder, not a document: /"),
     (["wse.kernels.lib.measure", "--per-pe", "99999999"], "--per-pe must be in 1..4096"),
     (["wse.kernels.lib.measure", "--grid", "0", "2"], "--grid W H must be in 1..64"),
     (["wse.kernels.table", "--doc", "/nonexistent/x.md"], "cannot read /nonexistent/x.md"),

@@ -216,7 +216,8 @@ def main(argv=None) -> int:
             ap.error(f"{argv[0]} takes the document: {argv[0]} docs/tutorial.md")
         from pathlib import Path
         if not Path(argv[1]).is_file():
-            ap.error(f"{argv[0]}: no such document: {argv[1]}")
+            ap.error(f"{argv[0]}: " + ("a folder, not a document" if Path(argv[1]).is_dir() else "no such document")
+                     + f": {argv[1]}")
         if argv[0] == "--refresh-doc":
             refresh_doc(argv[1])
             return 0
