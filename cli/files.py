@@ -166,6 +166,10 @@ def write_file(path: str, write, what: str | None = None) -> None:
     target = os.path.realpath(path)          # a symlink keeps pointing at the new file
     d, base = os.path.split(target)
     old_mode = stat.S_IMODE(os.stat(target).st_mode) if os.path.exists(target) else None
+    if old_mode is not None and not os.access(target, os.W_OK):
+        # a read-only file is kept, as open() would refuse it (the rename below would not)
+        raise OutputError(f"{head}cannot write {path}: Permission denied (the file is read-only); "
+                          f"the file that was there is unchanged")
     tmp = None
     try:
         for n in range(100):

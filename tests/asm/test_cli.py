@@ -367,3 +367,40 @@ def test_an_include_that_is_a_folder_says_so(tmp_path):
     (tmp_path / "a.s").write_text('.include "d"\n')
     r = _tool("wse-as", tmp_path / "a.s", "-o", tmp_path / "a.wso")
     assert r.returncode == 1 and f'cannot find include file "d" (looked in: {tmp_path / "d"} (a folder, not a file))' in r.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs file modes and setpriv (Linux)")
+@pytest.mark.parametrize("prog", ["wse-as", "wse-objdump"])
+def test_a_read_only_output_file_is_kept(prog):
+    """-o onto a read-only file (chmod 444, in a folder the user may write): the file was
+    replaced, as the output is renamed over it (open() would have refused it, and wse-emu
+    does); now refused, the file unchanged. Run as another user when the tests run as root."""
+    import os
+    import shutil
+    import tempfile
+    top = Path(tempfile.mkdtemp())
+    try:
+        top.chmod(0o755)
+        d = top / "d"
+        d.mkdir()
+        src, obj, out = d / "k.s", d / "k.wso", d / "out"
+        src.write_text((HERE / "ok_layout_two.s").read_text())
+        assert _tool("wse-as", src, "-o", obj).returncode == 0
+        out.write_bytes(b"keep")
+        out.chmod(0o444)
+        pre = []
+        if os.geteuid() == 0:
+            if not shutil.which("setpriv"):
+                pytest.skip("root, and no setpriv to run as another user")
+            for p in (d, src, obj, out):
+                os.chown(p, 65534, 65534)
+            pre = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]
+        fn = prog.replace("-", "_")
+        r = subprocess.run(pre + [sys.executable, "-c", f"import sys; from wse.cli.launch import {fn}; sys.exit({fn}())",
+                                  str(src if prog == "wse-as" else obj), "-o", str(out)],
+                           capture_output=True, text=True, timeout=120)
+        assert (r.returncode, r.stderr) == (1, f"error: cannot write {out}: Permission denied (the file is "
+                                               f"read-only); the file that was there is unchanged\n")
+        assert out.read_bytes() == b"keep"
+    finally:
+        shutil.rmtree(top)
