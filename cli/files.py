@@ -189,7 +189,10 @@ def write_file(path: str, write, what: str | None = None) -> None:
         os.replace(tmp, target)
         tmp = None
     except OSError as e:
-        raise OutputError(f"{head}cannot write {path}: {e.strerror or e}"
+        why = f"{e.strerror or e}"
+        if isinstance(e, FileNotFoundError) and not os.path.isdir(d):    # what to do about it
+            why += f" (the folder {d} does not exist: mkdir -p {d})"
+        raise OutputError(f"{head}cannot write {path}: {why}"
                           + ("; the file that was there is unchanged" if old_mode is not None else "")) from None
     finally:                 # also on Ctrl-C or MemoryError while writing
         if tmp is not None:

@@ -404,3 +404,16 @@ def test_a_read_only_output_file_is_kept(prog):
         assert out.read_bytes() == b"keep"
     finally:
         shutil.rmtree(top)
+
+
+@pytest.mark.parametrize("prog", ["wse-as", "wse-objdump"])
+def test_an_output_into_a_missing_folder_says_to_create_it(tmp_path, prog):
+    """It was 'cannot write no/x: No such file or directory', which does not say that the
+    folder is what is missing (wse-emu said so already, with mkdir -p)."""
+    src = tmp_path / "k.s"
+    src.write_text((HERE / "ok_layout_two.s").read_text())
+    assert _tool("wse-as", src, "-o", tmp_path / "k.wso").returncode == 0
+    out = tmp_path / "no" / "x"
+    r = _tool(prog, src if prog == "wse-as" else tmp_path / "k.wso", "-o", out)
+    assert (r.returncode, r.stderr) == (1, f"error: cannot write {out}: No such file or directory (the folder "
+                                           f"{out.parent} does not exist: mkdir -p {out.parent})\n")
