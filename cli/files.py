@@ -9,7 +9,8 @@
   says so (not an OSError, which the tools take for their own files' errors).
 - printable: a text from a file (a name in a corrupt object, a source line) with its control
   characters escaped, so that a message cannot drive the terminal.
-- int_arg: an argparse type for integers in ASCII digits.
+- int_arg: an argparse type for integers in ASCII digits; dash_values: argv with an option's
+  value that starts with '-' (--grid -1x2) given to it, not taken for an option.
 - not_utf8: what is wrong with a command-line text given in bytes that are not UTF-8.
 - file_key / same_file: whether two paths name one file (an output that would replace an input).
 - internal_error: the one line that reports a bug.
@@ -311,6 +312,28 @@ def not_utf8(text: str, iconv: bool = True) -> str | None:
             return (f"is not valid {name} ({byte} at offset {off}); give the text in {name}"
                     + (" (iconv -f LATIN1 -t UTF-8 converts a Latin-1 file, for example)" if iconv else ""))
     return None
+
+
+def dash_values(parser, argv) -> list:
+    """argv with an option's value that starts with '-' and a digit attached to the option
+    (`--grid -1x2` -> `--grid=-1x2`, `-n -1x` -> `-n-1x`): argparse takes such a value for an
+    option of its own unless it is a plain negative number, and said "argument --grid: expected
+    one argument" of an option that was given one, where the value's own error is meant."""
+    import re
+    takes = {s for a in parser._actions if a.option_strings and a.nargs is None for s in a.option_strings}
+    out, i = [], 0
+    argv = list(argv)
+    while i < len(argv):
+        a = argv[i]
+        if a == "--":
+            return out + argv[i:]
+        if a in takes and i + 1 < len(argv) and re.match(r"-\d", argv[i + 1]):
+            out.append(f"{a}={argv[i + 1]}" if a.startswith("--") else a + argv[i + 1])
+            i += 2
+            continue
+        out.append(a)
+        i += 1
+    return out
 
 
 def int_arg(text: str) -> int:

@@ -30,8 +30,8 @@ import sys
 
 import numpy as np
 
-from wse.cli.files import (OutputError, StdoutError, file_key, int_arg, not_utf8, printable, read_object,
-                           silence_stdout, write_file)
+from wse.cli.files import (OutputError, StdoutError, dash_values, file_key, int_arg, not_utf8, printable,
+                           read_object, silence_stdout, write_file)
 from wse.isa import objfile
 
 from . import errors as E
@@ -483,7 +483,7 @@ def _main(argv=None) -> int:
                     help="trace only events that meet cycles [START, END); END may be left out "
                          "(with --trace)")
     try:
-        args = ap.parse_args(argv)
+        args = ap.parse_args(dash_values(ap, sys.argv[1:] if argv is None else argv))
     except SystemExit as e:
         return int(e.code or 0) if e.code in (0, None) else 2
     try:

@@ -60,6 +60,10 @@ class Parser(argparse.ArgumentParser):
     def error(self, message):
         raise ArgError(message)
 
+    def parse_args(self, args=None, namespace=None):
+        from wse.cli.files import dash_values
+        return super().parse_args(dash_values(self, sys.argv[1:] if args is None else args), namespace)
+
 
 def grid_arg(text: str) -> tuple[int, int]:
     """--grid WxH (e.g. 4x2): W columns by H rows of PEs."""

@@ -58,6 +58,8 @@ BAD = [
     (["wse.kernels.softmax", "--n", "３"], "argument --n: expected an integer (ASCII digits), got '３'"),
     (["wse.kernels.softmax", "--grid", "４x4"], "argument --grid: expected WxH, e.g. 4x2, got '４x4'"),
     (["wse.kernels.softmax", "--grid=-1x2"], "argument --grid: W and H must be in 1..4096, got '-1x2'"),
+    (["wse.kernels.softmax", "--grid", "-1x2"], "argument --grid: W and H must be in 1..4096, got '-1x2'"),
+    (["wse.kernels.collectives", "reduce", "--root", "-1,0"], "root (-1, 0) is not a PE of the 4 x 4 rectangle"),
     (["wse.kernels.collectives", "reduce", "--root", "３,0"], "argument --root: expected X,Y"),
     (["wse.kernels.rope", "--pos", "３"], "argument --pos: expected an integer (ASCII digits)"),
     (["wse.kernels.attention", "--seed=-1"], "argument --seed: must be an integer >= 0, got '-1'"),

@@ -21,7 +21,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from wse.asm import AssemblyError
-from wse.cli.files import int_arg, not_utf8
+from wse.cli.files import dash_values, int_arg, not_utf8
 from wse.emu import WseError
 
 from .errors import LLMError
@@ -389,7 +389,8 @@ def _cmd_fabric(args) -> int:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] not in SUBCOMMANDS:
-        args = build_fabric_parser().parse_args(argv)
+        ap = build_fabric_parser()
+        args = ap.parse_args(dash_values(ap, argv))
         args.func = _cmd_fabric
     else:
         args = build_parser().parse_args(argv)

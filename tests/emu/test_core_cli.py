@@ -753,6 +753,8 @@ def test_a_run_out_of_memory_prints_the_summary_and_writes_what_it_can(tmp_path,
     # --grid's errors name the option (they were the API's "grid 0x4 is out of range 1..4096")
     (["--grid", "0x4"], "--grid: grid 0x4 is out of range 1..4096\n"),
     (["--grid", "4"], "--grid: bad grid '4': expected WxH, e.g. 64x64\n"),
+    # a value that starts with '-' was taken for an option: "argument --grid: expected one argument"
+    (["--grid", "-1x2"], "--grid: bad grid '-1x2': expected WxH, e.g. 64x64\n"),
 ])
 def test_bad_names_files_and_grids_say_which_option(tmp_path, capsys, args, said):
     good = tmp_path / "g.wso"

@@ -352,6 +352,7 @@ def test_ctrl_c_ends_without_a_traceback():
     (["generate", "-n", "\uff13"], "argument -n: expected an integer (ASCII digits)"),
     (["--context", "\u0663", "-n", "1"], "argument --context: expected an integer (ASCII digits)"),
     (["--grid", "\u0663x\u0663", "-n", "1"], "--grid must be auto or WxH (e.g. 64x48), got '\u0663x\u0663'"),
+    (["--grid", "-1x2", "-n", "1"], "--grid must be auto or WxH (e.g. 64x48), got '-1x2'"),
 ])
 def test_bad_text_and_numbers_are_one_line(capsys, argv, message):
     """A prompt that is not UTF-8 ($'\\xff' on the command line: Python keeps the byte as a
