@@ -2280,7 +2280,7 @@ class Session:
                     raise AsmError(e.diagnostics[0].message, Pos(disp, e.diagnostics[0].line,
                                                                  e.diagnostics[0].col, 1)) from None
                 return self.load_text(text, disp, real), real
-        where = ", ".join(cands)
+        where = ", ".join(c + (" (a folder, not a file)" if os.path.isdir(c) else "") for c in cands)
         raise AsmError(f"cannot find include file \"{name}\" (looked in: {where})", argpos,
                        ["add a search directory with -I DIR"])
 

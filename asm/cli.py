@@ -6,7 +6,7 @@ import warnings
 
 import click
 
-from wse.cli.files import OutputError, internal_error, write_file
+from wse.cli.files import OutputError, internal_error, same_file, write_file
 
 from . import assemble_file
 from .diag import AssemblyError, AssemblyWarning
@@ -71,8 +71,12 @@ def main(source, output, include_dirs, defines, arch, werror):
             click.echo(f"error: {what}: the file name is empty; give the "
                        + ("source file to assemble" if what == "SOURCE" else "object file to write"), err=True)
             sys.exit(1)
-    if output is None:
-        output = (source[:-2] if source.endswith(".s") else source) + ".wso"
+    default = (source[:-2] if source.endswith(".s") else source) + ".wso"
+    if output is not None and same_file(output, source):    # checked before assembling
+        click.echo(f"error: -o {output} is the source file {source}: the object would replace it; "
+                   f"give the object another name (e.g. -o {default})", err=True)
+        sys.exit(1)
+    output = default if output is None else output
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", AssemblyWarning)

@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from wse.cli.files import OutputError, internal_error, read_object, write_file, write_stdout
+from wse.cli.files import OutputError, internal_error, read_object, same_file, write_file, write_stdout
 from wse.isa import objfile as of
 
 from . import disassemble
@@ -40,6 +40,11 @@ def main(objfile, output):
             click.echo(f"error: {what}: the file name is empty; give the "
                        + ("object file to print" if what == "OBJFILE" else "file to write"), err=True)
             sys.exit(1)
+    if output is not None and same_file(output, objfile):
+        click.echo(f"error: -o {output} is the object file {objfile}: the listing would replace it; "
+                   f"give the listing another name (e.g. -o "
+                   f"{objfile.removesuffix('.wso')}.dis.s)", err=True)
+        sys.exit(1)
     try:
         # no further than the header's size: /dev/zero or a FIFO is refused, not read to the end
         data = read_object(objfile)

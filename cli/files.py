@@ -9,7 +9,10 @@
   says so (not an OSError, which the tools take for their own files' errors).
 - printable: a text from a file (a name in a corrupt object, a source line) with its control
   characters escaped, so that a message cannot drive the terminal.
-- int_arg: an argparse type for integers in ASCII digits.
+- int_arg: an argparse type for integers in ASCII digits; dash_values: argv with an option's
+  value that starts with '-' (--grid -1x2) given to it, not taken for an option.
+- not_utf8: what is wrong with a command-line text given in bytes that are not UTF-8.
+- file_key / same_file: whether two paths name one file (an output that would replace an input).
 - internal_error: the one line that reports a bug.
 """
 from __future__ import annotations
@@ -164,6 +167,10 @@ def write_file(path: str, write, what: str | None = None) -> None:
     target = os.path.realpath(path)          # a symlink keeps pointing at the new file
     d, base = os.path.split(target)
     old_mode = stat.S_IMODE(os.stat(target).st_mode) if os.path.exists(target) else None
+    if old_mode is not None and not os.access(target, os.W_OK):
+        # a read-only file is kept, as open() would refuse it (the rename below would not)
+        raise OutputError(f"{head}cannot write {path}: Permission denied (the file is read-only); "
+                          f"the file that was there is unchanged")
     tmp = None
     try:
         for n in range(100):
@@ -183,7 +190,10 @@ def write_file(path: str, write, what: str | None = None) -> None:
         os.replace(tmp, target)
         tmp = None
     except OSError as e:
-        raise OutputError(f"{head}cannot write {path}: {e.strerror or e}"
+        why = f"{e.strerror or e}"
+        if isinstance(e, FileNotFoundError) and not os.path.isdir(d):    # what to do about it
+            why += f" (the folder {d} does not exist: mkdir -p {d})"
+        raise OutputError(f"{head}cannot write {path}: {why}"
                           + ("; the file that was there is unchanged" if old_mode is not None else "")) from None
     finally:                 # also on Ctrl-C or MemoryError while writing
         if tmp is not None:
@@ -232,6 +242,21 @@ def read_object(path: str) -> bytes:
         return data
 
 
+def file_key(path: str):
+    """Identity of a file for collision checks: the inode of an existing file, else the
+    resolved path of the one to be created."""
+    try:
+        st = os.stat(path)
+        return ("inode", st.st_dev, st.st_ino)
+    except OSError:
+        return ("path", os.path.normcase(os.path.realpath(path)))
+
+
+def same_file(a: str, b: str) -> bool:
+    """a and b are one file (the same inode: also through a link, or another spelling)."""
+    return file_key(a) == file_key(b)
+
+
 def size_text(n: int) -> str:
     """A byte count for a message: 64 MiB, 3.5 KiB, 100 bytes."""
     for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
@@ -266,6 +291,49 @@ def internal_error(exc: BaseException) -> str:
     tb = traceback.extract_tb(exc.__traceback__)
     where = f"{tb[-1].filename}:{tb[-1].lineno}" if tb else "?"
     return f"internal error, please report: {type(exc).__name__}: {exc} (at {where})"
+
+
+def not_utf8(text: str, iconv: bool = True) -> str | None:
+    """What is wrong with a command-line text given as bytes that are not valid UTF-8 (Python
+    keeps each such byte as a surrogate, U+DC80..U+DCFF), or None: "is not valid UTF-8 (byte
+    0xff at offset 3); give the text in UTF-8", and with `iconv` how to convert a file.
+
+    Such a text is refused rather than passed on as bytes (wse-llm's prompt, wse-emu's symbol and
+    task names): the names of an object and the tokenizers take Unicode text, and such bytes are
+    almost always text in another encoding (Latin-1 from an old file or terminal) that the user
+    wants read as the characters they see, which only they can say. (File names are fine in any
+    bytes.)"""
+    for i, ch in enumerate(text):
+        if 0xD800 <= ord(ch) <= 0xDFFF:
+            enc = sys.getfilesystemencoding()
+            name = "UTF-8" if enc.lower().replace("-", "") == "utf8" else enc
+            off = len(text[:i].encode(enc, "surrogateescape"))
+            byte = f"byte {ord(ch) - 0xDC00:#04x}" if 0xDC80 <= ord(ch) <= 0xDCFF else "a character"
+            return (f"is not valid {name} ({byte} at offset {off}); give the text in {name}"
+                    + (" (iconv -f LATIN1 -t UTF-8 converts a Latin-1 file, for example)" if iconv else ""))
+    return None
+
+
+def dash_values(parser, argv) -> list:
+    """argv with an option's value that starts with '-' and a digit attached to the option
+    (`--grid -1x2` -> `--grid=-1x2`, `-n -1x` -> `-n-1x`): argparse takes such a value for an
+    option of its own unless it is a plain negative number, and said "argument --grid: expected
+    one argument" of an option that was given one, where the value's own error is meant."""
+    import re
+    takes = {s for a in parser._actions if a.option_strings and a.nargs is None for s in a.option_strings}
+    out, i = [], 0
+    argv = list(argv)
+    while i < len(argv):
+        a = argv[i]
+        if a == "--":
+            return out + argv[i:]
+        if a in takes and i + 1 < len(argv) and re.match(r"-\d", argv[i + 1]):
+            out.append(f"{a}={argv[i + 1]}" if a.startswith("--") else a + argv[i + 1])
+            i += 2
+            continue
+        out.append(a)
+        i += 1
+    return out
 
 
 def int_arg(text: str) -> int:

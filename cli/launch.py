@@ -75,6 +75,30 @@ def _keep_std_fds() -> bool:
     return closed
 
 
+def _as_bytes(err):
+    """The codec error handler of stderr: a byte of a command-line argument that was not UTF-8
+    (Python keeps it as a surrogate, U+DC80..U+DCFF: a file name in Latin-1) is shown as the
+    byte, \\xff, as wse.cli.files.printable shows it; anything else that cannot be encoded as
+    Python escapes it (\\u2028)."""
+    if not isinstance(err, UnicodeEncodeError):
+        raise err
+    text = err.object[err.start:err.end]
+    return "".join(f"\\x{ord(c) - 0xDC00:02x}" if 0xDC80 <= ord(c) <= 0xDCFF
+                   else ascii(c)[1:-1] for c in text), err.end
+
+
+def _bytes_on_stderr() -> None:
+    """Messages that name such an argument (a file name) show its byte as \\xff, where stderr's
+    own handler wrote \\udcff."""
+    import codecs
+    codecs.register_error("wse-bytes", _as_bytes)
+    try:
+        if sys.stderr is not None:
+            sys.stderr.reconfigure(errors="wse-bytes")
+    except (AttributeError, ValueError, OSError):     # not a text file of io: left as it is
+        pass
+
+
 def _say(line: str) -> None:
     try:
         if sys.stderr is not None:
@@ -136,10 +160,12 @@ def _status(code) -> int:
     return 1
 
 
-def run(prog: str, main=None) -> int:
+def run(prog: str, main=None, spec=None) -> int:
     """Run the tool `prog` (a key of TOOLS); `main`: its main function when the caller has it
-    already (python -m), else it is imported here. Returns the exit status."""
-    module, kind, prefix, oom, internal, output = TOOLS[prog]
+    already (python -m), else it is imported here. `spec`: a tuple as TOOLS' entries, for a tool
+    that is not a console script (the python -m tools: wse.kernels._cli.guarded). Returns the
+    exit status."""
+    module, kind, prefix, oom, internal, output = spec or TOOLS[prog]
     limit = ""
     try:
         # first, while there is room: the resource module is an extension that a tight limit
@@ -148,6 +174,7 @@ def run(prog: str, main=None) -> int:
         from wse.cli.files import ClosedStdout, GuardedStdout, StdoutError, silence_stdout
         closed = _keep_std_fds()
         sys.stdout = ClosedStdout() if closed or sys.stdout is None else GuardedStdout(sys.stdout)
+        _bytes_on_stderr()
         if prog == "wse-emu":
             # the emulator uses no BLAS threads, and OpenBLAS allocating buffers for one per
             # core fails under a memory limit (and exits the process itself)

@@ -30,8 +30,8 @@ import sys
 
 import numpy as np
 
-from wse.cli.files import (OutputError, StdoutError, int_arg, printable, read_object, silence_stdout,
-                           write_file)
+from wse.cli.files import (OutputError, StdoutError, dash_values, file_key, int_arg, not_utf8, printable,
+                           read_object, silence_stdout, write_file)
 from wse.isa import objfile
 
 from . import errors as E
@@ -70,6 +70,9 @@ def _split_at(spec: str, what: str):
     name, at, rect = spec.partition("@")
     if not name:
         raise UsageError(f"{what} {spec!r}: the name is missing")
+    bad = not_utf8(name, iconv=False)
+    if bad:     # (the names of an object are UTF-8: the core's lookup said only "utf-8")
+        raise UsageError(f"{what} {printable(spec)}: the name {bad}")
     if at and not rect:
         raise UsageError(f"{what} {spec!r}: the rectangle after @ is missing (X,Y or X,Y,W,H; "
                          f"leave out @ for the whole fabric)")
@@ -354,7 +357,9 @@ def _load_npy(path: str, what: str) -> np.ndarray:
                 raise UsageError(f"{what}: {path} declares a {dtype} array of shape {shape} ({need} bytes) "
                                  f"but holds {have} bytes of data: the file is cut or corrupt")
         return np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as e:   # EOFError: an empty or cut file
+    except OSError as e:
+        raise UsageError(f"{what}: cannot read {path}: {e.strerror or e}") from None
+    except (ValueError, EOFError) as e:   # EOFError: an empty or cut file
         raise UsageError(f"{what}: cannot read {path} as a .npy array: {e}") from None
     except MemoryError:
         raise UsageError(f"{what}: {path} declares an array too large for this machine's memory") from None
@@ -398,24 +403,14 @@ def _check_writable(path: str, what: str, example: str = "out.npy") -> None:
         raise UsageError(f"{what}: cannot write {path}: {e.strerror or e}") from None
 
 
-def _file_key(path: str):
-    """Identity of a file for collision checks: the inode of an existing file, else the
-    resolved path of the one to be created."""
-    try:
-        st = os.stat(path)
-        return ("inode", st.st_dev, st.st_ino)
-    except OSError:
-        return ("path", os.path.normcase(os.path.realpath(path)))
-
-
 def _check_distinct(writes, reads) -> None:
     """Refuse two outputs to one file, and an output over the object or an --input file,
     before the run (the later write would silently replace the earlier)."""
     seen = {}
     for label, path in reads:
-        seen.setdefault(_file_key(path), ("r", label, path))
+        seen.setdefault(file_key(path), ("r", label, path))
     for label, path in writes:
-        key = _file_key(path)
+        key = file_key(path)
         prev = seen.get(key)
         if prev is None:
             seen[key] = ("w", label, path)
@@ -488,7 +483,7 @@ def _main(argv=None) -> int:
                     help="trace only events that meet cycles [START, END); END may be left out "
                          "(with --trace)")
     try:
-        args = ap.parse_args(argv)
+        args = ap.parse_args(dash_values(ap, sys.argv[1:] if argv is None else argv))
     except SystemExit as e:
         return int(e.code or 0) if e.code in (0, None) else 2
     try:
@@ -524,7 +519,10 @@ def _main(argv=None) -> int:
         if args.grid is not None and not args.grid.strip():
             raise UsageError("--grid is empty: give WxH (e.g. 64x64), or leave --grid out for the "
                              "object's size")
-        grid = parse_grid(args.grid) if args.grid is not None else None
+        try:
+            grid = parse_grid(args.grid) if args.grid is not None else None
+        except E.BadArgError as e:      # (the API's words: name the option)
+            raise UsageError(f"--grid: {e}") from None
         trect = _rect(args.trace_rect, "--trace-rect") if args.trace_rect is not None else None
         tcycles = _cycle_range(args.trace_cycles) if args.trace_cycles is not None else None
         if (trect or tcycles) and not args.trace:

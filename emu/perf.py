@@ -170,4 +170,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    from wse.cli.launch import run      # (as wse.kernels._cli.guarded, which emu/ may not import)
+    prog = "python -m wse.emu.perf"
+    sys.exit(run(prog, main, spec=(None, "argv", f"{prog}: error: ", 2, 2, 2)))

@@ -9,8 +9,23 @@ import sys
 from typing import Callable
 
 
-def guarded(prog: str, fn: Callable[[], int | None]) -> int:
+def guarded(prog: str, fn) -> int:
+    """Run a python -m tool's main, `fn` (a function of no arguments, or a click command, which
+    is given the command line), through the console scripts' launcher (wse.cli.launch.run), so
+    that they all end the same way: Ctrl-C is "PROG: interrupted" and 130, standard output that
+    cannot be written (a full disk) is one line and 2 (its reader going away, `| head`, is not
+    an error), an unexpected exception one line "internal error, please report" and 2. Here: a
+    bad argument or file, a problem too large, is one line "PROG: error: ..." and 2."""
+    from wse.cli.launch import run
+    click = sys.modules.get("click")
+    if click is not None and isinstance(fn, click.Command):
+        return run(prog, fn, spec=(None, "click", f"{prog}: error: ", 2, 2, 2))
+    return run(prog, lambda: _input_errors(prog, fn), spec=(None, "argv", f"{prog}: error: ", 2, 2, 2))
+
+
+def _input_errors(prog: str, fn: Callable[[], int | None]) -> int:
     from wse.asm import AssemblyError
+    from wse.cli.files import OutputError
     from wse.emu import WseError
 
     try:
@@ -26,7 +41,7 @@ def guarded(prog: str, fn: Callable[[], int | None]) -> int:
     except MemoryError:
         print(f"{prog}: error: out of host memory: choose a smaller problem", file=sys.stderr)
         return 2
-    except (ValueError, TypeError, KeyError, OSError, WseError) as e:
+    except (ValueError, TypeError, KeyError, OSError, WseError, OutputError) as e:
         msg = e.strerror + f": {e.filename}" if isinstance(e, OSError) and e.strerror and e.filename else str(e)
         print(f"{prog}: error: {msg.strip() or type(e).__name__}", file=sys.stderr)
         return 2
@@ -45,12 +60,17 @@ class Parser(argparse.ArgumentParser):
     def error(self, message):
         raise ArgError(message)
 
+    def parse_args(self, args=None, namespace=None):
+        from wse.cli.files import dash_values
+        return super().parse_args(dash_values(self, sys.argv[1:] if args is None else args), namespace)
+
 
 def grid_arg(text: str) -> tuple[int, int]:
     """--grid WxH (e.g. 4x2): W columns by H rows of PEs."""
+    from wse.cli.files import int_arg
     try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
+        w, h = (int_arg(v) for v in text.lower().split("x"))
+    except (ValueError, argparse.ArgumentTypeError):     # (int_arg: ASCII digits, as the other tools)
         raise argparse.ArgumentTypeError(f"expected WxH, e.g. 4x2, got {text!r}") from None
     if not (1 <= w <= 4096 and 1 <= h <= 4096):
         raise argparse.ArgumentTypeError(f"W and H must be in 1..4096, got {text!r}")
@@ -58,9 +78,10 @@ def grid_arg(text: str) -> tuple[int, int]:
 
 
 def seed_arg(text: str) -> int:
+    from wse.cli.files import int_arg
     try:
-        v = int(text)
-    except ValueError:
+        v = int_arg(text)
+    except argparse.ArgumentTypeError:
         v = -1
     if v < 0:
         raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
@@ -68,13 +89,11 @@ def seed_arg(text: str) -> int:
 
 
 def positive(name: str, hi: int | None = None):
-    """An argparse type: an integer >= 1 (and <= hi)."""
+    """An argparse type: an integer >= 1 (and <= hi), in ASCII digits."""
+    from wse.cli.files import int_arg
 
     def conv(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+        v = int_arg(text)
         if v < 1 or (hi is not None and v > hi):
             raise argparse.ArgumentTypeError(f"must be in 1..{hi if hi else ''}, got {v}")
         return v

@@ -102,7 +102,9 @@ def main(argv=None) -> int:
             print(f"{doc}: the kernel table is stale; run python -m wse.kernels.table", file=sys.stderr)
             return 1
         return 0
-    doc.write_text(new)
+    # replaced whole when written: a full disk (or Ctrl-C) keeps the document as it was
+    from wse.cli.files import write_file
+    write_file(str(doc), lambda fh: fh.write(new.encode("utf-8")), "--doc" if args.doc else None)
     print(f"{doc}: {len(rows)} rows")
     return 0
 

@@ -220,3 +220,20 @@ def test_a_module_that_cannot_load_later_is_one_line(tmp_path):
     r = run("wse-objdump", tmp_path / "h.wso", before=before)
     assert (r.returncode, r.stderr) == (2, "error: cannot load a module: ImportError: libx.so: failed to map "
                                            "segment; the installation may be broken: reinstall wse\n")
+
+
+@pytest.mark.parametrize("argv, said", [
+    ([sys.executable, "-c", launch_code("wse-emu"), b"n\xe9.wso"], b"wse-emu: error: cannot read n\\xe9.wso: No such file"),
+    ([sys.executable, "-c", launch_code("wse-llm"), "info", "--model", b"\xff.gguf"],
+     b"wse-llm: error: GGUF file not found: \\xff.gguf\n"),
+    ([sys.executable, "-m", "wse.kernels.table", "--doc", b"d\xff.md"],
+     b"python -m wse.kernels.table: error: d\\xff.md lacks the markers"),
+])
+def test_a_file_name_that_is_not_utf8_is_shown_as_its_bytes(tmp_path, argv, said):
+    """A Latin-1 file name (bytes that are not UTF-8) was shown as \\udce9, the surrogate Python
+    keeps it as; now as the byte, \\xe9, as the messages show the bytes of a file's contents."""
+    if b"d\xff.md" in argv:
+        (tmp_path / os.fsdecode(b"d\xff.md")).write_text("no markers\n")
+    r = subprocess.run([os.fsencode(a) if isinstance(a, str) else a for a in argv], capture_output=True,
+                       timeout=120, cwd=tmp_path)
+    assert r.returncode != 0 and said in r.stderr and b"\\udc" not in r.stderr, r.stderr

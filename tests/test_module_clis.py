@@ -4,8 +4,11 @@ adversarial pass found tracebacks, a 0 silently replaced by the default, runs th
 and a --help that ran the benchmark)."""
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
 
 BAD = [
     (["wse.kernels.gemv.tutorial", "1", "--m", "-3"], "--m must be in 1..65536, got -3"),
@@ -13,6 +16,7 @@ BAD = [
     (["wse.kernels.gemv.tutorial", "5", "--kx", "512", "--ky", "512"], "leaves PEs without work"),
     (["wse.kernels.gemv.tutorial", "1", "--m", "200", "--n", "200"], "does not fit its SRAM"),
     (["wse.kernels.gemv.tutorial", "--refresh-doc"], "--refresh-doc takes the document"),
+    (["wse.kernels.gemv.tutorial", "--refresh-doc", "/"], "--refresh-doc: a folder, not a document: /"),
     (["wse.kernels.lib.measure", "--per-pe", "99999999"], "--per-pe must be in 1..4096"),
     (["wse.kernels.lib.measure", "--grid", "0", "2"], "--grid W H must be in 1..64"),
     (["wse.kernels.table", "--doc", "/nonexistent/x.md"], "cannot read /nonexistent/x.md"),
@@ -27,12 +31,21 @@ BAD = [
     (["wse.kernels.argmax", "--n", "3", "--grid", "2x2"], "N=3 cannot be spread over 2x2 = 4 PEs"),
     (["wse.kernels.softmax", "--n", "0"], "argument --n: must be in 1.., got 0"),
     (["wse.kernels.softmax", "--n", "30000", "--grid", "1x1"], "on 1x1: use grid=("),
+    # an N no grid holds, refused before its inputs are made (numpy's "Maximum allowed dimension
+    # exceeded", or minutes and gigabytes searching for a grid); one that a huge grid holds, named
+    (["wse.kernels.softmax", "--n", "10" + "0" * 20], "does not fit any grid: a PE's 49,152 bytes"),
+    (["wse.kernels.argmax", "--n", "10" + "0" * 11], "does not fit any grid"),
+    (["wse.kernels.norm", "--n", "10000000000"], "so N <= 64,864 on 4x4: use grid=(1571, 1571) or larger"),
+    (["wse.kernels.rope", "--n", "10" + "0" * 20], "hold at most 1,536 pairs"),
+    (["wse.kernels.elementwise", "silu", "--n", "10" + "0" * 20], "does not fit any grid"),
     (["wse.kernels.norm", "--eps", "-1"], "argument --eps: must be a finite number >= 0"),
     (["wse.kernels.rope", "--n", "100"], "N=100 must be a multiple of an even head_dim=64"),
     (["wse.kernels.rope", "--pos", "200000"], "pos must be in 0..131071, got 200000"),
     (["wse.kernels.elementwise", "div"], "argument op: invalid choice: 'div'"),
     (["wse.kernels.elementwise", "add", "--n", "5000", "--grid", "1x1"], "use grid=(2, 1) or larger"),
     (["wse.kernels.gemv", "--m", "400", "--n", "400", "--grid", "1x1"], "A is 400 x 400 on grid=(1, 1)"),
+    # (A was made first: 8 GiB, "out of host memory: choose a smaller problem")
+    (["wse.kernels.gemv", "--m", "65536", "--n", "65536", "--grid", "1x1"], "use grid=(475, 379) or larger"),
     (["wse.kernels.gemv", "--arch", "wse4"], "argument --arch: invalid choice: 'wse4'"),
     (["wse.kernels.gemm", "--grid", "2x3"], "grid=(2, 3): the GEMM kernel (Cannon's algorithm) needs a square grid"),
     (["wse.kernels.gemm", "--m", "200", "--k", "200", "--n", "200", "--grid", "1x1"], "use grid=(4, 4) or larger"),
@@ -40,6 +53,23 @@ BAD = [
     (["wse.kernels.collectives", "reduce", "--scheme", "tree", "--grid", "300x1"], "lines of up to 256"),
     (["wse.kernels.collectives", "reduce", "--root", "5,0"], "root (5, 0) is not a PE of the 4 x 4 rectangle"),
     (["wse.kernels.collectives"], "the following arguments are required: kind"),
+    # integers in ASCII digits, as the console scripts take them (int() took '３'), and a seed's
+    # error names its option (attention's was numpy's "expected non-negative integer")
+    (["wse.kernels.softmax", "--n", "３"], "argument --n: expected an integer (ASCII digits), got '３'"),
+    (["wse.kernels.softmax", "--grid", "４x4"], "argument --grid: expected WxH, e.g. 4x2, got '４x4'"),
+    (["wse.kernels.softmax", "--grid=-1x2"], "argument --grid: W and H must be in 1..4096, got '-1x2'"),
+    (["wse.kernels.softmax", "--grid", "-1x2"], "argument --grid: W and H must be in 1..4096, got '-1x2'"),
+    (["wse.kernels.collectives", "reduce", "--root", "-1,0"], "root (-1, 0) is not a PE of the 4 x 4 rectangle"),
+    (["wse.kernels.collectives", "reduce", "--root", "３,0"], "argument --root: expected X,Y"),
+    (["wse.kernels.rope", "--pos", "３"], "argument --pos: expected an integer (ASCII digits)"),
+    (["wse.kernels.attention", "--seed=-1"], "argument --seed: must be an integer >= 0, got '-1'"),
+    (["wse.kernels.attention", "--P", "３"], "argument --P: expected an integer (ASCII digits)"),
+    (["wse.kernels.attention", "--arch", "wse9"], "argument --arch: invalid choice: 'wse9'"),
+    (["wse.kernels.gemv.tutorial", "1", "--m", "３"], "argument --m: expected an integer (ASCII digits)"),
+    (["wse.kernels.lib.measure", "--per-pe", "３"], "argument --per-pe: expected an integer (ASCII digits)"),
+    # (1e300 overflows fp32: it was said, after a RuntimeWarning with its source line)
+    (["wse.kernels.elementwise", "scale", "--alpha", "1e300"], "argument --alpha: must be a finite fp32 number"),
+    (["wse.kernels.collectives", "reduce", "--n", "9999999999"], "the reduce on 4x4 takes at most n=12,279 (--limits)"),
 ]
 
 
@@ -47,7 +77,8 @@ BAD = [
 def test_bad_argument_is_one_line(argv, words):
     r = subprocess.run([sys.executable, "-m", *argv], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and words in r.stderr and "Traceback" not in r.stderr, r.stderr
-    if argv[0] in {f"wse.kernels.{k}" for k in ("argmax", "collectives", "elementwise", "gemm", "gemv", "norm", "rope", "softmax")}:
+    if argv[0] in {f"wse.kernels.{k}" for k in ("argmax", "attention", "collectives", "elementwise", "gemm", "gemv", "norm",
+                                                "rope", "softmax")}:
         assert r.stderr.count("\n") == 1 and r.stderr.startswith(f"python -m {argv[0]}: error: "), r.stderr
 
 
@@ -151,3 +182,63 @@ def test_kernel_table_without_docs_says_where_to_run_it(tmp_path, capsys, monkey
         table.main(["--check"])
     assert e.value.code == 2
     assert "run this from the root of a source checkout, or give the file with --doc PATH" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------
+# The python -m tools end as the console scripts do (guarded goes through wse.cli.launch.run):
+# a command-line audit found tracebacks for Ctrl-C (every guarded tool; wse.emu.perf),
+# "Aborted!" and exit 1 for Ctrl-C in fabric_bench (click), and "[Errno 28] No space left on
+# device" (or a traceback) for a stdout on a full disk.
+def _interrupted_in(module: str, target: str, *args: str):
+    """python -m `module` with `target` (module:function, reached during the run) replaced by a
+    wait; a SIGINT once the run is there."""
+    import signal
+    mod, fn = target.split(":")
+    code = (f"import sys, time, runpy, {mod} as m\n"
+            f"def wait(*a, **k):\n    sys.stderr.write('running\\n'); sys.stderr.flush()\n"
+            f"    for _ in range(600): time.sleep(0.1)\n"
+            f"m.{fn} = wait\nsys.argv[0] = {module!r}\nrunpy.run_module({module!r}, run_name='__main__')\n")
+    p = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    assert p.stderr.readline() == "running\n"
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    return p.returncode, err
+
+
+@pytest.mark.parametrize("module, target, args", [
+    ("wse.kernels.softmax", "wse.kernels.softmax.run:softmax", ["--n", "64", "--grid", "2x2"]),
+    ("wse.emu.perf", "wse.isa.builder:ImageBuilder", []),
+    ("wse.kernels.llm.fabric_bench", "wse.kernels.llm.tokenizer:load_model", ["--roles", "tiny"]),
+])
+def test_ctrl_c_is_one_line_and_130(module, target, args):
+    rc, err = _interrupted_in(module, target, *args)
+    assert rc == 130 and err.strip() == f"python -m {module}: interrupted", err
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("argv", [["wse.kernels.softmax", "--limits"],
+                                  ["wse.kernels.llm.fabric_bench", "--help"], ["wse.emu.perf", "--help"]])
+def test_stdout_on_a_full_disk_is_one_line(argv):
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([sys.executable, "-m", *argv], stdout=full, stderr=subprocess.PIPE, text=True,
+                           timeout=60)
+    assert (r.returncode, r.stderr) == (2, f"python -m {argv[0]}: error: cannot write to standard output: "
+                                           f"No space left on device\n")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs RLIMIT_FSIZE")
+def test_kernel_table_that_cannot_be_written_keeps_the_document(tmp_path):
+    """The table rewritten into a file that reaches a size limit (a full disk is the same): the
+    document was left cut at the limit, its end lost; now it is unchanged and one line says so."""
+    doc = tmp_path / "k.md"
+    doc.write_text((ROOT / "docs" / "kernels.md").read_text())
+    before = doc.read_bytes()
+    code = ("import resource, sys\nimport wse.kernels.table as t\nfrom wse.kernels._cli import guarded\n"
+            "t.providers = lambda: [lambda: [dict(kernel='x' * 5000, problem='p', pes='1x1', cycles=1)]]\n"
+            f"resource.setrlimit(resource.RLIMIT_FSIZE, ({len(before) + 100}, {len(before) + 100}))\n"
+            "sys.exit(guarded('python -m wse.kernels.table', lambda: t.main(sys.argv[1:])))\n")
+    r = subprocess.run([sys.executable, "-c", code, "--doc", str(doc)], capture_output=True, text=True, timeout=60)
+    assert (r.returncode, r.stderr) == (2, f"python -m wse.kernels.table: error: --doc: cannot write {doc}: File "
+                                           f"too large; the file that was there is unchanged\n")
+    assert doc.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["k.md"]

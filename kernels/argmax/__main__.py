@@ -12,7 +12,7 @@ TOL = "exact: the value and the index (ties to the lowest index, NaNs ignored; w
 
 def main(argv=None) -> int:
     from wse.kernels.argmax.model import argmax_model
-    from wse.kernels.argmax.run import argmax, limits
+    from wse.kernels.argmax.run import argmax, check, limits
     ap = kernel_parser(PROG, "(value, index) of the largest element of a vector of N fp32 (standard "
                        "normal; --ties: small integers, so the maximum repeats) over a W x H grid.",
                        TOL, n_default=1024)
@@ -20,6 +20,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     if a.limits:
         return report_limits(a, "argmax", limits(a.grid, a.arch))
+    check(a.n, a.grid, a.arch)           # before the inputs are made (N = 10**12)
     rng = np.random.default_rng(a.seed)
     x = (rng.integers(-3, 3, a.n) if a.ties else rng.standard_normal(a.n)).astype(np.float32)
     r = argmax(x, a.grid, arch=a.arch, backend=a.backend)

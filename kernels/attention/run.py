@@ -136,18 +136,20 @@ def table_rows() -> list[dict]:
 
 
 def main(argv=None) -> int:
-    import argparse
-    ap = argparse.ArgumentParser(prog="python -m wse.kernels.attention",
-                                 description="Cycles of one AttentionChain decode step and its error "
-                                             "against float64 softmax attention (defaults: the "
-                                             "SmolLM2-sized chain, P=32 S=64 head_dim=64 G=3).")
-    ap.add_argument("--P", type=int, default=32)
-    ap.add_argument("--S", type=int, default=64)
-    ap.add_argument("--head-dim", type=int, default=64)
-    ap.add_argument("--group", type=int, default=3)
-    ap.add_argument("--pos", type=int, default=40, help="the step whose cycles are printed (steps 0..pos run)")
-    ap.add_argument("--arch", default="wse3")
-    ap.add_argument("--seed", type=int, default=0)
+    from wse.cli.files import int_arg
+    from wse.kernels._cli import Parser, seed_arg
+    ap = Parser(prog="python -m wse.kernels.attention",
+                description="Cycles of one AttentionChain decode step and its error against float64 "
+                            "softmax attention (defaults: the SmolLM2-sized chain, P=32 S=64 "
+                            "head_dim=64 G=3).")
+    # (the ranges are measure()'s: its errors name them)
+    ap.add_argument("--P", type=int_arg, default=32)
+    ap.add_argument("--S", type=int_arg, default=64)
+    ap.add_argument("--head-dim", type=int_arg, default=64)
+    ap.add_argument("--group", type=int_arg, default=3)
+    ap.add_argument("--pos", type=int_arg, default=40, help="the step whose cycles are printed (steps 0..pos run)")
+    ap.add_argument("--arch", default="wse3", choices=("wse2", "wse3"))
+    ap.add_argument("--seed", type=seed_arg, default=0, help="seed of the random inputs (default 0)")
     a = ap.parse_args(argv)
     m = measure(a.P, a.S, a.head_dim, a.group, a.pos, a.arch, a.seed)
     print(f"attention decode P={m['P']} S={m['S']} head_dim={m['head_dim']} G={m['group']} ({m['arch']}): "

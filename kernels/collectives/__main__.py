@@ -15,9 +15,10 @@ TOL = ("bit-exact: broadcast copies, and reduce/allreduce match wse.kernels.coll
 
 def root_arg(text: str) -> tuple[int, int]:
     import argparse
+    from wse.cli.files import int_arg
     try:
-        x, y = (int(v) for v in text.split(","))
-    except ValueError:
+        x, y = (int_arg(v) for v in text.split(","))
+    except (ValueError, argparse.ArgumentTypeError):
         raise argparse.ArgumentTypeError(f"expected X,Y, e.g. 2,1, got {text!r}") from None
     return x, y
 
@@ -27,6 +28,7 @@ def main(argv=None) -> int:
 
     from wse.kernels.collectives import run as C
     from wse.kernels.collectives.model import OPS, SCHEMES, reduce_rect
+    from wse.kernels.driver import SizeError
     ap = kernel_parser(PROG, "A collective over a W x H grid, every PE holding a vector of n fp32 "
                        "(standard normal): broadcast (the root's vector to every PE), reduce (to "
                        "the root), allreduce (reduce, then broadcast).", TOL, n_default=64)
@@ -45,6 +47,10 @@ def main(argv=None) -> int:
             print(f"{a.kind} on {w}x{h} ({a.arch}{how}, root {a.root}): n up to {most:,} "
                   f"fp32 per PE (every PE holds the whole vector: a bigger grid does not raise it)")
         return 0
+    most = C.limits(a.kind, a.grid, a.arch, a.op, a.scheme, a.root)
+    if a.n > most:          # before the h x w x n inputs are made (n = 10**10: out of host memory)
+        raise SizeError(f"n={a.n:,} fp32 per PE: the {a.kind} on {w}x{h} takes at most n={most:,} "
+                        f"(--limits); every PE holds the whole vector, so a bigger grid does not help")
     rng = np.random.default_rng(a.seed)
     data = rng.standard_normal((h, w, a.n)).astype(np.float32)
     kw = {"arch": a.arch, "backend": a.backend}

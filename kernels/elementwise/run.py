@@ -32,9 +32,11 @@ def limits(op: str = "add", grid=(1, 1), arch: str = "wse3") -> Limit:
     return limit(rel, defines, PER_ELEMENT, grid, arch)
 
 
-def _check(op: str, n: int, w: int, h: int, kw: dict) -> None:
+def check(op: str, n: int, grid=(1, 1), arch: str = "wse3") -> None:
+    """Refuse, with a SizeError, an N that ``op`` cannot hold on ``grid``: its first check, for a
+    caller that has not made the data yet (the command line: N = 10**12 is refused, not allocated)."""
     rel, defines = _spec(op)
-    check_size(rel, defines, PER_ELEMENT, n, (w, h), kw.get("arch", "wse3"))
+    check_size(rel, defines, PER_ELEMENT, n, grid_of(grid), arch)
 
 
 def _run(op: str, n: int, w: int, h: int, inputs: dict, outsym: str, kw: dict) -> Result:
@@ -53,7 +55,7 @@ def _binary(op: str, x, y, grid, kw: dict, alpha=None) -> Result:
     x = vector(names[0], x)
     n = len(x)
     y = np.zeros(n, F32) if y is None else vector(names[1], y, n)
-    _check(op, n, w, h, kw)
+    check(op, n, (w, h), kw.get("arch", "wse3"))
     inputs = {"x": scatter(x, w, h), "y": scatter(y, w, h)}
     if op == "scale":
         if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float, np.integer, np.floating)):
@@ -92,7 +94,7 @@ def silu(x, grid=(1, 1), *, arch: str = "wse3", backend: str | None = None,
     w, h = grid_of(grid)
     x = vector("x", x)
     n = len(x)
-    _check("silu", n, w, h, _kw(arch, backend, max_cycles))
+    check("silu", n, (w, h), arch)
     return _run("silu", n, w, h, {"x": scatter(x, w, h)}, "z", _kw(arch, backend, max_cycles))
 
 
@@ -103,7 +105,7 @@ def swiglu(gate, up, grid=(1, 1), *, arch: str = "wse3", backend: str | None = N
     g = vector("gate", gate)
     n = len(g)
     u = vector("up", up, n)
-    _check("swiglu", n, w, h, _kw(arch, backend, max_cycles))
+    check("swiglu", n, (w, h), arch)
     return _run("swiglu", n, w, h, {"x": scatter(g, w, h), "y": scatter(u, w, h)}, "z",
                 _kw(arch, backend, max_cycles))
 

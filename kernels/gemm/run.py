@@ -67,11 +67,24 @@ def fits(m: int, k: int, n: int, grid, arch: str = "wse3") -> bool:
 
 
 def _smallest_grid(m: int, k: int, n: int, p: int, arch: str) -> int | None:
-    for q in range(p, 4097):
+    """The smallest q >= p whose q x q grid holds the problem, by bisection: a PE's words only
+    fall as q grows, and each probe may assemble the code (a walk from p, one assembly per q,
+    took 2 minutes for python -m wse.kernels.gemm --k 65536 --grid 1x1)."""
+    def holds(q):
+        if block_words(*block_sizes(m, k, n, q)) > sram_words(arch):    # (no code to assemble)
+            return False
         need = _words_or_none(m, k, n, q, arch)
-        if need is not None and need <= sram_words(arch):
-            return q
-    return None
+        return need is not None and need <= sram_words(arch)
+    if not holds(4096):
+        return None
+    lo, hi = p, 4096                 # holds(hi)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if holds(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return hi
 
 
 def check_size(m: int, k: int, n: int, grid, arch: str = "wse3") -> None:

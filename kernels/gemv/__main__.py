@@ -16,7 +16,7 @@ def main(argv=None) -> int:
     import json
 
     from wse.kernels.gemv.model import error_bound, gemv_model, gemv_t_model
-    from wse.kernels.gemv.run import _fixed, block_words, gemv, gemv_blocks, gemv_t
+    from wse.kernels.gemv.run import _fixed, block_words, check_size, gemv, gemv_blocks, gemv_t
     from wse.kernels.driver import sram_words
     ap = kernel_parser(PROG, "y = A x + b (A: M x N fp16, x, b fp32, uniform in [-1, 1]) on a "
                        "W x H grid of blocks of A (W columns of blocks, H rows).", TOL)
@@ -44,6 +44,7 @@ def main(argv=None) -> int:
                   f"{mb} x {nb}, {2 * block_words(mb, nb):,} bytes: "
                   f"{'fits' if info['fits'] else 'does not fit'}.")
         return 0
+    check_size(a.m, a.n, a.grid, a.arch, kernel)   # before A is made (65536 x 65536: out of memory)
     rng = np.random.default_rng(a.seed)
     A = rng.uniform(-1, 1, (a.m, a.n)).astype(np.float16)
     xlen, ylen = (a.m, a.n) if a.transpose else (a.n, a.m)

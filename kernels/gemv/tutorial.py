@@ -191,21 +191,24 @@ def refresh_doc(path) -> None:
             i = k
             continue
         i += 1
-    p.write_text("\n".join(out))
+    # replaced whole when written (a full disk keeps the document as it was)
+    from wse.cli.files import write_file
+    write_file(str(p), lambda fh: fh.write("\n".join(out).encode()), "--refresh-doc")
 
 
 def main(argv=None) -> int:
+    from wse.cli.files import int_arg
     ap = argparse.ArgumentParser(
         prog="python -m wse.kernels.gemv.tutorial", description="Run one step of docs/tutorial.md.",
         epilog="--check DOC: report every code excerpt of DOC that is not verbatim in its file and "
                "every command whose output differs (exit 1); --refresh-doc DOC: rewrite the "
                "outputs of DOC's commands.")
-    ap.add_argument("step", type=int, choices=sorted(DEFAULTS))
-    ap.add_argument("--m", type=int)
-    ap.add_argument("--n", type=int)
-    ap.add_argument("--kx", type=int)
-    ap.add_argument("--ky", type=int)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("step", type=int_arg, choices=sorted(DEFAULTS))
+    ap.add_argument("--m", type=int_arg)
+    ap.add_argument("--n", type=int_arg)
+    ap.add_argument("--kx", type=int_arg)
+    ap.add_argument("--ky", type=int_arg)
+    ap.add_argument("--seed", type=int_arg, default=0)
     if argv is None:
         argv = sys.argv[1:]
     if argv[:1] in (["--refresh-doc"], ["--check"]):
@@ -213,7 +216,8 @@ def main(argv=None) -> int:
             ap.error(f"{argv[0]} takes the document: {argv[0]} docs/tutorial.md")
         from pathlib import Path
         if not Path(argv[1]).is_file():
-            ap.error(f"{argv[0]}: no such document: {argv[1]}")
+            ap.error(f"{argv[0]}: " + ("a folder, not a document" if Path(argv[1]).is_dir() else "no such document")
+                     + f": {argv[1]}")
         if argv[0] == "--refresh-doc":
             refresh_doc(argv[1])
             return 0

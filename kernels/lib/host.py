@@ -59,6 +59,13 @@ def check_size(rel: str, defines, per_unit: int, n: int, grid, arch: str = "wse3
         fit = _shape(units)
         raise SizeError(f"{fewer} cannot be spread over {w}x{h} = {p} PEs: every PE needs at "
                         f"least one {unit}; use a grid of at most {units} PEs (e.g. grid={fit})")
+    most = driver.sram_words(arch) // per_unit      # per PE even with no code: a bound, not assembled
+    if units > 4096 * 4096 * most:
+        # (the search for a grid that holds it assembles the kernel for ever larger fabrics: for
+        # N = 10**20 it ran for minutes and took gigabytes)
+        raise SizeError(f"N={n:,} does not fit any grid: a PE's {driver.nbytes(driver.sram_words(arch))} "
+                        f"of SRAM hold at most {most:,} {unit}s ({2 * per_unit} bytes each) before any "
+                        f"code, so even 4096x4096 PEs hold at most {4096 * 4096 * most * group:,} elements")
     lim = limit(rel, defines, per_unit, grid, arch, group)
     cmax = -(-units // p)
     if cmax > lim.per_pe:
@@ -84,6 +91,10 @@ def _bigger(rel, defines, per_unit, units, w, h, arch, group) -> tuple[int, int]
     scale = (need / (w * h)) ** 0.5
     w2 = min(4096, max(w, math.ceil(w * scale)))
     h2 = min(4096, max(h, -(-need // w2)))
+    if w2 * h2 > 256 * 256:
+        # the estimate from this grid's budget: checking it would assemble the kernel for the
+        # whole of a fabric that large, again and again (N = 10**10 took minutes)
+        return w2, h2
     for _ in range(64):
         if -(-units // (w2 * h2)) <= limit(rel, defines, per_unit, (w2, h2), arch, group).per_pe:
             break

@@ -144,11 +144,12 @@ def rope_sincos_sweep(freq: np.ndarray, limit: int = 2 ** 17) -> tuple[float, in
 
 
 def main(argv=None) -> None:
+    from wse.cli.files import int_arg
     ap = argparse.ArgumentParser(prog="python -m wse.kernels.lib.measure", description=__doc__.split("\n")[1])
-    ap.add_argument("--per-pe", type=int, default=256)
+    ap.add_argument("--per-pe", type=int_arg, default=256)
     ap.add_argument("--grid", nargs="+", default=["4x4"], metavar="WxH",
                     help="the rectangle of PEs: WxH (as wse-emu and wse-llm take it) or W H (default 4x4)")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int_arg, default=0)
     a = ap.parse_args(argv)
     if not 1 <= a.per_pe <= 4096:
         ap.error(f"--per-pe must be in 1..4096 (values per PE; a PE's SRAM holds the inputs and outputs), got {a.per_pe}")

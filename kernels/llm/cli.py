@@ -21,7 +21,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from wse.asm import AssemblyError
-from wse.cli.files import int_arg
+from wse.cli.files import dash_values, int_arg, not_utf8
 from wse.emu import WseError
 
 from .errors import LLMError
@@ -327,6 +327,7 @@ def _cmd_fabric(args) -> int:
 
     from .errors import check_prompt
     from .fabric import FabricDecoder, resolve_context
+    from .fabric_plan import FabricFitError
     from .tokenizer import load_model
 
     grid = _parse_grid(args.grid)
@@ -340,7 +341,13 @@ def _cmd_fabric(args) -> int:
     eos = _eos(args, tok)
     # the prompt and -n against the context before the fabric is built (that takes a while)
     check_prompt(ids, args.n, resolve_context(weights.config, args.context))
-    dec = FabricDecoder(weights, grid=grid, arch=args.arch, context=args.context, engine=args.engine)
+    try:
+        dec = FabricDecoder(weights, grid=grid, arch=args.arch, context=args.context, engine=args.engine)
+    except FabricFitError as e:
+        if getattr(e, "need", None) is None:     # (too large for the wafer: its message says what to do)
+            raise
+        raise LLMError(f"--grid {args.grid}: {e}: give --grid {e.need[0]}x{e.need[1]} (or --grid auto, "
+                       f"the smallest that fits), or a shorter --context") from None
     pieces = TextPieces(tok.decode, eos)
     stream = _Stream(args.n)
 
@@ -379,37 +386,18 @@ def _cmd_fabric(args) -> int:
     return 0
 
 
-def _not_utf8(text: str) -> str | None:
-    """What is wrong with an argument given as bytes that are not valid UTF-8 (Python keeps each
-    such byte as a surrogate, U+DC80..U+DCFF), or None.
-
-    A prompt that is not UTF-8 is refused rather than passed on as bytes: the smollm2 tokenizer
-    (and any GGUF one) takes Unicode text, so bytes would work only with the tiny byte-level
-    model, and such a prompt is almost always text in another encoding (Latin-1 from an old
-    file or terminal) that the user wants read as the characters they see, which only they can
-    say: iconv converts it. (--model is a file name: any bytes are fine there.)"""
-    for i, ch in enumerate(text):
-        if 0xD800 <= ord(ch) <= 0xDFFF:
-            enc = sys.getfilesystemencoding()
-            name = "UTF-8" if enc.lower().replace("-", "") == "utf8" else enc
-            off = len(text[:i].encode(enc, "surrogateescape"))
-            byte = f"byte {ord(ch) - 0xDC00:#04x}" if 0xDC80 <= ord(ch) <= 0xDCFF else "a character"
-            return (f"is not valid {name} ({byte} at offset {off}); give the text in {name} "
-                    f"(iconv -f LATIN1 -t UTF-8 converts a Latin-1 file, for example)")
-    return None
-
-
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] not in SUBCOMMANDS:
-        args = build_fabric_parser().parse_args(argv)
+        ap = build_fabric_parser()
+        args = ap.parse_args(dash_values(ap, argv))
         args.func = _cmd_fabric
     else:
         args = build_parser().parse_args(argv)
     if getattr(args, "n", 1) < 1:
         print("wse-llm: error: -n must be at least 1", file=sys.stderr)
         return 2
-    problem = _not_utf8(getattr(args, "prompt", ""))
+    problem = not_utf8(getattr(args, "prompt", ""))
     if problem:
         print(f"wse-llm: error: --prompt {problem}", file=sys.stderr)
         return 2

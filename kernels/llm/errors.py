@@ -44,7 +44,7 @@ def check_prompt(prompt_ids, n, context: int) -> list[int]:
     except TypeError:
         raise LLMError(f"the prompt must be a sequence of token ids, got {prompt_ids!r}") from None
     if not ids:
-        raise LLMError("the prompt encodes to no tokens")
+        raise LLMError("the prompt encodes to no tokens: give a prompt with some text in it")
     import numpy as np
 
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):

@@ -290,9 +290,16 @@ def window(first: int, end: int, model: str = "smollm2-135m", prompt: str = "The
     from .reference import ReferenceModel
     from .tokenizer import load_model
 
-    if perf_ctl and not stat.S_ISFIFO(os.stat(perf_ctl).st_mode):      # (before the long build)
-        raise LLMError(f"--perf-ctl {perf_ctl}: not a FIFO; make one with mkfifo and give it to "
-                       f"perf record --control=fifo:{perf_ctl} -D -1 as well")
+    if perf_ctl:                                                       # (before the long build)
+        try:
+            fifo = stat.S_ISFIFO(os.stat(perf_ctl).st_mode)
+        except OSError as e:       # (it was "[Errno 2] No such file or directory: '...'")
+            fifo, why = False, e.strerror or str(e)
+        else:
+            why = "not a FIFO"
+        if not fifo:
+            raise LLMError(f"--perf-ctl {perf_ctl}: {why}; make one with mkfifo and give it to "
+                           f"perf record --control=fifo:{perf_ctl} -D -1 as well")
     w, tok = load_model(model)
     ids = tok.encode(prompt)
     dec = FabricDecoder(w, arch=arch)
@@ -495,4 +502,7 @@ def main(context_check: bool, roles: bool, as_json: bool, every: int, win: str |
 
 
 if __name__ == "__main__":
-    main(prog_name="python -m wse.kernels.llm.fabric_bench")
+    import sys
+
+    from wse.kernels._cli import guarded
+    sys.exit(guarded("python -m wse.kernels.llm.fabric_bench", main))

@@ -321,6 +321,7 @@ def make_layout(cfg: LlamaConfig, *, arch: str = "wse2", context: int = MIN_CONT
         if w <= max_w and h <= max_h and (best is None or key < best[0]):
             best = (key, per_row, w, h)
     if best is None:
+        g = None
         if grid is not None:
             try:
                 g = make_layout(cfg, arch=arch, context=context, weight_bytes=weight_bytes, kv_bytes=kv_bytes).grid
@@ -331,7 +332,9 @@ def make_layout(cfg: LlamaConfig, *, arch: str = "wse2", context: int = MIN_CONT
             lay = replace(proto, per_row=cfg.n_layers)
             need = f"{max(lay.width, 1 + lm.n_cols)}x{lay.height + 1 + lm.n_rows}"
         where = f"a {grid[0]}x{grid[1]} fabric" if grid else f"the {arch} wafer ({max_w}x{max_h})"
-        raise FabricFitError(f"{cfg.name} with context {context} does not fit {where}; it needs {need}")
+        err = FabricFitError(f"{cfg.name} with context {context} does not fit {where}; it needs {need}")
+        err.need = g                 # (the grid that holds it, for wse-llm to say what to give)
+        raise err
     _, per_row, w, h = best
     if grid is not None:
         w, h = grid

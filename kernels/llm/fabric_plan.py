@@ -281,9 +281,11 @@ def plan_model(cfg: LlamaConfig, *, context: int = MIN_CONTEXT, arch: str = "wse
             best = (key, per_row, w, h)
     if best is None:
         need = plan_model(cfg, context=context, arch=arch, weight_bytes=weight_bytes, kv_bytes=kv_bytes).grid
-        raise FabricFitError(
+        err = FabricFitError(
             f"{cfg.name} with context {context} does not fit a {grid[0]}x{grid[1]} fabric; "
             f"it needs at least {need[0]}x{need[1]}")
+        err.need = need              # (wse-llm says what to give it)
+        raise err
     _, per_row, w, h = best
     if grid is not None:
         w, h = grid

@@ -285,6 +285,9 @@ def open_gguf(path: PathLike):
         raise GGUFError(f"{p} is a directory, not a GGUF file")
     try:
         return gguf.GGUFReader(p, "r")
+    except (PermissionError, IsADirectoryError, NotADirectoryError) as exc:
+        # the file's access, not its content (it was "truncated, corrupt or not GGUF")
+        raise GGUFError(f"cannot read {p}: {exc.strerror}") from None
     except Exception as exc:  # the reader raises ValueError, struct/numpy errors, ... on bad input
         raise GGUFError(f"{p} is not a readable GGUF file (truncated, corrupt or not GGUF): the gguf "
                         f"reader said {type(exc).__name__}: {exc}") from None
@@ -375,8 +378,8 @@ def load_gguf(path: PathLike, *, expect: Optional[LlamaConfig] = None, name: Opt
         raise GGUFError(f"{p}: no token_embd.weight tensor; not a Llama model file")
     try:
         cfg = config_from_gguf_metadata(meta, tie_embeddings="output.weight" not in tensors, name=label)
-    except ConfigError as exc:
-        raise GGUFError(f"{p}: {exc}") from None
+    except ConfigError as exc:       # (its message starts with the label, the file's name: once is enough)
+        raise GGUFError(f"{p}: {str(exc).removeprefix(f'{label}: ')}") from None
     if expect is not None:
         diffs = [f"{f}: file {getattr(cfg, f)} != expected {getattr(expect, f)}" for f in SHAPE_FIELDS if getattr(cfg, f) != getattr(expect, f)]
         if diffs:

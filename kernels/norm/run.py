@@ -19,6 +19,12 @@ def limits(grid=(1, 1), arch: str = "wse3") -> Limit:
     return limit(KERNEL, _defines, PER_ELEMENT, grid, arch)
 
 
+def check(n: int, grid=(1, 1), arch: str = "wse3") -> None:
+    """Refuse, with a SizeError, an N that rmsnorm() cannot hold on ``grid``: its first check, for a
+    caller that has not made the data yet (the command line: N = 10**12 is refused, not allocated)."""
+    check_size(KERNEL, _defines, PER_ELEMENT, n, grid_of(grid), arch)
+
+
 def rmsnorm(x, g, eps: float = 1e-5, grid=(1, 1), *, arch: str = "wse3",
             backend: str | None = None, max_cycles: int | None = None) -> Result:
     w, h = grid_of(grid)
@@ -28,7 +34,7 @@ def rmsnorm(x, g, eps: float = 1e-5, grid=(1, 1), *, arch: str = "wse3",
     if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, (int, float, np.integer, np.floating)) or not eps >= 0:
         raise ValueError(f"eps must be a number >= 0, got {eps!r}")
     eps_bits = int(np.array(eps, F32).view(np.uint32))
-    check_size(KERNEL, _defines, PER_ELEMENT, n, (w, h), arch)
+    check(n, (w, h), arch)
     r = run(KERNEL, _defines(n, w, h, eps_bits),
             {"x": scatter(x, w, h), "g": scatter(g, w, h)}, ["y", "rinv"],
             arch=arch, backend=backend, max_cycles=max_cycles)

@@ -22,6 +22,12 @@ def limits(grid=(1, 1), arch: str = "wse3") -> Limit:
     return limit(KERNEL, _defines, PER_PAIR, grid, arch, group=2)
 
 
+def check(n: int, grid=(1, 1), arch: str = "wse3") -> None:
+    """Refuse, with a SizeError, an N that rope() cannot hold on ``grid``: its first check, for a
+    caller that has not made the data yet (the command line: N = 10**12 is refused, not allocated)."""
+    check_size(KERNEL, _defines, PER_PAIR, n, grid_of(grid), arch, group=2, unit="pair")
+
+
 def frequencies(head_dim: int, theta: float) -> np.ndarray:
     return theta ** (-2.0 * np.arange(head_dim // 2, dtype=np.float64) / head_dim)
 
@@ -64,7 +70,7 @@ def rope(x, pos: int, head_dim: int, theta: float = 10000.0, grid=(1, 1), *, arc
         raise ValueError(f"theta must be a finite number > 0, got {theta!r}")
     if not np.isfinite(_top_piece(head_dim, theta)):
         raise ValueError(f"theta={theta!r} with head_dim={head_dim} gives a frequency beyond fp32")
-    check_size(KERNEL, _defines, PER_PAIR, n, (w, h), arch, group=2, unit="pair")
+    check(n, (w, h), arch)
     pos_max = max_position(head_dim, theta)
     if pos > pos_max:
         raise ValueError(

@@ -13,12 +13,13 @@ TOL = "rtol = 2(N + 10)u, u = 2^-24, atol = 1e-37 (tests/kernels/test_norm_softm
 
 def main(argv=None) -> int:
     from wse.kernels.llm.reference import softmax as model
-    from wse.kernels.softmax.run import limits, softmax
+    from wse.kernels.softmax.run import check, limits, softmax
     ap = kernel_parser(PROG, "softmax(x) over a vector of N fp32 (x = 4 * standard normal) spread "
                        "over a W x H grid.", TOL, n_default=1024)
     a = ap.parse_args(argv)
     if a.limits:
         return report_limits(a, "softmax", limits(a.grid, a.arch))
+    check(a.n, a.grid, a.arch)           # before the inputs are made (N = 10**12)
     x = (np.random.default_rng(a.seed).standard_normal(a.n) * 4).astype(np.float32)
     r = softmax(x, a.grid, arch=a.arch, backend=a.backend)
     rtol = 2 * (a.n + 10) * U

@@ -19,13 +19,19 @@ def limits(grid=(1, 1), arch: str = "wse3") -> Limit:
     return limit(KERNEL, _defines, PER_ELEMENT, grid, arch)
 
 
+def check(n: int, grid=(1, 1), arch: str = "wse3") -> None:
+    """Refuse, with a SizeError, an N that softmax() cannot hold on ``grid``: its first check, for a
+    caller that has not made the data yet (the command line: N = 10**12 is refused, not allocated)."""
+    check_size(KERNEL, _defines, PER_ELEMENT, n, grid_of(grid), arch)
+
+
 def softmax(x, grid=(1, 1), *, arch: str = "wse3", backend: str | None = None,
             max_cycles: int | None = None) -> Result:
     """Result.out = softmax(x); Result.run.outputs["stats"] holds each PE's (max, sum)."""
     w, h = grid_of(grid)
     x = vector("x", x)
     n = len(x)
-    check_size(KERNEL, _defines, PER_ELEMENT, n, (w, h), arch)
+    check(n, (w, h), arch)
     r = run(KERNEL, _defines(n, w, h), {"x": scatter(x, w, h)}, ["y", "stats"],
             arch=arch, backend=backend, max_cycles=max_cycles)
     return Result(gather(r.outputs["y"], n, w, h), r.cycles, r)

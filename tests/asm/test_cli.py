@@ -340,3 +340,80 @@ def test_defines_take_ascii_digits_only(tmp_path, value):
     r = run_as([str(HERE / "ok_empty.s"), "-D", f"N={value}", "-o", str(tmp_path / "x.wso")])
     assert r.exit_code == 1
     assert r.output == f"error: -D 'N={value}': the value must be an integer or a float in ASCII digits\n"
+
+
+@pytest.mark.parametrize("prog, name, other", [("wse-as", "k.s", "k.s"), ("wse-as", "k.s", "./link.s"),
+                                               ("wse-objdump", "k.wso", "k.wso")])
+def test_an_output_over_its_own_input_is_refused(tmp_path, prog, name, other):
+    """-o naming the input (also through a link): the source was replaced by its object (the
+    listing replaced its object) with exit 0; now refused before anything is written."""
+    src = tmp_path / "k.s"
+    src.write_text((HERE / "ok_layout_two.s").read_text())
+    assert _tool("wse-as", src, "-o", tmp_path / "k.wso").returncode == 0
+    (tmp_path / "link.s").symlink_to(src)
+    before = (tmp_path / name).read_bytes()
+    r = _tool(prog, name, "-o", other, cwd=tmp_path)
+    said = ("is the source file k.s: the object would replace it; give the object another name (e.g. -o k.wso)"
+            if prog == "wse-as" else
+            "is the object file k.wso: the listing would replace it; give the listing another name (e.g. -o k.dis.s)")
+    assert (r.returncode, r.stderr) == (1, f"error: -o {other} {said}\n")
+    assert (tmp_path / name).read_bytes() == before
+
+
+def test_an_include_that_is_a_folder_says_so(tmp_path):
+    """.include "d" where d is a folder: it was 'cannot find include file "d" (looked in: d)',
+    which reads as if d did not exist."""
+    (tmp_path / "d").mkdir()
+    (tmp_path / "a.s").write_text('.include "d"\n')
+    r = _tool("wse-as", tmp_path / "a.s", "-o", tmp_path / "a.wso")
+    assert r.returncode == 1 and f'cannot find include file "d" (looked in: {tmp_path / "d"} (a folder, not a file))' in r.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs file modes and setpriv (Linux)")
+@pytest.mark.parametrize("prog", ["wse-as", "wse-objdump"])
+def test_a_read_only_output_file_is_kept(prog):
+    """-o onto a read-only file (chmod 444, in a folder the user may write): the file was
+    replaced, as the output is renamed over it (open() would have refused it, and wse-emu
+    does); now refused, the file unchanged. Run as another user when the tests run as root."""
+    import os
+    import shutil
+    import tempfile
+    top = Path(tempfile.mkdtemp())
+    try:
+        top.chmod(0o755)
+        d = top / "d"
+        d.mkdir()
+        src, obj, out = d / "k.s", d / "k.wso", d / "out"
+        src.write_text((HERE / "ok_layout_two.s").read_text())
+        assert _tool("wse-as", src, "-o", obj).returncode == 0
+        out.write_bytes(b"keep")
+        out.chmod(0o444)
+        pre = []
+        if os.geteuid() == 0:
+            if not shutil.which("setpriv"):
+                pytest.skip("root, and no setpriv to run as another user")
+            for p in (d, src, obj, out):
+                os.chown(p, 65534, 65534)
+            pre = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]
+        fn = prog.replace("-", "_")
+        r = subprocess.run(pre + [sys.executable, "-c", f"import sys; from wse.cli.launch import {fn}; sys.exit({fn}())",
+                                  str(src if prog == "wse-as" else obj), "-o", str(out)],
+                           capture_output=True, text=True, timeout=120)
+        assert (r.returncode, r.stderr) == (1, f"error: cannot write {out}: Permission denied (the file is "
+                                               f"read-only); the file that was there is unchanged\n")
+        assert out.read_bytes() == b"keep"
+    finally:
+        shutil.rmtree(top)
+
+
+@pytest.mark.parametrize("prog", ["wse-as", "wse-objdump"])
+def test_an_output_into_a_missing_folder_says_to_create_it(tmp_path, prog):
+    """It was 'cannot write no/x: No such file or directory', which does not say that the
+    folder is what is missing (wse-emu said so already, with mkdir -p)."""
+    src = tmp_path / "k.s"
+    src.write_text((HERE / "ok_layout_two.s").read_text())
+    assert _tool("wse-as", src, "-o", tmp_path / "k.wso").returncode == 0
+    out = tmp_path / "no" / "x"
+    r = _tool(prog, src if prog == "wse-as" else tmp_path / "k.wso", "-o", out)
+    assert (r.returncode, r.stderr) == (1, f"error: cannot write {out}: No such file or directory (the folder "
+                                           f"{out.parent} does not exist: mkdir -p {out.parent})\n")

@@ -741,3 +741,24 @@ def test_a_run_out_of_memory_prints_the_summary_and_writes_what_it_can(tmp_path,
         opt = "--trace" if kind == "trace" else "--received"
         assert f"wse-emu: error: {opt}: out of host memory while writing {out}; it was not written" in p.stderr
         assert not out.exists()
+
+
+@pytest.mark.parametrize("args, said", [
+    # a name in bytes that are not UTF-8 (a Latin-1 terminal): the core's lookup said only "utf-8"
+    (["--launch", "\udcff"], "--launch \\xff: the name is not valid UTF-8 (byte 0xff at offset 0); give the text in UTF-8"),
+    (["--output", "y\udce9@1,1={tmp}/y.npy"], "--output y\\xe9@1,1: the name is not valid UTF-8 (byte 0xe9 at offset 1)"),
+    # a file that cannot be opened: it was "... as a .npy array: [Errno 2] No such file or directory: '...'"
+    (["--input", "x={tmp}/no.npy"], "--input x: cannot read {tmp}/no.npy: No such file or directory\n"),
+    (["--input", "x={tmp}"], "--input x: cannot read {tmp}: Is a directory\n"),
+    # --grid's errors name the option (they were the API's "grid 0x4 is out of range 1..4096")
+    (["--grid", "0x4"], "--grid: grid 0x4 is out of range 1..4096\n"),
+    (["--grid", "4"], "--grid: bad grid '4': expected WxH, e.g. 64x64\n"),
+    # a value that starts with '-' was taken for an option: "argument --grid: expected one argument"
+    (["--grid", "-1x2"], "--grid: bad grid '-1x2': expected WxH, e.g. 64x64\n"),
+])
+def test_bad_names_files_and_grids_say_which_option(tmp_path, capsys, args, said):
+    good = tmp_path / "g.wso"
+    good.write_bytes(prog())
+    rc = main([str(good)] + [a.format(tmp=tmp_path) for a in args])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("wse-emu: error: ") and said.format(tmp=tmp_path) in err, err

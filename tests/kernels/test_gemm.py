@@ -260,3 +260,12 @@ def test_compare_cores_on_gemm_a_core_against_itself(monkeypatch):
     monkeypatch.setattr(gb, "gemm", off_by_one_ulp)
     with pytest.raises(AssertionError, match="the two cores' C differ"):
         gb.compare_cores(other, rounds=1, m=64, p=2)
+
+
+@pytest.mark.parametrize("m, k, n, p", [(200, 200, 200, 1), (8, 4000, 8, 1), (500, 30, 500, 2), (64, 64, 64, 3)])
+def test_the_grid_suggested_is_the_smallest_that_holds(m, k, n, p):
+    """check_size's grid comes from a bisection (a walk from p assembled the code once per q:
+    two minutes for python -m wse.kernels.gemm --k 65536 --grid 1x1): it is the walk's answer."""
+    from wse.kernels.gemm.run import _smallest_grid
+    walk = next(q for q in range(p, 4097) if fits(m, k, n, (q, q)))
+    assert _smallest_grid(m, k, n, p, "wse3") == walk

@@ -250,7 +250,8 @@ def test_fabric_bench_window_times_those_positions_and_drives_a_perf_fifo(tmp_pa
     r = CliRunner()
     for args, msg in ((["--window", "8-16"], "give FIRST:END"),
                       (["--window", "0:4", "--perf-ctl", str(plain), "tiny"], "not a FIFO; make one with mkfifo"),
-                      (["--window", "0:4", "--perf-ctl", str(tmp_path / "none"), "tiny"], "No such file"),
+                      (["--window", "0:4", "--perf-ctl", str(tmp_path / "none"), "tiny"],
+                       f"--perf-ctl {tmp_path / 'none'}: No such file or directory; make one with mkfifo"),
                       (["--window", "9:9", "tiny"], "give FIRST:END with FIRST < END"),
                       (["--window", "0:4000", "tiny"], "planned for positions 0..2047"),
                       (["--window", "0:4", "--roles"], "separate runs"),

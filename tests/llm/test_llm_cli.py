@@ -5,6 +5,7 @@ import importlib.metadata
 import json
 import re
 
+import numpy as np
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -351,6 +352,7 @@ def test_ctrl_c_ends_without_a_traceback():
     (["generate", "-n", "\uff13"], "argument -n: expected an integer (ASCII digits)"),
     (["--context", "\u0663", "-n", "1"], "argument --context: expected an integer (ASCII digits)"),
     (["--grid", "\u0663x\u0663", "-n", "1"], "--grid must be auto or WxH (e.g. 64x48), got '\u0663x\u0663'"),
+    (["--grid", "-1x2", "-n", "1"], "--grid must be auto or WxH (e.g. 64x48), got '-1x2'"),
 ])
 def test_bad_text_and_numbers_are_one_line(capsys, argv, message):
     """A prompt that is not UTF-8 ($'\\xff' on the command line: Python keeps the byte as a
@@ -364,3 +366,47 @@ def test_bad_text_and_numbers_are_one_line(capsys, argv, message):
     out, err = capsys.readouterr()
     assert code == 2 and out == "" and "Traceback" not in err
     assert message in err and err.strip().splitlines()[-1].startswith(("wse-llm: error: ", "wse-llm generate: error: "))
+
+
+def _gguf_of_another_architecture(path):
+    import gguf
+    w = gguf.GGUFWriter(str(path), "gpt2")
+    w.add_block_count(1)
+    w.add_context_length(16)
+    w.add_embedding_length(8)
+    w.add_tensor("token_embd.weight", np.zeros((4, 8), np.float32))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+@pytest.mark.parametrize("argv, message", [
+    # the file's name was given twice ("gpt2.gguf: gpt2.gguf: general.architecture ...")
+    (["info", "--model", "{tmp}/gpt2.gguf"],
+     "wse-llm: error: {tmp}/gpt2.gguf: general.architecture is 'gpt2'; only 'llama' GGUF files are supported\n"),
+    # a --grid too small said what it needs, not what to give
+    (["--model", "tiny", "--grid", "2x2", "-n", "2"],
+     "wse-llm: error: --grid 2x2: tiny with context 2048 does not fit a 2x2 fabric; it needs at least 7x19: "
+     "give --grid 7x19 (or --grid auto, the smallest that fits), or a shorter --context\n"),
+    (["--model", "tiny", "--prompt", "", "-n", "2"],
+     "wse-llm: error: the prompt encodes to no tokens: give a prompt with some text in it\n"),
+])
+def test_refusals_say_what_to_give(capsys, tmp_path, argv, message):
+    _gguf_of_another_architecture(tmp_path / "gpt2.gguf")
+    code, out, err = run(capsys, *[a.format(tmp=tmp_path) for a in argv])
+    assert (code, out, err) == (2, "", message.format(tmp=tmp_path))
+
+
+def test_a_gguf_that_cannot_be_opened_is_not_called_corrupt(capsys, monkeypatch, tmp_path):
+    """A file without read permission (chmod 000; simulated: the tests may run as root) was
+    'not a readable GGUF file (truncated, corrupt or not GGUF): ... PermissionError'."""
+    import gguf
+    path = tmp_path / "m.gguf"
+    path.write_bytes(b"GGUF")
+
+    def denied(p, mode="r"):
+        raise PermissionError(13, "Permission denied", str(p))
+    monkeypatch.setattr(gguf, "GGUFReader", denied)
+    code, out, err = run(capsys, "info", "--model", str(path))
+    assert (code, err) == (2, f"wse-llm: error: cannot read {path}: Permission denied\n")
