@@ -162,6 +162,24 @@ def test_isa_check_on_unreadable_files(tmp_path):
     assert r.returncode == 2 and "cannot read" in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs RLIMIT_FSIZE")
+def test_isa_write_that_cannot_be_written_keeps_the_old_file(tmp_path):
+    """--write of a derived file past a file-size limit (a full disk is the same): the file that
+    was there stays whole (it was written in place, so a failure left it cut), one line says so,
+    exit 2, and no partial file is left beside it."""
+    (tmp_path / "csrc").mkdir()
+    old = tmp_path / "csrc" / "wse_isa.h"
+    old.write_text("stale\n" * 10)
+    code = ("import resource, sys\nfrom wse.isa.__main__ import run\n"
+            "resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))\n"
+            f"sys.exit(run(['--write', '--root', {str(tmp_path)!r}]))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and r.stderr.startswith(f"error: cannot write {old}: File too large; the file "
+                                                     f"that was there is unchanged"), r.stderr
+    assert old.read_text() == "stale\n" * 10
+    assert sorted(p.name for p in old.parent.iterdir()) == ["wse_isa.h"]
+
+
 def test_kernel_table_finds_the_docs_of_the_current_checkout(tmp_path, monkeypatch):
     """After `pip install .` the package has no docs/ beside it: the table tool takes
     ./docs/kernels.md, and with neither it says where to run it or to give --doc."""
@@ -210,6 +228,7 @@ def _interrupted_in(module: str, target: str, *args: str):
     ("wse.kernels.softmax", "wse.kernels.softmax.run:softmax", ["--n", "64", "--grid", "2x2"]),
     ("wse.emu.perf", "wse.isa.builder:ImageBuilder", []),
     ("wse.kernels.llm.fabric_bench", "wse.kernels.llm.tokenizer:load_model", ["--roles", "tiny"]),
+    ("wse.isa", "wse.isa.gen:outputs", ["--check"]),      # (its own guard: isa/ imports no wse.cli)
 ])
 def test_ctrl_c_is_one_line_and_130(module, target, args):
     rc, err = _interrupted_in(module, target, *args)
@@ -218,7 +237,8 @@ def test_ctrl_c_is_one_line_and_130(module, target, args):
 
 @pytest.mark.skipif(not __import__("os").path.exists("/dev/full"), reason="needs /dev/full")
 @pytest.mark.parametrize("argv", [["wse.kernels.softmax", "--limits"],
-                                  ["wse.kernels.llm.fabric_bench", "--help"], ["wse.emu.perf", "--help"]])
+                                  ["wse.kernels.llm.fabric_bench", "--help"], ["wse.emu.perf", "--help"],
+                                  ["wse.isa", "--check"]])
 def test_stdout_on_a_full_disk_is_one_line(argv):
     with open("/dev/full", "w") as full:
         r = subprocess.run([sys.executable, "-m", *argv], stdout=full, stderr=subprocess.PIPE, text=True,
