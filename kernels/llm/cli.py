@@ -340,7 +340,11 @@ def _cmd_fabric(args) -> int:
     ids = tok.encode(text)
     eos = _eos(args, tok)
     # the prompt and -n against the context before the fabric is built (that takes a while)
-    check_prompt(ids, args.n, resolve_context(weights.config, args.context))
+    try:
+        context = resolve_context(weights.config, args.context)
+    except LLMError as e:
+        raise LLMError(f"--context {args.context}: {e}") from None
+    check_prompt(ids, args.n, context)
     try:
         dec = FabricDecoder(weights, grid=grid, arch=args.arch, context=args.context, engine=args.engine)
     except FabricFitError as e:

@@ -65,7 +65,7 @@ def test_context_follows_the_model(capsys):
         FabricDecoder(short, context=513)
     assert main(["--context", "4096", "-n", "2"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("wse-llm: error: context 4096 is outside 1..2048")
+    assert err.startswith("wse-llm: error: --context 4096: context 4096 is outside 1..2048")
     assert "Traceback" not in err
 
 
