@@ -6,6 +6,7 @@ import math
 import struct
 
 from wse.isa import load
+from wse.isa.table import DSR_FILES
 from wse.isa.objfile import BUILTIN_NAMES, reserved_names
 
 from .diag import AsmError, fmt_int
@@ -24,7 +25,7 @@ def _regs():
     for a, i in rf.aliases.items():
         gpr[a] = int(i)
     dsr = {}
-    for fi, fname in enumerate(("dsr_d", "dsr_a", "dsr_b")):
+    for fi, fname in enumerate(DSR_FILES):
         f = isa.regfiles[fname]
         for i in range(f.count):
             dsr[f"{f.prefix}{i}"] = (fi, i)
@@ -40,7 +41,7 @@ def _numbered():
     whose VAR is i): prefix -> (kind, DSR file index or None, count)."""
     isa = load()
     out = {isa.regfiles["gpr"].prefix: ("gpr", None, isa.regfiles["gpr"].count)}
-    for fi, fname in enumerate(("dsr_d", "dsr_a", "dsr_b")):
+    for fi, fname in enumerate(DSR_FILES):
         f = isa.regfiles[fname]
         out[f.prefix] = ("dsr", fi, f.count)
     return out

@@ -265,8 +265,7 @@ STAT_KEYS = ("cycles", "instructions", "busy_cycles", "idle_cycles", "wavelets_s
              "host_out", "pes")
 # Fabric.pe_stats_grid's fields: pe_stats' counters of one PE (host_in and host_out, 0 for a PE,
 # and cycles, the fabric's, are left out)
-PE_STAT_FIELDS = ("instructions", "busy_cycles", "idle_cycles", "wavelets_sent", "wavelets_received",
-                  "wavelet_hops", "stalls", "tasks", "tensor_elements", "pes")
+PE_STAT_FIELDS = tuple(k for k in STAT_KEYS if k not in ("cycles", "host_in", "host_out"))
 
 
 def _stats_dict(s) -> dict:

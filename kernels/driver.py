@@ -295,6 +295,13 @@ class Result(NamedTuple):
         return obj.width * obj.height
 
 
+def sram_overflow(e: Exception) -> str | None:
+    """The first line of an assembler error that says the program does not fit a PE's SRAM (the
+    drivers turn it into their SizeError), or None for any other error."""
+    first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    return first if "does not fit in SRAM" in str(e) else None
+
+
 class SizeError(ValueError):
     """Valid arguments that the kernel cannot hold: too many elements for a PE's SRAM, too few
     for the grid, too many colors. The message names the argument, the limit and the fix; the

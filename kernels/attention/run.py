@@ -12,7 +12,8 @@ import math
 import numpy as np
 
 from wse.asm.diag import AssemblyError
-from wse.kernels.driver import assemble, check_int, host_array, kernel_source, load_object, make_fabric
+from wse.kernels.driver import assemble, check_int, host_array, kernel_source, load_object, make_fabric, \
+    sram_overflow
 
 C_IN = 0
 
@@ -61,11 +62,11 @@ class AttentionChain:
         try:
             data = assemble(kernel_source("attention/attn_decode.s"), self.defines, arch)
         except AssemblyError as e:
-            if "does not fit in SRAM" not in str(e):
+            if (first := sram_overflow(e)) is None:
                 raise
             raise SizeError(f"P={P}, S={S}, head_dim={head_dim}, group={group}: a PE's cache slice "
                             f"does not fit in its SRAM on {arch}; lower S (more PEs) or head_dim:\n"
-                            f"{str(e).splitlines()[0]}") from None
+                            f"{first}") from None
         self.obj = load_object(data)
         self.fabric = make_fabric(data, self.obj, arch, backend)
         self.cycles = 0

@@ -18,7 +18,7 @@ import numpy as np
 from wse.asm import AssemblyError
 
 from ..driver import Result, SizeError, check_grid, host_array, image_words, kernel_source, nbytes, \
-    run_kernel, split_blocks, sram_words
+    run_kernel, split_blocks, sram_overflow, sram_words
 from .model import block_sizes
 
 KERNEL = "gemm/gemm.s"
@@ -38,7 +38,7 @@ def code_words(p: int, kb: int, arch: str = "wse3") -> int:
     try:
         return image_words(KERNEL, d, arch) - block_words(1, kb, 1)
     except AssemblyError as e:
-        if "does not fit in SRAM" not in str(e):
+        if sram_overflow(e) is None:
             raise
         raise SizeError(f"KB = {kb}: the compute code, unrolled over the KB columns of a PE's A "
                         f"block, does not fit a PE's {nbytes(sram_words(arch))} of SRAM even with "
